@@ -1,0 +1,97 @@
+#include "cli.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+
+#include "amva/error.hpp"
+#include "amva/io/hash.hpp"
+
+namespace amva::cli {
+namespace fs = std::filesystem;
+
+namespace {
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+fs::path cards_dir() {
+  if (const char* env = std::getenv("AMVA_MODEL_CARDS")) return env;
+  return AMVA_MODEL_CARDS_DIR;
+}
+}  // namespace
+
+void ModelOptions::add_to(CLI::App& app, bool with_recognizer) {
+  app.add_option("--models", models_dir, "Folder with the default models (default: $AMVA_MODELS or models/)");
+  if (with_recognizer) {
+    app.add_option("--model", model, "ONNX face recognition model (default: the model card's file)");
+    app.add_option("--model-card", model_card,
+                   "Model card: a shipped name (default, paddlex_mobilefacenet128, foamliu_mobilefacenet128) or a "
+                   "JSON file")
+        ->capture_default_str();
+  }
+  app.add_option("--detector", detector, "Use OpenCV's YuNet with this model file instead of the default detector");
+}
+
+fs::path ModelOptions::resolved_models_dir() const {
+  if (!models_dir.empty()) return models_dir;
+  if (const char* env = std::getenv("AMVA_MODELS")) return env;
+  return AMVA_DEFAULT_MODELS_DIR;
+}
+
+model::ModelCard ModelOptions::card() const {
+  fs::path card_file = model_card;
+  if (!fs::exists(card_file)) card_file = cards_dir() / (model_card + ".json");
+  if (!fs::exists(card_file)) {
+    throw Error(ErrorCode::NotFound, fmt::format("model card '{}' not found (neither a file nor a card in {})",
+                                                 model_card, cards_dir().string()));
+  }
+  model::ModelCard c = model::ModelCard::load(card_file, resolved_models_dir());
+  if (!model.empty()) {
+    c.file = model;
+    // Another file under a card that pins a hash: the card describes some other model.
+    if (!c.sha256.empty() && fs::exists(c.file) && io::sha256_file(c.file) != c.sha256) {
+      throw Error(ErrorCode::Model, fmt::format("{}: this model is not the one model card '{}' describes; "
+                                                "write a card for it and pass --model-card",
+                                                model, card_file.string()));
+    }
+  }
+  return c;
+}
+
+face::DetectorConfig ModelOptions::detector_config() const {
+  face::DetectorConfig d;
+  if (detector.empty()) {
+    d.kind = "default";
+    d.detector_model = resolved_models_dir() / "fr_detect.onnx";
+    d.landmark_model = resolved_models_dir() / "fr_landmark.onnx";
+  } else {
+    d.kind = "yunet";
+    d.detector_model = detector;
+    d.score_threshold = 0.6f;
+    d.nms_iou = 0.3f;
+  }
+  return d;
+}
+
+Progress::Progress(std::string label)
+    : label_(std::move(label)), enabled_(::isatty(STDERR_FILENO) == 1), start_(now_seconds()) {}
+
+Progress::~Progress() {
+  if (enabled_) fmt::print(stderr, "\n");
+}
+
+void Progress::update(std::size_t done, std::size_t total) {
+  if (!enabled_ || total == 0) return;
+  const double elapsed = now_seconds() - start_;
+  const double rate = elapsed > 0 ? done / elapsed : 0;
+  const double eta = rate > 0 ? (total - done) / rate : 0;
+  const int width = 30;
+  const int filled = static_cast<int>(width * done / total);
+  fmt::print(stderr, "\r{} [{}{}] {}/{}  {:.1f}/s  ETA {:.0f}s   ", label_, std::string(filled, '#'),
+             std::string(width - filled, '.'), done, total, rate, eta);
+}
+
+}  // namespace amva::cli

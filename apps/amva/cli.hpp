@@ -1,0 +1,47 @@
+#pragma once
+// Helpers shared by the subcommands: where models and cards live, detector options, progress.
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <string>
+
+#include "amva/face/detector.hpp"
+#include "amva/model/model_card.hpp"
+
+namespace amva::cli {
+
+/// Options every command that loads models understands.
+struct ModelOptions {
+  std::filesystem::path models_dir;  // default: $AMVA_MODELS, else the build's models/ folder
+  std::string model;                 // ONNX file; default: the card's file
+  std::string model_card = "default";  // a shipped card name or a card file
+  std::string detector;              // a YuNet model file; empty: the default detector
+
+  void add_to(CLI::App& app, bool with_recognizer = true);
+  [[nodiscard]] std::filesystem::path resolved_models_dir() const;
+  [[nodiscard]] model::ModelCard card() const;
+  [[nodiscard]] face::DetectorConfig detector_config() const;
+};
+
+/// A one-line progress display on stderr, only when stderr is a terminal.
+class Progress {
+ public:
+  explicit Progress(std::string label);
+  ~Progress();
+  Progress(const Progress&) = delete;
+  Progress& operator=(const Progress&) = delete;
+  void update(std::size_t done, std::size_t total);
+
+ private:
+  std::string label_;
+  bool enabled_;
+  double start_;
+};
+
+/// Registers a subcommand; each lives in its own file.
+void add_extract(CLI::App& app);
+void add_merge(CLI::App& app);
+void add_degrade(CLI::App& app);
+void add_demo(CLI::App& app);
+void add_verify(CLI::App& app);
+
+}  // namespace amva::cli

@@ -1,0 +1,41 @@
+#include "amva/pipeline/extract.hpp"
+#include "cli.hpp"
+#include "report_summary.hpp"
+
+namespace amva::cli {
+
+void add_extract(CLI::App& app) {
+  struct Args {
+    ModelOptions models;
+    pipeline::ExtractOptions extract;
+    std::string face_rule = "central";
+  };
+  auto args = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("extract", "Detect, align and embed every face into a store (resumable)");
+  cmd->add_option("--images", args->extract.images, "Folder (recursive) or list file of images")->required();
+  cmd->add_option("--out", args->extract.out, "Store folder to create or resume")->required();
+  args->models.add_to(*cmd);
+  cmd->add_flag("--aligned", args->extract.aligned, "Inputs are aligned face crops (resized to 112x112)");
+  cmd->add_flag("--all-faces", args->extract.all_faces, "Keep every detected face, not only the primary one");
+  cmd->add_option("--face-rule", args->face_rule,
+                  "Which face is the image's: central (area - 2 * squared offset from the image centre, as "
+                  "insightface) or largest")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"central", "largest"}));
+  cmd->add_option("--threads", args->extract.threads, "Worker threads")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--batch", args->extract.batch, "Faces per forward pass")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--shard-size", args->extract.shard_size, "Images per shard (unit of resumption)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->callback([args] {
+    auto& opt = args->extract;
+    opt.card = args->models.card();
+    if (!opt.aligned) opt.detector = args->models.detector_config();
+    opt.face_rule = face::face_rule_from_string(args->face_rule);
+    Progress progress("extract");
+    const auto summary = pipeline::extract(opt, [&](const pipeline::ExtractProgress& p) { progress.update(p.done, p.total); });
+    print_extract_summary(summary, opt.out);
+  });
+}
+
+}  // namespace amva::cli

@@ -1,0 +1,46 @@
+// amva: the command-line tool. Each subcommand parses its options, calls the library and
+// reports; errors become one clear line on stderr and a non-zero exit code.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "amva/error.hpp"
+#include "amva/version.hpp"
+#include "cli.hpp"
+
+namespace {
+int exit_code(amva::ErrorCode code) {
+  switch (code) {
+    case amva::ErrorCode::InvalidArgument: return 2;
+    case amva::ErrorCode::NotFound: return 3;
+    case amva::ErrorCode::Io: return 4;
+    case amva::ErrorCode::Parse: return 5;
+    case amva::ErrorCode::Model: return 6;
+    case amva::ErrorCode::Image: return 7;
+    case amva::ErrorCode::Mismatch: return 8;
+  }
+  return 1;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"amva: activation map variation analysis of face image quality"};
+  app.set_version_flag("--version", amva::version());
+  app.require_subcommand(1);
+  amva::cli::add_extract(app);
+  amva::cli::add_merge(app);
+  amva::cli::add_degrade(app);
+  amva::cli::add_demo(app);
+  amva::cli::add_verify(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const amva::Error& e) {
+    fmt::print(stderr, "amva: error: {}\n", e.what());
+    return exit_code(e.code());
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "amva: error: {}\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,10 @@
+# Every dependency comes from a Debian package via find_package; nothing is downloaded.
+find_package(OpenCV 4.5 REQUIRED COMPONENTS core imgproc imgcodecs dnn objdetect)
+find_package(ONNX REQUIRED)
+find_package(Protobuf REQUIRED)
+find_package(nlohmann_json 3.10 REQUIRED)
+find_package(fmt REQUIRED)
+find_package(Eigen3 3.4 REQUIRED NO_MODULE)
+find_package(TBB REQUIRED)
+find_package(OpenSSL REQUIRED COMPONENTS Crypto)
+find_package(Threads REQUIRED)

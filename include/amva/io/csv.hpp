@@ -1,0 +1,30 @@
+#pragma once
+// Minimal RFC 4180 CSV: quoting on write, quoted fields on read, delimiter detection.
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace amva::io {
+
+/// Quotes a field when it holds the delimiter, a quote or a line break.
+std::string csv_field(std::string_view value, char delimiter = ',');
+/// Joins fields into one CSV line (no trailing newline).
+std::string csv_line(const std::vector<std::string>& fields, char delimiter = ',');
+/// Splits one CSV line, honouring double quotes.
+std::vector<std::string> split_csv_line(std::string_view line, char delimiter = ',');
+
+struct CsvTable {
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+  std::vector<int> line_numbers;  // 1-based source line of each row, for error messages
+  char delimiter = ',';
+  /// Index of a column; throws Error(NotFound) naming `file_label` and the column.
+  [[nodiscard]] std::size_t column(std::string_view name, std::string_view file_label = "") const;
+};
+
+/// Reads a CSV file with a header. delimiter 0 detects comma, semicolon or tab from the
+/// header line. Throws Error(Parse) naming the file and line for a row of the wrong width.
+CsvTable read_csv(const std::filesystem::path& file, char delimiter = 0);
+
+}  // namespace amva::io

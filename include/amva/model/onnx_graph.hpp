@@ -1,0 +1,52 @@
+#pragma once
+// Read-only view of an ONNX graph (parsed with libonnx), used to check a model card against
+// its model and to name the tensors OpenCV's importer exposes as layers.
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace amva::model {
+
+struct OnnxTensorInfo {
+  std::string name;
+  std::vector<std::int64_t> dims;  // -1 for a symbolic or unknown dimension
+};
+
+struct OnnxNodeInfo {
+  std::string name;
+  std::string op_type;
+  std::vector<std::string> inputs;
+  std::vector<std::string> outputs;
+};
+
+class OnnxGraph {
+ public:
+  /// Throws Error(Model) naming the file if it is not a parseable ONNX model.
+  static OnnxGraph load(const std::filesystem::path& file);
+  ~OnnxGraph();
+  OnnxGraph(OnnxGraph&&) noexcept;
+  OnnxGraph& operator=(OnnxGraph&&) noexcept;
+
+  /// Graph inputs that are not initializers (the real inputs).
+  [[nodiscard]] const std::vector<OnnxTensorInfo>& inputs() const;
+  [[nodiscard]] const std::vector<OnnxTensorInfo>& outputs() const;
+  [[nodiscard]] const std::vector<OnnxNodeInfo>& nodes() const;
+  /// Index of the node that produces `tensor`, if any.
+  [[nodiscard]] std::optional<std::size_t> producer(const std::string& tensor) const;
+  /// True if `tensor` is an initializer (a weight).
+  [[nodiscard]] bool is_initializer(const std::string& tensor) const;
+  /// The tensor a reshape chain ends in: follows Reshape, Flatten, Squeeze and Identity back
+  /// from `tensor` to the first other producer. Reading that tensor gives the same values
+  /// and does not depend on a batch size baked into a Reshape's shape constant.
+  [[nodiscard]] std::string skip_reshapes(const std::string& tensor) const;
+  [[nodiscard]] const std::filesystem::path& file() const;
+
+ private:
+  struct Impl;
+  explicit OnnxGraph(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace amva::model

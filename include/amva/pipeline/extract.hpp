@@ -1,0 +1,57 @@
+#pragma once
+// The one heavy pass: images -> faces -> embeddings (and later activation maps) -> store.
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "amva/face/detector.hpp"
+#include "amva/model/model_card.hpp"
+#include "amva/store/store.hpp"
+
+namespace amva::pipeline {
+
+struct ExtractOptions {
+  std::filesystem::path images;  // a folder (recursive) or a list file
+  std::filesystem::path out;     // the store
+  model::ModelCard card;
+  face::DetectorConfig detector;
+  bool aligned = false;    // inputs are already aligned crops: no detection
+  bool all_faces = false;  // one record per detected face instead of the primary one only
+  face::FaceRule face_rule = face::FaceRule::Central;  // which face is the image's (face 0)
+  int threads = 2;         // worker threads, each with its own networks
+  int batch = 32;          // faces per forward pass
+  int shard_size = 512;    // images per shard: the unit of resumption
+  /// Stop after this many shards without finalizing, as an interrupted run would.
+  std::optional<int> stop_after_shards;
+};
+
+struct ExtractProgress {
+  std::size_t done = 0;   // images processed in this run
+  std::size_t total = 0;  // images to process in this run
+};
+
+struct ExtractSummary {
+  std::size_t listed = 0;     // images found in the source
+  std::size_t resumed = 0;    // already in the store, skipped
+  std::size_t processed = 0;  // read in this run
+  std::size_t faces = 0;      // records with an embedding, whole store
+  std::size_t records = 0;    // rows in index.csv, whole store
+  std::map<std::string, std::size_t> failures;  // reason -> count, whole store
+  double seconds = 0;
+  bool finished = false;      // false when stopped early (stop_after_shards)
+  [[nodiscard]] double images_per_second() const { return seconds > 0 ? processed / seconds : 0; }
+};
+
+/// The settings object written to meta.json; two stores merge only if theirs are equal.
+nlohmann::json extraction_settings(const ExtractOptions& options, const std::string& model_sha256);
+
+/// Runs extraction, resuming a store that already holds part of the images. One bad image
+/// never stops the run: it becomes an error record with its reason. Throws Error only for
+/// problems that concern the whole run (missing source, model, store of other settings).
+ExtractSummary extract(const ExtractOptions& options,
+                       const std::function<void(const ExtractProgress&)>& progress = {});
+
+}  // namespace amva::pipeline

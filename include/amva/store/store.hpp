@@ -1,0 +1,80 @@
+#pragma once
+// The store: a directory holding everything extraction produces (see DESIGN.md, "The store").
+//   meta.json        settings that made the store; its "settings" object must match to resume
+//                    or merge
+//   index.csv        one Record per row, in canonical order (path, face); id = row
+//   <name>.npy       float32 arrays whose first axis is the row: embeddings, maps_<cam>, ...
+//   shards/NNNNN/    completed chunks of an unfinished extraction, each with its own
+//                    index.csv and arrays; finalize() folds them into the files above
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "amva/store/record.hpp"
+
+namespace amva::store {
+
+/// Rows of one named array: shape of one row (e.g. {512} or {7, 7}) and the data, C order.
+struct RowArray {
+  std::vector<std::int64_t> row_shape;
+  std::vector<float> data;
+  [[nodiscard]] std::size_t row_size() const;
+  [[nodiscard]] std::size_t rows() const { return row_size() ? data.size() / row_size() : 0; }
+  [[nodiscard]] const float* row(std::size_t i) const { return data.data() + i * row_size(); }
+};
+
+/// Records and their arrays: a shard, or a whole store.
+struct Table {
+  std::vector<Record> records;
+  std::map<std::string, RowArray> arrays;  // key: file stem, e.g. "embeddings"
+  /// Appends `other`; arrays must have the same names and row shapes.
+  void append(const Table& other);
+  /// Sorts into canonical order and renumbers ids; throws Error(Mismatch) on a duplicate.
+  void canonicalize();
+};
+
+struct StoreContent {
+  nlohmann::json meta;
+  Table table;
+};
+
+/// The first setting in which two metas differ, as "key: a vs b"; empty when they agree.
+std::string settings_mismatch(const nlohmann::json& a, const nlohmann::json& b);
+
+class StoreWriter {
+ public:
+  /// Creates `dir` with `meta`, or reopens it to resume. An existing store whose settings
+  /// differ is refused with Error(Mismatch) naming the setting, and left untouched.
+  static StoreWriter open(const std::filesystem::path& dir, const nlohmann::json& meta);
+
+  /// Paths already extracted (finalized or in shards): the resume set.
+  [[nodiscard]] const std::set<std::string>& done_paths() const { return done_; }
+  /// Writes a completed chunk as a new shard, atomically (directory rename).
+  void write_shard(const Table& shard);
+  /// Folds the shards into the store's top-level files and removes them.
+  StoreContent finalize();
+  [[nodiscard]] const std::filesystem::path& dir() const { return dir_; }
+
+ private:
+  StoreWriter(std::filesystem::path dir, nlohmann::json meta);
+  std::filesystem::path dir_;
+  nlohmann::json meta_;
+  std::set<std::string> done_;
+  int next_shard_ = 0;
+};
+
+/// Reads a finalized store. Throws Error naming the file that is missing or inconsistent.
+StoreContent read_store(const std::filesystem::path& dir);
+/// Reads the records and arrays in one directory (a store or one shard).
+Table read_table(const std::filesystem::path& dir);
+/// Writes a table into `dir` (index.csv and the arrays), each file atomically.
+void write_table(const std::filesystem::path& dir, const Table& table);
+
+/// Joins stores made separately into `out`. Their settings must agree and no image path may
+/// appear in two of them (Error(Mismatch) naming the store and the path).
+StoreContent merge_stores(const std::vector<std::filesystem::path>& inputs, const std::filesystem::path& out);
+
+}  // namespace amva::store

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The main job: set up, build, and run amva on the embedded default data.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+"$root/scripts/setup.sh"
+"$root/scripts/build.sh"
+exec "$root/build/apps/amva/amva" demo --out "$root/amva-demo" "$@"

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Installs what amva needs on Debian bookworm, only what is missing, and fetches the default
+# models and source photos from the npm registry, each checked against scripts/assets.sha256.
+# Idempotent: a second run changes nothing.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+packages=(
+  g++ cmake make pkg-config git ca-certificates
+  libopencv-dev libonnx-dev libprotobuf-dev protobuf-compiler libcli11-dev nlohmann-json3-dev
+  libfmt-dev libtbb-dev libeigen3-dev libssl-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  python3 python3-numpy python3-imageio python-matplotlib-data
+  nodejs npm
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# A machine may already have node and npm from elsewhere; then Debian's are not needed.
+if command -v npm >/dev/null 2>&1; then
+  filtered=()
+  for p in "${missing[@]}"; do [[ "$p" == nodejs || "$p" == npm ]] || filtered+=("$p"); done
+  missing=("${filtered[@]+"${filtered[@]}"}")
+fi
+if ((${#missing[@]})); then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  sudo_cmd=""
+  [[ $(id -u) -eq 0 ]] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+expected_hash() { awk -v f="$1" '$2 == f { print $1 }' scripts/assets.sha256; }
+check() {  # check FILE: exits naming the file when its hash is not the recorded one
+  local want got
+  want="$(expected_hash "$1")"
+  got="$(sha256sum "$1" | cut -d' ' -f1)"
+  if [[ "$got" != "$want" ]]; then
+    echo "setup: error: $1 has sha256 $got, expected $want (see scripts/assets.sha256)" >&2
+    rm -f "$1"
+    exit 1
+  fi
+}
+all_present() {  # all_present PREFIX: true when every recorded file under PREFIX exists and matches
+  local f
+  for f in $(awk -v p="$1" 'index($2, p) == 1 { print $2 }' scripts/assets.sha256); do
+    [[ -f "$f" && "$(sha256sum "$f" | cut -d' ' -f1)" == "$(expected_hash "$f")" ]] || return 1
+  done
+}
+npm_unpack() {  # npm_unpack SPEC DIR: the package's files under DIR/package
+  local spec="$1" dir="$2"
+  rm -rf "$dir" && mkdir -p "$dir"
+  (cd "$dir" && npm pack --silent "$spec" >/dev/null && tar xzf ./*.tgz)
+}
+
+cache=".cache/setup"
+if ! all_present models/; then
+  echo "setup: fetching default models (npm faceplugin-face-recognition-js@0.0.1)"
+  npm_unpack faceplugin-face-recognition-js@0.0.1 "$cache/faceplugin"
+  mkdir -p models
+  for m in fr_feature fr_detect fr_landmark fr_pose fr_eye; do
+    cp "$cache/faceplugin/package/model/$m.onnx" models/
+    check "models/$m.onnx"
+  done
+  rm -rf "$cache/faceplugin"
+fi
+
+if ! all_present data/default/sources/; then
+  echo "setup: fetching default face photos (npm @vladmandic/face-api@1.7.15, Debian sample images)"
+  npm_unpack @vladmandic/face-api@1.7.15 "$cache/face-api"
+  mkdir -p data/default/sources
+  for i in 1 2 3 4 5 6; do cp "$cache/face-api/package/demo/sample$i.jpg" data/default/sources/; done
+  rm -rf "$cache/face-api"
+  cp /usr/lib/python3/dist-packages/imageio/resources/images/astronaut.png data/default/sources/
+  cp /usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg data/default/sources/
+  for f in data/default/sources/*; do check "$f"; done
+fi
+echo "setup: ready (models/ and data/default/sources/ verified)"

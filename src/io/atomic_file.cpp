@@ -1,0 +1,56 @@
+#include "amva/io/atomic_file.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <sstream>
+
+#include "amva/error.hpp"
+
+namespace amva::io {
+namespace fs = std::filesystem;
+
+void write_atomically(const fs::path& target, const std::function<void(std::ostream&)>& write) {
+  static std::atomic<unsigned> counter{0};
+  fs::path temp = target;
+  temp += fmt::format(".tmp{}-{}", ::getpid(), counter++);
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    if (!out) throw Error(ErrorCode::Io, fmt::format("{}: cannot create file", temp.string()));
+    try {
+      write(out);
+    } catch (...) {
+      out.close();
+      fs::remove(temp);
+      throw;
+    }
+    out.flush();
+    if (!out) {
+      out.close();
+      fs::remove(temp);
+      throw Error(ErrorCode::Io, fmt::format("{}: write failed (disk full?)", target.string()));
+    }
+  }
+  std::error_code ec;
+  fs::rename(temp, target, ec);
+  if (ec) {
+    fs::remove(temp);
+    throw Error(ErrorCode::Io, fmt::format("{}: cannot replace file ({})", target.string(), ec.message()));
+  }
+}
+
+void write_text_atomically(const fs::path& target, std::string_view text) {
+  write_atomically(target, [&](std::ostream& out) { out.write(text.data(), static_cast<std::streamsize>(text.size())); });
+}
+
+std::string read_text(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw Error(ErrorCode::Io, fmt::format("{}: cannot open file", file.string()));
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace amva::io

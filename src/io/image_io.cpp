@@ -1,0 +1,95 @@
+#include "amva/io/image_io.hpp"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <iterator>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "amva/error.hpp"
+
+namespace amva::io {
+namespace {
+
+bool is_jpeg(const std::vector<unsigned char>& b) {
+  return b.size() >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF;
+}
+
+// libjpeg decodes a truncated file with only a warning and grey rows, so the end-of-image
+// marker is checked explicitly (some writers append a few bytes after it).
+bool jpeg_has_end_marker(const std::vector<unsigned char>& b) {
+  const std::size_t tail = std::min<std::size_t>(b.size(), 64);
+  for (std::size_t i = b.size() - tail; i + 1 < b.size(); ++i) {
+    if (b[i] == 0xFF && b[i + 1] == 0xD9) return true;
+  }
+  return false;
+}
+
+cv::Mat to_8bit(const cv::Mat& image) {
+  cv::Mat out;
+  switch (image.depth()) {
+    case CV_8U: return image;
+    case CV_8S: image.convertTo(out, CV_8U, 1.0, 128.0); return out;
+    case CV_16U: image.convertTo(out, CV_8U, 255.0 / 65535.0); return out;
+    case CV_16S: image.convertTo(out, CV_8U, 255.0 / 65535.0, 128.0); return out;
+    default: image.convertTo(out, CV_8U, 255.0); return out;  // float: [0, 1]
+  }
+}
+
+}  // namespace
+
+cv::Mat to_bgr8(const cv::Mat& image) {
+  cv::Mat eight = to_8bit(image);
+  cv::Mat bgr;
+  switch (eight.channels()) {
+    case 1: cv::cvtColor(eight, bgr, cv::COLOR_GRAY2BGR); return bgr;
+    case 3: return eight;
+    case 4: {
+      cv::Mat f;
+      eight.convertTo(f, CV_32F, 1.0 / 255.0);
+      std::vector<cv::Mat> ch;
+      cv::split(f, ch);
+      for (int c = 0; c < 3; ++c) ch[c] = ch[c].mul(ch[3]) + (1.0f - ch[3]);  // over white
+      ch.pop_back();
+      cv::merge(ch, f);
+      f.convertTo(bgr, CV_8U, 255.0);
+      return bgr;
+    }
+    default:
+      throw Error(ErrorCode::Image, fmt::format("unsupported channel count {}", eight.channels()));
+  }
+}
+
+cv::Mat decode_bgr(const std::vector<unsigned char>& bytes, const std::string& name) {
+  if (bytes.empty()) throw Error(ErrorCode::Image, fmt::format("{}: empty file", name), "empty_file");
+  if (is_jpeg(bytes) && !jpeg_has_end_marker(bytes)) {
+    throw Error(ErrorCode::Image, fmt::format("{}: truncated JPEG (no end-of-image marker)", name),
+                "truncated");
+  }
+  cv::Mat image;
+  try {
+    // IMREAD_UNCHANGED keeps alpha and 16-bit samples but skips EXIF orientation, so a
+    // second decode that honours orientation is used whenever there is no alpha.
+    image = cv::imdecode(bytes, cv::IMREAD_UNCHANGED);
+    if (!image.empty() && image.channels() != 4) {
+      image = cv::imdecode(bytes, cv::IMREAD_ANYDEPTH | cv::IMREAD_ANYCOLOR);
+    }
+  } catch (const cv::Exception& e) {
+    throw Error(ErrorCode::Image, fmt::format("{}: cannot decode image ({})", name, e.msg), "not_an_image");
+  }
+  if (image.empty() || image.rows == 0 || image.cols == 0) {
+    throw Error(ErrorCode::Image, fmt::format("{}: not a readable image", name), "not_an_image");
+  }
+  return to_bgr8(image);
+}
+
+cv::Mat load_bgr(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw Error(ErrorCode::Io, fmt::format("{}: cannot open file", file.string()), "unreadable");
+  std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)),
+                                   std::istreambuf_iterator<char>());
+  return decode_bgr(bytes, file.string());
+}
+
+}  // namespace amva::io

@@ -1,0 +1,90 @@
+#include "amva/io/npy.hpp"
+
+#include <fmt/format.h>
+
+#include <bit>
+#include <fstream>
+#include <numeric>
+#include <regex>
+
+#include "amva/error.hpp"
+#include "amva/io/atomic_file.hpp"
+
+namespace amva::io {
+namespace {
+static_assert(std::endian::native == std::endian::little, "npy writer assumes little-endian");
+constexpr char kMagic[] = "\x93NUMPY";
+
+std::int64_t product(const std::vector<std::int64_t>& shape) {
+  return std::accumulate(shape.begin(), shape.end(), std::int64_t{1}, std::multiplies<>());
+}
+
+std::string shape_text(const std::vector<std::int64_t>& shape) {
+  if (shape.size() == 1) return fmt::format("({},)", shape[0]);
+  return fmt::format("({})", fmt::join(shape, ", "));
+}
+}  // namespace
+
+std::int64_t NpyArray::row_size() const {
+  return shape.empty() ? 0 : product(std::vector<std::int64_t>(shape.begin() + 1, shape.end()));
+}
+
+void write_npy(const std::filesystem::path& file, const std::vector<std::int64_t>& shape,
+               const float* data) {
+  std::string header = fmt::format("{{'descr': '<f4', 'fortran_order': False, 'shape': {}, }}",
+                                   shape_text(shape));
+  // magic(6) + version(2) + length(2) + header + '\n' must be a multiple of 64.
+  const std::size_t unpadded = 10 + header.size() + 1;
+  header.append((64 - unpadded % 64) % 64, ' ');
+  header.push_back('\n');
+  const auto count = static_cast<std::size_t>(product(shape));
+  write_atomically(file, [&](std::ostream& out) {
+    out.write(kMagic, 6);
+    const char version[2] = {1, 0};
+    out.write(version, 2);
+    const auto len = static_cast<std::uint16_t>(header.size());
+    out.write(reinterpret_cast<const char*>(&len), 2);
+    out.write(header.data(), static_cast<std::streamsize>(header.size()));
+    out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(count * sizeof(float)));
+  });
+}
+
+NpyArray read_npy(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw Error(ErrorCode::Io, fmt::format("{}: cannot open file", file.string()));
+  const auto fail = [&](const std::string& why) {
+    return Error(ErrorCode::Parse, fmt::format("{}: not a float32 C-order .npy file ({})", file.string(), why));
+  };
+  char magic[6];
+  unsigned char version[2];
+  in.read(magic, 6);
+  in.read(reinterpret_cast<char*>(version), 2);
+  if (!in || std::string(magic, 6) != std::string(kMagic, 6)) throw fail("bad magic");
+  std::uint32_t header_len = 0;
+  if (version[0] == 1) {
+    std::uint16_t len16 = 0;
+    in.read(reinterpret_cast<char*>(&len16), 2);
+    header_len = len16;
+  } else {
+    in.read(reinterpret_cast<char*>(&header_len), 4);
+  }
+  std::string header(header_len, '\0');
+  in.read(header.data(), header_len);
+  if (!in) throw fail("short header");
+  if (header.find("'<f4'") == std::string::npos) throw fail("dtype is not <f4");
+  if (header.find("'fortran_order': False") == std::string::npos) throw fail("Fortran order");
+  std::smatch m;
+  if (!std::regex_search(header, m, std::regex(R"('shape':\s*\(([^)]*)\))"))) throw fail("no shape");
+  NpyArray a;
+  const std::string dims = m[1];
+  std::regex number(R"(\d+)");
+  for (auto it = std::sregex_iterator(dims.begin(), dims.end(), number); it != std::sregex_iterator(); ++it) {
+    a.shape.push_back(std::stoll(it->str()));
+  }
+  a.data.resize(static_cast<std::size_t>(product(a.shape)));
+  in.read(reinterpret_cast<char*>(a.data.data()), static_cast<std::streamsize>(a.data.size() * sizeof(float)));
+  if (!in) throw fail("data shorter than its shape");
+  return a;
+}
+
+}  // namespace amva::io

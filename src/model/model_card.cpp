@@ -1,0 +1,73 @@
+#include "amva/model/model_card.hpp"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "amva/error.hpp"
+#include "amva/io/atomic_file.hpp"
+
+namespace amva::model {
+namespace fs = std::filesystem;
+
+ModelCard ModelCard::load(const fs::path& card_file, const fs::path& models_dir) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(io::read_text(card_file));
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(ErrorCode::Parse, fmt::format("{}: invalid JSON ({})", card_file.string(), e.what()));
+  }
+  ModelCard c;
+  try {
+    c.name = j.at("name").get<std::string>();
+    const fs::path file = j.at("file").get<std::string>();
+    if (file.is_absolute()) {
+      c.file = file;
+    } else if (!models_dir.empty() && fs::exists(models_dir / file)) {
+      c.file = models_dir / file;
+    } else {
+      c.file = card_file.parent_path() / file;
+    }
+    c.sha256 = j.value("sha256", "");
+    const auto& in = j.at("input");
+    c.input_name = in.at("name").get<std::string>();
+    c.input_width = in.at("width").get<int>();
+    c.input_height = in.at("height").get<int>();
+    const auto order = in.at("channel_order").get<std::string>();
+    if (order != "RGB" && order != "BGR") {
+      throw Error(ErrorCode::Parse, fmt::format("{}: input.channel_order must be RGB or BGR, not '{}'",
+                                                card_file.string(), order));
+    }
+    c.rgb = order == "RGB";
+    c.mean = in.at("mean").get<std::array<double, 3>>();
+    c.std = in.at("std").get<std::array<double, 3>>();
+    c.embedding_output = j.at("embedding_output").get<std::string>();
+    if (j.contains("target_layer") && !j["target_layer"].is_null()) {
+      c.target_layer = j["target_layer"].get<std::string>();
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(ErrorCode::Parse, fmt::format("{}: bad model card ({})", card_file.string(), e.what()));
+  }
+  for (double s : c.std) {
+    if (s == 0) throw Error(ErrorCode::Parse, fmt::format("{}: input.std has a zero", card_file.string()));
+  }
+  return c;
+}
+
+nlohmann::json ModelCard::to_json() const {
+  nlohmann::json j = {{"name", name},
+                      {"file", file.filename().string()},
+                      {"input",
+                       {{"name", input_name},
+                        {"width", input_width},
+                        {"height", input_height},
+                        {"channel_order", rgb ? "RGB" : "BGR"},
+                        {"mean", mean},
+                        {"std", std}}},
+                      {"embedding_output", embedding_output}};
+  if (!sha256.empty()) j["sha256"] = sha256;
+  if (target_layer) j["target_layer"] = *target_layer;
+  return j;
+}
+
+}  // namespace amva::model

@@ -1,0 +1,25 @@
+#include "amva/model/onnx_net.hpp"
+
+#include <fmt/format.h>
+
+#include "amva/error.hpp"
+
+namespace amva::model {
+
+cv::dnn::Net load_onnx_net(const std::filesystem::path& file) {
+  if (!std::filesystem::is_regular_file(file)) {
+    throw Error(ErrorCode::NotFound, fmt::format("{}: model file not found", file.string()));
+  }
+  cv::dnn::Net net;
+  try {
+    net = cv::dnn::readNetFromONNX(file.string());
+  } catch (const cv::Exception& e) {
+    throw Error(ErrorCode::Model, fmt::format("{}: not a model OpenCV can load ({})", file.string(), e.err));
+  }
+  if (net.empty()) throw Error(ErrorCode::Model, fmt::format("{}: empty network", file.string()));
+  net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
+  net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
+  return net;
+}
+
+}  // namespace amva::model

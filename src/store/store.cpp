@@ -1,0 +1,231 @@
+#include "amva/store/store.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <fstream>
+#include <numeric>
+
+#include "amva/error.hpp"
+#include "amva/io/atomic_file.hpp"
+#include "amva/io/csv.hpp"
+#include "amva/io/npy.hpp"
+
+namespace amva::store {
+namespace fs = std::filesystem;
+
+std::size_t RowArray::row_size() const {
+  return static_cast<std::size_t>(
+      std::accumulate(row_shape.begin(), row_shape.end(), std::int64_t{1}, std::multiplies<>()));
+}
+
+void Table::append(const Table& other) {
+  if (records.empty() && arrays.empty()) {
+    *this = other;
+    return;
+  }
+  for (const auto& [name, array] : other.arrays) {
+    auto it = arrays.find(name);
+    if (it == arrays.end() || it->second.row_shape != array.row_shape) {
+      throw Error(ErrorCode::Mismatch, fmt::format("array '{}' is missing or has another row shape", name));
+    }
+    it->second.data.insert(it->second.data.end(), array.data.begin(), array.data.end());
+  }
+  if (arrays.size() != other.arrays.size()) throw Error(ErrorCode::Mismatch, "tables hold different arrays");
+  records.insert(records.end(), other.records.begin(), other.records.end());
+}
+
+void Table::canonicalize() {
+  std::vector<std::size_t> order(records.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return canonical_less(records[a], records[b]); });
+  std::vector<Record> sorted;
+  sorted.reserve(records.size());
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    sorted.push_back(records[order[i]]);
+    sorted.back().id = static_cast<std::int64_t>(i);
+    if (i > 0 && sorted[i - 1].path == sorted[i].path && sorted[i - 1].face == sorted[i].face) {
+      throw Error(ErrorCode::Mismatch, fmt::format("image '{}' (face {}) appears twice", sorted[i].path, sorted[i].face));
+    }
+  }
+  for (auto& [name, array] : arrays) {
+    const std::size_t w = array.row_size();
+    std::vector<float> data(array.data.size());
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      std::copy_n(array.data.begin() + static_cast<std::ptrdiff_t>(order[i] * w), w,
+                  data.begin() + static_cast<std::ptrdiff_t>(i * w));
+    }
+    array.data = std::move(data);
+  }
+  records = std::move(sorted);
+}
+
+std::string settings_mismatch(const nlohmann::json& a, const nlohmann::json& b) {
+  const auto& sa = a.value("settings", nlohmann::json::object());
+  const auto& sb = b.value("settings", nlohmann::json::object());
+  std::set<std::string> keys;
+  for (const auto& [k, v] : sa.items()) keys.insert(k);
+  for (const auto& [k, v] : sb.items()) keys.insert(k);
+  for (const auto& k : keys) {
+    const auto va = sa.value(k, nlohmann::json());
+    const auto vb = sb.value(k, nlohmann::json());
+    if (va != vb) return fmt::format("{}: {} vs {}", k, va.dump(), vb.dump());
+  }
+  return {};
+}
+
+void write_table(const fs::path& dir, const Table& table) {
+  fs::create_directories(dir);
+  for (const auto& [name, array] : table.arrays) {
+    std::vector<std::int64_t> shape{static_cast<std::int64_t>(table.records.size())};
+    shape.insert(shape.end(), array.row_shape.begin(), array.row_shape.end());
+    if (array.rows() != table.records.size()) {
+      throw Error(ErrorCode::Mismatch, fmt::format("array '{}' has {} rows for {} records", name, array.rows(),
+                                                   table.records.size()));
+    }
+    io::write_npy(dir / (name + ".npy"), shape, array.data.data());
+  }
+  io::write_atomically(dir / "index.csv", [&](std::ostream& out) {
+    out << io::csv_line(index_columns()) << '\n';
+    for (const auto& r : table.records) out << io::csv_line(to_fields(r)) << '\n';
+  });
+}
+
+Table read_table(const fs::path& dir) {
+  const fs::path index = dir / "index.csv";
+  if (!fs::exists(index)) throw Error(ErrorCode::NotFound, fmt::format("{}: no index.csv", dir.string()));
+  const io::CsvTable csv = io::read_csv(index, ',');
+  if (csv.header != index_columns()) {
+    throw Error(ErrorCode::Parse, fmt::format("{}: unexpected columns", index.string()));
+  }
+  Table t;
+  for (std::size_t i = 0; i < csv.rows.size(); ++i) {
+    t.records.push_back(record_from_fields(csv.rows[i], fmt::format("{}:{}", index.string(), csv.line_numbers[i])));
+  }
+  for (const auto& item : fs::directory_iterator(dir)) {
+    if (item.path().extension() != ".npy") continue;
+    io::NpyArray a = io::read_npy(item.path());
+    if (a.rows() != static_cast<std::int64_t>(t.records.size())) {
+      throw Error(ErrorCode::Mismatch, fmt::format("{}: {} rows but index.csv has {}", item.path().string(), a.rows(),
+                                                   t.records.size()));
+    }
+    t.arrays[item.path().stem().string()] = {std::vector<std::int64_t>(a.shape.begin() + 1, a.shape.end()),
+                                             std::move(a.data)};
+  }
+  return t;
+}
+
+namespace {
+nlohmann::json read_meta(const fs::path& dir) {
+  const fs::path file = dir / "meta.json";
+  try {
+    return nlohmann::json::parse(io::read_text(file));
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(ErrorCode::Parse, fmt::format("{}: invalid JSON ({})", file.string(), e.what()));
+  }
+}
+
+std::vector<fs::path> shard_dirs(const fs::path& dir) {
+  std::vector<fs::path> shards;
+  if (!fs::is_directory(dir / "shards")) return shards;
+  for (const auto& item : fs::directory_iterator(dir / "shards")) {
+    const auto name = item.path().filename().string();
+    if (item.is_directory() && !name.starts_with('.')) shards.push_back(item.path());
+  }
+  std::sort(shards.begin(), shards.end());
+  return shards;
+}
+}  // namespace
+
+StoreContent read_store(const fs::path& dir) {
+  if (!fs::exists(dir / "meta.json")) {
+    throw Error(ErrorCode::NotFound, fmt::format("{}: not an amva store (no meta.json)", dir.string()));
+  }
+  StoreContent s{read_meta(dir), {}};
+  if (!fs::exists(dir / "index.csv")) {
+    throw Error(ErrorCode::NotFound, fmt::format("{}: extraction not finished (no index.csv; run amva extract "
+                                                 "again to resume)",
+                                                 dir.string()));
+  }
+  s.table = read_table(dir);
+  return s;
+}
+
+StoreWriter::StoreWriter(fs::path dir, nlohmann::json meta) : dir_(std::move(dir)), meta_(std::move(meta)) {}
+
+StoreWriter StoreWriter::open(const fs::path& dir, const nlohmann::json& meta) {
+  if (fs::exists(dir / "meta.json")) {
+    const auto existing = read_meta(dir);
+    if (auto diff = settings_mismatch(existing, meta); !diff.empty()) {
+      throw Error(ErrorCode::Mismatch,
+                  fmt::format("{}: store was made with other settings ({}); use another --out", dir.string(), diff));
+    }
+  } else {
+    if (fs::exists(dir) && !fs::is_empty(dir)) {
+      throw Error(ErrorCode::InvalidArgument,
+                  fmt::format("{}: folder exists, is not empty and is not an amva store", dir.string()));
+    }
+    fs::create_directories(dir);
+    io::write_text_atomically(dir / "meta.json", meta.dump(2) + "\n");
+  }
+  StoreWriter w(dir, meta);
+  if (fs::exists(dir / "index.csv")) {
+    for (const auto& r : read_table(dir).records) w.done_.insert(r.path);
+  }
+  for (const auto& shard : shard_dirs(dir)) {
+    for (const auto& r : read_table(shard).records) w.done_.insert(r.path);
+    w.next_shard_ = std::max(w.next_shard_, std::stoi(shard.filename().string()) + 1);
+  }
+  return w;
+}
+
+void StoreWriter::write_shard(const Table& shard) {
+  const fs::path final_dir = dir_ / "shards" / fmt::format("{:05d}", next_shard_);
+  const fs::path temp_dir = dir_ / "shards" / fmt::format(".tmp-{:05d}", next_shard_);
+  fs::remove_all(temp_dir);
+  write_table(temp_dir, shard);
+  fs::rename(temp_dir, final_dir);
+  ++next_shard_;
+  for (const auto& r : shard.records) done_.insert(r.path);
+}
+
+StoreContent StoreWriter::finalize() {
+  StoreContent s{read_meta(dir_), {}};
+  if (fs::exists(dir_ / "index.csv")) s.table = read_table(dir_);
+  const auto shards = shard_dirs(dir_);
+  for (const auto& shard : shards) s.table.append(read_table(shard));
+  s.table.canonicalize();
+  if (!shards.empty() || !fs::exists(dir_ / "index.csv")) write_table(dir_, s.table);
+  fs::remove_all(dir_ / "shards");
+  return s;
+}
+
+StoreContent merge_stores(const std::vector<fs::path>& inputs, const fs::path& out) {
+  if (inputs.empty()) throw Error(ErrorCode::InvalidArgument, "merge needs at least one store");
+  StoreContent merged = read_store(inputs.front());
+  for (std::size_t i = 1; i < inputs.size(); ++i) {
+    StoreContent next = read_store(inputs[i]);
+    if (auto diff = settings_mismatch(merged.meta, next.meta); !diff.empty()) {
+      throw Error(ErrorCode::Mismatch, fmt::format("{}: cannot merge, settings differ from {} ({})",
+                                                   inputs[i].string(), inputs.front().string(), diff));
+    }
+    try {
+      merged.table.append(next.table);
+      merged.table.canonicalize();
+    } catch (const Error& e) {
+      throw Error(ErrorCode::Mismatch, fmt::format("{}: cannot merge ({})", inputs[i].string(), e.what()));
+    }
+  }
+  if (fs::exists(out / "meta.json") || (fs::exists(out) && !fs::is_empty(out))) {
+    throw Error(ErrorCode::InvalidArgument, fmt::format("{}: output folder exists and is not empty", out.string()));
+  }
+  fs::create_directories(out);
+  merged.meta["merged_from"] = nlohmann::json::array();
+  for (const auto& in : inputs) merged.meta["merged_from"].push_back(fs::absolute(in).string());
+  write_table(out, merged.table);
+  io::write_text_atomically(out / "meta.json", merged.meta.dump(2) + "\n");
+  return merged;
+}
+
+}  // namespace amva::store

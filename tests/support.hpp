@@ -1,0 +1,89 @@
+#pragma once
+// Paths and helpers shared by the tests.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+#include <string>
+
+#include <fmt/format.h>
+#include "amva/error.hpp"
+
+#include "amva/face/alignment.hpp"
+#include "amva/face/detector.hpp"
+#include "amva/model/model_card.hpp"
+
+namespace amva::test {
+namespace fs = std::filesystem;
+
+inline fs::path models_dir() { return AMVA_TEST_MODELS_DIR; }
+inline fs::path cards_dir() { return AMVA_TEST_CARDS_DIR; }
+inline fs::path sources_dir() { return AMVA_TEST_SOURCES_DIR; }
+inline fs::path shared_dir() { return AMVA_TEST_SHARED_DIR; }
+inline fs::path cli() { return AMVA_TEST_CLI; }
+inline const char* python() { return AMVA_TEST_PYTHON; }
+
+inline model::ModelCard card(const std::string& name = "default") {
+  return model::ModelCard::load(cards_dir() / (name + ".json"),
+                                name == "default" ? models_dir() : shared_dir() / "models");
+}
+
+inline face::DetectorConfig default_detector() {
+  face::DetectorConfig d;
+  d.detector_model = models_dir() / "fr_detect.onnx";
+  d.landmark_model = models_dir() / "fr_landmark.onnx";
+  return d;
+}
+
+/// Distance between the mean aligned position of each of the 5 points and its template
+/// position, over many faces: the alignment's systematic offset per point.
+inline std::array<double, 5> mean_template_offsets(const std::vector<face::Landmarks5>& detected) {
+  std::array<cv::Point2d, 5> sum{};
+  for (const auto& lm : detected) {
+    const auto aligned = face::aligned_landmarks(lm);
+    for (int k = 0; k < 5; ++k) sum[k] += cv::Point2d(aligned[k]);
+  }
+  std::array<double, 5> offsets{};
+  for (int k = 0; k < 5; ++k) {
+    offsets[k] = cv::norm(sum[k] / static_cast<double>(detected.size()) - cv::Point2d(face::arcface_template()[k]));
+  }
+  return offsets;
+}
+
+/// A fresh, empty folder removed when the test ends.
+class TempDir {
+ public:
+  TempDir() {
+    std::random_device rd;
+    path_ = fs::temp_directory_path() / ("amva-test-" + std::to_string(rd()) + std::to_string(rd()));
+    fs::create_directories(path_);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  [[nodiscard]] const fs::path& path() const { return path_; }
+  fs::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  fs::path path_;
+};
+
+/// Runs a shell command, returns its exit status and output (stdout and stderr).
+inline std::pair<int, std::string> run(const std::string& command) {
+  std::string output;
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  char buf[4096];
+  while (pipe && fgets(buf, sizeof buf, pipe)) output += buf;
+  const int status = pipe ? pclose(pipe) : -1;
+  return {WEXITSTATUS(status), output};
+}
+
+}  // namespace amva::test
+
+#define AMVA_REQUIRE_SHARED()                                                                         \
+  do {                                                                                                \
+    if (!std::filesystem::exists(amva::test::shared_dir() / "data" / "lfw")) {                        \
+      GTEST_SKIP() << "../shared/data/lfw is absent (shared research data is not part of the repo)"; \
+    }                                                                                                 \
+  } while (0)
