@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdlib>
 
+#include "amva/cam/cam_method.hpp"
 #include "amva/error.hpp"
 #include "amva/io/hash.hpp"
 
@@ -74,6 +75,28 @@ face::DetectorConfig ModelOptions::detector_config() const {
     d.nms_iou = 0.3f;
   }
   return d;
+}
+
+void add_cam_options(CLI::App& app, CamCliOptions& o) {
+  app.add_option("--cam", o.cams, "CAM methods, comma-separated: " + fmt::format("{}", fmt::join(cam::CamMethod::names(), ", ")))
+      ->delimiter(',')
+      ->check(CLI::IsMember(cam::CamMethod::names()));
+  app.add_option("--target", o.target,
+                 "Target for every method: self-cosine, projection, norm, reference:FILE.npy (default: projection for "
+                 "gradient methods, self-cosine for scorecam)");
+  app.add_option("--layer", o.layer, "Target layer (ONNX tensor name; default: the last non-linearity before the "
+                                     "embedding)");
+  app.add_option("--channels", o.channels, "scorecam: only the K channels of largest activation mass (0: all)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--cache", o.cache, "Jacobian cache folder (default: $AMVA_CACHE or ~/.cache/amva)");
+}
+
+void CamCliOptions::apply(pipeline::ExtractOptions& options) const {
+  options.cams = cams;
+  options.target = target;
+  options.cam_options.scorecam_channels = channels;
+  if (!cache.empty()) options.cache_dir = cache;
+  if (!layer.empty()) options.card.target_layer = layer;
 }
 
 Progress::Progress(std::string label)

@@ -6,6 +6,7 @@
 
 #include "amva/face/detector.hpp"
 #include "amva/model/model_card.hpp"
+#include "amva/pipeline/extract.hpp"
 
 namespace amva::cli {
 
@@ -21,6 +22,18 @@ struct ModelOptions {
   [[nodiscard]] model::ModelCard card() const;
   [[nodiscard]] face::DetectorConfig detector_config() const;
 };
+
+/// CAM options shared by extract and cam.
+struct CamCliOptions {
+  std::vector<std::string> cams;
+  std::string target;
+  std::string layer;
+  int channels = 0;
+  std::filesystem::path cache;
+  /// Copies the options into an extraction (and the layer into its model card).
+  void apply(pipeline::ExtractOptions& options) const;
+};
+void add_cam_options(CLI::App& app, CamCliOptions& options);
 
 /// A one-line progress display on stderr, only when stderr is a terminal.
 class Progress {
@@ -43,5 +56,6 @@ void add_merge(CLI::App& app);
 void add_degrade(CLI::App& app);
 void add_demo(CLI::App& app);
 void add_verify(CLI::App& app);
+void add_cam(CLI::App& app);
 
 }  // namespace amva::cli

@@ -9,6 +9,7 @@ void add_extract(CLI::App& app) {
     ModelOptions models;
     pipeline::ExtractOptions extract;
     std::string face_rule = "central";
+    CamCliOptions cam;
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("extract", "Detect, align and embed every face into a store (resumable)");
@@ -22,6 +23,7 @@ void add_extract(CLI::App& app) {
                   "insightface) or largest")
       ->capture_default_str()
       ->check(CLI::IsMember({"central", "largest"}));
+  add_cam_options(*cmd, args->cam);
   cmd->add_option("--threads", args->extract.threads, "Worker threads")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--batch", args->extract.batch, "Faces per forward pass")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--shard-size", args->extract.shard_size, "Images per shard (unit of resumption)")
@@ -32,6 +34,7 @@ void add_extract(CLI::App& app) {
     opt.card = args->models.card();
     if (!opt.aligned) opt.detector = args->models.detector_config();
     opt.face_rule = face::face_rule_from_string(args->face_rule);
+    args->cam.apply(opt);
     Progress progress("extract");
     const auto summary = pipeline::extract(opt, [&](const pipeline::ExtractProgress& p) { progress.update(p.done, p.total); });
     print_extract_summary(summary, opt.out);

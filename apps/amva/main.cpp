@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   amva::cli::add_degrade(app);
   amva::cli::add_demo(app);
   amva::cli::add_verify(app);
+  amva::cli::add_cam(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

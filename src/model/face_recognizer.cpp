@@ -30,7 +30,8 @@ class OnnxFaceRecognizer final : public FaceRecognizer {
     check_input();
     net_ = load_onnx_net(card.file);
     embedding_layer_ = layer_for(card.embedding_output, "embedding_output");
-    if (card.target_layer) layer_for(*card.target_layer, "target_layer");
+    target_layer_ = card.target_layer ? *card.target_layer : graph_.find_target_layer(card.embedding_output);
+    layer_for(target_layer_, "target_layer");
     // One forward pass on a black face fixes the embedding size and proves the net runs.
     const cv::Mat probe(card.input_height, card.input_width, CV_8UC3, cv::Scalar::all(0));
     embedding_size_ = forward(std::vector<cv::Mat>{probe}, {}).embeddings.cols;
@@ -81,6 +82,7 @@ class OnnxFaceRecognizer final : public FaceRecognizer {
 
   [[nodiscard]] const ModelCard& card() const override { return card_; }
   [[nodiscard]] int embedding_size() const override { return embedding_size_; }
+  [[nodiscard]] const std::string& target_layer() const override { return target_layer_; }
   [[nodiscard]] const std::string& model_sha256() const override { return sha256_; }
 
  private:
@@ -112,12 +114,11 @@ class OnnxFaceRecognizer final : public FaceRecognizer {
       throw Error(ErrorCode::Model, fmt::format("{}: {} '{}' is not a tensor produced by the model",
                                                 card_.file.string(), what, tensor));
     }
-    const auto& node = graph_.nodes()[*p];
-    for (const std::string& candidate : {"onnx_node!" + node.name, node.outputs.front()}) {
+    for (const std::string& candidate : graph_.opencv_layer_candidates(source)) {
       if (net_.getLayerId(candidate) >= 0) return candidate;
     }
     throw Error(ErrorCode::Model, fmt::format("{}: {} '{}' (node '{}') was fused away by OpenCV's importer",
-                                              card_.file.string(), what, tensor, node.name));
+                                              card_.file.string(), what, tensor, graph_.nodes()[*p].name));
   }
 
   ModelCard card_;
@@ -125,6 +126,7 @@ class OnnxFaceRecognizer final : public FaceRecognizer {
   cv::dnn::Net net_;
   std::string sha256_;
   std::string embedding_layer_;
+  std::string target_layer_;
   int embedding_size_ = 0;
 };
 

@@ -12,6 +12,7 @@
 namespace amva::model {
 
 struct OnnxGraph::Impl {
+  onnx::ModelProto proto;
   std::filesystem::path file;
   std::vector<OnnxTensorInfo> inputs;
   std::vector<OnnxTensorInfo> outputs;
@@ -39,7 +40,8 @@ OnnxGraph OnnxGraph::load(const std::filesystem::path& file) {
   }
   auto impl = std::make_unique<Impl>();
   impl->file = file;
-  const auto& g = proto.graph();
+  impl->proto = std::move(proto);
+  const auto& g = impl->proto.graph();
   for (const auto& init : g.initializer()) impl->initializers.insert(init.name());
   for (const auto& v : g.input()) {
     if (!impl->initializers.count(v.name())) impl->inputs.push_back(tensor_info(v));
@@ -81,6 +83,121 @@ std::string OnnxGraph::skip_reshapes(const std::string& tensor) const {
     current = node.inputs.front();
   }
   return current;
+}
+
+namespace {
+// Operations that are affine in their data input; Mul and Div only when the other operand
+// does not depend on the head's input (checked separately).
+const std::set<std::string>& affine_ops() {
+  static const std::set<std::string> kOps = {
+      "Conv", "ConvTranspose", "BatchNormalization", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div",
+      "Flatten", "Reshape", "Identity", "Squeeze", "Unsqueeze", "Transpose", "Dropout", "GlobalAveragePool",
+      "AveragePool", "Pad", "Constant", "Shape", "Gather", "Concat", "Cast"};
+  return kOps;
+}
+}  // namespace
+
+std::string OnnxGraph::find_target_layer(const std::string& embedding) const {
+  std::string current = skip_reshapes(embedding);
+  while (auto p = producer(current)) {
+    const auto& node = impl_->nodes[*p];
+    if (!affine_ops().count(node.op_type) || node.op_type == "Shape" || node.op_type == "Gather") {
+      return node.outputs.front();
+    }
+    // Follow the data input: the first input that is not a weight or a constant.
+    std::string next;
+    for (const auto& in : node.inputs) {
+      if (in.empty() || is_initializer(in)) continue;
+      if (auto q = producer(in); q && impl_->nodes[*q].op_type == "Constant") continue;
+      next = in;
+      break;
+    }
+    if (next.empty()) break;
+    current = next;
+  }
+  throw Error(ErrorCode::Model, fmt::format("{}: no non-linearity before the embedding '{}'; give --layer",
+                                            impl_->file.string(), embedding));
+}
+
+std::vector<std::size_t> OnnxGraph::head_nodes(const std::string& from, const std::string& to) const {
+  std::set<std::size_t> needed;
+  std::vector<std::string> stack{to};
+  std::set<std::string> seen;
+  while (!stack.empty()) {
+    const std::string t = stack.back();
+    stack.pop_back();
+    if (t.empty() || t == from || is_initializer(t) || !seen.insert(t).second) continue;
+    const auto p = producer(t);
+    if (!p) {
+      throw Error(ErrorCode::Model, fmt::format("{}: '{}' depends on the graph input '{}' besides '{}'",
+                                                impl_->file.string(), to, t, from));
+    }
+    needed.insert(*p);
+    for (const auto& in : impl_->nodes[*p].inputs) stack.push_back(in);
+  }
+  if (!seen.count(to) && to != from) {
+    throw Error(ErrorCode::Model, fmt::format("{}: '{}' is not computed from '{}'", impl_->file.string(), to, from));
+  }
+  return {needed.begin(), needed.end()};
+}
+
+std::optional<OnnxNodeInfo> OnnxGraph::first_non_affine(const std::string& from, const std::string& to) const {
+  std::set<std::string> depends{from};  // tensors that depend on the head's input
+  for (std::size_t i : head_nodes(from, to)) {
+    const auto& node = impl_->nodes[i];
+    std::size_t dependent_inputs = 0;
+    for (const auto& in : node.inputs) dependent_inputs += depends.count(in);
+    if (dependent_inputs == 0) continue;  // shape arithmetic and constants
+    const bool product = node.op_type == "Mul" || node.op_type == "Div" || node.op_type == "MatMul" ||
+                         node.op_type == "Gemm";
+    if (!affine_ops().count(node.op_type) || (product && dependent_inputs > 1) ||
+        (node.op_type == "Div" && depends.count(node.inputs.at(1)))) {
+      return node;
+    }
+    for (const auto& out : node.outputs) depends.insert(out);
+  }
+  return std::nullopt;
+}
+
+std::string OnnxGraph::head_model(const std::string& from, const std::vector<std::int64_t>& dims,
+                                  const std::string& to) const {
+  const auto& g = impl_->proto.graph();
+  onnx::ModelProto head;
+  head.set_ir_version(impl_->proto.ir_version());
+  *head.mutable_opset_import() = impl_->proto.opset_import();
+  auto* hg = head.mutable_graph();
+  hg->set_name("amva_head");
+  std::set<std::string> used;
+  for (std::size_t i : head_nodes(from, to)) {
+    *hg->add_node() = g.node(static_cast<int>(i));
+    for (const auto& in : g.node(static_cast<int>(i)).input()) used.insert(in);
+  }
+  for (const auto& init : g.initializer()) {
+    if (used.count(init.name())) *hg->add_initializer() = init;
+  }
+  auto* input = hg->add_input();
+  input->set_name(from);
+  auto* tensor = input->mutable_type()->mutable_tensor_type();
+  tensor->set_elem_type(onnx::TensorProto::FLOAT);
+  tensor->mutable_shape()->add_dim()->set_dim_param("N");
+  for (auto d : dims) tensor->mutable_shape()->add_dim()->set_dim_value(d);
+  auto* output = hg->add_output();
+  output->set_name(to);
+  output->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+  output->mutable_type()->mutable_tensor_type()->mutable_shape();  // OpenCV's importer wants one
+  std::string bytes;
+  head.SerializeToString(&bytes);
+  return bytes;
+}
+
+std::vector<std::string> OnnxGraph::opencv_layer_candidates(const std::string& tensor) const {
+  const auto p = producer(tensor);
+  if (!p) return {tensor};
+  const auto& node = impl_->nodes[*p];
+  std::vector<std::string> names;
+  if (!node.name.empty()) names.push_back("onnx_node!" + node.name);
+  names.push_back(node.outputs.front());
+  return names;
 }
 
 }  // namespace amva::model

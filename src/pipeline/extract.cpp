@@ -32,6 +32,15 @@ struct Worker {
   std::unique_ptr<model::FaceRecognizer> recognizer;
 };
 
+// The CAM methods of a run, shared read-only by the workers.
+struct CamPlan {
+  std::vector<std::unique_ptr<cam::CamMethod>> methods;
+  std::vector<std::unique_ptr<cam::Target>> targets;  // one per method (null for eigencam)
+  std::shared_ptr<const model::AffineHead> head;       // when a method needs it
+  model::HeadShape shape;
+  std::string layer;
+};
+
 // An image's faces ready for the network, with their records.
 struct Prepared {
   std::vector<Record> records;
@@ -109,20 +118,47 @@ void prepare_image(const io::ImageEntry& entry, const ExtractOptions& opt, Worke
   }
 }
 
-Table process_batch(const std::vector<io::ImageEntry>& entries, const ExtractOptions& opt, Worker& w) {
+store::RowArray& nan_array(Table& t, const std::string& name, std::vector<std::int64_t> row_shape) {
+  auto& a = t.arrays[name];
+  a.row_shape = std::move(row_shape);
+  a.data.assign(t.records.size() * a.row_size(), std::numeric_limits<float>::quiet_NaN());
+  return a;
+}
+
+Table process_batch(const std::vector<io::ImageEntry>& entries, const ExtractOptions& opt, Worker& w,
+                    const CamPlan& plan) {
   Prepared p;
   for (const auto& e : entries) prepare_image(e, opt, w, p);
   const int dim = w.recognizer->embedding_size();
   Table t;
   t.records = std::move(p.records);
-  auto& emb = t.arrays["embeddings"];
-  emb.row_shape = {dim};
-  emb.data.assign(t.records.size() * static_cast<std::size_t>(dim), std::numeric_limits<float>::quiet_NaN());
-  if (!p.faces.empty()) {
-    const auto result = w.recognizer->forward(p.faces);
-    for (std::size_t i = 0; i < p.faces.size(); ++i) {
-      const float* row = result.embeddings.ptr<float>(static_cast<int>(i));
-      std::copy(row, row + dim, emb.data.begin() + static_cast<std::ptrdiff_t>(p.face_of[i] * dim));
+  auto& emb = nan_array(t, "embeddings", {dim});
+  for (const auto& m : plan.methods) nan_array(t, "maps_" + m->name(), {plan.shape.height, plan.shape.width});
+  if (p.faces.empty()) return t;
+
+  const cv::Mat blob = w.recognizer->preprocess(p.faces);
+  const auto result = w.recognizer->forward_blob(
+      blob, plan.methods.empty() ? std::vector<std::string>{} : std::vector<std::string>{plan.layer});
+  const std::size_t k = static_cast<std::size_t>(plan.shape.inputs());
+  for (std::size_t i = 0; i < p.faces.size(); ++i) {
+    const float* row = result.embeddings.ptr<float>(static_cast<int>(i));
+    std::copy(row, row + dim, emb.data.begin() + static_cast<std::ptrdiff_t>(p.face_of[i] * dim));
+    if (plan.methods.empty()) continue;
+    // The face's own input (for Score-CAM's masks) is a view into the batch blob.
+    const cv::Mat input(std::vector<int>{1, 3, blob.size[2], blob.size[3]}, CV_32F,
+                        const_cast<float*>(blob.ptr<float>(static_cast<int>(i))));
+    cam::CamInput in;
+    in.activations = result.activations.front().ptr<float>() + i * k;
+    in.embedding = row;
+    in.shape = plan.shape;
+    in.head = plan.head.get();
+    in.input = &input;
+    in.embed = [&w](const cv::Mat& batch) { return w.recognizer->forward_blob(batch).embeddings; };
+    for (std::size_t m = 0; m < plan.methods.size(); ++m) {
+      in.target = plan.targets[m].get();
+      const cv::Mat map = plan.methods[m]->compute(in);
+      auto& maps = t.arrays["maps_" + plan.methods[m]->name()];
+      std::copy_n(map.ptr<float>(), map.total(), maps.data.begin() + static_cast<std::ptrdiff_t>(p.face_of[i] * map.total()));
     }
   }
   return t;
@@ -130,7 +166,7 @@ Table process_batch(const std::vector<io::ImageEntry>& entries, const ExtractOpt
 
 // Batches are cut at fixed positions in the chunk, so results do not depend on thread count.
 Table process_chunk(const std::vector<io::ImageEntry>& chunk, const ExtractOptions& opt, std::vector<Worker>& workers,
-                    const std::function<void(std::size_t)>& on_images) {
+                    const CamPlan& plan, const std::function<void(std::size_t)>& on_images) {
   const std::size_t batch = static_cast<std::size_t>(std::max(1, opt.batch));
   const std::size_t n_batches = (chunk.size() + batch - 1) / batch;
   std::vector<Table> results(n_batches);
@@ -142,7 +178,7 @@ Table process_chunk(const std::vector<io::ImageEntry>& chunk, const ExtractOptio
       try {
         const auto first = chunk.begin() + static_cast<std::ptrdiff_t>(b * batch);
         const auto last = chunk.begin() + static_cast<std::ptrdiff_t>(std::min(chunk.size(), (b + 1) * batch));
-        results[b] = process_batch({first, last}, opt, w);
+        results[b] = process_batch({first, last}, opt, w, plan);
         on_images(static_cast<std::size_t>(last - first));
       } catch (...) {
         std::lock_guard lock(error_mutex);
@@ -182,6 +218,44 @@ class OpenCvThreads {
   int previous_;
 };
 
+CamPlan make_cam_plan(const ExtractOptions& opt, model::FaceRecognizer& recognizer) {
+  CamPlan plan;
+  if (opt.cams.empty()) return plan;
+  plan.layer = recognizer.target_layer();
+  const cv::Mat probe(opt.card.input_height, opt.card.input_width, CV_8UC3, cv::Scalar::all(0));
+  const cv::Mat a = recognizer.forward({probe}, {plan.layer}).activations.front();
+  if (a.dims != 4) {
+    throw Error(ErrorCode::Model, fmt::format("target layer '{}' is not a C x h x w feature map", plan.layer));
+  }
+  plan.shape = {a.size[1], a.size[2], a.size[3], recognizer.embedding_size()};
+  bool needs_head = false;
+  for (const auto& name : opt.cams) {
+    auto m = cam::CamMethod::create(name, opt.cam_options);
+    const std::string target = opt.target.empty() ? m->default_target() : opt.target;
+    plan.targets.push_back(target == "none" ? nullptr : cam::Target::create(target));
+    needs_head = needs_head || m->needs_head();
+    plan.methods.push_back(std::move(m));
+  }
+  if (needs_head) {
+    plan.head = model::AffineHead::extract(opt.card, recognizer.model_sha256(), plan.layer, plan.shape, opt.cache_dir);
+  }
+  return plan;
+}
+
+nlohmann::json cam_settings(const ExtractOptions& opt, const CamPlan& plan) {
+  if (plan.methods.empty()) return nullptr;
+  nlohmann::json methods = nlohmann::json::object();
+  for (std::size_t m = 0; m < plan.methods.size(); ++m) {
+    nlohmann::json j = {{"target", plan.targets[m] ? plan.targets[m]->name() : "none"}};
+    if (plan.methods[m]->name() == "scorecam") j["channels"] = opt.cam_options.scorecam_channels;
+    methods[plan.methods[m]->name()] = j;
+  }
+  return {{"layer", plan.layer},
+          {"map_shape", {plan.shape.height, plan.shape.width}},
+          {"channels", plan.shape.channels},
+          {"methods", methods}};
+}
+
 }  // namespace
 
 nlohmann::json extraction_settings(const ExtractOptions& opt, const std::string& model_sha256) {
@@ -216,6 +290,7 @@ ExtractSummary extract(const ExtractOptions& opt, const std::function<void(const
     if (!opt.aligned) w.detector = face::FaceDetector::create(opt.detector);
   }
   const std::string sha = workers.front().recognizer->model_sha256();
+  const CamPlan plan = make_cam_plan(opt, *workers.front().recognizer);
   nlohmann::json meta = {{"amva_version", version()},
                          {"created", now_iso8601()},
                          {"images", std::filesystem::absolute(opt.images).string()},
@@ -223,6 +298,8 @@ ExtractSummary extract(const ExtractOptions& opt, const std::function<void(const
                          {"detector", workers.front().detector ? workers.front().detector->describe() : "none"},
                          {"embedding_size", workers.front().recognizer->embedding_size()},
                          {"settings", extraction_settings(opt, sha)}};
+  meta["settings"]["cam"] = cam_settings(opt, plan);
+  if (plan.head) meta["head_affinity_error"] = plan.head->affinity_error();
   auto writer = store::StoreWriter::open(opt.out, meta);
 
   std::vector<io::ImageEntry> todo;
@@ -253,7 +330,7 @@ ExtractSummary extract(const ExtractOptions& opt, const std::function<void(const
     const auto last = std::min(todo.size(), first + static_cast<std::size_t>(opt.shard_size));
     writer.write_shard(process_chunk({todo.begin() + static_cast<std::ptrdiff_t>(first),
                                       todo.begin() + static_cast<std::ptrdiff_t>(last)},
-                                     opt, workers, on_images));
+                                     opt, workers, plan, on_images));
     ++shards;
   }
   summary.processed = done;

@@ -32,6 +32,9 @@ class FaceRecognizer {
 
   [[nodiscard]] virtual const ModelCard& card() const = 0;
   [[nodiscard]] virtual int embedding_size() const = 0;
+  /// The target layer (ONNX tensor): the card's, or the last non-linearity before the
+  /// embedding (OnnxGraph::find_target_layer).
+  [[nodiscard]] virtual const std::string& target_layer() const = 0;
   /// SHA-256 of the model file, for meta.json and caches.
   [[nodiscard]] virtual const std::string& model_sha256() const = 0;
 

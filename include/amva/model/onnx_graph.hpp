@@ -43,6 +43,24 @@ class OnnxGraph {
   [[nodiscard]] std::string skip_reshapes(const std::string& tensor) const;
   [[nodiscard]] const std::filesystem::path& file() const;
 
+  /// The default target layer for `embedding`: walking back from the embedding (past
+  /// reshapes) through affine operations (Conv, BatchNormalization, Gemm, MatMul, Add, Sub,
+  /// Mul or Div by a constant, pooling, Flatten and other reshapes), the output of the first
+  /// node that is not affine: the last non-linearity before the embedding. Throws
+  /// Error(Model) if the walk reaches a graph input.
+  [[nodiscard]] std::string find_target_layer(const std::string& embedding) const;
+
+  /// The nodes that compute `to` from `from` (the head), in graph order. Throws
+  /// Error(Model) if `to` also depends on a graph input other than `from`.
+  [[nodiscard]] std::vector<std::size_t> head_nodes(const std::string& from, const std::string& to) const;
+  /// The first node of the head from `from` to `to` that is not affine in `from`, or empty.
+  [[nodiscard]] std::optional<OnnxNodeInfo> first_non_affine(const std::string& from, const std::string& to) const;
+  /// A serialized ONNX model of the head: input `from` with shape N x dims, output `to`.
+  [[nodiscard]] std::string head_model(const std::string& from, const std::vector<std::int64_t>& dims,
+                                       const std::string& to) const;
+  /// The names OpenCV's importer may give the layer that produces `tensor`, most likely first.
+  [[nodiscard]] std::vector<std::string> opencv_layer_candidates(const std::string& tensor) const;
+
  private:
   struct Impl;
   explicit OnnxGraph(std::unique_ptr<Impl> impl);

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "amva/cam/cam_method.hpp"
 #include "amva/face/detector.hpp"
 #include "amva/model/model_card.hpp"
 #include "amva/store/store.hpp"
@@ -21,6 +22,10 @@ struct ExtractOptions {
   bool aligned = false;    // inputs are already aligned crops: no detection
   bool all_faces = false;  // one record per detected face instead of the primary one only
   face::FaceRule face_rule = face::FaceRule::Central;  // which face is the image's (face 0)
+  std::vector<std::string> cams;  // CAM methods computed in the same pass (maps_<name>.npy)
+  std::string target;             // target for every method; empty: each method's default
+  cam::CamOptions cam_options;
+  std::filesystem::path cache_dir = model::default_cache_dir();  // Jacobian cache
   int threads = 2;         // worker threads, each with its own networks
   int batch = 32;          // faces per forward pass
   int shard_size = 512;    // images per shard: the unit of resumption

@@ -1,0 +1,85 @@
+// amva cam: the activation maps of single images, as .npy and as overlays on the aligned face.
+// It runs the same extraction as `amva extract` (into a scratch store), so a map here is
+// exactly the map a store would hold.
+#include <fmt/format.h>
+
+#include <fstream>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "amva/error.hpp"
+#include "amva/face/alignment.hpp"
+#include "amva/io/image_io.hpp"
+#include "amva/io/npy.hpp"
+#include "amva/pipeline/extract.hpp"
+#include "amva/viz/overlay.hpp"
+#include "cli.hpp"
+
+namespace amva::cli {
+namespace fs = std::filesystem;
+
+void add_cam(CLI::App& app) {
+  struct Args {
+    ModelOptions models;
+    CamCliOptions cam;
+    std::vector<fs::path> images;
+    fs::path out;
+    bool aligned = false;
+  };
+  auto args = std::make_shared<Args>();
+  args->cam.cams = {"gradcam", "contribution"};
+  auto* cmd = app.add_subcommand("cam", "Activation maps of single images: .npy and JET overlays on the aligned face");
+  cmd->add_option("--image", args->images, "Image file (repeatable)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--out", args->out, "Output folder: one sub-folder per image")->required();
+  cmd->add_flag("--aligned", args->aligned, "The image is an aligned face crop");
+  args->models.add_to(*cmd);
+  add_cam_options(*cmd, args->cam);
+  cmd->callback([args] {
+    fs::create_directories(args->out);
+    const fs::path scratch = args->out / ".store";
+    fs::remove_all(scratch);
+    fs::create_directories(scratch);
+    {
+      std::ofstream list(scratch / "images.txt");
+      for (const auto& image : args->images) list << fs::absolute(image).string() << '\n';
+    }
+    pipeline::ExtractOptions opt;
+    opt.images = scratch / "images.txt";
+    opt.out = scratch / "store";
+    opt.card = args->models.card();
+    opt.aligned = args->aligned;
+    if (!opt.aligned) opt.detector = args->models.detector_config();
+    opt.threads = 1;
+    args->cam.apply(opt);
+    pipeline::extract(opt);
+    const auto store = store::read_store(opt.out);
+    for (const auto& r : store.table.records) {
+      const fs::path dir = args->out / fs::path(r.path).stem();
+      if (!r.ok) {
+        fmt::print("{}: {}\n", r.path, r.error);
+        continue;
+      }
+      fs::create_directories(dir);
+      const cv::Mat image = io::load_bgr(r.path);
+      cv::Mat face;
+      if (args->aligned) {
+        cv::resize(image, face, cv::Size(face::kAlignedSize, face::kAlignedSize), 0, 0, cv::INTER_AREA);
+      } else {
+        face = face::align_face(image, r.detection.landmarks);
+      }
+      cv::imwrite((dir / "aligned.png").string(), face);
+      for (const auto& name : opt.cams) {
+        const auto& maps = store.table.arrays.at("maps_" + name);
+        const float* row = maps.row(static_cast<std::size_t>(r.id));
+        io::write_npy(dir / (name + ".npy"), maps.row_shape, row);
+        const cv::Mat map(static_cast<int>(maps.row_shape[0]), static_cast<int>(maps.row_shape[1]), CV_32F,
+                          const_cast<float*>(row));
+        cv::imwrite((dir / (name + ".png")).string(), viz::overlay_jet(face, map));
+      }
+      fmt::print("{}: maps {} written to {}\n", r.path, fmt::join(opt.cams, ", "), dir.string());
+    }
+    fs::remove_all(scratch);
+  });
+}
+
+}  // namespace amva::cli

@@ -1,0 +1,72 @@
+#pragma once
+// Activation maps derived from the embedding. As in pytorch-grad-cam, one base class owns the
+// pipeline (gradients from the affine head when a method uses them, then a weighted
+// combination of the activation channels, then ReLU) and each method overrides one step.
+// Maps come out raw at the target layer's resolution (h x w), not normalised.
+#include <functional>
+#include <memory>
+#include <opencv2/core.hpp>
+#include <string>
+#include <vector>
+
+#include "amva/cam/target.hpp"
+#include "amva/model/affine_head.hpp"
+
+namespace amva::cam {
+
+/// Everything a method may need for one image.
+struct CamInput {
+  const float* activations = nullptr;  // C x h x w at the target layer
+  const float* embedding = nullptr;    // the image's own embedding r (D)
+  model::HeadShape shape;
+  const model::AffineHead* head = nullptr;  // for methods that use gradients
+  const Target* target = nullptr;
+  /// Score-CAM only: the preprocessed input (1 x 3 x H x W) and a function that embeds a
+  /// batch of inputs (N x 3 x H x W -> N x D).
+  const cv::Mat* input = nullptr;
+  std::function<cv::Mat(const cv::Mat&)> embed;
+};
+
+struct CamOptions {
+  int scorecam_channels = 0;  // 0: all; K: only the K channels of largest activation mass
+  int scorecam_batch = 64;    // masked inputs per forward pass
+};
+
+class CamMethod {
+ public:
+  virtual ~CamMethod() = default;
+  [[nodiscard]] virtual std::string name() const = 0;
+  /// The target used when none is given: projection for gradient methods (the gradient of
+  /// self-cosine at the image itself is zero), self-cosine for scorecam.
+  [[nodiscard]] virtual std::string default_target() const { return "projection"; }
+  /// Whether the method explains the target through dt/dA.
+  [[nodiscard]] virtual bool uses_gradients() const { return false; }
+  /// Whether the method needs the affine head (J): gradient methods and contribution.
+  [[nodiscard]] virtual bool needs_head() const { return uses_gradients(); }
+  /// Whether the method forwards masked inputs (it needs CamInput::input and ::embed).
+  [[nodiscard]] virtual bool needs_forward() const { return false; }
+
+  /// The raw map, h x w CV_32F. Throws Error(InvalidArgument) when a gradient method is
+  /// given a target whose gradient vanishes at the image.
+  [[nodiscard]] cv::Mat compute(const CamInput& in) const;
+
+  /// Creates a method by name: scorecam, gradcam, gradcam++, xgradcam, layercam,
+  /// contribution, eigencam.
+  static std::unique_ptr<CamMethod> create(const std::string& name, const CamOptions& options = {});
+  static const std::vector<std::string>& names();
+
+ protected:
+  /// Hook: one weight per channel (C); the default combination is ReLU(sum_c w_c A_c).
+  /// `grads` is dt/dA (C x h x w) for methods that use gradients, else empty.
+  [[nodiscard]] virtual std::vector<float> channel_weights(const CamInput& in, const std::vector<float>& grads) const;
+  /// Hook for methods that are not a channel-weighted sum.
+  [[nodiscard]] virtual cv::Mat combine(const CamInput& in, const std::vector<float>& grads) const;
+  /// dt/dA = J^T dt/de (the head is affine, so this is exact).
+  [[nodiscard]] std::vector<float> activation_gradients(const CamInput& in) const;
+};
+
+/// Bilinear upsampling with aligned corners (torch.nn.UpsamplingBilinear2d), as Score-CAM in
+/// pytorch-grad-cam uses; `src` is h x w CV_32F.
+cv::Mat upsample_align_corners(const cv::Mat& src, cv::Size size);
+
+}  // namespace amva::cam

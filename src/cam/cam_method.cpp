@@ -1,0 +1,87 @@
+#include "amva/cam/cam_method.hpp"
+
+#include <fmt/format.h>
+
+#include "amva/error.hpp"
+#include "methods.hpp"
+
+namespace amva::cam {
+
+std::vector<float> CamMethod::activation_gradients(const CamInput& in) const {
+  if (!in.head) throw Error(ErrorCode::InvalidArgument, fmt::format("{} needs the affine head", name()));
+  const int d = in.shape.embedding;
+  if (gradient_vanishes_at_self(*in.target, in.embedding, d)) {
+    throw Error(ErrorCode::InvalidArgument,
+                fmt::format("target '{}' has a vanishing gradient at the image itself, so {} would give a "
+                            "meaningless map; use the target 'projection' (the default for gradient methods)",
+                            in.target->name(), name()));
+  }
+  std::vector<float> dt_de(static_cast<std::size_t>(d));
+  in.target->gradient(in.embedding, in.embedding, d, dt_de.data());
+  std::vector<float> grads(static_cast<std::size_t>(in.shape.inputs()));
+  in.head->transpose_apply(dt_de.data(), grads.data());
+  return grads;
+}
+
+std::vector<float> CamMethod::channel_weights(const CamInput&, const std::vector<float>&) const {
+  throw Error(ErrorCode::InvalidArgument, fmt::format("{} defines no channel weights", name()));
+}
+
+cv::Mat CamMethod::combine(const CamInput& in, const std::vector<float>& grads) const {
+  const auto w = channel_weights(in, grads);
+  const int p = in.shape.positions();
+  cv::Mat cam(in.shape.height, in.shape.width, CV_32F, cv::Scalar(0));
+  auto* out = cam.ptr<float>();
+  for (int c = 0; c < in.shape.channels; ++c) {
+    const float* a = in.activations + static_cast<std::size_t>(c) * p;
+    for (int i = 0; i < p; ++i) out[i] += w[c] * a[i];
+  }
+  return cv::max(cam, 0.f);
+}
+
+cv::Mat CamMethod::compute(const CamInput& in) const {
+  const std::vector<float> grads = uses_gradients() ? activation_gradients(in) : std::vector<float>{};
+  return combine(in, grads);
+}
+
+const std::vector<std::string>& CamMethod::names() {
+  static const std::vector<std::string> kNames = {"scorecam", "gradcam",      "gradcam++", "xgradcam",
+                                                  "layercam", "contribution", "eigencam"};
+  return kNames;
+}
+
+std::unique_ptr<CamMethod> CamMethod::create(const std::string& name, const CamOptions& options) {
+  if (name == "scorecam") return make_scorecam(options);
+  if (name == "gradcam") return make_gradcam();
+  if (name == "gradcam++") return make_gradcam_plus_plus();
+  if (name == "xgradcam") return make_xgradcam();
+  if (name == "layercam") return make_layercam();
+  if (name == "contribution") return make_contribution();
+  if (name == "eigencam") return make_eigencam();
+  throw Error(ErrorCode::InvalidArgument,
+              fmt::format("unknown CAM method '{}' (one of: {})", name, fmt::join(names(), ", ")));
+}
+
+cv::Mat upsample_align_corners(const cv::Mat& src, cv::Size size) {
+  cv::Mat out(size, CV_32F);
+  const double sy = size.height > 1 ? double(src.rows - 1) / (size.height - 1) : 0;
+  const double sx = size.width > 1 ? double(src.cols - 1) / (size.width - 1) : 0;
+  for (int y = 0; y < size.height; ++y) {
+    const double fy = y * sy;
+    const int y0 = std::min(static_cast<int>(fy), src.rows - 1);
+    const int y1 = std::min(y0 + 1, src.rows - 1);
+    const double ty = fy - y0;
+    for (int x = 0; x < size.width; ++x) {
+      const double fx = x * sx;
+      const int x0 = std::min(static_cast<int>(fx), src.cols - 1);
+      const int x1 = std::min(x0 + 1, src.cols - 1);
+      const double tx = fx - x0;
+      const double top = (1 - tx) * src.at<float>(y0, x0) + tx * src.at<float>(y0, x1);
+      const double bottom = (1 - tx) * src.at<float>(y1, x0) + tx * src.at<float>(y1, x1);
+      out.at<float>(y, x) = static_cast<float>((1 - ty) * top + ty * bottom);
+    }
+  }
+  return out;
+}
+
+}  // namespace amva::cam

@@ -1,0 +1,130 @@
+// Gradient CAMs with pytorch-grad-cam's formulas; the gradients come from the affine head.
+#include <cmath>
+
+#include "methods.hpp"
+
+namespace amva::cam {
+namespace {
+
+// Sums over the spatial positions of one channel.
+template <typename F>
+std::vector<float> per_channel(const CamInput& in, F&& term) {
+  const int p = in.shape.positions();
+  std::vector<float> w(static_cast<std::size_t>(in.shape.channels));
+  for (int c = 0; c < in.shape.channels; ++c) {
+    double s = 0;
+    for (int i = 0; i < p; ++i) s += term(static_cast<std::size_t>(c) * p + i, c);
+    w[c] = static_cast<float>(s);
+  }
+  return w;
+}
+
+class GradientMethod : public CamMethod {
+ public:
+  [[nodiscard]] bool uses_gradients() const override { return true; }
+};
+
+// Grad-CAM: w_c = mean over positions of dt/dA_c.
+class GradCam final : public GradientMethod {
+ public:
+  [[nodiscard]] std::string name() const override { return "gradcam"; }
+
+ protected:
+  [[nodiscard]] std::vector<float> channel_weights(const CamInput& in, const std::vector<float>& g) const override {
+    auto w = per_channel(in, [&](std::size_t i, int) { return double(g[i]); });
+    for (auto& v : w) v /= static_cast<float>(in.shape.positions());
+    return w;
+  }
+};
+
+// Grad-CAM++ (eq. 19): a = g^2 / (2 g^2 + sum(A_c) g^3 + 1e-6), zero where g = 0;
+// w_c = sum over positions of ReLU(g) a.
+class GradCamPlusPlus final : public GradientMethod {
+ public:
+  [[nodiscard]] std::string name() const override { return "gradcam++"; }
+
+ protected:
+  [[nodiscard]] std::vector<float> channel_weights(const CamInput& in, const std::vector<float>& g) const override {
+    const auto sum_a = per_channel(in, [&](std::size_t i, int) { return double(in.activations[i]); });
+    return per_channel(in, [&](std::size_t i, int c) {
+      const double g1 = g[i];
+      if (g1 == 0) return 0.0;
+      const double g2 = g1 * g1;
+      const double a = g2 / (2 * g2 + sum_a[c] * g2 * g1 + 1e-6);
+      return std::max(g1, 0.0) * a;
+    });
+  }
+};
+
+// XGrad-CAM: w_c = sum over positions of g A / (sum(A_c) + 1e-7).
+class XGradCam final : public GradientMethod {
+ public:
+  [[nodiscard]] std::string name() const override { return "xgradcam"; }
+
+ protected:
+  [[nodiscard]] std::vector<float> channel_weights(const CamInput& in, const std::vector<float>& g) const override {
+    const auto sum_a = per_channel(in, [&](std::size_t i, int) { return double(in.activations[i]); });
+    return per_channel(in, [&](std::size_t i, int c) { return double(g[i]) * in.activations[i] / (sum_a[c] + 1e-7); });
+  }
+};
+
+// Layer-CAM: ReLU(sum over channels of ReLU(g) A), a per-position weighting.
+class LayerCam final : public GradientMethod {
+ public:
+  [[nodiscard]] std::string name() const override { return "layercam"; }
+
+ protected:
+  [[nodiscard]] cv::Mat combine(const CamInput& in, const std::vector<float>& g) const override {
+    const int p = in.shape.positions();
+    cv::Mat cam(in.shape.height, in.shape.width, CV_32F, cv::Scalar(0));
+    auto* out = cam.ptr<float>();
+    for (int c = 0; c < in.shape.channels; ++c) {
+      for (int i = 0; i < p; ++i) {
+        const std::size_t k = static_cast<std::size_t>(c) * p + i;
+        out[i] += std::max(g[k], 0.f) * in.activations[k];
+      }
+    }
+    return cv::max(cam, 0.f);
+  }
+};
+
+// The exact decomposition of the embedding over positions: c_p = <u, J_p A_p>, u = e/|e|.
+// Because e = J vec(A) + b, the c_p sum to |e| - <u, b>. No ReLU: negative contributions are
+// part of the decomposition. The target is fixed to u (the projection onto the embedding).
+class Contribution final : public CamMethod {
+ public:
+  [[nodiscard]] std::string name() const override { return "contribution"; }
+  [[nodiscard]] bool needs_head() const override { return true; }
+
+ protected:
+  [[nodiscard]] cv::Mat combine(const CamInput& in, const std::vector<float>&) const override {
+    const int d = in.shape.embedding;
+    double norm = 0;
+    for (int i = 0; i < d; ++i) norm += double(in.embedding[i]) * in.embedding[i];
+    norm = std::sqrt(norm);
+    std::vector<float> u(static_cast<std::size_t>(d));
+    for (int i = 0; i < d; ++i) u[i] = norm > 0 ? static_cast<float>(in.embedding[i] / norm) : 0.f;
+    std::vector<float> ju(static_cast<std::size_t>(in.shape.inputs()));
+    in.head->transpose_apply(u.data(), ju.data());
+    const int p = in.shape.positions();
+    cv::Mat cam(in.shape.height, in.shape.width, CV_32F, cv::Scalar(0));
+    auto* out = cam.ptr<float>();
+    for (int c = 0; c < in.shape.channels; ++c) {
+      for (int i = 0; i < p; ++i) {
+        const std::size_t k = static_cast<std::size_t>(c) * p + i;
+        out[i] += ju[k] * in.activations[k];
+      }
+    }
+    return cam;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<CamMethod> make_gradcam() { return std::make_unique<GradCam>(); }
+std::unique_ptr<CamMethod> make_gradcam_plus_plus() { return std::make_unique<GradCamPlusPlus>(); }
+std::unique_ptr<CamMethod> make_xgradcam() { return std::make_unique<XGradCam>(); }
+std::unique_ptr<CamMethod> make_layercam() { return std::make_unique<LayerCam>(); }
+std::unique_ptr<CamMethod> make_contribution() { return std::make_unique<Contribution>(); }
+
+}  // namespace amva::cam

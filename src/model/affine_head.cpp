@@ -1,0 +1,181 @@
+#include "amva/model/affine_head.hpp"
+
+#include <fmt/format.h>
+
+#include <Eigen/Core>
+#include <cmath>
+#include <cstdlib>
+#include <mutex>
+#include <opencv2/dnn.hpp>
+#include <random>
+
+#include "amva/error.hpp"
+#include "amva/io/npy.hpp"
+#include "amva/model/onnx_graph.hpp"
+
+namespace amva::model {
+namespace fs = std::filesystem;
+
+namespace {
+using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+constexpr int kProbeBatch = 256;
+
+std::string sanitize(const std::string& name) {
+  std::string out;
+  for (char c : name) out += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  return out;
+}
+}  // namespace
+
+// cv::dnn::Net::forward is not const; one mutex keeps the shared head usable from workers.
+struct AffineHead::Net {
+  cv::dnn::Net net;
+  std::string input;
+  std::string output;
+  std::mutex mutex;
+};
+
+AffineHead::AffineHead(HeadShape shape, std::string layer, const std::string& onnx_bytes,
+                       const std::vector<std::string>& output_candidates)
+    : shape_(shape), layer_(std::move(layer)), net_(std::make_unique<Net>()) {
+  try {
+    net_->net = cv::dnn::readNetFromONNX(onnx_bytes.data(), onnx_bytes.size());
+  } catch (const cv::Exception& e) {
+    throw Error(ErrorCode::Model, fmt::format("cannot load the head after '{}' ({})", layer_, e.err));
+  }
+  net_->net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
+  net_->input = layer_;
+  for (const auto& name : output_candidates) {
+    if (net_->net.getLayerId(name) >= 0) {
+      net_->output = name;
+      break;
+    }
+  }
+  if (net_->output.empty()) throw Error(ErrorCode::Model, fmt::format("head after '{}' has no embedding layer", layer_));
+}
+
+AffineHead::~AffineHead() = default;
+
+cv::Mat AffineHead::run_network(const cv::Mat& activations) const {
+  std::lock_guard lock(net_->mutex);
+  net_->net.setInput(activations, net_->input);
+  const cv::Mat out = net_->net.forward(net_->output);
+  return out.reshape(1, activations.size[0]).clone();
+}
+
+void AffineHead::probe() {
+  const int k = shape_.inputs();
+  const int d = shape_.embedding;
+  const std::vector<int> zero_dims{1, shape_.channels, shape_.height, shape_.width};
+  const cv::Mat b = run_network(cv::Mat(zero_dims, CV_32F, cv::Scalar(0)));
+  bias_.assign(b.ptr<float>(), b.ptr<float>() + d);
+  jacobian_.assign(static_cast<std::size_t>(d) * k, 0.f);
+  for (int first = 0; first < k; first += kProbeBatch) {
+    const int n = std::min(kProbeBatch, k - first);
+    cv::Mat basis(std::vector<int>{n, shape_.channels, shape_.height, shape_.width}, CV_32F, cv::Scalar(0));
+    for (int i = 0; i < n; ++i) basis.ptr<float>()[static_cast<std::size_t>(i) * k + first + i] = 1.f;
+    const cv::Mat out = run_network(basis);
+    for (int i = 0; i < n; ++i) {
+      const float* row = out.ptr<float>(i);
+      for (int r = 0; r < d; ++r) jacobian_[static_cast<std::size_t>(r) * k + first + i] = row[r] - bias_[r];
+    }
+  }
+}
+
+// Random inputs on the activations' own scale (PReLU/ReLU outputs: mostly 0..3), with some
+// negatives so that a hidden ReLU in the head would show.
+void AffineHead::check_affinity() {
+  std::mt19937 rng(1234);
+  std::uniform_real_distribution<float> uniform(-1.f, 3.f);
+  const int n = 4;
+  const int k = shape_.inputs();
+  cv::Mat x(std::vector<int>{n, shape_.channels, shape_.height, shape_.width}, CV_32F);
+  for (std::size_t i = 0; i < x.total(); ++i) x.ptr<float>()[i] = uniform(rng);
+  const cv::Mat head = run_network(x);
+  std::vector<float> predicted(static_cast<std::size_t>(shape_.embedding));
+  double worst = 0;
+  for (int i = 0; i < n; ++i) {
+    apply(x.ptr<float>() + static_cast<std::size_t>(i) * k, predicted.data());
+    double err = 0, scale = 0;
+    for (int r = 0; r < shape_.embedding; ++r) {
+      err = std::max(err, std::abs(double(head.at<float>(i, r)) - predicted[r]));
+      scale = std::max(scale, std::abs(double(head.at<float>(i, r))));
+    }
+    worst = std::max(worst, err / (1.0 + scale));
+  }
+  affinity_error_ = worst;
+}
+
+void AffineHead::apply(const float* activations, float* embedding) const {
+  const Eigen::Map<const RowMajor> j(jacobian_.data(), shape_.embedding, shape_.inputs());
+  Eigen::Map<Eigen::VectorXf> e(embedding, shape_.embedding);
+  e = j * Eigen::Map<const Eigen::VectorXf>(activations, shape_.inputs()) +
+      Eigen::Map<const Eigen::VectorXf>(bias_.data(), shape_.embedding);
+}
+
+void AffineHead::transpose_apply(const float* v, float* gradient) const {
+  const Eigen::Map<const RowMajor> j(jacobian_.data(), shape_.embedding, shape_.inputs());
+  Eigen::Map<Eigen::VectorXf>(gradient, shape_.inputs()) =
+      j.transpose() * Eigen::Map<const Eigen::VectorXf>(v, shape_.embedding);
+}
+
+std::shared_ptr<const AffineHead> AffineHead::extract(const ModelCard& card, const std::string& model_sha256,
+                                                      const std::string& layer, const HeadShape& shape,
+                                                      const fs::path& cache_dir) {
+  const OnnxGraph graph = OnnxGraph::load(card.file);
+  const std::string embedding = graph.skip_reshapes(card.embedding_output);
+  if (auto node = graph.first_non_affine(layer, embedding)) {
+    throw Error(ErrorCode::Model,
+                fmt::format("{}: the head after '{}' is not affine: node '{}' ({}) is not; gradient methods and "
+                            "'contribution' need an affine head, use --cam scorecam or a later --layer",
+                            card.file.string(), layer, node->name, node->op_type));
+  }
+  const auto bytes = graph.head_model(layer, {shape.channels, shape.height, shape.width}, embedding);
+  auto head = std::make_shared<AffineHead>(shape, layer, bytes, graph.opencv_layer_candidates(embedding));
+
+  const fs::path cached = cache_dir / fmt::format("head-{}-{}.npy", model_sha256, sanitize(layer));
+  if (!cache_dir.empty() && fs::exists(cached)) {
+    const io::NpyArray a = io::read_npy(cached);
+    if (a.shape == std::vector<std::int64_t>{shape.embedding, shape.inputs() + 1}) {
+      const auto k = static_cast<std::size_t>(shape.inputs());
+      head->jacobian_.resize(static_cast<std::size_t>(shape.embedding) * k);
+      head->bias_.resize(static_cast<std::size_t>(shape.embedding));
+      for (std::size_t r = 0; r < head->bias_.size(); ++r) {
+        std::copy_n(a.data.begin() + static_cast<std::ptrdiff_t>(r * (k + 1)), k,
+                    head->jacobian_.begin() + static_cast<std::ptrdiff_t>(r * k));
+        head->bias_[r] = a.data[r * (k + 1) + k];
+      }
+    }
+  }
+  if (head->jacobian_.empty()) {
+    head->probe();
+    if (!cache_dir.empty()) {
+      fs::create_directories(cache_dir);
+      const auto k = static_cast<std::size_t>(shape.inputs());
+      std::vector<float> packed(static_cast<std::size_t>(shape.embedding) * (k + 1));  // [J | b]
+      for (std::size_t r = 0; r < head->bias_.size(); ++r) {
+        std::copy_n(head->jacobian_.begin() + static_cast<std::ptrdiff_t>(r * k), k,
+                    packed.begin() + static_cast<std::ptrdiff_t>(r * (k + 1)));
+        packed[r * (k + 1) + k] = head->bias_[r];
+      }
+      io::write_npy(cached, {shape.embedding, shape.inputs() + 1}, packed.data());
+    }
+  }
+  head->check_affinity();
+  if (head->affinity_error_ > kAffinityTolerance) {
+    throw Error(ErrorCode::Model,
+                fmt::format("{}: the head after '{}' is not affine on random inputs (relative error {:.2e} > {:.0e}); "
+                            "use --cam scorecam",
+                            card.file.string(), layer, head->affinity_error_, kAffinityTolerance));
+  }
+  return head;
+}
+
+fs::path default_cache_dir() {
+  if (const char* env = std::getenv("AMVA_CACHE")) return env;
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME")) return fs::path(xdg) / "amva";
+  if (const char* home = std::getenv("HOME")) return fs::path(home) / ".cache" / "amva";
+  return fs::temp_directory_path() / "amva-cache";
+}
+
+}  // namespace amva::model
