@@ -63,7 +63,12 @@ cv::Mat AffineHead::run_network(const cv::Mat& activations) const {
   return out.reshape(1, activations.size[0]).clone();
 }
 
+// Column i of J is (head(s e_i) - head(-s e_i)) / 2s. The symmetric difference cancels the
+// bias exactly instead of subtracting it from a value that holds it (float32 cancellation
+// cost 1e-2 of reconstruction error on the MobileFaceNets with plain basis vectors); the
+// head is affine, so the result is exact up to rounding for any scale s.
 void AffineHead::probe() {
+  constexpr float kScale = 64.f;
   const int k = shape_.inputs();
   const int d = shape_.embedding;
   const std::vector<int> zero_dims{1, shape_.channels, shape_.height, shape_.width};
@@ -72,12 +77,18 @@ void AffineHead::probe() {
   jacobian_.assign(static_cast<std::size_t>(d) * k, 0.f);
   for (int first = 0; first < k; first += kProbeBatch) {
     const int n = std::min(kProbeBatch, k - first);
-    cv::Mat basis(std::vector<int>{n, shape_.channels, shape_.height, shape_.width}, CV_32F, cv::Scalar(0));
-    for (int i = 0; i < n; ++i) basis.ptr<float>()[static_cast<std::size_t>(i) * k + first + i] = 1.f;
+    cv::Mat basis(std::vector<int>{2 * n, shape_.channels, shape_.height, shape_.width}, CV_32F, cv::Scalar(0));
+    for (int i = 0; i < n; ++i) {
+      basis.ptr<float>()[static_cast<std::size_t>(i) * k + first + i] = kScale;
+      basis.ptr<float>()[static_cast<std::size_t>(n + i) * k + first + i] = -kScale;
+    }
     const cv::Mat out = run_network(basis);
     for (int i = 0; i < n; ++i) {
-      const float* row = out.ptr<float>(i);
-      for (int r = 0; r < d; ++r) jacobian_[static_cast<std::size_t>(r) * k + first + i] = row[r] - bias_[r];
+      const float* plus = out.ptr<float>(i);
+      const float* minus = out.ptr<float>(n + i);
+      for (int r = 0; r < d; ++r) {
+        jacobian_[static_cast<std::size_t>(r) * k + first + i] = (plus[r] - minus[r]) / (2 * kScale);
+      }
     }
   }
 }

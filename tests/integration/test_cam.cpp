@@ -1,0 +1,329 @@
+// Activation maps against independent references: the full network, finite differences
+// through the head network, the decomposition identity, and NumPy implementations of
+// pytorch-grad-cam's formulas.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <numeric>
+#include <opencv2/imgproc.hpp>
+
+#include "amva/cam/cam_method.hpp"
+#include "amva/error.hpp"
+#include "amva/face/alignment.hpp"
+#include "amva/io/image_io.hpp"
+#include "amva/io/npy.hpp"
+#include "amva/model/affine_head.hpp"
+#include "amva/model/face_recognizer.hpp"
+#include "amva/model/onnx_graph.hpp"
+#include "support.hpp"
+
+using namespace amva;
+
+namespace {
+
+std::vector<cv::Mat> some_faces() {
+  auto detector = face::FaceDetector::create(test::default_detector());
+  std::vector<cv::Mat> faces;
+  for (const char* name : {"grace_hopper.jpg", "astronaut.png", "sample1.jpg"}) {
+    const cv::Mat img = io::load_bgr(test::sources_dir() / name);
+    faces.push_back(face::align_face(img, detector->detect(img).front().landmarks));
+  }
+  return faces;
+}
+
+struct Model {
+  std::unique_ptr<model::FaceRecognizer> rec;
+  std::shared_ptr<const model::AffineHead> head;
+  model::HeadShape shape;
+};
+
+Model load(const model::ModelCard& card, const std::filesystem::path& cache) {
+  Model m;
+  m.rec = model::FaceRecognizer::create(card);
+  const cv::Mat probe(112, 112, CV_8UC3, cv::Scalar::all(0));
+  const cv::Mat a = m.rec->forward({probe}, {m.rec->target_layer()}).activations.front();
+  m.shape = {a.size[1], a.size[2], a.size[3], m.rec->embedding_size()};
+  m.head = model::AffineHead::extract(card, m.rec->model_sha256(), m.rec->target_layer(), m.shape, cache);
+  return m;
+}
+
+// Max abs difference between the head's reconstruction (J a + b and the head network) and the
+// full model's embedding.
+double head_reconstruction_error(const Model& m, const std::vector<cv::Mat>& faces) {
+  const auto r = m.rec->forward(faces, {m.rec->target_layer()});
+  const std::size_t k = static_cast<std::size_t>(m.shape.inputs());
+  const cv::Mat net = m.head->run_network(r.activations.front());
+  double worst = 0;
+  std::vector<float> e(static_cast<std::size_t>(m.shape.embedding));
+  for (std::size_t i = 0; i < faces.size(); ++i) {
+    m.head->apply(r.activations.front().ptr<float>() + i * k, e.data());
+    for (int j = 0; j < m.shape.embedding; ++j) {
+      const float full = r.embeddings.at<float>(static_cast<int>(i), j);
+      worst = std::max({worst, std::abs(double(e[j]) - full), std::abs(double(net.at<float>(static_cast<int>(i), j)) - full)});
+    }
+  }
+  return worst;
+}
+
+class CamTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    cache_ = new test::TempDir();
+    model_ = new Model(load(test::card(), cache_->path()));
+    faces_ = new std::vector<cv::Mat>(some_faces());
+  }
+  static void TearDownTestSuite() {
+    delete model_;
+    delete faces_;
+    delete cache_;
+  }
+  // Activations, embedding and input of one face, with a CamInput over them.
+  struct One {
+    cv::Mat blob, activations, embedding;
+    cam::CamInput in;
+  };
+  static One one(const cv::Mat& face, const cam::Target* target) {
+    One o;
+    o.blob = model_->rec->preprocess({face});
+    const auto r = model_->rec->forward_blob(o.blob, {model_->rec->target_layer()});
+    o.activations = r.activations.front();
+    o.embedding = r.embeddings;
+    o.in.activations = o.activations.ptr<float>();
+    o.in.embedding = o.embedding.ptr<float>();
+    o.in.shape = model_->shape;
+    o.in.head = model_->head.get();
+    o.in.target = target;
+    o.in.input = &o.blob;
+    o.in.embed = [](const cv::Mat& batch) { return model_->rec->forward_blob(batch).embeddings; };
+    return o;
+  }
+  static test::TempDir* cache_;
+  static Model* model_;
+  static std::vector<cv::Mat>* faces_;
+};
+test::TempDir* CamTest::cache_ = nullptr;
+Model* CamTest::model_ = nullptr;
+std::vector<cv::Mat>* CamTest::faces_ = nullptr;
+
+}  // namespace
+
+TEST(TargetLayer, LastNonLinearityBeforeTheEmbedding) {
+  EXPECT_EQ(model::FaceRecognizer::create(test::card())->target_layer(), "507");  // output of PRelu_92
+  const auto graph = model::OnnxGraph::load(test::models_dir() / "fr_feature.onnx");
+  EXPECT_EQ(graph.nodes()[*graph.producer("507")].name, "PRelu_92");
+}
+
+TEST(TargetLayer, SharedMobileFaceNets) {
+  AMVA_REQUIRE_SHARED();
+  EXPECT_EQ(model::FaceRecognizer::create(test::card("paddlex_mobilefacenet128"))->target_layer(), "prelu_32.tmp_0");
+  EXPECT_EQ(model::FaceRecognizer::create(test::card("foamliu_mobilefacenet128"))->target_layer(),
+            "/conv2/conv2.2/Clip_output_0");
+}
+
+TEST_F(CamTest, HeadReproducesTheFullModelsEmbedding) {
+  const double err = head_reconstruction_error(*model_, *faces_);
+  std::cout << "default model: head reconstruction max abs error " << err << ", affinity error "
+            << model_->head->affinity_error() << "\n";
+  EXPECT_LT(err, 1e-4);
+}
+
+TEST(HeadReconstruction, SharedMobileFaceNets) {
+  AMVA_REQUIRE_SHARED();
+  test::TempDir cache;
+  for (const char* name : {"paddlex_mobilefacenet128", "foamliu_mobilefacenet128"}) {
+    const Model m = load(test::card(name), cache.path());
+    const double err = head_reconstruction_error(m, some_faces());
+    std::cout << name << ": head reconstruction max abs error " << err << "\n";
+    EXPECT_LT(err, 1e-4) << name;
+  }
+}
+
+TEST_F(CamTest, JacobianCacheIsReused) {
+  const auto again = model::AffineHead::extract(test::card(), model_->rec->model_sha256(), "507", model_->shape,
+                                                cache_->path());
+  EXPECT_EQ(again->jacobian(), model_->head->jacobian());
+  EXPECT_EQ(again->bias(), model_->head->bias());
+}
+
+TEST_F(CamTest, GradientsAgreeWithFiniteDifferencesThroughTheHeadNetwork) {
+  const auto o = one((*faces_)[0], nullptr);
+  std::vector<float> reference(static_cast<std::size_t>(model_->shape.embedding));
+  const auto other = one((*faces_)[1], nullptr);
+  std::copy_n(other.embedding.ptr<float>(), reference.size(), reference.begin());
+  const auto target = cam::make_reference_target(reference, "face 1");
+
+  const int d = model_->shape.embedding;
+  std::vector<float> dt_de(static_cast<std::size_t>(d));
+  target->gradient(o.embedding.ptr<float>(), o.embedding.ptr<float>(), d, dt_de.data());
+  std::vector<float> grads(static_cast<std::size_t>(model_->shape.inputs()));
+  model_->head->transpose_apply(dt_de.data(), grads.data());
+
+  const float h = 1e-2f;
+  double worst = 0, scale = 0;
+  for (int idx : {0, 17, 1000, 5000, 12345, 20000, 25087}) {
+    cv::Mat plus = o.activations.clone();
+    cv::Mat minus = o.activations.clone();
+    plus.ptr<float>()[idx] += h;
+    minus.ptr<float>()[idx] -= h;
+    const cv::Mat ep = model_->head->run_network(plus);
+    const cv::Mat em = model_->head->run_network(minus);
+    const double fd = (target->value(ep.ptr<float>(), nullptr, d) - target->value(em.ptr<float>(), nullptr, d)) / (2 * h);
+    worst = std::max(worst, std::abs(fd - grads[idx]));
+    scale = std::max(scale, std::abs(double(grads[idx])));
+  }
+  EXPECT_LT(worst, 1e-3 * scale + 1e-6) << "largest gradient " << scale;
+}
+
+TEST_F(CamTest, ContributionSumsToNormMinusBias) {
+  const auto method = cam::CamMethod::create("contribution");
+  for (const auto& face : *faces_) {
+    const auto o = one(face, nullptr);
+    const cv::Mat map = method->compute(o.in);
+    const int d = model_->shape.embedding;
+    const float* e = o.embedding.ptr<float>();
+    const double norm = std::sqrt(std::inner_product(e, e + d, e, 0.0));
+    double u_dot_b = 0;
+    for (int j = 0; j < d; ++j) u_dot_b += e[j] / norm * model_->head->bias()[j];
+    EXPECT_NEAR(cv::sum(map)[0], norm - u_dot_b, 1e-4 * norm) << "|e| = " << norm;
+  }
+}
+
+TEST_F(CamTest, GradientMethodsRefuseAVanishingTarget) {
+  const auto self_cosine = cam::Target::create("self-cosine");
+  const auto o = one((*faces_)[0], self_cosine.get());
+  try {
+    (void)cam::CamMethod::create("gradcam")->compute(o.in);
+    FAIL() << "self-cosine has no gradient at the image itself";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("projection"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(CamTest, MapsAreFiniteOnBlackWhiteConstantAndNoiseImages) {
+  cam::CamOptions options;
+  options.scorecam_channels = 64;  // keeps the test short; all channels run in ScoreCamMatchesNumpy
+  cv::Mat noise(112, 112, CV_8UC3);
+  cv::randu(noise, 0, 256);
+  for (const cv::Mat& image : {cv::Mat(112, 112, CV_8UC3, cv::Scalar::all(0)),
+                               cv::Mat(112, 112, CV_8UC3, cv::Scalar::all(255)),
+                               cv::Mat(112, 112, CV_8UC3, cv::Scalar(127, 127, 127)), noise}) {
+    for (const auto& name : cam::CamMethod::names()) {
+      const auto method = cam::CamMethod::create(name, options);
+      const auto target = method->default_target() == "none" ? nullptr : cam::Target::create(method->default_target());
+      const auto o = one(image, target.get());
+      const cv::Mat map = method->compute(o.in);
+      ASSERT_EQ(map.size(), cv::Size(7, 7)) << name;
+      EXPECT_TRUE(cv::checkRange(map)) << name << " gives NaN or inf";
+    }
+  }
+}
+
+// An independent NumPy implementation of pytorch-grad-cam's Grad-CAM (weights: mean of the
+// gradients over positions; ReLU of the weighted sum), from the activations and J.
+TEST_F(CamTest, GradCamMatchesNumpy) {
+  test::TempDir dir;
+  const auto projection = cam::Target::create("projection");
+  const auto method = cam::CamMethod::create("gradcam");
+  const auto& j = model_->head->jacobian();
+  io::write_npy(dir / "J.npy", {model_->shape.embedding, model_->shape.inputs()}, j.data());
+  for (std::size_t f = 0; f < faces_->size(); ++f) {
+    const auto o = one((*faces_)[f], projection.get());
+    io::write_npy(dir / fmt::format("A{}.npy", f), {512, 7, 7}, o.activations.ptr<float>());
+    io::write_npy(dir / fmt::format("e{}.npy", f), {512}, o.embedding.ptr<float>());
+    const cv::Mat map = method->compute(o.in);
+    io::write_npy(dir / fmt::format("cam{}.npy", f), {7, 7}, map.ptr<float>());
+  }
+  std::ofstream(dir / "gradcam.py") << R"(import numpy as np, sys
+d = sys.argv[1]
+J = np.load(d + '/J.npy').astype(np.float64)
+for f in range(int(sys.argv[2])):
+    A = np.load(d + '/A%d.npy' % f).astype(np.float64)
+    e = np.load(d + '/e%d.npy' % f).astype(np.float64)
+    grads = (J.T @ (e / np.linalg.norm(e))).reshape(A.shape)[None]
+    weights = np.mean(grads, axis=(2, 3))
+    cam = np.maximum((weights[:, :, None, None] * A[None]).sum(axis=1), 0)[0]
+    ours = np.load(d + '/cam%d.npy' % f)
+    r = np.corrcoef(cam.ravel(), ours.ravel())[0, 1]
+    print('face', f, 'pearson r', r, 'max abs', np.abs(cam - ours).max())
+    assert r >= 0.999, r
+)";
+  const auto [rc, out] = test::run(fmt::format("{} {} {} {}", test::python(), (dir / "gradcam.py").string(),
+                                               dir.path().string(), faces_->size()));
+  std::cout << out;
+  EXPECT_EQ(rc, 0) << out;
+}
+
+// Score-CAM against NumPy: NumPy rebuilds the masks from the activations (aligned-corner
+// bilinear upsampling, per-channel min-max with epsilon 1e-8), checks that the inputs amva
+// forwarded are the input times those masks, and computes softmax weights and the map from
+// the target scores of those forwards.
+TEST_F(CamTest, ScoreCamMatchesNumpy) {
+  test::TempDir dir;
+  const auto self_cosine = cam::Target::create("self-cosine");
+  auto o = one((*faces_)[0], self_cosine.get());
+  std::vector<float> scores;
+  std::vector<float> first_masked;  // the first 4 masked inputs, for NumPy to check
+  const int d = model_->shape.embedding;
+  o.in.embed = [&](const cv::Mat& batch) {
+    const cv::Mat e = model_->rec->forward_blob(batch).embeddings;
+    for (int i = 0; i < e.rows; ++i) scores.push_back(static_cast<float>(self_cosine->value(e.ptr<float>(i), o.embedding.ptr<float>(), d)));
+    if (first_masked.empty()) first_masked.assign(batch.ptr<float>(), batch.ptr<float>() + 4 * 3 * 112 * 112);
+    return e;
+  };
+  const cv::Mat map = cam::CamMethod::create("scorecam")->compute(o.in);
+  ASSERT_EQ(scores.size(), 512u);
+  io::write_npy(dir / "A.npy", {512, 7, 7}, o.activations.ptr<float>());
+  io::write_npy(dir / "x.npy", {3, 112, 112}, o.blob.ptr<float>());
+  io::write_npy(dir / "masked.npy", {4, 3, 112, 112}, first_masked.data());
+  io::write_npy(dir / "scores.npy", {512}, scores.data());
+  io::write_npy(dir / "cam.npy", {7, 7}, map.ptr<float>());
+  std::ofstream(dir / "scorecam.py") << R"(import numpy as np, sys
+d = sys.argv[1]
+A = np.load(d + '/A.npy').astype(np.float64)
+x = np.load(d + '/x.npy').astype(np.float64)
+def upsample(a, n):  # torch.nn.UpsamplingBilinear2d: align_corners=True
+    h, w = a.shape
+    ys = np.arange(n) * (h - 1) / (n - 1); xs = np.arange(n) * (w - 1) / (n - 1)
+    y0 = np.floor(ys).astype(int); x0 = np.floor(xs).astype(int)
+    y1 = np.minimum(y0 + 1, h - 1); x1 = np.minimum(x0 + 1, w - 1)
+    ty = (ys - y0)[:, None]; tx = (xs - x0)[None, :]
+    top = a[y0][:, x0] * (1 - tx) + a[y0][:, x1] * tx
+    bottom = a[y1][:, x0] * (1 - tx) + a[y1][:, x1] * tx
+    return top * (1 - ty) + bottom * ty
+up = np.stack([upsample(c, 112) for c in A])
+mins = up.reshape(512, -1).min(-1)[:, None, None]; maxs = up.reshape(512, -1).max(-1)[:, None, None]
+masks = (up - mins) / (maxs - mins + 1e-8)
+masked = np.load(d + '/masked.npy')
+err = np.abs(masked - x[None] * masks[:4, None]).max()
+print('masked inputs max abs error', err)
+assert err < 1e-4, err
+s = np.load(d + '/scores.npy').astype(np.float64)
+w = np.exp(s - s.max()); w /= w.sum()
+cam = np.maximum((w[:, None, None] * A).sum(0), 0)
+ours = np.load(d + '/cam.npy')
+r = np.corrcoef(cam.ravel(), ours.ravel())[0, 1]
+print('pearson r', r, 'max abs', np.abs(cam - ours).max())
+assert r >= 0.999, r
+)";
+  const auto [rc, out] = test::run(fmt::format("{} {} {}", test::python(), (dir / "scorecam.py").string(),
+                                               dir.path().string()));
+  std::cout << out;
+  EXPECT_EQ(rc, 0) << out;
+}
+
+TEST(AffineHead, NonAffineHeadIsRefusedNamingTheNode) {
+  auto card = test::card();
+  card.target_layer = "503";  // output of Add_90: the head now holds Conv_91 and PRelu_92
+  auto rec = model::FaceRecognizer::create(card);
+  const cv::Mat probe(112, 112, CV_8UC3, cv::Scalar::all(0));
+  const cv::Mat a = rec->forward({probe}, {"503"}).activations.front();
+  const model::HeadShape shape{a.size[1], a.size[2], a.size[3], 512};
+  try {
+    model::AffineHead::extract(card, rec->model_sha256(), "503", shape, {});
+    FAIL() << "a head with a PReLU is not affine";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("PRelu_92"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("scorecam"), std::string::npos) << e.what();
+  }
+}
