@@ -7,15 +7,18 @@
 
 namespace amva::cam {
 
-std::vector<float> CamMethod::activation_gradients(const CamInput& in) const {
-  if (!in.head) throw Error(ErrorCode::InvalidArgument, fmt::format("{} needs the affine head", name()));
-  const int d = in.shape.embedding;
-  if (gradient_vanishes_at_self(*in.target, in.embedding, d)) {
+void CamMethod::check_target_gradient(const CamInput& in) const {
+  if (gradient_vanishes_at_self(*in.target, in.embedding, in.shape.embedding)) {
     throw Error(ErrorCode::InvalidArgument,
                 fmt::format("target '{}' has a vanishing gradient at the image itself, so {} would give a "
                             "meaningless map; use the target 'projection' (the default for gradient methods)",
                             in.target->name(), name()));
   }
+}
+
+std::vector<float> CamMethod::activation_gradients(const CamInput& in) const {
+  if (!in.head) throw Error(ErrorCode::InvalidArgument, fmt::format("{} needs the affine head", name()));
+  const int d = in.shape.embedding;
   std::vector<float> dt_de(static_cast<std::size_t>(d));
   in.target->gradient(in.embedding, in.embedding, d, dt_de.data());
   std::vector<float> grads(static_cast<std::size_t>(in.shape.inputs()));
@@ -23,11 +26,11 @@ std::vector<float> CamMethod::activation_gradients(const CamInput& in) const {
   return grads;
 }
 
-std::vector<float> CamMethod::channel_weights(const CamInput&, const std::vector<float>&) const {
+std::vector<float> CamMethod::channel_weights(const CamInput&, const float*) const {
   throw Error(ErrorCode::InvalidArgument, fmt::format("{} defines no channel weights", name()));
 }
 
-cv::Mat CamMethod::combine(const CamInput& in, const std::vector<float>& grads) const {
+cv::Mat CamMethod::combine(const CamInput& in, const float* grads) const {
   const auto w = channel_weights(in, grads);
   const int p = in.shape.positions();
   cv::Mat cam(in.shape.height, in.shape.width, CV_32F, cv::Scalar(0));
@@ -40,8 +43,12 @@ cv::Mat CamMethod::combine(const CamInput& in, const std::vector<float>& grads) 
 }
 
 cv::Mat CamMethod::compute(const CamInput& in) const {
-  const std::vector<float> grads = uses_gradients() ? activation_gradients(in) : std::vector<float>{};
-  return combine(in, grads);
+  if (!uses_gradients()) return combine(in, nullptr);
+  if (!in.target) throw Error(ErrorCode::InvalidArgument, fmt::format("{} needs a target", name()));
+  check_target_gradient(in);
+  if (in.gradients) return combine(in, in.gradients);
+  const std::vector<float> grads = activation_gradients(in);
+  return combine(in, grads.data());
 }
 
 const std::vector<std::string>& CamMethod::names() {

@@ -15,7 +15,7 @@ class EigenCam final : public CamMethod {
   [[nodiscard]] std::string default_target() const override { return "none"; }
 
  protected:
-  [[nodiscard]] cv::Mat combine(const CamInput& in, const std::vector<float>&) const override {
+  [[nodiscard]] cv::Mat combine(const CamInput& in, const float*) const override {
     const int p = in.shape.positions();
     const int c = in.shape.channels;
     // activations are C x P in memory: read them as the P x C matrix the method works on.

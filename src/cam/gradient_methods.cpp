@@ -30,7 +30,7 @@ class GradCam final : public GradientMethod {
   [[nodiscard]] std::string name() const override { return "gradcam"; }
 
  protected:
-  [[nodiscard]] std::vector<float> channel_weights(const CamInput& in, const std::vector<float>& g) const override {
+  [[nodiscard]] std::vector<float> channel_weights(const CamInput& in, const float* g) const override {
     auto w = per_channel(in, [&](std::size_t i, int) { return double(g[i]); });
     for (auto& v : w) v /= static_cast<float>(in.shape.positions());
     return w;
@@ -44,7 +44,7 @@ class GradCamPlusPlus final : public GradientMethod {
   [[nodiscard]] std::string name() const override { return "gradcam++"; }
 
  protected:
-  [[nodiscard]] std::vector<float> channel_weights(const CamInput& in, const std::vector<float>& g) const override {
+  [[nodiscard]] std::vector<float> channel_weights(const CamInput& in, const float* g) const override {
     const auto sum_a = per_channel(in, [&](std::size_t i, int) { return double(in.activations[i]); });
     return per_channel(in, [&](std::size_t i, int c) {
       const double g1 = g[i];
@@ -62,7 +62,7 @@ class XGradCam final : public GradientMethod {
   [[nodiscard]] std::string name() const override { return "xgradcam"; }
 
  protected:
-  [[nodiscard]] std::vector<float> channel_weights(const CamInput& in, const std::vector<float>& g) const override {
+  [[nodiscard]] std::vector<float> channel_weights(const CamInput& in, const float* g) const override {
     const auto sum_a = per_channel(in, [&](std::size_t i, int) { return double(in.activations[i]); });
     return per_channel(in, [&](std::size_t i, int c) { return double(g[i]) * in.activations[i] / (sum_a[c] + 1e-7); });
   }
@@ -74,7 +74,7 @@ class LayerCam final : public GradientMethod {
   [[nodiscard]] std::string name() const override { return "layercam"; }
 
  protected:
-  [[nodiscard]] cv::Mat combine(const CamInput& in, const std::vector<float>& g) const override {
+  [[nodiscard]] cv::Mat combine(const CamInput& in, const float* g) const override {
     const int p = in.shape.positions();
     cv::Mat cam(in.shape.height, in.shape.width, CV_32F, cv::Scalar(0));
     auto* out = cam.ptr<float>();
@@ -89,30 +89,23 @@ class LayerCam final : public GradientMethod {
 };
 
 // The exact decomposition of the embedding over positions: c_p = <u, J_p A_p>, u = e/|e|.
-// Because e = J vec(A) + b, the c_p sum to |e| - <u, b>. No ReLU: negative contributions are
-// part of the decomposition. The target is fixed to u (the projection onto the embedding).
-class Contribution final : public CamMethod {
+// u is the gradient of the projection target at the image, so c_p = sum_c g_cp A_cp with that
+// gradient; because e = J vec(A) + b, the c_p sum to |e| - <u, b>. No ReLU: negative
+// contributions are part of the decomposition. The target is always the projection.
+class Contribution final : public GradientMethod {
  public:
   [[nodiscard]] std::string name() const override { return "contribution"; }
-  [[nodiscard]] bool needs_head() const override { return true; }
+  [[nodiscard]] bool fixed_target() const override { return true; }
 
  protected:
-  [[nodiscard]] cv::Mat combine(const CamInput& in, const std::vector<float>&) const override {
-    const int d = in.shape.embedding;
-    double norm = 0;
-    for (int i = 0; i < d; ++i) norm += double(in.embedding[i]) * in.embedding[i];
-    norm = std::sqrt(norm);
-    std::vector<float> u(static_cast<std::size_t>(d));
-    for (int i = 0; i < d; ++i) u[i] = norm > 0 ? static_cast<float>(in.embedding[i] / norm) : 0.f;
-    std::vector<float> ju(static_cast<std::size_t>(in.shape.inputs()));
-    in.head->transpose_apply(u.data(), ju.data());
+  [[nodiscard]] cv::Mat combine(const CamInput& in, const float* g) const override {
     const int p = in.shape.positions();
     cv::Mat cam(in.shape.height, in.shape.width, CV_32F, cv::Scalar(0));
     auto* out = cam.ptr<float>();
     for (int c = 0; c < in.shape.channels; ++c) {
       for (int i = 0; i < p; ++i) {
         const std::size_t k = static_cast<std::size_t>(c) * p + i;
-        out[i] += ju[k] * in.activations[k];
+        out[i] += g[k] * in.activations[k];
       }
     }
     return cam;

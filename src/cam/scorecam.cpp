@@ -21,7 +21,7 @@ class ScoreCam final : public CamMethod {
   [[nodiscard]] bool needs_forward() const override { return true; }
 
  protected:
-  [[nodiscard]] std::vector<float> channel_weights(const CamInput& in, const std::vector<float>&) const override {
+  [[nodiscard]] std::vector<float> channel_weights(const CamInput& in, const float*) const override {
     if (!in.input || !in.embed) throw Error(ErrorCode::InvalidArgument, "scorecam needs the input and a forward pass");
     const int c_all = in.shape.channels;
     const int p = in.shape.positions();

@@ -130,6 +130,12 @@ void AffineHead::transpose_apply(const float* v, float* gradient) const {
       j.transpose() * Eigen::Map<const Eigen::VectorXf>(v, shape_.embedding);
 }
 
+void AffineHead::transpose_apply_batch(const float* v, int n, float* gradients) const {
+  const Eigen::Map<const RowMajor> j(jacobian_.data(), shape_.embedding, shape_.inputs());
+  const Eigen::Map<const RowMajor> vm(v, n, shape_.embedding);
+  Eigen::Map<RowMajor>(gradients, n, shape_.inputs()).noalias() = vm * j;
+}
+
 std::shared_ptr<const AffineHead> AffineHead::extract(const ModelCard& card, const std::string& model_sha256,
                                                       const std::string& layer, const HeadShape& shape,
                                                       const fs::path& cache_dir) {

@@ -139,26 +139,50 @@ Table process_batch(const std::vector<io::ImageEntry>& entries, const ExtractOpt
   const cv::Mat blob = w.recognizer->preprocess(p.faces);
   const auto result = w.recognizer->forward_blob(
       blob, plan.methods.empty() ? std::vector<std::string>{} : std::vector<std::string>{plan.layer});
-  const std::size_t k = static_cast<std::size_t>(plan.shape.inputs());
-  for (std::size_t i = 0; i < p.faces.size(); ++i) {
-    const float* row = result.embeddings.ptr<float>(static_cast<int>(i));
+  const int n = static_cast<int>(p.faces.size());
+  for (int i = 0; i < n; ++i) {
+    const float* row = result.embeddings.ptr<float>(i);
     std::copy(row, row + dim, emb.data.begin() + static_cast<std::ptrdiff_t>(p.face_of[i] * dim));
-    if (plan.methods.empty()) continue;
+  }
+  if (plan.methods.empty()) return t;
+
+  // dt/dA for every face, one matrix product per distinct target of the gradient methods.
+  const std::size_t k = static_cast<std::size_t>(plan.shape.inputs());
+  std::map<std::string, std::vector<float>> gradients;
+  for (std::size_t m = 0; m < plan.methods.size(); ++m) {
+    if (!plan.methods[m]->uses_gradients()) continue;
+    const auto& target = *plan.targets[m];
+    auto [it, fresh] = gradients.try_emplace(target.name());
+    if (!fresh) continue;
+    std::vector<float> dt_de(static_cast<std::size_t>(n) * dim);
+    for (int i = 0; i < n; ++i) {
+      const float* e = result.embeddings.ptr<float>(i);
+      target.gradient(e, e, dim, dt_de.data() + static_cast<std::size_t>(i) * dim);
+    }
+    it->second.resize(static_cast<std::size_t>(n) * k);
+    plan.head->transpose_apply_batch(dt_de.data(), n, it->second.data());
+  }
+
+  for (int i = 0; i < n; ++i) {
     // The face's own input (for Score-CAM's masks) is a view into the batch blob.
     const cv::Mat input(std::vector<int>{1, 3, blob.size[2], blob.size[3]}, CV_32F,
-                        const_cast<float*>(blob.ptr<float>(static_cast<int>(i))));
+                        const_cast<float*>(blob.ptr<float>(i)));
     cam::CamInput in;
-    in.activations = result.activations.front().ptr<float>() + i * k;
-    in.embedding = row;
+    in.activations = result.activations.front().ptr<float>() + static_cast<std::size_t>(i) * k;
+    in.embedding = result.embeddings.ptr<float>(i);
     in.shape = plan.shape;
     in.head = plan.head.get();
     in.input = &input;
     in.embed = [&w](const cv::Mat& batch) { return w.recognizer->forward_blob(batch).embeddings; };
     for (std::size_t m = 0; m < plan.methods.size(); ++m) {
       in.target = plan.targets[m].get();
+      in.gradients = plan.methods[m]->uses_gradients()
+                         ? gradients.at(in.target->name()).data() + static_cast<std::size_t>(i) * k
+                         : nullptr;
       const cv::Mat map = plan.methods[m]->compute(in);
       auto& maps = t.arrays["maps_" + plan.methods[m]->name()];
-      std::copy_n(map.ptr<float>(), map.total(), maps.data.begin() + static_cast<std::ptrdiff_t>(p.face_of[i] * map.total()));
+      std::copy_n(map.ptr<float>(), map.total(),
+                  maps.data.begin() + static_cast<std::ptrdiff_t>(p.face_of[i] * map.total()));
     }
   }
   return t;
@@ -231,7 +255,7 @@ CamPlan make_cam_plan(const ExtractOptions& opt, model::FaceRecognizer& recogniz
   bool needs_head = false;
   for (const auto& name : opt.cams) {
     auto m = cam::CamMethod::create(name, opt.cam_options);
-    const std::string target = opt.target.empty() ? m->default_target() : opt.target;
+    const std::string target = opt.target.empty() || m->fixed_target() ? m->default_target() : opt.target;
     plan.targets.push_back(target == "none" ? nullptr : cam::Target::create(target));
     needs_head = needs_head || m->needs_head();
     plan.methods.push_back(std::move(m));

@@ -15,11 +15,13 @@ const std::vector<std::string>& index_columns() {
 }
 
 std::vector<std::string> to_fields(const Record& r) {
-  const auto num = [](double v) { return fmt::format("{:.3f}", v); };
+  // Shortest text that reads back to the same float: re-aligning from index.csv gives the
+  // very pixels extraction saw.
+  const auto num = [](float v) { return fmt::format("{}", v); };
   const auto& d = r.detection;
   std::vector<std::string> f = {std::to_string(r.id), r.path, std::to_string(r.face), r.ok ? "ok" : "error",
                                 r.reason, r.error, num(d.box.x), num(d.box.y), num(d.box.width),
-                                num(d.box.height), fmt::format("{:.4f}", d.score)};
+                                num(d.box.height), num(d.score)};
   for (const auto& p : d.landmarks) {
     f.push_back(num(p.x));
     f.push_back(num(p.y));

@@ -16,6 +16,7 @@
 #include "amva/model/affine_head.hpp"
 #include "amva/model/face_recognizer.hpp"
 #include "amva/model/onnx_graph.hpp"
+#include "amva/pipeline/extract.hpp"
 #include "support.hpp"
 
 using namespace amva;
@@ -177,8 +178,9 @@ TEST_F(CamTest, GradientsAgreeWithFiniteDifferencesThroughTheHeadNetwork) {
 
 TEST_F(CamTest, ContributionSumsToNormMinusBias) {
   const auto method = cam::CamMethod::create("contribution");
+  const auto projection = cam::Target::create(method->default_target());
   for (const auto& face : *faces_) {
-    const auto o = one(face, nullptr);
+    const auto o = one(face, projection.get());
     const cv::Mat map = method->compute(o.in);
     const int d = model_->shape.embedding;
     const float* e = o.embedding.ptr<float>();
@@ -325,5 +327,44 @@ TEST(AffineHead, NonAffineHeadIsRefusedNamingTheNode) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("PRelu_92"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("scorecam"), std::string::npos) << e.what();
+  }
+}
+
+// Extraction computes the maps of a whole batch with shared matrix products; each stored map
+// must equal the map computed for that face alone.
+TEST_F(CamTest, ExtractedMapsEqualSingleFaceMaps) {
+  test::TempDir dir;
+  pipeline::ExtractOptions o;
+  o.images = test::sources_dir();
+  o.out = dir / "store";
+  o.card = test::card();
+  o.detector = test::default_detector();
+  o.cams = {"gradcam", "layercam", "contribution", "eigencam", "scorecam"};
+  o.cam_options.scorecam_channels = 16;
+  o.cache_dir = cache_->path();
+  o.batch = 4;
+  pipeline::extract(o);
+  const auto store = store::read_store(dir / "store");
+  EXPECT_EQ(store.meta["settings"]["cam"]["layer"], "507");
+  EXPECT_EQ(store.meta["settings"]["cam"]["methods"]["scorecam"]["target"], "self-cosine");
+  EXPECT_EQ(store.meta["settings"]["cam"]["methods"]["gradcam"]["target"], "projection");
+
+  auto detector = face::FaceDetector::create(test::default_detector());
+  for (const auto& r : store.table.records) {
+    const cv::Mat img = io::load_bgr(test::sources_dir() / r.path);
+    const auto o1 = one(face::align_face(img, r.detection.landmarks), nullptr);
+    for (const auto& name : o.cams) {
+      const auto& maps = store.table.arrays.at("maps_" + name);
+      ASSERT_EQ(maps.row_shape, (std::vector<std::int64_t>{7, 7}));
+      const auto method = cam::CamMethod::create(name, o.cam_options);
+      auto target = method->default_target() == "none" ? nullptr : cam::Target::create(method->default_target());
+      auto in = o1.in;
+      in.target = target.get();
+      const cv::Mat alone = method->compute(in);
+      const cv::Mat stored(7, 7, CV_32F, const_cast<float*>(maps.row(static_cast<std::size_t>(r.id))));
+      double hi;
+      cv::minMaxLoc(cv::abs(alone), nullptr, &hi);
+      EXPECT_LE(cv::norm(alone, stored, cv::NORM_INF), 1e-4 * hi + 1e-7) << r.path << " " << name;
+    }
   }
 }

@@ -21,6 +21,9 @@ struct CamInput {
   model::HeadShape shape;
   const model::AffineHead* head = nullptr;  // for methods that use gradients
   const Target* target = nullptr;
+  /// dt/dA (C x h x w) for `target`, when the caller computed it already (extraction does,
+  /// for a whole batch in one matrix product); null: computed here from the head.
+  const float* gradients = nullptr;
   /// Score-CAM only: the preprocessed input (1 x 3 x H x W) and a function that embeds a
   /// batch of inputs (N x 3 x H x W -> N x D).
   const cv::Mat* input = nullptr;
@@ -45,6 +48,8 @@ class CamMethod {
   [[nodiscard]] virtual bool needs_head() const { return uses_gradients(); }
   /// Whether the method forwards masked inputs (it needs CamInput::input and ::embed).
   [[nodiscard]] virtual bool needs_forward() const { return false; }
+  /// Whether the method always explains its default target, whatever target is asked for.
+  [[nodiscard]] virtual bool fixed_target() const { return false; }
 
   /// The raw map, h x w CV_32F. Throws Error(InvalidArgument) when a gradient method is
   /// given a target whose gradient vanishes at the image.
@@ -58,11 +63,13 @@ class CamMethod {
  protected:
   /// Hook: one weight per channel (C); the default combination is ReLU(sum_c w_c A_c).
   /// `grads` is dt/dA (C x h x w) for methods that use gradients, else empty.
-  [[nodiscard]] virtual std::vector<float> channel_weights(const CamInput& in, const std::vector<float>& grads) const;
+  [[nodiscard]] virtual std::vector<float> channel_weights(const CamInput& in, const float* grads) const;
   /// Hook for methods that are not a channel-weighted sum.
-  [[nodiscard]] virtual cv::Mat combine(const CamInput& in, const std::vector<float>& grads) const;
+  [[nodiscard]] virtual cv::Mat combine(const CamInput& in, const float* grads) const;
   /// dt/dA = J^T dt/de (the head is affine, so this is exact).
   [[nodiscard]] std::vector<float> activation_gradients(const CamInput& in) const;
+  /// Throws Error(InvalidArgument) when the target's gradient vanishes at the image.
+  void check_target_gradient(const CamInput& in) const;
 };
 
 /// Bilinear upsampling with aligned corners (torch.nn.UpsamplingBilinear2d), as Score-CAM in

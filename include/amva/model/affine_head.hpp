@@ -49,6 +49,10 @@ class AffineHead {
   void apply(const float* activations, float* embedding) const;
   /// g = J^T v: the gradient with respect to the activations of <v, e>.
   void transpose_apply(const float* v, float* gradient) const;
+  /// G = V J for n row vectors V (n x D): each row of G (n x C*h*w) is J^T v. One matrix
+  /// product streams J once for the whole batch, where n separate products would each read
+  /// all of it (J is 51 MB for a 512 x 7 x 7 layer).
+  void transpose_apply_batch(const float* v, int n, float* gradients) const;
   /// Runs the head network itself on a batch N x C x h x w (for tests and checks).
   [[nodiscard]] cv::Mat run_network(const cv::Mat& activations) const;
 
