@@ -76,4 +76,4 @@ BENCHMARK(DetectAndAlign)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+

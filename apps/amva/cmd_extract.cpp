@@ -25,7 +25,7 @@ void add_extract(CLI::App& app) {
       ->check(CLI::IsMember({"central", "largest"}));
   add_cam_options(*cmd, args->cam);
   cmd->add_option("--threads", args->extract.threads, "Worker threads")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--batch", args->extract.batch, "Faces per forward pass")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--batch", args->extract.batch, "Images per batch (0: 32, or 2 with scorecam)")->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd->add_option("--shard-size", args->extract.shard_size, "Images per shard (unit of resumption)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);

@@ -191,7 +191,7 @@ Table process_batch(const std::vector<io::ImageEntry>& entries, const ExtractOpt
 // Batches are cut at fixed positions in the chunk, so results do not depend on thread count.
 Table process_chunk(const std::vector<io::ImageEntry>& chunk, const ExtractOptions& opt, std::vector<Worker>& workers,
                     const CamPlan& plan, const std::function<void(std::size_t)>& on_images) {
-  const std::size_t batch = static_cast<std::size_t>(std::max(1, opt.batch));
+  const std::size_t batch = static_cast<std::size_t>(opt.batch);
   const std::size_t n_batches = (chunk.size() + batch - 1) / batch;
   std::vector<Table> results(n_batches);
   std::atomic<std::size_t> next{0};
@@ -302,10 +302,17 @@ nlohmann::json extraction_settings(const ExtractOptions& opt, const std::string&
           {"detector", detector}};
 }
 
-ExtractSummary extract(const ExtractOptions& opt, const std::function<void(const ExtractProgress&)>& progress) {
+ExtractSummary extract(const ExtractOptions& options, const std::function<void(const ExtractProgress&)>& progress) {
   const auto start = std::chrono::steady_clock::now();
-  if (opt.threads < 1 || opt.batch < 1 || opt.shard_size < 1) {
-    throw Error(ErrorCode::InvalidArgument, "threads, batch and shard size must be at least 1");
+  if (options.threads < 1 || options.batch < 0 || options.shard_size < 1) {
+    throw Error(ErrorCode::InvalidArgument, "threads and shard size must be at least 1, batch at least 0");
+  }
+  ExtractOptions opt = options;
+  if (opt.batch == 0) {
+    const bool forwards = std::any_of(opt.cams.begin(), opt.cams.end(), [](const std::string& name) {
+      return cam::CamMethod::create(name)->needs_forward();
+    });
+    opt.batch = forwards ? 2 : 32;
   }
   const auto entries = io::list_images(opt.images);
   std::vector<Worker> workers(static_cast<std::size_t>(opt.threads));

@@ -27,7 +27,9 @@ struct ExtractOptions {
   cam::CamOptions cam_options;
   std::filesystem::path cache_dir = model::default_cache_dir();  // Jacobian cache
   int threads = 2;         // worker threads, each with its own networks
-  int batch = 32;          // faces per forward pass
+  int batch = 0;           // images per batch; 0: 32, or 2 when a method forwards masked inputs
+                           // (Score-CAM's own passes are batched, and small face batches
+                           // spread its long per-image work over the workers)
   int shard_size = 512;    // images per shard: the unit of resumption
   /// Stop after this many shards without finalizing, as an interrupted run would.
   std::optional<int> stop_after_shards;
