@@ -8,6 +8,7 @@
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <numeric>
 #include <opencv2/core/utility.hpp>
@@ -21,6 +22,7 @@
 #include "amva/io/image_list.hpp"
 #include "amva/model/face_recognizer.hpp"
 #include "amva/pipeline/extract.hpp"
+#include "amva/store/store.hpp"
 
 namespace {
 using namespace amva;
@@ -142,7 +144,8 @@ double pearson(const cv::Mat& a, const cv::Mat& b) {
   return cv::mean((a - ma[0]).mul(b - mb[0]))[0] / (sa[0] * sb[0]);
 }
 
-// Full Score-CAM is computed once (two workers) and shared by the three K values.
+// Full Score-CAM is computed once (two workers) and shared by the three K values, or read
+// from the store named by $AMVA_BENCH_SCORECAM_STORE.
 void ScoreCamFidelity(benchmark::State& state) {
   static std::vector<cv::Mat> full;
   static std::vector<cv::Mat> faces;
@@ -162,6 +165,22 @@ void ScoreCamFidelity(benchmark::State& state) {
     o.scorecam_channels = channels;
     return cam::CamMethod::create("scorecam", o)->compute(in);
   };
+  const char* store_dir = std::getenv("AMVA_BENCH_SCORECAM_STORE");
+  if (full.empty() && store_dir) {
+    // Full maps from a store made by `amva extract --cam scorecam` (all channels): its faces
+    // are re-aligned from the stored landmarks, which gives the pixels extraction saw.
+    const auto store = store::read_store(store_dir);
+    if (store.meta["settings"]["cam"]["methods"]["scorecam"]["channels"] != 0) {
+      state.SkipWithError("the store's scorecam maps are not full Score-CAM");
+      return;
+    }
+    const auto& stored = store.table.arrays.at("maps_scorecam");
+    for (const auto& r : store.table.records) {
+      if (!r.ok) continue;
+      faces.push_back(face::align_face(io::load_bgr(r.path), r.detection.landmarks));
+      full.push_back(cv::Mat(7, 7, CV_32F, const_cast<float*>(stored.row(static_cast<std::size_t>(r.id)))).clone());
+    }
+  }
   if (full.empty()) {
     faces = aligned_faces(200);
     full.resize(faces.size());
