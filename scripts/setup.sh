@@ -8,7 +8,7 @@ cd "$root"
 
 packages=(
   g++ cmake make pkg-config git ca-certificates
-  libopencv-dev libonnx-dev libprotobuf-dev protobuf-compiler libcli11-dev nlohmann-json3-dev
+  libopencv-dev opencv-data libonnx-dev libprotobuf-dev protobuf-compiler libcli11-dev nlohmann-json3-dev
   libfmt-dev libtbb-dev libeigen3-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-numpy python3-imageio python-matplotlib-data

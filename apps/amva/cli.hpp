@@ -57,5 +57,10 @@ void add_degrade(CLI::App& app);
 void add_demo(CLI::App& app);
 void add_verify(CLI::App& app);
 void add_cam(CLI::App& app);
+void add_quality(CLI::App& app);
+/// `--quality LIST` for extract and demo, and the run that follows extraction.
+void add_quality_option(CLI::App& app, std::vector<std::string>& methods);
+void run_quality(const std::filesystem::path& store, const std::vector<std::string>& methods,
+                 const model::ModelCard& card, const std::filesystem::path& cache, int threads);
 
 }  // namespace amva::cli

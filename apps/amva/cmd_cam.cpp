@@ -60,13 +60,7 @@ void add_cam(CLI::App& app) {
         continue;
       }
       fs::create_directories(dir);
-      const cv::Mat image = io::load_bgr(r.path);
-      cv::Mat face;
-      if (args->aligned) {
-        cv::resize(image, face, cv::Size(face::kAlignedSize, face::kAlignedSize), 0, 0, cv::INTER_AREA);
-      } else {
-        face = face::align_face(image, r.detection.landmarks);
-      }
+      const cv::Mat face = pipeline::aligned_face_of(store.meta, r);
       cv::imwrite((dir / "aligned.png").string(), face);
       for (const auto& name : opt.cams) {
         const auto& maps = store.table.arrays.at("maps_" + name);

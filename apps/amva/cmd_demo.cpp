@@ -14,6 +14,9 @@ void add_demo(CLI::App& app) {
     std::filesystem::path out = "amva-demo";
     int levels = 3;
     int threads = 2;
+    std::vector<std::string> cams = {"gradcam", "contribution"};
+    std::vector<std::string> quality = {"serfiq", "brisque", "magnitude", "sharpness", "brightness", "contrast",
+                                        "face_size"};
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("demo", "Build the default data set and run amva on it");
@@ -28,7 +31,7 @@ void add_demo(CLI::App& app) {
     d.out = args->out / "data";
     d.levels = args->levels;
     d.detector = args->models.detector_config();
-    fmt::print("[1/2] default data: faces from {}, degraded at {} levels\n", d.sources.string(), d.levels);
+    fmt::print("[1/3] default data: faces from {}, degraded at {} levels\n", d.sources.string(), d.levels);
     Progress data_progress("degrade");
     const auto data = data::prepare_default_data(d, [&](std::size_t a, std::size_t b) { data_progress.update(a, b); });
     fmt::print("{} photos, {} faces, {} images (identities in {})\n", data.photos, data.faces, data.degraded.written,
@@ -40,10 +43,13 @@ void add_demo(CLI::App& app) {
     e.card = args->models.card();
     e.detector = d.detector;
     e.threads = args->threads;
-    fmt::print("[2/2] extract into {}\n", e.out.string());
+    e.cams = args->cams;
+    fmt::print("[2/3] extract embeddings and maps ({}) into {}\n", fmt::join(e.cams, ", "), e.out.string());
     Progress progress("extract");
     const auto summary = pipeline::extract(e, [&](const pipeline::ExtractProgress& p) { progress.update(p.done, p.total); });
     print_extract_summary(summary, e.out);
+    fmt::print("[3/3] built-in FIQA scores\n");
+    run_quality(e.out, args->quality, e.card, e.cache_dir, args->threads);
   });
 }
 

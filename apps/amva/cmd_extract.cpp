@@ -10,6 +10,7 @@ void add_extract(CLI::App& app) {
     pipeline::ExtractOptions extract;
     std::string face_rule = "central";
     CamCliOptions cam;
+    std::vector<std::string> quality;
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("extract", "Detect, align and embed every face into a store (resumable)");
@@ -24,6 +25,7 @@ void add_extract(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::IsMember({"central", "largest"}));
   add_cam_options(*cmd, args->cam);
+  add_quality_option(*cmd, args->quality);
   cmd->add_option("--threads", args->extract.threads, "Worker threads")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--batch", args->extract.batch, "Images per batch (0: 32, or 2 with scorecam)")->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd->add_option("--shard-size", args->extract.shard_size, "Images per shard (unit of resumption)")
@@ -38,6 +40,9 @@ void add_extract(CLI::App& app) {
     Progress progress("extract");
     const auto summary = pipeline::extract(opt, [&](const pipeline::ExtractProgress& p) { progress.update(p.done, p.total); });
     print_extract_summary(summary, opt.out);
+    if (summary.finished && !args->quality.empty()) {
+      run_quality(opt.out, args->quality, opt.card, opt.cache_dir, opt.threads);
+    }
   });
 }
 

@@ -64,6 +64,12 @@ std::vector<ImageEntry> list_file(const fs::path& list) {
 
 }  // namespace
 
+fs::path resolve_key(const fs::path& source, const std::string& key) {
+  const fs::path k(key);
+  if (k.is_absolute()) return k;
+  return fs::is_directory(source) ? source / k : source.parent_path() / k;
+}
+
 std::vector<ImageEntry> list_images(const fs::path& source) {
   std::error_code ec;
   if (!fs::exists(source, ec)) {

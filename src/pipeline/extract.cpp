@@ -1,4 +1,5 @@
 #include "amva/pipeline/extract.hpp"
+#include "amva/pipeline/workers.hpp"
 
 #include <fmt/format.h>
 
@@ -195,27 +196,14 @@ Table process_chunk(const std::vector<io::ImageEntry>& chunk, const ExtractOptio
   const std::size_t n_batches = (chunk.size() + batch - 1) / batch;
   std::vector<Table> results(n_batches);
   std::atomic<std::size_t> next{0};
-  std::exception_ptr error;
-  std::mutex error_mutex;
-  auto run = [&](Worker& w) {
-    for (std::size_t b; (b = next++) < n_batches;) {
-      try {
-        const auto first = chunk.begin() + static_cast<std::ptrdiff_t>(b * batch);
-        const auto last = chunk.begin() + static_cast<std::ptrdiff_t>(std::min(chunk.size(), (b + 1) * batch));
-        results[b] = process_batch({first, last}, opt, w, plan);
-        on_images(static_cast<std::size_t>(last - first));
-      } catch (...) {
-        std::lock_guard lock(error_mutex);
-        if (!error) error = std::current_exception();
-        next = n_batches;
-      }
+  run_workers(static_cast<int>(workers.size()), [&](int worker, const std::function<bool()>& stop) {
+    for (std::size_t b; !stop() && (b = next++) < n_batches;) {
+      const auto first = chunk.begin() + static_cast<std::ptrdiff_t>(b * batch);
+      const auto last = chunk.begin() + static_cast<std::ptrdiff_t>(std::min(chunk.size(), (b + 1) * batch));
+      results[b] = process_batch({first, last}, opt, workers[static_cast<std::size_t>(worker)], plan);
+      on_images(static_cast<std::size_t>(last - first));
     }
-  };
-  std::vector<std::thread> threads;
-  for (std::size_t i = 1; i < workers.size(); ++i) threads.emplace_back(run, std::ref(workers[i]));
-  run(workers[0]);
-  for (auto& t : threads) t.join();
-  if (error) std::rethrow_exception(error);
+  });
   Table chunk_table;
   for (const auto& r : results) chunk_table.append(r);
   return chunk_table;
@@ -227,20 +215,6 @@ std::string now_iso8601() {
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
   return buf;
 }
-
-// OpenCV's own thread pool and our workers would compete for the same cores.
-class OpenCvThreads {
- public:
-  explicit OpenCvThreads(int workers) : previous_(cv::getNumThreads()) {
-    if (workers > 1) cv::setNumThreads(1);
-  }
-  ~OpenCvThreads() { cv::setNumThreads(previous_); }
-  OpenCvThreads(const OpenCvThreads&) = delete;
-  OpenCvThreads& operator=(const OpenCvThreads&) = delete;
-
- private:
-  int previous_;
-};
 
 CamPlan make_cam_plan(const ExtractOptions& opt, model::FaceRecognizer& recognizer) {
   CamPlan plan;
@@ -281,6 +255,16 @@ nlohmann::json cam_settings(const ExtractOptions& opt, const CamPlan& plan) {
 }
 
 }  // namespace
+
+cv::Mat aligned_face_of(const nlohmann::json& meta, const store::Record& r) {
+  const cv::Mat image = io::load_bgr(io::resolve_key(meta.at("images").get<std::string>(), r.path));
+  if (meta["settings"]["detector"].is_null()) {
+    cv::Mat face;
+    cv::resize(image, face, cv::Size(face::kAlignedSize, face::kAlignedSize), 0, 0, cv::INTER_AREA);
+    return face;
+  }
+  return face::align_face(image, r.detection.landmarks);
+}
 
 nlohmann::json extraction_settings(const ExtractOptions& opt, const std::string& model_sha256) {
   nlohmann::json card = opt.card.to_json();
@@ -341,7 +325,6 @@ ExtractSummary extract(const ExtractOptions& options, const std::function<void(c
   summary.listed = entries.size();
   summary.resumed = entries.size() - todo.size();
 
-  OpenCvThreads cv_threads(opt.threads);
   std::atomic<std::size_t> done{0};
   std::mutex progress_mutex;
   const auto on_images = [&](std::size_t n) {

@@ -18,6 +18,9 @@ struct ImageEntry {
 /// Throws Error(NotFound) if `source` does not exist.
 std::vector<ImageEntry> list_images(const std::filesystem::path& source);
 
+/// The file behind a key that list_images(source) produced.
+std::filesystem::path resolve_key(const std::filesystem::path& source, const std::string& key);
+
 /// The file extensions OpenCV decodes, lower case with the dot.
 bool has_image_extension(const std::filesystem::path& file);
 

@@ -1,0 +1,54 @@
+#include <fmt/format.h>
+
+#include "amva/pipeline/quality.hpp"
+#include "amva/quality/quality_measure.hpp"
+#include "cli.hpp"
+
+namespace amva::cli {
+
+void add_quality_option(CLI::App& app, std::vector<std::string>& methods) {
+  app.add_option("--quality", methods,
+                 "Built-in FIQA methods, comma-separated: " +
+                     fmt::format("{}", fmt::join(quality::QualityRegistry::instance().names(), ", ")))
+      ->delimiter(',')
+      ->check(CLI::IsMember(quality::QualityRegistry::instance().names()));
+}
+
+void run_quality(const std::filesystem::path& store, const std::vector<std::string>& methods,
+                 const model::ModelCard& card, const std::filesystem::path& cache, int threads) {
+  pipeline::QualityOptions q;
+  q.store = store;
+  q.methods = methods;
+  q.card = card;
+  q.cache_dir = cache.empty() ? model::default_cache_dir() : cache;
+  q.threads = threads;
+  const auto s = pipeline::compute_quality(q);
+  fmt::print("quality.csv: {} faces scored, {} failed records left NaN; columns {}\n", s.scored, s.skipped,
+             fmt::join(s.columns, ", "));
+  for (const auto& name : methods) {
+    fmt::print("  {:<11} {}\n", name, quality::QualityRegistry::instance().create(name)->description());
+  }
+}
+
+void add_quality(CLI::App& app) {
+  struct Args {
+    ModelOptions models;
+    std::filesystem::path store;
+    std::vector<std::string> methods;
+    std::filesystem::path cache;
+    int threads = 2;
+  };
+  auto args = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("quality", "Score every face of a store with built-in FIQA methods (quality.csv)");
+  cmd->add_option("--store", args->store, "Store folder")->required();
+  cmd->add_option("--methods", args->methods, "Methods, comma-separated")
+      ->required()
+      ->delimiter(',')
+      ->check(CLI::IsMember(quality::QualityRegistry::instance().names()));
+  cmd->add_option("--cache", args->cache, "Jacobian cache folder");
+  cmd->add_option("--threads", args->threads, "Worker threads")->capture_default_str();
+  args->models.add_to(*cmd);
+  cmd->callback([args] { run_quality(args->store, args->methods, args->models.card(), args->cache, args->threads); });
+}
+
+}  // namespace amva::cli

@@ -1,0 +1,58 @@
+#pragma once
+// Built-in FIQA methods, plugged in by name through a registry (as OFIQ does with its
+// measures). Every score is "higher is better" for grouping; each measure documents what
+// its number means and its range.
+#include <functional>
+#include <map>
+#include <memory>
+#include <opencv2/core.hpp>
+#include <string>
+#include <vector>
+
+#include "amva/model/affine_head.hpp"
+#include "amva/store/record.hpp"
+
+namespace amva::quality {
+
+/// What a measure may look at for one face.
+struct QualityInput {
+  const cv::Mat* aligned = nullptr;       // 112x112 8-bit BGR aligned face
+  const store::Record* record = nullptr;  // landmarks and box in source-image pixels
+  const float* embedding = nullptr;       // unnormalised embedding
+  int embedding_size = 0;                 // D
+  const float* activations = nullptr;     // target-layer activations (C x h x w), if needed
+  const model::AffineHead* head = nullptr;
+};
+
+class QualityMeasure {
+ public:
+  virtual ~QualityMeasure() = default;
+  [[nodiscard]] virtual std::string name() const = 0;
+  /// One line: what the number measures, its direction and range.
+  [[nodiscard]] virtual std::string description() const = 0;
+  /// Whether the measure needs target-layer activations and the affine head (serfiq).
+  [[nodiscard]] virtual bool needs_activations() const { return false; }
+  /// The score, higher is better. Throws Error for input it cannot score. Safe to call from
+  /// several threads at once.
+  [[nodiscard]] virtual double score(const QualityInput& in) const = 0;
+};
+
+class QualityRegistry {
+ public:
+  using Factory = std::function<std::unique_ptr<QualityMeasure>()>;
+  /// The registry with every built-in measure.
+  static QualityRegistry& instance();
+  void add(const std::string& name, Factory factory);
+  /// Throws Error(InvalidArgument) naming the known measures for an unknown name.
+  [[nodiscard]] std::unique_ptr<QualityMeasure> create(const std::string& name) const;
+  [[nodiscard]] std::vector<std::string> names() const;
+
+ private:
+  std::map<std::string, Factory> factories_;
+};
+
+/// Where OpenCV's BRISQUE model files are looked for: $AMVA_BRISQUE_DIR, else
+/// /usr/share/opencv4/quality (Debian's opencv-data).
+std::string brisque_model_dir();
+
+}  // namespace amva::quality

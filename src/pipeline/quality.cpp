@@ -1,0 +1,115 @@
+#include "amva/pipeline/quality.hpp"
+#include "amva/pipeline/extract.hpp"
+#include "amva/pipeline/workers.hpp"
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <limits>
+#include <opencv2/core/utility.hpp>
+#include <opencv2/imgproc.hpp>
+#include <sstream>
+
+#include "amva/error.hpp"
+#include "amva/face/alignment.hpp"
+#include "amva/io/atomic_file.hpp"
+#include "amva/io/csv.hpp"
+#include "amva/io/image_io.hpp"
+#include "amva/io/image_list.hpp"
+#include "amva/model/face_recognizer.hpp"
+#include "amva/quality/quality_measure.hpp"
+#include "amva/store/store.hpp"
+
+namespace amva::pipeline {
+namespace fs = std::filesystem;
+
+namespace {
+// Existing quality.csv columns, keyed by id, so that a run adds to them.
+std::map<std::string, std::vector<std::string>> existing_columns(const fs::path& file, std::size_t rows) {
+  std::map<std::string, std::vector<std::string>> columns;
+  if (!fs::exists(file)) return columns;
+  const auto csv = io::read_csv(file, ',');
+  if (csv.rows.size() != rows) return columns;  // from an older extraction: start afresh
+  for (std::size_t c = 2; c < csv.header.size(); ++c) {
+    auto& col = columns[csv.header[c]];
+    for (const auto& row : csv.rows) col.push_back(row[c]);
+  }
+  return columns;
+}
+}  // namespace
+
+QualitySummary compute_quality(const QualityOptions& opt) {
+  const auto store = store::read_store(opt.store);
+  std::vector<std::unique_ptr<quality::QualityMeasure>> measures;
+  bool needs_activations = false;
+  for (const auto& name : opt.methods) {
+    measures.push_back(quality::QualityRegistry::instance().create(name));
+    needs_activations = needs_activations || measures.back()->needs_activations();
+  }
+  const auto& records = store.table.records;
+  const auto& emb = store.table.arrays.at("embeddings");
+  std::vector<std::vector<double>> scores(measures.size(),
+                                          std::vector<double>(records.size(), std::numeric_limits<double>::quiet_NaN()));
+
+  std::unique_ptr<model::FaceRecognizer> probe_rec;
+  std::shared_ptr<const model::AffineHead> head;
+  std::string layer;
+  if (needs_activations) {
+    probe_rec = model::FaceRecognizer::create(opt.card);
+    if (probe_rec->model_sha256() != store.meta["settings"]["model_sha256"]) {
+      throw Error(ErrorCode::Mismatch, fmt::format("{}: the store was made with another model than {}",
+                                                   opt.store.string(), opt.card.file.string()));
+    }
+    layer = probe_rec->target_layer();
+    const cv::Mat a = probe_rec->forward({cv::Mat(opt.card.input_height, opt.card.input_width, CV_8UC3, cv::Scalar(0))},
+                                         {layer}).activations.front();
+    head = model::AffineHead::extract(opt.card, probe_rec->model_sha256(), layer,
+                                      {a.size[1], a.size[2], a.size[3], probe_rec->embedding_size()}, opt.cache_dir);
+  }
+
+  std::atomic<std::size_t> next{0};
+  run_workers(opt.threads, [&](int, const std::function<bool()>& stop) {
+    std::unique_ptr<model::FaceRecognizer> rec;
+    if (needs_activations) rec = model::FaceRecognizer::create(opt.card);
+    for (std::size_t i; !stop() && (i = next++) < records.size();) {
+      const auto& r = records[i];
+      if (!r.ok) continue;
+      const cv::Mat face = aligned_face_of(store.meta, r);
+      quality::QualityInput in;
+      in.aligned = &face;
+      in.record = &r;
+      in.embedding = emb.row(i);
+      in.embedding_size = static_cast<int>(emb.row_size());
+      in.head = head.get();
+      cv::Mat activations;
+      if (needs_activations) {
+        activations = rec->forward({face}, {layer}).activations.front();
+        in.activations = activations.ptr<float>();
+      }
+      for (std::size_t m = 0; m < measures.size(); ++m) scores[m][i] = measures[m]->score(in);
+    }
+  });
+
+  auto columns = existing_columns(opt.store / "quality.csv", records.size());
+  for (std::size_t m = 0; m < measures.size(); ++m) {
+    auto& col = columns[measures[m]->name()];
+    col.clear();
+    for (double v : scores[m]) col.push_back(std::isnan(v) ? "nan" : fmt::format("{}", v));
+  }
+  QualitySummary summary;
+  std::vector<std::string> header{"id", "path"};
+  for (const auto& [name, col] : columns) header.push_back(name);
+  std::ostringstream out;
+  out << io::csv_line(header) << '\n';
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    std::vector<std::string> row{std::to_string(records[i].id), records[i].path};
+    for (const auto& [name, col] : columns) row.push_back(col[i]);
+    out << io::csv_line(row) << '\n';
+    records[i].ok ? ++summary.scored : ++summary.skipped;
+  }
+  io::write_text_atomically(opt.store / "quality.csv", out.str());
+  summary.columns = header;
+  return summary;
+}
+
+}  // namespace amva::pipeline

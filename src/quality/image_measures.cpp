@@ -1,0 +1,106 @@
+// Measures computed from the aligned face or the detection geometry.
+#include <fmt/format.h>
+
+#include <cmath>
+#include <filesystem>
+#include <opencv2/imgproc.hpp>
+#include <opencv2/quality/qualitybrisque.hpp>
+
+#include "amva/error.hpp"
+#include "measures.hpp"
+
+namespace amva::quality {
+namespace {
+
+cv::Mat gray_of(const QualityInput& in) {
+  if (!in.aligned || in.aligned->empty()) throw Error(ErrorCode::InvalidArgument, "measure needs the aligned face");
+  cv::Mat gray;
+  cv::cvtColor(*in.aligned, gray, cv::COLOR_BGR2GRAY);
+  return gray;
+}
+
+class Sharpness final : public QualityMeasure {
+ public:
+  [[nodiscard]] std::string name() const override { return "sharpness"; }
+  [[nodiscard]] std::string description() const override {
+    return "variance of the Laplacian of the aligned face (grey, 0-255 scale); higher is sharper; >= 0";
+  }
+  [[nodiscard]] double score(const QualityInput& in) const override {
+    cv::Mat lap;
+    cv::Laplacian(gray_of(in), lap, CV_64F);
+    cv::Scalar mean, sd;
+    cv::meanStdDev(lap, mean, sd);
+    return sd[0] * sd[0];
+  }
+};
+
+class Brightness final : public QualityMeasure {
+ public:
+  [[nodiscard]] std::string name() const override { return "brightness"; }
+  [[nodiscard]] std::string description() const override {
+    return "mean grey level of the aligned face; higher is brighter (not always better); 0-255";
+  }
+  [[nodiscard]] double score(const QualityInput& in) const override { return cv::mean(gray_of(in))[0]; }
+};
+
+class Contrast final : public QualityMeasure {
+ public:
+  [[nodiscard]] std::string name() const override { return "contrast"; }
+  [[nodiscard]] std::string description() const override {
+    return "standard deviation of the grey levels of the aligned face (RMS contrast); higher is more contrast; 0-127.5";
+  }
+  [[nodiscard]] double score(const QualityInput& in) const override {
+    cv::Scalar mean, sd;
+    cv::meanStdDev(gray_of(in), mean, sd);
+    return sd[0];
+  }
+};
+
+class FaceSize final : public QualityMeasure {
+ public:
+  [[nodiscard]] std::string name() const override { return "face_size"; }
+  [[nodiscard]] std::string description() const override {
+    return "inter-eye distance in source-image pixels; higher is a larger face; >= 0";
+  }
+  [[nodiscard]] double score(const QualityInput& in) const override {
+    if (!in.record) throw Error(ErrorCode::InvalidArgument, "face_size needs the detection");
+    const auto& lm = in.record->detection.landmarks;
+    return cv::norm(lm[1] - lm[0]);
+  }
+};
+
+// OpenCV contrib's BRISQUE: lower is better in its own scale (about 0-100), so amva negates it.
+class Brisque final : public QualityMeasure {
+ public:
+  Brisque() {
+    const std::filesystem::path dir = brisque_model_dir();
+    const auto model = dir / "brisque_model_live.yml";
+    const auto range = dir / "brisque_range_live.yml";
+    if (!std::filesystem::exists(model) || !std::filesystem::exists(range)) {
+      throw Error(ErrorCode::NotFound, fmt::format("{}: BRISQUE model files not found (Debian package opencv-data)",
+                                                   dir.string()));
+    }
+    brisque_ = cv::quality::QualityBRISQUE::create(model.string(), range.string());
+  }
+  [[nodiscard]] std::string name() const override { return "brisque"; }
+  [[nodiscard]] std::string description() const override {
+    return "negated BRISQUE score of the aligned face (OpenCV contrib, LIVE model); higher is better; about -100-0";
+  }
+  [[nodiscard]] double score(const QualityInput& in) const override {
+    if (!in.aligned) throw Error(ErrorCode::InvalidArgument, "brisque needs the aligned face");
+    return -brisque_->compute(*in.aligned)[0];
+  }
+
+ private:
+  cv::Ptr<cv::quality::QualityBRISQUE> brisque_;
+};
+
+}  // namespace
+
+std::unique_ptr<QualityMeasure> make_sharpness() { return std::make_unique<Sharpness>(); }
+std::unique_ptr<QualityMeasure> make_brightness() { return std::make_unique<Brightness>(); }
+std::unique_ptr<QualityMeasure> make_contrast() { return std::make_unique<Contrast>(); }
+std::unique_ptr<QualityMeasure> make_face_size() { return std::make_unique<FaceSize>(); }
+std::unique_ptr<QualityMeasure> make_brisque() { return std::make_unique<Brisque>(); }
+
+}  // namespace amva::quality

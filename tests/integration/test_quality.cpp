@@ -1,0 +1,159 @@
+// Built-in FIQA measures: independent references (NumPy), properties that must hold on
+// controlled degradations of real faces, and quality.csv written for a store.
+#include <gtest/gtest.h>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "amva/data/default_data.hpp"
+#include "amva/data/degradations.hpp"
+#include "amva/face/alignment.hpp"
+#include "amva/io/csv.hpp"
+#include "amva/io/image_io.hpp"
+#include "amva/io/npy.hpp"
+#include "amva/model/face_recognizer.hpp"
+#include "amva/pipeline/extract.hpp"
+#include "amva/pipeline/quality.hpp"
+#include "amva/quality/quality_measure.hpp"
+#include "support.hpp"
+
+using namespace amva;
+
+namespace {
+struct Face {
+  cv::Mat image;
+  face::Face detection;
+  cv::Mat aligned;
+};
+
+Face grace() {
+  auto detector = face::FaceDetector::create(test::default_detector());
+  Face f;
+  f.image = io::load_bgr(test::sources_dir() / "grace_hopper.jpg");
+  f.detection = detector->detect(f.image).front();
+  f.aligned = face::align_face(f.image, f.detection.landmarks);
+  return f;
+}
+
+double score(const std::string& name, const cv::Mat& aligned) {
+  quality::QualityInput in;
+  in.aligned = &aligned;
+  return quality::QualityRegistry::instance().create(name)->score(in);
+}
+}  // namespace
+
+TEST(Quality, RegistryKnowsTheBuiltInsAndRefusesOthers) {
+  const auto names = quality::QualityRegistry::instance().names();
+  for (const char* n : {"brisque", "serfiq", "magnitude", "sharpness", "brightness", "contrast", "face_size"}) {
+    EXPECT_NE(std::find(names.begin(), names.end(), n), names.end()) << n;
+    EXPECT_FALSE(quality::QualityRegistry::instance().create(n)->description().empty());
+  }
+  EXPECT_THROW(quality::QualityRegistry::instance().create("ofiq"), Error);
+}
+
+TEST(Quality, ImageMeasuresMatchNumpy) {
+  test::TempDir dir;
+  const Face f = grace();
+  cv::Mat gray;
+  cv::cvtColor(f.aligned, gray, cv::COLOR_BGR2GRAY);
+  cv::Mat gray_f;
+  gray.convertTo(gray_f, CV_32F);
+  io::write_npy(dir / "g.npy", {112, 112}, gray_f.ptr<float>());
+  const double sharp = score("sharpness", f.aligned);
+  const double bright = score("brightness", f.aligned);
+  const double contrast = score("contrast", f.aligned);
+  // The Laplacian with OpenCV's 3x3 kernel and reflect-101 border, in NumPy.
+  const auto [rc, out] = test::run(fmt::format(
+      "{} -c \"import numpy as n; g=n.load('{}').astype(n.float64); p=n.pad(g,1,mode='reflect'); "
+      "l=p[:-2,1:-1]+p[2:,1:-1]+p[1:-1,:-2]+p[1:-1,2:]-4*g; print(l.var(), g.mean(), g.std())\"",
+      test::python(), (dir / "g.npy").string()));
+  ASSERT_EQ(rc, 0) << out;
+  std::istringstream s(out);
+  double ref_sharp, ref_bright, ref_contrast;
+  s >> ref_sharp >> ref_bright >> ref_contrast;
+  EXPECT_NEAR(sharp, ref_sharp, 1e-6 * ref_sharp);
+  EXPECT_NEAR(bright, ref_bright, 1e-9);
+  EXPECT_NEAR(contrast, ref_contrast, 1e-9);
+}
+
+// On controlled degradations of a real face, each measure moves the way it must.
+TEST(Quality, MeasuresFollowControlledDegradations) {
+  const Face f = grace();
+  const auto at = [&](const std::string& kind, int level, double parameter) {
+    const cv::Mat d = data::degrade(f.image, {kind, level, parameter, ""}, f.detection.landmarks, 1);
+    return face::align_face(d, f.detection.landmarks);
+  };
+  EXPECT_GT(score("sharpness", f.aligned), score("sharpness", at("gaussian_blur", 1, 1.5)));
+  EXPECT_GT(score("sharpness", at("gaussian_blur", 1, 1.5)), score("sharpness", at("gaussian_blur", 3, 6)));
+  EXPECT_GT(score("brightness", f.aligned), score("brightness", at("underexposure", 2, 0.3)));
+  EXPECT_GT(score("contrast", f.aligned), score("contrast", at("underexposure", 3, 0.15)));
+  EXPECT_GT(score("brisque", f.aligned), score("brisque", at("noise", 3, 50)));
+  EXPECT_GT(score("brisque", f.aligned), score("brisque", at("gaussian_blur", 3, 6)));
+  EXPECT_LE(score("brisque", f.aligned), 0.0 + 1e-9 + 100) << "negated BRISQUE";
+}
+
+TEST(Quality, StoreGetsQualityCsvAndSerFiqPrefersCleanFaces) {
+  test::TempDir dir;
+  // The default faces (one crop per face in the source photos) and a strong blur of each.
+  data::DefaultDataOptions d;
+  d.sources = test::sources_dir();
+  d.out = dir / "data";
+  d.levels = 1;
+  d.detector = test::default_detector();
+  const auto prepared = data::prepare_default_data(d);
+  ASSERT_GE(prepared.faces, 15u);
+  std::filesystem::create_directories(dir / "set");
+  for (const auto& e : std::filesystem::directory_iterator(dir / "data" / "faces")) {
+    const cv::Mat crop = io::load_bgr(e.path());
+    cv::Mat blurred;
+    cv::GaussianBlur(crop, blurred, cv::Size(), 6.0);
+    cv::imwrite((dir / "set" / e.path().filename()).string(), crop);
+    cv::imwrite((dir / "set" / (e.path().stem().string() + "__gaussian_blur_3.png")).string(), blurred);
+  }
+  pipeline::ExtractOptions o;
+  o.images = dir / "set";
+  o.out = dir / "store";
+  o.card = test::card();
+  o.detector = test::default_detector();
+  o.cache_dir = dir / "cache";
+  pipeline::extract(o);
+
+  pipeline::QualityOptions q;
+  q.store = dir / "store";
+  q.methods = {"magnitude", "face_size"};
+  q.card = test::card();
+  q.cache_dir = dir / "cache";
+  pipeline::compute_quality(q);
+  q.methods = {"serfiq"};
+  const auto s = pipeline::compute_quality(q);
+  EXPECT_EQ(s.columns, (std::vector<std::string>{"id", "path", "face_size", "magnitude", "serfiq"}))
+      << "a second run keeps the first run's columns";
+
+  const auto csv = io::read_csv(dir / "store" / "quality.csv");
+  const auto store = store::read_store(dir / "store");
+  ASSERT_EQ(csv.rows.size(), store.table.records.size());
+  double clean = 0, blurred = 0;
+  int n_clean = 0, n_blurred = 0;
+  for (std::size_t i = 0; i < csv.rows.size(); ++i) {
+    const auto& r = store.table.records[i];
+    if (!r.ok) continue;
+    const double serfiq = std::stod(csv.rows[i][csv.column("serfiq")]);
+    EXPECT_GT(serfiq, 0.0);
+    EXPECT_LE(serfiq, 1.0);
+    const auto& e = store.table.arrays.at("embeddings");
+    double norm = 0;
+    for (std::size_t k = 0; k < e.row_size(); ++k) norm += double(e.row(i)[k]) * e.row(i)[k];
+    EXPECT_NEAR(std::stod(csv.rows[i][csv.column("magnitude")]), std::sqrt(norm), 1e-5 * std::sqrt(norm));
+    if (r.path.find("__") == std::string::npos) {
+      clean += serfiq;
+      ++n_clean;
+    } else if (r.path.find("gaussian_blur_3") != std::string::npos) {
+      blurred += serfiq;
+      ++n_blurred;
+    }
+  }
+  ASSERT_GT(n_clean, 0);
+  ASSERT_GT(n_blurred, 0);
+  std::cout << "mean serfiq: originals " << clean / n_clean << ", strongest blur " << blurred / n_blurred << "\n";
+  EXPECT_GT(clean / n_clean, blurred / n_blurred);
+}
