@@ -34,7 +34,9 @@ model::ModelCard card() {
   return model::ModelCard::load(fs::path(AMVA_BENCH_CARDS_DIR) / "default.json", AMVA_BENCH_MODELS_DIR);
 }
 
-void reset_peak_rss() { std::ofstream("/proc/self/clear_refs") << "5"; }
+void reset_peak_rss() {
+  std::ofstream("/proc/self/clear_refs") << "5";
+}
 double peak_rss_mb() {
   std::ifstream status("/proc/self/status");
   for (std::string line; std::getline(status, line);) {
@@ -130,11 +132,28 @@ void Extract(benchmark::State& state, std::vector<std::string> cams, int images)
   state.SetItemsProcessed(static_cast<std::int64_t>(processed));
   state.counters["peak_rss_MB"] = peak_rss_mb();
 }
-BENCHMARK_CAPTURE(Extract, none, std::vector<std::string>{}, 256)->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(2);
-BENCHMARK_CAPTURE(Extract, gradcam, std::vector<std::string>{"gradcam"}, 256)->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(2);
-BENCHMARK_CAPTURE(Extract, contribution, std::vector<std::string>{"contribution"}, 256)->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(2);
-BENCHMARK_CAPTURE(Extract, all_gradient, std::vector<std::string>{"gradcam", "gradcam++", "xgradcam", "layercam", "contribution", "eigencam"}, 256)->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(2);
-BENCHMARK_CAPTURE(Extract, scorecam, std::vector<std::string>{"scorecam"}, 16)->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(1);
+BENCHMARK_CAPTURE(Extract, none, std::vector<std::string>{}, 256)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(2);
+BENCHMARK_CAPTURE(Extract, gradcam, std::vector<std::string>{"gradcam"}, 256)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(2);
+BENCHMARK_CAPTURE(Extract, contribution, std::vector<std::string>{"contribution"}, 256)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(2);
+BENCHMARK_CAPTURE(Extract, all_gradient,
+                  std::vector<std::string>{"gradcam", "gradcam++", "xgradcam", "layercam", "contribution", "eigencam"},
+                  256)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(2);
+BENCHMARK_CAPTURE(Extract, scorecam, std::vector<std::string>{"scorecam"}, 16)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
 
 double pearson(const cv::Mat& a, const cv::Mat& b) {
   cv::Scalar ma, sa, mb, sb;

@@ -75,5 +75,3 @@ void DetectAndAlign(benchmark::State& state) {
 BENCHMARK(DetectAndAlign)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
-
-

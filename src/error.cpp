@@ -6,17 +6,26 @@ namespace amva {
 
 const char* to_string(ErrorCode code) noexcept {
   switch (code) {
-    case ErrorCode::InvalidArgument: return "invalid_argument";
-    case ErrorCode::NotFound: return "not_found";
-    case ErrorCode::Io: return "io";
-    case ErrorCode::Parse: return "parse";
-    case ErrorCode::Model: return "model";
-    case ErrorCode::Image: return "image";
-    case ErrorCode::Mismatch: return "mismatch";
+    case ErrorCode::InvalidArgument:
+      return "invalid_argument";
+    case ErrorCode::NotFound:
+      return "not_found";
+    case ErrorCode::Io:
+      return "io";
+    case ErrorCode::Parse:
+      return "parse";
+    case ErrorCode::Model:
+      return "model";
+    case ErrorCode::Image:
+      return "image";
+    case ErrorCode::Mismatch:
+      return "mismatch";
   }
   return "unknown";
 }
 
-const char* version() noexcept { return AMVA_VERSION_STRING; }
+const char* version() noexcept {
+  return AMVA_VERSION_STRING;
+}
 
 }  // namespace amva

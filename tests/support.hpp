@@ -1,5 +1,6 @@
 #pragma once
 // Paths and helpers shared by the tests.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -7,9 +8,7 @@
 #include <random>
 #include <string>
 
-#include <fmt/format.h>
 #include "amva/error.hpp"
-
 #include "amva/face/alignment.hpp"
 #include "amva/face/detector.hpp"
 #include "amva/model/model_card.hpp"
@@ -17,12 +16,24 @@
 namespace amva::test {
 namespace fs = std::filesystem;
 
-inline fs::path models_dir() { return AMVA_TEST_MODELS_DIR; }
-inline fs::path cards_dir() { return AMVA_TEST_CARDS_DIR; }
-inline fs::path sources_dir() { return AMVA_TEST_SOURCES_DIR; }
-inline fs::path shared_dir() { return AMVA_TEST_SHARED_DIR; }
-inline fs::path cli() { return AMVA_TEST_CLI; }
-inline const char* python() { return AMVA_TEST_PYTHON; }
+inline fs::path models_dir() {
+  return AMVA_TEST_MODELS_DIR;
+}
+inline fs::path cards_dir() {
+  return AMVA_TEST_CARDS_DIR;
+}
+inline fs::path sources_dir() {
+  return AMVA_TEST_SOURCES_DIR;
+}
+inline fs::path shared_dir() {
+  return AMVA_TEST_SHARED_DIR;
+}
+inline fs::path cli() {
+  return AMVA_TEST_CLI;
+}
+inline const char* python() {
+  return AMVA_TEST_PYTHON;
+}
 
 inline model::ModelCard card(const std::string& name = "default") {
   return model::ModelCard::load(cards_dir() / (name + ".json"),
@@ -81,9 +92,9 @@ inline std::pair<int, std::string> run(const std::string& command) {
 
 }  // namespace amva::test
 
-#define AMVA_REQUIRE_SHARED()                                                                         \
-  do {                                                                                                \
-    if (!std::filesystem::exists(amva::test::shared_dir() / "data" / "lfw")) {                        \
+#define AMVA_REQUIRE_SHARED()                                                                        \
+  do {                                                                                               \
+    if (!std::filesystem::exists(amva::test::shared_dir() / "data" / "lfw")) {                       \
       GTEST_SKIP() << "../shared/data/lfw is absent (shared research data is not part of the repo)"; \
-    }                                                                                                 \
+    }                                                                                                \
   } while (0)

@@ -78,14 +78,16 @@ face::DetectorConfig ModelOptions::detector_config() const {
 }
 
 void add_cam_options(CLI::App& app, CamCliOptions& o) {
-  app.add_option("--cam", o.cams, "CAM methods, comma-separated: " + fmt::format("{}", fmt::join(cam::CamMethod::names(), ", ")))
+  app.add_option("--cam", o.cams,
+                 "CAM methods, comma-separated: " + fmt::format("{}", fmt::join(cam::CamMethod::names(), ", ")))
       ->delimiter(',')
       ->check(CLI::IsMember(cam::CamMethod::names()));
   app.add_option("--target", o.target,
                  "Target for every method: self-cosine, projection, norm, reference:FILE.npy (default: projection for "
                  "gradient methods, self-cosine for scorecam)");
-  app.add_option("--layer", o.layer, "Target layer (ONNX tensor name; default: the last non-linearity before the "
-                                     "embedding)");
+  app.add_option("--layer", o.layer,
+                 "Target layer (ONNX tensor name; default: the last non-linearity before the "
+                 "embedding)");
   app.add_option("--channels", o.channels, "scorecam: only the K channels of largest activation mass (0: all)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--cache", o.cache, "Jacobian cache folder (default: $AMVA_CACHE or ~/.cache/amva)");

@@ -12,10 +12,10 @@ namespace amva::cli {
 
 /// Options every command that loads models understands.
 struct ModelOptions {
-  std::filesystem::path models_dir;  // default: $AMVA_MODELS, else the build's models/ folder
-  std::string model;                 // ONNX file; default: the card's file
+  std::filesystem::path models_dir;    // default: $AMVA_MODELS, else the build's models/ folder
+  std::string model;                   // ONNX file; default: the card's file
   std::string model_card = "default";  // a shipped card name or a card file
-  std::string detector;              // a YuNet model file; empty: the default detector
+  std::string detector;                // a YuNet model file; empty: the default detector
 
   void add_to(CLI::App& app, bool with_recognizer = true);
   [[nodiscard]] std::filesystem::path resolved_models_dir() const;

@@ -15,14 +15,16 @@ void add_demo(CLI::App& app) {
     int levels = 3;
     int threads = 2;
     std::vector<std::string> cams = {"gradcam", "contribution"};
-    std::vector<std::string> quality = {"serfiq", "brisque", "magnitude", "sharpness", "brightness", "contrast",
-                                        "face_size"};
+    std::vector<std::string> quality = {"serfiq",     "brisque",  "magnitude", "sharpness",
+                                        "brightness", "contrast", "face_size"};
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("demo", "Build the default data set and run amva on it");
   cmd->add_option("--sources", args->sources, "Source photos (default: data/default/sources from setup)");
   cmd->add_option("--out", args->out, "Output folder")->capture_default_str();
-  cmd->add_option("--levels", args->levels, "Degradation levels, 1 to 3")->capture_default_str()->check(CLI::Range(1, 3));
+  cmd->add_option("--levels", args->levels, "Degradation levels, 1 to 3")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3));
   cmd->add_option("--threads", args->threads, "Worker threads")->capture_default_str();
   args->models.add_to(*cmd);
   cmd->callback([args] {
@@ -46,7 +48,8 @@ void add_demo(CLI::App& app) {
     e.cams = args->cams;
     fmt::print("[2/3] extract embeddings and maps ({}) into {}\n", fmt::join(e.cams, ", "), e.out.string());
     Progress progress("extract");
-    const auto summary = pipeline::extract(e, [&](const pipeline::ExtractProgress& p) { progress.update(p.done, p.total); });
+    const auto summary =
+        pipeline::extract(e, [&](const pipeline::ExtractProgress& p) { progress.update(p.done, p.total); });
     print_extract_summary(summary, e.out);
     fmt::print("[3/3] built-in FIQA scores\n");
     run_quality(e.out, args->quality, e.card, e.cache_dir, args->threads);

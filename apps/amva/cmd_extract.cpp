@@ -26,8 +26,12 @@ void add_extract(CLI::App& app) {
       ->check(CLI::IsMember({"central", "largest"}));
   add_cam_options(*cmd, args->cam);
   add_quality_option(*cmd, args->quality);
-  cmd->add_option("--threads", args->extract.threads, "Worker threads")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--batch", args->extract.batch, "Images per batch (0: 32, or 2 with scorecam)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--threads", args->extract.threads, "Worker threads")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--batch", args->extract.batch, "Images per batch (0: 32, or 2 with scorecam)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--shard-size", args->extract.shard_size, "Images per shard (unit of resumption)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
@@ -38,7 +42,8 @@ void add_extract(CLI::App& app) {
     opt.face_rule = face::face_rule_from_string(args->face_rule);
     args->cam.apply(opt);
     Progress progress("extract");
-    const auto summary = pipeline::extract(opt, [&](const pipeline::ExtractProgress& p) { progress.update(p.done, p.total); });
+    const auto summary =
+        pipeline::extract(opt, [&](const pipeline::ExtractProgress& p) { progress.update(p.done, p.total); });
     print_extract_summary(summary, opt.out);
     if (summary.finished && !args->quality.empty()) {
       run_quality(opt.out, args->quality, opt.card, opt.cache_dir, opt.threads);

@@ -1,7 +1,8 @@
 // amva: the command-line tool. Each subcommand parses its options, calls the library and
 // reports; errors become one clear line on stderr and a non-zero exit code.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
 
 #include "amva/error.hpp"
 #include "amva/version.hpp"
@@ -10,13 +11,20 @@
 namespace {
 int exit_code(amva::ErrorCode code) {
   switch (code) {
-    case amva::ErrorCode::InvalidArgument: return 2;
-    case amva::ErrorCode::NotFound: return 3;
-    case amva::ErrorCode::Io: return 4;
-    case amva::ErrorCode::Parse: return 5;
-    case amva::ErrorCode::Model: return 6;
-    case amva::ErrorCode::Image: return 7;
-    case amva::ErrorCode::Mismatch: return 8;
+    case amva::ErrorCode::InvalidArgument:
+      return 2;
+    case amva::ErrorCode::NotFound:
+      return 3;
+    case amva::ErrorCode::Io:
+      return 4;
+    case amva::ErrorCode::Parse:
+      return 5;
+    case amva::ErrorCode::Model:
+      return 6;
+    case amva::ErrorCode::Image:
+      return 7;
+    case amva::ErrorCode::Mismatch:
+      return 8;
   }
   return 1;
 }

@@ -13,8 +13,8 @@ inline void print_extract_summary(const pipeline::ExtractSummary& s, const std::
   }
   std::size_t failed = 0;
   for (const auto& [reason, n] : s.failures) failed += n;
-  fmt::print("store {}: {} records, {} faces aligned and embedded, {} failures\n", store.string(), s.records,
-             s.faces, failed);
+  fmt::print("store {}: {} records, {} faces aligned and embedded, {} failures\n", store.string(), s.records, s.faces,
+             failed);
   for (const auto& [reason, n] : s.failures) fmt::print("  {:<14} {}\n", reason, n);
   fmt::print("{:.1f} s, {:.1f} images/s\n", s.seconds, s.images_per_second());
 }

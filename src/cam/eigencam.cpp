@@ -20,7 +20,7 @@ class EigenCam final : public CamMethod {
     const int c = in.shape.channels;
     // activations are C x P in memory: read them as the P x C matrix the method works on.
     const Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>> a(in.activations, p,
-                                                                                                   c);
+                                                                                                    c);
     Eigen::MatrixXd centred = a.cast<double>();
     centred.rowwise() -= centred.colwise().mean();
     Eigen::BDCSVD<Eigen::MatrixXd> svd(centred, Eigen::ComputeThinV);
@@ -37,6 +37,8 @@ class EigenCam final : public CamMethod {
 
 }  // namespace
 
-std::unique_ptr<CamMethod> make_eigencam() { return std::make_unique<EigenCam>(); }
+std::unique_ptr<CamMethod> make_eigencam() {
+  return std::make_unique<EigenCam>();
+}
 
 }  // namespace amva::cam

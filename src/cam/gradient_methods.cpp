@@ -114,10 +114,20 @@ class Contribution final : public GradientMethod {
 
 }  // namespace
 
-std::unique_ptr<CamMethod> make_gradcam() { return std::make_unique<GradCam>(); }
-std::unique_ptr<CamMethod> make_gradcam_plus_plus() { return std::make_unique<GradCamPlusPlus>(); }
-std::unique_ptr<CamMethod> make_xgradcam() { return std::make_unique<XGradCam>(); }
-std::unique_ptr<CamMethod> make_layercam() { return std::make_unique<LayerCam>(); }
-std::unique_ptr<CamMethod> make_contribution() { return std::make_unique<Contribution>(); }
+std::unique_ptr<CamMethod> make_gradcam() {
+  return std::make_unique<GradCam>();
+}
+std::unique_ptr<CamMethod> make_gradcam_plus_plus() {
+  return std::make_unique<GradCamPlusPlus>();
+}
+std::unique_ptr<CamMethod> make_xgradcam() {
+  return std::make_unique<XGradCam>();
+}
+std::unique_ptr<CamMethod> make_layercam() {
+  return std::make_unique<LayerCam>();
+}
+std::unique_ptr<CamMethod> make_contribution() {
+  return std::make_unique<Contribution>();
+}
 
 }  // namespace amva::cam

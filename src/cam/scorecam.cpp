@@ -88,6 +88,8 @@ class ScoreCam final : public CamMethod {
 
 }  // namespace
 
-std::unique_ptr<CamMethod> make_scorecam(const CamOptions& options) { return std::make_unique<ScoreCam>(options); }
+std::unique_ptr<CamMethod> make_scorecam(const CamOptions& options) {
+  return std::make_unique<ScoreCam>(options);
+}
 
 }  // namespace amva::cam

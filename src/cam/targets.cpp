@@ -79,8 +79,8 @@ class Reference final : public Target {
  private:
   void check(int d) const {
     if (static_cast<int>(q_.size()) != d) {
-      throw Error(ErrorCode::Mismatch, fmt::format("reference embedding '{}' has {} values, the model gives {}", label_,
-                                                   q_.size(), d));
+      throw Error(ErrorCode::Mismatch,
+                  fmt::format("reference embedding '{}' has {} values, the model gives {}", label_, q_.size(), d));
     }
   }
   std::vector<float> q_;

@@ -31,8 +31,8 @@ cv::Mat similarity_to_template(const Landmarks5& points) {
 
 cv::Mat align_face(const cv::Mat& bgr, const Landmarks5& points) {
   cv::Mat aligned;
-  cv::warpAffine(bgr, aligned, similarity_to_template(points), cv::Size(kAlignedSize, kAlignedSize),
-                 cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar::all(0));
+  cv::warpAffine(bgr, aligned, similarity_to_template(points), cv::Size(kAlignedSize, kAlignedSize), cv::INTER_LINEAR,
+                 cv::BORDER_CONSTANT, cv::Scalar::all(0));
   return aligned;
 }
 

@@ -56,6 +56,8 @@ FaceRule face_rule_from_string(const std::string& name) {
   throw Error(ErrorCode::InvalidArgument, fmt::format("unknown face rule '{}' (largest or central)", name));
 }
 
-const char* to_string(FaceRule rule) { return rule == FaceRule::Largest ? "largest" : "central"; }
+const char* to_string(FaceRule rule) {
+  return rule == FaceRule::Largest ? "largest" : "central";
+}
 
 }  // namespace amva::face

@@ -7,8 +7,8 @@
 #include <opencv2/imgproc.hpp>
 
 #include "amva/error.hpp"
-#include "detectors.hpp"
 #include "amva/model/onnx_net.hpp"
+#include "detectors.hpp"
 
 namespace amva::face {
 namespace {
@@ -76,11 +76,11 @@ class UltraFaceDetector final : public FaceDetector {
     const float y0 = box.y;
     cv::Mat gray;
     cv::cvtColor(bgr, gray, cv::COLOR_BGR2GRAY);
-    const cv::Mat to_crop = (cv::Mat_<double>(2, 3) << kLandmarkSize / side, 0, -x0 * kLandmarkSize / side,
-                             0, kLandmarkSize / side, -y0 * kLandmarkSize / side);
+    const cv::Mat to_crop = (cv::Mat_<double>(2, 3) << kLandmarkSize / side, 0, -x0 * kLandmarkSize / side, 0,
+                             kLandmarkSize / side, -y0 * kLandmarkSize / side);
     cv::Mat crop;
-    cv::warpAffine(gray, crop, to_crop, cv::Size(kLandmarkSize, kLandmarkSize), cv::INTER_AREA,
-                   cv::BORDER_CONSTANT, cv::Scalar::all(0));
+    cv::warpAffine(gray, crop, to_crop, cv::Size(kLandmarkSize, kLandmarkSize), cv::INTER_AREA, cv::BORDER_CONSTANT,
+                   cv::Scalar::all(0));
     cv::Mat blob = cv::dnn::blobFromImage(crop, 1.0 / 256.0, cv::Size(), cv::Scalar(), false, false, CV_32F);
     landmark_net_.setInput(blob);
     const cv::Mat out = landmark_net_.forward();

@@ -23,8 +23,8 @@ class YuNetDetector final : public FaceDetector {
       yunet_ = cv::FaceDetectorYN::create(config.detector_model.string(), "", cv::Size(320, 320),
                                           config.score_threshold, config.nms_iou);
     } catch (const cv::Exception& e) {
-      throw Error(ErrorCode::Model, fmt::format("{}: cannot load YuNet model ({})",
-                                                config.detector_model.string(), e.msg));
+      throw Error(ErrorCode::Model,
+                  fmt::format("{}: cannot load YuNet model ({})", config.detector_model.string(), e.msg));
     }
   }
 

@@ -42,7 +42,8 @@ void write_atomically(const fs::path& target, const std::function<void(std::ostr
 }
 
 void write_text_atomically(const fs::path& target, std::string_view text) {
-  write_atomically(target, [&](std::ostream& out) { out.write(text.data(), static_cast<std::streamsize>(text.size())); });
+  write_atomically(target,
+                   [&](std::ostream& out) { out.write(text.data(), static_cast<std::streamsize>(text.size())); });
 }
 
 std::string read_text(const fs::path& file) {

@@ -59,8 +59,8 @@ std::vector<std::string> split_csv_line(std::string_view line, char delimiter) {
 std::size_t CsvTable::column(std::string_view name, std::string_view file_label) const {
   auto it = std::find(header.begin(), header.end(), name);
   if (it == header.end()) {
-    throw Error(ErrorCode::NotFound, fmt::format("{}: no column '{}' (columns: {})", file_label, name,
-                                                 fmt::join(header, ", ")));
+    throw Error(ErrorCode::NotFound,
+                fmt::format("{}: no column '{}' (columns: {})", file_label, name, fmt::join(header, ", ")));
   }
   return static_cast<std::size_t>(it - header.begin());
 }
@@ -88,8 +88,8 @@ CsvTable read_csv(const std::filesystem::path& file, char delimiter) {
     }
     auto fields = split_csv_line(line, delimiter);
     if (fields.size() != table.header.size()) {
-      throw Error(ErrorCode::Parse, fmt::format("{}:{}: {} fields, header has {}", file.string(), number,
-                                                fields.size(), table.header.size()));
+      throw Error(ErrorCode::Parse, fmt::format("{}:{}: {} fields, header has {}", file.string(), number, fields.size(),
+                                                table.header.size()));
     }
     table.rows.push_back(std::move(fields));
     table.line_numbers.push_back(number);

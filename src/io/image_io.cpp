@@ -29,11 +29,20 @@ bool jpeg_has_end_marker(const std::vector<unsigned char>& b) {
 cv::Mat to_8bit(const cv::Mat& image) {
   cv::Mat out;
   switch (image.depth()) {
-    case CV_8U: return image;
-    case CV_8S: image.convertTo(out, CV_8U, 1.0, 128.0); return out;
-    case CV_16U: image.convertTo(out, CV_8U, 255.0 / 65535.0); return out;
-    case CV_16S: image.convertTo(out, CV_8U, 255.0 / 65535.0, 128.0); return out;
-    default: image.convertTo(out, CV_8U, 255.0); return out;  // float: [0, 1]
+    case CV_8U:
+      return image;
+    case CV_8S:
+      image.convertTo(out, CV_8U, 1.0, 128.0);
+      return out;
+    case CV_16U:
+      image.convertTo(out, CV_8U, 255.0 / 65535.0);
+      return out;
+    case CV_16S:
+      image.convertTo(out, CV_8U, 255.0 / 65535.0, 128.0);
+      return out;
+    default:
+      image.convertTo(out, CV_8U, 255.0);
+      return out;  // float: [0, 1]
   }
 }
 
@@ -43,8 +52,11 @@ cv::Mat to_bgr8(const cv::Mat& image) {
   cv::Mat eight = to_8bit(image);
   cv::Mat bgr;
   switch (eight.channels()) {
-    case 1: cv::cvtColor(eight, bgr, cv::COLOR_GRAY2BGR); return bgr;
-    case 3: return eight;
+    case 1:
+      cv::cvtColor(eight, bgr, cv::COLOR_GRAY2BGR);
+      return bgr;
+    case 3:
+      return eight;
     case 4: {
       cv::Mat f;
       eight.convertTo(f, CV_32F, 1.0 / 255.0);
@@ -64,8 +76,7 @@ cv::Mat to_bgr8(const cv::Mat& image) {
 cv::Mat decode_bgr(const std::vector<unsigned char>& bytes, const std::string& name) {
   if (bytes.empty()) throw Error(ErrorCode::Image, fmt::format("{}: empty file", name), "empty_file");
   if (is_jpeg(bytes) && !jpeg_has_end_marker(bytes)) {
-    throw Error(ErrorCode::Image, fmt::format("{}: truncated JPEG (no end-of-image marker)", name),
-                "truncated");
+    throw Error(ErrorCode::Image, fmt::format("{}: truncated JPEG (no end-of-image marker)", name), "truncated");
   }
   cv::Mat image;
   try {
@@ -87,8 +98,7 @@ cv::Mat decode_bgr(const std::vector<unsigned char>& bytes, const std::string& n
 cv::Mat load_bgr(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) throw Error(ErrorCode::Io, fmt::format("{}: cannot open file", file.string()), "unreadable");
-  std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)),
-                                   std::istreambuf_iterator<char>());
+  std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   return decode_bgr(bytes, file.string());
 }
 

@@ -12,9 +12,9 @@ namespace amva::io {
 namespace fs = std::filesystem;
 
 bool has_image_extension(const fs::path& file) {
-  static constexpr std::array<std::string_view, 16> kExtensions = {
-      ".jpg", ".jpeg", ".jpe", ".png", ".pgm", ".ppm", ".pbm", ".pnm",
-      ".bmp", ".dib", ".webp", ".tif", ".tiff", ".jp2", ".sr", ".ras"};
+  static constexpr std::array<std::string_view, 16> kExtensions = {".jpg",  ".jpeg", ".jpe", ".png", ".pgm",  ".ppm",
+                                                                   ".pbm",  ".pnm",  ".bmp", ".dib", ".webp", ".tif",
+                                                                   ".tiff", ".jp2",  ".sr",  ".ras"};
   std::string ext = file.extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
   return std::find(kExtensions.begin(), kExtensions.end(), ext) != kExtensions.end();
@@ -35,8 +35,7 @@ std::vector<ImageEntry> list_folder(const fs::path& root) {
     if (is_hidden(relative)) continue;
     entries.push_back({item.path(), relative.generic_string()});
   }
-  std::sort(entries.begin(), entries.end(),
-            [](const ImageEntry& a, const ImageEntry& b) { return a.key < b.key; });
+  std::sort(entries.begin(), entries.end(), [](const ImageEntry& a, const ImageEntry& b) { return a.key < b.key; });
   return entries;
 }
 

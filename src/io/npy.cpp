@@ -29,10 +29,8 @@ std::int64_t NpyArray::row_size() const {
   return shape.empty() ? 0 : product(std::vector<std::int64_t>(shape.begin() + 1, shape.end()));
 }
 
-void write_npy(const std::filesystem::path& file, const std::vector<std::int64_t>& shape,
-               const float* data) {
-  std::string header = fmt::format("{{'descr': '<f4', 'fortran_order': False, 'shape': {}, }}",
-                                   shape_text(shape));
+void write_npy(const std::filesystem::path& file, const std::vector<std::int64_t>& shape, const float* data) {
+  std::string header = fmt::format("{{'descr': '<f4', 'fortran_order': False, 'shape': {}, }}", shape_text(shape));
   // magic(6) + version(2) + length(2) + header + '\n' must be a multiple of 64.
   const std::size_t unpadded = 10 + header.size() + 1;
   header.append((64 - unpadded % 64) % 64, ' ');

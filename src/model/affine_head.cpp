@@ -51,7 +51,8 @@ AffineHead::AffineHead(HeadShape shape, std::string layer, const std::string& on
       break;
     }
   }
-  if (net_->output.empty()) throw Error(ErrorCode::Model, fmt::format("head after '{}' has no embedding layer", layer_));
+  if (net_->output.empty())
+    throw Error(ErrorCode::Model, fmt::format("head after '{}' has no embedding layer", layer_));
 }
 
 AffineHead::~AffineHead() = default;

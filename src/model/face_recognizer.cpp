@@ -24,8 +24,8 @@ class OnnxFaceRecognizer final : public FaceRecognizer {
   explicit OnnxFaceRecognizer(const ModelCard& card) : card_(card), graph_(OnnxGraph::load(card.file)) {
     sha256_ = io::sha256_file(card.file);
     if (!card.sha256.empty() && card.sha256 != sha256_) {
-      throw Error(ErrorCode::Model, fmt::format("{}: sha256 {} does not match the card's {}", card.file.string(),
-                                                sha256_, card.sha256));
+      throw Error(ErrorCode::Model,
+                  fmt::format("{}: sha256 {} does not match the card's {}", card.file.string(), sha256_, card.sha256));
     }
     check_input();
     net_ = load_onnx_net(card.file);
@@ -98,9 +98,9 @@ class OnnxFaceRecognizer final : public FaceRecognizer {
       const auto h = it->dims[2];
       const auto w = it->dims[3];
       if ((h > 0 && h != card_.input_height) || (w > 0 && w != card_.input_width)) {
-        throw Error(ErrorCode::Model, fmt::format("{}: model card input size {}x{} but the model's input '{}' is {}x{}",
-                                                  card_.file.string(), card_.input_width, card_.input_height,
-                                                  it->name, w, h));
+        throw Error(ErrorCode::Model,
+                    fmt::format("{}: model card input size {}x{} but the model's input '{}' is {}x{}",
+                                card_.file.string(), card_.input_width, card_.input_height, it->name, w, h));
       }
     }
   }
@@ -111,8 +111,8 @@ class OnnxFaceRecognizer final : public FaceRecognizer {
     const std::string source = what == std::string("embedding_output") ? graph_.skip_reshapes(tensor) : tensor;
     const auto p = graph_.producer(source);
     if (!p) {
-      throw Error(ErrorCode::Model, fmt::format("{}: {} '{}' is not a tensor produced by the model",
-                                                card_.file.string(), what, tensor));
+      throw Error(ErrorCode::Model,
+                  fmt::format("{}: {} '{}' is not a tensor produced by the model", card_.file.string(), what, tensor));
     }
     for (const std::string& candidate : graph_.opencv_layer_candidates(source)) {
       if (net_.getLayerId(candidate) >= 0) return candidate;

@@ -35,8 +35,8 @@ ModelCard ModelCard::load(const fs::path& card_file, const fs::path& models_dir)
     c.input_height = in.at("height").get<int>();
     const auto order = in.at("channel_order").get<std::string>();
     if (order != "RGB" && order != "BGR") {
-      throw Error(ErrorCode::Parse, fmt::format("{}: input.channel_order must be RGB or BGR, not '{}'",
-                                                card_file.string(), order));
+      throw Error(ErrorCode::Parse,
+                  fmt::format("{}: input.channel_order must be RGB or BGR, not '{}'", card_file.string(), order));
     }
     c.rgb = order == "RGB";
     c.mean = in.at("mean").get<std::array<double, 3>>();

@@ -48,8 +48,8 @@ OnnxGraph OnnxGraph::load(const std::filesystem::path& file) {
   }
   for (const auto& v : g.output()) impl->outputs.push_back(tensor_info(v));
   for (const auto& n : g.node()) {
-    OnnxNodeInfo node{n.name(), n.op_type(), {n.input().begin(), n.input().end()},
-                      {n.output().begin(), n.output().end()}};
+    OnnxNodeInfo node{
+        n.name(), n.op_type(), {n.input().begin(), n.input().end()}, {n.output().begin(), n.output().end()}};
     for (const auto& out : node.outputs) impl->producers[out] = impl->nodes.size();
     impl->nodes.push_back(std::move(node));
   }
@@ -61,10 +61,18 @@ OnnxGraph::~OnnxGraph() = default;
 OnnxGraph::OnnxGraph(OnnxGraph&&) noexcept = default;
 OnnxGraph& OnnxGraph::operator=(OnnxGraph&&) noexcept = default;
 
-const std::vector<OnnxTensorInfo>& OnnxGraph::inputs() const { return impl_->inputs; }
-const std::vector<OnnxTensorInfo>& OnnxGraph::outputs() const { return impl_->outputs; }
-const std::vector<OnnxNodeInfo>& OnnxGraph::nodes() const { return impl_->nodes; }
-const std::filesystem::path& OnnxGraph::file() const { return impl_->file; }
+const std::vector<OnnxTensorInfo>& OnnxGraph::inputs() const {
+  return impl_->inputs;
+}
+const std::vector<OnnxTensorInfo>& OnnxGraph::outputs() const {
+  return impl_->outputs;
+}
+const std::vector<OnnxNodeInfo>& OnnxGraph::nodes() const {
+  return impl_->nodes;
+}
+const std::filesystem::path& OnnxGraph::file() const {
+  return impl_->file;
+}
 
 std::optional<std::size_t> OnnxGraph::producer(const std::string& tensor) const {
   auto it = impl_->producers.find(tensor);
@@ -72,7 +80,9 @@ std::optional<std::size_t> OnnxGraph::producer(const std::string& tensor) const 
   return it->second;
 }
 
-bool OnnxGraph::is_initializer(const std::string& tensor) const { return impl_->initializers.count(tensor) > 0; }
+bool OnnxGraph::is_initializer(const std::string& tensor) const {
+  return impl_->initializers.count(tensor) > 0;
+}
 
 std::string OnnxGraph::skip_reshapes(const std::string& tensor) const {
   static const std::set<std::string> kReshapes = {"Reshape", "Flatten", "Squeeze", "Identity"};
@@ -89,10 +99,30 @@ namespace {
 // Operations that are affine in their data input; Mul and Div only when the other operand
 // does not depend on the head's input (checked separately).
 const std::set<std::string>& affine_ops() {
-  static const std::set<std::string> kOps = {
-      "Conv", "ConvTranspose", "BatchNormalization", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div",
-      "Flatten", "Reshape", "Identity", "Squeeze", "Unsqueeze", "Transpose", "Dropout", "GlobalAveragePool",
-      "AveragePool", "Pad", "Constant", "Shape", "Gather", "Concat", "Cast"};
+  static const std::set<std::string> kOps = {"Conv",
+                                             "ConvTranspose",
+                                             "BatchNormalization",
+                                             "Gemm",
+                                             "MatMul",
+                                             "Add",
+                                             "Sub",
+                                             "Mul",
+                                             "Div",
+                                             "Flatten",
+                                             "Reshape",
+                                             "Identity",
+                                             "Squeeze",
+                                             "Unsqueeze",
+                                             "Transpose",
+                                             "Dropout",
+                                             "GlobalAveragePool",
+                                             "AveragePool",
+                                             "Pad",
+                                             "Constant",
+                                             "Shape",
+                                             "Gather",
+                                             "Concat",
+                                             "Cast"};
   return kOps;
 }
 }  // namespace
@@ -148,8 +178,8 @@ std::optional<OnnxNodeInfo> OnnxGraph::first_non_affine(const std::string& from,
     std::size_t dependent_inputs = 0;
     for (const auto& in : node.inputs) dependent_inputs += depends.count(in);
     if (dependent_inputs == 0) continue;  // shape arithmetic and constants
-    const bool product = node.op_type == "Mul" || node.op_type == "Div" || node.op_type == "MatMul" ||
-                         node.op_type == "Gemm";
+    const bool product =
+        node.op_type == "Mul" || node.op_type == "Div" || node.op_type == "MatMul" || node.op_type == "Gemm";
     if (!affine_ops().count(node.op_type) || (product && dependent_inputs > 1) ||
         (node.op_type == "Div" && depends.count(node.inputs.at(1)))) {
       return node;

@@ -1,5 +1,4 @@
 #include "amva/pipeline/extract.hpp"
-#include "amva/pipeline/workers.hpp"
 
 #include <fmt/format.h>
 
@@ -19,6 +18,7 @@
 #include "amva/io/image_io.hpp"
 #include "amva/io/image_list.hpp"
 #include "amva/model/face_recognizer.hpp"
+#include "amva/pipeline/workers.hpp"
 #include "amva/version.hpp"
 
 namespace amva::pipeline {
@@ -37,7 +37,7 @@ struct Worker {
 struct CamPlan {
   std::vector<std::unique_ptr<cam::CamMethod>> methods;
   std::vector<std::unique_ptr<cam::Target>> targets;  // one per method (null for eigencam)
-  std::shared_ptr<const model::AffineHead> head;       // when a method needs it
+  std::shared_ptr<const model::AffineHead> head;      // when a method needs it
   model::HeadShape shape;
   std::string layer;
 };
@@ -342,9 +342,9 @@ ExtractSummary extract(const ExtractOptions& options, const std::function<void(c
       break;
     }
     const auto last = std::min(todo.size(), first + static_cast<std::size_t>(opt.shard_size));
-    writer.write_shard(process_chunk({todo.begin() + static_cast<std::ptrdiff_t>(first),
-                                      todo.begin() + static_cast<std::ptrdiff_t>(last)},
-                                     opt, workers, plan, on_images));
+    writer.write_shard(process_chunk(
+        {todo.begin() + static_cast<std::ptrdiff_t>(first), todo.begin() + static_cast<std::ptrdiff_t>(last)}, opt,
+        workers, plan, on_images));
     ++shards;
   }
   summary.processed = done;

@@ -1,6 +1,4 @@
 #include "amva/pipeline/quality.hpp"
-#include "amva/pipeline/extract.hpp"
-#include "amva/pipeline/workers.hpp"
 
 #include <fmt/format.h>
 
@@ -17,6 +15,8 @@
 #include "amva/io/image_io.hpp"
 #include "amva/io/image_list.hpp"
 #include "amva/model/face_recognizer.hpp"
+#include "amva/pipeline/extract.hpp"
+#include "amva/pipeline/workers.hpp"
 #include "amva/quality/quality_measure.hpp"
 #include "amva/store/store.hpp"
 
@@ -48,8 +48,8 @@ QualitySummary compute_quality(const QualityOptions& opt) {
   }
   const auto& records = store.table.records;
   const auto& emb = store.table.arrays.at("embeddings");
-  std::vector<std::vector<double>> scores(measures.size(),
-                                          std::vector<double>(records.size(), std::numeric_limits<double>::quiet_NaN()));
+  std::vector<std::vector<double>> scores(
+      measures.size(), std::vector<double>(records.size(), std::numeric_limits<double>::quiet_NaN()));
 
   std::unique_ptr<model::FaceRecognizer> probe_rec;
   std::shared_ptr<const model::AffineHead> head;
@@ -61,8 +61,9 @@ QualitySummary compute_quality(const QualityOptions& opt) {
                                                    opt.store.string(), opt.card.file.string()));
     }
     layer = probe_rec->target_layer();
-    const cv::Mat a = probe_rec->forward({cv::Mat(opt.card.input_height, opt.card.input_width, CV_8UC3, cv::Scalar(0))},
-                                         {layer}).activations.front();
+    const cv::Mat a =
+        probe_rec->forward({cv::Mat(opt.card.input_height, opt.card.input_width, CV_8UC3, cv::Scalar(0))}, {layer})
+            .activations.front();
     head = model::AffineHead::extract(opt.card, probe_rec->model_sha256(), layer,
                                       {a.size[1], a.size[2], a.size[3], probe_rec->embedding_size()}, opt.cache_dir);
   }

@@ -37,9 +37,10 @@ class SerFiq final : public QualityMeasure {
 
   [[nodiscard]] std::string name() const override { return "serfiq"; }
   [[nodiscard]] std::string description() const override {
-    return fmt::format("SER-FIQ: {} dropout passes (p = {}, seed {}) on the target-layer activations through the "
-                       "affine head; 2 / (1 + exp(mean pairwise distance)); higher is better; (0, 1]",
-                       kPasses, kDropout, kSeed);
+    return fmt::format(
+        "SER-FIQ: {} dropout passes (p = {}, seed {}) on the target-layer activations through the "
+        "affine head; 2 / (1 + exp(mean pairwise distance)); higher is better; (0, 1]",
+        kPasses, kDropout, kSeed);
   }
   [[nodiscard]] bool needs_activations() const override { return true; }
   [[nodiscard]] double score(const QualityInput& in) const override {
@@ -81,7 +82,11 @@ class SerFiq final : public QualityMeasure {
 
 }  // namespace
 
-std::unique_ptr<QualityMeasure> make_magnitude() { return std::make_unique<Magnitude>(); }
-std::unique_ptr<QualityMeasure> make_serfiq() { return std::make_unique<SerFiq>(); }
+std::unique_ptr<QualityMeasure> make_magnitude() {
+  return std::make_unique<Magnitude>();
+}
+std::unique_ptr<QualityMeasure> make_serfiq() {
+  return std::make_unique<SerFiq>();
+}
 
 }  // namespace amva::quality

@@ -77,8 +77,8 @@ class Brisque final : public QualityMeasure {
     const auto model = dir / "brisque_model_live.yml";
     const auto range = dir / "brisque_range_live.yml";
     if (!std::filesystem::exists(model) || !std::filesystem::exists(range)) {
-      throw Error(ErrorCode::NotFound, fmt::format("{}: BRISQUE model files not found (Debian package opencv-data)",
-                                                   dir.string()));
+      throw Error(ErrorCode::NotFound,
+                  fmt::format("{}: BRISQUE model files not found (Debian package opencv-data)", dir.string()));
     }
     brisque_ = cv::quality::QualityBRISQUE::create(model.string(), range.string());
   }
@@ -97,10 +97,20 @@ class Brisque final : public QualityMeasure {
 
 }  // namespace
 
-std::unique_ptr<QualityMeasure> make_sharpness() { return std::make_unique<Sharpness>(); }
-std::unique_ptr<QualityMeasure> make_brightness() { return std::make_unique<Brightness>(); }
-std::unique_ptr<QualityMeasure> make_contrast() { return std::make_unique<Contrast>(); }
-std::unique_ptr<QualityMeasure> make_face_size() { return std::make_unique<FaceSize>(); }
-std::unique_ptr<QualityMeasure> make_brisque() { return std::make_unique<Brisque>(); }
+std::unique_ptr<QualityMeasure> make_sharpness() {
+  return std::make_unique<Sharpness>();
+}
+std::unique_ptr<QualityMeasure> make_brightness() {
+  return std::make_unique<Brightness>();
+}
+std::unique_ptr<QualityMeasure> make_contrast() {
+  return std::make_unique<Contrast>();
+}
+std::unique_ptr<QualityMeasure> make_face_size() {
+  return std::make_unique<FaceSize>();
+}
+std::unique_ptr<QualityMeasure> make_brisque() {
+  return std::make_unique<Brisque>();
+}
 
 }  // namespace amva::quality

@@ -22,7 +22,9 @@ QualityRegistry& QualityRegistry::instance() {
   return registry;
 }
 
-void QualityRegistry::add(const std::string& name, Factory factory) { factories_[name] = std::move(factory); }
+void QualityRegistry::add(const std::string& name, Factory factory) {
+  factories_[name] = std::move(factory);
+}
 
 std::unique_ptr<QualityMeasure> QualityRegistry::create(const std::string& name) const {
   auto it = factories_.find(name);

@@ -23,7 +23,8 @@ void PixelMoments::add(const float* map) {
 
 void PixelMoments::merge(const PixelMoments& other) {
   if (other.pixels() != pixels()) {
-    throw Error(ErrorCode::Mismatch, fmt::format("cannot merge statistics of {} and {} pixels", pixels(), other.pixels()));
+    throw Error(ErrorCode::Mismatch,
+                fmt::format("cannot merge statistics of {} and {} pixels", pixels(), other.pixels()));
   }
   if (other.n_ == 0) return;
   if (n_ == 0) {

@@ -7,10 +7,10 @@
 namespace amva::store {
 
 const std::vector<std::string>& index_columns() {
-  static const std::vector<std::string> kColumns = {
-      "id",    "path",  "face",  "status", "reason", "error", "box_x", "box_y", "box_w", "box_h",
-      "score", "le_x",  "le_y",  "re_x",   "re_y",   "nose_x", "nose_y", "lm_x", "lm_y", "rm_x",
-      "rm_y",  "image_width", "image_height"};
+  static const std::vector<std::string> kColumns = {"id",    "path",  "face",  "status",      "reason",      "error",
+                                                    "box_x", "box_y", "box_w", "box_h",       "score",       "le_x",
+                                                    "le_y",  "re_x",  "re_y",  "nose_x",      "nose_y",      "lm_x",
+                                                    "lm_y",  "rm_x",  "rm_y",  "image_width", "image_height"};
   return kColumns;
 }
 
@@ -19,9 +19,9 @@ std::vector<std::string> to_fields(const Record& r) {
   // very pixels extraction saw.
   const auto num = [](float v) { return fmt::format("{}", v); };
   const auto& d = r.detection;
-  std::vector<std::string> f = {std::to_string(r.id), r.path, std::to_string(r.face), r.ok ? "ok" : "error",
-                                r.reason, r.error, num(d.box.x), num(d.box.y), num(d.box.width),
-                                num(d.box.height), num(d.score)};
+  std::vector<std::string> f = {
+      std::to_string(r.id), r.path,       std::to_string(r.face), r.ok ? "ok" : "error", r.reason,    r.error,
+      num(d.box.x),         num(d.box.y), num(d.box.width),       num(d.box.height),     num(d.score)};
   for (const auto& p : d.landmarks) {
     f.push_back(num(p.x));
     f.push_back(num(p.y));
@@ -46,7 +46,8 @@ Record record_from_fields(const std::vector<std::string>& f, const std::string& 
     r.error = f[5];
     r.detection.box = cv::Rect2f(std::stof(f[6]), std::stof(f[7]), std::stof(f[8]), std::stof(f[9]));
     r.detection.score = std::stof(f[10]);
-    for (int k = 0; k < 5; ++k) r.detection.landmarks[k] = cv::Point2f(std::stof(f[11 + 2 * k]), std::stof(f[12 + 2 * k]));
+    for (int k = 0; k < 5; ++k)
+      r.detection.landmarks[k] = cv::Point2f(std::stof(f[11 + 2 * k]), std::stof(f[12 + 2 * k]));
     r.image_width = std::stoi(f[21]);
     r.image_height = std::stoi(f[22]);
     return r;

@@ -46,7 +46,8 @@ void Table::canonicalize() {
     sorted.push_back(records[order[i]]);
     sorted.back().id = static_cast<std::int64_t>(i);
     if (i > 0 && sorted[i - 1].path == sorted[i].path && sorted[i - 1].face == sorted[i].face) {
-      throw Error(ErrorCode::Mismatch, fmt::format("image '{}' (face {}) appears twice", sorted[i].path, sorted[i].face));
+      throw Error(ErrorCode::Mismatch,
+                  fmt::format("image '{}' (face {}) appears twice", sorted[i].path, sorted[i].face));
     }
   }
   for (auto& [name, array] : arrays) {
@@ -81,8 +82,8 @@ void write_table(const fs::path& dir, const Table& table) {
     std::vector<std::int64_t> shape{static_cast<std::int64_t>(table.records.size())};
     shape.insert(shape.end(), array.row_shape.begin(), array.row_shape.end());
     if (array.rows() != table.records.size()) {
-      throw Error(ErrorCode::Mismatch, fmt::format("array '{}' has {} rows for {} records", name, array.rows(),
-                                                   table.records.size()));
+      throw Error(ErrorCode::Mismatch,
+                  fmt::format("array '{}' has {} rows for {} records", name, array.rows(), table.records.size()));
     }
     io::write_npy(dir / (name + ".npy"), shape, array.data.data());
   }
@@ -107,8 +108,8 @@ Table read_table(const fs::path& dir) {
     if (item.path().extension() != ".npy") continue;
     io::NpyArray a = io::read_npy(item.path());
     if (a.rows() != static_cast<std::int64_t>(t.records.size())) {
-      throw Error(ErrorCode::Mismatch, fmt::format("{}: {} rows but index.csv has {}", item.path().string(), a.rows(),
-                                                   t.records.size()));
+      throw Error(ErrorCode::Mismatch,
+                  fmt::format("{}: {} rows but index.csv has {}", item.path().string(), a.rows(), t.records.size()));
     }
     t.arrays[item.path().stem().string()] = {std::vector<std::int64_t>(a.shape.begin() + 1, a.shape.end()),
                                              std::move(a.data)};
@@ -207,8 +208,8 @@ StoreContent merge_stores(const std::vector<fs::path>& inputs, const fs::path& o
   for (std::size_t i = 1; i < inputs.size(); ++i) {
     StoreContent next = read_store(inputs[i]);
     if (auto diff = settings_mismatch(merged.meta, next.meta); !diff.empty()) {
-      throw Error(ErrorCode::Mismatch, fmt::format("{}: cannot merge, settings differ from {} ({})",
-                                                   inputs[i].string(), inputs.front().string(), diff));
+      throw Error(ErrorCode::Mismatch, fmt::format("{}: cannot merge, settings differ from {} ({})", inputs[i].string(),
+                                                   inputs.front().string(), diff));
     }
     try {
       merged.table.append(next.table);

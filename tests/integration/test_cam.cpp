@@ -61,7 +61,8 @@ double head_reconstruction_error(const Model& m, const std::vector<cv::Mat>& fac
     m.head->apply(r.activations.front().ptr<float>() + i * k, e.data());
     for (int j = 0; j < m.shape.embedding; ++j) {
       const float full = r.embeddings.at<float>(static_cast<int>(i), j);
-      worst = std::max({worst, std::abs(double(e[j]) - full), std::abs(double(net.at<float>(static_cast<int>(i), j)) - full)});
+      worst = std::max(
+          {worst, std::abs(double(e[j]) - full), std::abs(double(net.at<float>(static_cast<int>(i), j)) - full)});
     }
   }
   return worst;
@@ -141,8 +142,8 @@ TEST(HeadReconstruction, SharedMobileFaceNets) {
 }
 
 TEST_F(CamTest, JacobianCacheIsReused) {
-  const auto again = model::AffineHead::extract(test::card(), model_->rec->model_sha256(), "507", model_->shape,
-                                                cache_->path());
+  const auto again =
+      model::AffineHead::extract(test::card(), model_->rec->model_sha256(), "507", model_->shape, cache_->path());
   EXPECT_EQ(again->jacobian(), model_->head->jacobian());
   EXPECT_EQ(again->bias(), model_->head->bias());
 }
@@ -169,7 +170,8 @@ TEST_F(CamTest, GradientsAgreeWithFiniteDifferencesThroughTheHeadNetwork) {
     minus.ptr<float>()[idx] -= h;
     const cv::Mat ep = model_->head->run_network(plus);
     const cv::Mat em = model_->head->run_network(minus);
-    const double fd = (target->value(ep.ptr<float>(), nullptr, d) - target->value(em.ptr<float>(), nullptr, d)) / (2 * h);
+    const double fd =
+        (target->value(ep.ptr<float>(), nullptr, d) - target->value(em.ptr<float>(), nullptr, d)) / (2 * h);
     worst = std::max(worst, std::abs(fd - grads[idx]));
     scale = std::max(scale, std::abs(double(grads[idx])));
   }
@@ -207,9 +209,9 @@ TEST_F(CamTest, MapsAreFiniteOnBlackWhiteConstantAndNoiseImages) {
   options.scorecam_channels = 64;  // keeps the test short; all channels run in ScoreCamMatchesNumpy
   cv::Mat noise(112, 112, CV_8UC3);
   cv::randu(noise, 0, 256);
-  for (const cv::Mat& image : {cv::Mat(112, 112, CV_8UC3, cv::Scalar::all(0)),
-                               cv::Mat(112, 112, CV_8UC3, cv::Scalar::all(255)),
-                               cv::Mat(112, 112, CV_8UC3, cv::Scalar(127, 127, 127)), noise}) {
+  for (const cv::Mat& image :
+       {cv::Mat(112, 112, CV_8UC3, cv::Scalar::all(0)), cv::Mat(112, 112, CV_8UC3, cv::Scalar::all(255)),
+        cv::Mat(112, 112, CV_8UC3, cv::Scalar(127, 127, 127)), noise}) {
     for (const auto& name : cam::CamMethod::names()) {
       const auto method = cam::CamMethod::create(name, options);
       const auto target = method->default_target() == "none" ? nullptr : cam::Target::create(method->default_target());
@@ -250,8 +252,8 @@ for f in range(int(sys.argv[2])):
     print('face', f, 'pearson r', r, 'max abs', np.abs(cam - ours).max())
     assert r >= 0.999, r
 )";
-  const auto [rc, out] = test::run(fmt::format("{} {} {} {}", test::python(), (dir / "gradcam.py").string(),
-                                               dir.path().string(), faces_->size()));
+  const auto [rc, out] = test::run(
+      fmt::format("{} {} {} {}", test::python(), (dir / "gradcam.py").string(), dir.path().string(), faces_->size()));
   std::cout << out;
   EXPECT_EQ(rc, 0) << out;
 }
@@ -269,7 +271,8 @@ TEST_F(CamTest, ScoreCamMatchesNumpy) {
   const int d = model_->shape.embedding;
   o.in.embed = [&](const cv::Mat& batch) {
     const cv::Mat e = model_->rec->forward_blob(batch).embeddings;
-    for (int i = 0; i < e.rows; ++i) scores.push_back(static_cast<float>(self_cosine->value(e.ptr<float>(i), o.embedding.ptr<float>(), d)));
+    for (int i = 0; i < e.rows; ++i)
+      scores.push_back(static_cast<float>(self_cosine->value(e.ptr<float>(i), o.embedding.ptr<float>(), d)));
     if (first_masked.empty()) first_masked.assign(batch.ptr<float>(), batch.ptr<float>() + 4 * 3 * 112 * 112);
     return e;
   };
@@ -308,8 +311,8 @@ r = np.corrcoef(cam.ravel(), ours.ravel())[0, 1]
 print('pearson r', r, 'max abs', np.abs(cam - ours).max())
 assert r >= 0.999, r
 )";
-  const auto [rc, out] = test::run(fmt::format("{} {} {}", test::python(), (dir / "scorecam.py").string(),
-                                               dir.path().string()));
+  const auto [rc, out] =
+      test::run(fmt::format("{} {} {}", test::python(), (dir / "scorecam.py").string(), dir.path().string()));
   std::cout << out;
   EXPECT_EQ(rc, 0) << out;
 }

@@ -18,11 +18,11 @@ std::string amva_cmd(const std::string& args, const test::TempDir& dir) {
 
 TEST(Cli, CamWritesMapsAndOverlaysPerImage) {
   test::TempDir dir;
-  const auto [rc, out] = test::run(amva_cmd(
-      fmt::format("cam --image {} --image {} --out {} --cam gradcam,eigencam",
-                  (test::sources_dir() / "grace_hopper.jpg").string(), (test::sources_dir() / "astronaut.png").string(),
-                  (dir / "out").string()),
-      dir));
+  const auto [rc, out] =
+      test::run(amva_cmd(fmt::format("cam --image {} --image {} --out {} --cam gradcam,eigencam",
+                                     (test::sources_dir() / "grace_hopper.jpg").string(),
+                                     (test::sources_dir() / "astronaut.png").string(), (dir / "out").string()),
+                         dir));
   ASSERT_EQ(rc, 0) << out;
   for (const char* stem : {"grace_hopper", "astronaut"}) {
     for (const char* file : {"aligned.png", "gradcam.npy", "gradcam.png", "eigencam.npy", "eigencam.png"}) {

@@ -19,8 +19,8 @@ std::string amva_cmd(const std::string& args) {
 
 TEST(CliErrors, MissingImageFolderIsNamed) {
   test::TempDir dir;
-  const auto [rc, out] = test::run(amva_cmd(fmt::format("extract --images {} --out {}", (dir / "nope").string(),
-                                                        (dir / "s").string())));
+  const auto [rc, out] =
+      test::run(amva_cmd(fmt::format("extract --images {} --out {}", (dir / "nope").string(), (dir / "s").string())));
   EXPECT_EQ(rc, 3) << out;
   EXPECT_NE(out.find("nope: no such folder"), std::string::npos) << out;
 }
@@ -32,15 +32,15 @@ TEST(CliErrors, UnreadableOrCorruptModelIsNamed) {
   card["file"] = (dir / "corrupt.onnx").string();
   card.erase("sha256");
   std::ofstream(dir / "card.json") << card.dump();
-  auto [rc, out] = test::run(amva_cmd(fmt::format("extract --images {} --out {} --model-card {}",
-                                                  test::sources_dir().string(), (dir / "s").string(),
-                                                  (dir / "card.json").string())));
+  auto [rc, out] =
+      test::run(amva_cmd(fmt::format("extract --images {} --out {} --model-card {}", test::sources_dir().string(),
+                                     (dir / "s").string(), (dir / "card.json").string())));
   EXPECT_EQ(rc, 6) << out;
   EXPECT_NE(out.find("corrupt.onnx"), std::string::npos) << out;
 
-  std::tie(rc, out) = test::run(amva_cmd(fmt::format("extract --images {} --out {} --model {}",
-                                                     test::sources_dir().string(), (dir / "s").string(),
-                                                     (dir / "absent.onnx").string())));
+  std::tie(rc, out) =
+      test::run(amva_cmd(fmt::format("extract --images {} --out {} --model {}", test::sources_dir().string(),
+                                     (dir / "s").string(), (dir / "absent.onnx").string())));
   EXPECT_NE(rc, 0) << out;
   EXPECT_NE(out.find("absent.onnx"), std::string::npos) << out;
   EXPECT_FALSE(fs::exists(dir / "s" / "index.csv"));
@@ -50,15 +50,15 @@ TEST(CliErrors, StoreOfAnotherModelIsRefusedAndLeftIntact) {
   test::TempDir dir;
   fs::create_directories(dir / "one");
   fs::copy(test::sources_dir() / "astronaut.png", dir / "one" / "astronaut.png");
-  auto [rc, out] = test::run(amva_cmd(fmt::format("extract --images {} --out {}", (dir / "one").string(),
-                                                  (dir / "s").string())));
+  auto [rc, out] =
+      test::run(amva_cmd(fmt::format("extract --images {} --out {}", (dir / "one").string(), (dir / "s").string())));
   ASSERT_EQ(rc, 0) << out;
   const std::string meta = io::read_text(dir / "s" / "meta.json");
   const std::string index = io::read_text(dir / "s" / "index.csv");
 
   // Same images, other settings (pre-aligned input): refused, nothing rewritten.
-  std::tie(rc, out) = test::run(amva_cmd(fmt::format("extract --images {} --out {} --aligned", (dir / "one").string(),
-                                                     (dir / "s").string())));
+  std::tie(rc, out) = test::run(
+      amva_cmd(fmt::format("extract --images {} --out {} --aligned", (dir / "one").string(), (dir / "s").string())));
   EXPECT_EQ(rc, 8) << out;
   EXPECT_NE(out.find("other settings"), std::string::npos) << out;
   EXPECT_EQ(io::read_text(dir / "s" / "meta.json"), meta);
@@ -68,9 +68,9 @@ TEST(CliErrors, StoreOfAnotherModelIsRefusedAndLeftIntact) {
 TEST(CliErrors, ModelFileThatIsNotTheCardsModelIsRefused) {
   AMVA_REQUIRE_SHARED();
   test::TempDir dir;
-  const auto [rc, out] = test::run(amva_cmd(fmt::format(
-      "extract --images {} --out {} --model {}", test::sources_dir().string(), (dir / "s").string(),
-      (test::shared_dir() / "models" / "paddlex_mobilefacenet128.onnx").string())));
+  const auto [rc, out] = test::run(amva_cmd(
+      fmt::format("extract --images {} --out {} --model {}", test::sources_dir().string(), (dir / "s").string(),
+                  (test::shared_dir() / "models" / "paddlex_mobilefacenet128.onnx").string())));
   EXPECT_EQ(rc, 6) << out;
   EXPECT_NE(out.find("--model-card"), std::string::npos) << out;
 }

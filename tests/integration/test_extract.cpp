@@ -98,9 +98,9 @@ TEST(Extract, NumpyReadsTheStoredEmbeddingsBitForBit) {
   auto o = options(test::sources_dir(), dir / "store");
   pipeline::extract(o);
   const auto store = store::read_store(dir / "store");
-  const auto [rc, out] = test::run(fmt::format(
-      "{} -c \"import numpy as n; e=n.load('{}'); assert e.shape==(8,512), e.shape; e.tofile('{}')\"",
-      test::python(), (dir / "store" / "embeddings.npy").string(), (dir / "raw.bin").string()));
+  const auto [rc, out] = test::run(
+      fmt::format("{} -c \"import numpy as n; e=n.load('{}'); assert e.shape==(8,512), e.shape; e.tofile('{}')\"",
+                  test::python(), (dir / "store" / "embeddings.npy").string(), (dir / "raw.bin").string()));
   ASSERT_EQ(rc, 0) << out;
   const std::string raw = io::read_text(dir / "raw.bin");
   const auto& emb = store.table.arrays.at("embeddings").data;

@@ -31,7 +31,9 @@ const std::vector<cv::Mat>& default_aligned_faces() {
   return faces;
 }
 
-double cosine(const cv::Mat& a, const cv::Mat& b) { return a.dot(b) / (cv::norm(a) * cv::norm(b)); }
+double cosine(const cv::Mat& a, const cv::Mat& b) {
+  return a.dot(b) / (cv::norm(a) * cv::norm(b));
+}
 
 std::filesystem::path write_card(const test::TempDir& dir, const std::function<void(nlohmann::json&)>& edit) {
   nlohmann::json j = nlohmann::json::parse(io::read_text(test::cards_dir() / "default.json"));

@@ -63,10 +63,10 @@ TEST(Quality, ImageMeasuresMatchNumpy) {
   const double bright = score("brightness", f.aligned);
   const double contrast = score("contrast", f.aligned);
   // The Laplacian with OpenCV's 3x3 kernel and reflect-101 border, in NumPy.
-  const auto [rc, out] = test::run(fmt::format(
-      "{} -c \"import numpy as n; g=n.load('{}').astype(n.float64); p=n.pad(g,1,mode='reflect'); "
-      "l=p[:-2,1:-1]+p[2:,1:-1]+p[1:-1,:-2]+p[1:-1,2:]-4*g; print(l.var(), g.mean(), g.std())\"",
-      test::python(), (dir / "g.npy").string()));
+  const auto [rc, out] =
+      test::run(fmt::format("{} -c \"import numpy as n; g=n.load('{}').astype(n.float64); p=n.pad(g,1,mode='reflect'); "
+                            "l=p[:-2,1:-1]+p[2:,1:-1]+p[1:-1,:-2]+p[1:-1,2:]-4*g; print(l.var(), g.mean(), g.std())\"",
+                            test::python(), (dir / "g.npy").string()));
   ASSERT_EQ(rc, 0) << out;
   std::istringstream s(out);
   double ref_sharp, ref_bright, ref_contrast;

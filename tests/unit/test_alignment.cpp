@@ -3,8 +3,8 @@
 #include <cmath>
 #include <opencv2/imgproc.hpp>
 
-#include "amva/face/alignment.hpp"
 #include "amva/error.hpp"
+#include "amva/face/alignment.hpp"
 #include "amva/face/detector.hpp"
 
 using namespace amva::face;

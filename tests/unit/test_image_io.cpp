@@ -21,7 +21,8 @@ cv::Mat gradient_image(int w = 64, int h = 48) {
 }
 
 void write_bytes(const std::filesystem::path& p, const std::vector<unsigned char>& b) {
-  std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+  std::ofstream(p, std::ios::binary)
+      .write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
 }
 
 std::string reason_of(const std::filesystem::path& p) {
@@ -77,8 +78,8 @@ TEST(ImageIo, SixteenBitIsScaledTo8Bit) {
 TEST(ImageIo, AlphaIsCompositedOverWhite) {
   TempDir dir;
   cv::Mat rgba(2, 2, CV_8UC4, cv::Scalar(0, 0, 200, 255));  // opaque red
-  rgba.at<cv::Vec4b>(0, 1) = cv::Vec4b(0, 0, 0, 0);          // fully transparent black
-  rgba.at<cv::Vec4b>(1, 0) = cv::Vec4b(0, 0, 0, 128);        // half-transparent black
+  rgba.at<cv::Vec4b>(0, 1) = cv::Vec4b(0, 0, 0, 0);         // fully transparent black
+  rgba.at<cv::Vec4b>(1, 0) = cv::Vec4b(0, 0, 0, 128);       // half-transparent black
   cv::imwrite((dir / "a.png").string(), rgba);
   const cv::Mat bgr = load_bgr(dir / "a.png");
   EXPECT_EQ(bgr.at<cv::Vec3b>(0, 0), cv::Vec3b(0, 0, 200));
@@ -93,18 +94,18 @@ TEST(ImageIo, ExifOrientationIsApplied) {
   std::vector<unsigned char> jpeg;
   cv::imencode(".jpg", img, jpeg);
   const std::vector<unsigned char> app1 = {
-      0xFF, 0xE1, 0x00, 0x22, 'E', 'x', 'i', 'f', 0, 0,             // APP1, length 34, "Exif\0\0"
-      'M', 'M', 0x00, 0x2A, 0x00, 0x00, 0x00, 0x08,                  // big-endian TIFF, IFD at 8
-      0x00, 0x01,                                                    // one entry
+      0xFF, 0xE1, 0x00, 0x22, 'E',  'x',  'i',  'f',  0,    0,                 // APP1, length 34, "Exif\0\0"
+      'M',  'M',  0x00, 0x2A, 0x00, 0x00, 0x00, 0x08,                          // big-endian TIFF, IFD at 8
+      0x00, 0x01,                                                              // one entry
       0x01, 0x12, 0x00, 0x03, 0x00, 0x00, 0x00, 0x01, 0x00, 0x06, 0x00, 0x00,  // Orientation = 6
-      0x00, 0x00, 0x00, 0x00};                                       // no next IFD
+      0x00, 0x00, 0x00, 0x00};                                                 // no next IFD
   jpeg.insert(jpeg.begin() + 2, app1.begin(), app1.end());
   TempDir dir;
   write_bytes(dir / "rot.jpg", jpeg);
   const cv::Mat shown = load_bgr(dir / "rot.jpg");
   ASSERT_EQ(shown.cols, 20);
   ASSERT_EQ(shown.rows, 40);
-  EXPECT_LT(cv::mean(shown(cv::Rect(0, 0, 20, 20)))[0], 30);    // the black half is now on top
+  EXPECT_LT(cv::mean(shown(cv::Rect(0, 0, 20, 20)))[0], 30);  // the black half is now on top
   EXPECT_GT(cv::mean(shown(cv::Rect(0, 20, 20, 20)))[0], 225);
 }
 

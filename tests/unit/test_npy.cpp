@@ -24,10 +24,10 @@ TEST(Npy, RoundTripAndNumpyReadsTheSameBits) {
   EXPECT_EQ(std::memcmp(back.data.data(), data.data(), data.size() * sizeof(float)), 0);
 
   // NumPy loads the file and writes the raw bytes back; they must be ours, bit for bit.
-  const auto [rc, out] = test::run(fmt::format(
-      "{} -c \"import numpy as n; a=n.load('{}'); assert a.dtype==n.float32 and a.shape==(5,3,4) and "
-      "a.flags.c_contiguous; a.tofile('{}')\"",
-      test::python(), (dir / "a.npy").string(), (dir / "raw.bin").string()));
+  const auto [rc, out] = test::run(
+      fmt::format("{} -c \"import numpy as n; a=n.load('{}'); assert a.dtype==n.float32 and a.shape==(5,3,4) and "
+                  "a.flags.c_contiguous; a.tofile('{}')\"",
+                  test::python(), (dir / "a.npy").string(), (dir / "raw.bin").string()));
   ASSERT_EQ(rc, 0) << out;
   std::ifstream raw(dir / "raw.bin", std::ios::binary);
   std::vector<float> numpy_data(data.size());
@@ -37,9 +37,9 @@ TEST(Npy, RoundTripAndNumpyReadsTheSameBits) {
 
 TEST(Npy, ReadsWhatNumpyWrites) {
   test::TempDir dir;
-  const auto [rc, out] = test::run(fmt::format(
-      "{} -c \"import numpy as n; n.save('{}', n.arange(6, dtype=n.float32).reshape(2,3))\"", test::python(),
-      (dir / "b.npy").string()));
+  const auto [rc, out] =
+      test::run(fmt::format("{} -c \"import numpy as n; n.save('{}', n.arange(6, dtype=n.float32).reshape(2,3))\"",
+                            test::python(), (dir / "b.npy").string()));
   ASSERT_EQ(rc, 0) << out;
   const auto a = io::read_npy(dir / "b.npy");
   EXPECT_EQ(a.shape, (std::vector<std::int64_t>{2, 3}));
@@ -48,8 +48,8 @@ TEST(Npy, ReadsWhatNumpyWrites) {
 
 TEST(Npy, RejectsOtherDtypes) {
   test::TempDir dir;
-  const auto [rc, out] = test::run(fmt::format("{} -c \"import numpy as n; n.save('{}', n.zeros(3))\"", test::python(),
-                                               (dir / "d.npy").string()));
+  const auto [rc, out] = test::run(
+      fmt::format("{} -c \"import numpy as n; n.save('{}', n.zeros(3))\"", test::python(), (dir / "d.npy").string()));
   ASSERT_EQ(rc, 0) << out;
   EXPECT_THROW(io::read_npy(dir / "d.npy"), Error);
 }

@@ -52,7 +52,8 @@ for name, (want, got) in ref.items():
     print(name, err)
     assert err < 1e-6, (name, err)
 )";
-    const auto [rc, out] = test::run(fmt::format("{} {} {}", test::python(), (dir / "check.py").string(), dir.path().string()));
+    const auto [rc, out] =
+        test::run(fmt::format("{} {} {}", test::python(), (dir / "check.py").string(), dir.path().string()));
     EXPECT_EQ(rc, 0) << "n = " << n << "\n" << out;
   }
 }

@@ -24,7 +24,9 @@ store::Table table_of(const std::vector<std::string>& paths, float base) {
   return t;
 }
 
-nlohmann::json meta(const std::string& model) { return {{"settings", {{"model_sha256", model}}}}; }
+nlohmann::json meta(const std::string& model) {
+  return {{"settings", {{"model_sha256", model}}}};
+}
 }  // namespace
 
 TEST(Store, ShardsFoldIntoCanonicalOrder) {
@@ -64,8 +66,7 @@ TEST(Store, ReopeningResumesAndOtherSettingsAreRefused) {
 
 TEST(Store, MergeJoinsStoresAndRefusesOverlapOrOtherSettings) {
   test::TempDir dir;
-  for (const auto& [name, paths, model] :
-       std::vector<std::tuple<std::string, std::vector<std::string>, std::string>>{
+  for (const auto& [name, paths, model] : std::vector<std::tuple<std::string, std::vector<std::string>, std::string>>{
            {"x", {"b.jpg", "d.jpg"}, "m1"}, {"y", {"a.jpg"}, "m1"}, {"z", {"a.jpg"}, "m1"}, {"o", {"q.jpg"}, "m2"}}) {
     auto w = store::StoreWriter::open(dir / name, meta(model));
     w.write_shard(table_of(paths, 1));

@@ -13,8 +13,8 @@ struct DefaultDataOptions {
   std::filesystem::path out;      // gets faces/ (crops) and set/ (crops + degradations)
   face::DetectorConfig detector;
   int levels = 3;
-  int crop_size = 256;            // crops are square, the face box side is half of it
-  float min_face_side = 64.f;     // smaller faces in the photos are left out (px)
+  int crop_size = 256;         // crops are square, the face box side is half of it
+  float min_face_side = 64.f;  // smaller faces in the photos are left out (px)
   float min_score = 0.9f;
 };
 
@@ -22,7 +22,7 @@ struct DefaultDataSummary {
   std::size_t photos = 0;
   std::size_t faces = 0;
   DegradeSummary degraded;
-  std::filesystem::path set;      // the image folder to extract; labels in its parent
+  std::filesystem::path set;  // the image folder to extract; labels in its parent
 };
 
 /// Builds the default data set; deterministic for the same sources and settings.

@@ -14,12 +14,12 @@
 namespace amva::data {
 
 struct Degradation {
-  std::string kind;      // gaussian_blur, motion_blur, noise, underexposure, overexposure,
-                         // jpeg, downscale, occlusion, rotation
-  int level = 1;         // 1 (mild) .. 3 (strong)
-  double parameter = 0;  // sigma, kernel length, noise sigma, gain, JPEG quality, factor,
-                         // patch side as a fraction of the inter-ocular distance, degrees
-  std::string position;  // occlusion only: left_eye, right_eye, mouth, forehead
+  std::string kind;                        // gaussian_blur, motion_blur, noise, underexposure, overexposure,
+                                           // jpeg, downscale, occlusion, rotation
+  int level = 1;                           // 1 (mild) .. 3 (strong)
+  double parameter = 0;                    // sigma, kernel length, noise sigma, gain, JPEG quality, factor,
+                                           // patch side as a fraction of the inter-ocular distance, degrees
+  std::string position;                    // occlusion only: left_eye, right_eye, mouth, forehead
   [[nodiscard]] std::string name() const;  // e.g. "gaussian_blur_2", "occlusion_mouth_1"
 };
 

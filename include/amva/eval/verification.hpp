@@ -21,7 +21,7 @@ ScoredPairs score_pairs(const store::Table& table, const std::vector<Pair>& pair
 
 struct FoldAccuracy {
   double mean = 0;
-  double std = 0;                // over folds
+  double std = 0;  // over folds
   std::vector<double> per_fold;
   std::vector<double> thresholds;
 };

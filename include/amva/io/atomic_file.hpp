@@ -10,8 +10,7 @@ namespace amva::io {
 
 /// Calls `write` with a stream on a temporary file, then renames it to `target`.
 /// Throws Error(Io) naming `target` if writing or renaming fails; the target is untouched then.
-void write_atomically(const std::filesystem::path& target,
-                      const std::function<void(std::ostream&)>& write);
+void write_atomically(const std::filesystem::path& target, const std::function<void(std::ostream&)>& write);
 
 /// Writes `text` to `target` atomically.
 void write_text_atomically(const std::filesystem::path& target, std::string_view text);

@@ -15,8 +15,7 @@ struct NpyArray {
 };
 
 /// Writes `data` with `shape` atomically. Throws Error if the sizes disagree or writing fails.
-void write_npy(const std::filesystem::path& file, const std::vector<std::int64_t>& shape,
-               const float* data);
+void write_npy(const std::filesystem::path& file, const std::vector<std::int64_t>& shape, const float* data);
 inline void write_npy(const std::filesystem::path& file, const NpyArray& a) {
   write_npy(file, a.shape, a.data.data());
 }

@@ -15,10 +15,10 @@
 namespace amva::model {
 
 struct HeadShape {
-  int channels = 0;  // C
-  int height = 0;    // h
-  int width = 0;     // w
-  int embedding = 0; // D
+  int channels = 0;   // C
+  int height = 0;     // h
+  int width = 0;      // w
+  int embedding = 0;  // D
   [[nodiscard]] int positions() const { return height * width; }
   [[nodiscard]] int inputs() const { return channels * height * width; }
 };

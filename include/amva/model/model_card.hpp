@@ -10,12 +10,12 @@ namespace amva::model {
 
 struct ModelCard {
   std::string name;
-  std::filesystem::path file;   // the ONNX file, resolved against the card's folder
-  std::string sha256;           // expected hash of `file`; empty: not checked
+  std::filesystem::path file;  // the ONNX file, resolved against the card's folder
+  std::string sha256;          // expected hash of `file`; empty: not checked
   std::string input_name;
   int input_width = 112;
   int input_height = 112;
-  bool rgb = false;             // channel order the model expects (false: BGR)
+  bool rgb = false;                                 // channel order the model expects (false: BGR)
   std::array<double, 3> mean{127.5, 127.5, 127.5};  // per model-input channel, 0-255 units
   std::array<double, 3> std{128.0, 128.0, 128.0};   // input = (pixel - mean) / std
   std::string embedding_output;
@@ -23,8 +23,7 @@ struct ModelCard {
 
   /// Reads a card; relative `file` paths are taken from the card's folder, or `models_dir`
   /// when given and the file is there. Throws Error(Parse) naming the card and the field.
-  static ModelCard load(const std::filesystem::path& card_file,
-                        const std::filesystem::path& models_dir = {});
+  static ModelCard load(const std::filesystem::path& card_file, const std::filesystem::path& models_dir = {});
   [[nodiscard]] nlohmann::json to_json() const;
 };
 

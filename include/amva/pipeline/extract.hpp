@@ -19,18 +19,18 @@ struct ExtractOptions {
   std::filesystem::path out;     // the store
   model::ModelCard card;
   face::DetectorConfig detector;
-  bool aligned = false;    // inputs are already aligned crops: no detection
-  bool all_faces = false;  // one record per detected face instead of the primary one only
+  bool aligned = false;                                // inputs are already aligned crops: no detection
+  bool all_faces = false;                              // one record per detected face instead of the primary one only
   face::FaceRule face_rule = face::FaceRule::Central;  // which face is the image's (face 0)
-  std::vector<std::string> cams;  // CAM methods computed in the same pass (maps_<name>.npy)
-  std::string target;             // target for every method; empty: each method's default
+  std::vector<std::string> cams;                       // CAM methods computed in the same pass (maps_<name>.npy)
+  std::string target;                                  // target for every method; empty: each method's default
   cam::CamOptions cam_options;
   std::filesystem::path cache_dir = model::default_cache_dir();  // Jacobian cache
-  int threads = 2;         // worker threads, each with its own networks
-  int batch = 0;           // images per batch; 0: 32, or 2 when a method forwards masked inputs
-                           // (Score-CAM's own passes are batched, and small face batches
-                           // spread its long per-image work over the workers)
-  int shard_size = 512;    // images per shard: the unit of resumption
+  int threads = 2;                                               // worker threads, each with its own networks
+  int batch = 0;         // images per batch; 0: 32, or 2 when a method forwards masked inputs
+                         // (Score-CAM's own passes are batched, and small face batches
+                         // spread its long per-image work over the workers)
+  int shard_size = 512;  // images per shard: the unit of resumption
   /// Stop after this many shards without finalizing, as an interrupted run would.
   std::optional<int> stop_after_shards;
 };
@@ -41,14 +41,14 @@ struct ExtractProgress {
 };
 
 struct ExtractSummary {
-  std::size_t listed = 0;     // images found in the source
-  std::size_t resumed = 0;    // already in the store, skipped
-  std::size_t processed = 0;  // read in this run
-  std::size_t faces = 0;      // records with an embedding, whole store
-  std::size_t records = 0;    // rows in index.csv, whole store
+  std::size_t listed = 0;                       // images found in the source
+  std::size_t resumed = 0;                      // already in the store, skipped
+  std::size_t processed = 0;                    // read in this run
+  std::size_t faces = 0;                        // records with an embedding, whole store
+  std::size_t records = 0;                      // rows in index.csv, whole store
   std::map<std::string, std::size_t> failures;  // reason -> count, whole store
   double seconds = 0;
-  bool finished = false;      // false when stopped early (stop_after_shards)
+  bool finished = false;  // false when stopped early (stop_after_shards)
   [[nodiscard]] double images_per_second() const { return seconds > 0 ? processed / seconds : 0; }
 };
 
@@ -62,7 +62,6 @@ cv::Mat aligned_face_of(const nlohmann::json& meta, const store::Record& record)
 /// Runs extraction, resuming a store that already holds part of the images. One bad image
 /// never stops the run: it becomes an error record with its reason. Throws Error only for
 /// problems that concern the whole run (missing source, model, store of other settings).
-ExtractSummary extract(const ExtractOptions& options,
-                       const std::function<void(const ExtractProgress&)>& progress = {});
+ExtractSummary extract(const ExtractOptions& options, const std::function<void(const ExtractProgress&)>& progress = {});
 
 }  // namespace amva::pipeline

@@ -17,8 +17,8 @@ struct QualityOptions {
 };
 
 struct QualitySummary {
-  std::size_t scored = 0;   // faces with scores
-  std::size_t skipped = 0;  // failed records (NaN scores)
+  std::size_t scored = 0;            // faces with scores
+  std::size_t skipped = 0;           // failed records (NaN scores)
   std::vector<std::string> columns;  // quality.csv columns after the run
 };
 

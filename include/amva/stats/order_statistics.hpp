@@ -16,7 +16,7 @@ struct OrderStatistics {
   std::vector<double> median;
   std::vector<double> mad;                      // median |x - median|
   std::vector<double> std_sq_dev_lower_median;  // the authors' "std_mad"
-  double error_bound = 0;  // 0 when exact; else the largest possible error of median and mad
+  double error_bound = 0;                       // 0 when exact; else the largest possible error of median and mad
 };
 
 /// Exact, from n maps of `pixels` values held in memory (row-major n x pixels).

@@ -13,9 +13,9 @@ struct Record {
   std::string path;     // image key: relative to the image folder or as the list gives it
   int face = 0;         // face number within the image (largest first); -1 when none
   bool ok = false;
-  std::string reason;   // short failure class: no_face, empty_file, truncated, ...; empty if ok
-  std::string error;    // full message; empty if ok
-  face::Face detection; // box, score and the 5 landmarks in source-image pixels
+  std::string reason;    // short failure class: no_face, empty_file, truncated, ...; empty if ok
+  std::string error;     // full message; empty if ok
+  face::Face detection;  // box, score and the 5 landmarks in source-image pixels
   int image_width = 0;
   int image_height = 0;
 };
