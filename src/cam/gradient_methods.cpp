@@ -19,6 +19,22 @@ std::vector<float> per_channel(const CamInput& in, F&& term) {
   return w;
 }
 
+// sum over channels of gain(g) * A at every position: the per-position weighting that
+// Layer-CAM (gain = ReLU) and the contribution decomposition (gain = identity) share.
+template <typename Gain>
+cv::Mat gradient_weighted_sum(const CamInput& in, const float* g, Gain&& gain) {
+  const int p = in.shape.positions();
+  cv::Mat cam(in.shape.height, in.shape.width, CV_32F, cv::Scalar(0));
+  auto* out = cam.ptr<float>();
+  for (int c = 0; c < in.shape.channels; ++c) {
+    for (int i = 0; i < p; ++i) {
+      const std::size_t k = static_cast<std::size_t>(c) * p + i;
+      out[i] += gain(g[k]) * in.activations[k];
+    }
+  }
+  return cam;
+}
+
 class GradientMethod : public CamMethod {
  public:
   [[nodiscard]] bool uses_gradients() const override { return true; }
@@ -75,16 +91,7 @@ class LayerCam final : public GradientMethod {
 
  protected:
   [[nodiscard]] cv::Mat combine(const CamInput& in, const float* g) const override {
-    const int p = in.shape.positions();
-    cv::Mat cam(in.shape.height, in.shape.width, CV_32F, cv::Scalar(0));
-    auto* out = cam.ptr<float>();
-    for (int c = 0; c < in.shape.channels; ++c) {
-      for (int i = 0; i < p; ++i) {
-        const std::size_t k = static_cast<std::size_t>(c) * p + i;
-        out[i] += std::max(g[k], 0.f) * in.activations[k];
-      }
-    }
-    return cv::max(cam, 0.f);
+    return cv::max(gradient_weighted_sum(in, g, [](float v) { return std::max(v, 0.f); }), 0.f);
   }
 };
 
@@ -99,16 +106,7 @@ class Contribution final : public GradientMethod {
 
  protected:
   [[nodiscard]] cv::Mat combine(const CamInput& in, const float* g) const override {
-    const int p = in.shape.positions();
-    cv::Mat cam(in.shape.height, in.shape.width, CV_32F, cv::Scalar(0));
-    auto* out = cam.ptr<float>();
-    for (int c = 0; c < in.shape.channels; ++c) {
-      for (int i = 0; i < p; ++i) {
-        const std::size_t k = static_cast<std::size_t>(c) * p + i;
-        out[i] += g[k] * in.activations[k];
-      }
-    }
-    return cam;
+    return gradient_weighted_sum(in, g, [](float v) { return v; });
   }
 };
 
