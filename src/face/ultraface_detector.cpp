@@ -21,8 +21,8 @@ class UltraFaceDetector final : public FaceDetector {
  public:
   explicit UltraFaceDetector(const DetectorConfig& config)
       : config_(config),
-        detect_net_(load_onnx_net(config.detector_model)),
-        landmark_net_(load_onnx_net(config.landmark_model)) {}
+        detect_net_(model::load_onnx_net(config.detector_model)),
+        landmark_net_(model::load_onnx_net(config.landmark_model)) {}
 
   std::vector<Face> detect(const cv::Mat& bgr) override {
     std::vector<Face> faces = find_boxes(bgr);

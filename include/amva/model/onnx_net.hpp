@@ -7,7 +7,3 @@ namespace amva::model {
 /// is missing (NotFound) or not a model OpenCV can import (Model).
 cv::dnn::Net load_onnx_net(const std::filesystem::path& file);
 }  // namespace amva::model
-
-namespace amva::face {
-using model::load_onnx_net;
-}  // namespace amva::face
