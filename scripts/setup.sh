@@ -11,7 +11,7 @@ packages=(
   libopencv-dev opencv-data libonnx-dev libprotobuf-dev protobuf-compiler libcli11-dev nlohmann-json3-dev
   libfmt-dev libtbb-dev libeigen3-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-numpy python3-imageio python-matplotlib-data
+  python3 python3-numpy python3-scipy python3-matplotlib python3-imageio python-matplotlib-data
   nodejs npm
 )
 missing=()

@@ -1,5 +1,7 @@
 #include "amva/error.hpp"
 
+#include <ctime>
+
 #include "amva/version.hpp"
 
 namespace amva {
@@ -26,6 +28,15 @@ const char* to_string(ErrorCode code) noexcept {
 
 const char* version() noexcept {
   return AMVA_VERSION_STRING;
+}
+
+std::string utc_timestamp() {
+  const std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::tm utc{};
+  gmtime_r(&t, &utc);
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return buf;
 }
 
 }  // namespace amva

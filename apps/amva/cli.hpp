@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <string>
 
+#include "amva/analysis/amva_analysis.hpp"
 #include "amva/face/detector.hpp"
 #include "amva/model/model_card.hpp"
 #include "amva/pipeline/extract.hpp"
@@ -58,6 +59,9 @@ void add_demo(CLI::App& app);
 void add_verify(CLI::App& app);
 void add_cam(CLI::App& app);
 void add_quality(CLI::App& app);
+void add_analyze(CLI::App& app);
+/// What amva analyze prints: score-file matching, region statistics and the verdicts.
+void print_analysis(const analysis::AnalysisResult& result, const std::filesystem::path& out);
 /// `--quality LIST` for extract and demo, and the run that follows extraction.
 void add_quality_option(CLI::App& app, std::vector<std::string>& methods);
 void run_quality(const std::filesystem::path& store, const std::vector<std::string>& methods,

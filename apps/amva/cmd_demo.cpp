@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include "amva/analysis/amva_analysis.hpp"
 #include "amva/data/default_data.hpp"
 #include "amva/pipeline/extract.hpp"
 #include "cli.hpp"
@@ -33,7 +34,7 @@ void add_demo(CLI::App& app) {
     d.out = args->out / "data";
     d.levels = args->levels;
     d.detector = args->models.detector_config();
-    fmt::print("[1/3] default data: faces from {}, degraded at {} levels\n", d.sources.string(), d.levels);
+    fmt::print("[1/4] default data: faces from {}, degraded at {} levels\n", d.sources.string(), d.levels);
     Progress data_progress("degrade");
     const auto data = data::prepare_default_data(d, [&](std::size_t a, std::size_t b) { data_progress.update(a, b); });
     fmt::print("{} photos, {} faces, {} images (identities in {})\n", data.photos, data.faces, data.degraded.written,
@@ -46,13 +47,21 @@ void add_demo(CLI::App& app) {
     e.detector = d.detector;
     e.threads = args->threads;
     e.cams = args->cams;
-    fmt::print("[2/3] extract embeddings and maps ({}) into {}\n", fmt::join(e.cams, ", "), e.out.string());
+    fmt::print("[2/4] extract embeddings and maps ({}) into {}\n", fmt::join(e.cams, ", "), e.out.string());
     Progress progress("extract");
     const auto summary =
         pipeline::extract(e, [&](const pipeline::ExtractProgress& p) { progress.update(p.done, p.total); });
     print_extract_summary(summary, e.out);
-    fmt::print("[3/3] built-in FIQA scores\n");
+    fmt::print("[3/4] built-in FIQA scores\n");
     run_quality(e.out, args->quality, e.card, e.cache_dir, args->threads);
+
+    analysis::AnalysisOptions a;
+    a.store = e.out;
+    a.out = args->out / "analysis";
+    a.cam = "gradcam";
+    fmt::print("[4/4] activation map variation analysis ({} maps, {}) into {}\n", a.cam, a.group.to_string(),
+               a.out.string());
+    print_analysis(analysis::analyze(a), a.out);
   });
 }
 

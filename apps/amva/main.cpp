@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   amva::cli::add_verify(app);
   amva::cli::add_cam(app);
   amva::cli::add_quality(app);
+  amva::cli::add_analyze(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

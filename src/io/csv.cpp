@@ -65,36 +65,51 @@ std::size_t CsvTable::column(std::string_view name, std::string_view file_label)
   return static_cast<std::size_t>(it - header.begin());
 }
 
-CsvTable read_csv(const std::filesystem::path& file, char delimiter) {
-  std::ifstream in(file);
-  if (!in) throw Error(ErrorCode::Io, fmt::format("{}: cannot open file", file.string()));
-  CsvTable table;
+CsvReader::CsvReader(const std::filesystem::path& file, char delimiter) : file_(file), in_(file) {
+  if (!in_) throw Error(ErrorCode::Io, fmt::format("{}: cannot open file", file.string()));
   std::string line;
-  int number = 0;
-  bool have_header = false;
-  while (std::getline(in, line)) {
-    ++number;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
-    if (!have_header) {
-      if (delimiter == 0) {
-        const auto count = [&](char d) { return std::count(line.begin(), line.end(), d); };
-        delimiter = count('\t') > 0 ? '\t' : count(';') > count(',') ? ';' : ',';
-      }
-      table.delimiter = delimiter;
-      table.header = split_csv_line(line, delimiter);
-      have_header = true;
-      continue;
+  while (next_line(line)) {
+    if (delimiter == 0) {
+      const auto count = [&](char d) { return std::count(line.begin(), line.end(), d); };
+      delimiter = count('\t') > 0 ? '\t' : count(';') > count(',') ? ';' : ',';
     }
-    auto fields = split_csv_line(line, delimiter);
-    if (fields.size() != table.header.size()) {
-      throw Error(ErrorCode::Parse, fmt::format("{}:{}: {} fields, header has {}", file.string(), number, fields.size(),
-                                                table.header.size()));
-    }
-    table.rows.push_back(std::move(fields));
-    table.line_numbers.push_back(number);
+    delimiter_ = delimiter;
+    header_ = split_csv_line(line, delimiter);
+    return;
   }
-  if (!have_header) throw Error(ErrorCode::Parse, fmt::format("{}: empty CSV file", file.string()));
+  throw Error(ErrorCode::Parse, fmt::format("{}: empty CSV file", file.string()));
+}
+
+bool CsvReader::next_line(std::string& line) {
+  while (std::getline(in_, line)) {
+    ++line_number_;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!line.empty()) return true;
+  }
+  return false;
+}
+
+bool CsvReader::next(std::vector<std::string>& fields) {
+  std::string line;
+  if (!next_line(line)) return false;
+  fields = split_csv_line(line, delimiter_);
+  if (fields.size() != header_.size()) {
+    throw Error(ErrorCode::Parse, fmt::format("{}:{}: {} fields, header has {}", file_.string(), line_number_,
+                                              fields.size(), header_.size()));
+  }
+  return true;
+}
+
+CsvTable read_csv(const std::filesystem::path& file, char delimiter) {
+  CsvReader reader(file, delimiter);
+  CsvTable table;
+  table.header = reader.header();
+  table.delimiter = reader.delimiter();
+  std::vector<std::string> fields;
+  while (reader.next(fields)) {
+    table.rows.push_back(std::move(fields));
+    table.line_numbers.push_back(reader.line_number());
+  }
   return table;
 }
 

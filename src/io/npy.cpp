@@ -47,41 +47,68 @@ void write_npy(const std::filesystem::path& file, const std::vector<std::int64_t
   });
 }
 
-NpyArray read_npy(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw Error(ErrorCode::Io, fmt::format("{}: cannot open file", file.string()));
+NpyRowReader::NpyRowReader(const std::filesystem::path& file) : file_(file), in_(file, std::ios::binary) {
+  if (!in_) throw Error(ErrorCode::Io, fmt::format("{}: cannot open file", file.string()));
   const auto fail = [&](const std::string& why) {
     return Error(ErrorCode::Parse, fmt::format("{}: not a float32 C-order .npy file ({})", file.string(), why));
   };
   char magic[6];
   unsigned char version[2];
-  in.read(magic, 6);
-  in.read(reinterpret_cast<char*>(version), 2);
-  if (!in || std::string(magic, 6) != std::string(kMagic, 6)) throw fail("bad magic");
+  in_.read(magic, 6);
+  in_.read(reinterpret_cast<char*>(version), 2);
+  if (!in_ || std::string(magic, 6) != std::string(kMagic, 6)) throw fail("bad magic");
   std::uint32_t header_len = 0;
   if (version[0] == 1) {
     std::uint16_t len16 = 0;
-    in.read(reinterpret_cast<char*>(&len16), 2);
+    in_.read(reinterpret_cast<char*>(&len16), 2);
     header_len = len16;
   } else {
-    in.read(reinterpret_cast<char*>(&header_len), 4);
+    in_.read(reinterpret_cast<char*>(&header_len), 4);
   }
   std::string header(header_len, '\0');
-  in.read(header.data(), header_len);
-  if (!in) throw fail("short header");
+  in_.read(header.data(), header_len);
+  if (!in_) throw fail("short header");
   if (header.find("'<f4'") == std::string::npos) throw fail("dtype is not <f4");
   if (header.find("'fortran_order': False") == std::string::npos) throw fail("Fortran order");
   std::smatch m;
   if (!std::regex_search(header, m, std::regex(R"('shape':\s*\(([^)]*)\))"))) throw fail("no shape");
-  NpyArray a;
   const std::string dims = m[1];
   std::regex number(R"(\d+)");
   for (auto it = std::sregex_iterator(dims.begin(), dims.end(), number); it != std::sregex_iterator(); ++it) {
-    a.shape.push_back(std::stoll(it->str()));
+    shape_.push_back(std::stoll(it->str()));
   }
+  data_offset_ = in_.tellg();
+  in_.seekg(0, std::ios::end);
+  const auto bytes = static_cast<std::int64_t>(in_.tellg()) - static_cast<std::int64_t>(data_offset_);
+  if (bytes < product(shape_) * static_cast<std::int64_t>(sizeof(float))) throw fail("data shorter than its shape");
+}
+
+std::int64_t NpyRowReader::rows() const {
+  return shape_.empty() ? 0 : shape_.front();
+}
+
+std::int64_t NpyRowReader::row_size() const {
+  return shape_.empty() ? 0 : product(std::vector<std::int64_t>(shape_.begin() + 1, shape_.end()));
+}
+
+void NpyRowReader::read_rows(std::int64_t first, std::int64_t count, float* out) {
+  if (first < 0 || count < 0 || first + count > rows()) {
+    throw Error(ErrorCode::InvalidArgument,
+                fmt::format("{}: rows [{}, {}) outside its {} rows", file_.string(), first, first + count, rows()));
+  }
+  const auto row_bytes = row_size() * static_cast<std::int64_t>(sizeof(float));
+  in_.clear();
+  in_.seekg(data_offset_ + static_cast<std::streamoff>(first * row_bytes));
+  in_.read(reinterpret_cast<char*>(out), static_cast<std::streamsize>(count * row_bytes));
+  if (!in_) throw Error(ErrorCode::Io, fmt::format("{}: read failed at row {}", file_.string(), first));
+}
+
+NpyArray read_npy(const std::filesystem::path& file) {
+  NpyRowReader reader(file);
+  NpyArray a;
+  a.shape = reader.shape();
   a.data.resize(static_cast<std::size_t>(product(a.shape)));
-  in.read(reinterpret_cast<char*>(a.data.data()), static_cast<std::streamsize>(a.data.size() * sizeof(float)));
-  if (!in) throw fail("data shorter than its shape");
+  if (!a.data.empty()) reader.read_rows(0, reader.rows(), a.data.data());
   return a;
 }
 

@@ -209,13 +209,6 @@ Table process_chunk(const std::vector<io::ImageEntry>& chunk, const ExtractOptio
   return chunk_table;
 }
 
-std::string now_iso8601() {
-  const std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
-
 CamPlan make_cam_plan(const ExtractOptions& opt, model::FaceRecognizer& recognizer) {
   CamPlan plan;
   if (opt.cams.empty()) return plan;
@@ -307,7 +300,7 @@ ExtractSummary extract(const ExtractOptions& options, const std::function<void(c
   const std::string sha = workers.front().recognizer->model_sha256();
   const CamPlan plan = make_cam_plan(opt, *workers.front().recognizer);
   nlohmann::json meta = {{"amva_version", version()},
-                         {"created", now_iso8601()},
+                         {"created", utc_timestamp()},
                          {"images", std::filesystem::absolute(opt.images).string()},
                          {"model", {{"name", opt.card.name}, {"file", opt.card.file.filename().string()}}},
                          {"detector", workers.front().detector ? workers.front().detector->describe() : "none"},

@@ -117,9 +117,11 @@ Table read_table(const fs::path& dir) {
   return t;
 }
 
-namespace {
 nlohmann::json read_meta(const fs::path& dir) {
   const fs::path file = dir / "meta.json";
+  if (!fs::exists(file)) {
+    throw Error(ErrorCode::NotFound, fmt::format("{}: not an amva store (no meta.json)", dir.string()));
+  }
   try {
     return nlohmann::json::parse(io::read_text(file));
   } catch (const nlohmann::json::exception& e) {
@@ -127,6 +129,29 @@ nlohmann::json read_meta(const fs::path& dir) {
   }
 }
 
+std::vector<IndexEntry> read_index_entries(const fs::path& dir) {
+  const fs::path file = dir / "index.csv";
+  if (!fs::exists(file)) {
+    throw Error(ErrorCode::NotFound, fmt::format("{}: extraction not finished (no index.csv; run amva extract "
+                                                 "again to resume)",
+                                                 dir.string()));
+  }
+  io::CsvReader reader(file, ',');
+  const auto& columns = index_columns();
+  if (reader.header() != columns) throw Error(ErrorCode::Parse, fmt::format("{}: unexpected header", file.string()));
+  std::vector<IndexEntry> entries;
+  std::vector<std::string> f;
+  while (reader.next(f)) {
+    if (f[0] != std::to_string(entries.size())) {
+      throw Error(ErrorCode::Parse, fmt::format("{}:{}: id {} out of order (expected {})", file.string(),
+                                                reader.line_number(), f[0], entries.size()));
+    }
+    entries.push_back({std::move(f[1]), f[3] == "ok"});
+  }
+  return entries;
+}
+
+namespace {
 std::vector<fs::path> shard_dirs(const fs::path& dir) {
   std::vector<fs::path> shards;
   if (!fs::is_directory(dir / "shards")) return shards;

@@ -1,6 +1,10 @@
 // The command line end to end: amva cam, amva quality, and the demo on the default data.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
 #include "amva/io/csv.hpp"
 #include "amva/io/npy.hpp"
 #include "amva/store/store.hpp"
@@ -47,4 +51,21 @@ TEST(Cli, DemoRunsOnTheDefaultData) {
     EXPECT_NO_THROW((void)quality.column(m)) << m;
   }
   EXPECT_EQ(quality.rows.size(), store.table.records.size());
+  // The analysis of real maps of real faces: every method grouped, numbers and figures there.
+  std::ifstream in(dir / "demo" / "analysis" / "summary.json");
+  const auto summary = nlohmann::json::parse(in);
+  EXPECT_EQ(summary["settings"]["cam"]["method"], "gradcam");
+  EXPECT_EQ(summary["methods"].size(), 7u);
+  const auto& serfiq = summary["methods"]["serfiq"];
+  const auto faces = summary["faces"].get<double>();
+  EXPECT_EQ(serfiq["groups"]["low"]["count"].get<double>(), std::round(0.1 * faces));
+  for (const char* g : {"low", "high"}) {
+    const auto& r = serfiq["groups"][g]["region"];
+    EXPECT_GT(r["inside"]["mean_am"].get<double>(), 0.0);
+    EXPECT_LT(r["inside"]["mean_am"].get<double>(), 1.0);
+    EXPECT_GT(r["outside"]["mean_amv"].get<double>(), 0.0);
+  }
+  EXPECT_TRUE(serfiq["comparison"].contains("finding"));
+  EXPECT_TRUE(fs::exists(dir / "demo" / "analysis" / "grid.png"));
+  EXPECT_TRUE(fs::exists(dir / "demo" / "analysis" / "reference_serfiq" / "mam.npy"));
 }

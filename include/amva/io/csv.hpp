@@ -1,6 +1,7 @@
 #pragma once
 // Minimal RFC 4180 CSV: quoting on write, quoted fields on read, delimiter detection.
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,6 +22,28 @@ struct CsvTable {
   char delimiter = ',';
   /// Index of a column; throws Error(NotFound) naming `file_label` and the column.
   [[nodiscard]] std::size_t column(std::string_view name, std::string_view file_label = "") const;
+};
+
+/// Reads a CSV file with a header one row at a time (for files too large to hold as strings).
+/// delimiter 0 detects comma, semicolon or tab from the header line.
+class CsvReader {
+ public:
+  CsvReader(const std::filesystem::path& file, char delimiter = 0);
+  [[nodiscard]] const std::vector<std::string>& header() const { return header_; }
+  [[nodiscard]] char delimiter() const { return delimiter_; }
+  /// 1-based line of the row last returned by next().
+  [[nodiscard]] int line_number() const { return line_number_; }
+  /// The next non-empty row; false at the end. Throws Error(Parse) naming the file and line
+  /// for a row of the wrong width.
+  bool next(std::vector<std::string>& fields);
+
+ private:
+  bool next_line(std::string& line);
+  std::filesystem::path file_;
+  std::ifstream in_;
+  std::vector<std::string> header_;
+  char delimiter_ = ',';
+  int line_number_ = 0;
 };
 
 /// Reads a CSV file with a header. delimiter 0 detects comma, semicolon or tab from the

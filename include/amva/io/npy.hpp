@@ -2,6 +2,7 @@
 // Plain NumPy .npy files (format 1.0, little-endian float32, C order), readable by numpy.load.
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <vector>
 
 namespace amva::io {
@@ -19,6 +20,24 @@ void write_npy(const std::filesystem::path& file, const std::vector<std::int64_t
 inline void write_npy(const std::filesystem::path& file, const NpyArray& a) {
   write_npy(file, a.shape, a.data.data());
 }
+
+/// Reads a float32, C-order .npy file a block of rows at a time, so that arrays larger than
+/// memory can be streamed. Throws Error(Parse) naming the file for anything else.
+class NpyRowReader {
+ public:
+  explicit NpyRowReader(const std::filesystem::path& file);
+  [[nodiscard]] const std::vector<std::int64_t>& shape() const { return shape_; }
+  [[nodiscard]] std::int64_t rows() const;
+  [[nodiscard]] std::int64_t row_size() const;
+  /// Reads rows [first, first + count) into `out` (count x row_size() floats).
+  void read_rows(std::int64_t first, std::int64_t count, float* out);
+
+ private:
+  std::filesystem::path file_;
+  std::ifstream in_;
+  std::vector<std::int64_t> shape_;
+  std::streampos data_offset_;
+};
 
 /// Reads a float32, C-order .npy file. Throws Error(Parse) naming the file for anything else.
 NpyArray read_npy(const std::filesystem::path& file);

@@ -16,19 +16,22 @@ struct OrderStatistics {
   std::vector<double> median;
   std::vector<double> mad;                      // median |x - median|
   std::vector<double> std_sq_dev_lower_median;  // the authors' "std_mad"
-  double error_bound = 0;                       // 0 when exact; else the largest possible error of median and mad
+  double median_error_bound = 0;                // 0 when exact; else the largest possible error of the median (one bin)
+  double mad_error_bound = 0;                   // 0 when exact; else that of the MAD (two bins: median and binning)
 };
 
 /// Exact, from n maps of `pixels` values held in memory (row-major n x pixels).
 OrderStatistics exact_order_statistics(const std::vector<float>& maps, std::size_t n, std::size_t pixels);
 
 /// Per-pixel histograms over [lo, hi] for groups too large to hold: median and MAD within
-/// one bin width (the reported error_bound) of the exact values; values outside [lo, hi]
+/// one bin width of the exact values and the MAD within two (the reported bounds); values outside [lo, hi]
 /// count in the end bins. std_sq_dev_lower_median is not available from histograms (NaN).
 class PixelHistograms {
  public:
   PixelHistograms(std::size_t pixels, int bins, double lo, double hi);
   void add(const float* map);
+  /// Adds `count` maps stored one after another (faster than one at a time).
+  void add(const float* maps, std::size_t count);
   void merge(const PixelHistograms& other);
   [[nodiscard]] std::size_t count() const { return n_; }
   [[nodiscard]] OrderStatistics statistics() const;

@@ -66,6 +66,17 @@ class StoreWriter {
   int next_shard_ = 0;
 };
 
+/// A store's meta.json. Throws Error(NotFound) when `dir` is not a store.
+nlohmann::json read_meta(const std::filesystem::path& dir);
+
+/// What analyses need of an index row; far smaller than a Record for million-image stores.
+struct IndexEntry {
+  std::string path;
+  bool ok = false;
+};
+/// Streams index.csv into one entry per row (entry i is row id i).
+std::vector<IndexEntry> read_index_entries(const std::filesystem::path& dir);
+
 /// Reads a finalized store. Throws Error naming the file that is missing or inconsistent.
 StoreContent read_store(const std::filesystem::path& dir);
 /// Reads the records and arrays in one directory (a store or one shard).

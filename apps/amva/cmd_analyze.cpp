@@ -1,0 +1,105 @@
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "amva/analysis/amva_analysis.hpp"
+#include "cli.hpp"
+
+namespace amva::cli {
+namespace {
+
+std::string interval_text(const nlohmann::json& value, const nlohmann::json& ci) {
+  const auto num = [](const nlohmann::json& j) {
+    return j.is_number() ? fmt::format("{:.4f}", j.get<double>()) : "n/a";
+  };
+  return fmt::format("{} [{}, {}]", num(value), num(ci[0]), num(ci[1]));
+}
+
+}  // namespace
+
+void print_analysis(const analysis::AnalysisResult& result, const std::filesystem::path& out) {
+  for (const auto& r : result.score_reports) fmt::print("{}\n", r.describe());
+  const auto& s = result.summary;
+  fmt::print("{} faces of {} records; {} maps, {} normalisation, groups {}\n", s["faces"].get<std::size_t>(),
+             s["records"].get<std::size_t>(), s["settings"]["cam"]["method"].get<std::string>(),
+             s["settings"]["normalization"].get<std::string>(), s["settings"]["group_rule"].get<std::string>());
+  const double conf = s["settings"]["bootstrap"]["confidence"].get<double>();
+  fmt::print("mean AM-V outside / inside the central face, {:.0f} % bootstrap intervals:\n", 100 * conf);
+  for (const auto& [name, m] : s["methods"].items()) {
+    for (const auto& g : m["group_order"]) {
+      const auto& grp = m["groups"][g.get<std::string>()];
+      if (!grp.contains("region")) continue;
+      const auto& r = grp["region"];
+      fmt::print("  {:<12} {:<6} n={:<6} outside {}  inside {}\n", name, g.get<std::string>(),
+                 grp["count"].get<std::size_t>(), interval_text(r["outside"]["mean_amv"], r["outside"]["mean_amv_ci"]),
+                 interval_text(r["inside"]["mean_amv"], r["inside"]["mean_amv_ci"]));
+    }
+    const auto& c = m["comparison"];
+    if (c.contains("finding")) {
+      fmt::print("  {:<12} low - high outside: {} -> {}\n", name,
+                 interval_text(c["outside_amv_low_minus_high"], c["outside_amv_low_minus_high_ci"]),
+                 c["finding"].get<std::string>());
+    }
+  }
+  fmt::print("wrote {}\n", (out / "summary.json").string());
+}
+
+void add_analyze(CLI::App& app) {
+  struct Args {
+    analysis::AnalysisOptions options;
+    std::vector<std::string> scores;
+    std::string group = "top:10";
+    std::string normalize = "minmax";
+    std::size_t memory_mib = 256;
+    bool no_figures = false;
+  };
+  auto args = std::make_shared<Args>();
+  auto& o = args->options;
+  auto* cmd =
+      app.add_subcommand("analyze",
+                         "Activation map variation analysis: quality groups per FIQA method, per-pixel statistics, "
+                         "region statistics with intervals, inter-FIQA comparison, references for amva explain");
+  cmd->add_option("--store", o.store, "Store folder (with activation maps)")->required();
+  cmd->add_option("--out", o.out, "Output folder")->required();
+  cmd->add_option("--methods", o.methods,
+                  "Built-in FIQA methods from the store's quality.csv, comma-separated (default: all of them, or "
+                  "none when --scores is given)")
+      ->delimiter(',');
+  cmd->add_option("--scores", args->scores,
+                  "External FIQA scores: [NAME=]FILE[:COLUMN], CSV with a header or 'path score' lines; repeatable");
+  cmd->add_option("--lower-is-better", o.lower_is_better, "External methods whose lower scores are better")
+      ->delimiter(',');
+  cmd->add_option("--min-match", o.min_match, "Least fraction of the store's faces a score file must score")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--cam", o.cam, "Which maps (default: the store's only ones, or gradcam)");
+  cmd->add_option("--group", args->group, "top:K (bottom and top K %), quantiles:B, or thresholds:T1,T2,...")
+      ->capture_default_str();
+  cmd->add_option("--normalize", args->normalize, "Per-map normalisation before statistics")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"minmax", "none"}));
+  cmd->add_option("--bootstrap", o.bootstrap.replicates, "Bootstrap replicates for the intervals")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100000));
+  cmd->add_option("--seed", o.bootstrap.seed, "Bootstrap seed")->capture_default_str();
+  cmd->add_option("--confidence", o.bootstrap.confidence, "Interval confidence")
+      ->capture_default_str()
+      ->check(CLI::Range(0.5, 0.999));
+  cmd->add_option("--memory-budget", args->memory_mib,
+                  "MiB for exact per-pixel medians of one group; larger groups use histograms")
+      ->capture_default_str();
+  cmd->add_flag("--no-figures", args->no_figures, "Skip the figures (no matplotlib needed)");
+  cmd->callback([args] {
+    auto& opt = args->options;
+    for (const auto& s : args->scores) opt.score_files.push_back(analysis::ScoreFileSpec::parse(s));
+    opt.group = stats::GroupRule::parse(args->group);
+    opt.normalization = analysis::parse_normalization(args->normalize);
+    opt.memory_budget = args->memory_mib << 20;
+    opt.figures = !args->no_figures;
+    if (isatty(STDERR_FILENO)) opt.progress = [](const std::string& m) { fmt::print(stderr, "amva analyze: {}\n", m); };
+    print_analysis(analysis::analyze(opt), opt.out);
+  });
+}
+
+}  // namespace amva::cli

@@ -1,0 +1,56 @@
+#pragma once
+// Activation Map Variation Analysis over a store: FIQA scores in, quality groups, per-pixel
+// statistics per group, intra-FIQA (high against low) and inter-FIQA (methods side by side)
+// comparisons, and the reference folders single-image explanation reads.
+//
+// Output folder (see README, "amva analyze"):
+//   summary.json                    every number below, with the settings that made it
+//   regions.csv, agreement.csv      region statistics per method and group; method agreement
+//   groups.csv                      id, path, method, group, score of every grouped face
+//   grid.png/.svg                   inter-FIQA figure grid on one colour scale
+//   <method>/                       per-group maps (.npy, 112x112 float32), D-AM-V, D-MAM,
+//                                   symmetrised D-AM-V, densities.csv, profiles.csv, figures
+//   reference_<method>/             high group's MAM and AM-V, reference.json, deviations.csv
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "amva/analysis/group_maps.hpp"
+#include "amva/analysis/scores.hpp"
+#include "amva/stats/groups.hpp"
+
+namespace amva::analysis {
+
+struct AnalysisOptions {
+  std::filesystem::path store;
+  std::filesystem::path out;
+  std::vector<std::string> methods;          // built-in methods from quality.csv; empty: all of them
+                                             // (none when score files are given)
+  std::vector<ScoreFileSpec> score_files;    // external FIQA scores
+  std::vector<std::string> lower_is_better;  // external methods whose scores are negated
+  double min_match = 0.9;                    // least fraction of faces an external file must score
+  std::string cam;                           // maps_<cam>.npy; empty: the store's only map, or gradcam
+  stats::GroupRule group;
+  Normalization normalization = Normalization::MinMax;
+  BootstrapOptions bootstrap;
+  std::size_t memory_budget = std::size_t{256} << 20;  // for exact medians of one group
+  bool figures = true;
+  std::function<void(const std::string&)> progress;  // stage messages; may be empty
+};
+
+struct AnalysisResult {
+  nlohmann::json summary;  // as written to summary.json
+  std::vector<ScoreMatchReport> score_reports;
+};
+
+/// Runs the analysis and writes the output folder (each file atomically). Throws Error for a
+/// store, score file or option that cannot work; files written before a figure error stay.
+AnalysisResult analyze(const AnalysisOptions& options);
+
+/// The store's map arrays (the <cam> of every maps_<cam>.npy).
+std::vector<std::string> store_cam_methods(const std::filesystem::path& store);
+
+}  // namespace amva::analysis

@@ -1,0 +1,101 @@
+#pragma once
+// Per-pixel statistics of a group's activation maps at 112x112 (DESIGN.md, "Groups and
+// per-pixel statistics").
+//
+// Maps are stored at the target layer's resolution (7x7 for MobileFaceNets). Each is first
+// normalised (minmax: (x - min) / (max - min + 1e-7), per map, as pytorch-grad-cam's
+// scale_cam_image, or none), then upsampled bilinearly to 112x112 exactly as cv::resize
+// does, the order pytorch-grad-cam and the seed paper use. Upsampling is linear, so the mean
+// and covariance of the low-resolution maps determine the mean and variance of every
+// 112x112 pixel; the bootstrap intervals use that to resample thousands of times cheaply.
+#include <cstdint>
+#include <opencv2/core.hpp>
+#include <string>
+#include <vector>
+
+namespace amva::analysis {
+
+enum class Normalization { MinMax, None };
+std::string to_string(Normalization n);
+/// "minmax" or "none"; throws Error(InvalidArgument) otherwise.
+Normalization parse_normalization(const std::string& text);
+
+/// Normalises n maps of d values each, in place.
+void normalize_maps(float* maps, std::size_t n, std::size_t d, Normalization normalization);
+
+/// cv::resize(INTER_LINEAR) from h x w to size x size, also as a sparse linear operator.
+class Upsampler {
+ public:
+  Upsampler(int h, int w, int size = 112);
+  struct Tap {
+    int index;  // low-resolution pixel
+    double weight;
+  };
+  [[nodiscard]] int low_pixels() const { return h_ * w_; }
+  [[nodiscard]] int pixels() const { return size_ * size_; }
+  /// Output pixel p = sum over taps(p) of weight * low[index].
+  [[nodiscard]] const std::vector<Tap>& taps(int p) const { return taps_[static_cast<std::size_t>(p)]; }
+  /// Upsamples one map with cv::resize into `out` (pixels() floats).
+  void apply(const float* low, float* out) const;
+
+ private:
+  int h_, w_, size_;
+  std::vector<std::vector<Tap>> taps_;
+};
+
+struct GroupStatistics {
+  std::size_t count = 0;
+  // 112x112 CV_64F maps; NaN where undefined (std of fewer than two maps)
+  cv::Mat mam;                      // per-pixel mean
+  cv::Mat amv;                      // per-pixel unbiased standard deviation
+  cv::Mat median;                   // NumPy convention (mean of the middle two for even counts)
+  cv::Mat mad;                      // median |x - median|
+  cv::Mat std_sq_dev_lower_median;  // the authors' "std_mad"; NaN when histogram-based
+  bool order_exact = true;          // median and MAD exact, or from per-pixel histograms
+  double median_error_bound = 0;    // largest possible error of the median (0 when exact)
+  double mad_error_bound = 0;       // and of the MAD
+};
+
+struct GroupStatisticsOptions {
+  std::size_t memory_budget = std::size_t{256} << 20;  // bytes for holding the upsampled maps
+  int histogram_bins = 1024;
+  double value_lo = 0;  // value range for histograms (normalised maps: [0, 1])
+  double value_hi = 1;
+};
+
+/// Statistics of n normalised low-resolution maps (n x low_pixels, row-major).
+GroupStatistics group_statistics(const std::vector<float>& maps, std::size_t n, const Upsampler& up,
+                                 const GroupStatisticsOptions& options);
+
+struct Interval {
+  double value = 0;
+  double lo = 0;  // percentile bootstrap bounds
+  double hi = 0;
+};
+
+struct BootstrapOptions {
+  int replicates = 1000;
+  std::uint64_t seed = 29794;
+  double confidence = 0.95;
+};
+
+/// Region statistics of a group: means over the region's pixels of MAM and AM-V inside and
+/// outside a mask, and the outside / inside ratios, with percentile bootstrap intervals over
+/// images (resampling the group's images with replacement).
+struct RegionStatistics {
+  Interval inside_am, inside_amv, outside_am, outside_amv, ratio_am, ratio_amv;
+  // the bootstrap replicates, for intervals of differences between groups
+  std::vector<double> replicates_outside_amv, replicates_inside_amv, replicates_ratio_amv;
+};
+RegionStatistics region_statistics(const std::vector<float>& maps, std::size_t n, const Upsampler& up,
+                                   const cv::Mat& inside_mask, const BootstrapOptions& options);
+
+/// The percentile interval of `replicates` around `value`.
+Interval percentile_interval(double value, const std::vector<double>& replicates, double confidence);
+
+/// Per map: mean over the 112x112 pixels of |Z|, Z = (AM - mam) / (amv + eps): how far each
+/// map lies from a reference group (the single-image deviation score). Runs on all cores.
+std::vector<double> deviation_scores(const std::vector<float>& maps, std::size_t n, const Upsampler& up,
+                                     const cv::Mat& mam, const cv::Mat& amv, double eps);
+
+}  // namespace amva::analysis

@@ -1,0 +1,66 @@
+#pragma once
+// Figures drawn with matplotlib (Debian's python3-matplotlib): amva describes each figure in
+// JSON (data inline or as .npy files) and one Python process draws them all as PNG and SVG,
+// so that figures look like the ones researchers make, with real axes, legends and colour bars.
+#include <array>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace amva::viz {
+
+struct HeatmapGrid {
+  std::filesystem::path file;  // output path without extension (.png and .svg are written)
+  std::string title;
+  std::vector<std::string> row_titles;
+  std::vector<std::string> column_titles;
+  std::vector<std::vector<std::filesystem::path>> cells;  // .npy maps; an empty path leaves a cell blank
+  bool shared_scale = true;  // one colour scale and one colour bar for all cells, else one per cell
+  std::string colorbar_label;
+  std::optional<std::array<double, 4>> box;  // x0, y0, x1, y1 drawn on every cell (pixel centres)
+};
+
+struct Series {
+  std::string label;
+  std::vector<double> x, y;
+  std::vector<double> lo, hi;  // optional error band or bars (same length as y)
+  std::string style = "-";     // matplotlib format string
+};
+
+struct Panel {
+  std::string title, xlabel, ylabel;
+  std::vector<Series> series;
+};
+
+struct LinePanels {
+  std::filesystem::path file;
+  std::string title;
+  std::vector<Panel> panels;  // side by side
+};
+
+class FigureBatch {
+ public:
+  void add(const HeatmapGrid& grid);
+  void add(const LinePanels& lines);
+  [[nodiscard]] bool empty() const { return figures_.empty(); }
+  [[nodiscard]] const nlohmann::json& json() const { return figures_; }
+  /// Draws every figure. The job file and Python's messages go to `work_dir`. Throws
+  /// Error(NotFound) when Python or matplotlib is missing (naming the package to install),
+  /// Error(Io) with Python's last message when drawing fails.
+  void render(const std::filesystem::path& work_dir) const;
+
+ private:
+  nlohmann::json figures_ = nlohmann::json::array();
+};
+
+/// The Python interpreter used for figures: $AMVA_PYTHON, else /usr/bin/python3 (Debian's,
+/// where python3-matplotlib installs), else python3 on the PATH.
+std::string python_interpreter();
+
+/// The figure script: $AMVA_SHARE_DIR/plots.py, else the source tree's share/amva, else the
+/// installed share/amva.
+std::filesystem::path plot_script();
+
+}  // namespace amva::viz

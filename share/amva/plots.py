@@ -1,0 +1,114 @@
+"""Draws the figures amva describes in a JSON job file (see include/amva/viz/figures.hpp).
+
+Usage: python3 plots.py JOB.json
+Each figure is written as FILE.png (150 dpi) and FILE.svg.
+"""
+import json
+import multiprocessing
+import os
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.patches import Rectangle  # noqa: E402
+
+plt.rcParams.update({"font.size": 9, "axes.titlesize": 9, "figure.titlesize": 11})
+
+
+def as_array(values):
+    return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+
+def save(fig, file):
+    fig.savefig(file + ".png", dpi=150, bbox_inches="tight")
+    fig.savefig(file + ".svg", bbox_inches="tight")
+    plt.close(fig)
+
+
+def heatmap_grid(spec):
+    cells = [[np.load(c) if c else None for c in row] for row in spec["cells"]]
+    rows, cols = len(cells), max(len(r) for r in cells)
+    shared = spec.get("shared_scale", True)
+    present = [c for row in cells for c in row if c is not None]
+    vmin = float(np.nanmin([np.nanmin(c) for c in present])) if present else 0.0
+    vmax = float(np.nanmax([np.nanmax(c) for c in present])) if present else 1.0
+    width = 1.9 * cols + (1.2 if shared else 0.6 * cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(width, 2.0 * rows + 0.6), squeeze=False, layout="constrained")
+    image = None
+    for r in range(rows):
+        for c in range(cols):
+            ax = axes[r][c]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            data = cells[r][c] if c < len(cells[r]) else None
+            if data is None:
+                ax.axis("off")
+                continue
+            lo, hi = (vmin, vmax) if shared else (np.nanmin(data), np.nanmax(data))
+            image = ax.imshow(data, cmap="jet", vmin=lo, vmax=hi, interpolation="nearest")
+            if not shared:
+                fig.colorbar(image, ax=ax, fraction=0.046, pad=0.03)
+            if spec.get("box"):
+                x0, y0, x1, y1 = spec["box"]
+                ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="white",
+                                       linestyle="--", linewidth=0.8))
+            if r == 0 and c < len(spec.get("column_titles", [])):
+                ax.set_title(spec["column_titles"][c])
+            if c == 0 and r < len(spec.get("row_titles", [])):
+                ax.set_ylabel(spec["row_titles"][r])
+    if shared and image is not None:
+        bar = fig.colorbar(image, ax=axes.ravel().tolist(), fraction=0.025, pad=0.02)
+        bar.set_label(spec.get("colorbar_label", ""))
+    if spec.get("title"):
+        fig.suptitle(spec["title"])
+    save(fig, spec["file"])
+
+
+def line_panels(spec):
+    panels = spec["panels"]
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.3), squeeze=False)
+    for ax, panel in zip(axes[0], panels):
+        for s in panel["series"]:
+            x, y = as_array(s["x"]), as_array(s["y"])
+            style = s.get("style", "-")
+            if "lo" in s:
+                lo, hi = as_array(s["lo"]), as_array(s["hi"])
+                if "o" in style:
+                    ax.errorbar(x, y, yerr=[y - lo, hi - y], fmt=style, capsize=3, label=s["label"])
+                    continue
+                ax.fill_between(x, lo, hi, alpha=0.2)
+            ax.plot(x, y, style, label=s["label"])
+        ax.set_title(panel.get("title", ""))
+        ax.set_xlabel(panel.get("xlabel", ""))
+        ax.set_ylabel(panel.get("ylabel", ""))
+        ax.grid(alpha=0.3)
+        if any(s.get("label") for s in panel["series"]):
+            ax.legend(fontsize=7)
+    if spec.get("title"):
+        fig.suptitle(spec["title"])
+    fig.tight_layout()
+    save(fig, spec["file"])
+
+
+def draw(spec):
+    {"heatmap_grid": heatmap_grid, "line_panels": line_panels}[spec["kind"]](spec)
+
+
+def main():
+    with open(sys.argv[1]) as f:
+        job = json.load(f)
+    figures = job["figures"]
+    workers = min(len(figures), os.cpu_count() or 1)
+    if workers > 1:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            pool.map(draw, figures, chunksize=1)
+    else:
+        for spec in figures:
+            draw(spec)
+
+
+if __name__ == "__main__":
+    main()

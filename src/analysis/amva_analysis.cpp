@@ -1,0 +1,691 @@
+#include "amva/analysis/amva_analysis.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <opencv2/core.hpp>
+#include <set>
+#include <sstream>
+
+#include "amva/analysis/regions.hpp"
+#include "amva/error.hpp"
+#include "amva/io/atomic_file.hpp"
+#include "amva/io/csv.hpp"
+#include "amva/io/npy.hpp"
+#include "amva/stats/distributions.hpp"
+#include "amva/version.hpp"
+#include "amva/viz/figures.hpp"
+
+namespace amva::analysis {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr std::int64_t kReadChunk = 8192;
+
+void report(const AnalysisOptions& opt, const std::string& message) {
+  if (opt.progress) opt.progress(message);
+}
+
+// JSON numbers; NaN and infinities become null.
+nlohmann::json number(double v) {
+  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+}
+nlohmann::json interval_json(const Interval& i) {
+  return {number(i.lo), number(i.hi)};
+}
+
+void write_map(const fs::path& file, const cv::Mat& map) {
+  cv::Mat f;
+  map.convertTo(f, CV_32F);
+  io::write_npy(file, {f.rows, f.cols}, f.ptr<float>());
+}
+
+std::string fmt_num(double v) {
+  return std::isfinite(v) ? fmt::format("{:.6g}", v) : "nan";
+}
+
+// The faces of `rows` (ascending ids), read from the maps file chunk by chunk and normalised.
+std::vector<float> gather_maps(io::NpyRowReader& reader, const std::vector<std::int64_t>& rows,
+                               Normalization normalization) {
+  const auto d = static_cast<std::size_t>(reader.row_size());
+  std::vector<float> maps(rows.size() * d);
+  std::vector<float> chunk;
+  std::size_t next = 0;
+  for (std::int64_t first = 0; first < reader.rows() && next < rows.size(); first += kReadChunk) {
+    const std::int64_t count = std::min(kReadChunk, reader.rows() - first);
+    if (rows[next] >= first + count) continue;
+    chunk.resize(static_cast<std::size_t>(count) * d);
+    reader.read_rows(first, count, chunk.data());
+    while (next < rows.size() && rows[next] < first + count) {
+      const auto offset = static_cast<std::size_t>(rows[next] - first) * d;
+      std::copy_n(chunk.data() + offset, d, maps.data() + next * d);
+      ++next;
+    }
+  }
+  normalize_maps(maps.data(), rows.size(), d, normalization);
+  return maps;
+}
+
+std::pair<double, double> value_range(io::NpyRowReader& reader, const std::vector<store::IndexEntry>& index) {
+  double lo = std::numeric_limits<double>::infinity();
+  double hi = -lo;
+  const auto d = static_cast<std::size_t>(reader.row_size());
+  std::vector<float> chunk;
+  for (std::int64_t first = 0; first < reader.rows(); first += kReadChunk) {
+    const std::int64_t count = std::min(kReadChunk, reader.rows() - first);
+    chunk.resize(static_cast<std::size_t>(count) * d);
+    reader.read_rows(first, count, chunk.data());
+    for (std::int64_t i = 0; i < count; ++i) {
+      if (!index[static_cast<std::size_t>(first + i)].ok) continue;
+      const float* m = chunk.data() + static_cast<std::size_t>(i) * d;
+      for (std::size_t k = 0; k < d; ++k) {
+        if (std::isfinite(m[k])) {
+          lo = std::min(lo, static_cast<double>(m[k]));
+          hi = std::max(hi, static_cast<double>(m[k]));
+        }
+      }
+    }
+  }
+  if (!(hi > lo)) hi = lo + 1;
+  return {lo, hi};
+}
+
+std::vector<double> mat_values(const cv::Mat& m) {
+  std::vector<double> v;
+  v.reserve(m.total());
+  for (auto it = m.begin<double>(); it != m.end<double>(); ++it) {
+    if (std::isfinite(*it)) v.push_back(*it);
+  }
+  return v;
+}
+
+struct GroupResult {
+  stats::Group group;
+  GroupStatistics stats;
+  std::optional<RegionStatistics> region;
+};
+
+nlohmann::json group_json(const GroupResult& g) {
+  nlohmann::json j = {{"count", g.group.rows.size()},
+                      {"score_min", number(g.group.score_min)},
+                      {"score_max", number(g.group.score_max)},
+                      {"median_exact", g.stats.order_exact},
+                      {"median_error_bound", g.stats.median_error_bound},
+                      {"mad_error_bound", g.stats.mad_error_bound}};
+  if (g.region) {
+    const auto& r = *g.region;
+    j["region"] = {{"inside",
+                    {{"mean_am", number(r.inside_am.value)},
+                     {"mean_am_ci", interval_json(r.inside_am)},
+                     {"mean_amv", number(r.inside_amv.value)},
+                     {"mean_amv_ci", interval_json(r.inside_amv)}}},
+                   {"outside",
+                    {{"mean_am", number(r.outside_am.value)},
+                     {"mean_am_ci", interval_json(r.outside_am)},
+                     {"mean_amv", number(r.outside_amv.value)},
+                     {"mean_amv_ci", interval_json(r.outside_amv)}}},
+                   {"ratio_am", number(r.ratio_am.value)},
+                   {"ratio_am_ci", interval_json(r.ratio_am)},
+                   {"ratio_amv", number(r.ratio_amv.value)},
+                   {"ratio_amv_ci", interval_json(r.ratio_amv)}};
+  }
+  return j;
+}
+
+Interval difference_interval(double value, const std::vector<double>& a, const std::vector<double>& b,
+                             double confidence) {
+  std::vector<double> diff(std::min(a.size(), b.size()));
+  for (std::size_t i = 0; i < diff.size(); ++i) diff[i] = a[i] - b[i];
+  return percentile_interval(value, diff, confidence);
+}
+
+std::string finding(const Interval& outside_low_minus_high) {
+  if (!std::isfinite(outside_low_minus_high.lo)) return "not enough images";
+  if (outside_low_minus_high.lo > 0) return "reproduced";
+  if (outside_low_minus_high.hi < 0) return "reversed";
+  return "inconclusive";
+}
+
+cv::Mat row_profile(const cv::Mat& m) {
+  cv::Mat p;
+  cv::reduce(m, p, 1, cv::REDUCE_AVG, CV_64F);
+  return p;
+}
+
+cv::Mat column_profile(const cv::Mat& m) {
+  cv::Mat p;
+  cv::reduce(m, p, 0, cv::REDUCE_AVG, CV_64F);
+  return p.t();
+}
+
+std::vector<double> column_of(const cv::Mat& m) {
+  return std::vector<double>(m.begin<double>(), m.end<double>());
+}
+
+std::vector<double> iota_vector(int n) {
+  std::vector<double> v(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) v[static_cast<std::size_t>(i)] = i;
+  return v;
+}
+
+// Densities of the per-pixel values of a high and a low map, on one grid.
+struct DensityPair {
+  std::vector<double> grid;
+  stats::Density high, low;
+  double wasserstein1 = 0;
+  double ks = 0;
+};
+
+DensityPair densities(const cv::Mat& high, const cv::Mat& low) {
+  const auto h = mat_values(high);
+  const auto l = mat_values(low);
+  DensityPair d;
+  if (h.size() < 2 || l.size() < 2) return d;
+  const auto [hmin, hmax] = std::minmax_element(h.begin(), h.end());
+  const auto [lmin, lmax] = std::minmax_element(l.begin(), l.end());
+  const double lo = std::min(*hmin, *lmin);
+  const double hi = std::max(*hmax, *lmax);
+  const double pad = 0.05 * std::max(hi - lo, 1e-9);
+  d.grid = stats::linspace(lo - pad, hi + pad, 256);
+  d.high = stats::gaussian_kde(h, d.grid);
+  d.low = stats::gaussian_kde(l, d.grid);
+  d.wasserstein1 = stats::wasserstein1(h, l);
+  d.ks = stats::ks_distance(h, l);
+  return d;
+}
+
+std::string csv_table(const std::vector<std::string>& header, const std::vector<std::vector<double>>& columns) {
+  std::string out = io::csv_line(header) + "\n";
+  const std::size_t rows = columns.empty() ? 0 : columns.front().size();
+  for (std::size_t r = 0; r < rows; ++r) {
+    std::vector<std::string> f;
+    for (const auto& c : columns) f.push_back(r < c.size() ? fmt_num(c[r]) : "");
+    out += io::csv_line(f) + "\n";
+  }
+  return out;
+}
+
+struct MethodResult {
+  ScoreColumn scores;
+  std::vector<GroupResult> groups;  // low-quality first
+  cv::Mat d_amv, d_mam, d_amv_symmetric;
+  nlohmann::json json;
+};
+
+std::vector<ScoreColumn> collect_scores(const AnalysisOptions& opt, const std::vector<store::IndexEntry>& index,
+                                        std::vector<ScoreMatchReport>& reports) {
+  std::vector<ScoreColumn> columns;
+  if (!opt.methods.empty() || opt.score_files.empty()) columns = read_builtin_scores(opt.store, index, opt.methods);
+  std::set<std::string> external;
+  for (const auto& spec : opt.score_files) {
+    ScoreMatchReport rep;
+    // The name is known only once the file's format is read; negation is applied after.
+    auto column = load_external_scores(spec, index, false, opt.min_match, rep);
+    if (std::find(opt.lower_is_better.begin(), opt.lower_is_better.end(), column.name) != opt.lower_is_better.end()) {
+      for (auto& v : column.values) v = -v;
+      column.negated = true;
+    }
+    external.insert(column.name);
+    reports.push_back(rep);
+    columns.push_back(std::move(column));
+  }
+  for (const auto& name : opt.lower_is_better) {
+    if (!external.count(name)) {
+      throw Error(ErrorCode::InvalidArgument,
+                  fmt::format("--lower-is-better {}: no external score file gives method '{}' (built-in scores are "
+                              "already higher-is-better)",
+                              name, name));
+    }
+  }
+  std::set<std::string> seen;
+  for (auto& c : columns) {
+    if (!seen.insert(c.name).second) {
+      throw Error(ErrorCode::InvalidArgument,
+                  fmt::format("two FIQA methods are named '{}'; rename one with --scores NAME=FILE", c.name));
+    }
+    if (c.name.empty() || c.name.find('/') != std::string::npos) {
+      throw Error(ErrorCode::InvalidArgument, fmt::format("'{}' cannot name a method (it names folders)", c.name));
+    }
+    for (std::size_t i = 0; i < index.size(); ++i) {
+      if (!index[i].ok) c.values[i] = kNaN;
+    }
+    double first = kNaN;
+    bool varies = false;
+    for (double v : c.values) {
+      if (std::isnan(v)) continue;
+      if (std::isnan(first)) first = v;
+      varies = varies || v != first;
+    }
+    if (!varies) {
+      throw Error(ErrorCode::InvalidArgument,
+                  fmt::format("FIQA method '{}' ({}): scores are constant or missing; it cannot rank images", c.name,
+                              c.source));
+    }
+  }
+  return columns;
+}
+
+}  // namespace
+
+std::vector<std::string> store_cam_methods(const fs::path& store) {
+  std::vector<std::string> cams;
+  if (!fs::is_directory(store)) return cams;
+  for (const auto& item : fs::directory_iterator(store)) {
+    const auto name = item.path().filename().string();
+    if (name.starts_with("maps_") && name.ends_with(".npy")) cams.push_back(name.substr(5, name.size() - 9));
+  }
+  std::sort(cams.begin(), cams.end());
+  return cams;
+}
+
+AnalysisResult analyze(const AnalysisOptions& opt) {
+  const auto meta = store::read_meta(opt.store);
+  report(opt, "reading the store index");
+  const auto index = store::read_index_entries(opt.store);
+
+  std::string cam = opt.cam;
+  const auto cams = store_cam_methods(opt.store);
+  if (cam.empty()) {
+    if (cams.size() == 1) {
+      cam = cams.front();
+    } else if (std::find(cams.begin(), cams.end(), "gradcam") != cams.end()) {
+      cam = "gradcam";
+    } else {
+      throw Error(ErrorCode::NotFound,
+                  cams.empty()
+                      ? fmt::format("{}: the store has no activation maps (extract with --cam)", opt.store.string())
+                      : fmt::format("{}: choose --cam among: {}", opt.store.string(), fmt::join(cams, ", ")));
+    }
+  } else if (std::find(cams.begin(), cams.end(), cam) == cams.end()) {
+    throw Error(ErrorCode::NotFound,
+                fmt::format("{}: no {} maps (it has: {}; extract with --cam {})", opt.store.string(), cam,
+                            cams.empty() ? "none" : fmt::format("{}", fmt::join(cams, ", ")), cam));
+  }
+  io::NpyRowReader maps(opt.store / fmt::format("maps_{}.npy", cam));
+  if (maps.rows() != static_cast<std::int64_t>(index.size()) || maps.shape().size() != 3) {
+    throw Error(ErrorCode::Mismatch, fmt::format("{}: {} rows of shape {} but index.csv has {} rows",
+                                                 (opt.store / fmt::format("maps_{}.npy", cam)).string(), maps.rows(),
+                                                 fmt::join(maps.shape(), "x"), index.size()));
+  }
+  const Upsampler up(static_cast<int>(maps.shape()[1]), static_cast<int>(maps.shape()[2]));
+
+  std::vector<ScoreMatchReport> score_reports;
+  auto score_columns = collect_scores(opt, index, score_reports);
+
+  fs::create_directories(opt.out);
+  GroupStatisticsOptions gopt;
+  gopt.memory_budget = opt.memory_budget;
+  if (opt.normalization == Normalization::None) {
+    report(opt, "finding the value range of the maps");
+    std::tie(gopt.value_lo, gopt.value_hi) = value_range(maps, index);
+  }
+  const auto& inside = central_face_mask();
+  const auto box = central_face_box();
+  const double conf = opt.bootstrap.confidence;
+  viz::FigureBatch figures;
+
+  nlohmann::json cam_settings = {{"method", cam}, {"map_shape", {maps.shape()[1], maps.shape()[2]}}};
+  if (meta.contains("settings") && meta["settings"].contains("cam") && meta["settings"]["cam"].is_object()) {
+    const auto& c = meta["settings"]["cam"];
+    if (c.contains("layer")) cam_settings["layer"] = c["layer"];
+    if (c.contains("methods") && c["methods"].contains(cam)) cam_settings["options"] = c["methods"][cam];
+  }
+  std::size_t ok_faces = 0;
+  for (const auto& e : index) ok_faces += e.ok ? 1 : 0;
+
+  nlohmann::json summary = {
+      {"amva_version", version()},
+      {"created", utc_timestamp()},
+      {"store", fs::absolute(opt.store).lexically_normal().string()},
+      {"records", index.size()},
+      {"faces", ok_faces},
+      {"settings",
+       {{"cam", cam_settings},
+        {"model_sha256", meta.value("/settings/model_sha256"_json_pointer, std::string())},
+        {"normalization", to_string(opt.normalization)},
+        {"normalization_definition",
+         opt.normalization == Normalization::MinMax
+             ? "each map (x - min) / (max - min + 1e-7) at its own resolution, then bilinear upsampling to 112x112 "
+               "(pytorch-grad-cam's scale_cam_image)"
+             : "raw map values, bilinear upsampling to 112x112"},
+        {"group_rule", opt.group.to_string()},
+        {"group_definition", opt.group.describe()},
+        {"statistics",
+         "per pixel over a group's maps: mean (MAM), unbiased standard deviation (AM-V), median and MAD (NumPy "
+         "conventions), std_sq_dev_lower_median = unbiased std of (x - lower median)^2 (the seed paper code's "
+         "std_mad)"},
+        {"memory_budget_mib", opt.memory_budget >> 20},
+        {"bootstrap",
+         {{"replicates", opt.bootstrap.replicates},
+          {"seed", opt.bootstrap.seed},
+          {"confidence", conf},
+          {"method", "percentile intervals; each group's images resampled with replacement"}}},
+        {"central_face_region",
+         {{"box", box},
+          {"pixels", cv::countNonZero(inside)},
+          {"definition",
+           "rectangle spanning the ArcFace 5-point template widened by a quarter of the inter-eye distance on every "
+           "side (pixel centres, inclusive); outside = the other pixels of the 112x112 face"}}},
+        {"differences",
+         "D-AM-V = |AM-V(high) - AM-V(low)|, D-MAM = |MAM(high) - MAM(low)|; high = the last group, "
+         "low = the first"}}}};
+  summary["score_files"] = nlohmann::json::array();
+  for (const auto& r : score_reports) {
+    summary["score_files"].push_back({{"file", r.file},
+                                      {"format", r.format},
+                                      {"score_column", r.score_column},
+                                      {"rows", r.rows},
+                                      {"matched_by_path", r.matched_by_path},
+                                      {"matched_by_name", r.matched_by_name},
+                                      {"unmatched", r.unmatched},
+                                      {"ambiguous", r.ambiguous},
+                                      {"duplicates", r.duplicates},
+                                      {"invalid", r.invalid},
+                                      {"scored_faces", r.scored_faces},
+                                      {"faces", r.store_faces}});
+  }
+
+  std::vector<MethodResult> results;
+  std::string groups_csv = io::csv_line({"id", "path", "method", "group", "score"}) + "\n";
+  std::string regions_csv = io::csv_line({"method",
+                                          "group",
+                                          "count",
+                                          "score_min",
+                                          "score_max",
+                                          "inside_mean_am",
+                                          "inside_mean_am_lo",
+                                          "inside_mean_am_hi",
+                                          "outside_mean_am",
+                                          "outside_mean_am_lo",
+                                          "outside_mean_am_hi",
+                                          "inside_mean_amv",
+                                          "inside_mean_amv_lo",
+                                          "inside_mean_amv_hi",
+                                          "outside_mean_amv",
+                                          "outside_mean_amv_lo",
+                                          "outside_mean_amv_hi",
+                                          "ratio_am",
+                                          "ratio_am_lo",
+                                          "ratio_am_hi",
+                                          "ratio_amv",
+                                          "ratio_amv_lo",
+                                          "ratio_amv_hi"}) +
+                            "\n";
+
+  for (auto& column : score_columns) {
+    MethodResult m;
+    const fs::path dir = opt.out / column.name;
+    fs::create_directories(dir);
+    const auto groups = stats::make_groups(column.values, opt.group);
+    std::size_t scored = 0;
+    for (double v : column.values) scored += std::isnan(v) ? 0 : 1;
+    m.json = {{"source", column.source}, {"negated", column.negated}, {"scored", scored}};
+    nlohmann::json groups_json = nlohmann::json::object();
+    nlohmann::json order = nlohmann::json::array();
+    for (std::size_t gi = 0; gi < groups.size(); ++gi) {
+      const auto& g = groups[gi];
+      report(opt, fmt::format("{}: group {} ({} faces)", column.name, g.name, g.rows.size()));
+      const auto low_maps = gather_maps(maps, g.rows, opt.normalization);
+      GroupResult gr{g, group_statistics(low_maps, g.rows.size(), up, gopt), std::nullopt};
+      if (g.rows.size() >= 2) gr.region = region_statistics(low_maps, g.rows.size(), up, inside, opt.bootstrap);
+      for (const auto& [stat, mat] : {std::pair{"mam", &gr.stats.mam},
+                                      {"amv", &gr.stats.amv},
+                                      {"median", &gr.stats.median},
+                                      {"mad", &gr.stats.mad},
+                                      {"std_sq_dev_lower_median", &gr.stats.std_sq_dev_lower_median}}) {
+        write_map(dir / fmt::format("{}_{}.npy", stat, g.name), *mat);
+      }
+      for (const auto row : g.rows) {
+        groups_csv += io::csv_line({std::to_string(row), index[static_cast<std::size_t>(row)].path, column.name, g.name,
+                                    fmt::format("{}", column.values[static_cast<std::size_t>(row)])}) +
+                      "\n";
+      }
+      std::vector<std::string> fields = {column.name, g.name, std::to_string(g.rows.size()), fmt_num(g.score_min),
+                                         fmt_num(g.score_max)};
+      if (gr.region) {
+        const auto& r = *gr.region;
+        for (const auto* i : {&r.inside_am, &r.outside_am, &r.inside_amv, &r.outside_amv, &r.ratio_am, &r.ratio_amv}) {
+          for (double v : {i->value, i->lo, i->hi}) fields.push_back(fmt_num(v));
+        }
+      }
+      fields.resize(23, "nan");
+      regions_csv += io::csv_line(fields) + "\n";
+      groups_json[g.name] = group_json(gr);
+      order.push_back(g.name);
+      // Only the first and last groups' maps are needed later; the rest are on disk.
+      if (gi == 0 || gi + 1 == groups.size()) m.groups.push_back(std::move(gr));
+    }
+    m.json["group_order"] = order;
+    m.json["groups"] = groups_json;
+
+    const auto& low = m.groups.front();
+    const auto& high = m.groups.back();
+    m.d_amv = cv::abs(high.stats.amv - low.stats.amv);
+    m.d_mam = cv::abs(high.stats.mam - low.stats.mam);
+    cv::Mat flipped;
+    cv::flip(m.d_amv, flipped, 1);
+    m.d_amv_symmetric = 0.5 * (m.d_amv + flipped);
+    write_map(dir / "d_amv.npy", m.d_amv);
+    write_map(dir / "d_mam.npy", m.d_mam);
+    write_map(dir / "d_amv_symmetric.npy", m.d_amv_symmetric);
+
+    nlohmann::json comparison = {{"low_group", low.group.name},
+                                 {"high_group", high.group.name},
+                                 {"d_amv_mean_inside", masked_mean(m.d_amv, inside)},
+                                 {"d_amv_mean_outside", masked_mean(m.d_amv, ~inside)}};
+    if (low.region && high.region) {
+      const auto out_diff =
+          difference_interval(low.region->outside_amv.value - high.region->outside_amv.value,
+                              low.region->replicates_outside_amv, high.region->replicates_outside_amv, conf);
+      const auto in_diff =
+          difference_interval(low.region->inside_amv.value - high.region->inside_amv.value,
+                              low.region->replicates_inside_amv, high.region->replicates_inside_amv, conf);
+      const auto ratio_diff =
+          difference_interval(low.region->ratio_amv.value - high.region->ratio_amv.value,
+                              low.region->replicates_ratio_amv, high.region->replicates_ratio_amv, conf);
+      comparison["outside_amv_low_minus_high"] = number(out_diff.value);
+      comparison["outside_amv_low_minus_high_ci"] = interval_json(out_diff);
+      comparison["inside_amv_low_minus_high"] = number(in_diff.value);
+      comparison["inside_amv_low_minus_high_ci"] = interval_json(in_diff);
+      comparison["ratio_amv_low_minus_high"] = number(ratio_diff.value);
+      comparison["ratio_amv_low_minus_high_ci"] = interval_json(ratio_diff);
+      comparison["finding"] = finding(out_diff);
+      comparison["finding_definition"] =
+          "reproduced: the interval of outside AM-V (low - high) lies above 0; reversed: below 0; else inconclusive";
+    }
+
+    const auto amv_density = densities(high.stats.amv, low.stats.amv);
+    const auto median_density = densities(high.stats.median, low.stats.median);
+    comparison["distances"] = {{"amv", {{"wasserstein1", amv_density.wasserstein1}, {"ks", amv_density.ks}}},
+                               {"median", {{"wasserstein1", median_density.wasserstein1}, {"ks", median_density.ks}}}};
+    m.json["comparison"] = comparison;
+    io::write_text_atomically(
+        dir / "densities.csv",
+        csv_table({"amv_value", "amv_high", "amv_low", "median_value", "median_high", "median_low"},
+                  {amv_density.grid, amv_density.high.values, amv_density.low.values, median_density.grid,
+                   median_density.high.values, median_density.low.values}));
+    const auto prof = [](const cv::Mat& mat, bool rows) {
+      return column_of(rows ? row_profile(mat) : column_profile(mat));
+    };
+    const int size = high.stats.mam.rows;
+    io::write_text_atomically(
+        dir / "profiles.csv",
+        csv_table({"index", "row_mam_high", "row_mam_low", "row_amv_high", "row_amv_low", "column_mam_high",
+                   "column_mam_low", "column_amv_high", "column_amv_low"},
+                  {iota_vector(size), prof(high.stats.mam, true), prof(low.stats.mam, true), prof(high.stats.amv, true),
+                   prof(low.stats.amv, true), prof(high.stats.mam, false), prof(low.stats.mam, false),
+                   prof(high.stats.amv, false), prof(low.stats.amv, false)}));
+
+    if (opt.figures) {
+      const auto hn = high.group.name;
+      const auto ln = low.group.name;
+      figures.add(
+          viz::HeatmapGrid{dir / "intra",
+                           fmt::format("{}: {} maps, {} ({} = {} faces, {} = {} faces)", column.name, cam,
+                                       opt.group.to_string(), hn, high.group.rows.size(), ln, low.group.rows.size()),
+                           {hn, ln, "differences"},
+                           {"MAM / D-MAM", "AM-V / D-AM-V", "median / symmetrised D-AM-V", "MAD"},
+                           {{dir / ("mam_" + hn + ".npy"), dir / ("amv_" + hn + ".npy"),
+                             dir / ("median_" + hn + ".npy"), dir / ("mad_" + hn + ".npy")},
+                            {dir / ("mam_" + ln + ".npy"), dir / ("amv_" + ln + ".npy"),
+                             dir / ("median_" + ln + ".npy"), dir / ("mad_" + ln + ".npy")},
+                            {dir / "d_mam.npy", dir / "d_amv.npy", dir / "d_amv_symmetric.npy", ""}},
+                           false,
+                           "",
+                           box});
+      const auto density_panel = [&](const DensityPair& d, const std::string& what) {
+        return viz::Panel{fmt::format("{} map values: W1 = {:.4f}, KS = {:.3f}", what, d.wasserstein1, d.ks),
+                          "per-pixel value",
+                          "density",
+                          {{hn, d.grid, d.high.values, {}, {}, "-"}, {ln, d.grid, d.low.values, {}, {}, "--"}}};
+      };
+      figures.add(viz::LinePanels{dir / "density",
+                                  fmt::format("{}: per-pixel values of the group maps ({} vs {})", column.name, hn, ln),
+                                  {density_panel(amv_density, "AM-V (std)"), density_panel(median_density, "median")}});
+      const auto x = iota_vector(size);
+      const auto profile_panel = [&](bool rows) {
+        return viz::Panel{rows ? "row profile (mean over columns)" : "column profile (mean over rows)",
+                          rows ? "row (top to bottom)" : "column (left to right)",
+                          "mean value",
+                          {{"AM-V " + hn, x, prof(high.stats.amv, rows), {}, {}, "-"},
+                           {"AM-V " + ln, x, prof(low.stats.amv, rows), {}, {}, "--"},
+                           {"MAM " + hn, x, prof(high.stats.mam, rows), {}, {}, ":"},
+                           {"MAM " + ln, x, prof(low.stats.mam, rows), {}, {}, "-."}}};
+      };
+      figures.add(viz::LinePanels{dir / "profiles",
+                                  fmt::format("{}: profiles of the group maps", column.name),
+                                  {profile_panel(true), profile_panel(false)}});
+    }
+    m.scores = std::move(column);
+    results.push_back(std::move(m));
+  }
+
+  // Reference folders for single-image explanation: the high group of every method, and how
+  // far every scored face lies from it.
+  for (auto& m : results) {
+    const auto& high = m.groups.back();
+    const fs::path dir = opt.out / ("reference_" + m.scores.name);
+    fs::create_directories(dir);
+    report(opt, fmt::format("{}: reference from group {}", m.scores.name, high.group.name));
+    write_map(dir / "mam.npy", high.stats.mam);
+    write_map(dir / "amv.npy", high.stats.amv);
+    write_map(dir / "median.npy", high.stats.median);
+    const double eps = 0.01 * cv::mean(high.stats.amv)[0];
+    std::vector<std::int64_t> scored_rows;
+    for (std::size_t i = 0; i < m.scores.values.size(); ++i) {
+      if (!std::isnan(m.scores.values[i])) scored_rows.push_back(static_cast<std::int64_t>(i));
+    }
+    std::vector<std::string> group_of(index.size());
+    for (const auto& g : m.groups) {
+      for (const auto r : g.group.rows) group_of[static_cast<std::size_t>(r)] = g.group.name;
+    }
+    std::string dev_csv = io::csv_line({"id", "path", "score", "group", "deviation"}) + "\n";
+    std::vector<double> high_devs;
+    for (std::size_t first = 0; first < scored_rows.size(); first += 65536) {
+      const std::vector<std::int64_t> part(
+          scored_rows.begin() + static_cast<std::ptrdiff_t>(first),
+          scored_rows.begin() + static_cast<std::ptrdiff_t>(std::min(first + 65536, scored_rows.size())));
+      const auto part_maps = gather_maps(maps, part, opt.normalization);
+      const auto dev = deviation_scores(part_maps, part.size(), up, high.stats.mam, high.stats.amv, eps);
+      for (std::size_t k = 0; k < part.size(); ++k) {
+        const auto row = static_cast<std::size_t>(part[k]);
+        dev_csv += io::csv_line({std::to_string(row), index[row].path, fmt::format("{}", m.scores.values[row]),
+                                 group_of[row], fmt::format("{:.6g}", dev[k])}) +
+                   "\n";
+        if (group_of[row] == high.group.name) high_devs.push_back(dev[k]);
+      }
+    }
+    io::write_text_atomically(dir / "deviations.csv", dev_csv);
+    const nlohmann::json ref = {{"kind", "amva-reference"},
+                                {"amva_version", version()},
+                                {"created", utc_timestamp()},
+                                {"fiqa_method", m.scores.name},
+                                {"fiqa_source", m.scores.source},
+                                {"group", high.group.name},
+                                {"group_rule", opt.group.to_string()},
+                                {"count", high.group.rows.size()},
+                                {"score_min", number(high.group.score_min)},
+                                {"score_max", number(high.group.score_max)},
+                                {"normalization", to_string(opt.normalization)},
+                                {"cam", cam_settings},
+                                {"store", summary["store"]},
+                                {"store_settings", meta.value("settings", nlohmann::json::object())},
+                                {"deviation",
+                                 {{"definition", "mean over the 112x112 pixels of |Z|, Z = (AM - MAM) / (AM-V + eps)"},
+                                  {"eps", eps},
+                                  {"high_group_median", number(stats::quantile(high_devs, 0.5))}}}};
+    io::write_text_atomically(dir / "reference.json", ref.dump(2) + "\n");
+    m.json["reference"] = dir.filename().string();
+  }
+
+  // Inter-FIQA: agreement of the methods' scores and of their low groups.
+  nlohmann::json agreement = {{"spearman", nlohmann::json::object()}, {"low_overlap", nlohmann::json::object()}};
+  std::string agreement_csv =
+      io::csv_line({"method_a", "method_b", "pairs", "spearman", "low_overlap", "low_jaccard"}) + "\n";
+  for (const auto& a : results) {
+    for (const auto& b : results) {
+      std::vector<double> va, vb;
+      for (std::size_t i = 0; i < index.size(); ++i) {
+        if (!std::isnan(a.scores.values[i]) && !std::isnan(b.scores.values[i])) {
+          va.push_back(a.scores.values[i]);
+          vb.push_back(b.scores.values[i]);
+        }
+      }
+      const double rho = stats::spearman(va, vb);
+      const auto& la = a.groups.front().group.rows;
+      const auto& lb = b.groups.front().group.rows;
+      std::vector<std::int64_t> common;
+      std::set_intersection(la.begin(), la.end(), lb.begin(), lb.end(), std::back_inserter(common));
+      const double overlap = la.empty() ? kNaN : static_cast<double>(common.size()) / static_cast<double>(la.size());
+      const double jaccard =
+          static_cast<double>(common.size()) / static_cast<double>(la.size() + lb.size() - common.size());
+      agreement["spearman"][a.scores.name][b.scores.name] = number(rho);
+      agreement["low_overlap"][a.scores.name][b.scores.name] = number(overlap);
+      agreement_csv += io::csv_line({a.scores.name, b.scores.name, std::to_string(va.size()), fmt_num(rho),
+                                     fmt_num(overlap), fmt_num(jaccard)}) +
+                       "\n";
+    }
+  }
+  agreement["low_overlap_definition"] = "share of method a's low group that is also in method b's low group";
+  summary["agreement"] = agreement;
+  summary["methods"] = nlohmann::json::object();
+  for (const auto& m : results) summary["methods"][m.scores.name] = m.json;
+
+  io::write_text_atomically(opt.out / "groups.csv", groups_csv);
+  io::write_text_atomically(opt.out / "regions.csv", regions_csv);
+  io::write_text_atomically(opt.out / "agreement.csv", agreement_csv);
+
+  if (opt.figures && !results.empty()) {
+    viz::HeatmapGrid grid;
+    grid.file = opt.out / "grid";
+    grid.title =
+        fmt::format("{} maps, {} normalisation, groups {}", cam, to_string(opt.normalization), opt.group.to_string());
+    const auto& g0 = results.front().groups;
+    const auto hn = g0.back().group.name;
+    const auto ln = g0.front().group.name;
+    grid.column_titles = {"MAM " + hn, "AM-V " + hn, "MAM " + ln, "AM-V " + ln, "D-AM-V"};
+    for (const auto& m : results) {
+      const fs::path dir = opt.out / m.scores.name;
+      grid.row_titles.push_back(m.scores.name);
+      grid.cells.push_back({dir / ("mam_" + hn + ".npy"), dir / ("amv_" + hn + ".npy"), dir / ("mam_" + ln + ".npy"),
+                            dir / ("amv_" + ln + ".npy"), dir / "d_amv.npy"});
+    }
+    grid.shared_scale = true;
+    grid.colorbar_label = "activation (shared scale)";
+    grid.box = box;
+    figures.add(grid);
+    summary["figures"] = {{"grid", "grid.png"}, {"per_method", {"intra.png", "density.png", "profiles.png"}}};
+  }
+  io::write_text_atomically(opt.out / "summary.json", summary.dump(2) + "\n");
+  if (opt.figures) {
+    report(opt, "drawing figures");
+    figures.render(opt.out / ".figures");
+  }
+  return {summary, score_reports};
+}
+
+}  // namespace amva::analysis

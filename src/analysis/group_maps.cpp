@@ -1,0 +1,279 @@
+#include "amva/analysis/group_maps.hpp"
+
+#include <fmt/format.h>
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <opencv2/imgproc.hpp>
+#include <optional>
+#include <random>
+
+#include "amva/error.hpp"
+#include "amva/stats/distributions.hpp"
+#include "amva/stats/order_statistics.hpp"
+#include "amva/stats/pixel_moments.hpp"
+
+namespace amva::analysis {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+cv::Mat to_mat(const std::vector<double>& v, int size) {
+  cv::Mat m(size, size, CV_64F);
+  std::copy(v.begin(), v.end(), m.ptr<double>());
+  return m;
+}
+
+// Everything the region statistics of one resampling need: the per-pixel mean and variance
+// follow from the low-resolution mean and the covariance entries of neighbouring pixels.
+class RegionEvaluator {
+ public:
+  RegionEvaluator(const Upsampler& up, const cv::Mat& inside_mask) : up_(up) {
+    const int d = up.low_pixels();
+    std::map<std::pair<int, int>, int> pair_index;
+    pixel_terms_.resize(static_cast<std::size_t>(up.pixels()));
+    inside_.resize(static_cast<std::size_t>(up.pixels()));
+    weights_in_ = Eigen::VectorXd::Zero(d);
+    weights_out_ = Eigen::VectorXd::Zero(d);
+    const auto* mask = inside_mask.ptr<std::uint8_t>();
+    for (int p = 0; p < up.pixels(); ++p) {
+      const bool in = mask[p] != 0;
+      inside_[static_cast<std::size_t>(p)] = in;
+      (in ? n_in_ : n_out_) += 1;
+      const auto& taps = up.taps(p);
+      for (const auto& t : taps) (in ? weights_in_ : weights_out_)[t.index] += t.weight;
+      for (std::size_t a = 0; a < taps.size(); ++a) {
+        for (std::size_t b = a; b < taps.size(); ++b) {
+          const auto key = std::minmax(taps[a].index, taps[b].index);
+          auto [it, inserted] = pair_index.emplace(key, static_cast<int>(pairs_.size()));
+          if (inserted) pairs_.push_back(key);
+          const double coef = taps[a].weight * taps[b].weight * (a == b ? 1.0 : 2.0);
+          pixel_terms_[static_cast<std::size_t>(p)].push_back({it->second, coef});
+        }
+      }
+    }
+    if (n_in_ == 0 || n_out_ == 0) throw Error(ErrorCode::InvalidArgument, "the region mask must split the face");
+    weights_in_ /= n_in_;
+    weights_out_ /= n_out_;
+  }
+
+  [[nodiscard]] int features() const { return up_.low_pixels() + static_cast<int>(pairs_.size()); }
+
+  // Features of one centred map: the values, then the products of the neighbour pairs.
+  void features(const float* x, const Eigen::VectorXd& centre, double* out) const {
+    const int d = up_.low_pixels();
+    for (int a = 0; a < d; ++a) out[a] = x[a] - centre[a];
+    for (std::size_t k = 0; k < pairs_.size(); ++k) out[d + k] = out[pairs_[k].first] * out[pairs_[k].second];
+  }
+
+  struct Values {
+    double inside_am, inside_amv, outside_am, outside_amv;
+  };
+  // From the weighted feature sums (weights summing to n) of one resampling.
+  [[nodiscard]] Values evaluate(const double* sums, double n, const Eigen::VectorXd& centre) const {
+    const int d = up_.low_pixels();
+    Eigen::Map<const Eigen::VectorXd> s1(sums, d);
+    const Eigen::VectorXd mu = s1 / n;  // centred mean
+    Values v{weights_in_.dot(centre + mu), 0, weights_out_.dot(centre + mu), 0};
+    std::vector<double> cov(pairs_.size());
+    for (std::size_t k = 0; k < pairs_.size(); ++k) {
+      cov[k] = (sums[d + k] - n * mu[pairs_[k].first] * mu[pairs_[k].second]) / (n - 1);
+    }
+    for (std::size_t p = 0; p < pixel_terms_.size(); ++p) {
+      double var = 0;
+      for (const auto& [k, coef] : pixel_terms_[p]) var += coef * cov[static_cast<std::size_t>(k)];
+      (inside_[p] ? v.inside_amv : v.outside_amv) += std::sqrt(std::max(var, 0.0));
+    }
+    v.inside_amv /= n_in_;
+    v.outside_amv /= n_out_;
+    return v;
+  }
+
+ private:
+  const Upsampler& up_;
+  std::vector<std::pair<int, int>> pairs_;
+  std::vector<std::vector<std::pair<int, double>>> pixel_terms_;
+  std::vector<bool> inside_;
+  Eigen::VectorXd weights_in_, weights_out_;
+  double n_in_ = 0, n_out_ = 0;
+};
+
+}  // namespace
+
+std::string to_string(Normalization n) {
+  return n == Normalization::MinMax ? "minmax" : "none";
+}
+
+Normalization parse_normalization(const std::string& text) {
+  if (text == "minmax") return Normalization::MinMax;
+  if (text == "none") return Normalization::None;
+  throw Error(ErrorCode::InvalidArgument, fmt::format("normalisation '{}': use minmax or none", text));
+}
+
+void normalize_maps(float* maps, std::size_t n, std::size_t d, Normalization normalization) {
+  if (normalization == Normalization::None) return;
+  for (std::size_t i = 0; i < n; ++i) {
+    float* m = maps + i * d;
+    const auto [lo, hi] = std::minmax_element(m, m + d);
+    const float min = *lo;
+    const float scale = 1.0f / (1e-7f + (*hi - min));
+    for (std::size_t k = 0; k < d; ++k) m[k] = (m[k] - min) * scale;
+  }
+}
+
+Upsampler::Upsampler(int h, int w, int size) : h_(h), w_(w), size_(size) {
+  if (h < 1 || w < 1 || size < 1) throw Error(ErrorCode::InvalidArgument, "upsampling needs positive sizes");
+  taps_.resize(static_cast<std::size_t>(size) * static_cast<std::size_t>(size));
+  cv::Mat basis(h, w, CV_64F);
+  cv::Mat up;
+  for (int i = 0; i < h * w; ++i) {
+    basis.setTo(0);
+    basis.at<double>(i / w, i % w) = 1.0;
+    cv::resize(basis, up, cv::Size(size, size), 0, 0, cv::INTER_LINEAR);
+    const auto* v = up.ptr<double>();
+    for (int p = 0; p < size * size; ++p) {
+      if (v[p] != 0) taps_[static_cast<std::size_t>(p)].push_back({i, v[p]});
+    }
+  }
+}
+
+void Upsampler::apply(const float* low, float* out) const {
+  const cv::Mat src(h_, w_, CV_32F, const_cast<float*>(low));
+  cv::Mat dst(size_, size_, CV_32F, out);
+  cv::resize(src, dst, dst.size(), 0, 0, cv::INTER_LINEAR);
+}
+
+GroupStatistics group_statistics(const std::vector<float>& maps, std::size_t n, const Upsampler& up,
+                                 const GroupStatisticsOptions& options) {
+  const auto P = static_cast<std::size_t>(up.pixels());
+  const auto d = static_cast<std::size_t>(up.low_pixels());
+  if (maps.size() != n * d) throw Error(ErrorCode::InvalidArgument, "maps must hold n x low_pixels values");
+  const int size = static_cast<int>(std::lround(std::sqrt(static_cast<double>(P))));
+  stats::PixelMoments moments(P);
+  const bool exact = n * P * sizeof(float) <= options.memory_budget;
+  std::vector<float> all(exact ? n * P : 0);
+  std::optional<stats::PixelHistograms> histograms;
+  if (!exact) histograms.emplace(P, options.histogram_bins, options.value_lo, options.value_hi);
+  constexpr std::size_t kBatch = 256;  // upsampled maps handed to the histograms at once
+  std::vector<float> buffer(exact ? 0 : kBatch * P);
+  for (std::size_t i = 0; i < n; ++i) {
+    float* out = exact ? all.data() + i * P : buffer.data() + (i % kBatch) * P;
+    up.apply(maps.data() + i * d, out);
+    moments.add(out);
+    if (!exact && (i % kBatch == kBatch - 1 || i + 1 == n)) histograms->add(buffer.data(), i % kBatch + 1);
+  }
+  GroupStatistics s;
+  s.count = n;
+  s.mam = to_mat(n ? moments.mean() : std::vector<double>(P, kNaN), size);
+  s.amv = to_mat(moments.stddev(), size);
+  const auto order = exact ? stats::exact_order_statistics(all, n, P) : histograms->statistics();
+  s.median = to_mat(order.median, size);
+  s.mad = to_mat(order.mad, size);
+  s.std_sq_dev_lower_median = to_mat(order.std_sq_dev_lower_median, size);
+  s.order_exact = exact;
+  s.median_error_bound = order.median_error_bound;
+  s.mad_error_bound = order.mad_error_bound;
+  return s;
+}
+
+Interval percentile_interval(double value, const std::vector<double>& replicates, double confidence) {
+  if (replicates.empty()) return {value, kNaN, kNaN};
+  const double tail = (1 - confidence) / 2;
+  return {value, stats::quantile(replicates, tail), stats::quantile(replicates, 1 - tail)};
+}
+
+RegionStatistics region_statistics(const std::vector<float>& maps, std::size_t n, const Upsampler& up,
+                                   const cv::Mat& inside_mask, const BootstrapOptions& options) {
+  const auto d = static_cast<std::size_t>(up.low_pixels());
+  if (maps.size() != n * d) throw Error(ErrorCode::InvalidArgument, "maps must hold n x low_pixels values");
+  if (n < 2) throw Error(ErrorCode::InvalidArgument, "region statistics need at least two maps");
+  const RegionEvaluator eval(up, inside_mask);
+  const auto F = static_cast<std::size_t>(eval.features());
+
+  Eigen::VectorXd centre = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(d));
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t a = 0; a < d; ++a) centre[static_cast<Eigen::Index>(a)] += maps[i * d + a];
+  }
+  centre /= static_cast<double>(n);
+
+  // Feature sums for R weightings at once: sums (F x R) = features^T (n x F) * weights (n x R),
+  // computed over chunks of images so that memory does not grow with the features.
+  constexpr std::size_t kChunk = 2048;
+  const auto weighted_sums = [&](const Eigen::MatrixXd& weights) {
+    const auto R = weights.cols();
+    Eigen::MatrixXd sums = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(F), R);
+    Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> chunk(kChunk, F);
+    for (std::size_t first = 0; first < n; first += kChunk) {
+      const std::size_t count = std::min(kChunk, n - first);
+      for (std::size_t i = 0; i < count; ++i)
+        eval.features(maps.data() + (first + i) * d, centre, chunk.row(static_cast<Eigen::Index>(i)).data());
+      sums.noalias() += chunk.topRows(static_cast<Eigen::Index>(count)).transpose() *
+                        weights.middleRows(static_cast<Eigen::Index>(first), static_cast<Eigen::Index>(count));
+    }
+    return sums;
+  };
+
+  const double nd = static_cast<double>(n);
+  const Eigen::MatrixXd point_sums = weighted_sums(Eigen::MatrixXd::Ones(static_cast<Eigen::Index>(n), 1));
+  const auto point = eval.evaluate(point_sums.col(0).data(), nd, centre);
+
+  RegionStatistics r;
+  std::vector<double> in_am, out_am, ratio_am;
+  std::mt19937_64 rng(options.seed);
+  std::uniform_int_distribution<std::size_t> pick(0, n - 1);
+  constexpr int kBatch = 32;
+  for (int done = 0; done < options.replicates; done += kBatch) {
+    const int R = std::min(kBatch, options.replicates - done);
+    Eigen::MatrixXd counts = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(n), R);
+    for (int b = 0; b < R; ++b) {
+      for (std::size_t k = 0; k < n; ++k) counts(static_cast<Eigen::Index>(pick(rng)), b) += 1;
+    }
+    const Eigen::MatrixXd sums = weighted_sums(counts);
+    for (int b = 0; b < R; ++b) {
+      const auto v = eval.evaluate(sums.col(b).data(), nd, centre);
+      in_am.push_back(v.inside_am);
+      out_am.push_back(v.outside_am);
+      ratio_am.push_back(v.outside_am / v.inside_am);
+      r.replicates_inside_amv.push_back(v.inside_amv);
+      r.replicates_outside_amv.push_back(v.outside_amv);
+      r.replicates_ratio_amv.push_back(v.outside_amv / v.inside_amv);
+    }
+  }
+  const double c = options.confidence;
+  r.inside_am = percentile_interval(point.inside_am, in_am, c);
+  r.outside_am = percentile_interval(point.outside_am, out_am, c);
+  r.ratio_am = percentile_interval(point.outside_am / point.inside_am, ratio_am, c);
+  r.inside_amv = percentile_interval(point.inside_amv, r.replicates_inside_amv, c);
+  r.outside_amv = percentile_interval(point.outside_amv, r.replicates_outside_amv, c);
+  r.ratio_amv = percentile_interval(point.outside_amv / point.inside_amv, r.replicates_ratio_amv, c);
+  return r;
+}
+
+std::vector<double> deviation_scores(const std::vector<float>& maps, std::size_t n, const Upsampler& up,
+                                     const cv::Mat& mam, const cv::Mat& amv, double eps) {
+  const auto P = static_cast<std::size_t>(up.pixels());
+  const auto d = static_cast<std::size_t>(up.low_pixels());
+  if (maps.size() != n * d || mam.total() != P || amv.total() != P || mam.type() != CV_64F || amv.type() != CV_64F) {
+    throw Error(ErrorCode::InvalidArgument, "deviation scores need n maps and 112x112 CV_64F reference maps");
+  }
+  std::vector<double> inv_scale(P);
+  for (std::size_t p = 0; p < P; ++p) inv_scale[p] = 1.0 / (amv.ptr<double>()[p] + eps);
+  std::vector<double> scores(n);
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), [&](const auto& range) {
+    std::vector<float> am(P);
+    for (std::size_t i = range.begin(); i < range.end(); ++i) {
+      up.apply(maps.data() + i * d, am.data());
+      double sum = 0;
+      for (std::size_t p = 0; p < P; ++p) sum += std::abs((am[p] - mam.ptr<double>()[p]) * inv_scale[p]);
+      scores[i] = sum / static_cast<double>(P);
+    }
+  });
+  return scores;
+}
+
+}  // namespace amva::analysis

@@ -1,0 +1,355 @@
+#include "amva/analysis/scores.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <unordered_map>
+
+#include "amva/error.hpp"
+#include "amva/io/csv.hpp"
+
+namespace amva::analysis {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+std::optional<double> parse_score(const std::string& text) {
+  std::string t = text;
+  t.erase(0, t.find_first_not_of(" \t"));
+  t.erase(t.find_last_not_of(" \t") + 1);
+  if (t.empty()) return std::nullopt;
+  try {
+    std::size_t used = 0;
+    const double v = std::stod(t, &used);
+    if (used != t.size() || std::isnan(v)) return std::nullopt;
+    return v;
+  } catch (const std::logic_error&) {
+    return std::nullopt;
+  }
+}
+
+std::string normalize_path(std::string p) {
+  std::replace(p.begin(), p.end(), '\\', '/');
+  while (p.starts_with("./")) p.erase(0, 2);
+  return p;
+}
+
+std::vector<std::string> components(const std::string& p) {
+  std::vector<std::string> parts;
+  std::stringstream in(p);
+  for (std::string part; std::getline(in, part, '/');) {
+    if (!part.empty()) parts.push_back(part);
+  }
+  return parts;
+}
+
+std::string last_components(const std::vector<std::string>& parts, std::size_t k) {
+  std::string s;
+  for (std::size_t i = parts.size() - std::min(k, parts.size()); i < parts.size(); ++i) {
+    if (!s.empty()) s += '/';
+    s += parts[i];
+  }
+  return s;
+}
+
+bool is_suffix(const std::vector<std::string>& longer, const std::vector<std::string>& shorter) {
+  return shorter.size() <= longer.size() && std::equal(shorter.rbegin(), shorter.rend(), longer.rbegin());
+}
+
+// Finds store images for external paths: by relative path, then by file name.
+class PathMatcher {
+ public:
+  explicit PathMatcher(const std::vector<store::IndexEntry>& index) {
+    for (std::size_t i = 0; i < index.size(); ++i) {
+      const auto key = normalize_path(index[i].path);
+      auto [it, inserted] = rows_.try_emplace(key);
+      it->second.push_back(static_cast<std::int64_t>(i));
+      if (!inserted) continue;
+      const auto parts = components(key);
+      if (parts.empty()) continue;
+      by_tail_[last_components(parts, 2)].push_back(key);
+      by_name_[parts.back()].push_back(key);
+    }
+  }
+
+  enum class How { Path, Name, Ambiguous, None };
+  struct Match {
+    How how = How::None;
+    std::string key;
+  };
+
+  [[nodiscard]] Match find(const std::string& raw) const {
+    const auto p = normalize_path(raw);
+    if (rows_.count(p)) return {How::Path, p};
+    const auto parts = components(p);
+    if (parts.empty()) return {};
+    if (parts.size() >= 2) {
+      std::vector<std::string> hits;
+      if (auto it = by_tail_.find(last_components(parts, 2)); it != by_tail_.end()) {
+        for (const auto& key : it->second) {
+          const auto kp = components(key);
+          if (is_suffix(kp, parts) || is_suffix(parts, kp)) hits.push_back(key);
+        }
+      }
+      if (hits.size() == 1) return {How::Path, hits.front()};
+      if (hits.size() > 1) return {How::Ambiguous, {}};
+    }
+    if (auto it = by_name_.find(parts.back()); it != by_name_.end()) {
+      if (it->second.size() == 1) return {How::Name, it->second.front()};
+      return {How::Ambiguous, {}};
+    }
+    return {};
+  }
+
+  [[nodiscard]] const std::vector<std::int64_t>& rows(const std::string& key) const { return rows_.at(key); }
+
+ private:
+  std::unordered_map<std::string, std::vector<std::int64_t>> rows_;
+  std::unordered_map<std::string, std::vector<std::string>> by_tail_;
+  std::unordered_map<std::string, std::vector<std::string>> by_name_;
+};
+
+bool is_path_column(std::string name) {
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+  static const std::vector<std::string> kNames = {"path",       "file", "filename", "file_name", "image",
+                                                  "image_path", "img",  "filepath", "name"};
+  return std::find(kNames.begin(), kNames.end(), name) != kNames.end();
+}
+
+struct RawRow {
+  std::string path;
+  std::string score;
+  int line = 0;
+};
+
+// `path score` lines: true when the first non-empty line is exactly that (no header).
+bool looks_like_path_score(const fs::path& file) {
+  std::ifstream in(file);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+    if (line.find(',') != std::string::npos || line.find(';') != std::string::npos) return false;
+    std::stringstream tokens(line);
+    std::vector<std::string> t;
+    for (std::string s; tokens >> s;) t.push_back(s);
+    return t.size() >= 2 && parse_score(t.back()).has_value();
+  }
+  return false;
+}
+
+std::vector<RawRow> read_path_score_lines(const fs::path& file) {
+  std::ifstream in(file);
+  std::vector<RawRow> rows;
+  int number = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++number;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const auto end = line.find_last_not_of(" \t");
+    if (end == std::string::npos) continue;
+    line.erase(end + 1);
+    const auto split = line.find_last_of(" \t");
+    if (split == std::string::npos) {
+      throw Error(ErrorCode::Parse, fmt::format("{}:{}: expected 'path score', got '{}'", file.string(), number, line));
+    }
+    auto path = line.substr(0, split);
+    path.erase(path.find_last_not_of(" \t") + 1);
+    path.erase(0, path.find_first_not_of(" \t"));
+    rows.push_back({path, line.substr(split + 1), number});
+  }
+  return rows;
+}
+
+std::vector<RawRow> read_csv_scores(const fs::path& file, const std::string& wanted, ScoreMatchReport& report) {
+  const auto csv = io::read_csv(file);
+  const auto& h = csv.header;
+  std::size_t path_col = 0;
+  for (std::size_t c = 0; c < h.size(); ++c) {
+    if (is_path_column(h[c])) {
+      path_col = c;
+      break;
+    }
+  }
+  std::size_t score_col = h.size();
+  if (!wanted.empty()) {
+    score_col = csv.column(wanted, file.string());
+  } else if (h.size() == 2) {
+    score_col = 1 - path_col;
+  } else {
+    std::vector<std::size_t> numeric;
+    for (std::size_t c = 0; c < h.size(); ++c) {
+      if (c != path_col && !csv.rows.empty() && parse_score(csv.rows.front()[c])) numeric.push_back(c);
+    }
+    if (numeric.size() != 1) {
+      throw Error(ErrorCode::InvalidArgument,
+                  fmt::format("{}: several score columns; name one as {}:COLUMN (columns: {})", file.string(),
+                              file.string(), fmt::join(h, ", ")));
+    }
+    score_col = numeric.front();
+  }
+  if (h.size() < 2)
+    throw Error(ErrorCode::Parse, fmt::format("{}: a score file needs a path and a score column", file.string()));
+  report.path_column = h[path_col];
+  report.score_column = h[score_col];
+  std::vector<RawRow> rows;
+  rows.reserve(csv.rows.size());
+  for (std::size_t i = 0; i < csv.rows.size(); ++i) {
+    rows.push_back({csv.rows[i][path_col], csv.rows[i][score_col], csv.line_numbers[i]});
+  }
+  return rows;
+}
+
+}  // namespace
+
+ScoreFileSpec ScoreFileSpec::parse(const std::string& text) {
+  ScoreFileSpec spec;
+  std::string rest = text;
+  if (const auto eq = rest.find('='); eq != std::string::npos && rest.find('/') > eq) {
+    spec.name = rest.substr(0, eq);
+    rest = rest.substr(eq + 1);
+  }
+  spec.file = rest;
+  if (!fs::exists(spec.file)) {
+    if (const auto colon = rest.rfind(':'); colon != std::string::npos && fs::exists(rest.substr(0, colon))) {
+      spec.file = rest.substr(0, colon);
+      spec.column = rest.substr(colon + 1);
+    }
+  }
+  if (!fs::exists(spec.file)) throw Error(ErrorCode::NotFound, fmt::format("{}: score file not found", rest));
+  return spec;
+}
+
+std::string ScoreMatchReport::describe() const {
+  auto s = fmt::format(
+      "{} ({}{}): {} rows; matched {} by path, {} by file name; {} unmatched, {} ambiguous, {} "
+      "duplicate images, {} invalid scores; {} of {} faces scored ({:.1f} %)",
+      file, format, score_column.empty() ? "" : ", column " + score_column, rows, matched_by_path, matched_by_name,
+      unmatched, ambiguous, duplicates, invalid, scored_faces, store_faces, 100.0 * matched_fraction());
+  if (!unmatched_examples.empty()) s += fmt::format("; unmatched e.g. {}", fmt::join(unmatched_examples, ", "));
+  return s;
+}
+
+std::vector<ScoreColumn> read_builtin_scores(const fs::path& store, const std::vector<store::IndexEntry>& index,
+                                             const std::vector<std::string>& names) {
+  const fs::path file = store / "quality.csv";
+  if (!fs::exists(file)) {
+    throw Error(
+        ErrorCode::NotFound,
+        fmt::format("{}: no built-in FIQA scores (make them with: amva quality --store {} --methods {})", file.string(),
+                    store.string(), names.empty() ? "serfiq,brisque" : fmt::format("{}", fmt::join(names, ","))));
+  }
+  io::CsvReader reader(file, ',');
+  const auto& h = reader.header();
+  if (h.size() < 2 || h[0] != "id" || h[1] != "path") {
+    throw Error(ErrorCode::Parse, fmt::format("{}: expected columns id, path, methods...", file.string()));
+  }
+  std::vector<std::size_t> cols;
+  std::vector<ScoreColumn> out;
+  const auto wanted = names.empty() ? std::vector<std::string>(h.begin() + 2, h.end()) : names;
+  for (const auto& name : wanted) {
+    const auto it = std::find(h.begin() + 2, h.end(), name);
+    if (it == h.end()) {
+      throw Error(
+          ErrorCode::NotFound,
+          fmt::format("{}: no scores of '{}' (it has: {}); make them with: amva quality --store {} --methods {}",
+                      file.string(), name, fmt::join(h.begin() + 2, h.end(), ", "), store.string(), name));
+    }
+    cols.push_back(static_cast<std::size_t>(it - h.begin()));
+    out.push_back({name, "quality.csv", false, std::vector<double>(index.size(), kNaN)});
+  }
+  std::vector<std::string> f;
+  std::size_t row = 0;
+  while (reader.next(f)) {
+    if (row >= index.size() || f[0] != std::to_string(row) || f[1] != index[row].path) {
+      throw Error(ErrorCode::Mismatch, fmt::format("{}:{}: row does not match index.csv (run amva quality again)",
+                                                   file.string(), reader.line_number()));
+    }
+    for (std::size_t m = 0; m < cols.size(); ++m) out[m].values[row] = parse_score(f[cols[m]]).value_or(kNaN);
+    ++row;
+  }
+  if (row != index.size()) {
+    throw Error(ErrorCode::Mismatch, fmt::format("{}: {} rows but index.csv has {} (run amva quality again)",
+                                                 file.string(), row, index.size()));
+  }
+  return out;
+}
+
+ScoreColumn load_external_scores(const ScoreFileSpec& spec, const std::vector<store::IndexEntry>& index,
+                                 bool lower_is_better, double min_match, ScoreMatchReport& report) {
+  report = {};
+  report.file = spec.file.string();
+  std::vector<RawRow> rows;
+  if (spec.column.empty() && looks_like_path_score(spec.file)) {
+    report.format = "path score";
+    rows = read_path_score_lines(spec.file);
+  } else {
+    report.format = "csv";
+    rows = read_csv_scores(spec.file, spec.column, report);
+  }
+  report.rows = rows.size();
+
+  ScoreColumn column;
+  column.name = !spec.name.empty()       ? spec.name
+                : report.format == "csv" ? report.score_column
+                                         : spec.file.stem().string();
+  column.source = spec.file.string();
+  column.negated = lower_is_better;
+  column.values.assign(index.size(), kNaN);
+
+  const PathMatcher matcher(index);
+  std::map<std::string, double> by_key;  // first score given to each image
+  std::set<std::string> conflicting;
+  for (const auto& r : rows) {
+    const auto score = parse_score(r.score);
+    if (!score) {
+      ++report.invalid;
+      continue;
+    }
+    const auto m = matcher.find(r.path);
+    switch (m.how) {
+      case PathMatcher::How::None:
+        ++report.unmatched;
+        if (report.unmatched_examples.size() < 5) report.unmatched_examples.push_back(r.path);
+        continue;
+      case PathMatcher::How::Ambiguous:
+        ++report.ambiguous;
+        continue;
+      case PathMatcher::How::Path:
+        ++report.matched_by_path;
+        break;
+      case PathMatcher::How::Name:
+        ++report.matched_by_name;
+        break;
+    }
+    const auto [it, inserted] = by_key.emplace(m.key, *score);
+    if (!inserted && it->second != *score) conflicting.insert(m.key);
+  }
+  report.duplicates = conflicting.size();
+  for (const auto& [key, score] : by_key) {
+    if (conflicting.count(key)) continue;
+    for (const auto row : matcher.rows(key)) {
+      if (index[static_cast<std::size_t>(row)].ok)
+        column.values[static_cast<std::size_t>(row)] = lower_is_better ? -score : score;
+    }
+  }
+  for (std::size_t i = 0; i < index.size(); ++i) {
+    if (!index[i].ok) continue;
+    ++report.store_faces;
+    if (!std::isnan(column.values[i])) ++report.scored_faces;
+  }
+  if (report.matched_fraction() < min_match) {
+    throw Error(ErrorCode::Mismatch, fmt::format("too few store faces have a score (at least {:.0f} % needed): {}",
+                                                 100.0 * min_match, report.describe()));
+  }
+  return column;
+}
+
+}  // namespace amva::analysis
