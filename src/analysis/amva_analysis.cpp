@@ -216,59 +216,6 @@ struct MethodResult {
   nlohmann::json json;
 };
 
-std::vector<ScoreColumn> collect_scores(const AnalysisOptions& opt, const std::vector<store::IndexEntry>& index,
-                                        std::vector<ScoreMatchReport>& reports) {
-  std::vector<ScoreColumn> columns;
-  if (!opt.methods.empty() || opt.score_files.empty()) columns = read_builtin_scores(opt.store, index, opt.methods);
-  std::set<std::string> external;
-  for (const auto& spec : opt.score_files) {
-    ScoreMatchReport rep;
-    // The name is known only once the file's format is read; negation is applied after.
-    auto column = load_external_scores(spec, index, false, opt.min_match, rep);
-    if (std::find(opt.lower_is_better.begin(), opt.lower_is_better.end(), column.name) != opt.lower_is_better.end()) {
-      for (auto& v : column.values) v = -v;
-      column.negated = true;
-    }
-    external.insert(column.name);
-    reports.push_back(rep);
-    columns.push_back(std::move(column));
-  }
-  for (const auto& name : opt.lower_is_better) {
-    if (!external.count(name)) {
-      throw Error(ErrorCode::InvalidArgument,
-                  fmt::format("--lower-is-better {}: no external score file gives method '{}' (built-in scores are "
-                              "already higher-is-better)",
-                              name, name));
-    }
-  }
-  std::set<std::string> seen;
-  for (auto& c : columns) {
-    if (!seen.insert(c.name).second) {
-      throw Error(ErrorCode::InvalidArgument,
-                  fmt::format("two FIQA methods are named '{}'; rename one with --scores NAME=FILE", c.name));
-    }
-    if (c.name.empty() || c.name.find('/') != std::string::npos) {
-      throw Error(ErrorCode::InvalidArgument, fmt::format("'{}' cannot name a method (it names folders)", c.name));
-    }
-    for (std::size_t i = 0; i < index.size(); ++i) {
-      if (!index[i].ok) c.values[i] = kNaN;
-    }
-    double first = kNaN;
-    bool varies = false;
-    for (double v : c.values) {
-      if (std::isnan(v)) continue;
-      if (std::isnan(first)) first = v;
-      varies = varies || v != first;
-    }
-    if (!varies) {
-      throw Error(ErrorCode::InvalidArgument,
-                  fmt::format("FIQA method '{}' ({}): scores are constant or missing; it cannot rank images", c.name,
-                              c.source));
-    }
-  }
-  return columns;
-}
-
 }  // namespace
 
 std::vector<std::string> store_cam_methods(const fs::path& store) {
@@ -314,7 +261,8 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
   const Upsampler up(static_cast<int>(maps.shape()[1]), static_cast<int>(maps.shape()[2]));
 
   std::vector<ScoreMatchReport> score_reports;
-  auto score_columns = collect_scores(opt, index, score_reports);
+  auto score_columns =
+      load_scores(opt.store, index, {opt.methods, opt.score_files, opt.lower_is_better, opt.min_match}, score_reports);
 
   fs::create_directories(opt.out);
   GroupStatisticsOptions gopt;

@@ -15,6 +15,7 @@
 
 #include "amva/error.hpp"
 #include "amva/io/csv.hpp"
+#include "amva/store/path_matcher.hpp"
 
 namespace amva::analysis {
 namespace fs = std::filesystem;
@@ -36,87 +37,6 @@ std::optional<double> parse_score(const std::string& text) {
     return std::nullopt;
   }
 }
-
-std::string normalize_path(std::string p) {
-  std::replace(p.begin(), p.end(), '\\', '/');
-  while (p.starts_with("./")) p.erase(0, 2);
-  return p;
-}
-
-std::vector<std::string> components(const std::string& p) {
-  std::vector<std::string> parts;
-  std::stringstream in(p);
-  for (std::string part; std::getline(in, part, '/');) {
-    if (!part.empty()) parts.push_back(part);
-  }
-  return parts;
-}
-
-std::string last_components(const std::vector<std::string>& parts, std::size_t k) {
-  std::string s;
-  for (std::size_t i = parts.size() - std::min(k, parts.size()); i < parts.size(); ++i) {
-    if (!s.empty()) s += '/';
-    s += parts[i];
-  }
-  return s;
-}
-
-bool is_suffix(const std::vector<std::string>& longer, const std::vector<std::string>& shorter) {
-  return shorter.size() <= longer.size() && std::equal(shorter.rbegin(), shorter.rend(), longer.rbegin());
-}
-
-// Finds store images for external paths: by relative path, then by file name.
-class PathMatcher {
- public:
-  explicit PathMatcher(const std::vector<store::IndexEntry>& index) {
-    for (std::size_t i = 0; i < index.size(); ++i) {
-      const auto key = normalize_path(index[i].path);
-      auto [it, inserted] = rows_.try_emplace(key);
-      it->second.push_back(static_cast<std::int64_t>(i));
-      if (!inserted) continue;
-      const auto parts = components(key);
-      if (parts.empty()) continue;
-      by_tail_[last_components(parts, 2)].push_back(key);
-      by_name_[parts.back()].push_back(key);
-    }
-  }
-
-  enum class How { Path, Name, Ambiguous, None };
-  struct Match {
-    How how = How::None;
-    std::string key;
-  };
-
-  [[nodiscard]] Match find(const std::string& raw) const {
-    const auto p = normalize_path(raw);
-    if (rows_.count(p)) return {How::Path, p};
-    const auto parts = components(p);
-    if (parts.empty()) return {};
-    if (parts.size() >= 2) {
-      std::vector<std::string> hits;
-      if (auto it = by_tail_.find(last_components(parts, 2)); it != by_tail_.end()) {
-        for (const auto& key : it->second) {
-          const auto kp = components(key);
-          if (is_suffix(kp, parts) || is_suffix(parts, kp)) hits.push_back(key);
-        }
-      }
-      if (hits.size() == 1) return {How::Path, hits.front()};
-      if (hits.size() > 1) return {How::Ambiguous, {}};
-    }
-    if (auto it = by_name_.find(parts.back()); it != by_name_.end()) {
-      if (it->second.size() == 1) return {How::Name, it->second.front()};
-      return {How::Ambiguous, {}};
-    }
-    return {};
-  }
-
-  [[nodiscard]] const std::vector<std::int64_t>& rows(const std::string& key) const { return rows_.at(key); }
-
- private:
-  std::unordered_map<std::string, std::vector<std::int64_t>> rows_;
-  std::unordered_map<std::string, std::vector<std::string>> by_tail_;
-  std::unordered_map<std::string, std::vector<std::string>> by_name_;
-};
 
 bool is_path_column(std::string name) {
   std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -304,7 +224,7 @@ ScoreColumn load_external_scores(const ScoreFileSpec& spec, const std::vector<st
   column.negated = lower_is_better;
   column.values.assign(index.size(), kNaN);
 
-  const PathMatcher matcher(index);
+  const store::PathMatcher matcher(index);
   std::map<std::string, double> by_key;  // first score given to each image
   std::set<std::string> conflicting;
   for (const auto& r : rows) {
@@ -315,17 +235,17 @@ ScoreColumn load_external_scores(const ScoreFileSpec& spec, const std::vector<st
     }
     const auto m = matcher.find(r.path);
     switch (m.how) {
-      case PathMatcher::How::None:
+      case store::PathMatcher::How::None:
         ++report.unmatched;
         if (report.unmatched_examples.size() < 5) report.unmatched_examples.push_back(r.path);
         continue;
-      case PathMatcher::How::Ambiguous:
+      case store::PathMatcher::How::Ambiguous:
         ++report.ambiguous;
         continue;
-      case PathMatcher::How::Path:
+      case store::PathMatcher::How::Path:
         ++report.matched_by_path;
         break;
-      case PathMatcher::How::Name:
+      case store::PathMatcher::How::Name:
         ++report.matched_by_name;
         break;
     }
@@ -350,6 +270,59 @@ ScoreColumn load_external_scores(const ScoreFileSpec& spec, const std::vector<st
                                                  100.0 * min_match, report.describe()));
   }
   return column;
+}
+
+std::vector<ScoreColumn> load_scores(const fs::path& store, const std::vector<store::IndexEntry>& index,
+                                     const ScoreRequest& opt, std::vector<ScoreMatchReport>& reports) {
+  std::vector<ScoreColumn> columns;
+  if (!opt.methods.empty() || opt.files.empty()) columns = read_builtin_scores(store, index, opt.methods);
+  std::set<std::string> external;
+  for (const auto& spec : opt.files) {
+    ScoreMatchReport rep;
+    // The name is known only once the file's format is read; negation is applied after.
+    auto column = load_external_scores(spec, index, false, opt.min_match, rep);
+    if (std::find(opt.lower_is_better.begin(), opt.lower_is_better.end(), column.name) != opt.lower_is_better.end()) {
+      for (auto& v : column.values) v = -v;
+      column.negated = true;
+    }
+    external.insert(column.name);
+    reports.push_back(rep);
+    columns.push_back(std::move(column));
+  }
+  for (const auto& name : opt.lower_is_better) {
+    if (!external.count(name)) {
+      throw Error(ErrorCode::InvalidArgument,
+                  fmt::format("--lower-is-better {}: no external score file gives method '{}' (built-in scores are "
+                              "already higher-is-better)",
+                              name, name));
+    }
+  }
+  std::set<std::string> seen;
+  for (auto& c : columns) {
+    if (!seen.insert(c.name).second) {
+      throw Error(ErrorCode::InvalidArgument,
+                  fmt::format("two FIQA methods are named '{}'; rename one with --scores NAME=FILE", c.name));
+    }
+    if (c.name.empty() || c.name.find('/') != std::string::npos) {
+      throw Error(ErrorCode::InvalidArgument, fmt::format("'{}' cannot name a method (it names folders)", c.name));
+    }
+    for (std::size_t i = 0; i < index.size(); ++i) {
+      if (!index[i].ok) c.values[i] = kNaN;
+    }
+    double first = kNaN;
+    bool varies = false;
+    for (double v : c.values) {
+      if (std::isnan(v)) continue;
+      if (std::isnan(first)) first = v;
+      varies = varies || v != first;
+    }
+    if (!varies) {
+      throw Error(ErrorCode::InvalidArgument,
+                  fmt::format("FIQA method '{}' ({}): scores are constant or missing; it cannot rank images", c.name,
+                              c.source));
+    }
+  }
+  return columns;
 }
 
 }  // namespace amva::analysis

@@ -72,4 +72,19 @@ std::vector<ScoreColumn> read_builtin_scores(const std::filesystem::path& store,
 ScoreColumn load_external_scores(const ScoreFileSpec& spec, const std::vector<store::IndexEntry>& index,
                                  bool lower_is_better, double min_match, ScoreMatchReport& report);
 
+/// What FIQA scores a command wants: built-in methods (empty and no files: every method in
+/// quality.csv) and external files.
+struct ScoreRequest {
+  std::vector<std::string> methods;
+  std::vector<ScoreFileSpec> files;
+  std::vector<std::string> lower_is_better;  // external methods to negate
+  double min_match = 0.9;
+};
+
+/// Every requested method's scores, NaN for failed records. Throws Error(InvalidArgument) for
+/// two methods of one name, a --lower-is-better name no file gives, or a method whose scores
+/// are constant (it cannot rank images); the other errors as above.
+std::vector<ScoreColumn> load_scores(const std::filesystem::path& store, const std::vector<store::IndexEntry>& index,
+                                     const ScoreRequest& request, std::vector<ScoreMatchReport>& reports);
+
 }  // namespace amva::analysis
