@@ -23,6 +23,8 @@ struct SyntheticStoreSpec {
   std::size_t failed = 0;  // extra error records without maps or scores
   int methods = 4;         // quality columns m0..m{k-1}: m0 = the true quality, others noisier
   unsigned seed = 7;
+  int identities = 997;    // face r belongs to identity r % identities (its folder p<identity>)
+  int embedding_size = 0;  // > 0: embeddings.npy, identity centre + noise growing as quality falls
 };
 
 /// Writes meta.json, index.csv, maps_gradcam.npy (faces x 7 x 7) and quality.csv into `dir`.
@@ -51,7 +53,7 @@ inline void write_synthetic_store(const std::filesystem::path& dir, const Synthe
   for (std::size_t r = 0; r < rows; ++r) {
     store::Record rec;
     rec.id = static_cast<std::int64_t>(r);
-    rec.path = fmt::format("p{:03d}/img_{:07d}.jpg", r % 997, r);
+    rec.path = fmt::format("p{:03d}/img_{:07d}.jpg", r % static_cast<std::size_t>(spec.identities), r);
     const bool ok = r < spec.faces;
     rec.ok = ok;
     rec.face = ok ? 0 : -1;
@@ -79,6 +81,18 @@ inline void write_synthetic_store(const std::filesystem::path& dir, const Synthe
     }
   }
   io::write_npy(dir / "maps_gradcam.npy", {static_cast<std::int64_t>(rows), 7, 7}, maps.data());
+  if (spec.embedding_size > 0) {
+    const auto d = static_cast<std::size_t>(spec.embedding_size);
+    std::vector<float> centres(static_cast<std::size_t>(spec.identities) * d);
+    for (auto& c : centres) c = noise(rng);
+    std::vector<float> e(rows * d, std::nanf(""));
+    for (std::size_t r = 0; r < spec.faces; ++r) {
+      const double q = static_cast<double>(order[r]) / static_cast<double>(spec.faces);
+      const float* c = centres.data() + (r % static_cast<std::size_t>(spec.identities)) * d;
+      for (std::size_t k = 0; k < d; ++k) e[r * d + k] = c[k] + static_cast<float>(1.5 * (1 - q)) * noise(rng);
+    }
+    io::write_npy(dir / "embeddings.npy", {static_cast<std::int64_t>(rows), static_cast<std::int64_t>(d)}, e.data());
+  }
 }
 
 }  // namespace amva::test

@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   amva::cli::add_cam(app);
   amva::cli::add_quality(app);
   amva::cli::add_analyze(app);
+  amva::cli::add_edc(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

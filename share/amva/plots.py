@@ -80,7 +80,15 @@ def line_panels(spec):
                     ax.errorbar(x, y, yerr=[y - lo, hi - y], fmt=style, capsize=3, label=s["label"])
                     continue
                 ax.fill_between(x, lo, hi, alpha=0.2)
-            ax.plot(x, y, style, label=s["label"])
+            ax.plot(x, y, style, label=s["label"], drawstyle="steps-post" if s.get("step") else "default")
+        if panel.get("xmax") is not None:
+            # Scale y to what is visible, not to the tail beyond xmax.
+            right = panel["xmax"]
+            ax.set_xlim(left=0, right=right)
+            visible = [v for s in panel["series"] for x, v in zip(as_array(s["x"]), as_array(s["y"]))
+                       if x <= right and np.isfinite(v)]
+            if visible:
+                ax.set_ylim(bottom=min(0.0, min(visible)), top=1.1 * max(visible) + 1e-12)
         ax.set_title(panel.get("title", ""))
         ax.set_xlabel(panel.get("xlabel", ""))
         ax.set_ylabel(panel.get("ylabel", ""))

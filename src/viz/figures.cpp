@@ -25,7 +25,7 @@ std::string shell_quote(const std::string& s) {
 }
 
 nlohmann::json series_json(const Series& s) {
-  nlohmann::json j = {{"label", s.label}, {"x", s.x}, {"y", s.y}, {"style", s.style}};
+  nlohmann::json j = {{"label", s.label}, {"x", s.x}, {"y", s.y}, {"style", s.style}, {"step", s.step}};
   if (!s.lo.empty()) {
     j["lo"] = s.lo;
     j["hi"] = s.hi;
@@ -55,7 +55,9 @@ void FigureBatch::add(const LinePanels& l) {
   for (const auto& p : l.panels) {
     nlohmann::json series = nlohmann::json::array();
     for (const auto& s : p.series) series.push_back(series_json(s));
-    panels.push_back({{"title", p.title}, {"xlabel", p.xlabel}, {"ylabel", p.ylabel}, {"series", series}});
+    nlohmann::json panel = {{"title", p.title}, {"xlabel", p.xlabel}, {"ylabel", p.ylabel}, {"series", series}};
+    if (p.xmax) panel["xmax"] = *p.xmax;
+    panels.push_back(panel);
   }
   figures_.push_back({{"kind", "line_panels"}, {"file", l.file.string()}, {"title", l.title}, {"panels", panels}});
 }

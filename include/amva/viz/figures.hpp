@@ -27,11 +27,13 @@ struct Series {
   std::vector<double> x, y;
   std::vector<double> lo, hi;  // optional error band or bars (same length as y)
   std::string style = "-";     // matplotlib format string
+  bool step = false;           // stepwise: y holds from one x to the next
 };
 
 struct Panel {
   std::string title, xlabel, ylabel;
   std::vector<Series> series;
+  std::optional<double> xmax;  // right end of the x axis (default: the data's)
 };
 
 struct LinePanels {

@@ -1,0 +1,53 @@
+#pragma once
+// The FR implications of FIQA decisions for a store: comparisons, the EDC of every FIQA
+// method against the same fixed threshold, the ideal and random baselines, and the errors
+// within each method's quality groups (`amva edc`).
+//
+// Output folder: edc.json (settings, threshold, per method: starting errors, pAUC raw and
+// minus the ideal area at each discard limit, the curve points, group errors), edc.csv (every
+// curve point), comparisons.csv, groups.csv, edc.png/.svg and distributions.png/.svg.
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "amva/analysis/scores.hpp"
+#include "amva/stats/groups.hpp"
+
+namespace amva::eval {
+
+struct EdcOptions {
+  std::filesystem::path store;
+  std::filesystem::path out;
+  std::filesystem::path pairs;       // LFW pairs.txt or an `a b is_same` list
+  std::filesystem::path labels;      // `path identity` lines
+  bool labels_from_folders = false;  // identities from parent folders
+  std::size_t max_nonmated = 200000;
+  std::uint64_t seed = 29794;
+  analysis::ScoreRequest scores;
+  bool with_random = false;  // adds a "random" FIQA method: uniform scores drawn with `seed`
+  double fmr = 1e-3;
+  std::optional<double> start_fnmr;  // fix the threshold at this FNMR instead of the FMR
+  std::vector<double> discard_limits = {0.20};
+  bool erc_refit = false;
+  stats::GroupRule group;
+  int random_orders = 100;  // random-order discards averaged for the baseline
+  bool figures = true;
+  std::function<void(const std::string&)> progress;
+};
+
+struct EdcResult {
+  nlohmann::json summary;  // as written to edc.json
+  std::vector<analysis::ScoreMatchReport> score_reports;
+  std::vector<std::string> excluded;  // pairs left out, with the reason
+};
+
+/// Runs the study and writes the output folder. Throws Error(InvalidArgument) when too few
+/// comparisons remain to estimate the requested FMR (naming how many are needed), or naming a
+/// method whose scores are constant or missing for faces in the comparisons.
+EdcResult run_edc(const EdcOptions& options);
+
+}  // namespace amva::eval

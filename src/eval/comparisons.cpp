@@ -1,0 +1,223 @@
+#include "amva/eval/comparisons.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <random>
+#include <set>
+#include <sstream>
+#include <unordered_map>
+
+#include "amva/error.hpp"
+#include "amva/store/path_matcher.hpp"
+
+namespace amva::eval {
+namespace fs = std::filesystem;
+namespace {
+
+std::vector<std::string> tokens_of(std::string line) {
+  if (const auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
+  std::replace(line.begin(), line.end(), ',', ' ');
+  std::replace(line.begin(), line.end(), '\t', ' ');
+  std::istringstream s(line);
+  std::vector<std::string> t;
+  for (std::string x; s >> x;) t.push_back(x);
+  return t;
+}
+
+double cosine(const io::NpyArray& e, std::int64_t a, std::int64_t b) {
+  const auto d = static_cast<std::size_t>(e.row_size());
+  const float* x = e.data.data() + static_cast<std::size_t>(a) * d;
+  const float* y = e.data.data() + static_cast<std::size_t>(b) * d;
+  double xy = 0, xx = 0, yy = 0;
+  for (std::size_t k = 0; k < d; ++k) {
+    xy += static_cast<double>(x[k]) * y[k];
+    xx += static_cast<double>(x[k]) * x[k];
+    yy += static_cast<double>(y[k]) * y[k];
+  }
+  return xy / std::sqrt(xx * yy);
+}
+
+void check_embeddings(const std::vector<store::IndexEntry>& index, const io::NpyArray& e) {
+  if (e.rows() != static_cast<std::int64_t>(index.size()) || e.row_size() <= 0) {
+    throw Error(ErrorCode::Mismatch,
+                fmt::format("embeddings have {} rows but index.csv has {}", e.rows(), index.size()));
+  }
+}
+
+}  // namespace
+
+std::size_t ComparisonSet::mated() const {
+  return static_cast<std::size_t>(
+      std::count_if(comparisons.begin(), comparisons.end(), [](const auto& c) { return c.mated; }));
+}
+
+std::vector<Pair> read_pair_list(const fs::path& file) {
+  std::ifstream in(file);
+  if (!in) throw Error(ErrorCode::NotFound, fmt::format("{}: cannot open pair list", file.string()));
+  std::vector<Pair> pairs;
+  int number = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++number;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const auto t = tokens_of(line);
+    if (t.empty()) continue;
+    if (t.size() != 3) {
+      throw Error(ErrorCode::Parse, fmt::format("{}:{}: expected 'path_a path_b is_same', got {} fields", file.string(),
+                                                number, t.size()));
+    }
+    std::string flag = t[2];
+    std::transform(flag.begin(), flag.end(), flag.begin(), [](unsigned char c) { return std::tolower(c); });
+    bool mated = false;
+    if (flag == "1" || flag == "true" || flag == "same") {
+      mated = true;
+    } else if (!(flag == "0" || flag == "false" || flag == "different")) {
+      if (number == 1 && pairs.empty()) continue;  // a header line
+      throw Error(ErrorCode::Parse, fmt::format("{}:{}: is_same must be 1/0, true/false or same/different, got '{}'",
+                                                file.string(), number, t[2]));
+    }
+    pairs.push_back({t[0], t[1], mated, 0});
+  }
+  if (pairs.empty()) throw Error(ErrorCode::Parse, fmt::format("{}: no pairs", file.string()));
+  return pairs;
+}
+
+std::vector<Pair> read_pairs(const fs::path& file) {
+  std::ifstream in(file);
+  if (!in) throw Error(ErrorCode::NotFound, fmt::format("{}: cannot open pairs file", file.string()));
+  std::string first;
+  std::getline(in, first);
+  const auto t = tokens_of(first);
+  const auto is_count = [](const std::string& s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
+  };
+  if (t.size() == 2 && is_count(t[0]) && is_count(t[1])) return read_lfw_pairs(file);
+  return read_pair_list(file);
+}
+
+ComparisonSet compare_pairs(const std::vector<store::IndexEntry>& index, const io::NpyArray& embeddings,
+                            const std::vector<Pair>& pairs) {
+  check_embeddings(index, embeddings);
+  const store::PathMatcher matcher(index);
+  ComparisonSet set;
+  set.requested = pairs.size();
+  const auto row_of = [&](const std::string& key, std::string& why) -> std::int64_t {
+    const auto m = matcher.find(key);
+    if (m.how == store::PathMatcher::How::None) {
+      why = "not in the store";
+      return -1;
+    }
+    if (m.how == store::PathMatcher::How::Ambiguous) {
+      why = "matches several store images";
+      return -1;
+    }
+    const auto row = matcher.rows(m.key).front();
+    if (!index[static_cast<std::size_t>(row)].ok) {
+      why = "extraction failed";
+      return -1;
+    }
+    return row;
+  };
+  for (const auto& p : pairs) {
+    std::string why;
+    const auto a = row_of(p.a, why);
+    if (a < 0) {
+      set.excluded.push_back(fmt::format("{}: {}", p.a, why));
+      continue;
+    }
+    const auto b = row_of(p.b, why);
+    if (b < 0) {
+      set.excluded.push_back(fmt::format("{}: {}", p.b, why));
+      continue;
+    }
+    set.comparisons.push_back({a, b, p.mated, cosine(embeddings, a, b)});
+  }
+  return set;
+}
+
+ComparisonSet compare_by_identity(const std::vector<store::IndexEntry>& index, const io::NpyArray& embeddings,
+                                  const fs::path& labels, std::size_t max_nonmated, std::uint64_t seed) {
+  check_embeddings(index, embeddings);
+  std::vector<std::string> identity(index.size());
+  ComparisonSet set;
+  if (labels.empty()) {
+    set.source = "identities from parent folders";
+    for (std::size_t i = 0; i < index.size(); ++i) {
+      const auto parent = fs::path(index[i].path).parent_path();
+      identity[i] = parent.empty() ? "" : parent.string();
+    }
+  } else {
+    set.source = fmt::format("identities from {}", labels.string());
+    std::ifstream in(labels);
+    if (!in) throw Error(ErrorCode::NotFound, fmt::format("{}: cannot open labels", labels.string()));
+    const store::PathMatcher matcher(index);
+    int number = 0;
+    for (std::string line; std::getline(in, line);) {
+      ++number;
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      const auto t = tokens_of(line);
+      if (t.empty()) continue;
+      if (t.size() != 2) {
+        throw Error(ErrorCode::Parse,
+                    fmt::format("{}:{}: expected 'path identity', got {} fields", labels.string(), number, t.size()));
+      }
+      const auto m = matcher.find(t[0]);
+      if (m.how != store::PathMatcher::How::Path && m.how != store::PathMatcher::How::Name) continue;
+      for (const auto row : matcher.rows(m.key)) identity[static_cast<std::size_t>(row)] = t[1];
+    }
+  }
+  // The first face of every image that has a face and an identity.
+  std::map<std::string, std::vector<std::int64_t>> by_identity;
+  std::vector<std::int64_t> rows;
+  std::vector<std::size_t> owner;  // identity number of each row in `rows`
+  std::set<std::string> seen_paths;
+  std::size_t unlabelled = 0;
+  for (std::size_t i = 0; i < index.size(); ++i) {
+    if (!index[i].ok || !seen_paths.insert(index[i].path).second) continue;
+    if (identity[i].empty()) {
+      ++unlabelled;
+      continue;
+    }
+    by_identity[identity[i]].push_back(static_cast<std::int64_t>(i));
+  }
+  if (unlabelled) set.excluded.push_back(fmt::format("{} faces without an identity", unlabelled));
+  std::size_t id_number = 0;
+  for (const auto& [id, members] : by_identity) {
+    for (std::size_t x = 0; x < members.size(); ++x) {
+      for (std::size_t y = x + 1; y < members.size(); ++y) {
+        set.comparisons.push_back({members[x], members[y], true, cosine(embeddings, members[x], members[y])});
+      }
+      rows.push_back(members[x]);
+      owner.push_back(id_number);
+    }
+    ++id_number;
+  }
+  // Non-mated pairs: the number that exists, n^2/2 minus the mated ones, bounds the request.
+  const auto n = static_cast<double>(rows.size());
+  double possible = n * (n - 1) / 2;
+  for (const auto& [id, members] : by_identity) {
+    possible -= static_cast<double>(members.size()) * static_cast<double>(members.size() - 1) / 2;
+  }
+  const auto wanted = static_cast<std::size_t>(std::min(static_cast<double>(max_nonmated), possible));
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<std::size_t> pick(0, rows.empty() ? 0 : rows.size() - 1);
+  std::set<std::pair<std::size_t, std::size_t>> drawn;
+  const std::size_t mated = set.comparisons.size();
+  while (drawn.size() < wanted) {
+    auto x = pick(rng);
+    auto y = pick(rng);
+    if (owner[x] == owner[y]) continue;
+    if (x > y) std::swap(x, y);
+    if (!drawn.insert({x, y}).second) continue;
+    set.comparisons.push_back({rows[x], rows[y], false, cosine(embeddings, rows[x], rows[y])});
+  }
+  set.requested = set.comparisons.size();
+  set.source += fmt::format(": {} identities, {} mated pairs (all), {} non-mated drawn with seed {}",
+                            by_identity.size(), mated, set.comparisons.size() - mated, seed);
+  return set;
+}
+
+}  // namespace amva::eval

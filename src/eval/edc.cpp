@@ -1,0 +1,119 @@
+#include "amva/eval/edc.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "amva/error.hpp"
+#include "amva/stats/distributions.hpp"
+
+namespace amva::eval {
+
+double EdcCurve::at(double x) const {
+  if (discard.empty()) return 0.0;
+  const auto it = std::upper_bound(discard.begin(), discard.end(), x);
+  return error[static_cast<std::size_t>(std::max<std::ptrdiff_t>(0, it - discard.begin() - 1))];
+}
+
+EdcCurve edc_curve(EdcError kind, const std::vector<double>& similarity, const std::vector<double>& pair_quality,
+                   double threshold) {
+  if (similarity.size() != pair_quality.size()) {
+    throw Error(ErrorCode::InvalidArgument, "an EDC needs one pairwise quality per comparison");
+  }
+  const std::size_t n = similarity.size();
+  EdcCurve c;
+  c.comparisons = n;
+  if (n == 0) return c;
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t i, std::size_t j) { return pair_quality[i] < pair_quality[j]; });
+  // errors_kept[k] = errors among the comparisons kept after discarding the k lowest.
+  std::vector<std::size_t> errors_kept(n + 1, 0);
+  for (std::size_t k = n; k-- > 0;) {
+    const double s = similarity[order[k]];
+    const bool error = kind == EdcError::Fnmr ? s < threshold : s >= threshold;
+    errors_kept[k] = errors_kept[k + 1] + (error ? 1 : 0);
+  }
+  for (std::size_t k = 0; k < n; ++k) {
+    // A step starts where the quality changes: equal qualities are discarded together.
+    if (k > 0 && pair_quality[order[k]] == pair_quality[order[k - 1]]) continue;
+    c.discard.push_back(static_cast<double>(k) / static_cast<double>(n));
+    c.error.push_back(static_cast<double>(errors_kept[k]) / static_cast<double>(n - k));
+  }
+  c.discard.push_back(1.0);
+  c.error.push_back(0.0);
+  return c;
+}
+
+double edc_pauc(const EdcCurve& c, double limit) {
+  if (!(limit >= 0 && limit <= 1)) throw Error(ErrorCode::InvalidArgument, "the discard limit must lie in [0, 1]");
+  double area = 0;
+  for (std::size_t i = 0; i < c.discard.size(); ++i) {
+    const double end = i + 1 < c.discard.size() ? std::min(c.discard[i + 1], limit) : limit;
+    if (end <= c.discard[i]) break;
+    area += c.error[i] * (end - c.discard[i]);
+  }
+  return area;
+}
+
+double edc_ideal_area(const EdcCurve& c, double limit) {
+  const double e0 = c.starting_error();
+  double area = e0 * e0 / 2;
+  if (limit < e0) area -= (e0 - limit) * (e0 - limit) / 2;
+  return area;
+}
+
+double threshold_at_fmr(std::vector<double> nonmated, double fmr) {
+  if (!(fmr > 0 && fmr < 1)) throw Error(ErrorCode::InvalidArgument, "the target FMR must lie in (0, 1)");
+  const auto needed = static_cast<std::size_t>(std::ceil(1.0 / fmr - 1e-9));
+  if (nonmated.size() < needed) {
+    throw Error(ErrorCode::InvalidArgument,
+                fmt::format("{} non-mated comparisons cannot estimate an FMR of {:g}: at least {} are needed",
+                            nonmated.size(), fmr, needed));
+  }
+  std::sort(nonmated.begin(), nonmated.end(), std::greater<>());
+  const auto allowed = static_cast<std::size_t>(std::floor(fmr * static_cast<double>(nonmated.size()) + 1e-9));
+  return std::nextafter(nonmated[allowed], std::numeric_limits<double>::infinity());
+}
+
+double threshold_at_fnmr(const std::vector<double>& mated, double fnmr) {
+  if (mated.empty()) throw Error(ErrorCode::InvalidArgument, "no mated comparisons to fix a starting FNMR");
+  return stats::quantile(mated, fnmr);
+}
+
+double error_rate(EdcError kind, const std::vector<double>& scores, double threshold) {
+  if (scores.empty()) return std::numeric_limits<double>::quiet_NaN();
+  const auto errors = std::count_if(scores.begin(), scores.end(),
+                                    [&](double s) { return kind == EdcError::Fnmr ? s < threshold : s >= threshold; });
+  return static_cast<double>(errors) / static_cast<double>(scores.size());
+}
+
+EdcCurve erc_refit_curve(const std::vector<double>& similarity, const std::vector<double>& pair_quality,
+                         const std::vector<bool>& mated, double fmr, int steps) {
+  const std::size_t n = similarity.size();
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t i, std::size_t j) { return pair_quality[i] < pair_quality[j]; });
+  EdcCurve c;
+  c.comparisons = n;
+  for (int s = 0; s < steps; ++s) {
+    auto k = static_cast<std::size_t>(std::floor(static_cast<double>(s) / steps * static_cast<double>(n)));
+    while (k > 0 && k < n && pair_quality[order[k]] == pair_quality[order[k - 1]]) ++k;  // ties together
+    std::vector<double> m, nm;
+    for (std::size_t i = k; i < n; ++i) (mated[order[i]] ? m : nm).push_back(similarity[order[i]]);
+    if (m.empty() || nm.size() < static_cast<std::size_t>(std::ceil(1.0 / fmr - 1e-9))) break;
+    const double t = threshold_at_fmr(nm, fmr);
+    const double x = static_cast<double>(k) / static_cast<double>(n);
+    if (!c.discard.empty() && x <= c.discard.back()) continue;
+    c.discard.push_back(x);
+    c.error.push_back(error_rate(EdcError::Fnmr, m, t));
+  }
+  return c;
+}
+
+}  // namespace amva::eval

@@ -1,0 +1,354 @@
+#include "amva/eval/edc_study.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <random>
+#include <set>
+
+#include "amva/error.hpp"
+#include "amva/eval/comparisons.hpp"
+#include "amva/eval/edc.hpp"
+#include "amva/io/atomic_file.hpp"
+#include "amva/io/csv.hpp"
+#include "amva/io/npy.hpp"
+#include "amva/stats/distributions.hpp"
+#include "amva/version.hpp"
+#include "amva/viz/figures.hpp"
+
+namespace amva::eval {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+nlohmann::json number(double v) {
+  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+}
+
+std::string limit_key(double limit) {
+  return fmt::format("{:.2f}", limit);
+}
+
+struct Split {
+  std::vector<double> similarity, quality;
+};
+
+// Similarities and pairwise qualities (min of the two faces' scores) of one kind.
+Split split(const ComparisonSet& set, const std::vector<double>& scores, bool mated) {
+  Split s;
+  for (const auto& c : set.comparisons) {
+    if (c.mated != mated) continue;
+    s.similarity.push_back(c.score);
+    s.quality.push_back(std::min(scores[static_cast<std::size_t>(c.a)], scores[static_cast<std::size_t>(c.b)]));
+  }
+  return s;
+}
+
+nlohmann::json curve_json(const EdcCurve& c, const std::vector<double>& limits, const char* error_name) {
+  nlohmann::json pauc = nlohmann::json::object();
+  nlohmann::json ideal = nlohmann::json::object();
+  nlohmann::json above = nlohmann::json::object();
+  for (const double l : limits) {
+    const double raw = edc_pauc(c, l);
+    const double best = edc_ideal_area(c, l);
+    pauc[limit_key(l)] = raw;
+    ideal[limit_key(l)] = best;
+    above[limit_key(l)] = raw - best;
+  }
+  return {{"comparisons", c.comparisons},
+          {fmt::format("starting_{}", error_name), number(c.starting_error())},
+          {"pauc", pauc},
+          {"ideal_area", ideal},
+          {"pauc_minus_ideal", above},
+          {"discard", c.discard},
+          {error_name, c.error}};
+}
+
+std::vector<double> ideal_curve(double e0, const std::vector<double>& x) {
+  std::vector<double> y;
+  for (const double v : x) y.push_back(std::max(0.0, e0 - v));
+  return y;
+}
+
+// Mean over `orders` random per-face scores of the stepwise EDC, sampled on `grid`.
+std::vector<double> random_mean_curve(EdcError kind, const ComparisonSet& set, bool mated, std::size_t rows,
+                                      double threshold, int orders, std::uint64_t seed, const std::vector<double>& grid,
+                                      const std::vector<double>& limits, std::vector<double>& mean_pauc) {
+  std::vector<double> mean(grid.size(), 0.0);
+  mean_pauc.assign(limits.size(), 0.0);
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  std::vector<double> scores(rows);
+  for (int r = 0; r < orders; ++r) {
+    for (auto& s : scores) s = uniform(rng);
+    const auto sp = split(set, scores, mated);
+    const auto c = edc_curve(kind, sp.similarity, sp.quality, threshold);
+    for (std::size_t g = 0; g < grid.size(); ++g) mean[g] += c.at(grid[g]) / orders;
+    for (std::size_t l = 0; l < limits.size(); ++l) mean_pauc[l] += edc_pauc(c, limits[l]) / orders;
+  }
+  return mean;
+}
+
+}  // namespace
+
+EdcResult run_edc(const EdcOptions& opt) {
+  const auto report = [&](const std::string& m) {
+    if (opt.progress) opt.progress(m);
+  };
+  for (const double l : opt.discard_limits) {
+    if (!(l > 0 && l <= 1))
+      throw Error(ErrorCode::InvalidArgument, fmt::format("discard limit {} is not in (0, 1]", l));
+  }
+  store::read_meta(opt.store);
+  const auto index = store::read_index_entries(opt.store);
+  const auto embeddings = io::read_npy(opt.store / "embeddings.npy");
+
+  report("comparisons");
+  ComparisonSet set;
+  if (!opt.pairs.empty()) {
+    set = compare_pairs(index, embeddings, read_pairs(opt.pairs));
+    set.source = fmt::format("pairs from {}", opt.pairs.string());
+  } else if (!opt.labels.empty() || opt.labels_from_folders) {
+    set = compare_by_identity(index, embeddings, opt.labels, opt.max_nonmated, opt.seed);
+  } else {
+    throw Error(ErrorCode::InvalidArgument, "comparisons need --pairs FILE, --labels FILE or --labels-from-folders");
+  }
+
+  EdcResult result;
+  result.excluded = set.excluded;
+  auto columns = analysis::load_scores(opt.store, index, opt.scores, result.score_reports);
+  if (opt.with_random) {
+    analysis::ScoreColumn random{"random", fmt::format("uniform random, seed {}", opt.seed), false,
+                                 std::vector<double>(index.size(), kNaN)};
+    std::mt19937_64 rng(opt.seed);
+    std::uniform_real_distribution<double> uniform(0.0, 1.0);
+    for (std::size_t i = 0; i < index.size(); ++i) {
+      const double u = uniform(rng);
+      if (index[i].ok) random.values[i] = u;
+    }
+    columns.push_back(std::move(random));
+  }
+  for (const auto& c : columns) {
+    std::size_t missing = 0;
+    std::string example;
+    for (const auto& cmp : set.comparisons) {
+      for (const auto row : {cmp.a, cmp.b}) {
+        if (std::isnan(c.values[static_cast<std::size_t>(row)])) {
+          ++missing;
+          if (example.empty()) example = index[static_cast<std::size_t>(row)].path;
+        }
+      }
+    }
+    if (missing) {
+      throw Error(ErrorCode::InvalidArgument,
+                  fmt::format("FIQA method '{}' has no score for {} faces in the comparisons (e.g. {})", c.name,
+                              missing, example));
+    }
+  }
+
+  std::vector<double> mated_scores, nonmated_scores;
+  for (const auto& c : set.comparisons) (c.mated ? mated_scores : nonmated_scores).push_back(c.score);
+  if (mated_scores.empty()) throw Error(ErrorCode::InvalidArgument, "no mated comparisons remain: an FNMR needs some");
+  const double threshold =
+      opt.start_fnmr ? threshold_at_fnmr(mated_scores, *opt.start_fnmr) : threshold_at_fmr(nonmated_scores, opt.fmr);
+  const double fnmr0 = error_rate(EdcError::Fnmr, mated_scores, threshold);
+  const double fmr0 = error_rate(EdcError::Fmr, nonmated_scores, threshold);
+
+  const std::vector<double> grid = stats::linspace(0.0, 1.0, 201);
+  const double xmax = std::min(1.0, 2 * *std::max_element(opt.discard_limits.begin(), opt.discard_limits.end()));
+  nlohmann::json summary = {
+      {"amva_version", version()},
+      {"created", utc_timestamp()},
+      {"store", fs::absolute(opt.store).lexically_normal().string()},
+      {"comparisons",
+       {{"source", set.source},
+        {"requested", set.requested},
+        {"used", set.comparisons.size()},
+        {"mated", mated_scores.size()},
+        {"nonmated", nonmated_scores.size()},
+        {"excluded", set.excluded.size()},
+        {"similarity", "cosine of the embeddings"}}},
+      {"settings",
+       {{"threshold_rule", opt.start_fnmr
+                               ? fmt::format("starting FNMR {:g} (quantile of the mated scores)", *opt.start_fnmr)
+                               : fmt::format("FMR {:g} on all non-mated comparisons", opt.fmr)},
+        {"target_fmr", opt.start_fnmr ? nlohmann::json(nullptr) : nlohmann::json(opt.fmr)},
+        {"threshold", threshold},
+        {"fnmr_at_threshold", number(fnmr0)},
+        {"fmr_at_threshold", number(fmr0)},
+        {"decision", "match when similarity >= threshold; the threshold is fixed once and never refitted"},
+        {"pair_quality", "min(q_a, q_b)"},
+        {"discard",
+         "from the lowest pairwise quality, equal qualities together; FNM-EDC over the mated comparisons, "
+         "FM-EDC over the non-mated ones"},
+        {"discard_limits", opt.discard_limits},
+        {"ideal", "max(0, e0 - x), e0 the starting error; pauc_minus_ideal = pauc - its area"},
+        {"random_baseline", fmt::format("mean of {} random per-face scores (seed {}); in expectation the starting "
+                                        "error at every discard fraction",
+                                        opt.random_orders, opt.seed)},
+        {"group_rule", opt.group.to_string()},
+        {"group_membership",
+         "a comparison is in the low group when either face is, in the high group when both are "
+         "(pairwise quality = the lower one)"},
+        {"seed", opt.seed}}}};
+
+  std::string curves_csv = io::csv_line({"method", "curve", "discard", "error"}) + "\n";
+  const auto add_curve_rows = [&](const std::string& method, const std::string& curve, const std::vector<double>& x,
+                                  const std::vector<double>& y) {
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      curves_csv += io::csv_line({method, curve, fmt::format("{}", x[i]), fmt::format("{}", y[i])}) + "\n";
+    }
+  };
+  std::string groups_csv =
+      io::csv_line({"method", "group", "mated", "nonmated", "fnmr", "fmr", "score_min", "score_max"}) + "\n";
+
+  viz::Panel fnm{"FNM-EDC", "fraction of mated comparisons discarded", "FNMR of the rest", {}, xmax};
+  viz::Panel fm{"FM-EDC", "fraction of non-mated comparisons discarded", "FMR of the rest", {}, xmax};
+  std::vector<viz::Panel> distribution_panels;
+  nlohmann::json methods = nlohmann::json::object();
+  for (const auto& col : columns) {
+    report(fmt::format("EDC of {}", col.name));
+    const auto m = split(set, col.values, true);
+    const auto nm = split(set, col.values, false);
+    const auto fnm_curve = edc_curve(EdcError::Fnmr, m.similarity, m.quality, threshold);
+    const auto fm_curve = edc_curve(EdcError::Fmr, nm.similarity, nm.quality, threshold);
+    nlohmann::json mj = {{"source", col.source},
+                         {"negated", col.negated},
+                         {"fnm_edc", curve_json(fnm_curve, opt.discard_limits, "fnmr")},
+                         {"fm_edc", curve_json(fm_curve, opt.discard_limits, "fmr")}};
+    add_curve_rows(col.name, "fnm_edc", fnm_curve.discard, fnm_curve.error);
+    add_curve_rows(col.name, "fm_edc", fm_curve.discard, fm_curve.error);
+    fnm.series.push_back({col.name, fnm_curve.discard, fnm_curve.error, {}, {}, "-", true});
+    fm.series.push_back({col.name, fm_curve.discard, fm_curve.error, {}, {}, "-", true});
+    if (opt.erc_refit) {
+      std::vector<double> sim, q;
+      std::vector<bool> mated;
+      for (const auto& c : set.comparisons) {
+        sim.push_back(c.score);
+        q.push_back(std::min(col.values[static_cast<std::size_t>(c.a)], col.values[static_cast<std::size_t>(c.b)]));
+        mated.push_back(c.mated);
+      }
+      const auto erc = erc_refit_curve(sim, q, mated, opt.fmr);
+      mj["erc_refit"] = {{"label", "ERC with the threshold refitted at every step (not an EDC)"},
+                         {"discard", erc.discard},
+                         {"fnmr", erc.error}};
+      add_curve_rows(col.name, "erc_refit (threshold refitted, not an EDC)", erc.discard, erc.error);
+    }
+
+    // Errors within the method's quality groups.
+    const auto groups = stats::make_groups(col.values, opt.group);
+    const auto& low = groups.front();
+    const auto& high = groups.back();
+    const std::set<std::int64_t> low_rows(low.rows.begin(), low.rows.end());
+    const std::set<std::int64_t> high_rows(high.rows.begin(), high.rows.end());
+    nlohmann::json gj = nlohmann::json::object();
+    viz::Panel dist{col.name, "cosine similarity", "density", {}, std::nullopt};
+    for (const auto* g : {&low, &high}) {
+      std::vector<double> gm, gn;
+      for (const auto& c : set.comparisons) {
+        const bool in =
+            g == &low ? (low_rows.count(c.a) || low_rows.count(c.b)) : (high_rows.count(c.a) && high_rows.count(c.b));
+        if (in) (c.mated ? gm : gn).push_back(c.score);
+      }
+      const double fnmr = error_rate(EdcError::Fnmr, gm, threshold);
+      const double fmr = error_rate(EdcError::Fmr, gn, threshold);
+      gj[g->name] = {{"faces", g->rows.size()},
+                     {"mated", gm.size()},
+                     {"nonmated", gn.size()},
+                     {"fnmr", number(fnmr)},
+                     {"fmr", number(fmr)},
+                     {"score_min", number(g->score_min)},
+                     {"score_max", number(g->score_max)}};
+      groups_csv += io::csv_line({col.name, g->name, std::to_string(gm.size()), std::to_string(gn.size()),
+                                  fmt::format("{}", fnmr), fmt::format("{}", fmr), fmt::format("{}", g->score_min),
+                                  fmt::format("{}", g->score_max)}) +
+                    "\n";
+      const auto x = stats::linspace(-0.3, 1.0, 261);
+      for (const auto& [scores, kind] : {std::pair{&gm, "mated"}, {&gn, "non-mated"}}) {
+        if (scores->size() < 2) continue;
+        dist.series.push_back({fmt::format("{} {} (n={})", g->name, kind, scores->size()),
+                               x,
+                               stats::gaussian_kde(*scores, x).values,
+                               {},
+                               {},
+                               g == &low ? "--" : "-",
+                               false});
+      }
+    }
+    dist.series.push_back({"threshold", {threshold, threshold}, {0.0, 0.0}, {}, {}, "k|", false});
+    distribution_panels.push_back(dist);
+    mj["groups"] = gj;
+    methods[col.name] = mj;
+  }
+
+  // Baselines, common to all methods.
+  nlohmann::json baselines = nlohmann::json::object();
+  for (const auto& [kind, panel, mated] :
+       {std::tuple{EdcError::Fnmr, &fnm, true}, std::tuple{EdcError::Fmr, &fm, false}}) {
+    const double e0 = kind == EdcError::Fnmr ? fnmr0 : fmr0;
+    std::vector<double> mean_pauc;
+    report(kind == EdcError::Fnmr ? "random baseline (FNM)" : "random baseline (FM)");
+    const auto random = random_mean_curve(kind, set, mated, index.size(), threshold, opt.random_orders, opt.seed + 1,
+                                          grid, opt.discard_limits, mean_pauc);
+    const auto ideal = ideal_curve(e0, grid);
+    panel->series.push_back({"ideal", grid, ideal, {}, {}, "k:", false});
+    panel->series.push_back({fmt::format("random (mean of {})", opt.random_orders), grid, random, {}, {}, "--", false});
+    nlohmann::json pauc = nlohmann::json::object();
+    nlohmann::json ideal_area = nlohmann::json::object();
+    for (std::size_t l = 0; l < opt.discard_limits.size(); ++l) {
+      const auto key = limit_key(opt.discard_limits[l]);
+      pauc[key] = mean_pauc[l];
+      EdcCurve best;
+      best.error = {e0};
+      ideal_area[key] = edc_ideal_area(best, opt.discard_limits[l]);
+    }
+    const char* name = kind == EdcError::Fnmr ? "fnm_edc" : "fm_edc";
+    baselines[name] = {
+        {"starting_error", e0}, {"random_pauc_mean", pauc}, {"random_expected_error", e0}, {"ideal_area", ideal_area},
+        {"grid", grid},         {"random_mean", random}};
+    add_curve_rows("baseline_random", name, grid, random);
+    add_curve_rows("baseline_ideal", name, grid, ideal);
+  }
+  summary["methods"] = methods;
+  summary["baselines"] = baselines;
+
+  fs::create_directories(opt.out);
+  std::string comparisons_csv = io::csv_line({"a", "b", "mated", "similarity"}) + "\n";
+  for (const auto& c : set.comparisons) {
+    comparisons_csv +=
+        io::csv_line({index[static_cast<std::size_t>(c.a)].path, index[static_cast<std::size_t>(c.b)].path,
+                      c.mated ? "1" : "0", fmt::format("{}", c.score)}) +
+        "\n";
+  }
+  io::write_text_atomically(opt.out / "comparisons.csv", comparisons_csv);
+  io::write_text_atomically(opt.out / "edc.csv", curves_csv);
+  io::write_text_atomically(opt.out / "groups.csv", groups_csv);
+  if (!set.excluded.empty()) {
+    std::string text;
+    for (const auto& e : set.excluded) text += e + "\n";
+    io::write_text_atomically(opt.out / "excluded.txt", text);
+  }
+  io::write_text_atomically(opt.out / "edc.json", summary.dump(2) + "\n");
+  if (opt.figures) {
+    report("drawing figures");
+    viz::FigureBatch figures;
+    figures.add(viz::LinePanels{
+        opt.out / "edc",
+        opt.start_fnmr
+            ? fmt::format("EDC, threshold {:.4f} fixed at starting FNMR {:g}", threshold, *opt.start_fnmr)
+            : fmt::format("EDC, threshold {:.4f} fixed at FMR {:g} (FNMR {:.4f})", threshold, opt.fmr, fnmr0),
+        {fnm, fm}});
+    figures.add(
+        viz::LinePanels{opt.out / "distributions",
+                        fmt::format("similarity distributions in the low and high groups ({})", opt.group.to_string()),
+                        distribution_panels});
+    figures.render(opt.out / ".figures");
+  }
+  result.summary = std::move(summary);
+  return result;
+}
+
+}  // namespace amva::eval

@@ -1,0 +1,144 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <random>
+
+#include "amva/eval/comparisons.hpp"
+#include "amva/eval/edc.hpp"
+#include "support.hpp"
+
+using namespace amva;
+using eval::EdcError;
+
+namespace {
+// A dozen mated comparisons (pairwise quality, similarity), threshold 0.5, listed out of
+// order: errors (similarity < 0.5) at qualities 0.1, 0.2, 0.4, 0.5 and 0.8; ties at 0.1
+// (two) and 0.5 (three).
+const std::vector<double> kQuality = {0.5, 0.1, 0.9, 0.3, 0.5, 0.2, 0.6, 0.1, 0.8, 0.4, 0.7, 0.5};
+const std::vector<double> kScore = {0.7, 0.2, 0.75, 0.8, 0.1, 0.3, 0.95, 0.9, 0.4, 0.45, 0.85, 0.6};
+}  // namespace
+
+TEST(Edc, HandComputedCurveWithTies) {
+  const auto c = eval::edc_curve(EdcError::Fnmr, kScore, kQuality, 0.5);
+  // Steps start where the quality changes: ties are discarded together.
+  const std::vector<double> x = {0, 2. / 12, 3. / 12, 4. / 12, 5. / 12, 8. / 12, 9. / 12, 10. / 12, 11. / 12, 1};
+  const std::vector<double> y = {5. / 12, 4. / 10, 3. / 9, 3. / 8, 2. / 7, 1. / 4, 1. / 3, 1. / 2, 0, 0};
+  ASSERT_EQ(c.discard.size(), x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    EXPECT_NEAR(c.discard[i], x[i], 1e-12) << i;
+    EXPECT_NEAR(c.error[i], y[i], 1e-12) << i;
+  }
+  EXPECT_NEAR(eval::edc_pauc(c, 0.2), 10. / 144 + 0.4 * (0.2 - 2. / 12), 1e-12);
+  EXPECT_NEAR(eval::edc_pauc(c, 0.5), 10. / 144 + 0.4 / 12 + 1. / 36 + 3. / 96 + 2. / 84, 1e-12);
+  EXPECT_NEAR(eval::edc_pauc(c, 1.0), eval::edc_pauc(c, 11. / 12), 1e-12);  // the last step is 0
+  // Ideal: the area under max(0, e0 - x), e0 = 5/12.
+  EXPECT_NEAR(eval::edc_ideal_area(c, 0.2), 0.2 * 5. / 12 - 0.02, 1e-12);
+  EXPECT_NEAR(eval::edc_ideal_area(c, 0.5), (5. / 12) * (5. / 12) / 2, 1e-12);
+  EXPECT_DOUBLE_EQ(c.at(0.3), 3. / 9);
+}
+
+TEST(Edc, ThresholdStaysFixedWhileDiscarding) {
+  // Every kept comparison is judged against the one threshold: the FM-EDC of the same
+  // scores counts similarity >= 0.5 among the kept ones at every step.
+  const auto c = eval::edc_curve(EdcError::Fmr, kScore, kQuality, 0.5);
+  for (std::size_t i = 0; i + 1 < c.discard.size(); ++i) {
+    const auto kept = static_cast<std::size_t>(std::llround((1 - c.discard[i]) * 12));
+    std::size_t errors = 0;
+    for (std::size_t k = 0; k < kScore.size(); ++k) {
+      // kept = the comparisons whose quality ranks among the top `kept`
+      std::size_t better = 0;
+      for (std::size_t j = 0; j < kScore.size(); ++j) better += kQuality[j] >= kQuality[k] ? 1 : 0;
+      if (better <= kept && kScore[k] >= 0.5) ++errors;
+    }
+    EXPECT_NEAR(c.error[i], static_cast<double>(errors) / static_cast<double>(kept), 1e-12) << i;
+  }
+}
+
+TEST(Edc, ThresholdsFromTargets) {
+  std::vector<double> nonmated(1000);
+  for (std::size_t i = 0; i < nonmated.size(); ++i) nonmated[i] = static_cast<double>(i) / 1000;
+  const double t = eval::threshold_at_fmr(nonmated, 1e-3);
+  EXPECT_DOUBLE_EQ(eval::error_rate(EdcError::Fmr, nonmated, t), 1e-3);
+  EXPECT_GT(t, 0.998);
+  EXPECT_LE(t, 0.999);
+  nonmated.pop_back();
+  try {
+    eval::threshold_at_fmr(nonmated, 1e-3);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("at least 1000 are needed"), std::string::npos) << e.what();
+  }
+  EXPECT_DOUBLE_EQ(eval::threshold_at_fnmr({0, 1, 2, 3, 4}, 0.25), 1.0);
+}
+
+// Random pairwise qualities know nothing: in expectation, the error rate of the kept
+// comparisons stays at the starting error e0 (hypergeometric mean) at every discard fraction.
+TEST(Edc, RandomOrderBaselineEqualsItsClosedFormInExpectation) {
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> u(0, 1);
+  std::vector<double> score(400);
+  for (auto& s : score) s = u(rng);
+  const double t = 0.3;  // e0 = 0.3 in expectation; the exact value below
+  const double e0 = eval::error_rate(EdcError::Fnmr, score, t);
+  const std::vector<double> xs = {0.1, 0.3, 0.5, 0.7};
+  std::vector<double> mean(xs.size(), 0.0);
+  const int orders = 2000;
+  std::vector<double> q(score.size());
+  for (int r = 0; r < orders; ++r) {
+    for (auto& v : q) v = u(rng);
+    const auto c = eval::edc_curve(EdcError::Fnmr, score, q, t);
+    for (std::size_t i = 0; i < xs.size(); ++i) mean[i] += c.at(xs[i]) / orders;
+  }
+  for (std::size_t i = 0; i < xs.size(); ++i) EXPECT_NEAR(mean[i], e0, 0.006) << "x = " << xs[i];
+}
+
+TEST(Edc, RefittedErcIsADifferentCurve) {
+  std::vector<double> sim, q;
+  std::vector<bool> mated;
+  std::mt19937_64 rng(2);
+  std::normal_distribution<double> n(0, 0.1);
+  std::uniform_real_distribution<double> u(0, 1);
+  for (int i = 0; i < 4000; ++i) {
+    const bool m = i % 2 == 0;
+    const double quality = u(rng);
+    sim.push_back(m ? 0.5 + 0.4 * quality + n(rng) : n(rng) + 0.2 * (1 - quality));
+    q.push_back(quality);
+    mated.push_back(m);
+  }
+  const auto erc = eval::erc_refit_curve(sim, q, mated, 0.01, 20);
+  ASSERT_GT(erc.discard.size(), 10u);
+  EXPECT_EQ(erc.discard.front(), 0.0);
+}
+
+TEST(Pairs, ListsAndMalformedLines) {
+  test::TempDir dir;
+  std::ofstream(dir / "list.txt") << "a/1.jpg b/2.jpg 1\n# comment\na/1.jpg,c/3.jpg,0\n\na/2.jpg\tc/4.jpg\tsame\n";
+  const auto pairs = eval::read_pairs(dir / "list.txt");
+  ASSERT_EQ(pairs.size(), 3u);
+  EXPECT_TRUE(pairs[0].mated);
+  EXPECT_FALSE(pairs[1].mated);
+  EXPECT_EQ(pairs[1].b, "c/3.jpg");
+  EXPECT_TRUE(pairs[2].mated);
+  std::ofstream(dir / "bad.txt") << "a/1.jpg b/2.jpg 1\na/1.jpg b/2.jpg\n";
+  try {
+    eval::read_pairs(dir / "bad.txt");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("bad.txt:2:"), std::string::npos) << e.what();
+  }
+  std::ofstream(dir / "lfw.txt") << "1 2\nA 1 2\nB 3 4\nA 1 B 2\nA 1 B x\n";
+  try {
+    eval::read_pairs(dir / "lfw.txt");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("lfw.txt:5:"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Pairs, RealLfwPairsFile) {
+  AMVA_REQUIRE_SHARED();
+  const auto pairs = eval::read_pairs(test::shared_dir() / "data" / "lfw" / "pairs.txt");
+  EXPECT_EQ(pairs.size(), 6000u);
+  EXPECT_EQ(std::count_if(pairs.begin(), pairs.end(), [](const auto& p) { return p.mated; }), 3000);
+  EXPECT_EQ(pairs.front().a, "Abel_Pacheco/Abel_Pacheco_0001.jpg");
+}
