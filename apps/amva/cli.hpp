@@ -61,6 +61,7 @@ void add_cam(CLI::App& app);
 void add_quality(CLI::App& app);
 void add_analyze(CLI::App& app);
 void add_edc(CLI::App& app);
+void add_explain(CLI::App& app);
 /// What amva analyze prints: score-file matching, region statistics and the verdicts.
 void print_analysis(const analysis::AnalysisResult& result, const std::filesystem::path& out);
 /// `--quality LIST` for extract and demo, and the run that follows extraction.

@@ -522,7 +522,12 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
     write_map(dir / "mam.npy", high.stats.mam);
     write_map(dir / "amv.npy", high.stats.amv);
     write_map(dir / "median.npy", high.stats.median);
-    const double eps = 0.01 * cv::mean(high.stats.amv)[0];
+    // A one-face group has no AM-V (NaN): it counts as 0, and eps takes the scale of the MAM
+    // instead, so that Z stays defined and float noise does not blow up.
+    cv::Mat amv = high.stats.amv.clone();
+    for (auto it = amv.begin<double>(); it != amv.end<double>(); ++it) *it = std::isnan(*it) ? 0.0 : *it;
+    const double mean_amv = cv::mean(amv)[0];
+    const double eps = mean_amv > 0 ? 0.01 * mean_amv : 0.01 * std::abs(cv::mean(high.stats.mam)[0]) + 1e-12;
     std::vector<std::int64_t> scored_rows;
     for (std::size_t i = 0; i < m.scores.values.size(); ++i) {
       if (!std::isnan(m.scores.values[i])) scored_rows.push_back(static_cast<std::int64_t>(i));
@@ -538,7 +543,7 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
           scored_rows.begin() + static_cast<std::ptrdiff_t>(first),
           scored_rows.begin() + static_cast<std::ptrdiff_t>(std::min(first + 65536, scored_rows.size())));
       const auto part_maps = gather_maps(maps, part, opt.normalization);
-      const auto dev = deviation_scores(part_maps, part.size(), up, high.stats.mam, high.stats.amv, eps);
+      const auto dev = deviation_scores(part_maps, part.size(), up, high.stats.mam, amv, eps);
       for (std::size_t k = 0; k < part.size(); ++k) {
         const auto row = static_cast<std::size_t>(part[k]);
         dev_csv += io::csv_line({std::to_string(row), index[row].path, fmt::format("{}", m.scores.values[row]),
@@ -548,24 +553,27 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
       }
     }
     io::write_text_atomically(dir / "deviations.csv", dev_csv);
-    const nlohmann::json ref = {{"kind", "amva-reference"},
-                                {"amva_version", version()},
-                                {"created", utc_timestamp()},
-                                {"fiqa_method", m.scores.name},
-                                {"fiqa_source", m.scores.source},
-                                {"group", high.group.name},
-                                {"group_rule", opt.group.to_string()},
-                                {"count", high.group.rows.size()},
-                                {"score_min", number(high.group.score_min)},
-                                {"score_max", number(high.group.score_max)},
-                                {"normalization", to_string(opt.normalization)},
-                                {"cam", cam_settings},
-                                {"store", summary["store"]},
-                                {"store_settings", meta.value("settings", nlohmann::json::object())},
-                                {"deviation",
-                                 {{"definition", "mean over the 112x112 pixels of |Z|, Z = (AM - MAM) / (AM-V + eps)"},
-                                  {"eps", eps},
-                                  {"high_group_median", number(stats::quantile(high_devs, 0.5))}}}};
+    const nlohmann::json ref = {
+        {"kind", "amva-reference"},
+        {"amva_version", version()},
+        {"created", utc_timestamp()},
+        {"fiqa_method", m.scores.name},
+        {"fiqa_source", m.scores.source},
+        {"group", high.group.name},
+        {"group_rule", opt.group.to_string()},
+        {"count", high.group.rows.size()},
+        {"score_min", number(high.group.score_min)},
+        {"score_max", number(high.group.score_max)},
+        {"normalization", to_string(opt.normalization)},
+        {"cam", cam_settings},
+        {"store", summary["store"]},
+        {"store_settings", meta.value("settings", nlohmann::json::object())},
+        {"deviation",
+         {{"definition",
+           "mean over the 112x112 pixels of |Z|, Z = (AM - MAM) / (AM-V + eps), eps = 0.01 x mean AM-V "
+           "(0.01 x mean MAM for a one-face group)"},
+          {"eps", eps},
+          {"high_group_median", number(stats::quantile(high_devs, 0.5))}}}};
     io::write_text_atomically(dir / "reference.json", ref.dump(2) + "\n");
     m.json["reference"] = dir.filename().string();
   }

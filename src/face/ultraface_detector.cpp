@@ -70,7 +70,15 @@ class UltraFaceDetector final : public FaceDetector {
 
   // The landmark net sees a square crop of side = box height, centred on the box; parts of
   // the crop outside the image are black.
+  std::vector<cv::Point2f> dense_landmarks(const cv::Mat& bgr, const Face& face) override {
+    return landmarks68(bgr, face.box);
+  }
+
   Landmarks5 place_landmarks(const cv::Mat& bgr, const cv::Rect2f& box) {
+    return landmarks5_from_68(landmarks68(bgr, box));
+  }
+
+  std::vector<cv::Point2f> landmarks68(const cv::Mat& bgr, const cv::Rect2f& box) {
     const float side = box.height;
     const float x0 = box.x + box.width / 2 - side / 2;
     const float y0 = box.y;
@@ -87,7 +95,7 @@ class UltraFaceDetector final : public FaceDetector {
     const float* v = out.ptr<float>();
     std::vector<cv::Point2f> points(68);
     for (int i = 0; i < 68; ++i) points[i] = cv::Point2f(x0 + v[2 * i] * side, y0 + v[2 * i + 1] * side);
-    return landmarks5_from_68(points);
+    return points;
   }
 
   DetectorConfig config_;

@@ -25,6 +25,13 @@ class FaceDetector {
   virtual ~FaceDetector() = default;
   /// Every face found in an 8-bit BGR image, largest box first (ties: higher score first).
   virtual std::vector<Face> detect(const cv::Mat& bgr) = 0;
+  /// The 68 iBUG points of `face` when the detector has a dense landmark model (the default
+  /// one does), else empty.
+  virtual std::vector<cv::Point2f> dense_landmarks(const cv::Mat& bgr, const Face& face) {
+    (void)bgr;
+    (void)face;
+    return {};
+  }
   /// "default" or "yunet" with the model file names, for meta.json.
   [[nodiscard]] virtual std::string describe() const = 0;
 

@@ -1,0 +1,60 @@
+#include <fmt/format.h>
+
+#include "amva/analysis/explain.hpp"
+#include "cli.hpp"
+
+namespace amva::cli {
+
+void add_explain(CLI::App& app) {
+  struct Args {
+    ModelOptions models;
+    std::filesystem::path reference;
+    std::vector<std::filesystem::path> images;
+    std::filesystem::path out;
+    bool aligned = false;
+    std::filesystem::path cache;
+    int threads = 2;
+  };
+  auto args = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("explain",
+                                 "Explain single images against a high-quality reference made by "
+                                 "amva analyze (D and Z maps, regions, pose, eyes, FIQA scores)");
+  cmd->add_option("--reference", args->reference, "A reference_<method>/ folder written by amva analyze")->required();
+  cmd->add_option("--image", args->images, "An image or a folder of images; repeatable")->required();
+  cmd->add_option("--out", args->out, "Output folder")->required();
+  cmd->add_flag("--aligned", args->aligned, "Images are aligned 112x112 crops (no detection)");
+  cmd->add_option("--cache", args->cache, "Jacobian cache folder");
+  cmd->add_option("--threads", args->threads, "Worker threads")->capture_default_str();
+  args->models.add_to(*cmd);
+  cmd->callback([args] {
+    analysis::ExplainOptions o;
+    o.reference = args->reference;
+    o.images = args->images;
+    o.out = args->out;
+    o.card = args->models.card();
+    o.aligned = args->aligned;
+    o.detector = args->models.detector_config();  // for --aligned: only its 68 points, for the eyes
+    const auto models = args->models.resolved_models_dir();
+    if (std::filesystem::exists(models / "fr_pose.onnx") && std::filesystem::exists(models / "fr_eye.onnx")) {
+      o.pose_model = models / "fr_pose.onnx";
+      o.eye_model = models / "fr_eye.onnx";
+    }
+    o.cache_dir = args->cache;
+    o.threads = args->threads;
+    const auto r = analysis::explain(o);
+    std::size_t ok = 0;
+    for (const auto& x : r.images) {
+      if (!x.ok) {
+        fmt::print("{}: not explained ({})\n", x.path, x.error);
+        continue;
+      }
+      ++ok;
+      fmt::print(
+          "{}: deviation {:.3f} (percentile {:.0f} among the high group), {:.0f} % outside the central face; {}\n",
+          x.folder, x.deviation, x.percentile_high, 100 * x.share_outside, x.causes);
+    }
+    fmt::print("{} of {} images explained; ranking in {}\n", ok, r.images.size(), (args->out / "ranking.csv").string());
+  });
+}
+
+}  // namespace amva::cli

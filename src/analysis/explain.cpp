@@ -1,0 +1,450 @@
+#include "amva/analysis/explain.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <set>
+
+#include "amva/analysis/group_maps.hpp"
+#include "amva/analysis/regions.hpp"
+#include "amva/error.hpp"
+#include "amva/face/attributes.hpp"
+#include "amva/io/atomic_file.hpp"
+#include "amva/io/csv.hpp"
+#include "amva/io/hash.hpp"
+#include "amva/io/image_io.hpp"
+#include "amva/io/image_list.hpp"
+#include "amva/io/npy.hpp"
+#include "amva/pipeline/extract.hpp"
+#include "amva/pipeline/quality.hpp"
+#include "amva/quality/quality_measure.hpp"
+#include "amva/store/store.hpp"
+#include "amva/version.hpp"
+#include "amva/viz/overlay.hpp"
+
+namespace amva::analysis {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr int kPanel = 224;
+
+struct Reference {
+  nlohmann::json json;
+  std::string cam;
+  Normalization normalization = Normalization::MinMax;
+  cv::Mat mam, amv;  // 112x112 CV_64F
+  double eps = 0;
+  std::vector<double> high_deviations, all_deviations;  // sorted
+};
+
+cv::Mat read_map(const fs::path& file) {
+  const auto a = io::read_npy(file);
+  if (a.shape != std::vector<std::int64_t>{112, 112}) {
+    throw Error(ErrorCode::Parse, fmt::format("{}: expected a 112x112 map", file.string()));
+  }
+  cv::Mat m(112, 112, CV_32F, const_cast<float*>(a.data.data()));
+  cv::Mat d;
+  m.convertTo(d, CV_64F);
+  return d;
+}
+
+Reference read_reference(const fs::path& dir) {
+  const fs::path file = dir / "reference.json";
+  if (!fs::exists(file)) {
+    throw Error(ErrorCode::NotFound,
+                fmt::format("{}: not a reference folder (no reference.json; amva analyze writes reference_<method>/)",
+                            dir.string()));
+  }
+  Reference r;
+  try {
+    r.json = nlohmann::json::parse(io::read_text(file));
+    if (r.json.value("kind", "") != "amva-reference") throw std::runtime_error("kind is not amva-reference");
+    r.cam = r.json.at("cam").at("method").get<std::string>();
+    r.normalization = parse_normalization(r.json.at("normalization").get<std::string>());
+    r.eps = r.json.at("deviation").at("eps").get<double>();
+  } catch (const std::exception& e) {
+    throw Error(ErrorCode::Parse, fmt::format("{}: not a valid reference ({})", file.string(), e.what()));
+  }
+  r.mam = read_map(dir / "mam.npy");
+  r.amv = read_map(dir / "amv.npy");
+  // NaN (a one-face reference has no spread) counts as 0.
+  for (auto it = r.amv.begin<double>(); it != r.amv.end<double>(); ++it) *it = std::isnan(*it) ? 0.0 : *it;
+  if (fs::exists(dir / "deviations.csv")) {
+    const auto csv = io::read_csv(dir / "deviations.csv");
+    const auto group = csv.column("group");
+    const auto dev = csv.column("deviation");
+    const auto high = r.json.value("group", "high");
+    for (const auto& row : csv.rows) {
+      const double v = std::stod(row[dev]);
+      r.all_deviations.push_back(v);
+      if (row[group] == high) r.high_deviations.push_back(v);
+    }
+    std::sort(r.all_deviations.begin(), r.all_deviations.end());
+    std::sort(r.high_deviations.begin(), r.high_deviations.end());
+  }
+  return r;
+}
+
+double percentile_of(const std::vector<double>& sorted, double v) {
+  if (sorted.empty()) return std::nan("");
+  return 100.0 * static_cast<double>(std::upper_bound(sorted.begin(), sorted.end(), v) - sorted.begin()) /
+         static_cast<double>(sorted.size());
+}
+
+// The settings that decide what a map means must be the reference's.
+void check_same_maps(const nlohmann::json& ref_settings, const nlohmann::json& run_settings, const std::string& cam,
+                     const std::string& ref_dir) {
+  const auto pick = [&](const nlohmann::json& s) {
+    nlohmann::json p = {{"model_sha256", s.value("model_sha256", "")},
+                        {"preprocessing", s.value("preprocessing", nlohmann::json())},
+                        {"alignment", s.value("alignment", "")}};
+    if (p["preprocessing"].is_object()) p["preprocessing"].erase("target_layer");  // compared as cam_layer
+    if (s.contains("cam") && s["cam"].is_object()) {
+      p["cam_layer"] = s["cam"].value("layer", nlohmann::json());
+      p["cam_map_shape"] = s["cam"].value("map_shape", nlohmann::json());
+      p["cam_" + cam] =
+          s["cam"].contains("methods") ? s["cam"]["methods"].value(cam, nlohmann::json()) : nlohmann::json();
+    }
+    return p;
+  };
+  const auto diff = store::settings_mismatch({{"settings", pick(ref_settings)}}, {{"settings", pick(run_settings)}});
+  if (!diff.empty()) {
+    throw Error(ErrorCode::Mismatch,
+                fmt::format("the reference {} was made with other settings than this run ({}); explain with the "
+                            "reference's model, CAM method and target",
+                            ref_dir, diff));
+  }
+}
+
+std::vector<fs::path> expand_images(const std::vector<fs::path>& inputs) {
+  std::vector<fs::path> images;
+  for (const auto& in : inputs) {
+    if (fs::is_directory(in)) {
+      for (const auto& entry : io::list_images(in)) images.push_back(fs::absolute(entry.file));
+    } else if (fs::exists(in)) {
+      images.push_back(fs::absolute(in));
+    } else {
+      throw Error(ErrorCode::NotFound, fmt::format("{}: no such image or folder", in.string()));
+    }
+  }
+  if (images.empty()) throw Error(ErrorCode::NotFound, "no images to explain");
+  return images;
+}
+
+cv::Mat labelled(const cv::Mat& bgr, const std::string& title) {
+  cv::Mat big;
+  cv::resize(bgr, big, cv::Size(kPanel, kPanel), 0, 0, cv::INTER_LINEAR);
+  cv::Mat panel(kPanel + 26, kPanel, CV_8UC3, cv::Scalar(255, 255, 255));
+  big.copyTo(panel(cv::Rect(0, 0, kPanel, kPanel)));
+  cv::putText(panel, title, {4, kPanel + 18}, cv::FONT_HERSHEY_SIMPLEX, 0.42, cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
+  return panel;
+}
+
+cv::Mat sheet(const cv::Mat& face, const cv::Mat& am, const cv::Mat& mam, const cv::Mat& d, const cv::Mat& z,
+              const std::string& line1, const std::string& line2) {
+  double dmax = 0, zmax = 0;
+  cv::minMaxLoc(d, nullptr, &dmax);
+  cv::Mat absz = cv::abs(z);
+  cv::minMaxLoc(absz, nullptr, &zmax);
+  std::vector<cv::Mat> panels = {labelled(face, "aligned face"), labelled(viz::overlay_jet(face, am), "map (AM)"),
+                                 labelled(viz::overlay_jet(face, mam), "reference MAM (high)"),
+                                 labelled(viz::overlay_jet(face, d), fmt::format("D=|MAM-AM| max {:.2f}", dmax)),
+                                 labelled(viz::overlay_jet(face, absz), fmt::format("|Z| max {:.1f}", zmax))};
+  cv::Mat row;
+  cv::hconcat(panels, row);
+  cv::Mat out(row.rows + 44, row.cols, CV_8UC3, cv::Scalar(255, 255, 255));
+  row.copyTo(out(cv::Rect(0, 0, row.cols, row.rows)));
+  cv::putText(out, line1, {6, row.rows + 16}, cv::FONT_HERSHEY_SIMPLEX, 0.45, cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
+  cv::putText(out, line2, {6, row.rows + 36}, cv::FONT_HERSHEY_SIMPLEX, 0.45, cv::Scalar(0, 0, 160), 1, cv::LINE_AA);
+  return out;
+}
+
+void write_legend(const fs::path& file) {
+  static const cv::Scalar kColours[] = {{60, 180, 75}, {48, 130, 245},  {180, 30, 145},
+                                        {40, 40, 230}, {200, 200, 200}, {90, 90, 90}};
+  const auto& labels = face_part_labels();
+  cv::Mat img(112, 112, CV_8UC3);
+  for (int r = 0; r < 112; ++r) {
+    for (int c = 0; c < 112; ++c) {
+      const auto& s = kColours[labels.at<std::uint8_t>(r, c)];
+      img.at<cv::Vec3b>(r, c) = cv::Vec3b(static_cast<uchar>(s[0]), static_cast<uchar>(s[1]), static_cast<uchar>(s[2]));
+    }
+  }
+  cv::Mat big;
+  cv::resize(img, big, cv::Size(kPanel, kPanel), 0, 0, cv::INTER_NEAREST);
+  cv::Mat out(kPanel, kPanel + 170, CV_8UC3, cv::Scalar(255, 255, 255));
+  big.copyTo(out(cv::Rect(0, 0, kPanel, kPanel)));
+  for (std::size_t i = 0; i < kFaceParts.size(); ++i) {
+    const int y = 24 + static_cast<int>(i) * 30;
+    cv::rectangle(out, cv::Rect(kPanel + 10, y - 12, 16, 16), kColours[i], cv::FILLED);
+    cv::putText(out, to_string(kFaceParts[i]), {kPanel + 32, y + 2}, cv::FONT_HERSHEY_SIMPLEX, 0.45,
+                cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
+  }
+  cv::imwrite(file.string(), out);
+}
+
+std::string unique_folder(const fs::path& image, std::set<std::string>& used) {
+  std::string stem = image.stem().string();
+  if (stem.empty()) stem = "image";
+  std::string name = stem;
+  for (int k = 2; !used.insert(name).second; ++k) name = fmt::format("{}_{}", stem, k);
+  return name;
+}
+
+std::string likely_causes(const nlohmann::json& j) {
+  std::vector<std::string> causes;
+  const auto& parts = j["regions"];
+  std::string top;
+  double top_z = -1;
+  for (const auto& [name, v] : parts.items()) {
+    if (v["mean_abs_z"].get<double>() > top_z) {
+      top_z = v["mean_abs_z"].get<double>();
+      top = name;
+    }
+  }
+  const double outside = j["share_outside_central_face"].get<double>();
+  if (top == "outside") {
+    causes.push_back(fmt::format("deviation concentrated outside the central face ({:.0f} % of it)", 100 * outside));
+  } else {
+    const std::map<std::string, std::string> words = {{"left_eye", "the eye on the image's left"},
+                                                      {"right_eye", "the eye on the image's right"},
+                                                      {"nose", "the nose"},
+                                                      {"mouth", "the mouth"},
+                                                      {"rest_of_face", "the rest of the face"}};
+    causes.push_back(fmt::format("deviation concentrated on {}", words.at(top)));
+  }
+  if (j.contains("pose")) {
+    const double yaw = j["pose"]["yaw"].get<double>();
+    const double pitch = j["pose"]["pitch"].get<double>();
+    const double roll = j["pose"]["roll"].get<double>();
+    if (std::abs(yaw) >= 20) causes.push_back(fmt::format("yaw {:.0f} degrees", yaw));
+    if (std::abs(pitch) >= 20) causes.push_back(fmt::format("pitch {:.0f} degrees", pitch));
+    if (std::abs(roll) >= 15) causes.push_back(fmt::format("roll {:.0f} degrees", roll));
+  }
+  if (j.contains("eyes")) {
+    if (j["eyes"]["image_left_open"].get<double>() < 0.5) causes.push_back("the eye on the image's left looks closed");
+    if (j["eyes"]["image_right_open"].get<double>() < 0.5)
+      causes.push_back("the eye on the image's right looks closed");
+  }
+  const auto& p = j["deviation_percentile_high"];
+  if (p.is_number()) {
+    const double v = p.get<double>();
+    if (v >= 95) {
+      causes.push_back(fmt::format("deviates more than {:.0f} % of the high-quality reference faces", v));
+    } else if (v <= 50) {
+      causes.push_back("as close to the reference as a typical high-quality face");
+    }
+  }
+  std::string line;
+  for (const auto& c : causes) line += (line.empty() ? "" : "; ") + c;
+  return line;
+}
+
+}  // namespace
+
+ExplainResult explain(const ExplainOptions& opt) {
+  const auto ref = read_reference(opt.reference);
+  const auto& ref_settings = ref.json.at("store_settings");
+  const auto images = expand_images(opt.images);
+  // Refuse early what is already known to differ: the model and the CAM method.
+  if (!ref_settings.contains("cam") || !ref_settings["cam"].is_object() ||
+      !ref_settings["cam"].value("methods", nlohmann::json::object()).contains(ref.cam)) {
+    throw Error(ErrorCode::Mismatch, fmt::format("the reference {} names CAM method {} but its store has no {} maps",
+                                                 opt.reference.string(), ref.cam, ref.cam));
+  }
+  if (const auto sha = io::sha256_file(opt.card.file); sha != ref_settings.value("model_sha256", "")) {
+    throw Error(
+        ErrorCode::Mismatch,
+        fmt::format("the reference {} was made with another model (model_sha256 {} vs {} of {})",
+                    opt.reference.string(), ref_settings.value("model_sha256", ""), sha, opt.card.file.string()));
+  }
+  fs::create_directories(opt.out);
+
+  // Extraction exactly as amva extract does it, into a scratch store, with the reference's
+  // CAM method, target and layer.
+  const fs::path scratch = opt.out / ".store";
+  fs::remove_all(scratch);
+  fs::create_directories(scratch);
+  {
+    std::ofstream list(scratch / "images.txt");
+    for (const auto& image : images) list << image.string() << '\n';
+  }
+  pipeline::ExtractOptions e;
+  e.images = scratch / "images.txt";
+  e.out = scratch / "store";
+  e.card = opt.card;
+  if (!opt.aligned) e.detector = opt.detector;
+  e.aligned = opt.aligned;
+  e.cams = {ref.cam};
+  e.threads = opt.threads;
+  if (!opt.cache_dir.empty()) e.cache_dir = opt.cache_dir;
+  const auto& ref_cam = ref.json.at("cam");
+  if (ref_cam.contains("layer")) e.card.target_layer = ref_cam["layer"].get<std::string>();
+  if (ref_cam.contains("options")) {
+    e.target = ref_cam["options"].value("target", "");
+    e.cam_options.scorecam_channels = ref_cam["options"].value("channels", 0);
+  }
+  pipeline::extract(e);
+  const auto store = store::read_store(e.out);
+  check_same_maps(ref_settings, store.meta.at("settings"), ref.cam, opt.reference.string());
+
+  pipeline::QualityOptions q;
+  q.store = e.out;
+  q.methods = opt.quality_methods.empty() ? quality::QualityRegistry::instance().names() : opt.quality_methods;
+  q.card = e.card;
+  q.cache_dir = e.cache_dir;
+  q.threads = opt.threads;
+  pipeline::compute_quality(q);
+  const auto quality_csv = io::read_csv(e.out / "quality.csv");
+
+  std::unique_ptr<face::FaceAttributes> attributes;
+  if (!opt.pose_model.empty() && !opt.eye_model.empty()) {
+    attributes = face::FaceAttributes::create(opt.pose_model, opt.eye_model);
+  }
+  std::unique_ptr<face::FaceDetector> detector;
+  if (attributes && opt.detector.kind == "default" && !opt.detector.landmark_model.empty()) {
+    detector = face::FaceDetector::create(opt.detector);
+  }
+
+  const auto& maps = store.table.arrays.at("maps_" + ref.cam);
+  const Upsampler up(static_cast<int>(maps.row_shape.at(0)), static_cast<int>(maps.row_shape.at(1)));
+  const auto& parts = face_part_labels();
+  write_legend(opt.out / "regions_legend.png");
+
+  ExplainResult result;
+  std::set<std::string> used;
+  std::map<std::string, std::size_t> row_of_path;
+  for (std::size_t i = 0; i < store.table.records.size(); ++i) {
+    const auto& r = store.table.records[i];
+    if (r.face <= 0) row_of_path.emplace(r.path, i);
+  }
+  for (const auto& image : images) {
+    ExplainedImage x;
+    x.path = image.string();
+    x.folder = unique_folder(image, used);
+    const auto it = row_of_path.find(image.string());
+    if (it == row_of_path.end() || !store.table.records[it->second].ok) {
+      x.error = it == row_of_path.end() ? "not read" : store.table.records[it->second].error;
+      result.images.push_back(x);
+      continue;
+    }
+    const std::size_t row = it->second;
+    const auto& rec = store.table.records[row];
+    const cv::Mat face = pipeline::aligned_face_of(store.meta, rec);
+
+    std::vector<float> low(maps.row(row), maps.row(row) + maps.row_size());
+    normalize_maps(low.data(), 1, low.size(), ref.normalization);
+    cv::Mat am32(112, 112, CV_32F);
+    up.apply(low.data(), am32.ptr<float>());
+    cv::Mat am;
+    am32.convertTo(am, CV_64F);
+    const cv::Mat d = cv::abs(ref.mam - am);
+    const cv::Mat z = (am - ref.mam) / (ref.amv + ref.eps);
+    const cv::Mat absz = cv::abs(z);
+
+    const fs::path dir = opt.out / x.folder;
+    fs::create_directories(dir);
+    for (const auto& [name, m] :
+         {std::pair<const char*, const cv::Mat*>{"am.npy", &am}, {"d.npy", &d}, {"z.npy", &z}}) {
+      cv::Mat f;
+      m->convertTo(f, CV_32F);
+      io::write_npy(dir / name, {112, 112}, f.ptr<float>());
+    }
+
+    nlohmann::json j = {{"image", x.path},
+                        {"amva_version", version()},
+                        {"reference", fs::absolute(opt.reference).lexically_normal().string()},
+                        {"fiqa_method", ref.json.value("fiqa_method", "")},
+                        {"cam", ref.cam},
+                        {"normalization", to_string(ref.normalization)},
+                        {"eps", ref.eps},
+                        {"definitions",
+                         {{"d", "|MAM_high - AM|"},
+                          {"z", "(AM - MAM_high) / (AM-V_high + eps)"},
+                          {"deviation", "mean |Z| over the 112x112 pixels"}}}};
+    const double total_z = cv::sum(absz)[0];
+    nlohmann::json regions = nlohmann::json::object();
+    for (const auto part : kFaceParts) {
+      const cv::Mat mask = parts == static_cast<int>(part);
+      regions[to_string(part)] = {{"pixels", cv::countNonZero(mask)},
+                                  {"mean_abs_z", cv::mean(absz, mask)[0]},
+                                  {"mean_d", cv::mean(d, mask)[0]},
+                                  {"share_of_abs_z", cv::mean(absz, mask)[0] * cv::countNonZero(mask) / total_z}};
+    }
+    x.deviation = cv::mean(absz)[0];
+    x.share_outside = regions["outside"]["share_of_abs_z"].get<double>();
+    x.percentile_high = percentile_of(ref.high_deviations, x.deviation);
+    x.percentile_all = percentile_of(ref.all_deviations, x.deviation);
+    j["regions"] = regions;
+    j["share_outside_central_face"] = x.share_outside;
+    j["deviation"] = x.deviation;
+    j["deviation_percentile_high"] =
+        std::isfinite(x.percentile_high) ? nlohmann::json(x.percentile_high) : nlohmann::json();
+    j["deviation_percentile_all"] =
+        std::isfinite(x.percentile_all) ? nlohmann::json(x.percentile_all) : nlohmann::json();
+
+    nlohmann::json fiqa = nlohmann::json::object();
+    for (std::size_t c = 2; c < quality_csv.header.size(); ++c) {
+      const double v = std::stod(quality_csv.rows[row][c]);
+      fiqa[quality_csv.header[c]] = std::isfinite(v) ? nlohmann::json(v) : nlohmann::json();
+    }
+    j["fiqa"] = fiqa;
+
+    if (attributes) {
+      const cv::Mat source = opt.aligned ? face : io::load_bgr(rec.path);
+      const cv::Rect2f box = opt.aligned
+                                 ? cv::Rect2f(0, 0, static_cast<float>(face.cols), static_cast<float>(face.rows))
+                                 : rec.detection.box;
+      const auto pose = attributes->pose(source, box);
+      j["pose"] = {
+          {"yaw", pose.yaw},
+          {"pitch", pose.pitch},
+          {"roll", pose.roll},
+          {"convention", "degrees; yaw > 0: nose to the image's left; roll > 0: clockwise; pitch > 0: chin up"}};
+      if (detector) {
+        face::Face f;
+        f.box = box;
+        if (const auto eyes = attributes->eyes(source, detector->dense_landmarks(source, f))) {
+          j["eyes"] = {{"image_left_open", eyes->image_left}, {"image_right_open", eyes->image_right}};
+        }
+      }
+    }
+    x.causes = likely_causes(j);
+    j["causes"] = x.causes;
+    io::write_text_atomically(dir / "explain.json", j.dump(2) + "\n");
+    cv::imwrite((dir / "sheet.png").string(),
+                sheet(face, am, ref.mam, d, z,
+                      fmt::format("{}: deviation {:.3f} (percentile {:.0f} among high, {:.0f} among all)",
+                                  image.filename().string(), x.deviation, x.percentile_high, x.percentile_all),
+                      x.causes));
+    x.ok = true;
+    x.json = std::move(j);
+    result.images.push_back(std::move(x));
+  }
+
+  std::vector<const ExplainedImage*> ranked;
+  for (const auto& x : result.images) ranked.push_back(&x);
+  std::stable_sort(ranked.begin(), ranked.end(),
+                   [](const auto* a, const auto* b) { return a->ok != b->ok ? a->ok : a->deviation > b->deviation; });
+  std::string csv = io::csv_line({"rank", "image", "folder", "deviation", "percentile_high", "percentile_all",
+                                  "share_outside", "causes", "error"}) +
+                    "\n";
+  int rank = 0;
+  for (const auto* x : ranked) {
+    csv += io::csv_line({std::to_string(++rank), x->path, x->folder, x->ok ? fmt::format("{:.6g}", x->deviation) : "",
+                         x->ok ? fmt::format("{:.1f}", x->percentile_high) : "",
+                         x->ok ? fmt::format("{:.1f}", x->percentile_all) : "",
+                         x->ok ? fmt::format("{:.4f}", x->share_outside) : "", x->causes, x->error}) +
+           "\n";
+  }
+  io::write_text_atomically(opt.out / "ranking.csv", csv);
+  fs::remove_all(scratch);
+  return result;
+}
+
+}  // namespace amva::analysis
