@@ -12,6 +12,7 @@ packages=(
   libfmt-dev libtbb-dev libeigen3-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-numpy python3-scipy python3-matplotlib python3-imageio python-matplotlib-data
+  chromium  # only for the test that opens the HTML report in a real browser
   nodejs npm
 )
 missing=()

@@ -8,6 +8,7 @@
 #include "amva/face/detector.hpp"
 #include "amva/model/model_card.hpp"
 #include "amva/pipeline/extract.hpp"
+#include "amva/pipeline/study.hpp"
 
 namespace amva::cli {
 
@@ -62,6 +63,10 @@ void add_quality(CLI::App& app);
 void add_analyze(CLI::App& app);
 void add_edc(CLI::App& app);
 void add_explain(CLI::App& app);
+void add_run(CLI::App& app);
+/// Runs the whole study (amva run, amva demo) with progress, then prints the report's path
+/// and the five-line summary.
+void run_study_and_report(pipeline::StudyOptions& options, const ModelOptions& models);
 /// What amva analyze prints: score-file matching, region statistics and the verdicts.
 void print_analysis(const analysis::AnalysisResult& result, const std::filesystem::path& out);
 /// `--quality LIST` for extract and demo, and the run that follows extraction.

@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   amva::cli::add_analyze(app);
   amva::cli::add_edc(app);
   amva::cli::add_explain(app);
+  amva::cli::add_run(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -234,7 +234,9 @@ std::string likely_causes(const nlohmann::json& j) {
   const auto& p = j["deviation_percentile_high"];
   if (p.is_number()) {
     const double v = p.get<double>();
-    if (v >= 95) {
+    if (v >= 100) {
+      causes.push_back("deviates more than every high-quality reference face");
+    } else if (v >= 95) {
       causes.push_back(fmt::format("deviates more than {:.0f} % of the high-quality reference faces", v));
     } else if (v <= 50) {
       causes.push_back("as close to the reference as a typical high-quality face");

@@ -1,0 +1,69 @@
+#include <fmt/format.h>
+
+#include "amva/pipeline/study.hpp"
+#include "amva/quality/quality_measure.hpp"
+#include "cli.hpp"
+
+namespace amva::cli {
+
+void run_study_and_report(pipeline::StudyOptions& o, const ModelOptions& models) {
+  const auto dir = models.resolved_models_dir();
+  if (std::filesystem::exists(dir / "fr_pose.onnx") && std::filesystem::exists(dir / "fr_eye.onnx")) {
+    o.pose_model = dir / "fr_pose.onnx";
+    o.eye_model = dir / "fr_eye.onnx";
+  }
+  o.stage = [](const std::string& m) { fmt::print("{}\n", m); };
+  auto progress = std::make_shared<Progress>("extract");
+  o.progress = [progress](std::size_t done, std::size_t total) { progress->update(done, total); };
+  const auto r = pipeline::run_study(o);
+  fmt::print("\nreport: {}\n", std::filesystem::absolute(r.report).string());
+  for (const auto& line : r.findings) fmt::print("  {}\n", line);
+}
+
+void add_run(CLI::App& app) {
+  struct Args {
+    ModelOptions models;
+    pipeline::StudyOptions options;
+    std::vector<std::string> scores;
+    std::string group = "top:10";
+  };
+  auto args = std::make_shared<Args>();
+  auto& o = args->options;
+  auto* cmd = app.add_subcommand("run",
+                                 "The whole study: extract, built-in FIQA, analysis, EDC, explanations and "
+                                 "a self-contained HTML report");
+  cmd->add_option("--images", o.images, "Image folder or list")->required();
+  cmd->add_option("--out", o.out, "Study folder (an existing store in it is resumed)")->required();
+  auto* pairs = cmd->add_option("--pairs", o.pairs, "LFW pairs.txt or 'path_a path_b is_same' lines, for the EDC");
+  auto* labels = cmd->add_option("--labels", o.labels, "'path identity' lines, for the EDC");
+  auto* folders = cmd->add_flag("--labels-from-folders", o.labels_from_folders, "Identities from parent folders");
+  pairs->excludes(labels)->excludes(folders);
+  labels->excludes(folders);
+  cmd->add_option("--methods", o.methods, "Built-in FIQA methods")
+      ->delimiter(',')
+      ->check(CLI::IsMember(quality::QualityRegistry::instance().names()))
+      ->capture_default_str();
+  cmd->add_option("--scores", args->scores, "External FIQA scores: [NAME=]FILE[:COLUMN]; repeatable");
+  cmd->add_option("--lower-is-better", o.lower_is_better, "External methods whose lower scores are better")
+      ->delimiter(',');
+  cmd->add_option("--cam", o.cam, "CAM method of the maps")->capture_default_str();
+  cmd->add_flag("--aligned", o.aligned, "Images are aligned 112x112 crops");
+  cmd->add_option("--group", args->group, "Quality groups: top:K, quantiles:B or thresholds:...")
+      ->capture_default_str();
+  cmd->add_option("--explain", o.explain_count, "Explain the N most and N least deviating faces")
+      ->capture_default_str();
+  cmd->add_option("--title", o.title, "Report title")->capture_default_str();
+  cmd->add_option("--cache", o.cache_dir, "Jacobian cache folder");
+  cmd->add_option("--threads", o.threads, "Worker threads")->capture_default_str();
+  args->models.add_to(*cmd);
+  cmd->callback([args] {
+    auto& opt = args->options;
+    for (const auto& s : args->scores) opt.score_files.push_back(analysis::ScoreFileSpec::parse(s));
+    opt.group = stats::GroupRule::parse(args->group);
+    opt.card = args->models.card();
+    opt.detector = args->models.detector_config();
+    run_study_and_report(opt, args->models);
+  });
+}
+
+}  // namespace amva::cli

@@ -1,0 +1,52 @@
+#pragma once
+// The whole study in one call (`amva run`): extraction (resumed when the store exists),
+// built-in FIQA, analysis, EDC when comparisons exist, explanations of the most and least
+// deviating faces, and the HTML report.
+//
+// Output folder: store/, analysis/ (amva analyze), edc/ (amva edc), explain/ (amva explain),
+// report.html (self-contained) with its figures also in figures/.
+#include <filesystem>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "amva/analysis/scores.hpp"
+#include "amva/face/detector.hpp"
+#include "amva/model/model_card.hpp"
+#include "amva/stats/groups.hpp"
+
+namespace amva::pipeline {
+
+struct StudyOptions {
+  std::filesystem::path images;  // folder or list
+  std::filesystem::path out;
+  model::ModelCard card;
+  face::DetectorConfig detector;
+  bool aligned = false;
+  std::string cam = "gradcam";
+  std::vector<std::string> methods = {"serfiq", "brisque", "magnitude", "sharpness"};  // built-in FIQA
+  std::vector<analysis::ScoreFileSpec> score_files;
+  std::vector<std::string> lower_is_better;
+  std::filesystem::path pairs;  // comparisons for the EDC (any one of the three)
+  std::filesystem::path labels;
+  bool labels_from_folders = false;
+  stats::GroupRule group;
+  int explain_count = 4;  // the N most and the N least deviating faces
+  std::filesystem::path pose_model, eye_model;
+  std::filesystem::path cache_dir;
+  int threads = 2;
+  std::string title = "amva study";
+  /// Stage messages ("[3/6] analysis ...") and extraction progress (done, total).
+  std::function<void(const std::string&)> stage;
+  std::function<void(std::size_t, std::size_t)> progress;
+};
+
+struct StudyResult {
+  std::filesystem::path report;
+  std::vector<std::string> findings;  // five lines for a terminal
+};
+
+StudyResult run_study(const StudyOptions& options);
+
+}  // namespace amva::pipeline

@@ -1,0 +1,239 @@
+#include "amva/pipeline/study.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "amva/analysis/amva_analysis.hpp"
+#include "amva/analysis/explain.hpp"
+#include "amva/error.hpp"
+#include "amva/eval/edc_study.hpp"
+#include "amva/io/csv.hpp"
+#include "amva/io/image_list.hpp"
+#include "amva/pipeline/extract.hpp"
+#include "amva/pipeline/quality.hpp"
+#include "amva/report/html_report.hpp"
+#include "amva/store/store.hpp"
+
+namespace amva::pipeline {
+namespace fs = std::filesystem;
+namespace {
+
+std::vector<std::string> existing_quality_columns(const fs::path& store) {
+  if (!fs::exists(store / "quality.csv")) return {};
+  io::CsvReader reader(store / "quality.csv", ',');
+  return {reader.header().begin() + std::min<std::ptrdiff_t>(2, static_cast<std::ptrdiff_t>(reader.header().size())),
+          reader.header().end()};
+}
+
+std::string interval(const nlohmann::json& v, const nlohmann::json& ci) {
+  const auto num = [](const nlohmann::json& j) {
+    return j.is_number() ? fmt::format("{:.4f}", j.get<double>()) : "n/a";
+  };
+  return fmt::format("{} [{}, {}]", num(v), num(ci[0]), num(ci[1]));
+}
+
+}  // namespace
+
+StudyResult run_study(const StudyOptions& opt) {
+  const auto stage = [&](const std::string& m) {
+    if (opt.stage) opt.stage(m);
+  };
+  const bool comparisons = !opt.pairs.empty() || !opt.labels.empty() || opt.labels_from_folders;
+  fs::create_directories(opt.out);
+
+  // 1. Extraction: a store with the same settings is resumed, never redone.
+  ExtractOptions e;
+  e.images = opt.images;
+  e.out = opt.out / "store";
+  e.card = opt.card;
+  e.detector = opt.detector;
+  e.aligned = opt.aligned;
+  e.cams = {opt.cam};
+  e.threads = opt.threads;
+  if (!opt.cache_dir.empty()) e.cache_dir = opt.cache_dir;
+  stage(fmt::format("[1/6] extract faces, embeddings and {} maps into {}", opt.cam, e.out.string()));
+  const auto extracted = extract(e, [&](const ExtractProgress& p) {
+    if (opt.progress) opt.progress(p.done, p.total);
+  });
+
+  // 2. Built-in FIQA: only the methods quality.csv lacks.
+  const auto have = existing_quality_columns(e.out);
+  std::vector<std::string> missing;
+  for (const auto& m : opt.methods) {
+    if (std::find(have.begin(), have.end(), m) == have.end()) missing.push_back(m);
+  }
+  stage(fmt::format("[2/6] built-in FIQA: {}{}", fmt::join(opt.methods, ", "),
+                    missing.empty() ? " (already in quality.csv)" : ""));
+  if (!missing.empty()) {
+    QualityOptions q;
+    q.store = e.out;
+    q.methods = missing;
+    q.card = e.card;
+    q.cache_dir = e.cache_dir;
+    q.threads = opt.threads;
+    compute_quality(q);
+  }
+
+  // 3. Analysis.
+  analysis::AnalysisOptions a;
+  a.store = e.out;
+  a.out = opt.out / "analysis";
+  a.methods = opt.methods;
+  a.score_files = opt.score_files;
+  a.lower_is_better = opt.lower_is_better;
+  a.cam = opt.cam;
+  a.group = opt.group;
+  stage(fmt::format("[3/6] activation map variation analysis ({}) into {}", opt.group.to_string(), a.out.string()));
+  const auto analysis = analysis::analyze(a);
+
+  // 4. EDC, when there are comparisons.
+  nlohmann::json edc;
+  std::string edc_note;
+  if (comparisons) {
+    eval::EdcOptions c;
+    c.store = e.out;
+    c.out = opt.out / "edc";
+    c.pairs = opt.pairs;
+    c.labels = opt.labels;
+    c.labels_from_folders = opt.labels_from_folders;
+    c.scores = {opt.methods, opt.score_files, opt.lower_is_better, a.min_match};
+    c.with_random = true;
+    c.discard_limits = {0.20, 0.30};
+    c.group = opt.group;
+    stage(fmt::format("[4/6] error-versus-discard characteristic into {}", c.out.string()));
+    try {
+      edc = eval::run_edc(c).summary;
+    } catch (const Error& err) {
+      if (err.code() != ErrorCode::InvalidArgument) throw;
+      edc_note = fmt::format("No EDC: {}", err.what());
+      stage(edc_note);
+    }
+  } else {
+    edc_note = "No EDC: no comparisons were given (--pairs, --labels or --labels-from-folders).";
+    stage("[4/6] " + edc_note);
+  }
+
+  // 5. Explanations of the most and least deviating faces against the first method's
+  // high-quality reference.
+  const auto& analysed = analysis.summary["methods"];
+  const std::string method =
+      !opt.methods.empty() && analysed.contains(opt.methods.front()) ? opt.methods.front() : analysed.begin().key();
+  const fs::path reference = a.out / ("reference_" + method);
+  const auto deviations = io::read_csv(reference / "deviations.csv");
+  std::vector<std::pair<double, std::string>> ranked;
+  for (const auto& row : deviations.rows) ranked.emplace_back(std::stod(row[4]), row[1]);
+  std::sort(ranked.begin(), ranked.end(), std::greater<>());
+  std::vector<fs::path> chosen;
+  std::set<std::string> seen;
+  const auto n = static_cast<std::size_t>(std::max(0, opt.explain_count));
+  for (std::size_t i = 0; i < ranked.size() && i < n; ++i) {
+    if (seen.insert(ranked[i].second).second) chosen.push_back(io::resolve_key(opt.images, ranked[i].second));
+  }
+  for (std::size_t i = 0; i < ranked.size() && i < n; ++i) {
+    const auto& key = ranked[ranked.size() - 1 - i].second;
+    if (seen.insert(key).second) chosen.push_back(io::resolve_key(opt.images, key));
+  }
+  stage(fmt::format("[5/6] explain the {} most and least deviating faces (reference: {} high group)", n, method));
+  report::ReportInput r;
+  analysis::ExplainResult explained;
+  if (!chosen.empty()) {
+    analysis::ExplainOptions x;
+    x.reference = reference;
+    x.images = chosen;
+    x.out = opt.out / "explain";
+    x.card = opt.card;
+    x.detector = opt.detector;
+    x.aligned = opt.aligned;
+    x.pose_model = opt.pose_model;
+    x.eye_model = opt.eye_model;
+    x.quality_methods = opt.methods;
+    x.cache_dir = e.cache_dir;
+    x.threads = opt.threads;
+    explained = analysis::explain(x);
+    for (const auto& img : explained.images) {
+      if (!img.ok) continue;
+      r.sheets.push_back(x.out / img.folder / "sheet.png");
+      r.sheet_captions.push_back(fmt::format("{}: deviation {:.3f} (percentile {:.0f} of the {} high group). {}",
+                                             fs::path(img.path).filename().string(), img.deviation, img.percentile_high,
+                                             method, img.causes));
+    }
+  }
+
+  // 6. Findings and the report.
+  StudyResult result;
+  std::size_t failed = 0;
+  for (const auto& [reason, count] : extracted.failures) failed += count;
+  std::string failures;
+  for (const auto& [reason, count] : extracted.failures)
+    failures += fmt::format("{}{} {}", failures.empty() ? "" : ", ", count, reason);
+  result.findings.push_back(fmt::format("{} faces of {} records ({} failed{}{}), model {}, {} maps", extracted.faces,
+                                        extracted.records, failed, failures.empty() ? "" : ": ", failures,
+                                        opt.card.name, opt.cam));
+  std::vector<std::string> reproduced, other;
+  for (const auto& [name, m] : analysis.summary["methods"].items()) {
+    const auto& c = m["comparison"];
+    const std::string verdict = c.value("finding", "n/a");
+    (verdict == "reproduced" ? reproduced : other)
+        .push_back(
+            fmt::format("{} {}", name,
+                        interval(c.value("outside_amv_low_minus_high", nlohmann::json()),
+                                 c.value("outside_amv_low_minus_high_ci", nlohmann::json::array({nullptr, nullptr})))));
+    (void)verdict;
+  }
+  result.findings.push_back(
+      fmt::format("low-quality faces vary more outside the central face (AM-V low - high): {}",
+                  reproduced.empty() ? "no method" : fmt::format("{}", fmt::join(reproduced, "; "))));
+  result.findings.push_back(other.empty() ? "every method reproduces the seed paper's finding"
+                                          : fmt::format("inconclusive or reversed: {}", fmt::join(other, "; ")));
+  if (!edc.is_null()) {
+    std::string best;
+    double best_pauc = 1e300;
+    for (const auto& [name, m] : edc["methods"].items()) {
+      const double p = m["fnm_edc"]["pauc"]["0.20"].get<double>();
+      if (name != "random" && p < best_pauc) {
+        best_pauc = p;
+        best = name;
+      }
+    }
+    result.findings.push_back(
+        fmt::format("EDC at {} (threshold {:.4f}, FNMR {:.4f}): lowest FNM pAUC@0.20 {} {:.5f}, random order {:.5f}",
+                    edc["settings"]["threshold_rule"].get<std::string>(), edc["settings"]["threshold"].get<double>(),
+                    edc["settings"]["fnmr_at_threshold"].get<double>(), best, best_pauc,
+                    edc["baselines"]["fnm_edc"]["random_pauc_mean"]["0.20"].get<double>()));
+  } else {
+    result.findings.push_back(edc_note);
+  }
+  if (!explained.images.empty() && explained.images.front().ok) {
+    const auto& top = explained.images.front();
+    result.findings.push_back(fmt::format("most deviating face {} ({:.3f}): {}", fs::path(top.path).filename().string(),
+                                          top.deviation, top.causes));
+  } else {
+    result.findings.push_back("no face explained");
+  }
+
+  stage("[6/6] report");
+  r.title = opt.title;
+  r.study = opt.out;
+  r.findings = result.findings;
+  r.analysis = analysis.summary;
+  r.edc = edc;
+  r.edc_note = edc_note;
+  const auto meta = store::read_meta(e.out);
+  nlohmann::json failures_json = nlohmann::json::object();
+  for (const auto& [reason, count] : extracted.failures) failures_json[reason] = count;
+  r.dataset = {{"images", opt.images.string()},
+               {"records", extracted.records},
+               {"faces", extracted.faces},
+               {"failures", failures_json},
+               {"model", opt.card.name},
+               {"cam", opt.cam},
+               {"settings", meta.value("settings", nlohmann::json::object())}};
+  result.report = opt.out / "report.html";
+  report::write_html_report(r, result.report);
+  return result;
+}
+
+}  // namespace amva::pipeline

@@ -1,0 +1,282 @@
+#include "amva/report/html_report.hpp"
+
+#include <fmt/format.h>
+#include <openssl/evp.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "amva/error.hpp"
+#include "amva/io/atomic_file.hpp"
+#include "amva/version.hpp"
+
+namespace amva::report {
+namespace fs = std::filesystem;
+namespace {
+
+fs::path template_file() {
+  if (const char* env = std::getenv("AMVA_SHARE_DIR"); env && *env) return fs::path(env) / "report_template.html";
+  const fs::path source = fs::path(AMVA_SHARE_SOURCE_DIR) / "report_template.html";
+  if (fs::exists(source)) return source;
+  return fs::path(AMVA_SHARE_INSTALL_DIR) / "report_template.html";
+}
+
+std::string num(const nlohmann::json& j, int digits = 4) {
+  return j.is_number() ? fmt::format("{:.{}f}", j.get<double>(), digits) : "n/a";
+}
+
+std::string with_ci(const nlohmann::json& v, const nlohmann::json& ci, int digits = 4) {
+  if (!ci.is_array() || ci.size() != 2) return num(v, digits);
+  return fmt::format("{} <small>[{}, {}]</small>", num(v, digits), num(ci[0], digits), num(ci[1], digits));
+}
+
+// Embeds a figure and copies it (PNG, and SVG when there is one) into figures/.
+class Figures {
+ public:
+  explicit Figures(fs::path dir) : dir_(std::move(dir)) { fs::create_directories(dir_); }
+  std::string embed(const fs::path& png, const std::string& name, const std::string& caption) {
+    if (!fs::exists(png)) return fmt::format("<p><em>figure {} missing</em></p>", html_escape(png.filename().string()));
+    fs::copy_file(png, dir_ / (name + ".png"), fs::copy_options::overwrite_existing);
+    auto svg = png;
+    svg.replace_extension(".svg");
+    if (fs::exists(svg)) fs::copy_file(svg, dir_ / (name + ".svg"), fs::copy_options::overwrite_existing);
+    return fmt::format(
+        "<figure><img alt=\"{0}\" src=\"data:image/png;base64,{1}\"><figcaption>{2}</figcaption></figure>\n",
+        html_escape(name), base64_file(png), caption);
+  }
+
+ private:
+  fs::path dir_;
+};
+
+std::string verdict_span(const std::string& v) {
+  return fmt::format("<span class=\"{}\">{}</span>", html_escape(v), html_escape(v));
+}
+
+std::string region_rows(const std::string& method, const nlohmann::json& m) {
+  std::string rows;
+  for (const auto& g : m["group_order"]) {
+    const auto& grp = m["groups"][g.get<std::string>()];
+    if (!grp.contains("region")) continue;
+    const auto& r = grp["region"];
+    rows += fmt::format(
+        "<tr><td class=l>{}</td><td class=l>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+        "<td>{}</td></tr>\n",
+        html_escape(method), html_escape(g.get<std::string>()), grp["count"].dump(),
+        with_ci(r["inside"]["mean_am"], r["inside"]["mean_am_ci"]),
+        with_ci(r["outside"]["mean_am"], r["outside"]["mean_am_ci"]),
+        with_ci(r["inside"]["mean_amv"], r["inside"]["mean_amv_ci"]),
+        with_ci(r["outside"]["mean_amv"], r["outside"]["mean_amv_ci"]), with_ci(r["ratio_am"], r["ratio_am_ci"], 3),
+        with_ci(r["ratio_amv"], r["ratio_amv_ci"], 3));
+  }
+  return rows;
+}
+
+const char* kRegionHeader =
+    "<table><tr><th class=l>method</th><th class=l>group</th><th>faces</th><th>MAM inside</th><th>MAM outside</th>"
+    "<th>AM-V inside</th><th>AM-V outside</th><th>MAM out/in</th><th>AM-V out/in</th></tr>\n";
+
+std::string definitions(const nlohmann::json& settings) {
+  std::string out = "<dl>";
+  for (const auto& [k, v] : settings.items()) {
+    if (v.is_object() || v.is_array()) {
+      out += fmt::format("<dt><code>{}</code></dt><dd><code>{}</code></dd>", html_escape(k), html_escape(v.dump()));
+    } else {
+      out += fmt::format("<dt><code>{}</code></dt><dd>{}</dd>", html_escape(k),
+                         html_escape(v.is_string() ? v.get<std::string>() : v.dump()));
+    }
+  }
+  return out + "</dl>\n";
+}
+
+}  // namespace
+
+std::string html_escape(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+std::string base64_file(const fs::path& file) {
+  const std::string bytes = io::read_text(file);
+  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+void write_html_report(const ReportInput& in, const fs::path& out) {
+  const auto tpl_file = template_file();
+  if (!fs::exists(tpl_file))
+    throw Error(ErrorCode::NotFound, fmt::format("{}: report template not found", tpl_file.string()));
+  std::string html = io::read_text(tpl_file);
+  Figures figures(out.parent_path() / "figures");
+  const fs::path analysis_dir = in.study / "analysis";
+  const fs::path edc_dir = in.study / "edc";
+
+  std::string summary = "<ul class=\"findings\">\n";
+  for (const auto& f : in.findings) summary += fmt::format("<li>{}</li>\n", html_escape(f));
+  summary += "</ul>\n";
+
+  const auto& d = in.dataset;
+  const auto& st = d.value("settings", nlohmann::json::object());
+  std::string dataset = "<table>\n";
+  const auto row = [&](const std::string& k, const std::string& v) {
+    dataset += fmt::format("<tr><th class=l>{}</th><td class=l>{}</td></tr>\n", html_escape(k), html_escape(v));
+  };
+  row("images", d.value("images", ""));
+  row("records (images or faces)", d["records"].dump());
+  row("faces aligned and embedded", d["faces"].dump());
+  std::string failures;
+  for (const auto& [reason, count] : d["failures"].items()) failures += fmt::format("{} {}; ", count.dump(), reason);
+  row("failures by reason", failures.empty() ? "none" : failures);
+  row("FR model", d.value("model", ""));
+  row("model sha256", st.value("model_sha256", ""));
+  row("alignment", st.value("alignment", ""));
+  row("detector", st.contains("detector") ? st["detector"].dump() : "");
+  row("activation maps", d.value("cam", "") + (st.contains("cam") ? " " + st["cam"].dump() : ""));
+  dataset += "</table>\n";
+
+  const auto& a = in.analysis;
+  std::string inter = figures.embed(analysis_dir / "grid.png", "inter_fiqa_grid",
+                                    "Rows: FIQA methods. Columns: MAM and AM-V of the high and the low group, and "
+                                    "D-AM-V, on one colour scale. Dashed: the central face region.");
+  inter += "<h3>Region statistics (95 % bootstrap intervals over images)</h3>\n";
+  inter += kRegionHeader;
+  for (const auto& [name, m] : a["methods"].items()) inter += region_rows(name, m);
+  inter +=
+      "</table>\n<h3>Low minus high: mean AM-V outside the central face</h3>\n<table><tr><th class=l>method</th>"
+      "<th>difference</th><th class=l>verdict</th><th>W1 (AM-V values)</th><th>KS</th></tr>\n";
+  for (const auto& [name, m] : a["methods"].items()) {
+    const auto& c = m["comparison"];
+    inter += fmt::format("<tr><td class=l>{}</td><td>{}</td><td class=l>{}</td><td>{}</td><td>{}</td></tr>\n",
+                         html_escape(name),
+                         with_ci(c.value("outside_amv_low_minus_high", nlohmann::json()),
+                                 c.value("outside_amv_low_minus_high_ci", nlohmann::json())),
+                         verdict_span(c.value("finding", "n/a")), num(c["distances"]["amv"]["wasserstein1"]),
+                         num(c["distances"]["amv"]["ks"], 3));
+  }
+  inter += "</table>\n<h3>Agreement between methods</h3>\n<table><tr><th class=l>Spearman / low-group overlap</th>";
+  for (const auto& [name, m] : a["methods"].items()) inter += fmt::format("<th>{}</th>", html_escape(name));
+  inter += "</tr>\n";
+  for (const auto& [ra, row_json] : a["agreement"]["spearman"].items()) {
+    inter += fmt::format("<tr><th class=l>{}</th>", html_escape(ra));
+    for (const auto& [rb, v] : row_json.items()) {
+      inter += fmt::format("<td>{} / {}</td>", num(v, 3), num(a["agreement"]["low_overlap"][ra][rb], 2));
+    }
+    inter += "</tr>\n";
+  }
+  inter += "</table>\n";
+
+  std::string intra;
+  for (const auto& [name, m] : a["methods"].items()) {
+    const fs::path dir = analysis_dir / name;
+    const auto& c = m["comparison"];
+    intra += fmt::format("<h3 id=\"method-{0}\">{0}</h3>\n<p>Source: {1}. Verdict: {2}.</p>\n", html_escape(name),
+                         html_escape(m.value("source", "")), verdict_span(c.value("finding", "n/a")));
+    intra +=
+        figures.embed(dir / "intra.png", name + "_intra",
+                      "High and low group: MAM, AM-V, median, MAD; differences D-MAM, D-AM-V, symmetrised D-AM-V.");
+    intra += figures.embed(
+        dir / "density.png", name + "_density",
+        fmt::format("Per-pixel values of the AM-V and median maps. AM-V: W1 {}, KS {}; median: W1 "
+                    "{}, KS {}.",
+                    num(c["distances"]["amv"]["wasserstein1"]), num(c["distances"]["amv"]["ks"], 3),
+                    num(c["distances"]["median"]["wasserstein1"]), num(c["distances"]["median"]["ks"], 3)));
+    intra += figures.embed(dir / "profiles.png", name + "_profiles", "Row and column profiles of MAM and AM-V.");
+    intra += kRegionHeader + region_rows(name, m) + "</table>\n";
+  }
+
+  std::string edc;
+  if (in.edc.is_null()) {
+    edc = fmt::format("<p>{}</p>\n", html_escape(in.edc_note));
+  } else {
+    const auto& e = in.edc;
+    edc += fmt::format(
+        "<p>{} comparisons ({} mated, {} non-mated; {} left out). {}. Threshold {} ({}): FNMR {}, FMR "
+        "{}.</p>\n",
+        e["comparisons"]["used"].dump(), e["comparisons"]["mated"].dump(), e["comparisons"]["nonmated"].dump(),
+        e["comparisons"]["excluded"].dump(), html_escape(e["comparisons"]["source"].get<std::string>()),
+        num(e["settings"]["threshold"], 5), html_escape(e["settings"]["threshold_rule"].get<std::string>()),
+        num(e["settings"]["fnmr_at_threshold"]), num(e["settings"]["fmr_at_threshold"], 5));
+    edc += figures.embed(edc_dir / "edc.png", "edc",
+                         "FNM-EDC and FM-EDC of every method with the ideal and the "
+                         "random-order baselines; stepwise; threshold fixed.");
+    edc += "<table><tr><th class=l>method</th>";
+    const auto& limits = e["settings"]["discard_limits"];
+    for (const auto& l : limits) {
+      edc += fmt::format("<th>FNM pAUC@{0:.2f}</th><th>minus ideal@{0:.2f}</th>", l.get<double>());
+    }
+    edc += "<th>FNMR low group</th><th>FNMR high group</th></tr>\n";
+    for (const auto& [name, m] : e["methods"].items()) {
+      edc += fmt::format("<tr><td class=l>{}</td>", html_escape(name));
+      for (const auto& l : limits) {
+        const auto key = fmt::format("{:.2f}", l.get<double>());
+        edc += fmt::format("<td>{}</td><td>{}</td>", num(m["fnm_edc"]["pauc"][key], 5),
+                           num(m["fnm_edc"]["pauc_minus_ideal"][key], 5));
+      }
+      edc += fmt::format("<td>{}</td><td>{}</td></tr>\n", num(m["groups"]["low"]["fnmr"]),
+                         num(m["groups"]["high"]["fnmr"]));
+    }
+    edc += "<tr><td class=l>random order (mean)</td>";
+    for (const auto& l : limits) {
+      edc += fmt::format("<td>{}</td><td></td>",
+                         num(e["baselines"]["fnm_edc"]["random_pauc_mean"][fmt::format("{:.2f}", l.get<double>())], 5));
+    }
+    edc += "<td></td><td></td></tr>\n</table>\n";
+    edc += figures.embed(edc_dir / "distributions.png", "similarity_distributions",
+                         "Mated and non-mated similarity densities in the low and high groups of each method.");
+  }
+
+  std::string explanations = figures.embed(in.study / "explain" / "regions_legend.png", "regions_legend",
+                                           "Face regions of the breakdown, on the aligned 112x112 face.");
+  for (std::size_t i = 0; i < in.sheets.size(); ++i) {
+    explanations +=
+        figures.embed(in.sheets[i], fmt::format("explanation_{:02d}", i + 1), html_escape(in.sheet_captions[i]));
+  }
+  if (in.sheets.empty()) explanations += "<p>No face was explained.</p>\n";
+
+  std::string methods = "<h3>Analysis</h3>\n" + definitions(a["settings"]);
+  if (!in.edc.is_null()) methods += "<h3>EDC</h3>\n" + definitions(in.edc["settings"]);
+
+  const std::vector<std::pair<std::string, std::string>> fill = {
+      {"{{title}}", html_escape(in.title)},
+      {"{{version}}", version()},
+      {"{{created}}", utc_timestamp()},
+      {"{{study}}", html_escape(fs::absolute(in.study).lexically_normal().string())},
+      {"{{summary}}", summary},
+      {"{{dataset}}", dataset},
+      {"{{inter}}", inter},
+      {"{{intra}}", intra},
+      {"{{edc}}", edc},
+      {"{{explanations}}", explanations},
+      {"{{methods}}", methods}};
+  for (const auto& [key, value] : fill) {
+    for (auto pos = html.find(key); pos != std::string::npos; pos = html.find(key, pos + value.size())) {
+      html.replace(pos, key.size(), value);
+    }
+  }
+  io::write_text_atomically(out, html);
+}
+
+}  // namespace amva::report
