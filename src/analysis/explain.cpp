@@ -96,13 +96,13 @@ double percentile_of(const std::vector<double>& sorted, double v) {
          static_cast<double>(sorted.size());
 }
 
-// The settings that decide what a map means must be the reference's.
+// The settings that decide what a map means must be the reference's. How the 112x112 crop
+// was made (detected and aligned, or given aligned with --aligned) is not one of them.
 void check_same_maps(const nlohmann::json& ref_settings, const nlohmann::json& run_settings, const std::string& cam,
                      const std::string& ref_dir) {
   const auto pick = [&](const nlohmann::json& s) {
     nlohmann::json p = {{"model_sha256", s.value("model_sha256", "")},
-                        {"preprocessing", s.value("preprocessing", nlohmann::json())},
-                        {"alignment", s.value("alignment", "")}};
+                        {"preprocessing", s.value("preprocessing", nlohmann::json())}};
     if (p["preprocessing"].is_object()) p["preprocessing"].erase("target_layer");  // compared as cam_layer
     if (s.contains("cam") && s["cam"].is_object()) {
       p["cam_layer"] = s["cam"].value("layer", nlohmann::json());

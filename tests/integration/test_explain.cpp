@@ -252,3 +252,26 @@ TEST_F(Explain, PoseYawChangesSignOnAFlippedFace) {
   }
   EXPECT_GE(compared, 5);
 }
+
+// A pre-aligned crop (--aligned) is explained like the photo it was cut from.
+TEST_F(Explain, AlignedCropIsExplainedLikeItsSource) {
+  const auto store = store::read_store((*dir_) / "store");
+  const auto& r = store.table.records.front();
+  ASSERT_TRUE(r.ok);
+  const fs::path source = faces_ / r.path;
+  const fs::path crop = (*dir_) / "crop.png";
+  cv::imwrite(crop.string(), face::align_face(cv::imread(source.string()), r.detection.landmarks));
+  auto [rc, out] = test::run(amva_cmd(fmt::format("explain --reference {} --image {} --out {}", reference().string(),
+                                                  source.string(), ((*dir_) / "from_source").string()),
+                                      cache()));
+  ASSERT_EQ(rc, 0) << out;
+  std::tie(rc, out) =
+      test::run(amva_cmd(fmt::format("explain --reference {} --image {} --aligned --out {}", reference().string(),
+                                     crop.string(), ((*dir_) / "from_crop").string()),
+                         cache()));
+  ASSERT_EQ(rc, 0) << out;
+  const double a =
+      read_json((*dir_) / "from_source" / source.stem().string() / "explain.json")["deviation"].get<double>();
+  const double b = read_json((*dir_) / "from_crop" / "crop" / "explain.json")["deviation"].get<double>();
+  EXPECT_NEAR(a, b, 0.05 * a) << "PNG rounding of the crop only";
+}
