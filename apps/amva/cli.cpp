@@ -101,6 +101,29 @@ void CamCliOptions::apply(pipeline::ExtractOptions& options) const {
   if (!layer.empty()) options.card.target_layer = layer;
 }
 
+void ScoreCliOptions::add_to(CLI::App& app, analysis::ScoreRequest& request) {
+  app.add_option("--scores", files,
+                 "External FIQA scores: [NAME=]FILE[:COLUMN], CSV with a header or 'path score' lines; repeatable");
+  app.add_option("--lower-is-better", request.lower_is_better, "External methods whose lower scores are better")
+      ->delimiter(',');
+  app.add_option("--min-match", request.min_match, "Least fraction of the store's faces a score file must score")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+}
+
+void ScoreCliOptions::apply(analysis::ScoreRequest& request) const {
+  for (const auto& f : files) request.files.push_back(analysis::ScoreFileSpec::parse(f));
+}
+
+void add_comparison_options(CLI::App& app, std::filesystem::path& pairs, std::filesystem::path& labels,
+                            bool& labels_from_folders) {
+  auto* p = app.add_option("--pairs", pairs, "LFW pairs.txt, or 'path_a path_b is_same' lines");
+  auto* l = app.add_option("--labels", labels, "'path identity' lines: all mated pairs, sampled non-mated");
+  auto* f = app.add_flag("--labels-from-folders", labels_from_folders, "Identities from the images' parent folders");
+  p->excludes(l)->excludes(f);
+  l->excludes(f);
+}
+
 Progress::Progress(std::string label)
     : label_(std::move(label)), enabled_(::isatty(STDERR_FILENO) == 1), start_(now_seconds()) {}
 

@@ -37,6 +37,18 @@ struct CamCliOptions {
 };
 void add_cam_options(CLI::App& app, CamCliOptions& options);
 
+/// --scores, --lower-is-better and --min-match, shared by analyze, edc and run. The files are
+/// parsed by apply(), once CLI11 has filled them in.
+struct ScoreCliOptions {
+  std::vector<std::string> files;
+  void add_to(CLI::App& app, analysis::ScoreRequest& request);
+  void apply(analysis::ScoreRequest& request) const;
+};
+
+/// --pairs, --labels and --labels-from-folders (one of them), shared by edc and run.
+void add_comparison_options(CLI::App& app, std::filesystem::path& pairs, std::filesystem::path& labels,
+                            bool& labels_from_folders);
+
 /// A one-line progress display on stderr, only when stderr is a terminal.
 class Progress {
  public:

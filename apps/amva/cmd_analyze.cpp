@@ -4,19 +4,11 @@
 #include <cstdio>
 
 #include "amva/analysis/amva_analysis.hpp"
+#include "amva/io/json_values.hpp"
 #include "cli.hpp"
 
 namespace amva::cli {
-namespace {
-
-std::string interval_text(const nlohmann::json& value, const nlohmann::json& ci) {
-  const auto num = [](const nlohmann::json& j) {
-    return j.is_number() ? fmt::format("{:.4f}", j.get<double>()) : "n/a";
-  };
-  return fmt::format("{} [{}, {}]", num(value), num(ci[0]), num(ci[1]));
-}
-
-}  // namespace
+namespace {}  // namespace
 
 void print_analysis(const analysis::AnalysisResult& result, const std::filesystem::path& out) {
   for (const auto& r : result.score_reports) fmt::print("{}\n", r.describe());
@@ -32,13 +24,14 @@ void print_analysis(const analysis::AnalysisResult& result, const std::filesyste
       if (!grp.contains("region")) continue;
       const auto& r = grp["region"];
       fmt::print("  {:<12} {:<6} n={:<6} outside {}  inside {}\n", name, g.get<std::string>(),
-                 grp["count"].get<std::size_t>(), interval_text(r["outside"]["mean_amv"], r["outside"]["mean_amv_ci"]),
-                 interval_text(r["inside"]["mean_amv"], r["inside"]["mean_amv_ci"]));
+                 grp["count"].get<std::size_t>(),
+                 io::interval_text(r["outside"]["mean_amv"], r["outside"]["mean_amv_ci"]),
+                 io::interval_text(r["inside"]["mean_amv"], r["inside"]["mean_amv_ci"]));
     }
     const auto& c = m["comparison"];
     if (c.contains("finding")) {
       fmt::print("  {:<12} low - high outside: {} -> {}\n", name,
-                 interval_text(c["outside_amv_low_minus_high"], c["outside_amv_low_minus_high_ci"]),
+                 io::interval_text(c["outside_amv_low_minus_high"], c["outside_amv_low_minus_high_ci"]),
                  c["finding"].get<std::string>());
     }
   }
@@ -48,7 +41,7 @@ void print_analysis(const analysis::AnalysisResult& result, const std::filesyste
 void add_analyze(CLI::App& app) {
   struct Args {
     analysis::AnalysisOptions options;
-    std::vector<std::string> scores;
+    ScoreCliOptions scores;
     std::string group = "top:10";
     std::string normalize = "minmax";
     std::size_t memory_mib = 256;
@@ -62,17 +55,11 @@ void add_analyze(CLI::App& app) {
                          "region statistics with intervals, inter-FIQA comparison, references for amva explain");
   cmd->add_option("--store", o.store, "Store folder (with activation maps)")->required();
   cmd->add_option("--out", o.out, "Output folder")->required();
-  cmd->add_option("--methods", o.methods,
+  cmd->add_option("--methods", o.scores.methods,
                   "Built-in FIQA methods from the store's quality.csv, comma-separated (default: all of them, or "
                   "none when --scores is given)")
       ->delimiter(',');
-  cmd->add_option("--scores", args->scores,
-                  "External FIQA scores: [NAME=]FILE[:COLUMN], CSV with a header or 'path score' lines; repeatable");
-  cmd->add_option("--lower-is-better", o.lower_is_better, "External methods whose lower scores are better")
-      ->delimiter(',');
-  cmd->add_option("--min-match", o.min_match, "Least fraction of the store's faces a score file must score")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 1.0));
+  args->scores.add_to(*cmd, o.scores);
   cmd->add_option("--cam", o.cam, "Which maps (default: the store's only ones, or gradcam)");
   cmd->add_option("--group", args->group, "top:K (bottom and top K %), quantiles:B, or thresholds:T1,T2,...")
       ->capture_default_str();
@@ -92,7 +79,7 @@ void add_analyze(CLI::App& app) {
   cmd->add_flag("--no-figures", args->no_figures, "Skip the figures (no matplotlib needed)");
   cmd->callback([args] {
     auto& opt = args->options;
-    for (const auto& s : args->scores) opt.score_files.push_back(analysis::ScoreFileSpec::parse(s));
+    args->scores.apply(opt.scores);
     opt.group = stats::GroupRule::parse(args->group);
     opt.normalization = analysis::parse_normalization(args->normalize);
     opt.memory_budget = args->memory_mib << 20;

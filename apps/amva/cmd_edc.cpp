@@ -11,7 +11,7 @@ namespace amva::cli {
 void add_edc(CLI::App& app) {
   struct Args {
     eval::EdcOptions options;
-    std::vector<std::string> scores;
+    ScoreCliOptions scores;
     std::string group = "top:10";
     double start_fnmr = -1;
     bool no_figures = false;
@@ -23,20 +23,11 @@ void add_edc(CLI::App& app) {
                                  "threshold, with ideal and random baselines and errors per quality group");
   cmd->add_option("--store", o.store, "Store folder")->required();
   cmd->add_option("--out", o.out, "Output folder")->required();
-  auto* pairs = cmd->add_option("--pairs", o.pairs, "LFW pairs.txt, or 'path_a path_b is_same' lines");
-  auto* labels = cmd->add_option("--labels", o.labels, "'path identity' lines: all mated pairs, sampled non-mated");
-  auto* folders =
-      cmd->add_flag("--labels-from-folders", o.labels_from_folders, "Identities from the images' parent folders");
-  pairs->excludes(labels)->excludes(folders);
-  labels->excludes(folders);
+  add_comparison_options(*cmd, o.pairs, o.labels, o.labels_from_folders);
   cmd->add_option("--max-nonmated", o.max_nonmated, "Non-mated pairs drawn from labels")->capture_default_str();
   cmd->add_option("--methods", o.scores.methods, "Built-in FIQA methods from quality.csv (default: all)")
       ->delimiter(',');
-  cmd->add_option("--scores", args->scores, "External FIQA scores: [NAME=]FILE[:COLUMN]; repeatable");
-  cmd->add_option("--lower-is-better", o.scores.lower_is_better, "External methods whose lower scores are better")
-      ->delimiter(',');
-  cmd->add_option("--min-match", o.scores.min_match, "Least fraction of faces a score file must score")
-      ->capture_default_str();
+  args->scores.add_to(*cmd, o.scores);
   cmd->add_flag("--with-random", o.with_random, "Add a 'random' FIQA method (uniform scores) as a control");
   cmd->add_option("--fmr", o.fmr, "Target FMR that fixes the threshold")
       ->capture_default_str()
@@ -53,7 +44,7 @@ void add_edc(CLI::App& app) {
   cmd->add_flag("--no-figures", args->no_figures, "Skip the figures");
   cmd->callback([args] {
     auto& opt = args->options;
-    for (const auto& s : args->scores) opt.scores.files.push_back(analysis::ScoreFileSpec::parse(s));
+    args->scores.apply(opt.scores);
     opt.group = stats::GroupRule::parse(args->group);
     if (args->start_fnmr >= 0) opt.start_fnmr = args->start_fnmr;
     opt.figures = !args->no_figures;

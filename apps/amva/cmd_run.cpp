@@ -24,7 +24,7 @@ void add_run(CLI::App& app) {
   struct Args {
     ModelOptions models;
     pipeline::StudyOptions options;
-    std::vector<std::string> scores;
+    ScoreCliOptions scores;
     std::string group = "top:10";
   };
   auto args = std::make_shared<Args>();
@@ -34,18 +34,12 @@ void add_run(CLI::App& app) {
                                  "a self-contained HTML report");
   cmd->add_option("--images", o.images, "Image folder or list")->required();
   cmd->add_option("--out", o.out, "Study folder (an existing store in it is resumed)")->required();
-  auto* pairs = cmd->add_option("--pairs", o.pairs, "LFW pairs.txt or 'path_a path_b is_same' lines, for the EDC");
-  auto* labels = cmd->add_option("--labels", o.labels, "'path identity' lines, for the EDC");
-  auto* folders = cmd->add_flag("--labels-from-folders", o.labels_from_folders, "Identities from parent folders");
-  pairs->excludes(labels)->excludes(folders);
-  labels->excludes(folders);
-  cmd->add_option("--methods", o.methods, "Built-in FIQA methods")
+  add_comparison_options(*cmd, o.pairs, o.labels, o.labels_from_folders);
+  cmd->add_option("--methods", o.scores.methods, "Built-in FIQA methods")
       ->delimiter(',')
       ->check(CLI::IsMember(quality::QualityRegistry::instance().names()))
       ->capture_default_str();
-  cmd->add_option("--scores", args->scores, "External FIQA scores: [NAME=]FILE[:COLUMN]; repeatable");
-  cmd->add_option("--lower-is-better", o.lower_is_better, "External methods whose lower scores are better")
-      ->delimiter(',');
+  args->scores.add_to(*cmd, o.scores);
   cmd->add_option("--cam", o.cam, "CAM method of the maps")->capture_default_str();
   cmd->add_flag("--aligned", o.aligned, "Images are aligned 112x112 crops");
   cmd->add_option("--group", args->group, "Quality groups: top:K, quantiles:B or thresholds:...")
@@ -58,7 +52,7 @@ void add_run(CLI::App& app) {
   args->models.add_to(*cmd);
   cmd->callback([args] {
     auto& opt = args->options;
-    for (const auto& s : args->scores) opt.score_files.push_back(analysis::ScoreFileSpec::parse(s));
+    args->scores.apply(opt.scores);
     opt.group = stats::GroupRule::parse(args->group);
     opt.card = args->models.card();
     opt.detector = args->models.detector_config();

@@ -14,6 +14,7 @@
 #include "amva/error.hpp"
 #include "amva/io/atomic_file.hpp"
 #include "amva/io/csv.hpp"
+#include "amva/io/json_values.hpp"
 #include "amva/io/npy.hpp"
 #include "amva/stats/distributions.hpp"
 #include "amva/version.hpp"
@@ -30,12 +31,8 @@ void report(const AnalysisOptions& opt, const std::string& message) {
   if (opt.progress) opt.progress(message);
 }
 
-// JSON numbers; NaN and infinities become null.
-nlohmann::json number(double v) {
-  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
-}
 nlohmann::json interval_json(const Interval& i) {
-  return {number(i.lo), number(i.hi)};
+  return {io::json_number(i.lo), io::json_number(i.hi)};
 }
 
 void write_map(const fs::path& file, const cv::Mat& map) {
@@ -111,26 +108,26 @@ struct GroupResult {
 
 nlohmann::json group_json(const GroupResult& g) {
   nlohmann::json j = {{"count", g.group.rows.size()},
-                      {"score_min", number(g.group.score_min)},
-                      {"score_max", number(g.group.score_max)},
+                      {"score_min", io::json_number(g.group.score_min)},
+                      {"score_max", io::json_number(g.group.score_max)},
                       {"median_exact", g.stats.order_exact},
                       {"median_error_bound", g.stats.median_error_bound},
                       {"mad_error_bound", g.stats.mad_error_bound}};
   if (g.region) {
     const auto& r = *g.region;
     j["region"] = {{"inside",
-                    {{"mean_am", number(r.inside_am.value)},
+                    {{"mean_am", io::json_number(r.inside_am.value)},
                      {"mean_am_ci", interval_json(r.inside_am)},
-                     {"mean_amv", number(r.inside_amv.value)},
+                     {"mean_amv", io::json_number(r.inside_amv.value)},
                      {"mean_amv_ci", interval_json(r.inside_amv)}}},
                    {"outside",
-                    {{"mean_am", number(r.outside_am.value)},
+                    {{"mean_am", io::json_number(r.outside_am.value)},
                      {"mean_am_ci", interval_json(r.outside_am)},
-                     {"mean_amv", number(r.outside_amv.value)},
+                     {"mean_amv", io::json_number(r.outside_amv.value)},
                      {"mean_amv_ci", interval_json(r.outside_amv)}}},
-                   {"ratio_am", number(r.ratio_am.value)},
+                   {"ratio_am", io::json_number(r.ratio_am.value)},
                    {"ratio_am_ci", interval_json(r.ratio_am)},
-                   {"ratio_amv", number(r.ratio_amv.value)},
+                   {"ratio_amv", io::json_number(r.ratio_amv.value)},
                    {"ratio_amv_ci", interval_json(r.ratio_amv)}};
   }
   return j;
@@ -261,8 +258,7 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
   const Upsampler up(static_cast<int>(maps.shape()[1]), static_cast<int>(maps.shape()[2]));
 
   std::vector<ScoreMatchReport> score_reports;
-  auto score_columns =
-      load_scores(opt.store, index, {opt.methods, opt.score_files, opt.lower_is_better, opt.min_match}, score_reports);
+  auto score_columns = load_scores(opt.store, index, opt.scores, score_reports);
 
   fs::create_directories(opt.out);
   GroupStatisticsOptions gopt;
@@ -435,11 +431,11 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
       const auto ratio_diff =
           difference_interval(low.region->ratio_amv.value - high.region->ratio_amv.value,
                               low.region->replicates_ratio_amv, high.region->replicates_ratio_amv, conf);
-      comparison["outside_amv_low_minus_high"] = number(out_diff.value);
+      comparison["outside_amv_low_minus_high"] = io::json_number(out_diff.value);
       comparison["outside_amv_low_minus_high_ci"] = interval_json(out_diff);
-      comparison["inside_amv_low_minus_high"] = number(in_diff.value);
+      comparison["inside_amv_low_minus_high"] = io::json_number(in_diff.value);
       comparison["inside_amv_low_minus_high_ci"] = interval_json(in_diff);
-      comparison["ratio_amv_low_minus_high"] = number(ratio_diff.value);
+      comparison["ratio_amv_low_minus_high"] = io::json_number(ratio_diff.value);
       comparison["ratio_amv_low_minus_high_ci"] = interval_json(ratio_diff);
       comparison["finding"] = finding(out_diff);
       comparison["finding_definition"] =
@@ -519,13 +515,13 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
     const fs::path dir = opt.out / ("reference_" + m.scores.name);
     fs::create_directories(dir);
     report(opt, fmt::format("{}: reference from group {}", m.scores.name, high.group.name));
-    write_map(dir / "mam.npy", high.stats.mam);
-    write_map(dir / "amv.npy", high.stats.amv);
-    write_map(dir / "median.npy", high.stats.median);
-    // A one-face group has no AM-V (NaN): it counts as 0, and eps takes the scale of the MAM
-    // instead, so that Z stays defined and float noise does not blow up.
+    // A one-face group has no AM-V (NaN): the reference stores it as 0, and eps takes the
+    // scale of the MAM instead, so that Z stays defined and float noise does not blow up.
     cv::Mat amv = high.stats.amv.clone();
     for (auto it = amv.begin<double>(); it != amv.end<double>(); ++it) *it = std::isnan(*it) ? 0.0 : *it;
+    write_map(dir / "mam.npy", high.stats.mam);
+    write_map(dir / "amv.npy", amv);
+    write_map(dir / "median.npy", high.stats.median);
     const double mean_amv = cv::mean(amv)[0];
     const double eps = mean_amv > 0 ? 0.01 * mean_amv : 0.01 * std::abs(cv::mean(high.stats.mam)[0]) + 1e-12;
     std::vector<std::int64_t> scored_rows;
@@ -562,8 +558,8 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
         {"group", high.group.name},
         {"group_rule", opt.group.to_string()},
         {"count", high.group.rows.size()},
-        {"score_min", number(high.group.score_min)},
-        {"score_max", number(high.group.score_max)},
+        {"score_min", io::json_number(high.group.score_min)},
+        {"score_max", io::json_number(high.group.score_max)},
         {"normalization", to_string(opt.normalization)},
         {"cam", cam_settings},
         {"store", summary["store"]},
@@ -573,7 +569,7 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
            "mean over the 112x112 pixels of |Z|, Z = (AM - MAM) / (AM-V + eps), eps = 0.01 x mean AM-V "
            "(0.01 x mean MAM for a one-face group)"},
           {"eps", eps},
-          {"high_group_median", number(stats::quantile(high_devs, 0.5))}}}};
+          {"high_group_median", io::json_number(stats::quantile(high_devs, 0.5))}}}};
     io::write_text_atomically(dir / "reference.json", ref.dump(2) + "\n");
     m.json["reference"] = dir.filename().string();
   }
@@ -599,8 +595,8 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
       const double overlap = la.empty() ? kNaN : static_cast<double>(common.size()) / static_cast<double>(la.size());
       const double jaccard =
           static_cast<double>(common.size()) / static_cast<double>(la.size() + lb.size() - common.size());
-      agreement["spearman"][a.scores.name][b.scores.name] = number(rho);
-      agreement["low_overlap"][a.scores.name][b.scores.name] = number(overlap);
+      agreement["spearman"][a.scores.name][b.scores.name] = io::json_number(rho);
+      agreement["low_overlap"][a.scores.name][b.scores.name] = io::json_number(overlap);
       agreement_csv += io::csv_line({a.scores.name, b.scores.name, std::to_string(va.size()), fmt_num(rho),
                                      fmt_num(overlap), fmt_num(jaccard)}) +
                        "\n";

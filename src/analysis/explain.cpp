@@ -72,8 +72,6 @@ Reference read_reference(const fs::path& dir) {
   }
   r.mam = read_map(dir / "mam.npy");
   r.amv = read_map(dir / "amv.npy");
-  // NaN (a one-face reference has no spread) counts as 0.
-  for (auto it = r.amv.begin<double>(); it != r.amv.end<double>(); ++it) *it = std::isnan(*it) ? 0.0 : *it;
   if (fs::exists(dir / "deviations.csv")) {
     const auto csv = io::read_csv(dir / "deviations.csv");
     const auto group = csv.column("group");

@@ -28,6 +28,27 @@ std::vector<std::string> tokens_of(std::string line) {
   return t;
 }
 
+// Calls f(fields, line number) for every line of `file` that is not empty once '#' comments
+// are cut, each required to hold the fields `format` names ("path identity").
+template <class F>
+void for_each_record(const fs::path& file, const std::string& what, const std::string& format, F&& f) {
+  std::ifstream in(file);
+  if (!in) throw Error(ErrorCode::NotFound, fmt::format("{}: cannot open {}", file.string(), what));
+  const auto fields = static_cast<std::size_t>(std::count(format.begin(), format.end(), ' ') + 1);
+  int number = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++number;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const auto t = tokens_of(line);
+    if (t.empty()) continue;
+    if (t.size() != fields) {
+      throw Error(ErrorCode::Parse,
+                  fmt::format("{}:{}: expected '{}', got {} fields", file.string(), number, format, t.size()));
+    }
+    f(t, number);
+  }
+}
+
 double cosine(const io::NpyArray& e, std::int64_t a, std::int64_t b) {
   const auto d = static_cast<std::size_t>(e.row_size());
   const float* x = e.data.data() + static_cast<std::size_t>(a) * d;
@@ -56,31 +77,20 @@ std::size_t ComparisonSet::mated() const {
 }
 
 std::vector<Pair> read_pair_list(const fs::path& file) {
-  std::ifstream in(file);
-  if (!in) throw Error(ErrorCode::NotFound, fmt::format("{}: cannot open pair list", file.string()));
   std::vector<Pair> pairs;
-  int number = 0;
-  for (std::string line; std::getline(in, line);) {
-    ++number;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    const auto t = tokens_of(line);
-    if (t.empty()) continue;
-    if (t.size() != 3) {
-      throw Error(ErrorCode::Parse, fmt::format("{}:{}: expected 'path_a path_b is_same', got {} fields", file.string(),
-                                                number, t.size()));
-    }
+  for_each_record(file, "pair list", "path_a path_b is_same", [&](const std::vector<std::string>& t, int number) {
     std::string flag = t[2];
     std::transform(flag.begin(), flag.end(), flag.begin(), [](unsigned char c) { return std::tolower(c); });
     bool mated = false;
     if (flag == "1" || flag == "true" || flag == "same") {
       mated = true;
     } else if (!(flag == "0" || flag == "false" || flag == "different")) {
-      if (number == 1 && pairs.empty()) continue;  // a header line
+      if (number == 1 && pairs.empty()) return;  // a header line
       throw Error(ErrorCode::Parse, fmt::format("{}:{}: is_same must be 1/0, true/false or same/different, got '{}'",
                                                 file.string(), number, t[2]));
     }
     pairs.push_back({t[0], t[1], mated, 0});
-  }
+  });
   if (pairs.empty()) throw Error(ErrorCode::Parse, fmt::format("{}: no pairs", file.string()));
   return pairs;
 }
@@ -151,23 +161,12 @@ ComparisonSet compare_by_identity(const std::vector<store::IndexEntry>& index, c
     }
   } else {
     set.source = fmt::format("identities from {}", labels.string());
-    std::ifstream in(labels);
-    if (!in) throw Error(ErrorCode::NotFound, fmt::format("{}: cannot open labels", labels.string()));
     const store::PathMatcher matcher(index);
-    int number = 0;
-    for (std::string line; std::getline(in, line);) {
-      ++number;
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      const auto t = tokens_of(line);
-      if (t.empty()) continue;
-      if (t.size() != 2) {
-        throw Error(ErrorCode::Parse,
-                    fmt::format("{}:{}: expected 'path identity', got {} fields", labels.string(), number, t.size()));
-      }
+    for_each_record(labels, "labels", "path identity", [&](const std::vector<std::string>& t, int) {
       const auto m = matcher.find(t[0]);
-      if (m.how != store::PathMatcher::How::Path && m.how != store::PathMatcher::How::Name) continue;
+      if (m.how != store::PathMatcher::How::Path && m.how != store::PathMatcher::How::Name) return;
       for (const auto row : matcher.rows(m.key)) identity[static_cast<std::size_t>(row)] = t[1];
-    }
+    });
   }
   // The first face of every image that has a face and an identity.
   std::map<std::string, std::vector<std::int64_t>> by_identity;

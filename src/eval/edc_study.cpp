@@ -13,6 +13,7 @@
 #include "amva/eval/edc.hpp"
 #include "amva/io/atomic_file.hpp"
 #include "amva/io/csv.hpp"
+#include "amva/io/json_values.hpp"
 #include "amva/io/npy.hpp"
 #include "amva/stats/distributions.hpp"
 #include "amva/version.hpp"
@@ -23,10 +24,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-nlohmann::json number(double v) {
-  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
-}
 
 std::string limit_key(double limit) {
   return fmt::format("{:.2f}", limit);
@@ -59,7 +56,7 @@ nlohmann::json curve_json(const EdcCurve& c, const std::vector<double>& limits, 
     above[limit_key(l)] = raw - best;
   }
   return {{"comparisons", c.comparisons},
-          {fmt::format("starting_{}", error_name), number(c.starting_error())},
+          {fmt::format("starting_{}", error_name), io::json_number(c.starting_error())},
           {"pauc", pauc},
           {"ideal_area", ideal},
           {"pauc_minus_ideal", above},
@@ -177,8 +174,8 @@ EdcResult run_edc(const EdcOptions& opt) {
                                : fmt::format("FMR {:g} on all non-mated comparisons", opt.fmr)},
         {"target_fmr", opt.start_fnmr ? nlohmann::json(nullptr) : nlohmann::json(opt.fmr)},
         {"threshold", threshold},
-        {"fnmr_at_threshold", number(fnmr0)},
-        {"fmr_at_threshold", number(fmr0)},
+        {"fnmr_at_threshold", io::json_number(fnmr0)},
+        {"fmr_at_threshold", io::json_number(fmr0)},
         {"decision", "match when similarity >= threshold; the threshold is fixed once and never refitted"},
         {"pair_quality", "min(q_a, q_b)"},
         {"discard",
@@ -258,10 +255,10 @@ EdcResult run_edc(const EdcOptions& opt) {
       gj[g->name] = {{"faces", g->rows.size()},
                      {"mated", gm.size()},
                      {"nonmated", gn.size()},
-                     {"fnmr", number(fnmr)},
-                     {"fmr", number(fmr)},
-                     {"score_min", number(g->score_min)},
-                     {"score_max", number(g->score_max)}};
+                     {"fnmr", io::json_number(fnmr)},
+                     {"fmr", io::json_number(fmr)},
+                     {"score_min", io::json_number(g->score_min)},
+                     {"score_max", io::json_number(g->score_max)}};
       groups_csv += io::csv_line({col.name, g->name, std::to_string(gm.size()), std::to_string(gn.size()),
                                   fmt::format("{}", fnmr), fmt::format("{}", fmr), fmt::format("{}", g->score_min),
                                   fmt::format("{}", g->score_max)}) +

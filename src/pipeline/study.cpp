@@ -12,6 +12,7 @@
 #include "amva/eval/edc_study.hpp"
 #include "amva/io/csv.hpp"
 #include "amva/io/image_list.hpp"
+#include "amva/io/json_values.hpp"
 #include "amva/pipeline/extract.hpp"
 #include "amva/pipeline/quality.hpp"
 #include "amva/report/html_report.hpp"
@@ -26,13 +27,6 @@ std::vector<std::string> existing_quality_columns(const fs::path& store) {
   io::CsvReader reader(store / "quality.csv", ',');
   return {reader.header().begin() + std::min<std::ptrdiff_t>(2, static_cast<std::ptrdiff_t>(reader.header().size())),
           reader.header().end()};
-}
-
-std::string interval(const nlohmann::json& v, const nlohmann::json& ci) {
-  const auto num = [](const nlohmann::json& j) {
-    return j.is_number() ? fmt::format("{:.4f}", j.get<double>()) : "n/a";
-  };
-  return fmt::format("{} [{}, {}]", num(v), num(ci[0]), num(ci[1]));
 }
 
 }  // namespace
@@ -62,10 +56,10 @@ StudyResult run_study(const StudyOptions& opt) {
   // 2. Built-in FIQA: only the methods quality.csv lacks.
   const auto have = existing_quality_columns(e.out);
   std::vector<std::string> missing;
-  for (const auto& m : opt.methods) {
+  for (const auto& m : opt.scores.methods) {
     if (std::find(have.begin(), have.end(), m) == have.end()) missing.push_back(m);
   }
-  stage(fmt::format("[2/6] built-in FIQA: {}{}", fmt::join(opt.methods, ", "),
+  stage(fmt::format("[2/6] built-in FIQA: {}{}", fmt::join(opt.scores.methods, ", "),
                     missing.empty() ? " (already in quality.csv)" : ""));
   if (!missing.empty()) {
     QualityOptions q;
@@ -81,9 +75,7 @@ StudyResult run_study(const StudyOptions& opt) {
   analysis::AnalysisOptions a;
   a.store = e.out;
   a.out = opt.out / "analysis";
-  a.methods = opt.methods;
-  a.score_files = opt.score_files;
-  a.lower_is_better = opt.lower_is_better;
+  a.scores = opt.scores;
   a.cam = opt.cam;
   a.group = opt.group;
   stage(fmt::format("[3/6] activation map variation analysis ({}) into {}", opt.group.to_string(), a.out.string()));
@@ -99,7 +91,7 @@ StudyResult run_study(const StudyOptions& opt) {
     c.pairs = opt.pairs;
     c.labels = opt.labels;
     c.labels_from_folders = opt.labels_from_folders;
-    c.scores = {opt.methods, opt.score_files, opt.lower_is_better, a.min_match};
+    c.scores = opt.scores;
     c.with_random = true;
     c.discard_limits = {0.20, 0.30};
     c.group = opt.group;
@@ -119,8 +111,9 @@ StudyResult run_study(const StudyOptions& opt) {
   // 5. Explanations of the most and least deviating faces against the first method's
   // high-quality reference.
   const auto& analysed = analysis.summary["methods"];
-  const std::string method =
-      !opt.methods.empty() && analysed.contains(opt.methods.front()) ? opt.methods.front() : analysed.begin().key();
+  const std::string method = !opt.scores.methods.empty() && analysed.contains(opt.scores.methods.front())
+                                 ? opt.scores.methods.front()
+                                 : analysed.begin().key();
   const fs::path reference = a.out / ("reference_" + method);
   const auto deviations = io::read_csv(reference / "deviations.csv");
   std::vector<std::pair<double, std::string>> ranked;
@@ -149,7 +142,7 @@ StudyResult run_study(const StudyOptions& opt) {
     x.aligned = opt.aligned;
     x.pose_model = opt.pose_model;
     x.eye_model = opt.eye_model;
-    x.quality_methods = opt.methods;
+    x.quality_methods = opt.scores.methods;
     x.cache_dir = e.cache_dir;
     x.threads = opt.threads;
     explained = analysis::explain(x);
@@ -177,11 +170,10 @@ StudyResult run_study(const StudyOptions& opt) {
     const auto& c = m["comparison"];
     const std::string verdict = c.value("finding", "n/a");
     (verdict == "reproduced" ? reproduced : other)
-        .push_back(
-            fmt::format("{} {}", name,
-                        interval(c.value("outside_amv_low_minus_high", nlohmann::json()),
-                                 c.value("outside_amv_low_minus_high_ci", nlohmann::json::array({nullptr, nullptr})))));
-    (void)verdict;
+        .push_back(fmt::format(
+            "{} {}", name,
+            io::interval_text(c.value("outside_amv_low_minus_high", nlohmann::json()),
+                              c.value("outside_amv_low_minus_high_ci", nlohmann::json::array({nullptr, nullptr})))));
   }
   result.findings.push_back(
       fmt::format("low-quality faces vary more outside the central face (AM-V low - high): {}",

@@ -3,24 +3,17 @@
 #include <fmt/format.h>
 #include <openssl/evp.h>
 
-#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
 #include "amva/error.hpp"
 #include "amva/io/atomic_file.hpp"
+#include "amva/share.hpp"
 #include "amva/version.hpp"
 
 namespace amva::report {
 namespace fs = std::filesystem;
 namespace {
-
-fs::path template_file() {
-  if (const char* env = std::getenv("AMVA_SHARE_DIR"); env && *env) return fs::path(env) / "report_template.html";
-  const fs::path source = fs::path(AMVA_SHARE_SOURCE_DIR) / "report_template.html";
-  if (fs::exists(source)) return source;
-  return fs::path(AMVA_SHARE_INSTALL_DIR) / "report_template.html";
-}
 
 std::string num(const nlohmann::json& j, int digits = 4) {
   return j.is_number() ? fmt::format("{:.{}f}", j.get<double>(), digits) : "n/a";
@@ -126,7 +119,7 @@ std::string base64_file(const fs::path& file) {
 }
 
 void write_html_report(const ReportInput& in, const fs::path& out) {
-  const auto tpl_file = template_file();
+  const auto tpl_file = share_file("report_template.html");
   if (!fs::exists(tpl_file))
     throw Error(ErrorCode::NotFound, fmt::format("{}: report template not found", tpl_file.string()));
   std::string html = io::read_text(tpl_file);

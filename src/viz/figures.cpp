@@ -7,6 +7,7 @@
 
 #include "amva/error.hpp"
 #include "amva/io/atomic_file.hpp"
+#include "amva/share.hpp"
 
 namespace amva::viz {
 namespace fs = std::filesystem;
@@ -69,10 +70,7 @@ std::string python_interpreter() {
 }
 
 fs::path plot_script() {
-  if (const char* env = std::getenv("AMVA_SHARE_DIR"); env && *env) return fs::path(env) / "plots.py";
-  const fs::path source = fs::path(AMVA_SHARE_SOURCE_DIR) / "plots.py";
-  if (fs::exists(source)) return source;
-  return fs::path(AMVA_SHARE_INSTALL_DIR) / "plots.py";
+  return share_file("plots.py");
 }
 
 void FigureBatch::render(const fs::path& work_dir) const {

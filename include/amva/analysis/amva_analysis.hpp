@@ -27,12 +27,9 @@ namespace amva::analysis {
 struct AnalysisOptions {
   std::filesystem::path store;
   std::filesystem::path out;
-  std::vector<std::string> methods;          // built-in methods from quality.csv; empty: all of them
-                                             // (none when score files are given)
-  std::vector<ScoreFileSpec> score_files;    // external FIQA scores
-  std::vector<std::string> lower_is_better;  // external methods whose scores are negated
-  double min_match = 0.9;                    // least fraction of faces an external file must score
-  std::string cam;                           // maps_<cam>.npy; empty: the store's only map, or gradcam
+  ScoreRequest scores;  // built-in methods (empty: all of quality.csv, none
+                        // when score files are given) and external files
+  std::string cam;      // maps_<cam>.npy; empty: the store's only map, or gradcam
   stats::GroupRule group;
   Normalization normalization = Normalization::MinMax;
   BootstrapOptions bootstrap;

@@ -25,9 +25,7 @@ struct StudyOptions {
   face::DetectorConfig detector;
   bool aligned = false;
   std::string cam = "gradcam";
-  std::vector<std::string> methods = {"serfiq", "brisque", "magnitude", "sharpness"};  // built-in FIQA
-  std::vector<analysis::ScoreFileSpec> score_files;
-  std::vector<std::string> lower_is_better;
+  analysis::ScoreRequest scores{{"serfiq", "brisque", "magnitude", "sharpness"}};  // built-in FIQA and files
   std::filesystem::path pairs;  // comparisons for the EDC (any one of the three)
   std::filesystem::path labels;
   bool labels_from_folders = false;

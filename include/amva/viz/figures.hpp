@@ -61,8 +61,7 @@ class FigureBatch {
 /// where python3-matplotlib installs), else python3 on the PATH.
 std::string python_interpreter();
 
-/// The figure script: $AMVA_SHARE_DIR/plots.py, else the source tree's share/amva, else the
-/// installed share/amva.
+/// The figure script, share_file("plots.py").
 std::filesystem::path plot_script();
 
 }  // namespace amva::viz
