@@ -1,5 +1,6 @@
 # Every dependency comes from a Debian package via find_package; nothing is downloaded.
-find_package(OpenCV 4.5 REQUIRED COMPONENTS core imgproc imgcodecs dnn objdetect quality)
+find_package(OpenCV 4.5 REQUIRED COMPONENTS core imgproc imgcodecs dnn objdetect quality ml)
+find_package(Boost 1.74 REQUIRED)  # header-only: Boost.Math distributions
 find_package(ONNX REQUIRED)
 find_package(Protobuf REQUIRED)
 find_package(nlohmann_json 3.10 REQUIRED)

@@ -124,6 +124,31 @@ void add_comparison_options(CLI::App& app, std::filesystem::path& pairs, std::fi
   l->excludes(f);
 }
 
+void add_identity_options(CLI::App& app, eval::IdentitySource& identities) {
+  auto* p = app.add_option("--pairs", identities.pairs,
+                           "Identities for the bootstrap from a pairs file (LFW pairs.txt names its people; in a "
+                           "pair list, mated pairs join images of one person)");
+  auto* l = app.add_option("--labels", identities.labels, "Identities for the bootstrap: 'path identity' lines");
+  auto* f = app.add_flag("--labels-from-folders", identities.from_folders,
+                         "Identities for the bootstrap from the images' parent folders");
+  p->excludes(l)->excludes(f);
+  l->excludes(f);
+}
+
+void TieCliOptions::add_to(CLI::App& app) {
+  app.add_option("--ties", ties,
+                 "Equal scores at a group boundary: random (seeded order, independent of file order), exclude "
+                 "(left out of both groups) or id (store row order)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"random", "exclude", "id"}));
+  app.add_option("--tie-seed", seed, "Seed of the random tie order")->capture_default_str();
+}
+
+void TieCliOptions::apply(stats::GroupRule& rule) const {
+  rule.ties = stats::GroupRule::parse_ties(ties);
+  rule.tie_seed = seed;
+}
+
 Progress::Progress(std::string label)
     : label_(std::move(label)), enabled_(::isatty(STDERR_FILENO) == 1), start_(now_seconds()) {}
 

@@ -49,6 +49,18 @@ struct ScoreCliOptions {
 void add_comparison_options(CLI::App& app, std::filesystem::path& pairs, std::filesystem::path& labels,
                             bool& labels_from_folders);
 
+/// The same three options for analyze, where they only say who is in each image (for the
+/// identity bootstrap).
+void add_identity_options(CLI::App& app, eval::IdentitySource& identities);
+
+/// --ties and --tie-seed, shared by analyze, edc and run; applied to the parsed group rule.
+struct TieCliOptions {
+  std::string ties = "random";
+  std::uint64_t seed = 29794;
+  void add_to(CLI::App& app);
+  void apply(stats::GroupRule& rule) const;
+};
+
 /// A one-line progress display on stderr, only when stderr is a terminal.
 class Progress {
  public:

@@ -12,12 +12,16 @@ namespace {}  // namespace
 
 void print_analysis(const analysis::AnalysisResult& result, const std::filesystem::path& out) {
   for (const auto& r : result.score_reports) fmt::print("{}\n", r.describe());
+  for (const auto& w : result.warnings) fmt::print("warning: {}\n", w);
   const auto& s = result.summary;
   fmt::print("{} faces of {} records; {} maps, {} normalisation, groups {}\n", s["faces"].get<std::size_t>(),
              s["records"].get<std::size_t>(), s["settings"]["cam"]["method"].get<std::string>(),
              s["settings"]["normalization"].get<std::string>(), s["settings"]["group_rule"].get<std::string>());
-  const double conf = s["settings"]["bootstrap"]["confidence"].get<double>();
-  fmt::print("mean AM-V outside / inside the central face, {:.0f} % bootstrap intervals:\n", 100 * conf);
+  const auto& boot = s["settings"]["bootstrap"];
+  const double conf = boot["confidence"].get<double>();
+  fmt::print("mean AM-V outside / inside the central face, {:.0f} % bootstrap intervals over {}{}:\n", 100 * conf,
+             boot["unit"].get<std::string>() == "identity" ? "identities" : "images",
+             boot["identities"].is_string() ? " (" + boot["identities"].get<std::string>() + ")" : std::string());
   for (const auto& [name, m] : s["methods"].items()) {
     for (const auto& g : m["group_order"]) {
       const auto& grp = m["groups"][g.get<std::string>()];
@@ -33,6 +37,16 @@ void print_analysis(const analysis::AnalysisResult& result, const std::filesyste
       fmt::print("  {:<12} low - high outside: {} -> {}\n", name,
                  io::interval_text(c["outside_amv_low_minus_high"], c["outside_amv_low_minus_high_ci"]),
                  c["finding"].get<std::string>());
+      fmt::print("  {:<12} (outside - inside) of low - high: {} -> {}\n", name,
+                 io::interval_text(c["outside_minus_inside_difference"], c["outside_minus_inside_difference_ci"]),
+                 c.value("specificity", "n/a"));
+    }
+    if (c.contains("variance_test")) {
+      const auto& v = c["variance_test"];
+      fmt::print("  {:<12} cells with a variance difference (FDR {:g}): {}/{} outside, {}/{} inside\n", name,
+                 v["fdr"].get<double>(), v["significant_outside"].get<std::size_t>(),
+                 v["cells_outside"].get<std::size_t>(), v["significant_inside"].get<std::size_t>(),
+                 v["cells_inside"].get<std::size_t>());
     }
   }
   fmt::print("wrote {}\n", (out / "summary.json").string());
@@ -44,6 +58,9 @@ void add_analyze(CLI::App& app) {
     ScoreCliOptions scores;
     std::string group = "top:10";
     std::string normalize = "minmax";
+    std::string median = "lower";
+    std::string bootstrap_unit = "auto";
+    TieCliOptions ties;
     std::size_t memory_mib = 256;
     bool no_figures = false;
   };
@@ -65,7 +82,20 @@ void add_analyze(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--normalize", args->normalize, "Per-map normalisation before statistics")
       ->capture_default_str()
-      ->check(CLI::IsMember({"minmax", "none"}));
+      ->check(CLI::IsMember({"minmax", "minmax-native", "none"}));
+  args->ties.add_to(*cmd);
+  cmd->add_option("--median", args->median,
+                  "Median of an even count: lower (torch.median, the seed paper's code) or midpoint (NumPy)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"lower", "midpoint"}));
+  add_identity_options(*cmd, o.identities);
+  cmd->add_option("--bootstrap-unit", args->bootstrap_unit,
+                  "Resample images, or identities then their images (auto: identities when given)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "image", "identity"}));
+  cmd->add_option("--fdr", o.fdr, "False discovery rate of the per-cell variance tests")
+      ->capture_default_str()
+      ->check(CLI::Range(1e-6, 0.5));
   cmd->add_option("--bootstrap", o.bootstrap.replicates, "Bootstrap replicates for the intervals")
       ->capture_default_str()
       ->check(CLI::Range(0, 100000));
@@ -81,7 +111,10 @@ void add_analyze(CLI::App& app) {
     auto& opt = args->options;
     args->scores.apply(opt.scores);
     opt.group = stats::GroupRule::parse(args->group);
+    args->ties.apply(opt.group);
     opt.normalization = analysis::parse_normalization(args->normalize);
+    opt.median = stats::parse_median_convention(args->median);
+    opt.bootstrap_unit = analysis::parse_bootstrap_unit(args->bootstrap_unit);
     opt.memory_budget = args->memory_mib << 20;
     opt.figures = !args->no_figures;
     if (isatty(STDERR_FILENO)) opt.progress = [](const std::string& m) { fmt::print(stderr, "amva analyze: {}\n", m); };

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "amva/eval/edc_study.hpp"
+#include "amva/io/json_values.hpp"
 #include "cli.hpp"
 
 namespace amva::cli {
@@ -13,6 +14,8 @@ void add_edc(CLI::App& app) {
     eval::EdcOptions options;
     ScoreCliOptions scores;
     std::string group = "top:10";
+    TieCliOptions ties;
+    std::string bootstrap_unit = "auto";
     double start_fnmr = -1;
     bool no_figures = false;
   };
@@ -40,12 +43,27 @@ void add_edc(CLI::App& app) {
   cmd->add_flag("--erc-refit", o.erc_refit,
                 "Also the refitted-threshold 'ERC' of many FIQA papers (labelled as such; not an EDC)");
   cmd->add_option("--group", args->group, "Quality groups, as amva analyze")->capture_default_str();
+  args->ties.add_to(*cmd);
+  cmd->add_option("--bootstrap", o.bootstrap, "Bootstrap replicates for the pAUC intervals (0: none)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100000));
+  cmd->add_option("--bootstrap-unit", args->bootstrap_unit,
+                  "Resample images or identities (auto: identities when the pairs or labels name them)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "image", "identity"}));
+  cmd->add_option("--confidence", o.confidence, "Interval confidence")
+      ->capture_default_str()
+      ->check(CLI::Range(0.5, 0.999));
   cmd->add_option("--seed", o.seed, "Seed for sampled pairs and random baselines")->capture_default_str();
   cmd->add_flag("--no-figures", args->no_figures, "Skip the figures");
   cmd->callback([args] {
     auto& opt = args->options;
     args->scores.apply(opt.scores);
     opt.group = stats::GroupRule::parse(args->group);
+    args->ties.apply(opt.group);
+    opt.bootstrap_unit = args->bootstrap_unit == "image"      ? eval::EdcOptions::BootstrapUnit::Image
+                         : args->bootstrap_unit == "identity" ? eval::EdcOptions::BootstrapUnit::Identity
+                                                              : eval::EdcOptions::BootstrapUnit::Auto;
     if (args->start_fnmr >= 0) opt.start_fnmr = args->start_fnmr;
     opt.figures = !args->no_figures;
     if (isatty(STDERR_FILENO)) opt.progress = [](const std::string& m) { fmt::print(stderr, "amva edc: {}\n", m); };
@@ -59,18 +77,27 @@ void add_edc(CLI::App& app) {
     for (std::size_t i = 0; i < std::min<std::size_t>(r.excluded.size(), 5); ++i)
       fmt::print("  left out: {}\n", r.excluded[i]);
     const auto& st = s["settings"];
-    fmt::print("threshold {:.5f} ({}): FNMR {:.4f}, FMR {:.5f}\n", st["threshold"].get<double>(),
+    fmt::print("threshold {:.5f} ({}): FNMR {:.4f}, FMR {:.5f}, {} false matches\n", st["threshold"].get<double>(),
                st["threshold_rule"].get<std::string>(), st["fnmr_at_threshold"].get<double>(),
-               st["fmr_at_threshold"].get<double>());
+               st["fmr_at_threshold"].get<double>(), st["false_matches_at_threshold"].get<std::size_t>());
+    for (const auto& w : r.warnings) fmt::print("warning: {}\n", w);
+    const bool intervals = opt.bootstrap > 0;
+    if (intervals) {
+      fmt::print("pAUC intervals: {:.0f} %, {} bootstrap replicates over {}s, threshold held\n",
+                 100 * opt.confidence, opt.bootstrap, st["bootstrap"]["unit"].get<std::string>());
+    }
     fmt::print("{:<12}", "FNM-EDC pAUC");
-    for (const double l : opt.discard_limits) fmt::print("  @{:.2f} raw / -ideal", l);
+    for (const double l : opt.discard_limits) fmt::print("  @{:.2f} raw{} / -ideal", l, intervals ? " [interval]" : "");
     fmt::print("\n");
     for (const auto& [name, m] : s["methods"].items()) {
       fmt::print("{:<12}", name);
       for (const double l : opt.discard_limits) {
         const auto key = fmt::format("{:.2f}", l);
-        fmt::print("  {:.5f} / {:.5f}  ", m["fnm_edc"]["pauc"][key].get<double>(),
-                   m["fnm_edc"]["pauc_minus_ideal"][key].get<double>());
+        const auto& e = m["fnm_edc"];
+        fmt::print("  {} / {:.5f}  ",
+                   intervals ? io::interval_text(e["pauc"][key], e["pauc_ci"][key], 5)
+                             : fmt::format("{:.5f}", e["pauc"][key].get<double>()),
+                   e["pauc_minus_ideal"][key].get<double>());
       }
       fmt::print("\n");
     }
@@ -79,7 +106,17 @@ void add_edc(CLI::App& app) {
       fmt::print("  {:.5f}            ",
                  s["baselines"]["fnm_edc"]["random_pauc_mean"][fmt::format("{:.2f}", l)].get<double>());
     }
-    fmt::print("\nwrote {}\n", (opt.out / "edc.json").string());
+    fmt::print("\n");
+    if (intervals) {
+      for (const auto& [key, list] : s["paired_differences"]["fnm_edc"].items()) {
+        for (const auto& d : list) {
+          fmt::print("FNM pAUC@{} {} - {}: {} -> {}\n", key, d["method_a"].get<std::string>(),
+                     d["method_b"].get<std::string>(), io::interval_text(d["difference"], d["difference_ci"], 5),
+                     d["verdict"].get<std::string>());
+        }
+      }
+    }
+    fmt::print("wrote {}\n", (opt.out / "edc.json").string());
   });
 }
 

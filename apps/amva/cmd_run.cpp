@@ -26,6 +26,7 @@ void add_run(CLI::App& app) {
     pipeline::StudyOptions options;
     ScoreCliOptions scores;
     std::string group = "top:10";
+    TieCliOptions ties;
   };
   auto args = std::make_shared<Args>();
   auto& o = args->options;
@@ -44,6 +45,7 @@ void add_run(CLI::App& app) {
   cmd->add_flag("--aligned", o.aligned, "Images are aligned 112x112 crops");
   cmd->add_option("--group", args->group, "Quality groups: top:K, quantiles:B or thresholds:...")
       ->capture_default_str();
+  args->ties.add_to(*cmd);
   cmd->add_option("--explain", o.explain_count, "Explain the N most and N least deviating faces")
       ->capture_default_str();
   cmd->add_option("--title", o.title, "Report title")->capture_default_str();
@@ -54,6 +56,7 @@ void add_run(CLI::App& app) {
     auto& opt = args->options;
     args->scores.apply(opt.scores);
     opt.group = stats::GroupRule::parse(args->group);
+    args->ties.apply(opt.group);
     opt.card = args->models.card();
     opt.detector = args->models.detector_config();
     run_study_and_report(opt, args->models);

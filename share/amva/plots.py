@@ -30,27 +30,54 @@ def save(fig, file):
 
 def heatmap_grid(spec):
     cells = [[np.load(c) if c else None for c in row] for row in spec["cells"]]
+    outlines = [[np.load(c) if c else None for c in row] for row in spec.get("outlines", [])]
     rows, cols = len(cells), max(len(r) for r in cells)
-    shared = spec.get("shared_scale", True)
-    present = [c for row in cells for c in row if c is not None]
-    vmin = float(np.nanmin([np.nanmin(c) for c in present])) if present else 0.0
-    vmax = float(np.nanmax([np.nanmax(c) for c in present])) if present else 1.0
-    width = 1.9 * cols + (1.2 if shared else 0.6 * cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(width, 2.0 * rows + 0.6), squeeze=False, layout="constrained")
+    column_scale = spec.get("column_scale")
+    shared = spec.get("shared_scale", True) and not column_scale
+
+    def cell(r, c):
+        return cells[r][c] if c < len(cells[r]) else None
+
+    def value_range(columns):
+        present = [cell(r, c) for r in range(rows) for c in columns if cell(r, c) is not None]
+        if not present:
+            return 0.0, 1.0
+        return (float(np.nanmin([np.nanmin(x) for x in present])),
+                float(np.nanmax([np.nanmax(x) for x in present])))
+
+    scales = {}
+    if column_scale:
+        for k in sorted(set(column_scale)):
+            scales[k] = value_range([c for c in range(cols) if column_scale[c] == k])
+    vmin, vmax = value_range(range(cols))
+    extra = 1.2 if shared else (0.0 if column_scale else 0.6 * cols)
+    height = 2.0 * rows + 0.6 + (0.7 if column_scale else 0.0)
+    fig, axes = plt.subplots(rows, cols, figsize=(1.9 * cols + extra, height), squeeze=False, layout="constrained")
     image = None
+    scale_images = {}
     for r in range(rows):
         for c in range(cols):
             ax = axes[r][c]
             ax.set_xticks([])
             ax.set_yticks([])
-            data = cells[r][c] if c < len(cells[r]) else None
+            data = cell(r, c)
             if data is None:
                 ax.axis("off")
                 continue
-            lo, hi = (vmin, vmax) if shared else (np.nanmin(data), np.nanmax(data))
+            if column_scale:
+                lo, hi = scales[column_scale[c]]
+            elif shared:
+                lo, hi = vmin, vmax
+            else:
+                lo, hi = np.nanmin(data), np.nanmax(data)
             image = ax.imshow(data, cmap="jet", vmin=lo, vmax=hi, interpolation="nearest")
-            if not shared:
+            if column_scale:
+                scale_images[column_scale[c]] = image
+            elif not shared:
                 fig.colorbar(image, ax=ax, fraction=0.046, pad=0.03)
+            mask = outlines[r][c] if r < len(outlines) and c < len(outlines[r]) else None
+            if mask is not None and np.nanmax(mask) > 0:
+                ax.contour(mask, levels=[0.5], colors="white", linewidths=1.3)
             if spec.get("box"):
                 x0, y0, x1, y1 = spec["box"]
                 ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="white",
@@ -59,7 +86,13 @@ def heatmap_grid(spec):
                 ax.set_title(spec["column_titles"][c])
             if c == 0 and r < len(spec.get("row_titles", [])):
                 ax.set_ylabel(spec["row_titles"][r])
-    if shared and image is not None:
+    if column_scale:
+        labels = spec.get("scale_labels", [])
+        for k, im in scale_images.items():
+            group = [axes[r][c] for r in range(rows) for c in range(cols) if column_scale[c] == k]
+            bar = fig.colorbar(im, ax=group, location="bottom", shrink=0.9, aspect=12 * max(1, len(group) // rows))
+            bar.set_label(labels[k] if k < len(labels) else "")
+    elif shared and image is not None:
         bar = fig.colorbar(image, ax=axes.ravel().tolist(), fraction=0.025, pad=0.02)
         bar.set_label(spec.get("colorbar_label", ""))
     if spec.get("title"):
@@ -74,6 +107,11 @@ def line_panels(spec):
         for s in panel["series"]:
             x, y = as_array(s["x"]), as_array(s["y"])
             style = s.get("style", "-")
+            if s.get("band_only"):
+                colour = ax.lines[-1].get_color() if ax.lines else None
+                ax.fill_between(x, as_array(s["lo"]), as_array(s["hi"]), alpha=0.18, color=colour, linewidth=0,
+                                step="post" if s.get("step") else None)
+                continue
             if "lo" in s:
                 lo, hi = as_array(s["lo"]), as_array(s["hi"])
                 if "o" in style:
@@ -85,7 +123,8 @@ def line_panels(spec):
             # Scale y to what is visible, not to the tail beyond xmax.
             right = panel["xmax"]
             ax.set_xlim(left=0, right=right)
-            visible = [v for s in panel["series"] for x, v in zip(as_array(s["x"]), as_array(s["y"]))
+            visible = [v for s in panel["series"]
+                       for x, v in zip(as_array(s["x"]), as_array(s["hi"] if s.get("band_only") else s["y"]))
                        if x <= right and np.isfinite(v)]
             if visible:
                 ax.set_ylim(bottom=min(0.0, min(visible)), top=1.1 * max(visible) + 1e-12)

@@ -11,12 +11,14 @@
 #include <sstream>
 
 #include "amva/analysis/regions.hpp"
+#include "amva/analysis/variance_significance.hpp"
 #include "amva/error.hpp"
 #include "amva/io/atomic_file.hpp"
 #include "amva/io/csv.hpp"
 #include "amva/io/json_values.hpp"
 #include "amva/io/npy.hpp"
 #include "amva/stats/distributions.hpp"
+#include "amva/stats/random_streams.hpp"
 #include "amva/version.hpp"
 #include "amva/viz/figures.hpp"
 
@@ -47,7 +49,7 @@ std::string fmt_num(double v) {
 
 // The faces of `rows` (ascending ids), read from the maps file chunk by chunk and normalised.
 std::vector<float> gather_maps(io::NpyRowReader& reader, const std::vector<std::int64_t>& rows,
-                               Normalization normalization) {
+                               Normalization normalization, const Upsampler& up) {
   const auto d = static_cast<std::size_t>(reader.row_size());
   std::vector<float> maps(rows.size() * d);
   std::vector<float> chunk;
@@ -63,7 +65,7 @@ std::vector<float> gather_maps(io::NpyRowReader& reader, const std::vector<std::
       ++next;
     }
   }
-  normalize_maps(maps.data(), rows.size(), d, normalization);
+  normalize_maps(maps.data(), rows.size(), normalization, up);
   return maps;
 }
 
@@ -104,6 +106,7 @@ struct GroupResult {
   stats::Group group;
   GroupStatistics stats;
   std::optional<RegionStatistics> region;
+  std::vector<float> low_maps;  // normalised, native resolution; kept for the low and high groups only
 };
 
 nlohmann::json group_json(const GroupResult& g) {
@@ -128,16 +131,40 @@ nlohmann::json group_json(const GroupResult& g) {
                    {"ratio_am", io::json_number(r.ratio_am.value)},
                    {"ratio_am_ci", interval_json(r.ratio_am)},
                    {"ratio_amv", io::json_number(r.ratio_amv.value)},
-                   {"ratio_amv_ci", interval_json(r.ratio_amv)}};
+                   {"ratio_amv_ci", interval_json(r.ratio_amv)},
+                   {"bootstrap_identities", r.clusters}};
   }
   return j;
 }
 
-Interval difference_interval(double value, const std::vector<double>& a, const std::vector<double>& b,
-                             double confidence) {
+nlohmann::json ties_json(const std::vector<stats::BoundaryTie>& ties) {
+  nlohmann::json j = nlohmann::json::array();
+  for (const auto& t : ties) {
+    j.push_back({{"lower", t.lower},
+                 {"upper", t.upper},
+                 {"score", io::json_number(t.score)},
+                 {"tied", t.tied},
+                 {"ranked_below", t.in_lower},
+                 {"ranked_above", t.in_upper}});
+  }
+  return j;
+}
+
+// Whether the low group's extra variation is specific to the region outside the face.
+std::string specificity(const Interval& outside_low_minus_high, const Interval& difference_of_differences) {
+  if (!std::isfinite(outside_low_minus_high.lo) || !std::isfinite(difference_of_differences.lo)) {
+    return "not enough images";
+  }
+  if (!(outside_low_minus_high.lo > 0)) return "absent";
+  return difference_of_differences.lo > 0 ? "specific to outside" : "general";
+}
+
+// Replicate i of a against replicate i of b: the groups draw from independent streams, so the
+// pairs are independent draws of the difference.
+std::vector<double> replicate_differences(const std::vector<double>& a, const std::vector<double>& b) {
   std::vector<double> diff(std::min(a.size(), b.size()));
   for (std::size_t i = 0; i < diff.size(); ++i) diff[i] = a[i] - b[i];
-  return percentile_interval(value, diff, confidence);
+  return diff;
 }
 
 std::string finding(const Interval& outside_low_minus_high) {
@@ -213,7 +240,25 @@ struct MethodResult {
   nlohmann::json json;
 };
 
+// The bootstrap cluster of each row: its identity, or a cluster of its own when unknown.
+std::vector<std::int64_t> clusters_of(const std::vector<std::int64_t>& rows, const eval::Identities& ids) {
+  std::vector<std::int64_t> c;
+  c.reserve(rows.size());
+  for (const auto r : rows) {
+    const auto id = ids.of_row.empty() ? -1 : ids.of_row[static_cast<std::size_t>(r)];
+    c.push_back(id >= 0 ? id : -2 - r);
+  }
+  return c;
+}
+
 }  // namespace
+
+AnalysisOptions::BootstrapUnit parse_bootstrap_unit(const std::string& text) {
+  if (text == "auto") return AnalysisOptions::BootstrapUnit::Auto;
+  if (text == "image") return AnalysisOptions::BootstrapUnit::Image;
+  if (text == "identity") return AnalysisOptions::BootstrapUnit::Identity;
+  throw Error(ErrorCode::InvalidArgument, fmt::format("bootstrap unit '{}': use auto, image or identity", text));
+}
 
 std::vector<std::string> store_cam_methods(const fs::path& store) {
   std::vector<std::string> cams;
@@ -230,6 +275,16 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
   const auto meta = store::read_meta(opt.store);
   report(opt, "reading the store index");
   const auto index = store::read_index_entries(opt.store);
+  AnalysisResult result;
+  eval::Identities identities;
+  if (!opt.identities.empty()) identities = eval::read_identities(index, opt.identities);
+  bool by_identity = opt.bootstrap_unit == AnalysisOptions::BootstrapUnit::Identity;
+  if (by_identity && identities.count() == 0) {
+    throw Error(ErrorCode::InvalidArgument,
+                "an identity bootstrap needs identities: give --labels FILE, --labels-from-folders or --pairs FILE");
+  }
+  if (opt.bootstrap_unit == AnalysisOptions::BootstrapUnit::Auto) by_identity = identities.count() > 0;
+  if (!by_identity) identities = {};
 
   std::string cam = opt.cam;
   const auto cams = store_cam_methods(opt.store);
@@ -263,6 +318,7 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
   fs::create_directories(opt.out);
   GroupStatisticsOptions gopt;
   gopt.memory_budget = opt.memory_budget;
+  gopt.median = opt.median;
   if (opt.normalization == Normalization::None) {
     report(opt, "finding the value range of the maps");
     std::tie(gopt.value_lo, gopt.value_hi) = value_range(maps, index);
@@ -291,23 +347,44 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
        {{"cam", cam_settings},
         {"model_sha256", meta.value("/settings/model_sha256"_json_pointer, std::string())},
         {"normalization", to_string(opt.normalization)},
-        {"normalization_definition",
-         opt.normalization == Normalization::MinMax
-             ? "each map (x - min) / (max - min + 1e-7) at its own resolution, then bilinear upsampling to 112x112 "
-               "(pytorch-grad-cam's scale_cam_image)"
-             : "raw map values, bilinear upsampling to 112x112"},
+        {"normalization_definition", describe(opt.normalization)},
         {"group_rule", opt.group.to_string()},
         {"group_definition", opt.group.describe()},
+        {"ties", stats::GroupRule::to_string(opt.group.ties)},
+        {"median_convention", stats::to_string(opt.median)},
         {"statistics",
-         "per pixel over a group's maps: mean (MAM), unbiased standard deviation (AM-V), median and MAD (NumPy "
-         "conventions), std_sq_dev_lower_median = unbiased std of (x - lower median)^2 (the seed paper code's "
-         "std_mad)"},
+         fmt::format("per pixel over a group's maps: mean (MAM), unbiased standard deviation (AM-V), median ({}), "
+                     "MAD = median |x - median| (same convention), std_sq_dev_lower_median = unbiased std of (x - "
+                     "lower median)^2 (the seed paper code's std_mad)",
+                     opt.median == stats::MedianConvention::Lower
+                         ? "lower middle value for even counts, as torch.median and the seed paper's code"
+                         : "mean of the two middle values for even counts, as NumPy")},
         {"memory_budget_mib", opt.memory_budget >> 20},
         {"bootstrap",
          {{"replicates", opt.bootstrap.replicates},
           {"seed", opt.bootstrap.seed},
           {"confidence", conf},
-          {"method", "percentile intervals; each group's images resampled with replacement"}}},
+          {"unit", by_identity ? "identity" : "image"},
+          {"identities", by_identity ? nlohmann::json(identities.description) : nlohmann::json(nullptr)},
+          {"identity_count", identities.count()},
+          {"method",
+           by_identity
+               ? "percentile intervals; per group, its identities resampled with replacement, then each drawn "
+                 "identity's images with replacement (images without an identity are their own identity); each "
+                 "group draws from its own random stream (seed, method and group), so group differences pair "
+                 "independent replicates"
+               : "percentile intervals; each group's images resampled with replacement, each group from its own "
+                 "random stream (seed, method and group), so group differences pair independent replicates"}}},
+        {"variance_test",
+         {{"test",
+           "Brown-Forsythe (Levene's test centred on the median) of the low group against the high group, per "
+           "cell of the map's native grid, on the normalised maps"},
+          {"correction", "Benjamini-Hochberg false discovery rate; undefined tests (no spread) count as p = 1"},
+          {"fdr", opt.fdr},
+          {"cell_inside", "a cell is inside the central face when its centre, in 112x112 pixel coordinates, is"},
+          {"display",
+           "significance.npy holds -log10 q at 112x112, each cell's value repeated over its pixels (nearest), for "
+           "display only; the tests are per cell"}}},
         {"central_face_region",
          {{"box", box},
           {"pixels", cv::countNonZero(inside)},
@@ -316,7 +393,11 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
            "side (pixel centres, inclusive); outside = the other pixels of the 112x112 face"}}},
         {"differences",
          "D-AM-V = |AM-V(high) - AM-V(low)|, D-MAM = |MAM(high) - MAM(low)|; high = the last group, "
-         "low = the first"}}}};
+         "low = the first"},
+        {"specificity",
+         "(low - high outside AM-V) - (low - high inside AM-V), interval from the same replicates; verdict "
+         "'specific to outside' when the outside difference and this interval both lie above 0, 'general' when "
+         "only the outside difference does, 'absent' when the outside difference's interval does not lie above 0"}}}};
   summary["score_files"] = nlohmann::json::array();
   for (const auto& r : score_reports) {
     summary["score_files"].push_back({{"file", r.file},
@@ -364,18 +445,29 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
     MethodResult m;
     const fs::path dir = opt.out / column.name;
     fs::create_directories(dir);
-    const auto groups = stats::make_groups(column.values, opt.group);
+    std::vector<stats::BoundaryTie> ties;
+    const auto groups = stats::make_groups(column.values, opt.group, &ties);
     std::size_t scored = 0;
     for (double v : column.values) scored += std::isnan(v) ? 0 : 1;
-    m.json = {{"source", column.source}, {"negated", column.negated}, {"scored", scored}};
+    m.json = {{"source", column.source}, {"negated", column.negated}, {"scored", scored}, {"ties", ties_json(ties)}};
+    for (const auto& t : ties) {
+      result.warnings.push_back(fmt::format(
+          "{}: {} faces share the score {} at the boundary {} | {} ({} ranked below, {} above; ties: {})", column.name,
+          t.tied, t.score, t.lower, t.upper, t.in_lower, t.in_upper, stats::GroupRule::to_string(opt.group.ties)));
+    }
     nlohmann::json groups_json = nlohmann::json::object();
     nlohmann::json order = nlohmann::json::array();
     for (std::size_t gi = 0; gi < groups.size(); ++gi) {
       const auto& g = groups[gi];
       report(opt, fmt::format("{}: group {} ({} faces)", column.name, g.name, g.rows.size()));
-      const auto low_maps = gather_maps(maps, g.rows, opt.normalization);
-      GroupResult gr{g, group_statistics(low_maps, g.rows.size(), up, gopt), std::nullopt};
-      if (g.rows.size() >= 2) gr.region = region_statistics(low_maps, g.rows.size(), up, inside, opt.bootstrap);
+      auto low_maps = gather_maps(maps, g.rows, opt.normalization, up);
+      GroupResult gr{g, group_statistics(low_maps, g.rows.size(), up, gopt), std::nullopt, {}};
+      if (g.rows.size() >= 2) {
+        gr.region = region_statistics(low_maps, g.rows.size(), up, inside, opt.bootstrap,
+                                      stats::stream_seed(opt.bootstrap.seed, column.name + "/" + g.name),
+                                      by_identity ? clusters_of(g.rows, identities) : std::vector<std::int64_t>{});
+      }
+      if (gi == 0 || gi + 1 == groups.size()) gr.low_maps = std::move(low_maps);
       for (const auto& [stat, mat] : {std::pair{"mam", &gr.stats.mam},
                                       {"amv", &gr.stats.amv},
                                       {"median", &gr.stats.median},
@@ -422,15 +514,18 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
                                  {"d_amv_mean_inside", masked_mean(m.d_amv, inside)},
                                  {"d_amv_mean_outside", masked_mean(m.d_amv, ~inside)}};
     if (low.region && high.region) {
+      const auto& lr = *low.region;
+      const auto& hr = *high.region;
+      const auto out_reps = replicate_differences(lr.replicates_outside_amv, hr.replicates_outside_amv);
+      const auto in_reps = replicate_differences(lr.replicates_inside_amv, hr.replicates_inside_amv);
       const auto out_diff =
-          difference_interval(low.region->outside_amv.value - high.region->outside_amv.value,
-                              low.region->replicates_outside_amv, high.region->replicates_outside_amv, conf);
-      const auto in_diff =
-          difference_interval(low.region->inside_amv.value - high.region->inside_amv.value,
-                              low.region->replicates_inside_amv, high.region->replicates_inside_amv, conf);
+          percentile_interval(lr.outside_amv.value - hr.outside_amv.value, out_reps, conf);
+      const auto in_diff = percentile_interval(lr.inside_amv.value - hr.inside_amv.value, in_reps, conf);
       const auto ratio_diff =
-          difference_interval(low.region->ratio_amv.value - high.region->ratio_amv.value,
-                              low.region->replicates_ratio_amv, high.region->replicates_ratio_amv, conf);
+          percentile_interval(lr.ratio_amv.value - hr.ratio_amv.value,
+                              replicate_differences(lr.replicates_ratio_amv, hr.replicates_ratio_amv), conf);
+      const auto spec = percentile_interval(out_diff.value - in_diff.value, replicate_differences(out_reps, in_reps),
+                                            conf);
       comparison["outside_amv_low_minus_high"] = io::json_number(out_diff.value);
       comparison["outside_amv_low_minus_high_ci"] = interval_json(out_diff);
       comparison["inside_amv_low_minus_high"] = io::json_number(in_diff.value);
@@ -440,6 +535,31 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
       comparison["finding"] = finding(out_diff);
       comparison["finding_definition"] =
           "reproduced: the interval of outside AM-V (low - high) lies above 0; reversed: below 0; else inconclusive";
+      comparison["outside_minus_inside_difference"] = io::json_number(spec.value);
+      comparison["outside_minus_inside_difference_ci"] = interval_json(spec);
+      comparison["specificity"] = specificity(out_diff, spec);
+    }
+    if (low.group.rows.size() >= 2 && high.group.rows.size() >= 2) {
+      const int h = static_cast<int>(maps.shape()[1]);
+      const int w = static_cast<int>(maps.shape()[2]);
+      const auto sig = variance_significance(low.low_maps, low.group.rows.size(), high.low_maps,
+                                             high.group.rows.size(), h, w, opt.fdr, box);
+      write_map(dir / "significance.npy", cells_for_display(sig.minus_log10_q));
+      write_map(dir / "significance_native.npy", sig.minus_log10_q);
+      write_map(dir / "significant_cells.npy", cells_for_display(sig.significant) / 255);
+      const auto share = [](std::size_t k, std::size_t of) {
+        return of ? static_cast<double>(k) / static_cast<double>(of) : kNaN;
+      };
+      comparison["variance_test"] = {
+          {"cells", h * w},
+          {"cells_inside", sig.cells_inside},
+          {"cells_outside", sig.cells_outside},
+          {"significant_inside", sig.significant_inside},
+          {"significant_outside", sig.significant_outside},
+          {"share_significant_inside", io::json_number(share(sig.significant_inside, sig.cells_inside))},
+          {"share_significant_outside", io::json_number(share(sig.significant_outside, sig.cells_outside))},
+          {"undefined", sig.undefined},
+          {"fdr", opt.fdr}};
     }
 
     const auto amv_density = densities(high.stats.amv, low.stats.amv);
@@ -487,6 +607,18 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
                           "density",
                           {{hn, d.grid, d.high.values, {}, {}, "-"}, {ln, d.grid, d.low.values, {}, {}, "--"}}};
       };
+      if (fs::exists(dir / "significance.npy")) {
+        viz::HeatmapGrid sig;
+        sig.file = dir / "significance";
+        sig.title = fmt::format("{}: where {} and {} differ in variation (Brown-Forsythe per map cell, BH FDR {:g})",
+                                column.name, ln, hn, opt.fdr);
+        sig.column_titles = {"D-AM-V, significant cells outlined", "-log10 q per cell"};
+        sig.cells = {{dir / "d_amv.npy", dir / "significance.npy"}};
+        sig.outlines = {{dir / "significant_cells.npy", dir / "significant_cells.npy"}};
+        sig.shared_scale = false;
+        sig.box = box;
+        figures.add(sig);
+      }
       figures.add(viz::LinePanels{dir / "density",
                                   fmt::format("{}: per-pixel values of the group maps ({} vs {})", column.name, hn, ln),
                                   {density_panel(amv_density, "AM-V (std)"), density_panel(median_density, "median")}});
@@ -538,7 +670,7 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
       const std::vector<std::int64_t> part(
           scored_rows.begin() + static_cast<std::ptrdiff_t>(first),
           scored_rows.begin() + static_cast<std::ptrdiff_t>(std::min(first + 65536, scored_rows.size())));
-      const auto part_maps = gather_maps(maps, part, opt.normalization);
+      const auto part_maps = gather_maps(maps, part, opt.normalization, up);
       const auto dev = deviation_scores(part_maps, part.size(), up, high.stats.mam, amv, eps);
       for (std::size_t k = 0; k < part.size(); ++k) {
         const auto row = static_cast<std::size_t>(part[k]);
@@ -619,25 +751,30 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
     const auto& g0 = results.front().groups;
     const auto hn = g0.back().group.name;
     const auto ln = g0.front().group.name;
-    grid.column_titles = {"MAM " + hn, "AM-V " + hn, "MAM " + ln, "AM-V " + ln, "D-AM-V"};
+    // A difference map is an order of magnitude smaller than the maps it compares: each column
+    // kind gets its own colour scale, shared down the column so that methods compare.
+    grid.column_titles = {"MAM " + hn, "MAM " + ln, "AM-V " + hn, "AM-V " + ln, "D-AM-V"};
     for (const auto& m : results) {
       const fs::path dir = opt.out / m.scores.name;
       grid.row_titles.push_back(m.scores.name);
-      grid.cells.push_back({dir / ("mam_" + hn + ".npy"), dir / ("amv_" + hn + ".npy"), dir / ("mam_" + ln + ".npy"),
+      grid.cells.push_back({dir / ("mam_" + hn + ".npy"), dir / ("mam_" + ln + ".npy"), dir / ("amv_" + hn + ".npy"),
                             dir / ("amv_" + ln + ".npy"), dir / "d_amv.npy"});
     }
-    grid.shared_scale = true;
-    grid.colorbar_label = "activation (shared scale)";
+    grid.column_scale = {0, 0, 1, 1, 2};
+    grid.scale_labels = {"MAM (mean activation)", "AM-V (per-pixel std)", "D-AM-V = |AM-V high - AM-V low|"};
     grid.box = box;
     figures.add(grid);
-    summary["figures"] = {{"grid", "grid.png"}, {"per_method", {"intra.png", "density.png", "profiles.png"}}};
+    summary["figures"] = {{"grid", "grid.png"},
+                          {"per_method", {"intra.png", "significance.png", "density.png", "profiles.png"}}};
   }
   io::write_text_atomically(opt.out / "summary.json", summary.dump(2) + "\n");
   if (opt.figures) {
     report(opt, "drawing figures");
     figures.render(opt.out / ".figures");
   }
-  return {summary, score_reports};
+  result.summary = std::move(summary);
+  result.score_reports = std::move(score_reports);
+  return result;
 }
 
 }  // namespace amva::analysis

@@ -338,7 +338,7 @@ ExplainResult explain(const ExplainOptions& opt) {
     const cv::Mat face = pipeline::aligned_face_of(store.meta, rec);
 
     std::vector<float> low(maps.row(row), maps.row(row) + maps.row_size());
-    normalize_maps(low.data(), 1, low.size(), ref.normalization);
+    normalize_maps(low.data(), 1, ref.normalization, up);
     cv::Mat am32(112, 112, CV_32F);
     up.apply(low.data(), am32.ptr<float>());
     cv::Mat am;

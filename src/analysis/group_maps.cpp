@@ -106,23 +106,63 @@ class RegionEvaluator {
 }  // namespace
 
 std::string to_string(Normalization n) {
-  return n == Normalization::MinMax ? "minmax" : "none";
+  switch (n) {
+    case Normalization::MinMax:
+      return "minmax";
+    case Normalization::MinMaxNative:
+      return "minmax-native";
+    case Normalization::None:
+      return "none";
+  }
+  return {};
 }
 
 Normalization parse_normalization(const std::string& text) {
   if (text == "minmax") return Normalization::MinMax;
+  if (text == "minmax-native") return Normalization::MinMaxNative;
   if (text == "none") return Normalization::None;
-  throw Error(ErrorCode::InvalidArgument, fmt::format("normalisation '{}': use minmax or none", text));
+  throw Error(ErrorCode::InvalidArgument,
+              fmt::format("normalisation '{}': use minmax, minmax-native or none", text));
 }
 
-void normalize_maps(float* maps, std::size_t n, std::size_t d, Normalization normalization) {
+std::string describe(Normalization n) {
+  switch (n) {
+    case Normalization::MinMax:
+      return "pytorch-grad-cam's output maps: ReLU, (x - min) / (max - min + 1e-7) at the map's own resolution, "
+             "bilinear upsampling to 112x112 (cv::resize), then (x - min) / (max - min + 1e-7) again at 112x112 "
+             "(its multi-layer aggregation's final scale_cam_image); the maps the seed paper's code analyses";
+    case Normalization::MinMaxNative:
+      return "(x - min) / (max - min + 1e-7) at the map's own resolution, no ReLU, then bilinear upsampling to "
+             "112x112 (keeps the negative part of signed maps)";
+    case Normalization::None:
+      return "raw map values, bilinear upsampling to 112x112";
+  }
+  return {};
+}
+
+namespace {
+void minmax_in_place(float* m, std::size_t d, float lo, float hi) {
+  const float scale = 1.0f / (1e-7f + (hi - lo));
+  for (std::size_t k = 0; k < d; ++k) m[k] = (m[k] - lo) * scale;
+}
+}  // namespace
+
+void normalize_maps(float* maps, std::size_t n, Normalization normalization, const Upsampler& up) {
   if (normalization == Normalization::None) return;
+  const auto d = static_cast<std::size_t>(up.low_pixels());
+  std::vector<float> upsampled(normalization == Normalization::MinMax ? static_cast<std::size_t>(up.pixels()) : 0);
   for (std::size_t i = 0; i < n; ++i) {
     float* m = maps + i * d;
+    if (normalization == Normalization::MinMax) {
+      for (std::size_t k = 0; k < d; ++k) m[k] = std::max(m[k], 0.0f);
+    }
     const auto [lo, hi] = std::minmax_element(m, m + d);
-    const float min = *lo;
-    const float scale = 1.0f / (1e-7f + (*hi - min));
-    for (std::size_t k = 0; k < d; ++k) m[k] = (m[k] - min) * scale;
+    minmax_in_place(m, d, *lo, *hi);
+    if (normalization == Normalization::MinMax) {
+      up.apply(m, upsampled.data());
+      const auto [ulo, uhi] = std::minmax_element(upsampled.begin(), upsampled.end());
+      minmax_in_place(m, d, *ulo, *uhi);
+    }
   }
 }
 
@@ -171,7 +211,8 @@ GroupStatistics group_statistics(const std::vector<float>& maps, std::size_t n, 
   s.count = n;
   s.mam = to_mat(n ? moments.mean() : std::vector<double>(P, kNaN), size);
   s.amv = to_mat(moments.stddev(), size);
-  const auto order = exact ? stats::exact_order_statistics(all, n, P) : histograms->statistics();
+  const auto order =
+      exact ? stats::exact_order_statistics(all, n, P, options.median) : histograms->statistics(options.median);
   s.median = to_mat(order.median, size);
   s.mad = to_mat(order.mad, size);
   s.std_sq_dev_lower_median = to_mat(order.std_sq_dev_lower_median, size);
@@ -188,7 +229,8 @@ Interval percentile_interval(double value, const std::vector<double>& replicates
 }
 
 RegionStatistics region_statistics(const std::vector<float>& maps, std::size_t n, const Upsampler& up,
-                                   const cv::Mat& inside_mask, const BootstrapOptions& options) {
+                                   const cv::Mat& inside_mask, const BootstrapOptions& options,
+                                   std::uint64_t stream_seed, const std::vector<std::int64_t>& clusters) {
   const auto d = static_cast<std::size_t>(up.low_pixels());
   if (maps.size() != n * d) throw Error(ErrorCode::InvalidArgument, "maps must hold n x low_pixels values");
   if (n < 2) throw Error(ErrorCode::InvalidArgument, "region statistics need at least two maps");
@@ -223,19 +265,45 @@ RegionStatistics region_statistics(const std::vector<float>& maps, std::size_t n
   const auto point = eval.evaluate(point_sums.col(0).data(), nd, centre);
 
   RegionStatistics r;
+  if (!clusters.empty() && clusters.size() != n) {
+    throw Error(ErrorCode::InvalidArgument, "a cluster bootstrap needs one cluster id per map");
+  }
+  // Members of each cluster (one cluster per image when resampling images).
+  std::vector<std::vector<std::size_t>> members;
+  if (clusters.empty()) {
+    for (std::size_t i = 0; i < n; ++i) members.push_back({i});
+  } else {
+    std::map<std::int64_t, std::size_t> number;
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto [it, added] = number.emplace(clusters[i], members.size());
+      if (added) members.emplace_back();
+      members[it->second].push_back(i);
+    }
+    r.clusters = members.size();
+  }
   std::vector<double> in_am, out_am, ratio_am;
-  std::mt19937_64 rng(options.seed);
-  std::uniform_int_distribution<std::size_t> pick(0, n - 1);
+  std::mt19937_64 rng(stream_seed);
+  std::uniform_int_distribution<std::size_t> pick_cluster(0, members.size() - 1);
   constexpr int kBatch = 32;
   for (int done = 0; done < options.replicates; done += kBatch) {
     const int R = std::min(kBatch, options.replicates - done);
     Eigen::MatrixXd counts = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(n), R);
     for (int b = 0; b < R; ++b) {
-      for (std::size_t k = 0; k < n; ++k) counts(static_cast<Eigen::Index>(pick(rng)), b) += 1;
+      for (std::size_t k = 0; k < members.size(); ++k) {
+        const auto& m = members[pick_cluster(rng)];
+        if (m.size() == 1) {
+          counts(static_cast<Eigen::Index>(m.front()), b) += 1;
+          continue;
+        }
+        std::uniform_int_distribution<std::size_t> pick_member(0, m.size() - 1);
+        for (std::size_t j = 0; j < m.size(); ++j) counts(static_cast<Eigen::Index>(m[pick_member(rng)]), b) += 1;
+      }
     }
     const Eigen::MatrixXd sums = weighted_sums(counts);
     for (int b = 0; b < R; ++b) {
-      const auto v = eval.evaluate(sums.col(b).data(), nd, centre);
+      // A cluster resample's size varies with the identities drawn (always >= 2 for n >= 2).
+      const double weight = counts.col(b).sum();
+      const auto v = eval.evaluate(sums.col(b).data(), weight, centre);
       in_am.push_back(v.inside_am);
       out_am.push_back(v.outside_am);
       ratio_am.push_back(v.outside_am / v.inside_am);

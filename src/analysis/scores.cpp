@@ -15,6 +15,7 @@
 
 #include "amva/error.hpp"
 #include "amva/io/csv.hpp"
+#include "amva/quality/quality_measure.hpp"
 #include "amva/store/path_matcher.hpp"
 
 namespace amva::analysis {
@@ -183,7 +184,14 @@ std::vector<ScoreColumn> read_builtin_scores(const fs::path& store, const std::v
                       file.string(), name, fmt::join(h.begin() + 2, h.end(), ", "), store.string(), name));
     }
     cols.push_back(static_cast<std::size_t>(it - h.begin()));
-    out.push_back({name, "quality.csv", false, std::vector<double>(index.size(), kNaN)});
+    // quality.csv holds scores already higher-is-better; `negated` says whether that came from
+    // negating the measure's own scale (brisque), as it does for external files.
+    bool negated = false;
+    const auto known = quality::QualityRegistry::instance().names();
+    if (std::find(known.begin(), known.end(), name) != known.end()) {
+      negated = quality::QualityRegistry::instance().create(name)->negated();
+    }
+    out.push_back({name, "quality.csv", negated, std::vector<double>(index.size(), kNaN)});
   }
   std::vector<std::string> f;
   std::size_t row = 0;

@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "amva/error.hpp"
+#include "amva/eval/identities.hpp"
 #include "amva/store/path_matcher.hpp"
 
 namespace amva::eval {
@@ -89,7 +90,7 @@ std::vector<Pair> read_pair_list(const fs::path& file) {
       throw Error(ErrorCode::Parse, fmt::format("{}:{}: is_same must be 1/0, true/false or same/different, got '{}'",
                                                 file.string(), number, t[2]));
     }
-    pairs.push_back({t[0], t[1], mated, 0});
+    pairs.push_back({t[0], t[1], mated, 0, {}, {}});
   });
   if (pairs.empty()) throw Error(ErrorCode::Parse, fmt::format("{}: no pairs", file.string()));
   return pairs;
@@ -151,36 +152,25 @@ ComparisonSet compare_pairs(const std::vector<store::IndexEntry>& index, const i
 ComparisonSet compare_by_identity(const std::vector<store::IndexEntry>& index, const io::NpyArray& embeddings,
                                   const fs::path& labels, std::size_t max_nonmated, std::uint64_t seed) {
   check_embeddings(index, embeddings);
-  std::vector<std::string> identity(index.size());
+  IdentitySource source;
+  source.labels = labels;
+  source.from_folders = labels.empty();
+  const auto identities = read_identities(index, source);
   ComparisonSet set;
-  if (labels.empty()) {
-    set.source = "identities from parent folders";
-    for (std::size_t i = 0; i < index.size(); ++i) {
-      const auto parent = fs::path(index[i].path).parent_path();
-      identity[i] = parent.empty() ? "" : parent.string();
-    }
-  } else {
-    set.source = fmt::format("identities from {}", labels.string());
-    const store::PathMatcher matcher(index);
-    for_each_record(labels, "labels", "path identity", [&](const std::vector<std::string>& t, int) {
-      const auto m = matcher.find(t[0]);
-      if (m.how != store::PathMatcher::How::Path && m.how != store::PathMatcher::How::Name) return;
-      for (const auto row : matcher.rows(m.key)) identity[static_cast<std::size_t>(row)] = t[1];
-    });
-  }
+  set.source = identities.description;
   // The first face of every image that has a face and an identity.
-  std::map<std::string, std::vector<std::int64_t>> by_identity;
+  std::map<std::int64_t, std::vector<std::int64_t>> by_identity;  // in the order of the names
   std::vector<std::int64_t> rows;
   std::vector<std::size_t> owner;  // identity number of each row in `rows`
   std::set<std::string> seen_paths;
   std::size_t unlabelled = 0;
   for (std::size_t i = 0; i < index.size(); ++i) {
     if (!index[i].ok || !seen_paths.insert(index[i].path).second) continue;
-    if (identity[i].empty()) {
+    if (identities.of_row[i] < 0) {
       ++unlabelled;
       continue;
     }
-    by_identity[identity[i]].push_back(static_cast<std::int64_t>(i));
+    by_identity[identities.of_row[i]].push_back(static_cast<std::int64_t>(i));
   }
   if (unlabelled) set.excluded.push_back(fmt::format("{} faces without an identity", unlabelled));
   std::size_t id_number = 0;

@@ -18,35 +18,55 @@ double EdcCurve::at(double x) const {
   return error[static_cast<std::size_t>(std::max<std::ptrdiff_t>(0, it - discard.begin() - 1))];
 }
 
-EdcCurve edc_curve(EdcError kind, const std::vector<double>& similarity, const std::vector<double>& pair_quality,
-                   double threshold) {
+WeightedEdc::WeightedEdc(EdcError kind, const std::vector<double>& similarity,
+                         const std::vector<double>& pair_quality, double threshold) {
   if (similarity.size() != pair_quality.size()) {
     throw Error(ErrorCode::InvalidArgument, "an EDC needs one pairwise quality per comparison");
   }
-  const std::size_t n = similarity.size();
-  EdcCurve c;
-  c.comparisons = n;
-  if (n == 0) return c;
-  std::vector<std::size_t> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(),
+  order_.resize(similarity.size());
+  std::iota(order_.begin(), order_.end(), 0);
+  std::sort(order_.begin(), order_.end(),
             [&](std::size_t i, std::size_t j) { return pair_quality[i] < pair_quality[j]; });
-  // errors_kept[k] = errors among the comparisons kept after discarding the k lowest.
-  std::vector<std::size_t> errors_kept(n + 1, 0);
-  for (std::size_t k = n; k-- > 0;) {
-    const double s = similarity[order[k]];
-    const bool error = kind == EdcError::Fnmr ? s < threshold : s >= threshold;
-    errors_kept[k] = errors_kept[k + 1] + (error ? 1 : 0);
+  for (const auto i : order_) {
+    quality_.push_back(pair_quality[i]);
+    error_.push_back(kind == EdcError::Fnmr ? similarity[i] < threshold : similarity[i] >= threshold);
   }
+}
+
+EdcCurve WeightedEdc::curve(const std::vector<double>& weights) const {
+  const std::size_t n = order_.size();
+  if (weights.size() != n) throw Error(ErrorCode::InvalidArgument, "an EDC needs one weight per comparison");
+  EdcCurve c;
+  double total = 0;
+  for (const double w : weights) total += w;
+  c.comparisons = static_cast<std::size_t>(std::llround(total));
+  if (!(total > 0)) return c;
+  // errors_kept[k] = error weight among the comparisons kept after discarding the k lowest.
+  std::vector<double> errors_kept(n + 1, 0);
+  for (std::size_t k = n; k-- > 0;) errors_kept[k] = errors_kept[k + 1] + (error_[k] ? weights[order_[k]] : 0.0);
+  double discarded = 0;
+  bool have_previous = false;
+  double previous_quality = 0;
   for (std::size_t k = 0; k < n; ++k) {
+    const double w = weights[order_[k]];
+    if (w == 0) continue;
     // A step starts where the quality changes: equal qualities are discarded together.
-    if (k > 0 && pair_quality[order[k]] == pair_quality[order[k - 1]]) continue;
-    c.discard.push_back(static_cast<double>(k) / static_cast<double>(n));
-    c.error.push_back(static_cast<double>(errors_kept[k]) / static_cast<double>(n - k));
+    if (!(have_previous && quality_[k] == previous_quality)) {
+      c.discard.push_back(discarded / total);
+      c.error.push_back(errors_kept[k] / (total - discarded));
+    }
+    have_previous = true;
+    previous_quality = quality_[k];
+    discarded += w;
   }
   c.discard.push_back(1.0);
   c.error.push_back(0.0);
   return c;
+}
+
+EdcCurve edc_curve(EdcError kind, const std::vector<double>& similarity, const std::vector<double>& pair_quality,
+                   double threshold) {
+  return WeightedEdc(kind, similarity, pair_quality, threshold).curve(std::vector<double>(similarity.size(), 1.0));
 }
 
 double edc_pauc(const EdcCurve& c, double limit) {

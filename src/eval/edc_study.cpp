@@ -11,6 +11,8 @@
 #include "amva/error.hpp"
 #include "amva/eval/comparisons.hpp"
 #include "amva/eval/edc.hpp"
+#include "amva/eval/edc_bootstrap.hpp"
+#include "amva/eval/identities.hpp"
 #include "amva/io/atomic_file.hpp"
 #include "amva/io/csv.hpp"
 #include "amva/io/json_values.hpp"
@@ -89,6 +91,10 @@ std::vector<double> random_mean_curve(EdcError kind, const ComparisonSet& set, b
   return mean;
 }
 
+nlohmann::json interval(double lo, double hi) {
+  return {io::json_number(lo), io::json_number(hi)};
+}
+
 }  // namespace
 
 EdcResult run_edc(const EdcOptions& opt) {
@@ -153,6 +159,34 @@ EdcResult run_edc(const EdcOptions& opt) {
       opt.start_fnmr ? threshold_at_fnmr(mated_scores, *opt.start_fnmr) : threshold_at_fmr(nonmated_scores, opt.fmr);
   const double fnmr0 = error_rate(EdcError::Fnmr, mated_scores, threshold);
   const double fmr0 = error_rate(EdcError::Fmr, nonmated_scores, threshold);
+  const auto false_matches = static_cast<std::size_t>(
+      std::count_if(nonmated_scores.begin(), nonmated_scores.end(), [&](double s) { return s >= threshold; }));
+  if (false_matches < 10) {
+    result.warnings.push_back(fmt::format(
+        "the threshold {:.5f} rests on {} false match(es) among {} non-mated comparisons: the FMR there is "
+        "estimated from very few errors (use a larger --fmr, more non-mated pairs, or --start-fnmr)",
+        threshold, false_matches, nonmated_scores.size()));
+  }
+
+  // Resampling units for the pAUC intervals: identities when known, else images.
+  EdcOptions::BootstrapUnit unit = opt.bootstrap_unit;
+  Identities identities;
+  IdentitySource id_source;
+  id_source.labels = opt.labels;
+  id_source.from_folders = opt.labels_from_folders && opt.labels.empty();
+  id_source.pairs = id_source.labels.empty() && !id_source.from_folders ? opt.pairs : fs::path();
+  if (unit != EdcOptions::BootstrapUnit::Image && !id_source.empty()) identities = read_identities(index, id_source);
+  if (unit == EdcOptions::BootstrapUnit::Identity && identities.count() == 0) {
+    throw Error(ErrorCode::InvalidArgument, "an identity bootstrap needs identities from the pairs or labels");
+  }
+  if (unit == EdcOptions::BootstrapUnit::Auto) {
+    unit = identities.count() > 0 ? EdcOptions::BootstrapUnit::Identity : EdcOptions::BootstrapUnit::Image;
+  }
+  std::vector<std::int64_t> unit_of_row(index.size());
+  for (std::size_t i = 0; i < index.size(); ++i) {
+    const auto id = unit == EdcOptions::BootstrapUnit::Identity ? identities.of_row[i] : -1;
+    unit_of_row[i] = id >= 0 ? id : static_cast<std::int64_t>(identities.count() + i);
+  }
 
   const std::vector<double> grid = stats::linspace(0.0, 1.0, 201);
   const double xmax = std::min(1.0, 2 * *std::max_element(opt.discard_limits.begin(), opt.discard_limits.end()));
@@ -176,6 +210,19 @@ EdcResult run_edc(const EdcOptions& opt) {
         {"threshold", threshold},
         {"fnmr_at_threshold", io::json_number(fnmr0)},
         {"fmr_at_threshold", io::json_number(fmr0)},
+        {"false_matches_at_threshold", false_matches},
+        {"bootstrap",
+         {{"replicates", opt.bootstrap},
+          {"confidence", opt.confidence},
+          {"seed", opt.seed},
+          {"unit", unit == EdcOptions::BootstrapUnit::Identity ? "identity" : "image"},
+          {"identities",
+           unit == EdcOptions::BootstrapUnit::Identity ? nlohmann::json(identities.description) : nullptr},
+          {"threshold", "held at the value fixed on all comparisons (an operating point chosen once), not refitted"},
+          {"method",
+           "percentile intervals; a replicate draws the units (identities, else images) with replacement; a "
+           "comparison counts m_u times when both faces belong to unit u and m_u m_v times for units u and v; the "
+           "same replicate for every method, so that differences between methods are paired"}}},
         {"decision", "match when similarity >= threshold; the threshold is fixed once and never refitted"},
         {"pair_quality", "min(q_a, q_b)"},
         {"discard",
@@ -205,8 +252,34 @@ EdcResult run_edc(const EdcOptions& opt) {
   viz::Panel fnm{"FNM-EDC", "fraction of mated comparisons discarded", "FNMR of the rest", {}, xmax};
   viz::Panel fm{"FM-EDC", "fraction of non-mated comparisons discarded", "FMR of the rest", {}, xmax};
   std::vector<viz::Panel> distribution_panels;
+
+  EdcReplicates reps;
+  if (opt.bootstrap > 0) {
+    report(fmt::format("bootstrap of the pAUC values ({} replicates, {})", opt.bootstrap,
+                       unit == EdcOptions::BootstrapUnit::Identity ? "identities" : "images"));
+    EdcBootstrapInput bi;
+    bi.comparisons = &set;
+    for (const auto& c : columns) bi.method_scores.push_back(&c.values);
+    bi.unit_of_row = unit_of_row;
+    bi.threshold = threshold;
+    bi.limits = opt.discard_limits;
+    bi.grid = grid;
+    bi.replicates = opt.bootstrap;
+    bi.seed = opt.seed;
+    bi.confidence = opt.confidence;
+    reps = bootstrap_edc(bi);
+    summary["settings"]["bootstrap"]["units"] = reps.units;
+  }
+  const double tail = (1 - opt.confidence) / 2;
+  const auto ci_of = [&](const std::vector<double>& r) {
+    return r.empty() ? std::pair{kNaN, kNaN} : std::pair{stats::quantile(r, tail), stats::quantile(r, 1 - tail)};
+  };
+  std::string pauc_csv = io::csv_line({"method", "curve", "discard_limit", "pauc", "pauc_lo", "pauc_hi",
+                                       "pauc_minus_ideal", "pauc_minus_ideal_lo", "pauc_minus_ideal_hi"}) +
+                         "\n";
   nlohmann::json methods = nlohmann::json::object();
-  for (const auto& col : columns) {
+  for (std::size_t mi = 0; mi < columns.size(); ++mi) {
+    const auto& col = columns[mi];
     report(fmt::format("EDC of {}", col.name));
     const auto m = split(set, col.values, true);
     const auto nm = split(set, col.values, false);
@@ -220,6 +293,32 @@ EdcResult run_edc(const EdcOptions& opt) {
     add_curve_rows(col.name, "fm_edc", fm_curve.discard, fm_curve.error);
     fnm.series.push_back({col.name, fnm_curve.discard, fnm_curve.error, {}, {}, "-", true});
     fm.series.push_back({col.name, fm_curve.discard, fm_curve.error, {}, {}, "-", true});
+    if (opt.bootstrap > 0) {
+      fnm.series.push_back({"", grid, grid, reps.fnm_lo[mi], reps.fnm_hi[mi], "-", false, true});
+      fm.series.push_back({"", grid, grid, reps.fm_lo[mi], reps.fm_hi[mi], "-", false, true});
+      for (const auto& [curve, name, pr] : {std::tuple{&fnm_curve, "fnm_edc", &reps.fnm_pauc[mi]},
+                                            std::tuple{&fm_curve, "fm_edc", &reps.fm_pauc[mi]}}) {
+        nlohmann::json ci = nlohmann::json::object();
+        nlohmann::json ci_above = nlohmann::json::object();
+        for (std::size_t l = 0; l < opt.discard_limits.size(); ++l) {
+          const auto key = limit_key(opt.discard_limits[l]);
+          // The ideal area depends only on the starting error, which the threshold and the
+          // comparisons fix: the same in a replicate for every method; its interval is that of
+          // the raw pAUC shifted by the ideal area of the full data.
+          const double ideal = edc_ideal_area(*curve, opt.discard_limits[l]);
+          const auto [lo, hi] = ci_of((*pr)[l]);
+          ci[key] = interval(lo, hi);
+          ci_above[key] = interval(lo - ideal, hi - ideal);
+          const double raw = edc_pauc(*curve, opt.discard_limits[l]);
+          pauc_csv += io::csv_line({col.name, name, key, fmt::format("{}", raw), fmt::format("{}", lo),
+                                    fmt::format("{}", hi), fmt::format("{}", raw - ideal),
+                                    fmt::format("{}", lo - ideal), fmt::format("{}", hi - ideal)}) +
+                      "\n";
+        }
+        mj[name]["pauc_ci"] = ci;
+        mj[name]["pauc_minus_ideal_ci"] = ci_above;
+      }
+    }
     if (opt.erc_refit) {
       std::vector<double> sim, q;
       std::vector<bool> mated;
@@ -312,6 +411,45 @@ EdcResult run_edc(const EdcOptions& opt) {
   summary["methods"] = methods;
   summary["baselines"] = baselines;
 
+  // Paired differences: method a minus method b on the same replicates.
+  std::string differences_csv =
+      io::csv_line({"curve", "discard_limit", "method_a", "method_b", "difference", "lo", "hi", "verdict"}) + "\n";
+  nlohmann::json differences = nlohmann::json::object();
+  if (opt.bootstrap > 0) {
+    for (const auto& [name, all] : {std::pair{"fnm_edc", &reps.fnm_pauc}, {"fm_edc", &reps.fm_pauc}}) {
+      for (std::size_t l = 0; l < opt.discard_limits.size(); ++l) {
+        const auto key = limit_key(opt.discard_limits[l]);
+        nlohmann::json list = nlohmann::json::array();
+        for (std::size_t a = 0; a < columns.size(); ++a) {
+          for (std::size_t b = a + 1; b < columns.size(); ++b) {
+            std::vector<double> d((*all)[a][l].size());
+            for (std::size_t r = 0; r < d.size(); ++r) d[r] = (*all)[a][l][r] - (*all)[b][l][r];
+            const double value = methods[columns[a].name][name]["pauc"][key].get<double>() -
+                                 methods[columns[b].name][name]["pauc"][key].get<double>();
+            const auto [lo, hi] = ci_of(d);
+            // Lower pAUC is better: a negative difference favours method a.
+            const std::string verdict = hi < 0 ? columns[a].name + " better"
+                                        : lo > 0 ? columns[b].name + " better"
+                                                 : "no difference shown";
+            list.push_back({{"method_a", columns[a].name},
+                            {"method_b", columns[b].name},
+                            {"difference", value},
+                            {"difference_ci", interval(lo, hi)},
+                            {"verdict", verdict}});
+            differences_csv += io::csv_line({name, key, columns[a].name, columns[b].name, fmt::format("{}", value),
+                                             fmt::format("{}", lo), fmt::format("{}", hi), verdict}) +
+                               "\n";
+          }
+        }
+        differences[name][key] = list;
+      }
+    }
+    differences["definition"] =
+        "pAUC(method_a) - pAUC(method_b) on the same bootstrap replicates; lower pAUC is better, so an interval "
+        "below 0 favours method_a";
+  }
+  summary["paired_differences"] = differences;
+
   fs::create_directories(opt.out);
   std::string comparisons_csv = io::csv_line({"a", "b", "mated", "similarity"}) + "\n";
   for (const auto& c : set.comparisons) {
@@ -323,6 +461,10 @@ EdcResult run_edc(const EdcOptions& opt) {
   io::write_text_atomically(opt.out / "comparisons.csv", comparisons_csv);
   io::write_text_atomically(opt.out / "edc.csv", curves_csv);
   io::write_text_atomically(opt.out / "groups.csv", groups_csv);
+  if (opt.bootstrap > 0) {
+    io::write_text_atomically(opt.out / "pauc.csv", pauc_csv);
+    io::write_text_atomically(opt.out / "pauc_differences.csv", differences_csv);
+  }
   if (!set.excluded.empty()) {
     std::string text;
     for (const auto& e : set.excluded) text += e + "\n";

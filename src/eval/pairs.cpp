@@ -42,9 +42,11 @@ std::vector<Pair> read_lfw_pairs(const std::filesystem::path& file) {
       };
       const int fold = static_cast<int>(pairs.size() / (2 * static_cast<std::size_t>(per_class)));
       if (tokens.size() == 3) {
-        pairs.push_back({lfw_key(tokens[0], to_int(tokens[1])), lfw_key(tokens[0], to_int(tokens[2])), true, fold});
+        pairs.push_back({lfw_key(tokens[0], to_int(tokens[1])), lfw_key(tokens[0], to_int(tokens[2])), true, fold,
+                         tokens[0], tokens[0]});
       } else if (tokens.size() == 4) {
-        pairs.push_back({lfw_key(tokens[0], to_int(tokens[1])), lfw_key(tokens[2], to_int(tokens[3])), false, fold});
+        pairs.push_back({lfw_key(tokens[0], to_int(tokens[1])), lfw_key(tokens[2], to_int(tokens[3])), false, fold,
+                         tokens[0], tokens[2]});
       } else {
         throw Error(ErrorCode::Parse, fmt::format("{}: expected 'name n1 n2' or 'name1 n1 name2 n2', got {} fields",
                                                   where(), tokens.size()));

@@ -10,9 +10,9 @@ nlohmann::json json_number(double v) {
   return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
 }
 
-std::string interval_text(const nlohmann::json& value, const nlohmann::json& interval) {
-  const auto num = [](const nlohmann::json& j) {
-    return j.is_number() ? fmt::format("{:.4f}", j.get<double>()) : "n/a";
+std::string interval_text(const nlohmann::json& value, const nlohmann::json& interval, int decimals) {
+  const auto num = [&](const nlohmann::json& j) {
+    return j.is_number() ? fmt::format("{:.{}f}", j.get<double>(), decimals) : "n/a";
   };
   if (!interval.is_array() || interval.size() != 2) return num(value);
   return fmt::format("{} [{}, {}]", num(value), num(interval[0]), num(interval[1]));

@@ -78,8 +78,13 @@ StudyResult run_study(const StudyOptions& opt) {
   a.scores = opt.scores;
   a.cam = opt.cam;
   a.group = opt.group;
+  // The comparisons' identities also make the analysis's bootstrap resample people.
+  a.identities.labels = opt.labels;
+  a.identities.from_folders = opt.labels_from_folders;
+  a.identities.pairs = opt.pairs;
   stage(fmt::format("[3/6] activation map variation analysis ({}) into {}", opt.group.to_string(), a.out.string()));
   const auto analysis = analysis::analyze(a);
+  for (const auto& w : analysis.warnings) stage("warning: " + w);
 
   // 4. EDC, when there are comparisons.
   nlohmann::json edc;
@@ -97,7 +102,9 @@ StudyResult run_study(const StudyOptions& opt) {
     c.group = opt.group;
     stage(fmt::format("[4/6] error-versus-discard characteristic into {}", c.out.string()));
     try {
-      edc = eval::run_edc(c).summary;
+      const auto r = eval::run_edc(c);
+      for (const auto& w : r.warnings) stage("warning: " + w);
+      edc = r.summary;
     } catch (const Error& err) {
       if (err.code() != ErrorCode::InvalidArgument) throw;
       edc_note = fmt::format("No EDC: {}", err.what());
@@ -165,36 +172,57 @@ StudyResult run_study(const StudyOptions& opt) {
   result.findings.push_back(fmt::format("{} faces of {} records ({} failed{}{}), model {}, {} maps", extracted.faces,
                                         extracted.records, failed, failures.empty() ? "" : ": ", failures,
                                         opt.card.name, opt.cam));
-  std::vector<std::string> reproduced, other;
+  // The paper's finding (more variation outside the face in the low group), then whether that
+  // extra variation is specific to outside the face or as large inside (specificity).
+  std::vector<std::string> reproduced, specific, general, other;
   for (const auto& [name, m] : analysis.summary["methods"].items()) {
     const auto& c = m["comparison"];
     const std::string verdict = c.value("finding", "n/a");
-    (verdict == "reproduced" ? reproduced : other)
-        .push_back(fmt::format(
-            "{} {}", name,
-            io::interval_text(c.value("outside_amv_low_minus_high", nlohmann::json()),
-                              c.value("outside_amv_low_minus_high_ci", nlohmann::json::array({nullptr, nullptr})))));
+    const auto diff =
+        io::interval_text(c.value("outside_amv_low_minus_high", nlohmann::json()),
+                          c.value("outside_amv_low_minus_high_ci", nlohmann::json::array({nullptr, nullptr})));
+    if (verdict != "reproduced") {
+      other.push_back(fmt::format("{} {} ({})", name, diff, verdict));
+      continue;
+    }
+    reproduced.push_back(fmt::format("{} {}", name, diff));
+    const auto spec =
+        io::interval_text(c.value("outside_minus_inside_difference", nlohmann::json()),
+                          c.value("outside_minus_inside_difference_ci", nlohmann::json::array({nullptr, nullptr})));
+    (c.value("specificity", "") == "specific to outside" ? specific : general)
+        .push_back(fmt::format("{} {}", name, spec));
   }
   result.findings.push_back(
-      fmt::format("low-quality faces vary more outside the central face (AM-V low - high): {}",
+      fmt::format("low-quality faces vary more outside the central face (AM-V low - high, {} bootstrap): {}",
+                  analysis.summary["settings"]["bootstrap"]["unit"].get<std::string>(),
                   reproduced.empty() ? "no method" : fmt::format("{}", fmt::join(reproduced, "; "))));
-  result.findings.push_back(other.empty() ? "every method reproduces the seed paper's finding"
-                                          : fmt::format("inconclusive or reversed: {}", fmt::join(other, "; ")));
+  std::vector<std::string> words;
+  if (!specific.empty()) {
+    words.push_back(fmt::format("more outside than inside (outside - inside): {}", fmt::join(specific, "; ")));
+  }
+  if (!general.empty()) words.push_back(fmt::format("not specific to outside: {}", fmt::join(general, "; ")));
+  if (!other.empty()) words.push_back(fmt::format("not shown: {}", fmt::join(other, "; ")));
+  result.findings.push_back(fmt::format("{}", fmt::join(words, "; ")));
   if (!edc.is_null()) {
     std::string best;
     double best_pauc = 1e300;
+    nlohmann::json best_ci;
     for (const auto& [name, m] : edc["methods"].items()) {
       const double p = m["fnm_edc"]["pauc"]["0.20"].get<double>();
       if (name != "random" && p < best_pauc) {
         best_pauc = p;
         best = name;
+        best_ci = m["fnm_edc"].contains("pauc_ci") ? m["fnm_edc"]["pauc_ci"]["0.20"] : nlohmann::json();
       }
     }
-    result.findings.push_back(
-        fmt::format("EDC at {} (threshold {:.4f}, FNMR {:.4f}): lowest FNM pAUC@0.20 {} {:.5f}, random order {:.5f}",
-                    edc["settings"]["threshold_rule"].get<std::string>(), edc["settings"]["threshold"].get<double>(),
-                    edc["settings"]["fnmr_at_threshold"].get<double>(), best, best_pauc,
-                    edc["baselines"]["fnm_edc"]["random_pauc_mean"]["0.20"].get<double>()));
+    result.findings.push_back(fmt::format(
+        "EDC at {} (threshold {:.4f}, FNMR {:.4f}, {} false matches): lowest FNM pAUC@0.20 {} {}, random order "
+        "{:.5f}",
+        edc["settings"]["threshold_rule"].get<std::string>(), edc["settings"]["threshold"].get<double>(),
+        edc["settings"]["fnmr_at_threshold"].get<double>(),
+        edc["settings"]["false_matches_at_threshold"].get<std::size_t>(), best,
+        io::interval_text(best_pauc, best_ci, 5),
+        edc["baselines"]["fnm_edc"]["random_pauc_mean"]["0.20"].get<double>()));
   } else {
     result.findings.push_back(edc_note);
   }

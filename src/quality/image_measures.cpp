@@ -4,6 +4,9 @@
 #include <cmath>
 #include <filesystem>
 #include <opencv2/imgproc.hpp>
+#include <opencv2/core/persistence.hpp>
+#include <opencv2/ml.hpp>
+#include <opencv2/quality/quality_utils.hpp>
 #include <opencv2/quality/qualitybrisque.hpp>
 
 #include "amva/error.hpp"
@@ -69,7 +72,11 @@ class FaceSize final : public QualityMeasure {
   }
 };
 
-// OpenCV contrib's BRISQUE: lower is better in its own scale (about 0-100), so amva negates it.
+// BRISQUE with OpenCV contrib's features and LIVE model, evaluated as QualityBRISQUE::compute
+// does (features scaled to [-1, 1] with the model's range file, then the SVR) but without its
+// final clamp to [0, 100]: on 112x112 faces many scores clamp to 0, and tied scores would let
+// file order pick the high group. Equal to OpenCV's score wherever that lies inside (0, 100).
+// Lower is better in BRISQUE's own scale, so amva negates it.
 class Brisque final : public QualityMeasure {
  public:
   Brisque() {
@@ -80,19 +87,35 @@ class Brisque final : public QualityMeasure {
       throw Error(ErrorCode::NotFound,
                   fmt::format("{}: BRISQUE model files not found (Debian package opencv-data)", dir.string()));
     }
-    brisque_ = cv::quality::QualityBRISQUE::create(model.string(), range.string());
+    svm_ = cv::ml::SVM::load(model.string());
+    cv::FileStorage(range.string(), cv::FileStorage::READ)["range"].mat().convertTo(range_, CV_32F);
+    if (svm_.empty() || range_.rows != 2) {
+      throw Error(ErrorCode::Model, fmt::format("{}: not a BRISQUE model and range", dir.string()));
+    }
   }
   [[nodiscard]] std::string name() const override { return "brisque"; }
   [[nodiscard]] std::string description() const override {
-    return "negated BRISQUE score of the aligned face (OpenCV contrib, LIVE model); higher is better; about -100-0";
+    return "negated BRISQUE score of the aligned face (OpenCV contrib features and LIVE model, not clamped to "
+           "[0, 100]); higher is better; about -100-0";
   }
+  [[nodiscard]] bool negated() const override { return true; }
   [[nodiscard]] double score(const QualityInput& in) const override {
     if (!in.aligned) throw Error(ErrorCode::InvalidArgument, "brisque needs the aligned face");
-    return -brisque_->compute(*in.aligned)[0];
+    cv::Mat features;
+    cv::quality::QualityBRISQUE::computeFeatures(*in.aligned, features);
+    if (features.cols != range_.cols) {
+      throw Error(ErrorCode::Model, fmt::format("BRISQUE gave {} features, its range file has {}", features.cols,
+                                                range_.cols));
+    }
+    cv::quality::quality_utils::scale<float>(features, range_, -1.f, 1.f);
+    cv::Mat out;
+    svm_->predict(features, out);
+    return -static_cast<double>(out.at<float>(0));
   }
 
  private:
-  cv::Ptr<cv::quality::QualityBRISQUE> brisque_;
+  cv::Ptr<cv::ml::SVM> svm_;
+  cv::Mat range_;
 };
 
 }  // namespace

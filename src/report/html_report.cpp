@@ -152,23 +152,64 @@ void write_html_report(const ReportInput& in, const fs::path& out) {
 
   const auto& a = in.analysis;
   std::string inter = figures.embed(analysis_dir / "grid.png", "inter_fiqa_grid",
-                                    "Rows: FIQA methods. Columns: MAM and AM-V of the high and the low group, and "
-                                    "D-AM-V, on one colour scale. Dashed: the central face region.");
-  inter += "<h3>Region statistics (95 % bootstrap intervals over images)</h3>\n";
+                                    "Rows: FIQA methods. Columns: MAM of the high and the low group, AM-V of the "
+                                    "high and the low group, and D-AM-V; each column kind on its own colour scale "
+                                    "(colour bars below), shared down the column. Dashed: the central face region.");
+  const auto& boot = a["settings"]["bootstrap"];
+  const bool by_identity = boot.value("unit", "image") == "identity";
+  inter += fmt::format("<h3>Region statistics ({:.0f} % bootstrap intervals over {})</h3>\n",
+                       100 * boot.value("confidence", 0.95),
+                       by_identity ? fmt::format("identities, then their images: {}",
+                                                 html_escape(boot.value("identities", std::string())))
+                                   : std::string("images"));
   inter += kRegionHeader;
   for (const auto& [name, m] : a["methods"].items()) inter += region_rows(name, m);
   inter +=
-      "</table>\n<h3>Low minus high: mean AM-V outside the central face</h3>\n<table><tr><th class=l>method</th>"
-      "<th>difference</th><th class=l>verdict</th><th>W1 (AM-V values)</th><th>KS</th></tr>\n";
+      "</table>\n<h3>Low minus high: mean AM-V outside the central face, and whether it is specific to "
+      "outside</h3>\n<table><tr><th class=l>method</th><th>outside, low - high</th><th class=l>verdict</th>"
+      "<th>(outside - inside) of low - high</th><th class=l>specificity</th><th>cells with a variance "
+      "difference, outside / inside</th><th>W1 (AM-V values)</th><th>KS</th></tr>\n";
   for (const auto& [name, m] : a["methods"].items()) {
     const auto& c = m["comparison"];
-    inter += fmt::format("<tr><td class=l>{}</td><td>{}</td><td class=l>{}</td><td>{}</td><td>{}</td></tr>\n",
-                         html_escape(name),
-                         with_ci(c.value("outside_amv_low_minus_high", nlohmann::json()),
-                                 c.value("outside_amv_low_minus_high_ci", nlohmann::json())),
-                         verdict_span(c.value("finding", "n/a")), num(c["distances"]["amv"]["wasserstein1"]),
-                         num(c["distances"]["amv"]["ks"], 3));
+    std::string cells = "n/a";
+    if (c.contains("variance_test")) {
+      const auto& v = c["variance_test"];
+      cells = fmt::format("{}/{} / {}/{}", v["significant_outside"].dump(), v["cells_outside"].dump(),
+                          v["significant_inside"].dump(), v["cells_inside"].dump());
+    }
+    inter += fmt::format(
+        "<tr><td class=l>{}</td><td>{}</td><td class=l>{}</td><td>{}</td><td class=l>{}</td><td>{}</td><td>{}</td>"
+        "<td>{}</td></tr>\n",
+        html_escape(name),
+        with_ci(c.value("outside_amv_low_minus_high", nlohmann::json()),
+                c.value("outside_amv_low_minus_high_ci", nlohmann::json())),
+        verdict_span(c.value("finding", "n/a")),
+        with_ci(c.value("outside_minus_inside_difference", nlohmann::json()),
+                c.value("outside_minus_inside_difference_ci", nlohmann::json())),
+        html_escape(c.value("specificity", "n/a")), cells, num(c["distances"]["amv"]["wasserstein1"]),
+        num(c["distances"]["amv"]["ks"], 3));
   }
+  inter +=
+      "</table>\n<p>Verdict: <em>reproduced</em> when the interval of the outside difference lies above 0 (the seed "
+      "paper's finding), <em>reversed</em> below 0, else <em>inconclusive</em>. Specificity: <em>specific to "
+      "outside</em> when the low group's extra variation is larger outside than inside (interval above 0), "
+      "<em>general</em> when it is not, <em>absent</em> without an outside difference. Cells: Brown-Forsythe "
+      "test per cell of the map's native grid, Benjamini-Hochberg FDR.</p>\n";
+  std::string ties;
+  for (const auto& [name, m] : a["methods"].items()) {
+    for (const auto& t : m.value("ties", nlohmann::json::array())) {
+      ties += fmt::format("<tr><td class=l>{}</td><td class=l>{} | {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                          html_escape(name), html_escape(t["lower"].get<std::string>()),
+                          html_escape(t["upper"].get<std::string>()), num(t["score"], 6), t["tied"].dump(),
+                          t["ranked_below"].dump(), t["ranked_above"].dump());
+    }
+  }
+  inter += ties.empty()
+               ? std::string("<p>No tied scores straddle a group boundary.</p>\n")
+               : fmt::format("<h3>Tied scores at group boundaries (ties: {})</h3>\n<table><tr><th class=l>method</th>"
+                             "<th class=l>boundary</th><th>score</th><th>tied faces</th><th>ranked below</th>"
+                             "<th>ranked above</th></tr>\n{}</table>\n",
+                             html_escape(a["settings"].value("ties", std::string())), ties);
   inter += "</table>\n<h3>Agreement between methods</h3>\n<table><tr><th class=l>Spearman / low-group overlap</th>";
   for (const auto& [name, m] : a["methods"].items()) inter += fmt::format("<th>{}</th>", html_escape(name));
   inter += "</tr>\n";
@@ -196,6 +237,12 @@ void write_html_report(const ReportInput& in, const fs::path& out) {
                     "{}, KS {}.",
                     num(c["distances"]["amv"]["wasserstein1"]), num(c["distances"]["amv"]["ks"], 3),
                     num(c["distances"]["median"]["wasserstein1"]), num(c["distances"]["median"]["ks"], 3)));
+    if (fs::exists(dir / "significance.png")) {
+      intra += figures.embed(dir / "significance.png", name + "_significance",
+                             "D-AM-V with the map cells outlined where the low and high groups differ in "
+                             "variation (Brown-Forsythe per native cell, Benjamini-Hochberg FDR), and -log10 q per "
+                             "cell (each cell shown over its pixels).");
+    }
     intra += figures.embed(dir / "profiles.png", name + "_profiles", "Row and column profiles of MAM and AM-V.");
     intra += kRegionHeader + region_rows(name, m) + "</table>\n";
   }
@@ -212,9 +259,22 @@ void write_html_report(const ReportInput& in, const fs::path& out) {
         e["comparisons"]["excluded"].dump(), html_escape(e["comparisons"]["source"].get<std::string>()),
         num(e["settings"]["threshold"], 5), html_escape(e["settings"]["threshold_rule"].get<std::string>()),
         num(e["settings"]["fnmr_at_threshold"]), num(e["settings"]["fmr_at_threshold"], 5));
+    const auto false_matches = e["settings"].value("false_matches_at_threshold", std::size_t{0});
+    if (false_matches < 10) {
+      edc += fmt::format(
+          "<p class=\"warning\">The threshold rests on {} false match(es): the FMR at it is estimated from very few "
+          "errors.</p>\n",
+          false_matches);
+    }
+    const auto& eb = e["settings"].value("bootstrap", nlohmann::json::object());
+    const bool intervals = eb.value("replicates", 0) > 0;
     edc += figures.embed(edc_dir / "edc.png", "edc",
-                         "FNM-EDC and FM-EDC of every method with the ideal and the "
-                         "random-order baselines; stepwise; threshold fixed.");
+                         intervals ? fmt::format("FNM-EDC and FM-EDC of every method with {:.0f} % bootstrap bands "
+                                                 "(resampling {}s, threshold held), the ideal and the random-order "
+                                                 "baselines; stepwise; threshold fixed.",
+                                                 100 * eb.value("confidence", 0.95), eb.value("unit", "image"))
+                                   : std::string("FNM-EDC and FM-EDC of every method with the ideal and the "
+                                                 "random-order baselines; stepwise; threshold fixed."));
     edc += "<table><tr><th class=l>method</th>";
     const auto& limits = e["settings"]["discard_limits"];
     for (const auto& l : limits) {
@@ -225,8 +285,11 @@ void write_html_report(const ReportInput& in, const fs::path& out) {
       edc += fmt::format("<tr><td class=l>{}</td>", html_escape(name));
       for (const auto& l : limits) {
         const auto key = fmt::format("{:.2f}", l.get<double>());
-        edc += fmt::format("<td>{}</td><td>{}</td>", num(m["fnm_edc"]["pauc"][key], 5),
-                           num(m["fnm_edc"]["pauc_minus_ideal"][key], 5));
+        const auto& f = m["fnm_edc"];
+        edc += fmt::format("<td>{}</td><td>{}</td>",
+                           intervals ? with_ci(f["pauc"][key], f["pauc_ci"][key], 5) : num(f["pauc"][key], 5),
+                           intervals ? with_ci(f["pauc_minus_ideal"][key], f["pauc_minus_ideal_ci"][key], 5)
+                                     : num(f["pauc_minus_ideal"][key], 5));
       }
       edc += fmt::format("<td>{}</td><td>{}</td></tr>\n", num(m["groups"]["low"]["fnmr"]),
                          num(m["groups"]["high"]["fnmr"]));
@@ -237,6 +300,20 @@ void write_html_report(const ReportInput& in, const fs::path& out) {
                          num(e["baselines"]["fnm_edc"]["random_pauc_mean"][fmt::format("{:.2f}", l.get<double>())], 5));
     }
     edc += "<td></td><td></td></tr>\n</table>\n";
+    if (intervals && e.contains("paired_differences") && e["paired_differences"].contains("fnm_edc")) {
+      edc += "<h3>Paired differences of FNM pAUC (same replicates for every method)</h3>\n<table><tr><th "
+             "class=l>limit</th><th class=l>method a - method b</th><th>difference</th><th class=l>verdict</th></tr>\n";
+      for (const auto& [key, list] : e["paired_differences"]["fnm_edc"].items()) {
+        for (const auto& pd : list) {
+          edc += fmt::format("<tr><td class=l>{}</td><td class=l>{} - {}</td><td>{}</td><td class=l>{}</td></tr>\n",
+                             html_escape(key), html_escape(pd["method_a"].get<std::string>()),
+                             html_escape(pd["method_b"].get<std::string>()),
+                             with_ci(pd["difference"], pd["difference_ci"], 5),
+                             html_escape(pd["verdict"].get<std::string>()));
+        }
+      }
+      edc += "</table>\n";
+    }
     edc += figures.embed(edc_dir / "distributions.png", "similarity_distributions",
                          "Mated and non-mated similarity densities in the low and high groups of each method.");
   }

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "amva/error.hpp"
+#include "amva/stats/random_streams.hpp"
 
 namespace amva::stats {
 namespace {
@@ -44,6 +45,25 @@ Group make_group(std::string name, std::vector<std::int64_t> rows, const std::ve
 }
 
 }  // namespace
+
+GroupRule::Ties GroupRule::parse_ties(const std::string& text) {
+  if (text == "random") return Ties::Random;
+  if (text == "exclude") return Ties::Exclude;
+  if (text == "id") return Ties::RowId;
+  throw Error(ErrorCode::InvalidArgument, fmt::format("ties '{}': use random, exclude or id", text));
+}
+
+std::string GroupRule::to_string(Ties ties) {
+  switch (ties) {
+    case Ties::Random:
+      return "random";
+    case Ties::Exclude:
+      return "exclude";
+    case Ties::RowId:
+      return "id";
+  }
+  return {};
+}
 
 GroupRule GroupRule::parse(const std::string& text) {
   GroupRule rule;
@@ -94,7 +114,18 @@ std::string GroupRule::to_string() const {
 }
 
 std::string GroupRule::describe() const {
-  const std::string ties = "ties broken by store row id, lower ids ranked lower";
+  std::string ties;
+  switch (this->ties) {
+    case Ties::Random:
+      ties = fmt::format("equal scores ordered pseudo-randomly with seed {}, independent of file order", tie_seed);
+      break;
+    case Ties::Exclude:
+      ties = "equal scores that straddle a group boundary are left out of both groups";
+      break;
+    case Ties::RowId:
+      ties = "equal scores ordered by store row id, lower ids ranked lower";
+      break;
+  }
   switch (kind) {
     case Kind::Extremes:
       return fmt::format("low = bottom {0} %, high = top {0} % of the images ranked by score ({1})", percent, ties);
@@ -107,50 +138,90 @@ std::string GroupRule::describe() const {
   return {};
 }
 
-std::vector<Group> make_groups(const std::vector<double>& scores, const GroupRule& rule) {
+std::vector<Group> make_groups(const std::vector<double>& scores, const GroupRule& rule,
+                               std::vector<BoundaryTie>* ties) {
   std::vector<std::int64_t> ranked;
   for (std::size_t i = 0; i < scores.size(); ++i) {
     if (!std::isnan(scores[i])) ranked.push_back(static_cast<std::int64_t>(i));
   }
   const std::size_t n = ranked.size();
   if (n < 2) throw Error(ErrorCode::InvalidArgument, fmt::format("{} scored image(s): groups need at least 2", n));
-  std::sort(ranked.begin(), ranked.end(), [&](std::int64_t a, std::int64_t b) {
-    const double sa = scores[static_cast<std::size_t>(a)];
-    const double sb = scores[static_cast<std::size_t>(b)];
-    return sa != sb ? sa < sb : a < b;
-  });
-  const auto slice = [&](std::size_t from, std::size_t to) {
-    return std::vector<std::int64_t>(ranked.begin() + static_cast<std::ptrdiff_t>(from),
-                                     ranked.begin() + static_cast<std::ptrdiff_t>(to));
+  const auto score_of = [&](std::int64_t row) { return scores[static_cast<std::size_t>(row)]; };
+  const auto tie_key = [&](std::int64_t row) {
+    return rule.ties == GroupRule::Ties::RowId ? static_cast<std::uint64_t>(row)
+                                               : mix64(rule.tie_seed ^ mix64(static_cast<std::uint64_t>(row)));
   };
-  std::vector<Group> groups;
+  std::sort(ranked.begin(), ranked.end(), [&](std::int64_t a, std::int64_t b) {
+    const double sa = score_of(a);
+    const double sb = score_of(b);
+    if (sa != sb) return sa < sb;
+    const auto ka = tie_key(a);
+    const auto kb = tie_key(b);
+    return ka != kb ? ka < kb : a < b;
+  });
+
+  // Groups as rank ranges [from, to), then the boundaries between adjacent ranges.
+  struct Range {
+    std::string name;
+    std::size_t from, to;
+  };
+  std::vector<Range> ranges;
   switch (rule.kind) {
     case GroupRule::Kind::Extremes: {
       const auto k = std::clamp<std::size_t>(
           static_cast<std::size_t>(std::llround(rule.percent * static_cast<double>(n) / 100.0)), 1, n / 2);
-      groups.push_back(make_group("low", slice(0, k), scores));
-      groups.push_back(make_group("high", slice(n - k, n), scores));
+      ranges = {{"low", 0, k}, {"high", n - k, n}};
       break;
     }
     case GroupRule::Kind::Quantiles: {
       const auto b = static_cast<std::size_t>(rule.bins);
-      for (std::size_t j = 0; j < b; ++j) {
-        groups.push_back(make_group(fmt::format("q{}", j + 1), slice(j * n / b, (j + 1) * n / b), scores));
-      }
+      for (std::size_t j = 0; j < b; ++j) ranges.push_back({fmt::format("q{}", j + 1), j * n / b, (j + 1) * n / b});
       break;
     }
     case GroupRule::Kind::Thresholds: {
       std::size_t from = 0;
       for (std::size_t j = 0; j <= rule.thresholds.size(); ++j) {
         std::size_t to = from;
-        while (to < n &&
-               (j == rule.thresholds.size() || scores[static_cast<std::size_t>(ranked[to])] < rule.thresholds[j]))
-          ++to;
-        groups.push_back(make_group(fmt::format("bin{}", j + 1), slice(from, to), scores));
+        while (to < n && (j == rule.thresholds.size() || score_of(ranked[to]) < rule.thresholds[j])) ++to;
+        ranges.push_back({fmt::format("bin{}", j + 1), from, to});
         from = to;
       }
       break;
     }
+  }
+  std::vector<bool> excluded(n, false);
+  if (rule.kind != GroupRule::Kind::Thresholds) {
+    struct Cut {
+      std::size_t at;
+      std::string lower, upper;
+    };
+    std::vector<Cut> cuts;
+    for (std::size_t j = 0; j < ranges.size(); ++j) {
+      const bool gap_after = j + 1 < ranges.size() && ranges[j].to < ranges[j + 1].from;
+      if (j + 1 < ranges.size() && !gap_after) cuts.push_back({ranges[j].to, ranges[j].name, ranges[j + 1].name});
+      if (gap_after) {
+        cuts.push_back({ranges[j].to, ranges[j].name, "rest"});
+        cuts.push_back({ranges[j + 1].from, "rest", ranges[j + 1].name});
+      }
+    }
+    for (const auto& cut : cuts) {
+      if (cut.at == 0 || cut.at >= n || score_of(ranked[cut.at - 1]) != score_of(ranked[cut.at])) continue;
+      const double tied = score_of(ranked[cut.at]);
+      std::size_t first = cut.at;
+      while (first > 0 && score_of(ranked[first - 1]) == tied) --first;
+      std::size_t last = cut.at;
+      while (last < n && score_of(ranked[last]) == tied) ++last;
+      if (ties) ties->push_back({cut.lower, cut.upper, tied, last - first, cut.at - first, last - cut.at});
+      if (rule.ties == GroupRule::Ties::Exclude) std::fill(excluded.begin() + first, excluded.begin() + last, true);
+    }
+  }
+  std::vector<Group> groups;
+  for (const auto& r : ranges) {
+    std::vector<std::int64_t> rows;
+    for (std::size_t k = r.from; k < r.to; ++k) {
+      if (!excluded[k]) rows.push_back(ranked[k]);
+    }
+    groups.push_back(make_group(r.name, std::move(rows), scores));
   }
   return groups;
 }

@@ -14,8 +14,13 @@
 namespace amva::stats {
 namespace {
 
-// Reorders v; returns {numpy median, lower median}. Selection, not a full sort: O(n).
-std::pair<double, double> medians(std::vector<double>& v) {
+struct Medians {
+  double midpoint, lower;
+  [[nodiscard]] double in(MedianConvention c) const { return c == MedianConvention::Lower ? lower : midpoint; }
+};
+
+// Reorders v. Selection, not a full sort: O(n).
+Medians medians(std::vector<double>& v) {
   const std::size_t n = v.size();
   const auto upper_it = v.begin() + static_cast<std::ptrdiff_t>(n / 2);
   std::nth_element(v.begin(), upper_it, v.end());
@@ -23,6 +28,22 @@ std::pair<double, double> medians(std::vector<double>& v) {
   // For even n the lower middle value is the largest of the lower half.
   const double lower = n % 2 ? upper : *std::max_element(v.begin(), upper_it);
   return {0.5 * (lower + upper), lower};
+}
+
+// The zero-based ranks whose values make the median of n values: one, or two to average.
+std::pair<std::size_t, std::size_t> median_ranks(std::size_t n, MedianConvention c) {
+  if (n % 2 || c == MedianConvention::Lower) return {(n - 1) / 2, (n - 1) / 2};
+  return {n / 2 - 1, n / 2};
+}
+
+// The value at zero-based `rank` of a multiset given as (value, count) sorted by value.
+double value_at_rank(const std::vector<std::pair<double, std::uint32_t>>& sorted, std::size_t rank) {
+  std::size_t cumulative = 0;
+  for (const auto& [value, count] : sorted) {
+    cumulative += count;
+    if (cumulative > rank) return value;
+  }
+  return sorted.empty() ? std::numeric_limits<double>::quiet_NaN() : sorted.back().first;
 }
 
 double unbiased_std(const std::vector<double>& v) {
@@ -37,7 +58,18 @@ double unbiased_std(const std::vector<double>& v) {
 
 }  // namespace
 
-OrderStatistics exact_order_statistics(const std::vector<float>& maps, std::size_t n, std::size_t pixels) {
+std::string to_string(MedianConvention convention) {
+  return convention == MedianConvention::Lower ? "lower" : "midpoint";
+}
+
+MedianConvention parse_median_convention(const std::string& text) {
+  if (text == "lower") return MedianConvention::Lower;
+  if (text == "midpoint") return MedianConvention::Midpoint;
+  throw Error(ErrorCode::InvalidArgument, fmt::format("median convention '{}': use lower or midpoint", text));
+}
+
+OrderStatistics exact_order_statistics(const std::vector<float>& maps, std::size_t n, std::size_t pixels,
+                                       MedianConvention convention) {
   if (maps.size() != n * pixels) throw Error(ErrorCode::InvalidArgument, "maps must hold n x pixels values");
   OrderStatistics s;
   const double nan = std::numeric_limits<double>::quiet_NaN();
@@ -51,10 +83,12 @@ OrderStatistics exact_order_statistics(const std::vector<float>& maps, std::size
     for (std::size_t p = range.begin(); p < range.end(); ++p) {
       for (std::size_t i = 0; i < n; ++i) column[i] = maps[i * pixels + p];
       work = column;
-      const auto [median, lower] = medians(work);
+      const auto m = medians(work);
+      const double median = m.in(convention);
+      const double lower = m.lower;
       s.median[p] = median;
       for (std::size_t i = 0; i < n; ++i) work[i] = std::abs(column[i] - median);
-      s.mad[p] = medians(work).first;
+      s.mad[p] = medians(work).in(convention);
       for (std::size_t i = 0; i < n; ++i) work[i] = (column[i] - lower) * (column[i] - lower);
       s.std_sq_dev_lower_median[p] = unbiased_std(work);
     }
@@ -93,40 +127,30 @@ void PixelHistograms::merge(const PixelHistograms& other) {
   n_ += other.n_;
 }
 
-// The median is interpolated inside the bin that holds the middle rank; the MAD comes from
-// the distances of bin centres to that median. The median is within one bin width of the exact
-// value; the MAD within two (the median's error plus the binning of the distances).
-OrderStatistics PixelHistograms::statistics() const {
+// See the header for the bounds and their proof.
+OrderStatistics PixelHistograms::statistics(MedianConvention convention) const {
   OrderStatistics s;
   const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double w = bin_width();
   s.median.assign(pixels_, nan);
   s.mad.assign(pixels_, nan);
   s.std_sq_dev_lower_median.assign(pixels_, nan);
-  s.median_error_bound = bin_width();
-  s.mad_error_bound = 2 * bin_width();
+  s.median_error_bound = w / 2;
+  s.mad_error_bound = w;
   if (n_ == 0) return s;
-  const double half = 0.5 * static_cast<double>(n_);
+  const auto [r0, r1] = median_ranks(n_, convention);
+  std::vector<std::pair<double, std::uint32_t>> centres(static_cast<std::size_t>(bins_));
   std::vector<std::pair<double, std::uint32_t>> distances(static_cast<std::size_t>(bins_));
   for (std::size_t p = 0; p < pixels_; ++p) {
     const std::uint32_t* c = counts_.data() + p * static_cast<std::size_t>(bins_);
-    double cumulative = 0;
+    for (int b = 0; b < bins_; ++b) centres[static_cast<std::size_t>(b)] = {lo_ + (b + 0.5) * w, c[b]};
+    const double median = 0.5 * (value_at_rank(centres, r0) + value_at_rank(centres, r1));
+    s.median[p] = median;
     for (int b = 0; b < bins_; ++b) {
-      if (cumulative + c[b] >= half && c[b] > 0) {
-        s.median[p] = lo_ + (b + (half - cumulative) / c[b]) * bin_width();
-        break;
-      }
-      cumulative += c[b];
+      distances[static_cast<std::size_t>(b)] = {std::abs(centres[static_cast<std::size_t>(b)].first - median), c[b]};
     }
-    for (int b = 0; b < bins_; ++b) distances[b] = {std::abs(lo_ + (b + 0.5) * bin_width() - s.median[p]), c[b]};
     std::sort(distances.begin(), distances.end());
-    cumulative = 0;
-    for (const auto& [d, k] : distances) {
-      cumulative += k;
-      if (cumulative >= half) {
-        s.mad[p] = d;
-        break;
-      }
-    }
+    s.mad[p] = 0.5 * (value_at_rank(distances, r0) + value_at_rank(distances, r1));
   }
   return s;
 }

@@ -26,7 +26,8 @@ std::string shell_quote(const std::string& s) {
 }
 
 nlohmann::json series_json(const Series& s) {
-  nlohmann::json j = {{"label", s.label}, {"x", s.x}, {"y", s.y}, {"style", s.style}, {"step", s.step}};
+  nlohmann::json j = {{"label", s.label}, {"x", s.x},       {"y", s.y},
+                      {"style", s.style}, {"step", s.step}, {"band_only", s.band_only}};
   if (!s.lo.empty()) {
     j["lo"] = s.lo;
     j["hi"] = s.hi;
@@ -48,6 +49,19 @@ void FigureBatch::add(const HeatmapGrid& g) {
                       {"row_titles", g.row_titles},     {"column_titles", g.column_titles},  {"cells", cells},
                       {"shared_scale", g.shared_scale}, {"colorbar_label", g.colorbar_label}};
   if (g.box) j["box"] = *g.box;
+  if (!g.column_scale.empty()) {
+    j["column_scale"] = g.column_scale;
+    j["scale_labels"] = g.scale_labels;
+  }
+  if (!g.outlines.empty()) {
+    nlohmann::json outlines = nlohmann::json::array();
+    for (const auto& row : g.outlines) {
+      nlohmann::json r = nlohmann::json::array();
+      for (const auto& c : row) r.push_back(c.empty() ? "" : c.string());
+      outlines.push_back(r);
+    }
+    j["outlines"] = outlines;
+  }
   figures_.push_back(j);
 }
 

@@ -45,6 +45,17 @@ TEST(Analyze, FindsTheBuiltInEffectOnASyntheticStore) {
   }
   const auto& c = s["methods"]["m0"]["comparison"];
   EXPECT_EQ(c["finding"], "reproduced") << c.dump(2);
+  // The synthetic maps vary more outside only: the extra variation is specific to outside,
+  // and the per-cell tests find it in cells outside the face.
+  EXPECT_EQ(c["specificity"], "specific to outside") << c.dump(2);
+  EXPECT_GT(c["outside_minus_inside_difference_ci"][0].get<double>(), 0.0);
+  EXPECT_EQ(c["variance_test"]["cells_inside"], 9);
+  EXPECT_EQ(c["variance_test"]["cells_outside"], 40);
+  EXPECT_GT(c["variance_test"]["significant_outside"].get<int>(), 0);
+  EXPECT_EQ(s["settings"]["bootstrap"]["unit"], "image");
+  EXPECT_EQ(s["settings"]["median_convention"], "lower");
+  EXPECT_EQ(s["settings"]["ties"], "random");
+  EXPECT_TRUE(s["methods"]["m0"]["ties"].is_array());
   EXPECT_GT(c["outside_amv_low_minus_high_ci"][0].get<double>(), 0.0);
   EXPECT_GT(s["methods"]["m0"]["groups"]["low"]["region"]["outside"]["mean_amv"].get<double>(),
             s["methods"]["m0"]["groups"]["high"]["region"]["outside"]["mean_amv"].get<double>());
@@ -61,7 +72,8 @@ TEST(Analyze, FindsTheBuiltInEffectOnASyntheticStore) {
   }
   for (const char* f : {"regions.csv", "agreement.csv", "groups.csv", "m0/densities.csv", "m0/profiles.csv",
                         "reference_m0/reference.json", "reference_m0/deviations.csv", "grid.png", "grid.svg",
-                        "m0/intra.png", "m0/density.png", "m0/profiles.png"}) {
+                        "m0/intra.png", "m0/density.png", "m0/profiles.png", "m0/significance.png",
+                        "m0/significance_native.npy"}) {
     EXPECT_TRUE(test::fs::exists(dir / "out" / f)) << f;
   }
   const auto regions = io::read_csv(dir / "out" / "regions.csv");
@@ -79,6 +91,34 @@ TEST(Analyze, FindsTheBuiltInEffectOnASyntheticStore) {
   for (const auto& r : dev.rows)
     (r[3] == "low" ? low : r[3] == "high" ? high : low) += r[3].empty() ? 0 : std::stod(r[4]);
   EXPECT_GT(low, high);
+}
+
+// With identities (here the parent folders), the bootstrap resamples people and says so; the
+// point estimates stay those of the data.
+TEST(Analyze, IdentityBootstrapWhenIdentitiesAreKnown) {
+  test::TempDir dir;
+  test::write_synthetic_store(dir / "store", {.faces = 400, .failed = 3, .methods = 1, .identities = 40});
+  const auto run = [&](const std::string& extra, const std::string& out) {
+    return test::run(fmt::format("{} analyze --store {} --out {} --bootstrap 200 --no-figures {}",
+                                 test::cli().string(), (dir / "store").string(), (dir / out).string(), extra));
+  };
+  const auto [rc, out] = run("--labels-from-folders", "by_id");
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("intervals over identities"), std::string::npos) << out;
+  const auto [rc2, out2] = run("--bootstrap-unit image", "by_image");
+  ASSERT_EQ(rc2, 0) << out2;
+  const auto id = read_json(dir / "by_id" / "summary.json");
+  const auto img = read_json(dir / "by_image" / "summary.json");
+  EXPECT_EQ(id["settings"]["bootstrap"]["unit"], "identity");
+  EXPECT_GT(id["settings"]["bootstrap"]["identity_count"].get<int>(), 1);
+  EXPECT_GT(id["methods"]["m0"]["groups"]["low"]["region"]["bootstrap_identities"].get<int>(), 1);
+  EXPECT_EQ(img["settings"]["bootstrap"]["unit"], "image");
+  EXPECT_EQ(id["methods"]["m0"]["comparison"]["outside_amv_low_minus_high"],
+            img["methods"]["m0"]["comparison"]["outside_amv_low_minus_high"]);
+  // Asking for identities without any is an error that says what to give.
+  const auto [rc3, out3] = run("--bootstrap-unit identity", "none");
+  EXPECT_EQ(rc3, 2) << out3;
+  EXPECT_NE(out3.find("--labels-from-folders"), std::string::npos) << out3;
 }
 
 TEST(Analyze, ExternalScoresQuantilesAndNoNormalisation) {

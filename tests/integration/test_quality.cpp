@@ -4,6 +4,7 @@
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <opencv2/quality/qualitybrisque.hpp>
 
 #include "amva/data/default_data.hpp"
 #include "amva/data/degradations.hpp"
@@ -90,6 +91,45 @@ TEST(Quality, MeasuresFollowControlledDegradations) {
   EXPECT_GT(score("brisque", f.aligned), score("brisque", at("noise", 3, 50)));
   EXPECT_GT(score("brisque", f.aligned), score("brisque", at("gaussian_blur", 3, 6)));
   EXPECT_LE(score("brisque", f.aligned), 0.0 + 1e-9 + 100) << "negated BRISQUE";
+}
+
+// brisque is OpenCV's BRISQUE without its clamp to [0, 100]: equal to QualityBRISQUE wherever
+// that lies inside (0, 100), and beyond the bound on the same side where OpenCV clamps (on
+// real 112x112 faces, clamped scores tie and let file order pick a group).
+TEST(Quality, BrisqueIsOpenCvsScoreUnclamped) {
+  const Face f = grace();
+  const auto dir = quality::brisque_model_dir();
+  const auto opencv = [&](const cv::Mat& m) {
+    return cv::quality::QualityBRISQUE::compute(m, dir + "/brisque_model_live.yml", dir + "/brisque_range_live.yml")[0];
+  };
+  std::vector<cv::Mat> inside = {f.aligned};
+  for (const auto& [kind, parameter] : std::vector<std::pair<std::string, double>>{
+           {"gaussian_blur", 1.5}, {"gaussian_blur", 4}, {"noise", 20}, {"noise", 50}, {"jpeg", 10}}) {
+    const cv::Mat d = data::degrade(f.image, {kind, 2, parameter, ""}, f.detection.landmarks, 1);
+    inside.push_back(face::align_face(d, f.detection.landmarks));
+  }
+  for (const auto& m : inside) {
+    const double ref = opencv(m);
+    ASSERT_GT(ref, 0.0);
+    ASSERT_LT(ref, 100.0);
+    EXPECT_NEAR(-score("brisque", m), ref, 1e-4 * std::max(1.0, ref));
+  }
+  // A grey ramp and a checkerboard are "worse" than anything in the LIVE data: OpenCV says 100.
+  cv::Mat ramp(112, 112, CV_8UC3), checker(112, 112, CV_8UC3);
+  for (int r = 0; r < 112; ++r) {
+    for (int c = 0; c < 112; ++c) {
+      ramp.at<cv::Vec3b>(r, c) = cv::Vec3b::all(static_cast<std::uint8_t>(c * 255 / 111));
+      checker.at<cv::Vec3b>(r, c) = cv::Vec3b::all(((r / 8 + c / 8) % 2) ? 255 : 0);
+    }
+  }
+  for (const auto& m : {ramp, checker}) {
+    EXPECT_EQ(opencv(m), 100.0);
+    const double raw = -score("brisque", m);
+    EXPECT_TRUE(std::isfinite(raw));
+    EXPECT_GT(raw, 100.0);
+  }
+  EXPECT_TRUE(quality::QualityRegistry::instance().create("brisque")->negated());
+  EXPECT_FALSE(quality::QualityRegistry::instance().create("sharpness")->negated());
 }
 
 TEST(Quality, StoreGetsQualityCsvAndSerFiqPrefersCleanFaces) {

@@ -5,6 +5,7 @@
 
 #include "amva/eval/comparisons.hpp"
 #include "amva/eval/edc.hpp"
+#include "amva/eval/edc_bootstrap.hpp"
 #include "support.hpp"
 
 using namespace amva;
@@ -35,6 +36,69 @@ TEST(Edc, HandComputedCurveWithTies) {
   EXPECT_NEAR(eval::edc_ideal_area(c, 0.2), 0.2 * 5. / 12 - 0.02, 1e-12);
   EXPECT_NEAR(eval::edc_ideal_area(c, 0.5), (5. / 12) * (5. / 12) / 2, 1e-12);
   EXPECT_DOUBLE_EQ(c.at(0.3), 3. / 9);
+}
+
+// A weight is how often a comparison is drawn: weight 2 equals the comparison listed twice,
+// weight 0 equals it left out, and unit weights give edc_curve.
+TEST(Edc, WeightsCountComparisons) {
+  const eval::WeightedEdc w(EdcError::Fnmr, kScore, kQuality, 0.5);
+  std::vector<double> weights(kScore.size(), 1.0);
+  const auto plain = eval::edc_curve(EdcError::Fnmr, kScore, kQuality, 0.5);
+  EXPECT_EQ(w.curve(weights).discard, plain.discard);
+  EXPECT_EQ(w.curve(weights).error, plain.error);
+  weights[1] = 2;  // quality 0.1, an error
+  weights[6] = 0;  // quality 0.6, not an error
+  auto score = kScore;
+  auto quality = kQuality;
+  score.push_back(kScore[1]);
+  quality.push_back(kQuality[1]);
+  score.erase(score.begin() + 6);
+  quality.erase(quality.begin() + 6);
+  const auto expanded = eval::edc_curve(EdcError::Fnmr, score, quality, 0.5);
+  const auto weighted = w.curve(weights);
+  ASSERT_EQ(weighted.discard.size(), expanded.discard.size());
+  for (std::size_t i = 0; i < expanded.discard.size(); ++i) {
+    EXPECT_NEAR(weighted.discard[i], expanded.discard[i], 1e-12) << i;
+    EXPECT_NEAR(weighted.error[i], expanded.error[i], 1e-12) << i;
+  }
+  EXPECT_NEAR(eval::edc_pauc(weighted, 0.2), eval::edc_pauc(expanded, 0.2), 1e-12);
+}
+
+// The bootstrap resamples comparisons once per replicate for all methods: two methods with
+// the same scores have exactly zero difference in every replicate, the point estimate lies in
+// its interval, and the result is the same on any number of threads (replicates are seeded
+// one by one).
+TEST(Edc, BootstrapIsPairedAcrossMethods) {
+  std::mt19937 rng(5);
+  std::normal_distribution<double> sim(0.0, 0.1);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  eval::ComparisonSet set;
+  const std::int64_t rows = 60;
+  std::vector<double> q1(rows), q2(rows);
+  for (auto& v : q1) v = u(rng);
+  for (std::int64_t i = 0; i < rows; ++i) q2[static_cast<std::size_t>(i)] = u(rng);
+  for (std::int64_t a = 0; a < rows; ++a) {
+    for (std::int64_t b = a + 1; b < rows; ++b) {
+      const bool mated = a / 4 == b / 4;  // 15 people of 4 images
+      const double base = mated ? 0.55 + 0.3 * q1[static_cast<std::size_t>(a)] : 0.1;
+      set.comparisons.push_back({a, b, mated, base + sim(rng)});
+    }
+  }
+  eval::EdcBootstrapInput in;
+  in.comparisons = &set;
+  in.method_scores = {&q1, &q1, &q2};
+  for (std::int64_t i = 0; i < rows; ++i) in.unit_of_row.push_back(i / 4);
+  in.threshold = 0.5;
+  in.limits = {0.2};
+  in.grid = {0.0, 0.1, 0.2};
+  in.replicates = 200;
+  const auto r = eval::bootstrap_edc(in);
+  EXPECT_EQ(r.units, 15u);
+  for (int k = 0; k < in.replicates; ++k) EXPECT_EQ(r.fnm_pauc[0][0][k], r.fnm_pauc[1][0][k]);
+  EXPECT_NE(r.fnm_pauc[0][0], r.fnm_pauc[2][0]);
+  const auto again = eval::bootstrap_edc(in);
+  EXPECT_EQ(again.fnm_pauc[2][0], r.fnm_pauc[2][0]);
+  for (std::size_t g = 0; g < in.grid.size(); ++g) EXPECT_LE(r.fnm_lo[0][g], r.fnm_hi[0][g]);
 }
 
 TEST(Edc, ThresholdStaysFixedWhileDiscarding) {

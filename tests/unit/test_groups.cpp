@@ -28,16 +28,81 @@ TEST(Groups, TopAndBottomPercentOnHandMadeScores) {
   EXPECT_DOUBLE_EQ(g[1].score_min, 0.8);
 }
 
-TEST(Groups, TiesAreBrokenByRowIdLowerIdsRankLower) {
+TEST(Groups, TiesByRowIdPutLowerIdsLower) {
   // Five equal scores straddle both boundaries: rank order is 0,1,2,3,4 (ids), so the low
   // group takes the lowest ids and the high group the highest.
   const std::vector<double> s = {1, 1, 1, 1, 1, 0, 2};
-  const auto g = stats::make_groups(s, GroupRule::parse("top:30"));  // round(2.1) = 2
+  auto rule = GroupRule::parse("top:30");  // round(2.1) = 2
+  rule.ties = GroupRule::Ties::RowId;
+  const auto g = stats::make_groups(s, rule);
   EXPECT_EQ(g[0].rows, (Rows{0, 5}));
   EXPECT_EQ(g[1].rows, (Rows{4, 6}));
-  // The same scores in another row order give the same groups for the same images.
-  const auto again = stats::make_groups(s, GroupRule::parse("30%"));
-  EXPECT_EQ(again[0].rows, g[0].rows);
+}
+
+// Ties at a boundary are counted per boundary whatever the policy.
+TEST(Groups, TiesAtBoundariesAreReported) {
+  const std::vector<double> s = {1, 1, 1, 1, 1, 0, 2, 3, 4, 5};  // 10 scored, top:20 -> 2 per group
+  std::vector<stats::BoundaryTie> ties;
+  const auto g = stats::make_groups(s, GroupRule::parse("top:20"), &ties);
+  // Ranked: 0 (row 5), then five 1s, then 2..5. The low group's boundary (after rank 2) cuts
+  // the block of 1s: one of them below, four above. The high boundary (4 | 5) has no tie.
+  ASSERT_EQ(ties.size(), 1u);
+  EXPECT_EQ(ties[0].lower, "low");
+  EXPECT_EQ(ties[0].upper, "rest");
+  EXPECT_EQ(ties[0].score, 1.0);
+  EXPECT_EQ(ties[0].tied, 5u);
+  EXPECT_EQ(ties[0].in_lower, 1u);
+  EXPECT_EQ(ties[0].in_upper, 4u);
+  EXPECT_EQ(g[1].rows, (Rows{8, 9}));
+  // No ties, no report.
+  ties.clear();
+  stats::make_groups({0, 1, 2, 3, 4, 5}, GroupRule::parse("quantiles:3"), &ties);
+  EXPECT_TRUE(ties.empty());
+}
+
+// The default policy orders equal scores by a seeded hash of the row, not by file order:
+// groups keep their size, the pick among tied faces is reproducible for a seed and changes
+// with the seed, and over many seeds every tied face is picked about equally often.
+TEST(Groups, RandomTiesKeepSizesAndDoNotFollowFileOrder) {
+  std::vector<double> s(20, 1.0);  // 20 tied faces
+  s.push_back(0.0);
+  s.push_back(2.0);
+  auto rule = GroupRule::parse("top:20");  // round(4.4) = 4 per group
+  EXPECT_EQ(rule.ties, GroupRule::Ties::Random);
+  const auto a = stats::make_groups(s, rule);
+  EXPECT_EQ(a[0].rows.size(), 4u);
+  EXPECT_EQ(stats::make_groups(s, rule)[0].rows, a[0].rows);  // reproducible
+  std::vector<int> picked(20, 0);
+  for (std::uint64_t seed = 1; seed <= 400; ++seed) {
+    rule.tie_seed = seed;
+    const auto groups = stats::make_groups(s, rule);
+    for (const auto r : groups[0].rows) {
+      if (r < 20) ++picked[static_cast<std::size_t>(r)];
+    }
+  }
+  // 3 tied faces of 20 per draw: 60 expected picks each; file order would give rows 0-2 all 400.
+  for (int k : picked) {
+    EXPECT_GT(k, 25);
+    EXPECT_LT(k, 100);
+  }
+}
+
+TEST(Groups, ExcludedTiesLeaveBothGroups) {
+  const std::vector<double> s = {1, 1, 1, 1, 1, 0, 2, 3, 4, 5};
+  auto rule = GroupRule::parse("top:20");
+  rule.ties = GroupRule::Ties::Exclude;
+  const auto g = stats::make_groups(s, rule);
+  EXPECT_EQ(g[0].rows, (Rows{5}));  // the tied 1s are out
+  EXPECT_EQ(g[1].rows, (Rows{8, 9}));
+  // A tied block on a quantile boundary leaves both neighbours.
+  const std::vector<double> q = {0, 1, 2, 2, 3, 4};  // quantiles:2 cut between ranks 2 and 3: the 2s
+  auto halves = GroupRule::parse("quantiles:2");
+  halves.ties = GroupRule::Ties::Exclude;
+  const auto h = stats::make_groups(q, halves);
+  EXPECT_EQ(h[0].rows, (Rows{0, 1}));
+  EXPECT_EQ(h[1].rows, (Rows{4, 5}));
+  EXPECT_EQ(GroupRule::parse_ties("exclude"), GroupRule::Ties::Exclude);
+  EXPECT_THROW(GroupRule::parse_ties("first"), Error);
 }
 
 TEST(Groups, GroupSizeRoundsAndStaysAtLeastOne) {

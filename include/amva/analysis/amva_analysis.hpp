@@ -7,9 +7,10 @@
 //   summary.json                    every number below, with the settings that made it
 //   regions.csv, agreement.csv      region statistics per method and group; method agreement
 //   groups.csv                      id, path, method, group, score of every grouped face
-//   grid.png/.svg                   inter-FIQA figure grid on one colour scale
+//   grid.png/.svg                   inter-FIQA figure grid, one colour scale per column kind
 //   <method>/                       per-group maps (.npy, 112x112 float32), D-AM-V, D-MAM,
-//                                   symmetrised D-AM-V, densities.csv, profiles.csv, figures
+//                                   symmetrised D-AM-V, significance.npy (-log10 q of the
+//                                   per-cell variance test), densities.csv, profiles.csv, figures
 //   reference_<method>/             high group's MAM and AM-V, reference.json, deviations.csv
 #include <cstdint>
 #include <filesystem>
@@ -20,6 +21,7 @@
 
 #include "amva/analysis/group_maps.hpp"
 #include "amva/analysis/scores.hpp"
+#include "amva/eval/identities.hpp"
 #include "amva/stats/groups.hpp"
 
 namespace amva::analysis {
@@ -33,6 +35,12 @@ struct AnalysisOptions {
   stats::GroupRule group;
   Normalization normalization = Normalization::MinMax;
   BootstrapOptions bootstrap;
+  // Who is in each image: when known, the bootstrap resamples people, then their images.
+  eval::IdentitySource identities;
+  enum class BootstrapUnit { Auto, Image, Identity };
+  BootstrapUnit bootstrap_unit = BootstrapUnit::Auto;  // Auto: Identity when identities are given
+  stats::MedianConvention median = stats::MedianConvention::Lower;
+  double fdr = 0.05;  // false discovery rate of the per-cell variance tests
   std::size_t memory_budget = std::size_t{256} << 20;  // for exact medians of one group
   bool figures = true;
   std::function<void(const std::string&)> progress;  // stage messages; may be empty
@@ -41,7 +49,11 @@ struct AnalysisOptions {
 struct AnalysisResult {
   nlohmann::json summary;  // as written to summary.json
   std::vector<ScoreMatchReport> score_reports;
+  std::vector<std::string> warnings;  // e.g. ties at group boundaries, for the terminal
 };
+
+/// "auto", "image" or "identity"; throws Error(InvalidArgument) otherwise.
+AnalysisOptions::BootstrapUnit parse_bootstrap_unit(const std::string& text);
 
 /// Runs the analysis and writes the output folder (each file atomically). Throws Error for a
 /// store, score file or option that cannot work; files written before a figure error stay.

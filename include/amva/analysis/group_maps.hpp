@@ -2,26 +2,39 @@
 // Per-pixel statistics of a group's activation maps at 112x112 (DESIGN.md, "Groups and
 // per-pixel statistics").
 //
-// Maps are stored at the target layer's resolution (7x7 for MobileFaceNets). Each is first
-// normalised (minmax: (x - min) / (max - min + 1e-7), per map, as pytorch-grad-cam's
-// scale_cam_image, or none), then upsampled bilinearly to 112x112 exactly as cv::resize
-// does, the order pytorch-grad-cam and the seed paper use. Upsampling is linear, so the mean
-// and covariance of the low-resolution maps determine the mean and variance of every
-// 112x112 pixel; the bootstrap intervals use that to resample thousands of times cheaply.
+// Maps are stored at the target layer's resolution (7x7 for MobileFaceNets), normalised per
+// map and upsampled bilinearly to 112x112 exactly as cv::resize does. `minmax` is exactly
+// what pytorch-grad-cam hands to the seed paper's code: ReLU, min-max at the map's own
+// resolution ((x - min) / (max - min + 1e-7), scale_cam_image), bilinear resize, then min-max
+// again at 112x112 (its multi-layer aggregation rescales the final map, so the upsampled map
+// peaks at 1, not at e.g. 0.991). Bilinear upsampling preserves constants (its weights sum to
+// 1), so that second, per-map affine step is applied to the low-resolution map with the
+// upsampled map's min and max: the upsampled result is the same (within float rounding), and
+// everything downstream stays linear in the low-resolution values. `minmax-native` is the
+// first step alone without ReLU, for signed maps (contribution) whose negative part matters.
+// Upsampling is linear, so the mean and covariance of the low-resolution maps determine the
+// mean and variance of every 112x112 pixel; the bootstrap intervals use that to resample
+// thousands of times cheaply.
 #include <cstdint>
 #include <opencv2/core.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "amva/stats/order_statistics.hpp"
+
 namespace amva::analysis {
 
-enum class Normalization { MinMax, None };
+enum class Normalization { MinMax, MinMaxNative, None };
 std::string to_string(Normalization n);
-/// "minmax" or "none"; throws Error(InvalidArgument) otherwise.
+/// "minmax", "minmax-native" or "none"; throws Error(InvalidArgument) otherwise.
 Normalization parse_normalization(const std::string& text);
+/// A sentence for summaries.
+std::string describe(Normalization n);
 
-/// Normalises n maps of d values each, in place.
-void normalize_maps(float* maps, std::size_t n, std::size_t d, Normalization normalization);
+class Upsampler;
+/// Normalises n maps of up.low_pixels() values each, in place (see the top of this file).
+void normalize_maps(float* maps, std::size_t n, Normalization normalization, const Upsampler& up);
 
 /// cv::resize(INTER_LINEAR) from h x w to size x size, also as a sparse linear operator.
 class Upsampler {
@@ -48,8 +61,8 @@ struct GroupStatistics {
   // 112x112 CV_64F maps; NaN where undefined (std of fewer than two maps)
   cv::Mat mam;                      // per-pixel mean
   cv::Mat amv;                      // per-pixel unbiased standard deviation
-  cv::Mat median;                   // NumPy convention (mean of the middle two for even counts)
-  cv::Mat mad;                      // median |x - median|
+  cv::Mat median;                   // lower median for even counts, or the midpoint on request
+  cv::Mat mad;                      // median |x - median|, same convention
   cv::Mat std_sq_dev_lower_median;  // the authors' "std_mad"; NaN when histogram-based
   bool order_exact = true;          // median and MAD exact, or from per-pixel histograms
   double median_error_bound = 0;    // largest possible error of the median (0 when exact)
@@ -61,6 +74,7 @@ struct GroupStatisticsOptions {
   int histogram_bins = 1024;
   double value_lo = 0;  // value range for histograms (normalised maps: [0, 1])
   double value_hi = 1;
+  stats::MedianConvention median = stats::MedianConvention::Lower;
 };
 
 /// Statistics of n normalised low-resolution maps (n x low_pixels, row-major).
@@ -75,20 +89,26 @@ struct Interval {
 
 struct BootstrapOptions {
   int replicates = 1000;
-  std::uint64_t seed = 29794;
+  std::uint64_t seed = 29794;  // the user's seed; each group draws from its own stream of it
   double confidence = 0.95;
 };
 
 /// Region statistics of a group: means over the region's pixels of MAM and AM-V inside and
-/// outside a mask, and the outside / inside ratios, with percentile bootstrap intervals over
-/// images (resampling the group's images with replacement).
+/// outside a mask, and the outside / inside ratios, with percentile bootstrap intervals.
+/// Resampling: the group's images with replacement, or, when `clusters` (one id per map) is
+/// given, its identities with replacement and then, within each drawn identity, its images
+/// with replacement (images of one person are not independent). `stream_seed` seeds this
+/// group's own random stream (stats::stream_seed of the user's seed and the group's name),
+/// so that two groups never share their draws.
 struct RegionStatistics {
   Interval inside_am, inside_amv, outside_am, outside_amv, ratio_am, ratio_amv;
   // the bootstrap replicates, for intervals of differences between groups
   std::vector<double> replicates_outside_amv, replicates_inside_amv, replicates_ratio_amv;
+  std::size_t clusters = 0;  // identities resampled (0: images)
 };
 RegionStatistics region_statistics(const std::vector<float>& maps, std::size_t n, const Upsampler& up,
-                                   const cv::Mat& inside_mask, const BootstrapOptions& options);
+                                   const cv::Mat& inside_mask, const BootstrapOptions& options,
+                                   std::uint64_t stream_seed, const std::vector<std::int64_t>& clusters = {});
 
 /// The percentile interval of `replicates` around `value`.
 Interval percentile_interval(double value, const std::vector<double>& replicates, double confidence);

@@ -29,6 +29,23 @@ struct EdcCurve {
 EdcCurve edc_curve(EdcError kind, const std::vector<double>& similarity, const std::vector<double>& pair_quality,
                    double threshold);
 
+/// The EDC of one set of comparisons under many weightings (bootstrap resamples: a weight is how
+/// often a comparison is drawn, 0 leaves it out): the comparisons are sorted once, each curve
+/// then costs one pass. With every weight 1 the curve is edc_curve's. x = discarded weight /
+/// total weight, y = error weight / kept weight, steps where the quality changes.
+class WeightedEdc {
+ public:
+  WeightedEdc(EdcError kind, const std::vector<double>& similarity, const std::vector<double>& pair_quality,
+              double threshold);
+  [[nodiscard]] EdcCurve curve(const std::vector<double>& weights) const;
+  [[nodiscard]] std::size_t size() const { return order_.size(); }
+
+ private:
+  std::vector<std::size_t> order_;  // comparisons by ascending pairwise quality
+  std::vector<double> quality_;     // in that order
+  std::vector<bool> error_;         // in that order
+};
+
 /// Area under the stepwise curve from 0 to `limit` (in [0, 1]).
 double edc_pauc(const EdcCurve& curve, double limit);
 

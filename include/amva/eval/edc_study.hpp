@@ -4,8 +4,10 @@
 // within each method's quality groups (`amva edc`).
 //
 // Output folder: edc.json (settings, threshold, per method: starting errors, pAUC raw and
-// minus the ideal area at each discard limit, the curve points, group errors), edc.csv (every
-// curve point), comparisons.csv, groups.csv, edc.png/.svg and distributions.png/.svg.
+// minus the ideal area at each discard limit with bootstrap intervals, the curve points, group
+// errors; paired intervals of every pair of methods' pAUC difference), edc.csv (every curve
+// point), pauc.csv (the pAUC table with intervals), pauc_differences.csv, comparisons.csv,
+// groups.csv, edc.png/.svg (curves with their bootstrap bands) and distributions.png/.svg.
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -35,6 +37,10 @@ struct EdcOptions {
   bool erc_refit = false;
   stats::GroupRule group;
   int random_orders = 100;  // random-order discards averaged for the baseline
+  int bootstrap = 1000;     // replicates for the pAUC intervals (0: none)
+  double confidence = 0.95;
+  enum class BootstrapUnit { Auto, Image, Identity };
+  BootstrapUnit bootstrap_unit = BootstrapUnit::Auto;  // Auto: identities when the comparisons know them
   bool figures = true;
   std::function<void(const std::string&)> progress;
 };
@@ -43,6 +49,7 @@ struct EdcResult {
   nlohmann::json summary;  // as written to edc.json
   std::vector<analysis::ScoreMatchReport> score_reports;
   std::vector<std::string> excluded;  // pairs left out, with the reason
+  std::vector<std::string> warnings;  // e.g. a threshold resting on few false matches
 };
 
 /// Runs the study and writes the output folder. Throws Error(InvalidArgument) when too few

@@ -11,6 +11,7 @@ struct Pair {
   std::string b;
   bool mated = false;
   int fold = 0;  // LFW fold (0-based); 0 for lists without folds
+  std::string identity_a, identity_b;  // the people, where the format names them (LFW); else empty
 };
 
 /// Reads LFW's pairs.txt (header "folds pairs_per_class", then per fold the mated lines

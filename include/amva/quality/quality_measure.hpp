@@ -32,6 +32,8 @@ class QualityMeasure {
   [[nodiscard]] virtual std::string description() const = 0;
   /// Whether the measure needs target-layer activations and the affine head (serfiq).
   [[nodiscard]] virtual bool needs_activations() const { return false; }
+  /// Whether the score is the negation of a lower-is-better scale (brisque).
+  [[nodiscard]] virtual bool negated() const { return false; }
   /// The score, higher is better. Throws Error for input it cannot score. Safe to call from
   /// several threads at once.
   [[nodiscard]] virtual double score(const QualityInput& in) const = 0;

@@ -20,6 +20,13 @@ struct HeatmapGrid {
   bool shared_scale = true;  // one colour scale and one colour bar for all cells, else one per cell
   std::string colorbar_label;
   std::optional<std::array<double, 4>> box;  // x0, y0, x1, y1 drawn on every cell (pixel centres)
+  // Colour scales by column kind: column c uses scale column_scale[c], shared by every cell of
+  // the columns that name it, with one colour bar under them labelled scale_labels[k].
+  // Overrides shared_scale when given.
+  std::vector<int> column_scale;
+  std::vector<std::string> scale_labels;
+  // Optional 0/1 masks (.npy, like the cells) outlined in white over the matching cell.
+  std::vector<std::vector<std::filesystem::path>> outlines;
 };
 
 struct Series {
@@ -28,6 +35,7 @@ struct Series {
   std::vector<double> lo, hi;  // optional error band or bars (same length as y)
   std::string style = "-";     // matplotlib format string
   bool step = false;           // stepwise: y holds from one x to the next
+  bool band_only = false;      // draw only the band lo..hi, in the colour of the series before
 };
 
 struct Panel {

@@ -1,0 +1,37 @@
+#pragma once
+// Who is in each image: identities from a labels file, from parent folders, or from a pairs
+// file. Comparisons from labels need them, and so do the bootstraps that resample people
+// rather than images (images of one person are not independent).
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "amva/store/store.hpp"
+
+namespace amva::eval {
+
+struct IdentitySource {
+  std::filesystem::path labels;      // `path identity` lines (or CSV path,identity)
+  bool from_folders = false;         // each image's parent folder
+  std::filesystem::path pairs;       // LFW pairs.txt (names its people) or an `a b is_same` list
+  [[nodiscard]] bool empty() const { return labels.empty() && !from_folders && pairs.empty(); }
+};
+
+struct Identities {
+  // One per store row: the identity's number (0..count-1, numbered in the sorted order of the
+  // identity names), or -1 when unknown.
+  std::vector<std::int64_t> of_row;
+  std::vector<std::string> names;  // names[k] of identity k
+  std::string description;         // where they came from, in words
+  [[nodiscard]] std::size_t count() const { return names.size(); }
+  [[nodiscard]] std::size_t known_rows() const;
+};
+
+/// Identities of the store's rows. From a pairs file: the people LFW's format names; for a
+/// pair list, images joined by a mated pair are one person (connected components), the others
+/// their own. Labels that match no store image are ignored. Throws Error(NotFound/Parse)
+/// naming the file and line.
+Identities read_identities(const std::vector<store::IndexEntry>& index, const IdentitySource& source);
+
+}  // namespace amva::eval

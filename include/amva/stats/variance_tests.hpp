@@ -1,0 +1,28 @@
+#pragma once
+// Where do two groups of maps differ in variation beyond noise? A per-cell test of equal
+// spread, and control of the false discovery rate over all cells (DESIGN.md, "Groups and
+// per-pixel statistics").
+#include <cstddef>
+#include <vector>
+
+namespace amva::stats {
+
+struct TestResult {
+  double statistic = 0;  // F
+  double p = 1;          // upper tail of F(1, n_a + n_b - 2); NaN when the test is undefined
+};
+
+/// Brown-Forsythe test of equal variances of two samples: Levene's test centred on each
+/// sample's median (NumPy's midpoint median, as scipy.stats.levene(center='median')), i.e. a
+/// one-way ANOVA of z = |x - median| between the samples. Needs two values in each sample.
+/// With no spread of z within the samples (always so for two values per sample) the test is
+/// degenerate: SciPy answers F = inf (or NaN), amva calls it undefined (NaN), since zero
+/// within-sample spread says nothing about the populations' spread.
+TestResult brown_forsythe(const std::vector<double>& a, const std::vector<double>& b);
+
+/// Benjamini-Hochberg adjusted p-values (q-values) of m tests: q_(i) = min over k >= i of
+/// m p_(k) / k, at most 1, in the input order. A NaN p (an undefined test) counts as p = 1:
+/// it stays in m, so that leaving it out never makes the other cells look more significant.
+std::vector<double> benjamini_hochberg(const std::vector<double>& p);
+
+}  // namespace amva::stats

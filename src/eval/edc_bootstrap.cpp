@@ -1,0 +1,112 @@
+#include "amva/eval/edc_bootstrap.hpp"
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+
+#include <map>
+#include <random>
+
+#include "amva/error.hpp"
+#include "amva/eval/edc.hpp"
+#include "amva/stats/distributions.hpp"
+#include "amva/stats/random_streams.hpp"
+
+namespace amva::eval {
+
+EdcReplicates bootstrap_edc(const EdcBootstrapInput& in) {
+  const auto& set = *in.comparisons;
+  const std::size_t n = set.comparisons.size();
+  const std::size_t methods = in.method_scores.size();
+  const auto R = static_cast<std::size_t>(std::max(in.replicates, 0));
+  EdcReplicates out;
+
+  // Units of each comparison's faces, numbered 0..U-1.
+  std::map<std::int64_t, std::size_t> number;
+  std::vector<std::size_t> unit_a(n), unit_b(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& c = set.comparisons[i];
+    for (const auto& [row, unit] : {std::pair{c.a, &unit_a[i]}, {c.b, &unit_b[i]}}) {
+      const auto u = in.unit_of_row.at(static_cast<std::size_t>(row));
+      *unit = number.emplace(u, number.size()).first->second;
+    }
+  }
+  out.units = number.size();
+
+  // Per method and kind, the comparisons sorted once.
+  std::vector<std::size_t> mated_index, nonmated_index;
+  std::vector<double> mated_sim, nonmated_sim;
+  for (std::size_t i = 0; i < n; ++i) {
+    (set.comparisons[i].mated ? mated_index : nonmated_index).push_back(i);
+    (set.comparisons[i].mated ? mated_sim : nonmated_sim).push_back(set.comparisons[i].score);
+  }
+  std::vector<WeightedEdc> fnm, fm;
+  for (const auto* scores : in.method_scores) {
+    const auto quality = [&](const std::vector<std::size_t>& idx) {
+      std::vector<double> q;
+      for (const auto i : idx) {
+        const auto& c = set.comparisons[i];
+        q.push_back(std::min((*scores)[static_cast<std::size_t>(c.a)], (*scores)[static_cast<std::size_t>(c.b)]));
+      }
+      return q;
+    };
+    fnm.emplace_back(EdcError::Fnmr, mated_sim, quality(mated_index), in.threshold);
+    fm.emplace_back(EdcError::Fmr, nonmated_sim, quality(nonmated_index), in.threshold);
+  }
+
+  const std::size_t L = in.limits.size();
+  const std::size_t G = in.grid.size();
+  out.fnm_pauc.assign(methods, std::vector<std::vector<double>>(L, std::vector<double>(R)));
+  out.fm_pauc = out.fnm_pauc;
+  // curves[method][replicate * G + g]
+  std::vector<std::vector<double>> fnm_curves(methods, std::vector<double>(R * G));
+  std::vector<std::vector<double>> fm_curves(methods, std::vector<double>(R * G));
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, R), [&](const tbb::blocked_range<std::size_t>& range) {
+    std::vector<double> multiplicity(out.units);
+    std::vector<double> wm(mated_index.size()), wn(nonmated_index.size());
+    for (std::size_t r = range.begin(); r < range.end(); ++r) {
+      std::mt19937_64 rng(stats::stream_seed(in.seed, "edc-bootstrap/" + std::to_string(r)));
+      std::uniform_int_distribution<std::size_t> pick(0, out.units - 1);
+      std::fill(multiplicity.begin(), multiplicity.end(), 0.0);
+      for (std::size_t k = 0; k < out.units; ++k) multiplicity[pick(rng)] += 1;
+      const auto weight = [&](std::size_t i) {
+        return unit_a[i] == unit_b[i] ? multiplicity[unit_a[i]] : multiplicity[unit_a[i]] * multiplicity[unit_b[i]];
+      };
+      for (std::size_t k = 0; k < mated_index.size(); ++k) wm[k] = weight(mated_index[k]);
+      for (std::size_t k = 0; k < nonmated_index.size(); ++k) wn[k] = weight(nonmated_index[k]);
+      for (std::size_t m = 0; m < methods; ++m) {
+        const auto cm = fnm[m].curve(wm);
+        const auto cn = fm[m].curve(wn);
+        for (std::size_t l = 0; l < L; ++l) {
+          out.fnm_pauc[m][l][r] = edc_pauc(cm, in.limits[l]);
+          out.fm_pauc[m][l][r] = edc_pauc(cn, in.limits[l]);
+        }
+        for (std::size_t g = 0; g < G; ++g) {
+          fnm_curves[m][r * G + g] = cm.at(in.grid[g]);
+          fm_curves[m][r * G + g] = cn.at(in.grid[g]);
+        }
+      }
+    }
+  });
+  const double tail = (1 - in.confidence) / 2;
+  const auto bands = [&](const std::vector<double>& curves, std::vector<double>& lo, std::vector<double>& hi) {
+    lo.assign(G, 0.0);
+    hi.assign(G, 0.0);
+    std::vector<double> column(R);
+    for (std::size_t g = 0; g < G && R > 0; ++g) {
+      for (std::size_t r = 0; r < R; ++r) column[r] = curves[r * G + g];
+      lo[g] = stats::quantile(column, tail);
+      hi[g] = stats::quantile(column, 1 - tail);
+    }
+  };
+  out.fnm_lo.resize(methods);
+  out.fnm_hi.resize(methods);
+  out.fm_lo.resize(methods);
+  out.fm_hi.resize(methods);
+  for (std::size_t m = 0; m < methods; ++m) {
+    bands(fnm_curves[m], out.fnm_lo[m], out.fnm_hi[m]);
+    bands(fm_curves[m], out.fm_lo[m], out.fm_hi[m]);
+  }
+  return out;
+}
+
+}  // namespace amva::eval

@@ -1,0 +1,121 @@
+#include "amva/eval/identities.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <numeric>
+#include <sstream>
+
+#include "amva/error.hpp"
+#include "amva/eval/comparisons.hpp"
+#include "amva/store/path_matcher.hpp"
+
+namespace amva::eval {
+namespace fs = std::filesystem;
+namespace {
+
+// `path identity` lines ('#' comments; whitespace, comma or tab between the two fields).
+void read_label_file(const fs::path& file, const store::PathMatcher& matcher, std::vector<std::string>& names) {
+  std::ifstream in(file);
+  if (!in) throw Error(ErrorCode::NotFound, fmt::format("{}: cannot open labels", file.string()));
+  int number = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++number;
+    if (const auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
+    std::replace(line.begin(), line.end(), ',', ' ');
+    std::replace(line.begin(), line.end(), '\t', ' ');
+    std::istringstream s(line);
+    std::vector<std::string> t;
+    for (std::string x; s >> x;) t.push_back(x);
+    if (t.empty()) continue;
+    if (t.size() != 2) {
+      throw Error(ErrorCode::Parse,
+                  fmt::format("{}:{}: expected 'path identity', got {} fields", file.string(), number, t.size()));
+    }
+    const auto m = matcher.find(t[0]);
+    if (m.how != store::PathMatcher::How::Path && m.how != store::PathMatcher::How::Name) continue;
+    for (const auto row : matcher.rows(m.key)) names[static_cast<std::size_t>(row)] = t[1];
+  }
+}
+
+// Connected components of the images that mated pairs join; names "pair-component-<row>".
+void components_of_mated_pairs(const std::vector<Pair>& pairs, const store::PathMatcher& matcher,
+                               std::vector<std::string>& names) {
+  std::vector<std::size_t> parent(names.size());
+  std::iota(parent.begin(), parent.end(), 0);
+  const auto root = [&](std::size_t x) {
+    while (parent[x] != x) x = parent[x] = parent[parent[x]];
+    return x;
+  };
+  const auto row_of = [&](const std::string& key) -> std::int64_t {
+    const auto m = matcher.find(key);
+    if (m.how != store::PathMatcher::How::Path && m.how != store::PathMatcher::How::Name) return -1;
+    return matcher.rows(m.key).front();
+  };
+  std::vector<bool> seen(names.size(), false);
+  for (const auto& p : pairs) {
+    const auto a = row_of(p.a);
+    const auto b = row_of(p.b);
+    for (const auto r : {a, b}) {
+      if (r >= 0) seen[static_cast<std::size_t>(r)] = true;
+    }
+    if (p.mated && a >= 0 && b >= 0) parent[root(static_cast<std::size_t>(a))] = root(static_cast<std::size_t>(b));
+  }
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (seen[i]) names[i] = fmt::format("pair-component-{:09d}", root(i));
+  }
+}
+
+}  // namespace
+
+std::size_t Identities::known_rows() const {
+  return static_cast<std::size_t>(std::count_if(of_row.begin(), of_row.end(), [](auto v) { return v >= 0; }));
+}
+
+Identities read_identities(const std::vector<store::IndexEntry>& index, const IdentitySource& source) {
+  std::vector<std::string> names(index.size());
+  Identities ids;
+  if (!source.labels.empty()) {
+    read_label_file(source.labels, store::PathMatcher(index), names);
+    ids.description = fmt::format("identities from {}", source.labels.string());
+  } else if (source.from_folders) {
+    for (std::size_t i = 0; i < index.size(); ++i) names[i] = fs::path(index[i].path).parent_path().string();
+    ids.description = "identities from parent folders";
+  } else if (!source.pairs.empty()) {
+    const auto pairs = read_pairs(source.pairs);
+    const store::PathMatcher matcher(index);
+    const bool named = std::all_of(pairs.begin(), pairs.end(),
+                                   [](const Pair& p) { return !p.identity_a.empty() && !p.identity_b.empty(); });
+    if (named) {
+      for (const auto& p : pairs) {
+        for (const auto& [key, who] : {std::pair{&p.a, &p.identity_a}, {&p.b, &p.identity_b}}) {
+          const auto m = matcher.find(*key);
+          if (m.how != store::PathMatcher::How::Path && m.how != store::PathMatcher::How::Name) continue;
+          for (const auto row : matcher.rows(m.key)) names[static_cast<std::size_t>(row)] = *who;
+        }
+      }
+      ids.description = fmt::format("identities named in {}", source.pairs.string());
+    } else {
+      components_of_mated_pairs(pairs, matcher, names);
+      ids.description =
+          fmt::format("identities from {}: images joined by mated pairs are one person", source.pairs.string());
+    }
+  }
+  std::map<std::string, std::int64_t> number;
+  for (const auto& n : names) {
+    if (!n.empty()) number.emplace(n, 0);
+  }
+  for (auto& [name, k] : number) {
+    k = static_cast<std::int64_t>(ids.names.size());
+    ids.names.push_back(name);
+  }
+  ids.of_row.assign(index.size(), -1);
+  for (std::size_t i = 0; i < index.size(); ++i) {
+    if (!names[i].empty()) ids.of_row[i] = number[names[i]];
+  }
+  return ids;
+}
+
+}  // namespace amva::eval

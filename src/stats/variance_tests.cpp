@@ -1,0 +1,76 @@
+#include "amva/stats/variance_tests.hpp"
+
+#include <algorithm>
+#include <boost/math/distributions/fisher_f.hpp>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "amva/error.hpp"
+
+namespace amva::stats {
+namespace {
+
+double midpoint_median(std::vector<double> v) {
+  const std::size_t n = v.size();
+  const auto mid = v.begin() + static_cast<std::ptrdiff_t>(n / 2);
+  std::nth_element(v.begin(), mid, v.end());
+  const double upper = *mid;
+  return n % 2 ? upper : 0.5 * (upper + *std::max_element(v.begin(), mid));
+}
+
+// |x - median| and its mean.
+std::vector<double> deviations(const std::vector<double>& x, double& mean) {
+  const double m = midpoint_median(x);
+  std::vector<double> z(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) z[i] = std::abs(x[i] - m);
+  mean = std::accumulate(z.begin(), z.end(), 0.0) / static_cast<double>(z.size());
+  return z;
+}
+
+}  // namespace
+
+TestResult brown_forsythe(const std::vector<double>& a, const std::vector<double>& b) {
+  if (a.size() < 2 || b.size() < 2) {
+    throw Error(ErrorCode::InvalidArgument, "the Brown-Forsythe test needs at least two values in each sample");
+  }
+  double mean_a = 0, mean_b = 0;
+  const auto za = deviations(a, mean_a);
+  const auto zb = deviations(b, mean_b);
+  const auto na = static_cast<double>(za.size());
+  const auto nb = static_cast<double>(zb.size());
+  const double grand = (na * mean_a + nb * mean_b) / (na + nb);
+  const double between = na * (mean_a - grand) * (mean_a - grand) + nb * (mean_b - grand) * (mean_b - grand);
+  double within = 0;
+  for (const double z : za) within += (z - mean_a) * (z - mean_a);
+  for (const double z : zb) within += (z - mean_b) * (z - mean_b);
+  const double df2 = na + nb - 2;
+  TestResult r;
+  if (!(within > 0)) {
+    r.statistic = std::numeric_limits<double>::quiet_NaN();
+    r.p = std::numeric_limits<double>::quiet_NaN();
+    return r;
+  }
+  r.statistic = df2 * between / within;
+  const boost::math::fisher_f_distribution<double> f(1.0, df2);
+  r.p = boost::math::cdf(boost::math::complement(f, r.statistic));
+  return r;
+}
+
+std::vector<double> benjamini_hochberg(const std::vector<double>& p) {
+  const std::size_t m = p.size();
+  std::vector<double> q(m);
+  if (m == 0) return q;
+  const auto value = [&](std::size_t i) { return std::isnan(p[i]) ? 1.0 : p[i]; };
+  std::vector<std::size_t> order(m);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) { return value(x) < value(y); });
+  double running = 1.0;
+  for (std::size_t k = m; k-- > 0;) {
+    running = std::min(running, value(order[k]) * static_cast<double>(m) / static_cast<double>(k + 1));
+    q[order[k]] = running;
+  }
+  return q;
+}
+
+}  // namespace amva::stats
