@@ -25,6 +25,9 @@ void run_quality(const std::filesystem::path& store, const std::vector<std::stri
   const auto s = pipeline::compute_quality(q);
   fmt::print("quality.csv: {} faces scored, {} failed records left NaN; columns {}\n", s.scored, s.skipped,
              fmt::join(s.columns, ", "));
+  for (const auto& [name, count] : s.undefined) {
+    fmt::print("  {}: {} face(s) could not be scored (NaN; left out of its groups)\n", name, count);
+  }
   for (const auto& name : methods) {
     fmt::print("  {:<11} {}\n", name, quality::QualityRegistry::instance().create(name)->description());
   }

@@ -77,6 +77,11 @@ def heatmap_grid(spec):
                 fig.colorbar(image, ax=ax, fraction=0.046, pad=0.03)
             mask = outlines[r][c] if r < len(outlines) and c < len(outlines[r]) else None
             if mask is not None and np.nanmax(mask) > 0:
+                # Hatched inside, outlined: which side of the line is significant stays readable.
+                filled = ax.contourf(mask, levels=[0.5, 1.5], colors="none", hatches=["///"])
+                for collection in filled.collections:
+                    collection.set_edgecolor("white")
+                    collection.set_linewidth(0)
                 ax.contour(mask, levels=[0.5], colors="white", linewidths=1.3)
             if spec.get("box"):
                 x0, y0, x1, y1 = spec["box"]
@@ -109,7 +114,7 @@ def line_panels(spec):
             style = s.get("style", "-")
             if s.get("band_only"):
                 colour = ax.lines[-1].get_color() if ax.lines else None
-                ax.fill_between(x, as_array(s["lo"]), as_array(s["hi"]), alpha=0.18, color=colour, linewidth=0,
+                ax.fill_between(x, as_array(s["lo"]), as_array(s["hi"]), alpha=0.12, color=colour, linewidth=0,
                                 step="post" if s.get("step") else None)
                 continue
             if "lo" in s:

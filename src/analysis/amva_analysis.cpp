@@ -610,9 +610,9 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
       if (fs::exists(dir / "significance.npy")) {
         viz::HeatmapGrid sig;
         sig.file = dir / "significance";
-        sig.title = fmt::format("{}: where {} and {} differ in variation (Brown-Forsythe per map cell, BH FDR {:g})",
+        sig.title = fmt::format("{}: {} vs {} variation per map cell\n(Brown-Forsythe, BH FDR {:g}; hatched: significant)",
                                 column.name, ln, hn, opt.fdr);
-        sig.column_titles = {"D-AM-V, significant cells outlined", "-log10 q per cell"};
+        sig.column_titles = {"D-AM-V", "-log10 q per cell"};
         sig.cells = {{dir / "d_amv.npy", dir / "significance.npy"}};
         sig.outlines = {{dir / "significant_cells.npy", dir / "significant_cells.npy"}};
         sig.shared_scale = false;
@@ -761,7 +761,7 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
                             dir / ("amv_" + ln + ".npy"), dir / "d_amv.npy"});
     }
     grid.column_scale = {0, 0, 1, 1, 2};
-    grid.scale_labels = {"MAM (mean activation)", "AM-V (per-pixel std)", "D-AM-V = |AM-V high - AM-V low|"};
+    grid.scale_labels = {"MAM (mean activation)", "AM-V (per-pixel std)", "D-AM-V"};
     grid.box = box;
     figures.add(grid);
     summary["figures"] = {{"grid", "grid.png"},

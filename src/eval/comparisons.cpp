@@ -13,42 +13,12 @@
 
 #include "amva/error.hpp"
 #include "amva/eval/identities.hpp"
+#include "amva/io/record_lines.hpp"
 #include "amva/store/path_matcher.hpp"
 
 namespace amva::eval {
 namespace fs = std::filesystem;
 namespace {
-
-std::vector<std::string> tokens_of(std::string line) {
-  if (const auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
-  std::replace(line.begin(), line.end(), ',', ' ');
-  std::replace(line.begin(), line.end(), '\t', ' ');
-  std::istringstream s(line);
-  std::vector<std::string> t;
-  for (std::string x; s >> x;) t.push_back(x);
-  return t;
-}
-
-// Calls f(fields, line number) for every line of `file` that is not empty once '#' comments
-// are cut, each required to hold the fields `format` names ("path identity").
-template <class F>
-void for_each_record(const fs::path& file, const std::string& what, const std::string& format, F&& f) {
-  std::ifstream in(file);
-  if (!in) throw Error(ErrorCode::NotFound, fmt::format("{}: cannot open {}", file.string(), what));
-  const auto fields = static_cast<std::size_t>(std::count(format.begin(), format.end(), ' ') + 1);
-  int number = 0;
-  for (std::string line; std::getline(in, line);) {
-    ++number;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    const auto t = tokens_of(line);
-    if (t.empty()) continue;
-    if (t.size() != fields) {
-      throw Error(ErrorCode::Parse,
-                  fmt::format("{}:{}: expected '{}', got {} fields", file.string(), number, format, t.size()));
-    }
-    f(t, number);
-  }
-}
 
 double cosine(const io::NpyArray& e, std::int64_t a, std::int64_t b) {
   const auto d = static_cast<std::size_t>(e.row_size());
@@ -79,7 +49,7 @@ std::size_t ComparisonSet::mated() const {
 
 std::vector<Pair> read_pair_list(const fs::path& file) {
   std::vector<Pair> pairs;
-  for_each_record(file, "pair list", "path_a path_b is_same", [&](const std::vector<std::string>& t, int number) {
+  io::for_each_record(file, "pair list", "path_a path_b is_same", [&](const std::vector<std::string>& t, int number) {
     std::string flag = t[2];
     std::transform(flag.begin(), flag.end(), flag.begin(), [](unsigned char c) { return std::tolower(c); });
     bool mated = false;
@@ -101,7 +71,7 @@ std::vector<Pair> read_pairs(const fs::path& file) {
   if (!in) throw Error(ErrorCode::NotFound, fmt::format("{}: cannot open pairs file", file.string()));
   std::string first;
   std::getline(in, first);
-  const auto t = tokens_of(first);
+  const auto t = io::record_fields(first);
   const auto is_count = [](const std::string& s) {
     return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
   };

@@ -3,41 +3,24 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <fstream>
 #include <map>
 #include <numeric>
-#include <sstream>
 
 #include "amva/error.hpp"
 #include "amva/eval/comparisons.hpp"
+#include "amva/io/record_lines.hpp"
 #include "amva/store/path_matcher.hpp"
 
 namespace amva::eval {
 namespace fs = std::filesystem;
 namespace {
 
-// `path identity` lines ('#' comments; whitespace, comma or tab between the two fields).
 void read_label_file(const fs::path& file, const store::PathMatcher& matcher, std::vector<std::string>& names) {
-  std::ifstream in(file);
-  if (!in) throw Error(ErrorCode::NotFound, fmt::format("{}: cannot open labels", file.string()));
-  int number = 0;
-  for (std::string line; std::getline(in, line);) {
-    ++number;
-    if (const auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
-    std::replace(line.begin(), line.end(), ',', ' ');
-    std::replace(line.begin(), line.end(), '\t', ' ');
-    std::istringstream s(line);
-    std::vector<std::string> t;
-    for (std::string x; s >> x;) t.push_back(x);
-    if (t.empty()) continue;
-    if (t.size() != 2) {
-      throw Error(ErrorCode::Parse,
-                  fmt::format("{}:{}: expected 'path identity', got {} fields", file.string(), number, t.size()));
-    }
+  io::for_each_record(file, "labels", "path identity", [&](const std::vector<std::string>& t, int) {
     const auto m = matcher.find(t[0]);
-    if (m.how != store::PathMatcher::How::Path && m.how != store::PathMatcher::How::Name) continue;
+    if (m.how != store::PathMatcher::How::Path && m.how != store::PathMatcher::How::Name) return;
     for (const auto row : matcher.rows(m.key)) names[static_cast<std::size_t>(row)] = t[1];
-  }
+  });
 }
 
 // Connected components of the images that mated pairs join; names "pair-component-<row>".

@@ -98,6 +98,11 @@ QualitySummary compute_quality(const QualityOptions& opt) {
     for (double v : scores[m]) col.push_back(std::isnan(v) ? "nan" : fmt::format("{}", v));
   }
   QualitySummary summary;
+  for (std::size_t m = 0; m < measures.size(); ++m) {
+    std::size_t undefined = 0;
+    for (std::size_t i = 0; i < records.size(); ++i) undefined += records[i].ok && std::isnan(scores[m][i]) ? 1 : 0;
+    if (undefined) summary.undefined[measures[m]->name()] = undefined;
+  }
   std::vector<std::string> header{"id", "path"};
   for (const auto& [name, col] : columns) header.push_back(name);
   std::ostringstream out;

@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/core/persistence.hpp>
 #include <opencv2/ml.hpp>
@@ -76,7 +77,10 @@ class FaceSize final : public QualityMeasure {
 // does (features scaled to [-1, 1] with the model's range file, then the SVR) but without its
 // final clamp to [0, 100]: on 112x112 faces many scores clamp to 0, and tied scores would let
 // file order pick the high group. Equal to OpenCV's score wherever that lies inside (0, 100).
-// Lower is better in BRISQUE's own scale, so amva negates it.
+// Lower is better in BRISQUE's own scale, so amva negates it. Where the features are undefined
+// (an AGGD fit that degenerates on flat or perfectly regular content gives NaN features, and
+// the SVR then infinity, which OpenCV's clamp turns into 100), the score is NaN: BRISQUE's
+// model cannot judge that face, and the analysis leaves it out of the method's groups.
 class Brisque final : public QualityMeasure {
  public:
   Brisque() {
@@ -96,7 +100,7 @@ class Brisque final : public QualityMeasure {
   [[nodiscard]] std::string name() const override { return "brisque"; }
   [[nodiscard]] std::string description() const override {
     return "negated BRISQUE score of the aligned face (OpenCV contrib features and LIVE model, not clamped to "
-           "[0, 100]); higher is better; about -100-0";
+           "[0, 100]; NaN where the features are undefined); higher is better; about -100-0";
   }
   [[nodiscard]] bool negated() const override { return true; }
   [[nodiscard]] double score(const QualityInput& in) const override {
@@ -108,9 +112,11 @@ class Brisque final : public QualityMeasure {
                                                 range_.cols));
     }
     cv::quality::quality_utils::scale<float>(features, range_, -1.f, 1.f);
+    if (!cv::checkRange(features)) return std::numeric_limits<double>::quiet_NaN();
     cv::Mat out;
     svm_->predict(features, out);
-    return -static_cast<double>(out.at<float>(0));
+    const double raw = out.at<float>(0);
+    return std::isfinite(raw) ? -raw : std::numeric_limits<double>::quiet_NaN();
   }
 
  private:

@@ -1,6 +1,7 @@
 #pragma once
 // Built-in FIQA scores for every face of a store, written to its quality.csv.
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,7 @@ struct QualitySummary {
   std::size_t scored = 0;            // faces with scores
   std::size_t skipped = 0;           // failed records (NaN scores)
   std::vector<std::string> columns;  // quality.csv columns after the run
+  std::map<std::string, std::size_t> undefined;  // per method: faces it could not score (NaN)
 };
 
 /// Re-reads each image, re-aligns it from the stored landmarks (the pixels extraction saw),
