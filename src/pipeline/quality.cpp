@@ -39,7 +39,8 @@ std::map<std::string, std::vector<std::string>> existing_columns(const fs::path&
 }  // namespace
 
 QualitySummary compute_quality(const QualityOptions& opt) {
-  const auto store = store::read_store(opt.store);
+  const auto store = store::read_store(opt.store);  // completes an interrupted commit first
+  const store::StoreLock lock(opt.store);           // quality.csv is the store's: one writer at a time
   std::vector<std::unique_ptr<quality::QualityMeasure>> measures;
   bool needs_activations = false;
   for (const auto& name : opt.methods) {

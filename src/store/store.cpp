@@ -2,7 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <numeric>
 
@@ -76,7 +83,26 @@ std::string settings_mismatch(const nlohmann::json& a, const nlohmann::json& b) 
   return {};
 }
 
-void write_table(const fs::path& dir, const Table& table) {
+namespace {
+
+// Fault injection for the tests of the commit protocol (tests/integration/test_store_faults):
+// AMVA_FAULT_COMMIT_STEP=N makes the N-th step of a commit (a file write, a rename, a
+// removal) fail, as a kill -9 would (AMVA_FAULT_KIND=kill: the process ends on the spot) or
+// as a full disk would (AMVA_FAULT_KIND=enospc: the I/O error). Unset, it costs a getenv.
+void commit_step(const std::string& what) {
+  static const long fail_at = [] {
+    const char* v = std::getenv("AMVA_FAULT_COMMIT_STEP");
+    return v ? std::strtol(v, nullptr, 10) : 0L;
+  }();
+  static long step = 0;
+  if (fail_at <= 0 || ++step != fail_at) return;
+  const char* kind = std::getenv("AMVA_FAULT_KIND");
+  if (kind && std::string(kind) == "kill") std::_Exit(137);
+  throw Error(ErrorCode::Io, fmt::format("{}: No space left on device (injected at commit step {})", what, fail_at));
+}
+
+// index.csv and the arrays of `table` in `dir`; `step` is called before each file.
+void write_table_files(const fs::path& dir, const Table& table, const std::function<void(const fs::path&)>& step) {
   fs::create_directories(dir);
   for (const auto& [name, array] : table.arrays) {
     std::vector<std::int64_t> shape{static_cast<std::int64_t>(table.records.size())};
@@ -85,12 +111,61 @@ void write_table(const fs::path& dir, const Table& table) {
       throw Error(ErrorCode::Mismatch,
                   fmt::format("array '{}' has {} rows for {} records", name, array.rows(), table.records.size()));
     }
+    step(dir / (name + ".npy"));
     io::write_npy(dir / (name + ".npy"), shape, array.data.data());
   }
+  step(dir / "index.csv");
   io::write_atomically(dir / "index.csv", [&](std::ostream& out) {
     out << io::csv_line(index_columns()) << '\n';
     for (const auto& r : table.records) out << io::csv_line(to_fields(r)) << '\n';
   });
+}
+
+// The commit protocol. The consolidated table is first written whole into .commit/, and a
+// marker says it is complete; only then are its files renamed over the store's, the shards
+// removed, and .commit/ removed. Each rename is atomic, so whatever instant a kill or a full
+// disk strikes, the next open finds either no marker (the old files and the shards are
+// untouched: .commit/ is discarded and the commit redone) or the marker (the consolidated
+// files are all there, in .commit/ or already moved: the moves are finished).
+constexpr const char* kStaging = ".commit";
+constexpr const char* kComplete = "COMPLETE";
+
+void publish_commit(const fs::path& dir) {
+  const fs::path staging = dir / kStaging;
+  std::vector<fs::path> files;
+  for (const auto& item : fs::directory_iterator(staging)) {
+    if (item.path().filename() != kComplete) files.push_back(item.path());
+  }
+  // index.csv last: a reader that looks before recovery sees the old index with new arrays,
+  // which read_table refuses by row count rather than misreads.
+  std::sort(files.begin(), files.end(), [](const fs::path& a, const fs::path& b) {
+    return std::pair{a.filename() == "index.csv", a} < std::pair{b.filename() == "index.csv", b};
+  });
+  for (const auto& f : files) {
+    commit_step(f.string());
+    fs::rename(f, dir / f.filename());
+  }
+  commit_step((dir / "shards").string());
+  fs::remove_all(dir / "shards");
+  commit_step(staging.string());
+  fs::remove_all(staging);
+}
+
+// Finishes a commit that was interrupted after its marker, or discards one interrupted before.
+void recover_commit(const fs::path& dir) {
+  const fs::path staging = dir / kStaging;
+  if (!fs::exists(staging)) return;
+  if (fs::exists(staging / kComplete)) {
+    publish_commit(dir);
+  } else {
+    fs::remove_all(staging);
+  }
+}
+
+}  // namespace
+
+void write_table(const fs::path& dir, const Table& table) {
+  write_table_files(dir, table, [](const fs::path&) {});
 }
 
 Table read_table(const fs::path& dir) {
@@ -130,6 +205,7 @@ nlohmann::json read_meta(const fs::path& dir) {
 }
 
 std::vector<IndexEntry> read_index_entries(const fs::path& dir) {
+  recover_if_interrupted(dir);
   const fs::path file = dir / "index.csv";
   if (!fs::exists(file)) {
     throw Error(ErrorCode::NotFound, fmt::format("{}: extraction not finished (no index.csv; run amva extract "
@@ -168,6 +244,7 @@ StoreContent read_store(const fs::path& dir) {
   if (!fs::exists(dir / "meta.json")) {
     throw Error(ErrorCode::NotFound, fmt::format("{}: not an amva store (no meta.json)", dir.string()));
   }
+  recover_if_interrupted(dir);
   StoreContent s{read_meta(dir), {}};
   if (!fs::exists(dir / "index.csv")) {
     throw Error(ErrorCode::NotFound, fmt::format("{}: extraction not finished (no index.csv; run amva extract "
@@ -178,7 +255,41 @@ StoreContent read_store(const fs::path& dir) {
   return s;
 }
 
-StoreWriter::StoreWriter(fs::path dir, nlohmann::json meta) : dir_(std::move(dir)), meta_(std::move(meta)) {}
+StoreLock::StoreLock(const fs::path& dir) : file_(dir / ".lock") {
+  fd_ = ::open(file_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) {
+    throw Error(ErrorCode::Io, fmt::format("{}: cannot open the store lock ({})", file_.string(), std::strerror(errno)));
+  }
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    char pid[32] = {0};
+    const auto n = ::pread(fd_, pid, sizeof pid - 1, 0);
+    ::close(fd_);
+    fd_ = -1;
+    const std::string who = n > 0 ? std::string(pid, static_cast<std::size_t>(n)) : std::string("another process");
+    throw Error(ErrorCode::InvalidArgument,
+                fmt::format("{}: store in use by process {}; wait for it to end (a lock left by a killed process "
+                            "does not count)",
+                            dir.string(), who.substr(0, who.find_first_of("\n "))));
+  }
+  // The lock is the flock, held until this process ends; the pid is only for the message.
+  const auto text = std::to_string(::getpid());
+  if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, text.data(), text.size(), 0) < 0) {
+    // A lock whose pid could not be written still locks; the message then names no process.
+  }
+}
+
+StoreLock::~StoreLock() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void recover_if_interrupted(const fs::path& dir) {
+  if (!fs::exists(dir / kStaging)) return;
+  const StoreLock lock(dir);
+  recover_commit(dir);
+}
+
+StoreWriter::StoreWriter(fs::path dir, nlohmann::json meta, std::shared_ptr<StoreLock> lock)
+    : dir_(std::move(dir)), meta_(std::move(meta)), lock_(std::move(lock)) {}
 
 StoreWriter StoreWriter::open(const fs::path& dir, const nlohmann::json& meta) {
   if (fs::exists(dir / "meta.json")) {
@@ -193,9 +304,11 @@ StoreWriter StoreWriter::open(const fs::path& dir, const nlohmann::json& meta) {
                   fmt::format("{}: folder exists, is not empty and is not an amva store", dir.string()));
     }
     fs::create_directories(dir);
-    io::write_text_atomically(dir / "meta.json", meta.dump(2) + "\n");
   }
-  StoreWriter w(dir, meta);
+  auto lock = std::make_shared<StoreLock>(dir);
+  if (!fs::exists(dir / "meta.json")) io::write_text_atomically(dir / "meta.json", meta.dump(2) + "\n");
+  recover_commit(dir);
+  StoreWriter w(dir, meta, std::move(lock));
   if (fs::exists(dir / "index.csv")) {
     for (const auto& r : read_table(dir).records) w.done_.insert(r.path);
   }
@@ -222,8 +335,16 @@ StoreContent StoreWriter::finalize() {
   const auto shards = shard_dirs(dir_);
   for (const auto& shard : shards) s.table.append(read_table(shard));
   s.table.canonicalize();
-  if (!shards.empty() || !fs::exists(dir_ / "index.csv")) write_table(dir_, s.table);
-  fs::remove_all(dir_ / "shards");
+  if (!shards.empty() || !fs::exists(dir_ / "index.csv")) {
+    const fs::path staging = dir_ / kStaging;
+    fs::remove_all(staging);
+    write_table_files(staging, s.table, [](const fs::path& f) { commit_step(f.string()); });
+    commit_step((staging / kComplete).string());
+    io::write_text_atomically(staging / kComplete, "");
+    publish_commit(dir_);
+  } else {
+    fs::remove_all(dir_ / "shards");
+  }
   return s;
 }
 

@@ -6,8 +6,12 @@
 //   <name>.npy       float32 arrays whose first axis is the row: embeddings, maps_<cam>, ...
 //   shards/NNNNN/    completed chunks of an unfinished extraction, each with its own
 //                    index.csv and arrays; finalize() folds them into the files above
+//   .commit/         only while a commit runs (or after one was interrupted): the folded
+//                    files and, once they are complete, a marker; see store.cpp
+//   .lock            the writer's lock (flock), with its process id
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -44,24 +48,46 @@ struct StoreContent {
 /// The first setting in which two metas differ, as "key: a vs b"; empty when they agree.
 std::string settings_mismatch(const nlohmann::json& a, const nlohmann::json& b);
 
+/// One writer per store: an exclusive flock on <store>/.lock, released when the holder ends,
+/// however it ends (a lock left by a killed process never blocks). Throws
+/// Error(InvalidArgument) "store in use by process N" when another process holds it.
+class StoreLock {
+ public:
+  explicit StoreLock(const std::filesystem::path& dir);
+  ~StoreLock();
+  StoreLock(const StoreLock&) = delete;
+  StoreLock& operator=(const StoreLock&) = delete;
+
+ private:
+  std::filesystem::path file_;
+  int fd_ = -1;
+};
+
+/// Completes or discards a commit that a kill or a full disk interrupted (under the lock);
+/// readers call it, so that they never see a half-committed store.
+void recover_if_interrupted(const std::filesystem::path& dir);
+
 class StoreWriter {
  public:
-  /// Creates `dir` with `meta`, or reopens it to resume. An existing store whose settings
-  /// differ is refused with Error(Mismatch) naming the setting, and left untouched.
+  /// Creates `dir` with `meta`, or reopens it to resume, holding the store's lock until the
+  /// writer is gone. An existing store whose settings differ is refused with Error(Mismatch)
+  /// naming the setting, and left untouched. An interrupted commit is completed first.
   static StoreWriter open(const std::filesystem::path& dir, const nlohmann::json& meta);
 
   /// Paths already extracted (finalized or in shards): the resume set.
   [[nodiscard]] const std::set<std::string>& done_paths() const { return done_; }
   /// Writes a completed chunk as a new shard, atomically (directory rename).
   void write_shard(const Table& shard);
-  /// Folds the shards into the store's top-level files and removes them.
+  /// Folds the shards into the store's top-level files and removes them, by a commit that
+  /// survives a kill or a full disk at any instant (the next open completes it).
   StoreContent finalize();
   [[nodiscard]] const std::filesystem::path& dir() const { return dir_; }
 
  private:
-  StoreWriter(std::filesystem::path dir, nlohmann::json meta);
+  StoreWriter(std::filesystem::path dir, nlohmann::json meta, std::shared_ptr<StoreLock> lock);
   std::filesystem::path dir_;
   nlohmann::json meta_;
+  std::shared_ptr<StoreLock> lock_;
   std::set<std::string> done_;
   int next_shard_ = 0;
 };
