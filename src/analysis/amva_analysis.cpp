@@ -380,6 +380,9 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
            "Brown-Forsythe (Levene's test centred on the median) of the low group against the high group, per "
            "cell of the map's native grid, on the normalised maps"},
           {"correction", "Benjamini-Hochberg false discovery rate; undefined tests (no spread) count as p = 1"},
+          {"assumption",
+           "images are independent samples; with several images per person the tests are anti-conservative (the "
+           "identity bootstrap of the region statistics is not)"},
           {"fdr", opt.fdr},
           {"cell_inside", "a cell is inside the central face when its centre, in 112x112 pixel coordinates, is"},
           {"display",
