@@ -48,7 +48,9 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // CLI11 prints the message (or the help); any usage error exits 2, as the README says,
+    // not CLI11's own codes (105, 106, 109...).
+    return app.exit(e) == 0 ? 0 : 2;
   } catch (const amva::Error& e) {
     fmt::print(stderr, "amva: error: {}\n", e.what());
     return exit_code(e.code());

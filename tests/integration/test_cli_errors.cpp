@@ -74,3 +74,15 @@ TEST(CliErrors, ModelFileThatIsNotTheCardsModelIsRefused) {
   EXPECT_EQ(rc, 6) << out;
   EXPECT_NE(out.find("--model-card"), std::string::npos) << out;
 }
+
+// Usage errors exit 2, as the README says, whatever CLI11's own code for them; help and
+// version exit 0.
+TEST(CliErrors, UsageErrorsExit2) {
+  for (const char* args : {"analyze --bogus", "analyze --store", "analyze --store x --out y --bootstrap -5",
+                           "nonsense", "analyze --store x --out y --ties nope", "edc --store x"}) {
+    const auto [rc, out] = test::run(fmt::format("{} {}", test::cli().string(), args));
+    EXPECT_EQ(rc, 2) << args << "\n" << out;
+  }
+  EXPECT_EQ(test::run(fmt::format("{} --help", test::cli().string())).first, 0);
+  EXPECT_EQ(test::run(fmt::format("{} --version", test::cli().string())).first, 0);
+}
