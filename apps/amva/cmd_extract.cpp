@@ -35,6 +35,10 @@ void add_extract(CLI::App& app) {
   cmd->add_option("--shard-size", args->extract.shard_size, "Images per shard (unit of resumption)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-pixels", args->extract.max_pixels,
+                  "Images whose header claims more pixels are recorded as too_large, not decoded")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->callback([args] {
     auto& opt = args->extract;
     opt.card = args->models.card();

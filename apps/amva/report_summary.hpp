@@ -6,6 +6,7 @@
 namespace amva::cli {
 /// The end-of-run lines every extraction prints.
 inline void print_extract_summary(const pipeline::ExtractSummary& s, const std::filesystem::path& store) {
+  for (const auto& note : s.skipped) fmt::print("skipped: {}\n", note);
   fmt::print("images listed {}, already in store {}, read now {}\n", s.listed, s.resumed, s.processed);
   if (!s.finished) {
     fmt::print("stopped early; run the same command again to resume\n");

@@ -73,8 +73,17 @@ cv::Mat to_bgr8(const cv::Mat& image) {
   }
 }
 
-cv::Mat decode_bgr(const std::vector<unsigned char>& bytes, const std::string& name) {
+cv::Mat decode_bgr(const std::vector<unsigned char>& bytes, const std::string& name, std::size_t max_pixels) {
   if (bytes.empty()) throw Error(ErrorCode::Image, fmt::format("{}: empty file", name), "empty_file");
+  if (const auto size = header_dimensions(bytes)) {
+    const auto pixels = static_cast<double>(size->width) * static_cast<double>(size->height);
+    if (pixels > static_cast<double>(max_pixels)) {
+      throw Error(ErrorCode::Image,
+                  fmt::format("{}: the header claims {} x {} pixels, more than --max-pixels {}; not decoded", name,
+                              size->width, size->height, max_pixels),
+                  "too_large");
+    }
+  }
   if (is_jpeg(bytes) && !jpeg_has_end_marker(bytes)) {
     throw Error(ErrorCode::Image, fmt::format("{}: truncated JPEG (no end-of-image marker)", name), "truncated");
   }
@@ -95,11 +104,22 @@ cv::Mat decode_bgr(const std::vector<unsigned char>& bytes, const std::string& n
   return to_bgr8(image);
 }
 
-cv::Mat load_bgr(const std::filesystem::path& file) {
+cv::Mat load_bgr(const std::filesystem::path& file, std::size_t max_pixels) {
+  std::error_code ec;
+  const auto status = std::filesystem::status(file, ec);
+  if (!std::filesystem::exists(status)) {
+    const bool dangling = std::filesystem::is_symlink(std::filesystem::symlink_status(file, ec));
+    throw Error(ErrorCode::Io,
+                fmt::format("{}: {}", file.string(), dangling ? "dangling symbolic link" : "no such file"), "missing");
+  }
+  if (!std::filesystem::is_regular_file(status)) {
+    throw Error(ErrorCode::Image, fmt::format("{}: not a regular file (a folder, FIFO or device)", file.string()),
+                "not_a_file");
+  }
   std::ifstream in(file, std::ios::binary);
   if (!in) throw Error(ErrorCode::Io, fmt::format("{}: cannot open file", file.string()), "unreadable");
   std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return decode_bgr(bytes, file.string());
+  return decode_bgr(bytes, file.string(), max_pixels);
 }
 
 }  // namespace amva::io

@@ -2,9 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <array>
 #include <fstream>
+#include <set>
 
 #include "amva/error.hpp"
 
@@ -27,13 +32,48 @@ bool is_hidden(const fs::path& relative) {
                      [](const fs::path& part) { return part.string().starts_with('.'); });
 }
 
-std::vector<ImageEntry> list_folder(const fs::path& root) {
+// Every regular file below root, following symlinked folders once: a folder reached again
+// (a symlink loop, or two links to one folder) is not walked twice; an unreadable folder is
+// skipped. Both go to `skipped` with the reason. A dangling symlink is listed, so that the
+// run records it (`missing`) instead of dropping it silently.
+std::vector<ImageEntry> list_folder(const fs::path& root, std::vector<std::string>* skipped) {
   std::vector<ImageEntry> entries;
-  for (const auto& item : fs::recursive_directory_iterator(root, fs::directory_options::follow_directory_symlink)) {
-    if (!item.is_regular_file()) continue;
-    fs::path relative = fs::relative(item.path(), root);
-    if (is_hidden(relative)) continue;
-    entries.push_back({item.path(), relative.generic_string()});
+  const auto skip = [&](const std::string& what) {
+    if (skipped) skipped->push_back(what);
+  };
+  std::error_code ec;
+  std::set<fs::path> walked = {fs::canonical(root, ec)};
+  fs::recursive_directory_iterator it(
+      root, fs::directory_options::follow_directory_symlink | fs::directory_options::skip_permission_denied, ec);
+  if (ec) throw Error(ErrorCode::Io, fmt::format("{}: cannot read folder ({})", root.string(), ec.message()));
+  for (const fs::recursive_directory_iterator end; it != end;) {
+    const fs::path path = it->path();
+    const fs::path relative = path.lexically_relative(root);
+    std::error_code status_ec;
+    const auto link = it->symlink_status(status_ec);
+    const auto target = it->status(status_ec);
+    if (is_hidden(relative)) {
+      if (fs::is_directory(target)) it.disable_recursion_pending();
+    } else if (fs::is_directory(target)) {
+      if (::access(path.c_str(), R_OK | X_OK) != 0) {
+        skip(fmt::format("{}: folder cannot be read ({}); skipped", path.string(), std::strerror(errno)));
+        it.disable_recursion_pending();
+      } else if (!walked.insert(fs::canonical(path, status_ec)).second) {
+        skip(fmt::format("{}: folder already listed (a symbolic link loop or a second link to it); not walked "
+                         "again",
+                         path.string()));
+        it.disable_recursion_pending();
+      }
+    } else if (fs::is_regular_file(target) || (fs::is_symlink(link) && !fs::exists(target))) {
+      entries.push_back({path, relative.generic_string()});
+    } else if (fs::exists(target)) {
+      skip(fmt::format("{}: not a regular file (FIFO, socket or device); not read", path.string()));
+    }
+    it.increment(ec);
+    if (ec) {
+      skip(fmt::format("{}: listing stopped here ({})", path.string(), ec.message()));
+      break;
+    }
   }
   std::sort(entries.begin(), entries.end(), [](const ImageEntry& a, const ImageEntry& b) { return a.key < b.key; });
   return entries;
@@ -69,12 +109,12 @@ fs::path resolve_key(const fs::path& source, const std::string& key) {
   return fs::is_directory(source) ? source / k : source.parent_path() / k;
 }
 
-std::vector<ImageEntry> list_images(const fs::path& source) {
+std::vector<ImageEntry> list_images(const fs::path& source, std::vector<std::string>* skipped) {
   std::error_code ec;
   if (!fs::exists(source, ec)) {
     throw Error(ErrorCode::NotFound, fmt::format("{}: no such folder or image list", source.string()));
   }
-  return fs::is_directory(source) ? list_folder(source) : list_file(source);
+  return fs::is_directory(source) ? list_folder(source, skipped) : list_file(source);
 }
 
 }  // namespace amva::io

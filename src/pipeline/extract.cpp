@@ -76,7 +76,7 @@ face::Face whole_crop(const cv::Mat& image) {
 void prepare_image(const io::ImageEntry& entry, const ExtractOptions& opt, Worker& w, Prepared& out) {
   cv::Mat image;
   try {
-    image = io::load_bgr(entry.file);
+    image = io::load_bgr(entry.file, opt.max_pixels);
   } catch (const Error& e) {
     out.records.push_back(failure(entry.key, -1, e.reason(), e.what()));
     return;
@@ -291,7 +291,8 @@ ExtractSummary extract(const ExtractOptions& options, const std::function<void(c
     });
     opt.batch = forwards ? 2 : 32;
   }
-  const auto entries = io::list_images(opt.images);
+  std::vector<std::string> skipped;
+  const auto entries = io::list_images(opt.images, &skipped);
   std::vector<Worker> workers(static_cast<std::size_t>(opt.threads));
   for (auto& w : workers) {
     w.recognizer = model::FaceRecognizer::create(opt.card);
@@ -315,6 +316,7 @@ ExtractSummary extract(const ExtractOptions& options, const std::function<void(c
     if (!writer.done_paths().count(e.key)) todo.push_back(e);
   }
   ExtractSummary summary;
+  summary.skipped = std::move(skipped);
   summary.listed = entries.size();
   summary.resumed = entries.size() - todo.size();
 

@@ -15,8 +15,11 @@ struct ImageEntry {
 /// run records them as failures), sorted by key. A file is read as a list: one path per line,
 /// relative to the list's own folder unless absolute; blank lines and lines starting with '#'
 /// are skipped; a tab ends the path, so `path<TAB>identity` lists work.
+/// In a folder, symlinked folders are followed once (a loop is not walked again), unreadable
+/// folders and non-regular files (FIFOs, sockets) are skipped, each with a line in `skipped`
+/// when given, and dangling symlinks are listed so that the run records them.
 /// Throws Error(NotFound) if `source` does not exist.
-std::vector<ImageEntry> list_images(const std::filesystem::path& source);
+std::vector<ImageEntry> list_images(const std::filesystem::path& source, std::vector<std::string>* skipped = nullptr);
 
 /// The file behind a key that list_images(source) produced.
 std::filesystem::path resolve_key(const std::filesystem::path& source, const std::string& key);

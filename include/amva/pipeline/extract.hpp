@@ -6,9 +6,11 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "amva/cam/cam_method.hpp"
 #include "amva/face/detector.hpp"
+#include "amva/io/image_header.hpp"
 #include "amva/model/model_card.hpp"
 #include "amva/store/store.hpp"
 
@@ -27,6 +29,7 @@ struct ExtractOptions {
   cam::CamOptions cam_options;
   std::filesystem::path cache_dir = model::default_cache_dir();  // Jacobian cache
   int threads = 2;                                               // worker threads, each with its own networks
+  std::size_t max_pixels = io::kDefaultMaxPixels;                // larger images are recorded as too_large
   int batch = 0;         // images per batch; 0: 32, or 2 when a method forwards masked inputs
                          // (Score-CAM's own passes are batched, and small face batches
                          // spread its long per-image work over the workers)
@@ -47,6 +50,7 @@ struct ExtractSummary {
   std::size_t faces = 0;                        // records with an embedding, whole store
   std::size_t records = 0;                      // rows in index.csv, whole store
   std::map<std::string, std::size_t> failures;  // reason -> count, whole store
+  std::vector<std::string> skipped;             // listing notes: loops, unreadable folders, FIFOs
   double seconds = 0;
   bool finished = false;  // false when stopped early (stop_after_shards)
   [[nodiscard]] double images_per_second() const { return seconds > 0 ? processed / seconds : 0; }

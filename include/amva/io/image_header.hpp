@@ -1,0 +1,20 @@
+#pragma once
+// Image dimensions read from the file's header, before any decoding: a 629-byte JPEG may
+// claim 30000 x 30000 pixels, and decoding it would allocate gigabytes (a decompression bomb).
+#include <cstddef>
+#include <optional>
+#include <opencv2/core.hpp>
+#include <vector>
+
+namespace amva::io {
+
+/// Pixels above which an image is not decoded but recorded as `too_large`: Pillow's
+/// decompression-bomb limit (2 x 89,478,485), above every camera's frame.
+constexpr std::size_t kDefaultMaxPixels = 178956970;
+
+/// Width and height as the header of a JPEG, PNG, GIF, BMP, WebP or PNM/PGM/PPM file states
+/// them; nullopt for other formats or a header too short to say (the decoder then decides,
+/// within OpenCV's own limit of 2^30 pixels).
+std::optional<cv::Size> header_dimensions(const std::vector<unsigned char>& bytes);
+
+}  // namespace amva::io
