@@ -705,7 +705,7 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
            "(0.01 x mean MAM for a one-face group)"},
           {"eps", eps},
           {"high_group_median", io::json_number(stats::quantile(high_devs, 0.5))}}}};
-    io::write_text_atomically(dir / "reference.json", ref.dump(2) + "\n");
+    io::write_text_atomically(dir / "reference.json", io::json_text(ref, 2) + "\n");
     m.json["reference"] = dir.filename().string();
   }
 
@@ -770,7 +770,7 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
     summary["figures"] = {{"grid", "grid.png"},
                           {"per_method", {"intra.png", "significance.png", "density.png", "profiles.png"}}};
   }
-  io::write_text_atomically(opt.out / "summary.json", summary.dump(2) + "\n");
+  io::write_text_atomically(opt.out / "summary.json", io::json_text(summary, 2) + "\n");
   if (opt.figures) {
     report(opt, "drawing figures");
     figures.render(opt.out / ".figures");

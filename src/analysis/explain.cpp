@@ -13,6 +13,7 @@
 #include "amva/analysis/group_maps.hpp"
 #include "amva/analysis/regions.hpp"
 #include "amva/error.hpp"
+#include "amva/io/json_values.hpp"
 #include "amva/face/attributes.hpp"
 #include "amva/io/atomic_file.hpp"
 #include "amva/io/csv.hpp"
@@ -416,7 +417,7 @@ ExplainResult explain(const ExplainOptions& opt) {
     }
     x.causes = likely_causes(j);
     j["causes"] = x.causes;
-    io::write_text_atomically(dir / "explain.json", j.dump(2) + "\n");
+    io::write_text_atomically(dir / "explain.json", io::json_text(j, 2) + "\n");
     cv::imwrite((dir / "sheet.png").string(),
                 sheet(face, am, ref.mam, d, z,
                       fmt::format("{}: deviation {:.3f} (percentile {:.0f} among high, {:.0f} among all)",

@@ -470,7 +470,7 @@ EdcResult run_edc(const EdcOptions& opt) {
     for (const auto& e : set.excluded) text += e + "\n";
     io::write_text_atomically(opt.out / "excluded.txt", text);
   }
-  io::write_text_atomically(opt.out / "edc.json", summary.dump(2) + "\n");
+  io::write_text_atomically(opt.out / "edc.json", io::json_text(summary, 2) + "\n");
   if (opt.figures) {
     report("drawing figures");
     viz::FigureBatch figures;

@@ -68,7 +68,7 @@ std::size_t CsvTable::column(std::string_view name, std::string_view file_label)
 CsvReader::CsvReader(const std::filesystem::path& file, char delimiter) : file_(file), in_(file) {
   if (!in_) throw Error(ErrorCode::Io, fmt::format("{}: cannot open file", file.string()));
   std::string line;
-  while (next_line(line)) {
+  while (next_record(line)) {
     if (delimiter == 0) {
       const auto count = [&](char d) { return std::count(line.begin(), line.end(), d); };
       delimiter = count('\t') > 0 ? '\t' : count(';') > count(',') ? ';' : ',';
@@ -80,21 +80,40 @@ CsvReader::CsvReader(const std::filesystem::path& file, char delimiter) : file_(
   throw Error(ErrorCode::Parse, fmt::format("{}: empty CSV file", file.string()));
 }
 
-bool CsvReader::next_line(std::string& line) {
-  while (std::getline(in_, line)) {
+// The next non-empty record: physical lines are joined while a quoted field is open (an odd
+// number of quotes so far; a doubled quote counts twice and changes nothing).
+bool CsvReader::next_record(std::string& record) {
+  std::string line;
+  const auto read_line = [&] {
+    if (!std::getline(in_, line)) return false;
     ++line_number_;
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (!line.empty()) return true;
+    return true;
+  };
+  do {
+    if (!read_line()) return false;
+  } while (line.empty());
+  record_line_ = line_number_;
+  record = line;
+  auto quotes = std::count(record.begin(), record.end(), '"');
+  while (quotes % 2 == 1) {
+    if (!read_line()) {
+      throw Error(ErrorCode::Parse,
+                  fmt::format("{}:{}: a quoted field is never closed", file_.string(), record_line_));
+    }
+    record += '\n';
+    record += line;
+    quotes += std::count(line.begin(), line.end(), '"');
   }
-  return false;
+  return true;
 }
 
 bool CsvReader::next(std::vector<std::string>& fields) {
-  std::string line;
-  if (!next_line(line)) return false;
-  fields = split_csv_line(line, delimiter_);
+  std::string record;
+  if (!next_record(record)) return false;
+  fields = split_csv_line(record, delimiter_);
   if (fields.size() != header_.size()) {
-    throw Error(ErrorCode::Parse, fmt::format("{}:{}: {} fields, header has {}", file_.string(), line_number_,
+    throw Error(ErrorCode::Parse, fmt::format("{}:{}: {} fields, header has {}", file_.string(), record_line_,
                                               fields.size(), header_.size()));
   }
   return true;

@@ -10,6 +10,10 @@ nlohmann::json json_number(double v) {
   return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
 }
 
+std::string json_text(const nlohmann::json& j, int indent) {
+  return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 std::string interval_text(const nlohmann::json& value, const nlohmann::json& interval, int decimals) {
   const auto num = [&](const nlohmann::json& j) {
     return j.is_number() ? fmt::format("{:.{}f}", j.get<double>(), decimals) : "n/a";

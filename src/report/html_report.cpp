@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "amva/error.hpp"
+#include "amva/io/json_values.hpp"
 #include "amva/io/atomic_file.hpp"
 #include "amva/share.hpp"
 #include "amva/version.hpp"
@@ -74,7 +75,7 @@ std::string definitions(const nlohmann::json& settings) {
   std::string out = "<dl>";
   for (const auto& [k, v] : settings.items()) {
     if (v.is_object() || v.is_array()) {
-      out += fmt::format("<dt><code>{}</code></dt><dd><code>{}</code></dd>", html_escape(k), html_escape(v.dump()));
+      out += fmt::format("<dt><code>{}</code></dt><dd><code>{}</code></dd>", html_escape(k), html_escape(io::json_text(v, -1)));
     } else {
       out += fmt::format("<dt><code>{}</code></dt><dd>{}</dd>", html_escape(k),
                          html_escape(v.is_string() ? v.get<std::string>() : v.dump()));
@@ -146,8 +147,8 @@ void write_html_report(const ReportInput& in, const fs::path& out) {
   row("FR model", d.value("model", ""));
   row("model sha256", st.value("model_sha256", ""));
   row("alignment", st.value("alignment", ""));
-  row("detector", st.contains("detector") ? st["detector"].dump() : "");
-  row("activation maps", d.value("cam", "") + (st.contains("cam") ? " " + st["cam"].dump() : ""));
+  row("detector", st.contains("detector") ? io::json_text(st["detector"], -1) : "");
+  row("activation maps", d.value("cam", "") + (st.contains("cam") ? " " + io::json_text(st["cam"], -1) : ""));
   dataset += "</table>\n";
 
   const auto& a = in.analysis;

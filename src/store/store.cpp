@@ -14,6 +14,7 @@
 #include <numeric>
 
 #include "amva/error.hpp"
+#include "amva/io/json_values.hpp"
 #include "amva/io/atomic_file.hpp"
 #include "amva/io/csv.hpp"
 #include "amva/io/npy.hpp"
@@ -306,7 +307,7 @@ StoreWriter StoreWriter::open(const fs::path& dir, const nlohmann::json& meta) {
     fs::create_directories(dir);
   }
   auto lock = std::make_shared<StoreLock>(dir);
-  if (!fs::exists(dir / "meta.json")) io::write_text_atomically(dir / "meta.json", meta.dump(2) + "\n");
+  if (!fs::exists(dir / "meta.json")) io::write_text_atomically(dir / "meta.json", io::json_text(meta, 2) + "\n");
   recover_commit(dir);
   StoreWriter w(dir, meta, std::move(lock));
   if (fs::exists(dir / "index.csv")) {
@@ -371,7 +372,7 @@ StoreContent merge_stores(const std::vector<fs::path>& inputs, const fs::path& o
   merged.meta["merged_from"] = nlohmann::json::array();
   for (const auto& in : inputs) merged.meta["merged_from"].push_back(fs::absolute(in).string());
   write_table(out, merged.table);
-  io::write_text_atomically(out / "meta.json", merged.meta.dump(2) + "\n");
+  io::write_text_atomically(out / "meta.json", io::json_text(merged.meta, 2) + "\n");
   return merged;
 }
 

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "amva/error.hpp"
+#include "amva/io/json_values.hpp"
 #include "amva/io/atomic_file.hpp"
 #include "amva/share.hpp"
 
@@ -95,7 +96,7 @@ void FigureBatch::render(const fs::path& work_dir) const {
   fs::create_directories(work_dir);
   const fs::path job = work_dir / "figures.json";
   const fs::path log = work_dir / "figures.log";
-  io::write_text_atomically(job, nlohmann::json{{"figures", figures_}}.dump(1) + "\n");
+  io::write_text_atomically(job, io::json_text(nlohmann::json{{"figures", figures_}}, 1) + "\n");
   const auto command = fmt::format("{} {} {} > {} 2>&1", shell_quote(python_interpreter()),
                                    shell_quote(script.string()), shell_quote(job.string()), shell_quote(log.string()));
   const int status = std::system(command.c_str());

@@ -117,3 +117,43 @@ TEST(InputFaults, ListingAndDecodingFaultsBecomeRecords) {
   EXPECT_NE(index2.find("dangling.jpg"), std::string::npos) << index2;
   EXPECT_NE(index2.find("missing"), std::string::npos) << index2;
 }
+
+// A newline and a byte that is not UTF-8 in file names: the store reads back (the CSV reader
+// joins a quoted field's lines), resuming finds both images done, and every JSON output is
+// written (the invalid byte as U+FFFD) instead of failing with a JSON library error.
+TEST(InputFaults, NewlinesAndNonUtf8BytesInFileNames) {
+  test::TempDir dir;
+  fs::create_directories(dir / "in");
+  const std::string newline = "new\nline.jpg", latin1 = std::string("caf") + char(0xE9) + ".jpg";
+  fs::copy(test::sources_dir() / "sample1.jpg", dir / "in" / newline);
+  fs::copy(test::sources_dir() / "grace_hopper.jpg", dir / "in" / latin1);
+  fs::copy(test::sources_dir() / "sample2.jpg", dir / "in" / "plain.jpg");
+  const auto amva = [&](const std::string& args) {
+    return test::run(fmt::format("{} {} --models {}", test::cli().string(), args, test::models_dir().string()));
+  };
+  const auto store = (dir / "store").string();
+  const auto in = (dir / "in").string();
+  auto [rc, out] = amva(fmt::format("extract --images {} --out {} --cam gradcam", in, store));
+  ASSERT_EQ(rc, 0) << out;
+  std::tie(rc, out) = amva(fmt::format("extract --images {} --out {} --cam gradcam", in, store));
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("already in store 3"), std::string::npos) << out;
+  std::tie(rc, out) = amva(fmt::format("quality --store {} --methods sharpness,brightness", store));
+  ASSERT_EQ(rc, 0) << out;
+  std::tie(rc, out) =
+      test::run(fmt::format("{} analyze --store {} --out {} --no-figures --group top:50", test::cli().string(), store,
+                            (dir / "analysis").string()));
+  ASSERT_EQ(rc, 0) << out;
+  std::tie(rc, out) = amva(fmt::format("explain --reference {} --image '{}' --out {}",
+                                       (dir / "analysis" / "reference_sharpness").string(),
+                                       (dir / "in" / latin1).string(), (dir / "explained").string()));
+  ASSERT_EQ(rc, 0) << out;
+  bool found = false;
+  for (const auto& e : fs::recursive_directory_iterator(dir / "explained")) {
+    if (e.path().filename() != "explain.json") continue;
+    const auto text = io::read_text(e.path());
+    EXPECT_NE(text.find("caf\xEF\xBF\xBD"), std::string::npos) << text.substr(0, 400);  // U+FFFD
+    found = true;
+  }
+  EXPECT_TRUE(found);
+}

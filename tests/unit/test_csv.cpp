@@ -32,3 +32,19 @@ TEST(Csv, DetectsDelimiterAndReportsBadRows) {
     EXPECT_NE(std::string(e.what()).find("bad.csv:3"), std::string::npos) << e.what();
   }
 }
+
+// RFC 4180: a quoted field may span lines; the writer quotes line breaks, the reader joins them.
+TEST(Csv, QuotedLineBreaksRoundTrip) {
+  amva::test::TempDir dir;
+  const std::vector<std::string> row = {"a\nb.jpg", "say \"hi\"", "x,y", ""};
+  std::ofstream(dir / "t.csv") << csv_line({"p", "q", "r", "s"}) << "\n"
+                               << csv_line(row) << "\n\n"
+                               << csv_line({"1", "2", "3", "4"}) << "\n";
+  const auto t = read_csv(dir / "t.csv", ',');
+  ASSERT_EQ(t.rows.size(), 2u);
+  EXPECT_EQ(t.rows[0], row);
+  EXPECT_EQ(t.line_numbers[0], 2);
+  EXPECT_EQ(t.line_numbers[1], 5);
+  std::ofstream(dir / "open.csv") << "p,q\n\"never closed,1\n";
+  EXPECT_THROW(read_csv(dir / "open.csv", ','), amva::Error);
+}

@@ -25,25 +25,28 @@ struct CsvTable {
 };
 
 /// Reads a CSV file with a header one row at a time (for files too large to hold as strings).
-/// delimiter 0 detects comma, semicolon or tab from the header line.
+/// delimiter 0 detects comma, semicolon or tab from the header line. RFC 4180: a quoted field
+/// may hold delimiters, doubled quotes and line breaks, so a record can span several lines
+/// (a file name with a newline in it reads back as it was written).
 class CsvReader {
  public:
   CsvReader(const std::filesystem::path& file, char delimiter = 0);
   [[nodiscard]] const std::vector<std::string>& header() const { return header_; }
   [[nodiscard]] char delimiter() const { return delimiter_; }
-  /// 1-based line of the row last returned by next().
-  [[nodiscard]] int line_number() const { return line_number_; }
+  /// 1-based line where the row last returned by next() starts.
+  [[nodiscard]] int line_number() const { return record_line_; }
   /// The next non-empty row; false at the end. Throws Error(Parse) naming the file and line
   /// for a row of the wrong width.
   bool next(std::vector<std::string>& fields);
 
  private:
-  bool next_line(std::string& line);
+  bool next_record(std::string& record);
   std::filesystem::path file_;
   std::ifstream in_;
   std::vector<std::string> header_;
   char delimiter_ = ',';
-  int line_number_ = 0;
+  int line_number_ = 0;  // physical lines read
+  int record_line_ = 0;  // where the last record started
 };
 
 /// Reads a CSV file with a header. delimiter 0 detects comma, semicolon or tab from the

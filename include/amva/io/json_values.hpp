@@ -6,6 +6,10 @@
 namespace amva::io {
 /// A JSON number; NaN and infinities become null (JSON has no NaN).
 nlohmann::json json_number(double v);
+/// The JSON text of `j` (indented by `indent`, -1: one line). A string that is not valid UTF-8
+/// (a file name in another encoding) has its invalid bytes written as U+FFFD instead of
+/// failing the whole output, as nlohmann::json's dump() would.
+std::string json_text(const nlohmann::json& j, int indent = 2);
 /// "0.0102 [0.0059, 0.0142]" from a value and its [lo, hi] interval (`decimals` after the
 /// point); "n/a" for null.
 std::string interval_text(const nlohmann::json& value, const nlohmann::json& interval, int decimals = 4);
