@@ -13,6 +13,7 @@
 #include "amva/io/npy.hpp"
 #include "amva/pipeline/extract.hpp"
 #include "amva/viz/overlay.hpp"
+#include "amva/io/safe_name.hpp"
 #include "cli.hpp"
 
 namespace amva::cli {
@@ -54,7 +55,7 @@ void add_cam(CLI::App& app) {
     pipeline::extract(opt);
     const auto store = store::read_store(opt.out);
     for (const auto& r : store.table.records) {
-      const fs::path dir = args->out / fs::path(r.path).stem();
+      const fs::path dir = args->out / io::safe_name(fs::path(r.path).stem().string());
       if (!r.ok) {
         fmt::print("{}: {}\n", r.path, r.error);
         continue;

@@ -13,6 +13,7 @@
 #include "amva/analysis/group_maps.hpp"
 #include "amva/analysis/regions.hpp"
 #include "amva/error.hpp"
+#include "amva/io/safe_name.hpp"
 #include "amva/io/json_values.hpp"
 #include "amva/face/attributes.hpp"
 #include "amva/io/atomic_file.hpp"
@@ -188,8 +189,9 @@ void write_legend(const fs::path& file) {
 }
 
 std::string unique_folder(const fs::path& image, std::set<std::string>& used) {
+  // The stem of "...jpg" is "..": a folder named after it would be --out's parent.
   std::string stem = image.stem().string();
-  if (stem.empty()) stem = "image";
+  stem = stem.empty() ? "image" : io::safe_name(stem);
   std::string name = stem;
   for (int k = 2; !used.insert(name).second; ++k) name = fmt::format("{}_{}", stem, k);
   return name;

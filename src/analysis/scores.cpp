@@ -15,6 +15,7 @@
 
 #include "amva/error.hpp"
 #include "amva/io/csv.hpp"
+#include "amva/io/safe_name.hpp"
 #include "amva/quality/quality_measure.hpp"
 #include "amva/store/path_matcher.hpp"
 
@@ -311,7 +312,7 @@ std::vector<ScoreColumn> load_scores(const fs::path& store, const std::vector<st
       throw Error(ErrorCode::InvalidArgument,
                   fmt::format("two FIQA methods are named '{}'; rename one with --scores NAME=FILE", c.name));
     }
-    if (c.name.empty() || c.name.find('/') != std::string::npos) {
+    if (!io::is_safe_name(c.name) || c.name.starts_with("reference_")) {
       throw Error(ErrorCode::InvalidArgument, fmt::format("'{}' cannot name a method (it names folders)", c.name));
     }
     for (std::size_t i = 0; i < index.size(); ++i) {

@@ -156,4 +156,19 @@ TEST(InputFaults, NewlinesAndNonUtf8BytesInFileNames) {
     found = true;
   }
   EXPECT_TRUE(found);
+
+  // Outputs stay inside --out: the stem of "...jpg" is "..", and a method may not be named so.
+  fs::copy(test::sources_dir() / "sample2.jpg", dir / "in" / "...jpg");
+  std::tie(rc, out) = amva(fmt::format("explain --reference {} --image {} --out {}",
+                                       (dir / "analysis" / "reference_sharpness").string(),
+                                       (dir / "in" / "...jpg").string(), (dir / "dots" / "out").string()));
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_TRUE(fs::exists(dir / "dots" / "out" / "_.." / "explain.json")) << out;
+  EXPECT_FALSE(fs::exists(dir / "dots" / "explain.json"));
+  std::ofstream(dir / "s.csv") << "path,score\nplain.jpg,1\n";
+  std::tie(rc, out) = test::run(fmt::format("{} analyze --store {} --out {} --scores '..={}' --min-match 0",
+                                            test::cli().string(), store, (dir / "a2").string(),
+                                            (dir / "s.csv").string()));
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_NE(out.find("cannot name a method"), std::string::npos) << out;
 }
