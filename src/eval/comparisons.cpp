@@ -33,6 +33,19 @@ double cosine(const io::NpyArray& e, std::int64_t a, std::int64_t b) {
   return xy / std::sqrt(xx * yy);
 }
 
+// A row marked ok whose embedding is NaN, infinite or zero has no cosine with anything; left
+// in, it would turn the threshold and every error rate into noise without a word.
+bool usable_embedding(const io::NpyArray& e, std::int64_t row) {
+  const auto d = static_cast<std::size_t>(e.row_size());
+  const float* x = e.data.data() + static_cast<std::size_t>(row) * d;
+  double norm = 0;
+  for (std::size_t k = 0; k < d; ++k) {
+    if (!std::isfinite(x[k])) return false;
+    norm += static_cast<double>(x[k]) * x[k];
+  }
+  return norm > 0;
+}
+
 void check_embeddings(const std::vector<store::IndexEntry>& index, const io::NpyArray& e) {
   if (e.rows() != static_cast<std::int64_t>(index.size()) || e.row_size() <= 0) {
     throw Error(ErrorCode::Mismatch,
@@ -100,8 +113,18 @@ ComparisonSet compare_pairs(const std::vector<store::IndexEntry>& index, const i
       why = "extraction failed";
       return -1;
     }
+    if (!usable_embedding(embeddings, row)) {
+      why = "embedding is NaN, infinite or zero";
+      return -1;
+    }
     return row;
   };
+  struct Resolved {
+    std::int64_t a, b;
+    bool mated;
+  };
+  std::vector<Resolved> resolved;
+  std::map<std::pair<std::int64_t, std::int64_t>, int> kinds;  // bit 1: listed mated, bit 2: non-mated
   for (const auto& p : pairs) {
     std::string why;
     const auto a = row_of(p.a, why);
@@ -114,7 +137,21 @@ ComparisonSet compare_pairs(const std::vector<store::IndexEntry>& index, const i
       set.excluded.push_back(fmt::format("{}: {}", p.b, why));
       continue;
     }
-    set.comparisons.push_back({a, b, p.mated, cosine(embeddings, a, b)});
+    if (a == b) {
+      set.excluded.push_back(fmt::format("{} | {}: a self-pair (one image compared with itself)", p.a, p.b));
+      continue;
+    }
+    resolved.push_back({a, b, p.mated});
+    kinds[std::minmax(a, b)] |= p.mated ? 1 : 2;
+  }
+  for (const auto& r : resolved) {
+    if (kinds[std::minmax(r.a, r.b)] == 3) {
+      set.excluded.push_back(fmt::format("{} | {}: listed both as mated and as non-mated",
+                                         index[static_cast<std::size_t>(r.a)].path,
+                                         index[static_cast<std::size_t>(r.b)].path));
+      continue;
+    }
+    set.comparisons.push_back({r.a, r.b, r.mated, cosine(embeddings, r.a, r.b)});
   }
   return set;
 }
@@ -133,9 +170,13 @@ ComparisonSet compare_by_identity(const std::vector<store::IndexEntry>& index, c
   std::vector<std::int64_t> rows;
   std::vector<std::size_t> owner;  // identity number of each row in `rows`
   std::set<std::string> seen_paths;
-  std::size_t unlabelled = 0;
+  std::size_t unlabelled = 0, unusable = 0;
   for (std::size_t i = 0; i < index.size(); ++i) {
     if (!index[i].ok || !seen_paths.insert(index[i].path).second) continue;
+    if (!usable_embedding(embeddings, static_cast<std::int64_t>(i))) {
+      ++unusable;
+      continue;
+    }
     if (identities.of_row[i] < 0) {
       ++unlabelled;
       continue;
@@ -143,6 +184,7 @@ ComparisonSet compare_by_identity(const std::vector<store::IndexEntry>& index, c
     by_identity[identities.of_row[i]].push_back(static_cast<std::int64_t>(i));
   }
   if (unlabelled) set.excluded.push_back(fmt::format("{} faces without an identity", unlabelled));
+  if (unusable) set.excluded.push_back(fmt::format("{} faces whose embedding is NaN, infinite or zero", unusable));
   std::size_t id_number = 0;
   for (const auto& [id, members] : by_identity) {
     for (std::size_t x = 0; x < members.size(); ++x) {

@@ -16,10 +16,17 @@ namespace fs = std::filesystem;
 namespace {
 
 void read_label_file(const fs::path& file, const store::PathMatcher& matcher, std::vector<std::string>& names) {
-  io::for_each_record(file, "labels", "path identity", [&](const std::vector<std::string>& t, int) {
+  io::for_each_record(file, "labels", "path identity", [&](const std::vector<std::string>& t, int line) {
     const auto m = matcher.find(t[0]);
     if (m.how != store::PathMatcher::How::Path && m.how != store::PathMatcher::How::Name) return;
-    for (const auto row : matcher.rows(m.key)) names[static_cast<std::size_t>(row)] = t[1];
+    for (const auto row : matcher.rows(m.key)) {
+      auto& name = names[static_cast<std::size_t>(row)];
+      if (!name.empty() && name != t[1]) {
+        throw Error(ErrorCode::Parse, fmt::format("{}:{}: {} is given two identities, '{}' and '{}'", file.string(),
+                                                  line, t[0], name, t[1]));
+      }
+      name = t[1];
+    }
   });
 }
 

@@ -1,9 +1,13 @@
 #include "amva/eval/verification.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
 #include <unordered_map>
+
+#include "amva/error.hpp"
 
 namespace amva::eval {
 
@@ -65,6 +69,11 @@ double best_threshold(const ScoredPairs& s, const std::vector<std::size_t>& idx)
 FoldAccuracy kfold_accuracy(const ScoredPairs& s) {
   FoldAccuracy r;
   const int folds = s.folds.empty() ? 0 : *std::max_element(s.folds.begin(), s.folds.end()) + 1;
+  // Each fold's threshold is fitted on the others: one fold leaves nothing to fit it on.
+  if (folds < 2) {
+    throw Error(ErrorCode::InvalidArgument,
+                fmt::format("{} fold(s) of pairs: k-fold accuracy needs at least 2 (LFW's pairs.txt has 10)", folds));
+  }
   for (int f = 0; f < folds; ++f) {
     std::vector<std::size_t> train;
     std::vector<std::size_t> test;

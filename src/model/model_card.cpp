@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "amva/error.hpp"
@@ -39,8 +41,19 @@ ModelCard ModelCard::load(const fs::path& card_file, const fs::path& models_dir)
                   fmt::format("{}: input.channel_order must be RGB or BGR, not '{}'", card_file.string(), order));
     }
     c.rgb = order == "RGB";
-    c.mean = in.at("mean").get<std::array<double, 3>>();
-    c.std = in.at("std").get<std::array<double, 3>>();
+    // One value per model channel: a list of another length is a mistake, not a prefix.
+    const auto triple = [&](const char* key) {
+      const auto& v = in.at(key);
+      if (!v.is_array() || v.size() != 3 || !std::all_of(v.begin(), v.end(), [](const auto& x) {
+            return x.is_number();
+          })) {
+        throw Error(ErrorCode::Parse, fmt::format("{}: input.{} must be 3 numbers (one per channel), got {}",
+                                                  card_file.string(), key, v.dump()));
+      }
+      return v.get<std::array<double, 3>>();
+    };
+    c.mean = triple("mean");
+    c.std = triple("std");
     c.embedding_output = j.at("embedding_output").get<std::string>();
     if (j.contains("target_layer") && !j["target_layer"].is_null()) {
       c.target_layer = j["target_layer"].get<std::string>();
@@ -49,7 +62,12 @@ ModelCard ModelCard::load(const fs::path& card_file, const fs::path& models_dir)
     throw Error(ErrorCode::Parse, fmt::format("{}: bad model card ({})", card_file.string(), e.what()));
   }
   for (double s : c.std) {
-    if (s == 0) throw Error(ErrorCode::Parse, fmt::format("{}: input.std has a zero", card_file.string()));
+    if (!(s > 0) || !std::isfinite(s)) {
+      throw Error(ErrorCode::Parse, fmt::format("{}: input.std must be positive, got {}", card_file.string(), s));
+    }
+  }
+  for (double m : c.mean) {
+    if (!std::isfinite(m)) throw Error(ErrorCode::Parse, fmt::format("{}: input.mean must be finite", card_file.string()));
   }
   return c;
 }
