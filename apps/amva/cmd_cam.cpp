@@ -11,9 +11,9 @@
 #include "amva/face/alignment.hpp"
 #include "amva/io/image_io.hpp"
 #include "amva/io/npy.hpp"
+#include "amva/io/safe_name.hpp"
 #include "amva/pipeline/extract.hpp"
 #include "amva/viz/overlay.hpp"
-#include "amva/io/safe_name.hpp"
 #include "cli.hpp"
 
 namespace amva::cli {

@@ -83,9 +83,8 @@ void add_edc(CLI::App& app) {
     for (const auto& w : r.warnings) fmt::print("warning: {}\n", w);
     const bool intervals = opt.bootstrap > 0;
     if (intervals) {
-      fmt::print("pAUC intervals: {:.0f} %, {} bootstrap replicates over {}, threshold held\n",
-                 100 * opt.confidence, opt.bootstrap,
-                 st["bootstrap"]["unit"].get<std::string>() == "identity" ? "identities" : "images");
+      fmt::print("pAUC intervals: {:.0f} %, {} bootstrap replicates over {}, threshold held\n", 100 * opt.confidence,
+                 opt.bootstrap, st["bootstrap"]["unit"].get<std::string>() == "identity" ? "identities" : "images");
     }
     fmt::print("{:<12}", "FNM-EDC pAUC");
     for (const double l : opt.discard_limits) fmt::print("  @{:.2f} raw{} / -ideal", l, intervals ? " [interval]" : "");

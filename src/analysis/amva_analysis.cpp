@@ -521,14 +521,13 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
       const auto& hr = *high.region;
       const auto out_reps = replicate_differences(lr.replicates_outside_amv, hr.replicates_outside_amv);
       const auto in_reps = replicate_differences(lr.replicates_inside_amv, hr.replicates_inside_amv);
-      const auto out_diff =
-          percentile_interval(lr.outside_amv.value - hr.outside_amv.value, out_reps, conf);
+      const auto out_diff = percentile_interval(lr.outside_amv.value - hr.outside_amv.value, out_reps, conf);
       const auto in_diff = percentile_interval(lr.inside_amv.value - hr.inside_amv.value, in_reps, conf);
       const auto ratio_diff =
           percentile_interval(lr.ratio_amv.value - hr.ratio_amv.value,
                               replicate_differences(lr.replicates_ratio_amv, hr.replicates_ratio_amv), conf);
-      const auto spec = percentile_interval(out_diff.value - in_diff.value, replicate_differences(out_reps, in_reps),
-                                            conf);
+      const auto spec =
+          percentile_interval(out_diff.value - in_diff.value, replicate_differences(out_reps, in_reps), conf);
       comparison["outside_amv_low_minus_high"] = io::json_number(out_diff.value);
       comparison["outside_amv_low_minus_high_ci"] = interval_json(out_diff);
       comparison["inside_amv_low_minus_high"] = io::json_number(in_diff.value);
@@ -545,8 +544,8 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
     if (low.group.rows.size() >= 2 && high.group.rows.size() >= 2) {
       const int h = static_cast<int>(maps.shape()[1]);
       const int w = static_cast<int>(maps.shape()[2]);
-      const auto sig = variance_significance(low.low_maps, low.group.rows.size(), high.low_maps,
-                                             high.group.rows.size(), h, w, opt.fdr, box);
+      const auto sig = variance_significance(low.low_maps, low.group.rows.size(), high.low_maps, high.group.rows.size(),
+                                             h, w, opt.fdr, box);
       write_map(dir / "significance.npy", cells_for_display(sig.minus_log10_q));
       write_map(dir / "significance_native.npy", sig.minus_log10_q);
       write_map(dir / "significant_cells.npy", cells_for_display(sig.significant) / 255);
@@ -613,8 +612,9 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
       if (fs::exists(dir / "significance.npy")) {
         viz::HeatmapGrid sig;
         sig.file = dir / "significance";
-        sig.title = fmt::format("{}: {} vs {} variation per map cell\n(Brown-Forsythe, BH FDR {:g}; hatched: significant)",
-                                column.name, ln, hn, opt.fdr);
+        sig.title =
+            fmt::format("{}: {} vs {} variation per map cell\n(Brown-Forsythe, BH FDR {:g}; hatched: significant)",
+                        column.name, ln, hn, opt.fdr);
         sig.column_titles = {"D-AM-V", "-log10 q per cell"};
         sig.cells = {{dir / "d_amv.npy", dir / "significance.npy"}};
         sig.outlines = {{dir / "significant_cells.npy", dir / "significant_cells.npy"}};

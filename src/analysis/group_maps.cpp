@@ -121,8 +121,7 @@ Normalization parse_normalization(const std::string& text) {
   if (text == "minmax") return Normalization::MinMax;
   if (text == "minmax-native") return Normalization::MinMaxNative;
   if (text == "none") return Normalization::None;
-  throw Error(ErrorCode::InvalidArgument,
-              fmt::format("normalisation '{}': use minmax, minmax-native or none", text));
+  throw Error(ErrorCode::InvalidArgument, fmt::format("normalisation '{}': use minmax, minmax-native or none", text));
 }
 
 std::string describe(Normalization n) {

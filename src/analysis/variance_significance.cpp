@@ -8,9 +8,8 @@
 
 namespace amva::analysis {
 
-CellSignificance variance_significance(const std::vector<float>& low, std::size_t n_low,
-                                       const std::vector<float>& high, std::size_t n_high, int h, int w, double fdr,
-                                       const std::array<double, 4>& box) {
+CellSignificance variance_significance(const std::vector<float>& low, std::size_t n_low, const std::vector<float>& high,
+                                       std::size_t n_high, int h, int w, double fdr, const std::array<double, 4>& box) {
   const auto d = static_cast<std::size_t>(h) * static_cast<std::size_t>(w);
   if (low.size() != n_low * d || high.size() != n_high * d) {
     throw Error(ErrorCode::InvalidArgument, "variance tests need n x h x w maps per group");

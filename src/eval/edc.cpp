@@ -18,8 +18,8 @@ double EdcCurve::at(double x) const {
   return error[static_cast<std::size_t>(std::max<std::ptrdiff_t>(0, it - discard.begin() - 1))];
 }
 
-WeightedEdc::WeightedEdc(EdcError kind, const std::vector<double>& similarity,
-                         const std::vector<double>& pair_quality, double threshold) {
+WeightedEdc::WeightedEdc(EdcError kind, const std::vector<double>& similarity, const std::vector<double>& pair_quality,
+                         double threshold) {
   if (similarity.size() != pair_quality.size()) {
     throw Error(ErrorCode::InvalidArgument, "an EDC needs one pairwise quality per comparison");
   }

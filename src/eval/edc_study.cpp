@@ -162,10 +162,10 @@ EdcResult run_edc(const EdcOptions& opt) {
   const auto false_matches = static_cast<std::size_t>(
       std::count_if(nonmated_scores.begin(), nonmated_scores.end(), [&](double s) { return s >= threshold; }));
   if (false_matches < 10) {
-    result.warnings.push_back(fmt::format(
-        "the threshold {:.5f} rests on {} false match(es) among {} non-mated comparisons: the FMR there is "
-        "estimated from very few errors (use a larger --fmr, more non-mated pairs, or --start-fnmr)",
-        threshold, false_matches, nonmated_scores.size()));
+    result.warnings.push_back(
+        fmt::format("the threshold {:.5f} rests on {} false match(es) among {} non-mated comparisons: the FMR there is "
+                    "estimated from very few errors (use a larger --fmr, more non-mated pairs, or --start-fnmr)",
+                    threshold, false_matches, nonmated_scores.size()));
   }
 
   // Resampling units for the pAUC intervals: identities when known, else images.
@@ -428,7 +428,7 @@ EdcResult run_edc(const EdcOptions& opt) {
                                  methods[columns[b].name][name]["pauc"][key].get<double>();
             const auto [lo, hi] = ci_of(d);
             // Lower pAUC is better: a negative difference favours method a.
-            const std::string verdict = hi < 0 ? columns[a].name + " better"
+            const std::string verdict = hi < 0   ? columns[a].name + " better"
                                         : lo > 0 ? columns[b].name + " better"
                                                  : "no difference shown";
             list.push_back({{"method_a", columns[a].name},

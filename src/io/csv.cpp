@@ -98,8 +98,7 @@ bool CsvReader::next_record(std::string& record) {
   auto quotes = std::count(record.begin(), record.end(), '"');
   while (quotes % 2 == 1) {
     if (!read_line()) {
-      throw Error(ErrorCode::Parse,
-                  fmt::format("{}:{}: a quoted field is never closed", file_.string(), record_line_));
+      throw Error(ErrorCode::Parse, fmt::format("{}:{}: a quoted field is never closed", file_.string(), record_line_));
     }
     record += '\n';
     record += line;

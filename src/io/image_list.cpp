@@ -1,13 +1,12 @@
 #include "amva/io/image_list.hpp"
 
 #include <fmt/format.h>
-
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
-#include <array>
 #include <fstream>
 #include <set>
 
@@ -59,9 +58,10 @@ std::vector<ImageEntry> list_folder(const fs::path& root, std::vector<std::strin
         skip(fmt::format("{}: folder cannot be read ({}); skipped", path.string(), std::strerror(errno)));
         it.disable_recursion_pending();
       } else if (!walked.insert(fs::canonical(path, status_ec)).second) {
-        skip(fmt::format("{}: folder already listed (a symbolic link loop or a second link to it); not walked "
-                         "again",
-                         path.string()));
+        skip(
+            fmt::format("{}: folder already listed (a symbolic link loop or a second link to it); not walked "
+                        "again",
+                        path.string()));
         it.disable_recursion_pending();
       }
     } else if (fs::is_regular_file(target) || (fs::is_symlink(link) && !fs::exists(target))) {

@@ -44,9 +44,8 @@ ModelCard ModelCard::load(const fs::path& card_file, const fs::path& models_dir)
     // One value per model channel: a list of another length is a mistake, not a prefix.
     const auto triple = [&](const char* key) {
       const auto& v = in.at(key);
-      if (!v.is_array() || v.size() != 3 || !std::all_of(v.begin(), v.end(), [](const auto& x) {
-            return x.is_number();
-          })) {
+      if (!v.is_array() || v.size() != 3 ||
+          !std::all_of(v.begin(), v.end(), [](const auto& x) { return x.is_number(); })) {
         throw Error(ErrorCode::Parse, fmt::format("{}: input.{} must be 3 numbers (one per channel), got {}",
                                                   card_file.string(), key, v.dump()));
       }
@@ -67,7 +66,8 @@ ModelCard ModelCard::load(const fs::path& card_file, const fs::path& models_dir)
     }
   }
   for (double m : c.mean) {
-    if (!std::isfinite(m)) throw Error(ErrorCode::Parse, fmt::format("{}: input.mean must be finite", card_file.string()));
+    if (!std::isfinite(m))
+      throw Error(ErrorCode::Parse, fmt::format("{}: input.mean must be finite", card_file.string()));
   }
   return c;
 }

@@ -4,8 +4,8 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
-#include <opencv2/imgproc.hpp>
 #include <opencv2/core/persistence.hpp>
+#include <opencv2/imgproc.hpp>
 #include <opencv2/ml.hpp>
 #include <opencv2/quality/quality_utils.hpp>
 #include <opencv2/quality/qualitybrisque.hpp>
@@ -108,8 +108,8 @@ class Brisque final : public QualityMeasure {
     cv::Mat features;
     cv::quality::QualityBRISQUE::computeFeatures(*in.aligned, features);
     if (features.cols != range_.cols) {
-      throw Error(ErrorCode::Model, fmt::format("BRISQUE gave {} features, its range file has {}", features.cols,
-                                                range_.cols));
+      throw Error(ErrorCode::Model,
+                  fmt::format("BRISQUE gave {} features, its range file has {}", features.cols, range_.cols));
     }
     cv::quality::quality_utils::scale<float>(features, range_, -1.f, 1.f);
     if (!cv::checkRange(features)) return std::numeric_limits<double>::quiet_NaN();

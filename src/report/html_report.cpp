@@ -7,8 +7,8 @@
 #include <sstream>
 
 #include "amva/error.hpp"
-#include "amva/io/json_values.hpp"
 #include "amva/io/atomic_file.hpp"
+#include "amva/io/json_values.hpp"
 #include "amva/share.hpp"
 #include "amva/version.hpp"
 
@@ -75,7 +75,8 @@ std::string definitions(const nlohmann::json& settings) {
   std::string out = "<dl>";
   for (const auto& [k, v] : settings.items()) {
     if (v.is_object() || v.is_array()) {
-      out += fmt::format("<dt><code>{}</code></dt><dd><code>{}</code></dd>", html_escape(k), html_escape(io::json_text(v, -1)));
+      out += fmt::format("<dt><code>{}</code></dt><dd><code>{}</code></dd>", html_escape(k),
+                         html_escape(io::json_text(v, -1)));
     } else {
       out += fmt::format("<dt><code>{}</code></dt><dd>{}</dd>", html_escape(k),
                          html_escape(v.is_string() ? v.get<std::string>() : v.dump()));
@@ -158,11 +159,11 @@ void write_html_report(const ReportInput& in, const fs::path& out) {
                                     "(colour bars below), shared down the column. Dashed: the central face region.");
   const auto& boot = a["settings"]["bootstrap"];
   const bool by_identity = boot.value("unit", "image") == "identity";
-  inter += fmt::format("<h3>Region statistics ({:.0f} % bootstrap intervals over {})</h3>\n",
-                       100 * boot.value("confidence", 0.95),
-                       by_identity ? fmt::format("identities, then their images: {}",
-                                                 html_escape(boot.value("identities", std::string())))
-                                   : std::string("images"));
+  inter += fmt::format(
+      "<h3>Region statistics ({:.0f} % bootstrap intervals over {})</h3>\n", 100 * boot.value("confidence", 0.95),
+      by_identity
+          ? fmt::format("identities, then their images: {}", html_escape(boot.value("identities", std::string())))
+          : std::string("images"));
   inter += kRegionHeader;
   for (const auto& [name, m] : a["methods"].items()) inter += region_rows(name, m);
   inter +=
@@ -199,18 +200,18 @@ void write_html_report(const ReportInput& in, const fs::path& out) {
   std::string ties;
   for (const auto& [name, m] : a["methods"].items()) {
     for (const auto& t : m.value("ties", nlohmann::json::array())) {
-      ties += fmt::format("<tr><td class=l>{}</td><td class=l>{} | {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-                          html_escape(name), html_escape(t["lower"].get<std::string>()),
-                          html_escape(t["upper"].get<std::string>()), num(t["score"], 6), t["tied"].dump(),
-                          t["ranked_below"].dump(), t["ranked_above"].dump());
+      ties += fmt::format(
+          "<tr><td class=l>{}</td><td class=l>{} | {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+          html_escape(name), html_escape(t["lower"].get<std::string>()), html_escape(t["upper"].get<std::string>()),
+          num(t["score"], 6), t["tied"].dump(), t["ranked_below"].dump(), t["ranked_above"].dump());
     }
   }
-  inter += ties.empty()
-               ? std::string("<p>No tied scores straddle a group boundary.</p>\n")
-               : fmt::format("<h3>Tied scores at group boundaries (ties: {})</h3>\n<table><tr><th class=l>method</th>"
-                             "<th class=l>boundary</th><th>score</th><th>tied faces</th><th>ranked below</th>"
-                             "<th>ranked above</th></tr>\n{}</table>\n",
-                             html_escape(a["settings"].value("ties", std::string())), ties);
+  inter += ties.empty() ? std::string("<p>No tied scores straddle a group boundary.</p>\n")
+                        : fmt::format(
+                              "<h3>Tied scores at group boundaries (ties: {})</h3>\n<table><tr><th class=l>method</th>"
+                              "<th class=l>boundary</th><th>score</th><th>tied faces</th><th>ranked below</th>"
+                              "<th>ranked above</th></tr>\n{}</table>\n",
+                              html_escape(a["settings"].value("ties", std::string())), ties);
   inter += "</table>\n<h3>Agreement between methods</h3>\n<table><tr><th class=l>Spearman / low-group overlap</th>";
   for (const auto& [name, m] : a["methods"].items()) inter += fmt::format("<th>{}</th>", html_escape(name));
   inter += "</tr>\n";
@@ -302,15 +303,15 @@ void write_html_report(const ReportInput& in, const fs::path& out) {
     }
     edc += "<td></td><td></td></tr>\n</table>\n";
     if (intervals && e.contains("paired_differences") && e["paired_differences"].contains("fnm_edc")) {
-      edc += "<h3>Paired differences of FNM pAUC (same replicates for every method)</h3>\n<table><tr><th "
-             "class=l>limit</th><th class=l>method a - method b</th><th>difference</th><th class=l>verdict</th></tr>\n";
+      edc +=
+          "<h3>Paired differences of FNM pAUC (same replicates for every method)</h3>\n<table><tr><th "
+          "class=l>limit</th><th class=l>method a - method b</th><th>difference</th><th class=l>verdict</th></tr>\n";
       for (const auto& [key, list] : e["paired_differences"]["fnm_edc"].items()) {
         for (const auto& pd : list) {
-          edc += fmt::format("<tr><td class=l>{}</td><td class=l>{} - {}</td><td>{}</td><td class=l>{}</td></tr>\n",
-                             html_escape(key), html_escape(pd["method_a"].get<std::string>()),
-                             html_escape(pd["method_b"].get<std::string>()),
-                             with_ci(pd["difference"], pd["difference_ci"], 5),
-                             html_escape(pd["verdict"].get<std::string>()));
+          edc += fmt::format(
+              "<tr><td class=l>{}</td><td class=l>{} - {}</td><td>{}</td><td class=l>{}</td></tr>\n", html_escape(key),
+              html_escape(pd["method_a"].get<std::string>()), html_escape(pd["method_b"].get<std::string>()),
+              with_ci(pd["difference"], pd["difference_ci"], 5), html_escape(pd["verdict"].get<std::string>()));
         }
       }
       edc += "</table>\n";

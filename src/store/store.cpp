@@ -1,8 +1,7 @@
 #include "amva/store/store.hpp"
 
-#include <fmt/format.h>
-
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -14,9 +13,9 @@
 #include <numeric>
 
 #include "amva/error.hpp"
-#include "amva/io/json_values.hpp"
 #include "amva/io/atomic_file.hpp"
 #include "amva/io/csv.hpp"
+#include "amva/io/json_values.hpp"
 #include "amva/io/npy.hpp"
 
 namespace amva::store {
@@ -259,7 +258,8 @@ StoreContent read_store(const fs::path& dir) {
 StoreLock::StoreLock(const fs::path& dir) : file_(dir / ".lock") {
   fd_ = ::open(file_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd_ < 0) {
-    throw Error(ErrorCode::Io, fmt::format("{}: cannot open the store lock ({})", file_.string(), std::strerror(errno)));
+    throw Error(ErrorCode::Io,
+                fmt::format("{}: cannot open the store lock ({})", file_.string(), std::strerror(errno)));
   }
   if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
     char pid[32] = {0};

@@ -6,8 +6,8 @@
 #include <fstream>
 
 #include "amva/error.hpp"
-#include "amva/io/json_values.hpp"
 #include "amva/io/atomic_file.hpp"
+#include "amva/io/json_values.hpp"
 #include "amva/share.hpp"
 
 namespace amva::viz {

@@ -70,10 +70,10 @@ TEST(Analyze, FindsTheBuiltInEffectOnASyntheticStore) {
     const auto a = io::read_npy(dir / "out" / f);
     EXPECT_EQ(a.shape, (std::vector<std::int64_t>{112, 112})) << f;
   }
-  for (const char* f : {"regions.csv", "agreement.csv", "groups.csv", "m0/densities.csv", "m0/profiles.csv",
-                        "reference_m0/reference.json", "reference_m0/deviations.csv", "grid.png", "grid.svg",
-                        "m0/intra.png", "m0/density.png", "m0/profiles.png", "m0/significance.png",
-                        "m0/significance_native.npy"}) {
+  for (const char* f :
+       {"regions.csv", "agreement.csv", "groups.csv", "m0/densities.csv", "m0/profiles.csv",
+        "reference_m0/reference.json", "reference_m0/deviations.csv", "grid.png", "grid.svg", "m0/intra.png",
+        "m0/density.png", "m0/profiles.png", "m0/significance.png", "m0/significance_native.npy"}) {
     EXPECT_TRUE(test::fs::exists(dir / "out" / f)) << f;
   }
   const auto regions = io::read_csv(dir / "out" / "regions.csv");
@@ -99,8 +99,8 @@ TEST(Analyze, IdentityBootstrapWhenIdentitiesAreKnown) {
   test::TempDir dir;
   test::write_synthetic_store(dir / "store", {.faces = 400, .failed = 3, .methods = 1, .identities = 40});
   const auto run = [&](const std::string& extra, const std::string& out) {
-    return test::run(fmt::format("{} analyze --store {} --out {} --bootstrap 200 --no-figures {}",
-                                 test::cli().string(), (dir / "store").string(), (dir / out).string(), extra));
+    return test::run(fmt::format("{} analyze --store {} --out {} --bootstrap 200 --no-figures {}", test::cli().string(),
+                                 (dir / "store").string(), (dir / out).string(), extra));
   };
   const auto [rc, out] = run("--labels-from-folders", "by_id");
   ASSERT_EQ(rc, 0) << out;

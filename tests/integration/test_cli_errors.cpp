@@ -78,8 +78,8 @@ TEST(CliErrors, ModelFileThatIsNotTheCardsModelIsRefused) {
 // Usage errors exit 2, as the README says, whatever CLI11's own code for them; help and
 // version exit 0.
 TEST(CliErrors, UsageErrorsExit2) {
-  for (const char* args : {"analyze --bogus", "analyze --store", "analyze --store x --out y --bootstrap -5",
-                           "nonsense", "analyze --store x --out y --ties nope", "edc --store x"}) {
+  for (const char* args : {"analyze --bogus", "analyze --store", "analyze --store x --out y --bootstrap -5", "nonsense",
+                           "analyze --store x --out y --ties nope", "edc --store x"}) {
     const auto [rc, out] = test::run(fmt::format("{} {}", test::cli().string(), args));
     EXPECT_EQ(rc, 2) << args << "\n" << out;
   }

@@ -41,8 +41,7 @@ fs::path make_lists(const test::TempDir& dir) {
 
 std::pair<int, std::string> extract(const fs::path& list, const fs::path& store, const std::string& env = "") {
   return test::run(fmt::format("{} {} extract --images {} --out {} --aligned --cam gradcam --shard-size 2 --models {}",
-                               env, test::cli().string(), list.string(), store.string(),
-                               test::models_dir().string()));
+                               env, test::cli().string(), list.string(), store.string(), test::models_dir().string()));
 }
 
 void expect_same_store(const fs::path& a, const fs::path& b, const std::string& what) {

@@ -1,9 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <opencv2/imgproc.hpp>
 #include <random>
-
-#include <fstream>
 
 #include "amva/analysis/group_maps.hpp"
 #include "amva/analysis/regions.hpp"
@@ -124,8 +123,8 @@ lower = np.sort(x, axis=0)[(x.shape[0] - 1) // 2]
 np.save(d + "/median.npy", lower.astype(np.float32))
 print("peak", final.max(axis=(1, 2)).min())
 )";
-  const auto [status, out] = test::run(fmt::format("{} {} {}", test::python(), (dir / "reference.py").string(),
-                                                   dir.path().string()));
+  const auto [status, out] =
+      test::run(fmt::format("{} {} {}", test::python(), (dir / "reference.py").string(), dir.path().string()));
   ASSERT_EQ(status, 0) << out;
   const Upsampler up(7, 7);
   normalize_maps(maps.data(), n, Normalization::MinMax, up);

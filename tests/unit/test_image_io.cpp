@@ -126,7 +126,8 @@ TEST(ImageIo, BadFilesFailWithTheirReason) {
   EXPECT_EQ(reason_of(dir / "notes.jpg"), "not_an_image");
   EXPECT_EQ(reason_of(dir / "half.jpg"), "truncated");
   EXPECT_EQ(reason_of(dir / "half.png"), "not_an_image");
-  EXPECT_EQ(reason_of(dir / "missing.png"), "unreadable");
+  EXPECT_EQ(reason_of(dir / "missing.png"), "missing");
+  EXPECT_EQ(reason_of(dir.path()), "not_a_file");  // a folder
   try {
     load_bgr(dir / "half.jpg");
   } catch (const Error& e) {

@@ -23,15 +23,14 @@ bool any_contains(const std::vector<std::string>& v, const std::string& what) {
 
 TEST(Validation, UnusableEmbeddingsSelfPairsAndContradictionsAreExcludedWithTheirReason) {
   const float nan = std::numeric_limits<float>::quiet_NaN();
-  const std::vector<store::IndexEntry> index = {{"a.jpg", true}, {"b.jpg", true}, {"c.jpg", true},
-                                                {"d.jpg", true}, {"e.jpg", true}};
+  const std::vector<store::IndexEntry> index = {
+      {"a.jpg", true}, {"b.jpg", true}, {"c.jpg", true}, {"d.jpg", true}, {"e.jpg", true}};
   io::NpyArray e;
   e.shape = {5, 2};
   e.data = {1, 0, 1, 0.1f, nan, 0, 0, 0, 0, 1};
-  const std::vector<eval::Pair> pairs = {
-      {"a.jpg", "b.jpg", true, 0, {}, {}},  {"a.jpg", "a.jpg", true, 0, {}, {}},
-      {"a.jpg", "c.jpg", false, 0, {}, {}}, {"b.jpg", "d.jpg", false, 0, {}, {}},
-      {"b.jpg", "a.jpg", false, 0, {}, {}}, {"a.jpg", "e.jpg", false, 0, {}, {}}};
+  const std::vector<eval::Pair> pairs = {{"a.jpg", "b.jpg", true, 0, {}, {}},  {"a.jpg", "a.jpg", true, 0, {}, {}},
+                                         {"a.jpg", "c.jpg", false, 0, {}, {}}, {"b.jpg", "d.jpg", false, 0, {}, {}},
+                                         {"b.jpg", "a.jpg", false, 0, {}, {}}, {"a.jpg", "e.jpg", false, 0, {}, {}}};
   const auto set = eval::compare_pairs(index, e, pairs);
   ASSERT_EQ(set.comparisons.size(), 1u);  // only a | e is sound
   EXPECT_EQ(set.comparisons[0].b, 4);

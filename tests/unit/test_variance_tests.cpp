@@ -52,8 +52,8 @@ for k, (na, nb) in enumerate(sizes):
 )";
   std::string args;
   for (double x : ours) args += fmt::format(" {:.17g}", x);
-  const auto [rc, out] = test::run(
-      fmt::format("{} {} {}{}", test::python(), (dir / "check.py").string(), dir.path().string(), args));
+  const auto [rc, out] =
+      test::run(fmt::format("{} {} {}{}", test::python(), (dir / "check.py").string(), dir.path().string(), args));
   EXPECT_EQ(rc, 0) << out;
 }
 

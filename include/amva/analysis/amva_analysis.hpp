@@ -40,7 +40,7 @@ struct AnalysisOptions {
   enum class BootstrapUnit { Auto, Image, Identity };
   BootstrapUnit bootstrap_unit = BootstrapUnit::Auto;  // Auto: Identity when identities are given
   stats::MedianConvention median = stats::MedianConvention::Lower;
-  double fdr = 0.05;  // false discovery rate of the per-cell variance tests
+  double fdr = 0.05;                                   // false discovery rate of the per-cell variance tests
   std::size_t memory_budget = std::size_t{256} << 20;  // for exact medians of one group
   bool figures = true;
   std::function<void(const std::string&)> progress;  // stage messages; may be empty

@@ -29,9 +29,8 @@ struct CellSignificance {
 /// row-major each). `box` is the central face rectangle in 112x112 pixel-centre coordinates;
 /// a cell (i, j) is inside when its centre ((j + 0.5) 112 / w - 0.5, (i + 0.5) 112 / h - 0.5)
 /// lies in it. Throws Error(InvalidArgument) when a group has fewer than two maps.
-CellSignificance variance_significance(const std::vector<float>& low, std::size_t n_low,
-                                       const std::vector<float>& high, std::size_t n_high, int h, int w, double fdr,
-                                       const std::array<double, 4>& box);
+CellSignificance variance_significance(const std::vector<float>& low, std::size_t n_low, const std::vector<float>& high,
+                                       std::size_t n_high, int h, int w, double fdr, const std::array<double, 4>& box);
 
 /// A native-resolution map repeated over the 112x112 pixels nearest to each cell.
 cv::Mat cells_for_display(const cv::Mat& cells, int size = 112);

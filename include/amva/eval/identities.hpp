@@ -12,9 +12,9 @@
 namespace amva::eval {
 
 struct IdentitySource {
-  std::filesystem::path labels;      // `path identity` lines (or CSV path,identity)
-  bool from_folders = false;         // each image's parent folder
-  std::filesystem::path pairs;       // LFW pairs.txt (names its people) or an `a b is_same` list
+  std::filesystem::path labels;  // `path identity` lines (or CSV path,identity)
+  bool from_folders = false;     // each image's parent folder
+  std::filesystem::path pairs;   // LFW pairs.txt (names its people) or an `a b is_same` list
   [[nodiscard]] bool empty() const { return labels.empty() && !from_folders && pairs.empty(); }
 };
 

@@ -10,7 +10,7 @@ struct Pair {
   std::string a;  // image keys as the store names them (path relative to the image root)
   std::string b;
   bool mated = false;
-  int fold = 0;  // LFW fold (0-based); 0 for lists without folds
+  int fold = 0;                        // LFW fold (0-based); 0 for lists without folds
   std::string identity_a, identity_b;  // the people, where the format names them (LFW); else empty
 };
 

@@ -2,8 +2,8 @@
 // Image dimensions read from the file's header, before any decoding: a 629-byte JPEG may
 // claim 30000 x 30000 pixels, and decoding it would allocate gigabytes (a decompression bomb).
 #include <cstddef>
-#include <optional>
 #include <opencv2/core.hpp>
+#include <optional>
 #include <vector>
 
 namespace amva::io {

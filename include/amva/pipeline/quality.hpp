@@ -18,9 +18,9 @@ struct QualityOptions {
 };
 
 struct QualitySummary {
-  std::size_t scored = 0;            // faces with scores
-  std::size_t skipped = 0;           // failed records (NaN scores)
-  std::vector<std::string> columns;  // quality.csv columns after the run
+  std::size_t scored = 0;                        // faces with scores
+  std::size_t skipped = 0;                       // failed records (NaN scores)
+  std::vector<std::string> columns;              // quality.csv columns after the run
   std::map<std::string, std::size_t> undefined;  // per method: faces it could not score (NaN)
 };
 
