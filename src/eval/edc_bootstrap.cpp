@@ -57,6 +57,8 @@ EdcReplicates bootstrap_edc(const EdcBootstrapInput& in) {
   const std::size_t G = in.grid.size();
   out.fnm_pauc.assign(methods, std::vector<std::vector<double>>(L, std::vector<double>(R)));
   out.fm_pauc = out.fnm_pauc;
+  out.fnm_above_ideal = out.fnm_pauc;
+  out.fm_above_ideal = out.fnm_pauc;
   // curves[method][replicate * G + g]
   std::vector<std::vector<double>> fnm_curves(methods, std::vector<double>(R * G));
   std::vector<std::vector<double>> fm_curves(methods, std::vector<double>(R * G));
@@ -79,6 +81,8 @@ EdcReplicates bootstrap_edc(const EdcBootstrapInput& in) {
         for (std::size_t l = 0; l < L; ++l) {
           out.fnm_pauc[m][l][r] = edc_pauc(cm, in.limits[l]);
           out.fm_pauc[m][l][r] = edc_pauc(cn, in.limits[l]);
+          out.fnm_above_ideal[m][l][r] = out.fnm_pauc[m][l][r] - edc_ideal_area(cm, in.limits[l]);
+          out.fm_above_ideal[m][l][r] = out.fm_pauc[m][l][r] - edc_ideal_area(cn, in.limits[l]);
         }
         for (std::size_t g = 0; g < G; ++g) {
           fnm_curves[m][r * G + g] = cm.at(in.grid[g]);

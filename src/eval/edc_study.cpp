@@ -296,23 +296,23 @@ EdcResult run_edc(const EdcOptions& opt) {
     if (opt.bootstrap > 0) {
       fnm.series.push_back({"", grid, grid, reps.fnm_lo[mi], reps.fnm_hi[mi], "-", false, true});
       fm.series.push_back({"", grid, grid, reps.fm_lo[mi], reps.fm_hi[mi], "-", false, true});
-      for (const auto& [curve, name, pr] : {std::tuple{&fnm_curve, "fnm_edc", &reps.fnm_pauc[mi]},
-                                            std::tuple{&fm_curve, "fm_edc", &reps.fm_pauc[mi]}}) {
+      for (const auto& [curve, name, pr, pa] :
+           {std::tuple{&fnm_curve, "fnm_edc", &reps.fnm_pauc[mi], &reps.fnm_above_ideal[mi]},
+            std::tuple{&fm_curve, "fm_edc", &reps.fm_pauc[mi], &reps.fm_above_ideal[mi]}}) {
         nlohmann::json ci = nlohmann::json::object();
         nlohmann::json ci_above = nlohmann::json::object();
         for (std::size_t l = 0; l < opt.discard_limits.size(); ++l) {
           const auto key = limit_key(opt.discard_limits[l]);
-          // The ideal area depends only on the starting error, which the threshold and the
-          // comparisons fix: the same in a replicate for every method; its interval is that of
-          // the raw pAUC shifted by the ideal area of the full data.
+          // Each replicate has its own starting error, so its own ideal area.
           const double ideal = edc_ideal_area(*curve, opt.discard_limits[l]);
           const auto [lo, hi] = ci_of((*pr)[l]);
+          const auto [alo, ahi] = ci_of((*pa)[l]);
           ci[key] = interval(lo, hi);
-          ci_above[key] = interval(lo - ideal, hi - ideal);
+          ci_above[key] = interval(alo, ahi);
           const double raw = edc_pauc(*curve, opt.discard_limits[l]);
           pauc_csv += io::csv_line({col.name, name, key, fmt::format("{}", raw), fmt::format("{}", lo),
-                                    fmt::format("{}", hi), fmt::format("{}", raw - ideal),
-                                    fmt::format("{}", lo - ideal), fmt::format("{}", hi - ideal)}) +
+                                    fmt::format("{}", hi), fmt::format("{}", raw - ideal), fmt::format("{}", alo),
+                                    fmt::format("{}", ahi)}) +
                       "\n";
         }
         mj[name]["pauc_ci"] = ci;

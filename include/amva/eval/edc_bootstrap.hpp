@@ -31,8 +31,8 @@ struct EdcBootstrapInput {
 
 struct EdcReplicates {
   std::size_t units = 0;  // resampling units present in the comparisons
-  // [method][limit][replicate]
-  std::vector<std::vector<std::vector<double>>> fnm_pauc, fm_pauc;
+  // [method][limit][replicate]: pAUC, and pAUC minus the replicate's own ideal area
+  std::vector<std::vector<std::vector<double>>> fnm_pauc, fm_pauc, fnm_above_ideal, fm_above_ideal;
   // [method][grid point]: percentile band of the curves
   std::vector<std::vector<double>> fnm_lo, fnm_hi, fm_lo, fm_hi;
 };
