@@ -11,6 +11,7 @@
 #include "amva/face/alignment.hpp"
 #include "amva/io/image_io.hpp"
 #include "amva/io/npy.hpp"
+#include "amva/io/output_dir.hpp"
 #include "amva/io/safe_name.hpp"
 #include "amva/pipeline/extract.hpp"
 #include "amva/viz/overlay.hpp"
@@ -26,6 +27,7 @@ void add_cam(CLI::App& app) {
     std::vector<fs::path> images;
     fs::path out;
     bool aligned = false;
+    bool force = false;
   };
   auto args = std::make_shared<Args>();
   args->cam.cams = {"gradcam", "contribution"};
@@ -33,10 +35,11 @@ void add_cam(CLI::App& app) {
   cmd->add_option("--image", args->images, "Image file (repeatable)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--out", args->out, "Output folder: one sub-folder per image")->required();
   cmd->add_flag("--aligned", args->aligned, "The image is an aligned face crop");
+  cmd->add_flag("--force", args->force, "Write into a non-empty --out folder that amva did not make (its same-named files are overwritten)");
   args->models.add_to(*cmd);
   add_cam_options(*cmd, args->cam);
   cmd->callback([args] {
-    fs::create_directories(args->out);
+    io::claim_output_dir(args->out, args->force);
     const fs::path scratch = args->out / ".store";
     fs::remove_all(scratch);
     fs::create_directories(scratch);

@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include "amva/data/default_data.hpp"
+#include "amva/io/output_dir.hpp"
 #include "cli.hpp"
 
 namespace amva::cli {
@@ -12,6 +13,7 @@ void add_demo(CLI::App& app) {
     std::filesystem::path out = "amva-demo";
     int levels = 3;
     int threads = 2;
+    bool force = false;
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand(
@@ -22,8 +24,10 @@ void add_demo(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(1, 3));
   cmd->add_option("--threads", args->threads, "Worker threads")->capture_default_str();
+  cmd->add_flag("--force", args->force, "Write into a non-empty --out folder that amva did not make (its same-named files are overwritten)");
   args->models.add_to(*cmd);
   cmd->callback([args] {
+    io::claim_output_dir(args->out, args->force, {"store/meta.json", "report.html"});
     data::DefaultDataOptions d;
     d.sources = args->sources.empty() ? std::filesystem::path(AMVA_DEFAULT_SOURCES_DIR) : args->sources;
     d.out = args->out / "data";
@@ -43,6 +47,7 @@ void add_demo(CLI::App& app) {
     o.detector = d.detector;
     o.threads = args->threads;
     o.title = "amva demo: the default faces and their controlled degradations";
+    o.force = args->force;
     run_study_and_report(o, args->models);
   });
 }

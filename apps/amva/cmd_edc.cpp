@@ -56,6 +56,7 @@ void add_edc(CLI::App& app) {
       ->check(CLI::Range(0.5, 0.999));
   cmd->add_option("--seed", o.seed, "Seed for sampled pairs and random baselines")->capture_default_str();
   cmd->add_flag("--no-figures", args->no_figures, "Skip the figures");
+  cmd->add_flag("--force", o.force, "Write into a non-empty --out folder that amva did not make (its same-named files are overwritten)");
   cmd->callback([args] {
     auto& opt = args->options;
     args->scores.apply(opt.scores);

@@ -12,6 +12,7 @@ void add_explain(CLI::App& app) {
     std::vector<std::filesystem::path> images;
     std::filesystem::path out;
     bool aligned = false;
+    bool force = false;
     std::filesystem::path cache;
     int threads = 2;
   };
@@ -23,6 +24,7 @@ void add_explain(CLI::App& app) {
   cmd->add_option("--image", args->images, "An image or a folder of images; repeatable")->required();
   cmd->add_option("--out", args->out, "Output folder")->required();
   cmd->add_flag("--aligned", args->aligned, "Images are aligned 112x112 crops (no detection)");
+  cmd->add_flag("--force", args->force, "Write into a non-empty --out folder that amva did not make (its same-named files are overwritten)");
   cmd->add_option("--cache", args->cache, "Jacobian cache folder");
   cmd->add_option("--threads", args->threads, "Worker threads")->capture_default_str();
   args->models.add_to(*cmd);
@@ -33,6 +35,7 @@ void add_explain(CLI::App& app) {
     o.out = args->out;
     o.card = args->models.card();
     o.aligned = args->aligned;
+    o.force = args->force;
     o.detector = args->models.detector_config();  // for --aligned: only its 68 points, for the eyes
     const auto models = args->models.resolved_models_dir();
     if (std::filesystem::exists(models / "fr_pose.onnx") && std::filesystem::exists(models / "fr_eye.onnx")) {

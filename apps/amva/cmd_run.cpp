@@ -43,6 +43,7 @@ void add_run(CLI::App& app) {
   args->scores.add_to(*cmd, o.scores);
   cmd->add_option("--cam", o.cam, "CAM method of the maps")->capture_default_str();
   cmd->add_flag("--aligned", o.aligned, "Images are aligned 112x112 crops");
+  cmd->add_flag("--force", o.force, "Write into a non-empty --out folder that amva did not make (its same-named files are overwritten)");
   cmd->add_option("--group", args->group, "Quality groups: top:K, quantiles:B or thresholds:...")
       ->capture_default_str();
   args->ties.add_to(*cmd);

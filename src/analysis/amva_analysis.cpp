@@ -13,6 +13,7 @@
 #include "amva/analysis/regions.hpp"
 #include "amva/analysis/variance_significance.hpp"
 #include "amva/error.hpp"
+#include "amva/io/output_dir.hpp"
 #include "amva/io/atomic_file.hpp"
 #include "amva/io/csv.hpp"
 #include "amva/io/json_values.hpp"
@@ -315,7 +316,7 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
   std::vector<ScoreMatchReport> score_reports;
   auto score_columns = load_scores(opt.store, index, opt.scores, score_reports);
 
-  fs::create_directories(opt.out);
+  io::claim_output_dir(opt.out, opt.force, {"summary.json"});
   GroupStatisticsOptions gopt;
   gopt.memory_budget = opt.memory_budget;
   gopt.median = opt.median;

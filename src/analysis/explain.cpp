@@ -13,6 +13,7 @@
 #include "amva/analysis/group_maps.hpp"
 #include "amva/analysis/regions.hpp"
 #include "amva/error.hpp"
+#include "amva/io/output_dir.hpp"
 #include "amva/face/attributes.hpp"
 #include "amva/io/atomic_file.hpp"
 #include "amva/io/csv.hpp"
@@ -266,7 +267,7 @@ ExplainResult explain(const ExplainOptions& opt) {
         fmt::format("the reference {} was made with another model (model_sha256 {} vs {} of {})",
                     opt.reference.string(), ref_settings.value("model_sha256", ""), sha, opt.card.file.string()));
   }
-  fs::create_directories(opt.out);
+  io::claim_output_dir(opt.out, opt.force, {"ranking.csv"});
 
   // Extraction exactly as amva extract does it, into a scratch store, with the reference's
   // CAM method, target and layer.

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "amva/error.hpp"
+#include "amva/io/output_dir.hpp"
 #include "amva/eval/comparisons.hpp"
 #include "amva/eval/edc.hpp"
 #include "amva/eval/edc_bootstrap.hpp"
@@ -106,6 +107,7 @@ EdcResult run_edc(const EdcOptions& opt) {
       throw Error(ErrorCode::InvalidArgument, fmt::format("discard limit {} is not in (0, 1]", l));
   }
   store::read_meta(opt.store);
+  io::claim_output_dir(opt.out, opt.force, {"edc.json"});
   const auto index = store::read_index_entries(opt.store);
   const auto embeddings = io::read_npy(opt.store / "embeddings.npy");
 

@@ -9,6 +9,7 @@
 #include "amva/analysis/amva_analysis.hpp"
 #include "amva/analysis/explain.hpp"
 #include "amva/error.hpp"
+#include "amva/io/output_dir.hpp"
 #include "amva/eval/edc_study.hpp"
 #include "amva/io/csv.hpp"
 #include "amva/io/image_list.hpp"
@@ -36,7 +37,7 @@ StudyResult run_study(const StudyOptions& opt) {
     if (opt.stage) opt.stage(m);
   };
   const bool comparisons = !opt.pairs.empty() || !opt.labels.empty() || opt.labels_from_folders;
-  fs::create_directories(opt.out);
+  io::claim_output_dir(opt.out, opt.force, {"store/meta.json", "report.html"});
 
   // 1. Extraction: a store with the same settings is resumed, never redone.
   ExtractOptions e;

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "amva/io/atomic_file.hpp"
 #include "amva/io/csv.hpp"
 #include "amva/io/npy.hpp"
 #include "support.hpp"
@@ -173,4 +174,26 @@ TEST(Analyze, BadInputGivesClearErrors) {
   EXPECT_NE(text.find("constant"), std::string::npos) << text;
   std::tie(rc, text) = test::run(fmt::format("{} analyze --store {} --out {}", cli, (dir / "nothing").string(), out));
   EXPECT_EQ(rc, 3) << text;
+}
+
+// Outputs never land in a user's non-empty folder that amva did not make (its same-named files
+// would be overwritten): refused with exit 2 unless --force; amva's own folder is reused.
+TEST(Analyze, RefusesAForeignNonEmptyOutputFolder) {
+  test::TempDir dir;
+  test::write_synthetic_store(dir / "store", {.faces = 100, .failed = 0, .methods = 1});
+  test::fs::create_directories(dir / "mine");
+  std::ofstream(dir / "mine" / "summary.csv") << "my own file\n";
+  const auto run = [&](const std::string& extra) {
+    return test::run(fmt::format("{} analyze --store {} --out {} --bootstrap 50 --no-figures {}", test::cli().string(),
+                                 (dir / "store").string(), (dir / "mine").string(), extra));
+  };
+  auto [rc, out] = run("");
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_NE(out.find("was not made by amva"), std::string::npos) << out;
+  EXPECT_FALSE(test::fs::exists(dir / "mine" / "summary.json"));
+  std::tie(rc, out) = run("--force");
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_EQ(io::read_text(dir / "mine" / "summary.csv"), "my own file\n");
+  std::tie(rc, out) = run("");  // now amva's folder
+  EXPECT_EQ(rc, 0) << out;
 }

@@ -27,6 +27,7 @@ struct ExplainOptions {
   model::ModelCard card;  // must be the reference's model
   face::DetectorConfig detector;
   bool aligned = false;                      // inputs are aligned 112x112 crops
+  bool force = false;                        // write into a non-empty folder amva did not make
   std::filesystem::path pose_model;          // fr_pose.onnx; empty: no pose
   std::filesystem::path eye_model;           // fr_eye.onnx; empty: no eye openness
   std::vector<std::string> quality_methods;  // empty: every built-in method

@@ -42,6 +42,7 @@ struct EdcOptions {
   enum class BootstrapUnit { Auto, Image, Identity };
   BootstrapUnit bootstrap_unit = BootstrapUnit::Auto;  // Auto: identities when the comparisons know them
   bool figures = true;
+  bool force = false;  // write into a non-empty folder amva did not make
   std::function<void(const std::string&)> progress;
 };
 

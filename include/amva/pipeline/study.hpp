@@ -35,6 +35,7 @@ struct StudyOptions {
   std::filesystem::path cache_dir;
   int threads = 2;
   std::string title = "amva study";
+  bool force = false;  // write into a non-empty folder amva did not make
   /// Stage messages ("[3/6] analysis ...") and extraction progress (done, total).
   std::function<void(const std::string&)> stage;
   std::function<void(std::size_t, std::size_t)> progress;
