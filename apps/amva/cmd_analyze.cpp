@@ -107,7 +107,8 @@ void add_analyze(CLI::App& app) {
                   "MiB for exact per-pixel medians of one group; larger groups use histograms")
       ->capture_default_str();
   cmd->add_flag("--no-figures", args->no_figures, "Skip the figures (no matplotlib needed)");
-  cmd->add_flag("--force", o.force, "Write into a non-empty --out folder that amva did not make (its same-named files are overwritten)");
+  cmd->add_flag("--force", o.force,
+                "Write into a non-empty --out folder that amva did not make (its same-named files are overwritten)");
   cmd->callback([args] {
     auto& opt = args->options;
     args->scores.apply(opt.scores);
@@ -115,7 +116,7 @@ void add_analyze(CLI::App& app) {
     args->ties.apply(opt.group);
     opt.normalization = analysis::parse_normalization(args->normalize);
     opt.median = stats::parse_median_convention(args->median);
-    opt.bootstrap_unit = analysis::parse_bootstrap_unit(args->bootstrap_unit);
+    opt.bootstrap_unit = eval::parse_bootstrap_unit(args->bootstrap_unit);
     opt.memory_budget = args->memory_mib << 20;
     opt.figures = !args->no_figures;
     if (isatty(STDERR_FILENO)) opt.progress = [](const std::string& m) { fmt::print(stderr, "amva analyze: {}\n", m); };

@@ -56,15 +56,14 @@ void add_edc(CLI::App& app) {
       ->check(CLI::Range(0.5, 0.999));
   cmd->add_option("--seed", o.seed, "Seed for sampled pairs and random baselines")->capture_default_str();
   cmd->add_flag("--no-figures", args->no_figures, "Skip the figures");
-  cmd->add_flag("--force", o.force, "Write into a non-empty --out folder that amva did not make (its same-named files are overwritten)");
+  cmd->add_flag("--force", o.force,
+                "Write into a non-empty --out folder that amva did not make (its same-named files are overwritten)");
   cmd->callback([args] {
     auto& opt = args->options;
     args->scores.apply(opt.scores);
     opt.group = stats::GroupRule::parse(args->group);
     args->ties.apply(opt.group);
-    opt.bootstrap_unit = args->bootstrap_unit == "image"      ? eval::EdcOptions::BootstrapUnit::Image
-                         : args->bootstrap_unit == "identity" ? eval::EdcOptions::BootstrapUnit::Identity
-                                                              : eval::EdcOptions::BootstrapUnit::Auto;
+    opt.bootstrap_unit = eval::parse_bootstrap_unit(args->bootstrap_unit);
     if (args->start_fnmr >= 0) opt.start_fnmr = args->start_fnmr;
     opt.figures = !args->no_figures;
     if (isatty(STDERR_FILENO)) opt.progress = [](const std::string& m) { fmt::print(stderr, "amva edc: {}\n", m); };

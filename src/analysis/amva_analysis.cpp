@@ -13,11 +13,11 @@
 #include "amva/analysis/regions.hpp"
 #include "amva/analysis/variance_significance.hpp"
 #include "amva/error.hpp"
-#include "amva/io/output_dir.hpp"
 #include "amva/io/atomic_file.hpp"
 #include "amva/io/csv.hpp"
 #include "amva/io/json_values.hpp"
 #include "amva/io/npy.hpp"
+#include "amva/io/output_dir.hpp"
 #include "amva/stats/distributions.hpp"
 #include "amva/stats/random_streams.hpp"
 #include "amva/version.hpp"
@@ -246,20 +246,12 @@ std::vector<std::int64_t> clusters_of(const std::vector<std::int64_t>& rows, con
   std::vector<std::int64_t> c;
   c.reserve(rows.size());
   for (const auto r : rows) {
-    const auto id = ids.of_row.empty() ? -1 : ids.of_row[static_cast<std::size_t>(r)];
-    c.push_back(id >= 0 ? id : -2 - r);
+    c.push_back(ids.unit_of(static_cast<std::size_t>(r)));
   }
   return c;
 }
 
 }  // namespace
-
-AnalysisOptions::BootstrapUnit parse_bootstrap_unit(const std::string& text) {
-  if (text == "auto") return AnalysisOptions::BootstrapUnit::Auto;
-  if (text == "image") return AnalysisOptions::BootstrapUnit::Image;
-  if (text == "identity") return AnalysisOptions::BootstrapUnit::Identity;
-  throw Error(ErrorCode::InvalidArgument, fmt::format("bootstrap unit '{}': use auto, image or identity", text));
-}
 
 std::vector<std::string> store_cam_methods(const fs::path& store) {
   std::vector<std::string> cams;
@@ -279,12 +271,7 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
   AnalysisResult result;
   eval::Identities identities;
   if (!opt.identities.empty()) identities = eval::read_identities(index, opt.identities);
-  bool by_identity = opt.bootstrap_unit == AnalysisOptions::BootstrapUnit::Identity;
-  if (by_identity && identities.count() == 0) {
-    throw Error(ErrorCode::InvalidArgument,
-                "an identity bootstrap needs identities: give --labels FILE, --labels-from-folders or --pairs FILE");
-  }
-  if (opt.bootstrap_unit == AnalysisOptions::BootstrapUnit::Auto) by_identity = identities.count() > 0;
+  const bool by_identity = eval::resamples_identities(opt.bootstrap_unit, identities);
   if (!by_identity) identities = {};
 
   std::string cam = opt.cam;
@@ -385,7 +372,9 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
            "images are independent samples; with several images per person the tests are anti-conservative (the "
            "identity bootstrap of the region statistics is not)"},
           {"fdr", opt.fdr},
-          {"cell_inside", "a cell is inside the central face when its centre, in 112x112 pixel coordinates, is"},
+          {"cell_inside",
+           "a cell is inside the central face when its centre, in 112x112 pixel coordinates, lies in the central "
+           "face region"},
           {"display",
            "significance.npy holds -log10 q at 112x112, each cell's value repeated over its pixels (nearest), for "
            "display only; the tests are per cell"}}},
@@ -542,7 +531,8 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
       comparison["outside_minus_inside_difference_ci"] = interval_json(spec);
       comparison["specificity"] = specificity(out_diff, spec);
     }
-    if (low.group.rows.size() >= 2 && high.group.rows.size() >= 2) {
+    const bool tested = low.group.rows.size() >= 2 && high.group.rows.size() >= 2;
+    if (tested) {
       const int h = static_cast<int>(maps.shape()[1]);
       const int w = static_cast<int>(maps.shape()[2]);
       const auto sig = variance_significance(low.low_maps, low.group.rows.size(), high.low_maps, high.group.rows.size(),
@@ -612,7 +602,7 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
                           "density",
                           {{hn, d.grid, d.high.values, {}, {}, "-"}, {ln, d.grid, d.low.values, {}, {}, "--"}}};
       };
-      if (fs::exists(dir / "significance.npy")) {
+      if (tested) {
         viz::HeatmapGrid sig;
         sig.file = dir / "significance";
         sig.title =

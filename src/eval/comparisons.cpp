@@ -157,12 +157,8 @@ ComparisonSet compare_pairs(const std::vector<store::IndexEntry>& index, const i
 }
 
 ComparisonSet compare_by_identity(const std::vector<store::IndexEntry>& index, const io::NpyArray& embeddings,
-                                  const fs::path& labels, std::size_t max_nonmated, std::uint64_t seed) {
+                                  const Identities& identities, std::size_t max_nonmated, std::uint64_t seed) {
   check_embeddings(index, embeddings);
-  IdentitySource source;
-  source.labels = labels;
-  source.from_folders = labels.empty();
-  const auto identities = read_identities(index, source);
   ComparisonSet set;
   set.source = identities.description;
   // The first face of every image that has a face and an identity.

@@ -9,7 +9,6 @@
 #include <set>
 
 #include "amva/error.hpp"
-#include "amva/io/output_dir.hpp"
 #include "amva/eval/comparisons.hpp"
 #include "amva/eval/edc.hpp"
 #include "amva/eval/edc_bootstrap.hpp"
@@ -18,6 +17,7 @@
 #include "amva/io/csv.hpp"
 #include "amva/io/json_values.hpp"
 #include "amva/io/npy.hpp"
+#include "amva/io/output_dir.hpp"
 #include "amva/stats/distributions.hpp"
 #include "amva/version.hpp"
 #include "amva/viz/figures.hpp"
@@ -112,12 +112,21 @@ EdcResult run_edc(const EdcOptions& opt) {
   const auto embeddings = io::read_npy(opt.store / "embeddings.npy");
 
   report("comparisons");
+  // Identities serve the comparisons (from labels) and the bootstrap's resampling units; each
+  // source is read once.
   ComparisonSet set;
+  Identities identities;
   if (!opt.pairs.empty()) {
-    set = compare_pairs(index, embeddings, read_pairs(opt.pairs));
+    const auto pairs = read_pairs(opt.pairs);
+    set = compare_pairs(index, embeddings, pairs);
     set.source = fmt::format("pairs from {}", opt.pairs.string());
+    identities = identities_from_pairs(index, pairs, opt.pairs);
   } else if (!opt.labels.empty() || opt.labels_from_folders) {
-    set = compare_by_identity(index, embeddings, opt.labels, opt.max_nonmated, opt.seed);
+    IdentitySource source;
+    source.labels = opt.labels;
+    source.from_folders = opt.labels.empty();
+    identities = read_identities(index, source);
+    set = compare_by_identity(index, embeddings, identities, opt.max_nonmated, opt.seed);
   } else {
     throw Error(ErrorCode::InvalidArgument, "comparisons need --pairs FILE, --labels FILE or --labels-from-folders");
   }
@@ -171,24 +180,10 @@ EdcResult run_edc(const EdcOptions& opt) {
   }
 
   // Resampling units for the pAUC intervals: identities when known, else images.
-  EdcOptions::BootstrapUnit unit = opt.bootstrap_unit;
-  Identities identities;
-  IdentitySource id_source;
-  id_source.labels = opt.labels;
-  id_source.from_folders = opt.labels_from_folders && opt.labels.empty();
-  id_source.pairs = id_source.labels.empty() && !id_source.from_folders ? opt.pairs : fs::path();
-  if (unit != EdcOptions::BootstrapUnit::Image && !id_source.empty()) identities = read_identities(index, id_source);
-  if (unit == EdcOptions::BootstrapUnit::Identity && identities.count() == 0) {
-    throw Error(ErrorCode::InvalidArgument, "an identity bootstrap needs identities from the pairs or labels");
-  }
-  if (unit == EdcOptions::BootstrapUnit::Auto) {
-    unit = identities.count() > 0 ? EdcOptions::BootstrapUnit::Identity : EdcOptions::BootstrapUnit::Image;
-  }
+  const bool by_identity = resamples_identities(opt.bootstrap_unit, identities);
+  const Identities none;
   std::vector<std::int64_t> unit_of_row(index.size());
-  for (std::size_t i = 0; i < index.size(); ++i) {
-    const auto id = unit == EdcOptions::BootstrapUnit::Identity ? identities.of_row[i] : -1;
-    unit_of_row[i] = id >= 0 ? id : static_cast<std::int64_t>(identities.count() + i);
-  }
+  for (std::size_t i = 0; i < index.size(); ++i) unit_of_row[i] = (by_identity ? identities : none).unit_of(i);
 
   const std::vector<double> grid = stats::linspace(0.0, 1.0, 201);
   const double xmax = std::min(1.0, 2 * *std::max_element(opt.discard_limits.begin(), opt.discard_limits.end()));
@@ -217,9 +212,8 @@ EdcResult run_edc(const EdcOptions& opt) {
          {{"replicates", opt.bootstrap},
           {"confidence", opt.confidence},
           {"seed", opt.seed},
-          {"unit", unit == EdcOptions::BootstrapUnit::Identity ? "identity" : "image"},
-          {"identities",
-           unit == EdcOptions::BootstrapUnit::Identity ? nlohmann::json(identities.description) : nullptr},
+          {"unit", by_identity ? "identity" : "image"},
+          {"identities", by_identity ? nlohmann::json(identities.description) : nullptr},
           {"threshold", "held at the value fixed on all comparisons (an operating point chosen once), not refitted"},
           {"method",
            "percentile intervals; a replicate draws the units (identities, else images) with replacement; a "
@@ -258,7 +252,7 @@ EdcResult run_edc(const EdcOptions& opt) {
   EdcReplicates reps;
   if (opt.bootstrap > 0) {
     report(fmt::format("bootstrap of the pAUC values ({} replicates, {})", opt.bootstrap,
-                       unit == EdcOptions::BootstrapUnit::Identity ? "identities" : "images"));
+                       by_identity ? "identities" : "images"));
     EdcBootstrapInput bi;
     bi.comparisons = &set;
     for (const auto& c : columns) bi.method_scores.push_back(&c.values);
@@ -312,10 +306,10 @@ EdcResult run_edc(const EdcOptions& opt) {
           ci[key] = interval(lo, hi);
           ci_above[key] = interval(alo, ahi);
           const double raw = edc_pauc(*curve, opt.discard_limits[l]);
-          pauc_csv += io::csv_line({col.name, name, key, fmt::format("{}", raw), fmt::format("{}", lo),
-                                    fmt::format("{}", hi), fmt::format("{}", raw - ideal), fmt::format("{}", alo),
-                                    fmt::format("{}", ahi)}) +
-                      "\n";
+          pauc_csv +=
+              io::csv_line({col.name, name, key, fmt::format("{}", raw), fmt::format("{}", lo), fmt::format("{}", hi),
+                            fmt::format("{}", raw - ideal), fmt::format("{}", alo), fmt::format("{}", ahi)}) +
+              "\n";
         }
         mj[name]["pauc_ci"] = ci;
         mj[name]["pauc_minus_ideal_ci"] = ci_above;

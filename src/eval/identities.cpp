@@ -64,35 +64,12 @@ std::size_t Identities::known_rows() const {
   return static_cast<std::size_t>(std::count_if(of_row.begin(), of_row.end(), [](auto v) { return v >= 0; }));
 }
 
-Identities read_identities(const std::vector<store::IndexEntry>& index, const IdentitySource& source) {
-  std::vector<std::string> names(index.size());
+namespace {
+
+// Identities numbered in the sorted order of their names ("" = unknown).
+Identities number_identities(const std::vector<std::string>& names, std::string description) {
   Identities ids;
-  if (!source.labels.empty()) {
-    read_label_file(source.labels, store::PathMatcher(index), names);
-    ids.description = fmt::format("identities from {}", source.labels.string());
-  } else if (source.from_folders) {
-    for (std::size_t i = 0; i < index.size(); ++i) names[i] = fs::path(index[i].path).parent_path().string();
-    ids.description = "identities from parent folders";
-  } else if (!source.pairs.empty()) {
-    const auto pairs = read_pairs(source.pairs);
-    const store::PathMatcher matcher(index);
-    const bool named = std::all_of(pairs.begin(), pairs.end(),
-                                   [](const Pair& p) { return !p.identity_a.empty() && !p.identity_b.empty(); });
-    if (named) {
-      for (const auto& p : pairs) {
-        for (const auto& [key, who] : {std::pair{&p.a, &p.identity_a}, {&p.b, &p.identity_b}}) {
-          const auto m = matcher.find(*key);
-          if (m.how != store::PathMatcher::How::Path && m.how != store::PathMatcher::How::Name) continue;
-          for (const auto row : matcher.rows(m.key)) names[static_cast<std::size_t>(row)] = *who;
-        }
-      }
-      ids.description = fmt::format("identities named in {}", source.pairs.string());
-    } else {
-      components_of_mated_pairs(pairs, matcher, names);
-      ids.description =
-          fmt::format("identities from {}: images joined by mated pairs are one person", source.pairs.string());
-    }
-  }
+  ids.description = std::move(description);
   std::map<std::string, std::int64_t> number;
   for (const auto& n : names) {
     if (!n.empty()) number.emplace(n, 0);
@@ -101,11 +78,70 @@ Identities read_identities(const std::vector<store::IndexEntry>& index, const Id
     k = static_cast<std::int64_t>(ids.names.size());
     ids.names.push_back(name);
   }
-  ids.of_row.assign(index.size(), -1);
-  for (std::size_t i = 0; i < index.size(); ++i) {
+  ids.of_row.assign(names.size(), -1);
+  for (std::size_t i = 0; i < names.size(); ++i) {
     if (!names[i].empty()) ids.of_row[i] = number[names[i]];
   }
   return ids;
+}
+
+}  // namespace
+
+std::int64_t Identities::unit_of(std::size_t row) const {
+  const auto id = row < of_row.size() ? of_row[row] : -1;
+  return id >= 0 ? id : -2 - static_cast<std::int64_t>(row);
+}
+
+BootstrapUnit parse_bootstrap_unit(const std::string& text) {
+  if (text == "auto") return BootstrapUnit::Auto;
+  if (text == "image") return BootstrapUnit::Image;
+  if (text == "identity") return BootstrapUnit::Identity;
+  throw Error(ErrorCode::InvalidArgument, fmt::format("bootstrap unit '{}': use auto, image or identity", text));
+}
+
+bool resamples_identities(BootstrapUnit unit, const Identities& identities) {
+  if (unit == BootstrapUnit::Identity && identities.count() == 0) {
+    throw Error(ErrorCode::InvalidArgument,
+                "an identity bootstrap needs identities: give --labels FILE, --labels-from-folders or --pairs FILE");
+  }
+  return unit == BootstrapUnit::Identity || (unit == BootstrapUnit::Auto && identities.count() > 0);
+}
+
+Identities identities_from_pairs(const std::vector<store::IndexEntry>& index, const std::vector<Pair>& pairs,
+                                 const fs::path& file) {
+  std::vector<std::string> names(index.size());
+  const store::PathMatcher matcher(index);
+  const bool named = std::all_of(pairs.begin(), pairs.end(),
+                                 [](const Pair& p) { return !p.identity_a.empty() && !p.identity_b.empty(); });
+  if (!named) {
+    components_of_mated_pairs(pairs, matcher, names);
+    return number_identities(
+        names, fmt::format("identities from {}: images joined by mated pairs are one person", file.string()));
+  }
+  for (const auto& p : pairs) {
+    for (const auto& [key, who] : {std::pair{&p.a, &p.identity_a}, {&p.b, &p.identity_b}}) {
+      const auto m = matcher.find(*key);
+      if (m.how != store::PathMatcher::How::Path && m.how != store::PathMatcher::How::Name) continue;
+      for (const auto row : matcher.rows(m.key)) names[static_cast<std::size_t>(row)] = *who;
+    }
+  }
+  return number_identities(names, fmt::format("identities named in {}", file.string()));
+}
+
+Identities read_identities(const std::vector<store::IndexEntry>& index, const IdentitySource& source) {
+  if (source.labels.empty() && !source.from_folders && !source.pairs.empty()) {
+    return identities_from_pairs(index, read_pairs(source.pairs), source.pairs);
+  }
+  std::vector<std::string> names(index.size());
+  std::string description;
+  if (!source.labels.empty()) {
+    read_label_file(source.labels, store::PathMatcher(index), names);
+    description = fmt::format("identities from {}", source.labels.string());
+  } else if (source.from_folders) {
+    for (std::size_t i = 0; i < index.size(); ++i) names[i] = fs::path(index[i].path).parent_path().string();
+    description = "identities from parent folders";
+  }
+  return number_identities(names, std::move(description));
 }
 
 }  // namespace amva::eval

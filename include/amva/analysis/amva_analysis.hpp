@@ -37,13 +37,12 @@ struct AnalysisOptions {
   BootstrapOptions bootstrap;
   // Who is in each image: when known, the bootstrap resamples people, then their images.
   eval::IdentitySource identities;
-  enum class BootstrapUnit { Auto, Image, Identity };
-  BootstrapUnit bootstrap_unit = BootstrapUnit::Auto;  // Auto: Identity when identities are given
+  eval::BootstrapUnit bootstrap_unit = eval::BootstrapUnit::Auto;  // Auto: identities when given
   stats::MedianConvention median = stats::MedianConvention::Lower;
   double fdr = 0.05;                                   // false discovery rate of the per-cell variance tests
   std::size_t memory_budget = std::size_t{256} << 20;  // for exact medians of one group
   bool figures = true;
-  bool force = false;  // write into a non-empty folder amva did not make
+  bool force = false;                                // write into a non-empty folder amva did not make
   std::function<void(const std::string&)> progress;  // stage messages; may be empty
 };
 
@@ -52,9 +51,6 @@ struct AnalysisResult {
   std::vector<ScoreMatchReport> score_reports;
   std::vector<std::string> warnings;  // e.g. ties at group boundaries, for the terminal
 };
-
-/// "auto", "image" or "identity"; throws Error(InvalidArgument) otherwise.
-AnalysisOptions::BootstrapUnit parse_bootstrap_unit(const std::string& text);
 
 /// Runs the analysis and writes the output folder (each file atomically). Throws Error for a
 /// store, score file or option that cannot work; files written before a figure error stay.

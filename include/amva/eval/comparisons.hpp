@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "amva/eval/identities.hpp"
 #include "amva/eval/pairs.hpp"
 #include "amva/io/npy.hpp"
 #include "amva/store/store.hpp"
@@ -42,10 +43,10 @@ ComparisonSet compare_pairs(const std::vector<store::IndexEntry>& index, const i
                             const std::vector<Pair>& pairs);
 
 /// Every mated pair of faces with the same identity, and up to `max_nonmated` non-mated pairs
-/// drawn uniformly without repetition (std::mt19937_64 with `seed`). Identities come from
-/// `labels` (`path identity` lines, or CSV path,identity) or, when it is empty, from each
-/// image's parent folder. Faces without a label are left out (counted in `excluded`).
+/// drawn uniformly without repetition (std::mt19937_64 with `seed`), from `identities`
+/// (read_identities: a labels file or parent folders). Faces without an identity are left
+/// out (counted in `excluded`).
 ComparisonSet compare_by_identity(const std::vector<store::IndexEntry>& index, const io::NpyArray& embeddings,
-                                  const std::filesystem::path& labels, std::size_t max_nonmated, std::uint64_t seed);
+                                  const Identities& identities, std::size_t max_nonmated, std::uint64_t seed);
 
 }  // namespace amva::eval

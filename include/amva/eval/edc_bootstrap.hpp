@@ -20,7 +20,7 @@ namespace amva::eval {
 struct EdcBootstrapInput {
   const ComparisonSet* comparisons = nullptr;
   std::vector<const std::vector<double>*> method_scores;  // per method: one score per store row
-  std::vector<std::int64_t> unit_of_row;                  // per store row: resampling unit (>= 0)
+  std::vector<std::int64_t> unit_of_row;                  // per store row: its resampling unit (Identities::unit_of)
   double threshold = 0;
   std::vector<double> limits;  // pAUC discard limits
   std::vector<double> grid;    // discard fractions where the curve bands are sampled

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "amva/analysis/scores.hpp"
+#include "amva/eval/identities.hpp"
 #include "amva/stats/groups.hpp"
 
 namespace amva::eval {
@@ -39,7 +40,6 @@ struct EdcOptions {
   int random_orders = 100;  // random-order discards averaged for the baseline
   int bootstrap = 1000;     // replicates for the pAUC intervals (0: none)
   double confidence = 0.95;
-  enum class BootstrapUnit { Auto, Image, Identity };
   BootstrapUnit bootstrap_unit = BootstrapUnit::Auto;  // Auto: identities when the comparisons know them
   bool figures = true;
   bool force = false;  // write into a non-empty folder amva did not make

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "amva/eval/pairs.hpp"
 #include "amva/store/store.hpp"
 
 namespace amva::eval {
@@ -26,12 +27,27 @@ struct Identities {
   std::string description;         // where they came from, in words
   [[nodiscard]] std::size_t count() const { return names.size(); }
   [[nodiscard]] std::size_t known_rows() const;
+  /// The resampling unit of a store row: its identity, or a unit of its own (a negative
+  /// number) when it has none.
+  [[nodiscard]] std::int64_t unit_of(std::size_t row) const;
 };
+
+/// What a bootstrap resamples: images, or people and then their images.
+enum class BootstrapUnit { Auto, Image, Identity };
+/// "auto", "image" or "identity"; throws Error(InvalidArgument) otherwise.
+BootstrapUnit parse_bootstrap_unit(const std::string& text);
+/// Whether a bootstrap resamples identities: when asked (Identity; an Error(InvalidArgument)
+/// saying what to give when none are known), or when any are known (Auto).
+bool resamples_identities(BootstrapUnit unit, const Identities& identities);
 
 /// Identities of the store's rows. From a pairs file: the people LFW's format names; for a
 /// pair list, images joined by a mated pair are one person (connected components), the others
 /// their own. Labels that match no store image are ignored. Throws Error(NotFound/Parse)
 /// naming the file and line.
 Identities read_identities(const std::vector<store::IndexEntry>& index, const IdentitySource& source);
+
+/// The identities of pairs already read from `file` (as read_identities does with a pairs source).
+Identities identities_from_pairs(const std::vector<store::IndexEntry>& index, const std::vector<Pair>& pairs,
+                                 const std::filesystem::path& file);
 
 }  // namespace amva::eval
