@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdio>
 
 #include "amva/error.hpp"
 #include "amva/version.hpp"
@@ -31,6 +32,9 @@ int exit_code(amva::ErrorCode code) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Line-buffered even into a file or pipe (a cluster log, tee, nohup): every line reaches the
+  // log as it is printed, not when the run ends.
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   CLI::App app{"amva: activation map variation analysis of face image quality"};
   app.set_version_flag("--version", amva::version());
   app.require_subcommand(1);

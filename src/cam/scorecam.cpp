@@ -29,7 +29,6 @@ class ScoreCam final : public CamMethod {
     const int n = static_cast<int>(channels.size());
     const int height = in.input->size[2];
     const int width = in.input->size[3];
-    const std::size_t plane = static_cast<std::size_t>(height) * width;
     const int d = in.shape.embedding;
 
     std::vector<double> scores(static_cast<std::size_t>(n));

@@ -75,9 +75,9 @@ ScoreColumn load_external_scores(const ScoreFileSpec& spec, const std::vector<st
 /// What FIQA scores a command wants: built-in methods (empty and no files: every method in
 /// quality.csv) and external files.
 struct ScoreRequest {
-  std::vector<std::string> methods;
-  std::vector<ScoreFileSpec> files;
-  std::vector<std::string> lower_is_better;  // external methods to negate
+  std::vector<std::string> methods{};
+  std::vector<ScoreFileSpec> files{};
+  std::vector<std::string> lower_is_better{};  // external methods to negate
   double min_match = 0.9;
 };
 

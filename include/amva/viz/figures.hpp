@@ -23,10 +23,10 @@ struct HeatmapGrid {
   // Colour scales by column kind: column c uses scale column_scale[c], shared by every cell of
   // the columns that name it, with one colour bar under them labelled scale_labels[k].
   // Overrides shared_scale when given.
-  std::vector<int> column_scale;
-  std::vector<std::string> scale_labels;
+  std::vector<int> column_scale{};
+  std::vector<std::string> scale_labels{};
   // Optional 0/1 masks (.npy, like the cells) outlined in white over the matching cell.
-  std::vector<std::vector<std::filesystem::path>> outlines;
+  std::vector<std::vector<std::filesystem::path>> outlines{};
 };
 
 struct Series {
@@ -41,7 +41,7 @@ struct Series {
 struct Panel {
   std::string title, xlabel, ylabel;
   std::vector<Series> series;
-  std::optional<double> xmax;  // right end of the x axis (default: the data's)
+  std::optional<double> xmax{};  // right end of the x axis (default: the data's)
 };
 
 struct LinePanels {
