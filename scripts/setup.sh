@@ -11,6 +11,7 @@ packages=(
   libopencv-dev opencv-data libonnx-dev libprotobuf-dev protobuf-compiler libcli11-dev nlohmann-json3-dev
   libfmt-dev libtbb-dev libeigen3-dev libssl-dev libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  clang-14 libclang-rt-14-dev  # only for the sanitizer and libFuzzer pass of the tests (scripts/sanitize.sh)
   python3 python3-numpy python3-scipy python3-matplotlib python3-imageio python-matplotlib-data
   python3-opencv  # only for tests: cv2.resize in the NumPy reference of pytorch-grad-cam's map scaling
   chromium  # only for the test that opens the HTML report in a real browser

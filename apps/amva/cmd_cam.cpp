@@ -11,8 +11,8 @@
 #include "amva/face/alignment.hpp"
 #include "amva/io/image_io.hpp"
 #include "amva/io/npy.hpp"
-#include "amva/io/output_dir.hpp"
 #include "amva/io/safe_name.hpp"
+#include "amva/io/staged_output.hpp"
 #include "amva/pipeline/extract.hpp"
 #include "amva/viz/overlay.hpp"
 #include "cli.hpp"
@@ -35,13 +35,13 @@ void add_cam(CLI::App& app) {
   cmd->add_option("--image", args->images, "Image file (repeatable)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--out", args->out, "Output folder: one sub-folder per image")->required();
   cmd->add_flag("--aligned", args->aligned, "The image is an aligned face crop");
-  cmd->add_flag("--force", args->force, "Write into a non-empty --out folder that amva did not make (its same-named files are overwritten)");
+  cmd->add_flag("--force", args->force,
+                "Write into a non-empty --out folder that amva did not make (its same-named files are overwritten)");
   args->models.add_to(*cmd);
   add_cam_options(*cmd, args->cam);
   cmd->callback([args] {
-    io::claim_output_dir(args->out, args->force);
-    const fs::path scratch = args->out / ".store";
-    fs::remove_all(scratch);
+    io::StagedOutput staged(args->out, args->force);
+    const fs::path scratch = staged.dir() / ".store";
     fs::create_directories(scratch);
     {
       std::ofstream list(scratch / "images.txt");
@@ -58,7 +58,8 @@ void add_cam(CLI::App& app) {
     pipeline::extract(opt);
     const auto store = store::read_store(opt.out);
     for (const auto& r : store.table.records) {
-      const fs::path dir = args->out / io::safe_name(fs::path(r.path).stem().string());
+      const auto folder = io::safe_name(fs::path(r.path).stem().string());
+      const fs::path dir = staged.dir() / folder;
       if (!r.ok) {
         fmt::print("{}: {}\n", r.path, r.error);
         continue;
@@ -67,16 +68,17 @@ void add_cam(CLI::App& app) {
       const cv::Mat face = pipeline::aligned_face_of(store.meta, r);
       cv::imwrite((dir / "aligned.png").string(), face);
       for (const auto& name : opt.cams) {
-        const auto& maps = store.table.arrays.at("maps_" + name);
+        const auto& maps = store.table.array("maps_" + name);
         const float* row = maps.row(static_cast<std::size_t>(r.id));
         io::write_npy(dir / (name + ".npy"), maps.row_shape, row);
         const cv::Mat map(static_cast<int>(maps.row_shape[0]), static_cast<int>(maps.row_shape[1]), CV_32F,
                           const_cast<float*>(row));
         cv::imwrite((dir / (name + ".png")).string(), viz::overlay_jet(face, map));
       }
-      fmt::print("{}: maps {} written to {}\n", r.path, fmt::join(opt.cams, ", "), dir.string());
+      fmt::print("{}: maps {} written to {}\n", r.path, fmt::join(opt.cams, ", "), (args->out / folder).string());
     }
     fs::remove_all(scratch);
+    staged.publish();
   });
 }
 

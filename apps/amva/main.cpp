@@ -4,6 +4,9 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
+#include <new>
+#include <opencv2/core/utils/logger.hpp>
 
 #include "amva/error.hpp"
 #include "amva/version.hpp"
@@ -35,6 +38,9 @@ int main(int argc, char** argv) {
   // Line-buffered even into a file or pipe (a cluster log, tee, nohup): every line reaches the
   // log as it is printed, not when the run ends.
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  // OpenCV's own warnings ("[ WARN:0@0.1] global ... imread_") would reach the user beside
+  // amva's message for the same file; amva reports every image it cannot use itself.
+  cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_ERROR);
   CLI::App app{"amva: activation map variation analysis of face image quality"};
   app.set_version_flag("--version", amva::version());
   app.require_subcommand(1);
@@ -58,8 +64,18 @@ int main(int argc, char** argv) {
   } catch (const amva::Error& e) {
     fmt::print(stderr, "amva: error: {}\n", e.what());
     return exit_code(e.code());
+  } catch (const std::filesystem::filesystem_error& e) {
+    // The library names its files in amva::Error; a filesystem error that still gets here is
+    // said in the same words: the path, then the system's reason.
+    fmt::print(stderr, "amva: error: {}{}{}\n", e.path1().string(), e.path1().empty() ? "" : ": ", e.code().message());
+    return 4;
+  } catch (const std::bad_alloc&) {
+    fmt::print(stderr,
+               "amva: error: out of memory (lower --memory-budget, --threads or --batch, or use a machine "
+               "with more memory)\n");
+    return 4;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "amva: error: {}\n", e.what());
+    fmt::print(stderr, "amva: internal error: {} (please report it with the command that caused it)\n", e.what());
     return 1;
   }
   return 0;

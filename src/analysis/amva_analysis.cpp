@@ -17,7 +17,7 @@
 #include "amva/io/csv.hpp"
 #include "amva/io/json_values.hpp"
 #include "amva/io/npy.hpp"
-#include "amva/io/output_dir.hpp"
+#include "amva/io/staged_output.hpp"
 #include "amva/stats/distributions.hpp"
 #include "amva/stats/random_streams.hpp"
 #include "amva/version.hpp"
@@ -303,7 +303,10 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
   std::vector<ScoreMatchReport> score_reports;
   auto score_columns = load_scores(opt.store, index, opt.scores, score_reports);
 
-  io::claim_output_dir(opt.out, opt.force, {"summary.json"});
+  // Every output is written into a staging folder and moved into place at the end, so that a
+  // killed run never mixes new maps with an old reference.
+  io::StagedOutput staged(opt.out, opt.force, {"summary.json"});
+  const fs::path& out = staged.dir();
   GroupStatisticsOptions gopt;
   gopt.memory_budget = opt.memory_budget;
   gopt.median = opt.median;
@@ -436,7 +439,7 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
 
   for (auto& column : score_columns) {
     MethodResult m;
-    const fs::path dir = opt.out / column.name;
+    const fs::path dir = out / column.name;
     fs::create_directories(dir);
     std::vector<stats::BoundaryTie> ties;
     const auto groups = stats::make_groups(column.values, opt.group, &ties);
@@ -640,9 +643,11 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
   // far every scored face lies from it.
   for (auto& m : results) {
     const auto& high = m.groups.back();
-    const fs::path dir = opt.out / ("reference_" + m.scores.name);
+    const fs::path dir = out / ("reference_" + m.scores.name);
     fs::create_directories(dir);
-    report(opt, fmt::format("{}: reference from group {}", m.scores.name, high.group.name));
+    report(opt, fmt::format("{}: reference from group {} ({} faces{})", m.scores.name, high.group.name,
+                            high.group.rows.size(),
+                            high.group.rows.size() < 2 ? "; amva explain needs at least 2, for their variation" : ""));
     // A one-face group has no AM-V (NaN): the reference stores it as 0, and eps takes the
     // scale of the MAM instead, so that Z stays defined and float noise does not blow up.
     cv::Mat amv = high.stats.amv.clone();
@@ -735,13 +740,13 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
   summary["methods"] = nlohmann::json::object();
   for (const auto& m : results) summary["methods"][m.scores.name] = m.json;
 
-  io::write_text_atomically(opt.out / "groups.csv", groups_csv);
-  io::write_text_atomically(opt.out / "regions.csv", regions_csv);
-  io::write_text_atomically(opt.out / "agreement.csv", agreement_csv);
+  io::write_text_atomically(out / "groups.csv", groups_csv);
+  io::write_text_atomically(out / "regions.csv", regions_csv);
+  io::write_text_atomically(out / "agreement.csv", agreement_csv);
 
   if (opt.figures && !results.empty()) {
     viz::HeatmapGrid grid;
-    grid.file = opt.out / "grid";
+    grid.file = out / "grid";
     grid.title =
         fmt::format("{} maps, {} normalisation, groups {}", cam, to_string(opt.normalization), opt.group.to_string());
     const auto& g0 = results.front().groups;
@@ -751,7 +756,7 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
     // kind gets its own colour scale, shared down the column so that methods compare.
     grid.column_titles = {"MAM " + hn, "MAM " + ln, "AM-V " + hn, "AM-V " + ln, "D-AM-V"};
     for (const auto& m : results) {
-      const fs::path dir = opt.out / m.scores.name;
+      const fs::path dir = out / m.scores.name;
       grid.row_titles.push_back(m.scores.name);
       grid.cells.push_back({dir / ("mam_" + hn + ".npy"), dir / ("mam_" + ln + ".npy"), dir / ("amv_" + hn + ".npy"),
                             dir / ("amv_" + ln + ".npy"), dir / "d_amv.npy"});
@@ -763,11 +768,12 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
     summary["figures"] = {{"grid", "grid.png"},
                           {"per_method", {"intra.png", "significance.png", "density.png", "profiles.png"}}};
   }
-  io::write_text_atomically(opt.out / "summary.json", io::json_text(summary, 2) + "\n");
+  io::write_text_atomically(out / "summary.json", io::json_text(summary, 2) + "\n");
   if (opt.figures) {
     report(opt, "drawing figures");
-    figures.render(opt.out / ".figures");
+    figures.render(out / ".figures");
   }
+  staged.publish("summary.json");
   result.summary = std::move(summary);
   result.score_reports = std::move(score_reports);
   return result;

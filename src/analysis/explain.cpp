@@ -11,9 +11,9 @@
 #include <set>
 
 #include "amva/analysis/group_maps.hpp"
+#include "amva/analysis/reference.hpp"
 #include "amva/analysis/regions.hpp"
 #include "amva/error.hpp"
-#include "amva/io/output_dir.hpp"
 #include "amva/face/attributes.hpp"
 #include "amva/io/atomic_file.hpp"
 #include "amva/io/csv.hpp"
@@ -22,7 +22,9 @@
 #include "amva/io/image_list.hpp"
 #include "amva/io/json_values.hpp"
 #include "amva/io/npy.hpp"
+#include "amva/io/numbers.hpp"
 #include "amva/io/safe_name.hpp"
+#include "amva/io/staged_output.hpp"
 #include "amva/pipeline/extract.hpp"
 #include "amva/pipeline/quality.hpp"
 #include "amva/quality/quality_measure.hpp"
@@ -35,61 +37,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr int kPanel = 224;
-
-struct Reference {
-  nlohmann::json json;
-  std::string cam;
-  Normalization normalization = Normalization::MinMax;
-  cv::Mat mam, amv;  // 112x112 CV_64F
-  double eps = 0;
-  std::vector<double> high_deviations, all_deviations;  // sorted
-};
-
-cv::Mat read_map(const fs::path& file) {
-  const auto a = io::read_npy(file);
-  if (a.shape != std::vector<std::int64_t>{112, 112}) {
-    throw Error(ErrorCode::Parse, fmt::format("{}: expected a 112x112 map", file.string()));
-  }
-  cv::Mat m(112, 112, CV_32F, const_cast<float*>(a.data.data()));
-  cv::Mat d;
-  m.convertTo(d, CV_64F);
-  return d;
-}
-
-Reference read_reference(const fs::path& dir) {
-  const fs::path file = dir / "reference.json";
-  if (!fs::exists(file)) {
-    throw Error(ErrorCode::NotFound,
-                fmt::format("{}: not a reference folder (no reference.json; amva analyze writes reference_<method>/)",
-                            dir.string()));
-  }
-  Reference r;
-  try {
-    r.json = nlohmann::json::parse(io::read_text(file));
-    if (r.json.value("kind", "") != "amva-reference") throw std::runtime_error("kind is not amva-reference");
-    r.cam = r.json.at("cam").at("method").get<std::string>();
-    r.normalization = parse_normalization(r.json.at("normalization").get<std::string>());
-    r.eps = r.json.at("deviation").at("eps").get<double>();
-  } catch (const std::exception& e) {
-    throw Error(ErrorCode::Parse, fmt::format("{}: not a valid reference ({})", file.string(), e.what()));
-  }
-  r.mam = read_map(dir / "mam.npy");
-  r.amv = read_map(dir / "amv.npy");
-  if (fs::exists(dir / "deviations.csv")) {
-    const auto csv = io::read_csv(dir / "deviations.csv");
-    const auto group = csv.column("group");
-    const auto dev = csv.column("deviation");
-    const auto high = r.json.value("group", "high");
-    for (const auto& row : csv.rows) {
-      const double v = std::stod(row[dev]);
-      r.all_deviations.push_back(v);
-      if (row[group] == high) r.high_deviations.push_back(v);
-    }
-    std::sort(r.all_deviations.begin(), r.all_deviations.end());
-    std::sort(r.high_deviations.begin(), r.high_deviations.end());
-  }
-  return r;
-}
 
 double percentile_of(const std::vector<double>& sorted, double v) {
   if (sorted.empty()) return std::nan("");
@@ -253,7 +200,7 @@ std::string likely_causes(const nlohmann::json& j) {
 
 ExplainResult explain(const ExplainOptions& opt) {
   const auto ref = read_reference(opt.reference);
-  const auto& ref_settings = ref.json.at("store_settings");
+  const auto& ref_settings = ref.store_settings;
   const auto images = expand_images(opt.images);
   // Refuse early what is already known to differ: the model and the CAM method.
   if (!ref_settings.contains("cam") || !ref_settings["cam"].is_object() ||
@@ -267,12 +214,13 @@ ExplainResult explain(const ExplainOptions& opt) {
         fmt::format("the reference {} was made with another model (model_sha256 {} vs {} of {})",
                     opt.reference.string(), ref_settings.value("model_sha256", ""), sha, opt.card.file.string()));
   }
-  io::claim_output_dir(opt.out, opt.force, {"ranking.csv"});
+  // Outputs are staged and moved into place when all are written (a killed run changes nothing).
+  io::StagedOutput staged(opt.out, opt.force, {"ranking.csv"});
+  const fs::path& out = staged.dir();
 
   // Extraction exactly as amva extract does it, into a scratch store, with the reference's
   // CAM method, target and layer.
-  const fs::path scratch = opt.out / ".store";
-  fs::remove_all(scratch);
+  const fs::path scratch = out / ".store";
   fs::create_directories(scratch);
   {
     std::ofstream list(scratch / "images.txt");
@@ -287,12 +235,9 @@ ExplainResult explain(const ExplainOptions& opt) {
   e.cams = {ref.cam};
   e.threads = opt.threads;
   if (!opt.cache_dir.empty()) e.cache_dir = opt.cache_dir;
-  const auto& ref_cam = ref.json.at("cam");
-  if (ref_cam.contains("layer")) e.card.target_layer = ref_cam["layer"].get<std::string>();
-  if (ref_cam.contains("options")) {
-    e.target = ref_cam["options"].value("target", "");
-    e.cam_options.scorecam_channels = ref_cam["options"].value("channels", 0);
-  }
+  if (!ref.cam_layer.empty()) e.card.target_layer = ref.cam_layer;
+  e.target = ref.cam_target;
+  e.cam_options.scorecam_channels = ref.scorecam_channels;
   pipeline::extract(e);
   const auto store = store::read_store(e.out);
   check_same_maps(ref_settings, store.meta.at("settings"), ref.cam, opt.reference.string());
@@ -315,10 +260,10 @@ ExplainResult explain(const ExplainOptions& opt) {
     detector = face::FaceDetector::create(opt.detector);
   }
 
-  const auto& maps = store.table.arrays.at("maps_" + ref.cam);
+  const auto& maps = store.table.array("maps_" + ref.cam);
   const Upsampler up(static_cast<int>(maps.row_shape.at(0)), static_cast<int>(maps.row_shape.at(1)));
   const auto& parts = face_part_labels();
-  write_legend(opt.out / "regions_legend.png");
+  write_legend(out / "regions_legend.png");
 
   ExplainResult result;
   std::set<std::string> used;
@@ -351,7 +296,7 @@ ExplainResult explain(const ExplainOptions& opt) {
     const cv::Mat z = (am - ref.mam) / (ref.amv + ref.eps);
     const cv::Mat absz = cv::abs(z);
 
-    const fs::path dir = opt.out / x.folder;
+    const fs::path dir = out / x.folder;
     fs::create_directories(dir);
     for (const auto& [name, m] :
          {std::pair<const char*, const cv::Mat*>{"am.npy", &am}, {"d.npy", &d}, {"z.npy", &z}}) {
@@ -394,8 +339,8 @@ ExplainResult explain(const ExplainOptions& opt) {
 
     nlohmann::json fiqa = nlohmann::json::object();
     for (std::size_t c = 2; c < quality_csv.header.size(); ++c) {
-      const double v = std::stod(quality_csv.rows[row][c]);
-      fiqa[quality_csv.header[c]] = std::isfinite(v) ? nlohmann::json(v) : nlohmann::json();
+      const auto v = io::to_double(quality_csv.rows[row][c]);
+      fiqa[quality_csv.header[c]] = v && std::isfinite(*v) ? nlohmann::json(*v) : nlohmann::json();
     }
     j["fiqa"] = fiqa;
 
@@ -446,8 +391,9 @@ ExplainResult explain(const ExplainOptions& opt) {
                          x->ok ? fmt::format("{:.4f}", x->share_outside) : "", x->causes, x->error}) +
            "\n";
   }
-  io::write_text_atomically(opt.out / "ranking.csv", csv);
+  io::write_text_atomically(out / "ranking.csv", csv);
   fs::remove_all(scratch);
+  staged.publish("ranking.csv");
   return result;
 }
 

@@ -15,6 +15,8 @@
 
 #include "amva/error.hpp"
 #include "amva/io/csv.hpp"
+#include "amva/io/input_file.hpp"
+#include "amva/io/numbers.hpp"
 #include "amva/io/safe_name.hpp"
 #include "amva/quality/quality_measure.hpp"
 #include "amva/store/path_matcher.hpp"
@@ -55,7 +57,7 @@ struct RawRow {
 
 // `path score` lines: true when the first non-empty line is exactly that (no header).
 bool looks_like_path_score(const fs::path& file) {
-  std::ifstream in(file);
+  auto in = io::open_input(file, "score file");
   for (std::string line; std::getline(in, line);) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.find_first_not_of(" \t") == std::string::npos) continue;
@@ -69,7 +71,7 @@ bool looks_like_path_score(const fs::path& file) {
 }
 
 std::vector<RawRow> read_path_score_lines(const fs::path& file) {
-  std::ifstream in(file);
+  auto in = io::open_input(file, "score file");
   std::vector<RawRow> rows;
   int number = 0;
   for (std::string line; std::getline(in, line);) {
@@ -201,7 +203,17 @@ std::vector<ScoreColumn> read_builtin_scores(const fs::path& store, const std::v
       throw Error(ErrorCode::Mismatch, fmt::format("{}:{}: row does not match index.csv (run amva quality again)",
                                                    file.string(), reader.line_number()));
     }
-    for (std::size_t m = 0; m < cols.size(); ++m) out[m].values[row] = parse_score(f[cols[m]]).value_or(kNaN);
+    for (std::size_t m = 0; m < cols.size(); ++m) {
+      // Empty and nan are the scores of failed records; anything else that is not a number
+      // means the file was damaged or edited by hand.
+      const auto& text = f[cols[m]];
+      const auto v = io::to_double(text);
+      if (!v && text.find_first_not_of(" \t") != std::string::npos) {
+        throw Error(ErrorCode::Parse, fmt::format("{}:{}: {} is '{}', not a number (run amva quality again)",
+                                                  file.string(), reader.line_number(), out[m].name, text));
+      }
+      out[m].values[row] = v.value_or(kNaN);
+    }
     ++row;
   }
   if (row != index.size()) {

@@ -13,6 +13,7 @@
 
 #include "amva/error.hpp"
 #include "amva/eval/identities.hpp"
+#include "amva/io/input_file.hpp"
 #include "amva/io/record_lines.hpp"
 #include "amva/store/path_matcher.hpp"
 
@@ -80,8 +81,7 @@ std::vector<Pair> read_pair_list(const fs::path& file) {
 }
 
 std::vector<Pair> read_pairs(const fs::path& file) {
-  std::ifstream in(file);
-  if (!in) throw Error(ErrorCode::NotFound, fmt::format("{}: cannot open pairs file", file.string()));
+  auto in = io::open_input(file, "pairs file");
   std::string first;
   std::getline(in, first);
   const auto t = io::record_fields(first);

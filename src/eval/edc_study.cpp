@@ -17,7 +17,7 @@
 #include "amva/io/csv.hpp"
 #include "amva/io/json_values.hpp"
 #include "amva/io/npy.hpp"
-#include "amva/io/output_dir.hpp"
+#include "amva/io/staged_output.hpp"
 #include "amva/stats/distributions.hpp"
 #include "amva/version.hpp"
 #include "amva/viz/figures.hpp"
@@ -107,7 +107,8 @@ EdcResult run_edc(const EdcOptions& opt) {
       throw Error(ErrorCode::InvalidArgument, fmt::format("discard limit {} is not in (0, 1]", l));
   }
   store::read_meta(opt.store);
-  io::claim_output_dir(opt.out, opt.force, {"edc.json"});
+  io::StagedOutput staged(opt.out, opt.force, {"edc.json"});  // moved into place when complete
+  const fs::path& out = staged.dir();
   const auto index = store::read_index_entries(opt.store);
   const auto embeddings = io::read_npy(opt.store / "embeddings.npy");
 
@@ -446,7 +447,6 @@ EdcResult run_edc(const EdcOptions& opt) {
   }
   summary["paired_differences"] = differences;
 
-  fs::create_directories(opt.out);
   std::string comparisons_csv = io::csv_line({"a", "b", "mated", "similarity"}) + "\n";
   for (const auto& c : set.comparisons) {
     comparisons_csv +=
@@ -454,34 +454,35 @@ EdcResult run_edc(const EdcOptions& opt) {
                       c.mated ? "1" : "0", fmt::format("{}", c.score)}) +
         "\n";
   }
-  io::write_text_atomically(opt.out / "comparisons.csv", comparisons_csv);
-  io::write_text_atomically(opt.out / "edc.csv", curves_csv);
-  io::write_text_atomically(opt.out / "groups.csv", groups_csv);
+  io::write_text_atomically(out / "comparisons.csv", comparisons_csv);
+  io::write_text_atomically(out / "edc.csv", curves_csv);
+  io::write_text_atomically(out / "groups.csv", groups_csv);
   if (opt.bootstrap > 0) {
-    io::write_text_atomically(opt.out / "pauc.csv", pauc_csv);
-    io::write_text_atomically(opt.out / "pauc_differences.csv", differences_csv);
+    io::write_text_atomically(out / "pauc.csv", pauc_csv);
+    io::write_text_atomically(out / "pauc_differences.csv", differences_csv);
   }
   if (!set.excluded.empty()) {
     std::string text;
     for (const auto& e : set.excluded) text += e + "\n";
-    io::write_text_atomically(opt.out / "excluded.txt", text);
+    io::write_text_atomically(out / "excluded.txt", text);
   }
-  io::write_text_atomically(opt.out / "edc.json", io::json_text(summary, 2) + "\n");
+  io::write_text_atomically(out / "edc.json", io::json_text(summary, 2) + "\n");
   if (opt.figures) {
     report("drawing figures");
     viz::FigureBatch figures;
     figures.add(viz::LinePanels{
-        opt.out / "edc",
+        out / "edc",
         opt.start_fnmr
             ? fmt::format("EDC, threshold {:.4f} fixed at starting FNMR {:g}", threshold, *opt.start_fnmr)
             : fmt::format("EDC, threshold {:.4f} fixed at FMR {:g} (FNMR {:.4f})", threshold, opt.fmr, fnmr0),
         {fnm, fm}});
     figures.add(
-        viz::LinePanels{opt.out / "distributions",
+        viz::LinePanels{out / "distributions",
                         fmt::format("similarity distributions in the low and high groups ({})", opt.group.to_string()),
                         distribution_panels});
-    figures.render(opt.out / ".figures");
+    figures.render(out / ".figures");
   }
+  staged.publish("edc.json");
   result.summary = std::move(summary);
   return result;
 }

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "amva/error.hpp"
+#include "amva/io/input_file.hpp"
 
 namespace amva::eval {
 
@@ -16,8 +17,7 @@ std::string lfw_key(const std::string& name, int number) {
 }  // namespace
 
 std::vector<Pair> read_lfw_pairs(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) throw Error(ErrorCode::NotFound, fmt::format("{}: cannot open pairs file", file.string()));
+  auto in = io::open_input(file, "pairs file");
   std::string line;
   int folds = 0;
   int per_class = 0;

@@ -24,7 +24,7 @@ class YuNetDetector final : public FaceDetector {
                                           config.score_threshold, config.nms_iou);
     } catch (const cv::Exception& e) {
       throw Error(ErrorCode::Model,
-                  fmt::format("{}: cannot load YuNet model ({})", config.detector_model.string(), e.msg));
+                  fmt::format("{}: cannot load YuNet model ({})", config.detector_model.string(), e.err));
     }
   }
 

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "amva/error.hpp"
+#include "amva/io/input_file.hpp"
 
 namespace amva::io {
 namespace fs = std::filesystem;
@@ -46,11 +47,18 @@ void write_text_atomically(const fs::path& target, std::string_view text) {
                    [&](std::ostream& out) { out.write(text.data(), static_cast<std::streamsize>(text.size())); });
 }
 
+void copy_file_atomically(const fs::path& source, const fs::path& target) {
+  auto in = open_input(source, "file", std::ios::binary);
+  write_atomically(target, [&](std::ostream& out) {
+    if (in.peek() != std::ifstream::traits_type::eof()) out << in.rdbuf();
+  });
+}
+
 std::string read_text(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw Error(ErrorCode::Io, fmt::format("{}: cannot open file", file.string()));
+  auto in = open_input(file, "file", std::ios::binary);
   std::ostringstream s;
-  s << in.rdbuf();
+  if (in.peek() != std::ifstream::traits_type::eof()) s << in.rdbuf();
+  if (in.bad() || s.bad()) throw Error(ErrorCode::Io, fmt::format("{}: read failed", file.string()));
   return s.str();
 }
 

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "amva/error.hpp"
+#include "amva/io/input_file.hpp"
 
 namespace amva::io {
 
@@ -65,8 +66,8 @@ std::size_t CsvTable::column(std::string_view name, std::string_view file_label)
   return static_cast<std::size_t>(it - header.begin());
 }
 
-CsvReader::CsvReader(const std::filesystem::path& file, char delimiter) : file_(file), in_(file) {
-  if (!in_) throw Error(ErrorCode::Io, fmt::format("{}: cannot open file", file.string()));
+CsvReader::CsvReader(const std::filesystem::path& file, char delimiter)
+    : file_(file), in_(open_input(file, "CSV file")) {
   std::string line;
   while (next_record(line)) {
     if (delimiter == 0) {

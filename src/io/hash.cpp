@@ -8,12 +8,12 @@
 #include <memory>
 
 #include "amva/error.hpp"
+#include "amva/io/input_file.hpp"
 
 namespace amva::io {
 
 std::string sha256_file(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw Error(ErrorCode::Io, fmt::format("{}: cannot open file", file.string()));
+  auto in = open_input(file, "file", std::ios::binary);
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
   std::array<char, 1 << 16> buffer{};

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 
 namespace amva::io {
@@ -52,7 +53,8 @@ std::optional<cv::Size> jpeg(const std::vector<unsigned char>& b) {
   return std::nullopt;
 }
 
-// "P1".."P6", then width and height as decimal tokens, '#' comments between.
+// "P1".."P6" or PFM's "PF"/"Pf", then width and height as decimal tokens, '#' comments
+// between.
 std::optional<cv::Size> pnm(const std::vector<unsigned char>& b) {
   std::size_t i = 2;
   std::int64_t v[2] = {0, 0};
@@ -68,6 +70,79 @@ std::optional<cv::Size> pnm(const std::vector<unsigned char>& b) {
     while (i < b.size() && std::isdigit(b[i]) && value < (std::int64_t{1} << 40)) value = value * 10 + (b[i++] - '0');
   }
   return size_of(v[0], v[1]);
+}
+
+// TIFF: byte order, the first IFD's offset, then 12-byte entries; ImageWidth (256) and
+// ImageLength (257) are SHORT or LONG values stored in the entry itself.
+std::optional<cv::Size> tiff(const std::vector<unsigned char>& b) {
+  const bool little = b[0] == 'I';
+  const auto u16 = [&](std::size_t i) { return little ? le16(b, i) : be16(b, i); };
+  const auto u32 = [&](std::size_t i) { return little ? le32(b, i) : be32(b, i); };
+  const std::size_t ifd = u32(4);
+  if (ifd > b.size() || b.size() - ifd < 2) return std::nullopt;
+  const std::size_t entries = u16(ifd);
+  std::optional<std::int64_t> width, height;
+  for (std::size_t k = 0; k < entries; ++k) {
+    const std::size_t at = ifd + 2 + 12 * k;
+    if (at > b.size() || b.size() - at < 12) break;
+    const auto tag = u16(at);
+    const auto type = u16(at + 2);
+    if (tag != 256 && tag != 257) continue;
+    const std::int64_t value = type == 3 ? u16(at + 8) : type == 4 ? u32(at + 8) : -1;
+    if (value < 0) return std::nullopt;
+    (tag == 256 ? width : height) = value;
+  }
+  if (!width || !height) return std::nullopt;
+  return size_of(*width, *height);
+}
+
+// PAM ("P7"): header lines of KEY VALUE up to ENDHDR; WIDTH and HEIGHT among them.
+std::optional<cv::Size> pam(const std::vector<unsigned char>& b) {
+  const std::string text(b.begin(), b.begin() + static_cast<long>(std::min<std::size_t>(b.size(), 4096)));
+  const auto value = [&](const std::string& key) -> std::int64_t {
+    const auto at = text.find("\n" + key);
+    if (at == std::string::npos) return -1;
+    std::int64_t v = 0;
+    std::size_t i = at + key.size() + 1;
+    while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
+    if (i >= text.size() || !std::isdigit(static_cast<unsigned char>(text[i]))) return -1;
+    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])) && v < (std::int64_t{1} << 40)) {
+      v = v * 10 + (text[i++] - '0');
+    }
+    return v;
+  };
+  const auto w = value("WIDTH"), h = value("HEIGHT");
+  if (w < 0 || h < 0) return std::nullopt;
+  return size_of(w, h);
+}
+
+// Radiance HDR: header lines up to a blank line, then the resolution line "-Y h +X w" (any
+// of the four orientations, in either order).
+std::optional<cv::Size> hdr(const std::vector<unsigned char>& b) {
+  const std::string text(b.begin(), b.begin() + static_cast<long>(std::min<std::size_t>(b.size(), 8192)));
+  const auto blank = text.find("\n\n");
+  if (blank == std::string::npos) return std::nullopt;
+  char a[3] = {}, c[3] = {};
+  long long first = 0, second = 0;
+  if (std::sscanf(text.c_str() + blank + 2, "%2s %lld %2s %lld", a, &first, c, &second) != 4) return std::nullopt;
+  const bool y_first = a[1] == 'Y';
+  return size_of(y_first ? second : first, y_first ? first : second);
+}
+
+// JPEG 2000: a JP2 file's image header box (ihdr: height, width), or a raw codestream's SIZ
+// marker segment (image area minus offsets).
+std::optional<cv::Size> jpeg2000(const std::vector<unsigned char>& b) {
+  if (b[0] == 0xFF && b[1] == 0x4F) {
+    if (b.size() < 24) return std::nullopt;
+    const std::int64_t width = static_cast<std::int64_t>(be32(b, 8)) - be32(b, 16);
+    const std::int64_t height = static_cast<std::int64_t>(be32(b, 12)) - be32(b, 20);
+    return size_of(width, height);
+  }
+  for (std::size_t i = 0; i + 12 <= b.size(); ++i) {
+    if (b[i] == 'i' && b[i + 1] == 'h' && b[i + 2] == 'd' && b[i + 3] == 'r')
+      return size_of(be32(b, i + 8), be32(b, i + 4));
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -93,7 +168,15 @@ std::optional<cv::Size> header_dimensions(const std::vector<unsigned char>& b) {
     if (starts("VP8X", 12)) return size_of(le24(b, 24) + 1, le24(b, 27) + 1);
     return std::nullopt;
   }
-  if (b.size() >= 3 && b[0] == 'P' && b[1] >= '1' && b[1] <= '6' && std::isspace(b[2])) return pnm(b);
+  if ((starts(std::string("II*\0", 4)) || starts(std::string("MM\0*", 4))) && b.size() >= 8) return tiff(b);
+  if (b.size() >= 3 && b[0] == 'P' && ((b[1] >= '1' && b[1] <= '6') || b[1] == 'F' || b[1] == 'f') &&
+      std::isspace(b[2])) {
+    return pnm(b);
+  }
+  if (starts("P7") && b.size() >= 3 && std::isspace(b[2])) return pam(b);
+  if (starts("\x59\xa6\x6a\x95") && b.size() >= 12) return size_of(be32(b, 4), be32(b, 8));  // Sun raster
+  if (starts("#?RADIANCE") || starts("#?RGBE")) return hdr(b);
+  if (starts(std::string("\0\0\0\x0cjP  \r\n\x87\n", 12)) || starts("\xff\x4f\xff\x51")) return jpeg2000(b);
   return std::nullopt;
 }
 

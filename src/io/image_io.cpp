@@ -96,7 +96,11 @@ cv::Mat decode_bgr(const std::vector<unsigned char>& bytes, const std::string& n
       image = cv::imdecode(bytes, cv::IMREAD_ANYDEPTH | cv::IMREAD_ANYCOLOR);
     }
   } catch (const cv::Exception& e) {
-    throw Error(ErrorCode::Image, fmt::format("{}: cannot decode image ({})", name, e.msg), "not_an_image");
+    if (e.func.find("validateInputImageSize") != std::string::npos) {
+      throw Error(ErrorCode::Image,
+                  fmt::format("{}: the header claims more than {} pixels; not decoded", name, max_pixels), "too_large");
+    }
+    throw Error(ErrorCode::Image, fmt::format("{}: cannot decode image ({})", name, e.err), "not_an_image");
   }
   if (image.empty() || image.rows == 0 || image.cols == 0) {
     throw Error(ErrorCode::Image, fmt::format("{}: not a readable image", name), "not_an_image");
@@ -118,7 +122,12 @@ cv::Mat load_bgr(const std::filesystem::path& file, std::size_t max_pixels) {
   }
   std::ifstream in(file, std::ios::binary);
   if (!in) throw Error(ErrorCode::Io, fmt::format("{}: cannot open file", file.string()), "unreadable");
-  std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<unsigned char> bytes;
+  try {
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } catch (const std::ios_base::failure&) {  // an I/O error while reading (EIO)
+    throw Error(ErrorCode::Io, fmt::format("{}: read failed", file.string()), "unreadable");
+  }
   return decode_bgr(bytes, file.string(), max_pixels);
 }
 

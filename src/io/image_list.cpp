@@ -11,6 +11,7 @@
 #include <set>
 
 #include "amva/error.hpp"
+#include "amva/io/input_file.hpp"
 
 namespace amva::io {
 namespace fs = std::filesystem;
@@ -87,8 +88,7 @@ std::string trim(std::string s) {
 }
 
 std::vector<ImageEntry> list_file(const fs::path& list) {
-  std::ifstream in(list);
-  if (!in) throw Error(ErrorCode::Io, fmt::format("{}: cannot open image list", list.string()));
+  auto in = open_input(list, "image list");
   std::vector<ImageEntry> entries;
   std::string line;
   while (std::getline(in, line)) {

@@ -9,6 +9,8 @@
 
 #include "amva/error.hpp"
 #include "amva/io/atomic_file.hpp"
+#include "amva/io/input_file.hpp"
+#include "amva/io/numbers.hpp"
 
 namespace amva::io {
 namespace {
@@ -47,8 +49,8 @@ void write_npy(const std::filesystem::path& file, const std::vector<std::int64_t
   });
 }
 
-NpyRowReader::NpyRowReader(const std::filesystem::path& file) : file_(file), in_(file, std::ios::binary) {
-  if (!in_) throw Error(ErrorCode::Io, fmt::format("{}: cannot open file", file.string()));
+NpyRowReader::NpyRowReader(const std::filesystem::path& file)
+    : file_(file), in_(open_input(file, ".npy file", std::ios::binary)) {
   const auto fail = [&](const std::string& why) {
     return Error(ErrorCode::Parse, fmt::format("{}: not a float32 C-order .npy file ({})", file.string(), why));
   };
@@ -65,6 +67,11 @@ NpyRowReader::NpyRowReader(const std::filesystem::path& file) : file_(file), in_
   } else {
     in_.read(reinterpret_cast<char*>(&header_len), 4);
   }
+  const auto header_start = static_cast<std::int64_t>(in_.tellg());
+  in_.seekg(0, std::ios::end);
+  const auto file_bytes = static_cast<std::int64_t>(in_.tellg());
+  in_.seekg(header_start);
+  if (header_start < 0 || header_len > file_bytes - header_start) throw fail("header longer than the file");
   std::string header(header_len, '\0');
   in_.read(header.data(), header_len);
   if (!in_) throw fail("short header");
@@ -74,8 +81,14 @@ NpyRowReader::NpyRowReader(const std::filesystem::path& file) : file_(file), in_
   if (!std::regex_search(header, m, std::regex(R"('shape':\s*\(([^)]*)\))"))) throw fail("no shape");
   const std::string dims = m[1];
   std::regex number(R"(\d+)");
+  std::int64_t count = 1;
   for (auto it = std::sregex_iterator(dims.begin(), dims.end(), number); it != std::sregex_iterator(); ++it) {
-    shape_.push_back(std::stoll(it->str()));
+    const auto dim = to_integer(it->str());
+    // A shape whose element count overflows cannot describe a file that exists.
+    if (!dim || __builtin_mul_overflow(count, *dim, &count) || count > file_bytes) {
+      throw fail(fmt::format("shape ({}) larger than the file", dims));
+    }
+    shape_.push_back(*dim);
   }
   data_offset_ = in_.tellg();
   in_.seekg(0, std::ios::end);

@@ -26,4 +26,16 @@ void claim_output_dir(const fs::path& dir, bool force, const std::vector<std::st
   write_text_atomically(dir / kOutputMarker, "This folder holds amva outputs; amva may overwrite its files.\n");
 }
 
+void make_real_dir(const fs::path& dir) {
+  std::error_code ec;
+  const auto status = fs::symlink_status(dir, ec);
+  if (fs::is_symlink(status) || (fs::exists(status) && !fs::is_directory(status))) {
+    fs::remove(dir, ec);
+    if (ec)
+      throw Error(ErrorCode::Io, fmt::format("{}: cannot replace it by a folder ({})", dir.string(), ec.message()));
+  }
+  fs::create_directories(dir, ec);
+  if (ec) throw Error(ErrorCode::Io, fmt::format("{}: cannot create the folder ({})", dir.string(), ec.message()));
+}
+
 }  // namespace amva::io

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "amva/error.hpp"
+#include "amva/io/input_file.hpp"
 
 namespace amva::io {
 
@@ -22,8 +23,7 @@ std::vector<std::string> record_fields(std::string line) {
 
 void for_each_record(const std::filesystem::path& file, const std::string& what, const std::string& format,
                      const std::function<void(const std::vector<std::string>&, int)>& f) {
-  std::ifstream in(file);
-  if (!in) throw Error(ErrorCode::NotFound, fmt::format("{}: cannot open {}", file.string(), what));
+  auto in = open_input(file, what);
   const auto fields = static_cast<std::size_t>(std::count(format.begin(), format.end(), ' ') + 1);
   int number = 0;
   for (std::string line; std::getline(in, line);) {

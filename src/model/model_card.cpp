@@ -7,18 +7,14 @@
 #include <nlohmann/json.hpp>
 
 #include "amva/error.hpp"
-#include "amva/io/atomic_file.hpp"
+#include "amva/io/json_fields.hpp"
+#include "amva/io/json_values.hpp"
 
 namespace amva::model {
 namespace fs = std::filesystem;
 
 ModelCard ModelCard::load(const fs::path& card_file, const fs::path& models_dir) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(io::read_text(card_file));
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(ErrorCode::Parse, fmt::format("{}: invalid JSON ({})", card_file.string(), e.what()));
-  }
+  const nlohmann::json j = io::parse_json_file(card_file);
   ModelCard c;
   try {
     c.name = j.at("name").get<std::string>();
@@ -33,8 +29,16 @@ ModelCard ModelCard::load(const fs::path& card_file, const fs::path& models_dir)
     c.sha256 = j.value("sha256", "");
     const auto& in = j.at("input");
     c.input_name = in.at("name").get<std::string>();
-    c.input_width = in.at("width").get<int>();
-    c.input_height = in.at("height").get<int>();
+    const auto side = [&](const char* key) {
+      const auto& v = in.at(key);
+      if (!v.is_number_integer() || v.get<std::int64_t>() < 1 || v.get<std::int64_t>() > 8192) {
+        throw Error(ErrorCode::Parse, fmt::format("{}: input.{} must be a whole number of pixels (1 to 8192), got {}",
+                                                  card_file.string(), key, io::json_text(v, -1)));
+      }
+      return static_cast<int>(v.get<std::int64_t>());
+    };
+    c.input_width = side("width");
+    c.input_height = side("height");
     const auto order = in.at("channel_order").get<std::string>();
     if (order != "RGB" && order != "BGR") {
       throw Error(ErrorCode::Parse,
@@ -47,7 +51,7 @@ ModelCard ModelCard::load(const fs::path& card_file, const fs::path& models_dir)
       if (!v.is_array() || v.size() != 3 ||
           !std::all_of(v.begin(), v.end(), [](const auto& x) { return x.is_number(); })) {
         throw Error(ErrorCode::Parse, fmt::format("{}: input.{} must be 3 numbers (one per channel), got {}",
-                                                  card_file.string(), key, v.dump()));
+                                                  card_file.string(), key, io::json_text(v, -1)));
       }
       return v.get<std::array<double, 3>>();
     };
@@ -58,7 +62,8 @@ ModelCard ModelCard::load(const fs::path& card_file, const fs::path& models_dir)
       c.target_layer = j["target_layer"].get<std::string>();
     }
   } catch (const nlohmann::json::exception& e) {
-    throw Error(ErrorCode::Parse, fmt::format("{}: bad model card ({})", card_file.string(), e.what()));
+    throw Error(ErrorCode::Parse, fmt::format("{}: not a model card ({}; see model_cards/ for the fields)",
+                                              card_file.string(), io::json_error_text(e)));
   }
   for (double s : c.std) {
     if (!(s > 0) || !std::isfinite(s)) {

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "amva/error.hpp"
+#include "amva/io/input_file.hpp"
 
 namespace amva::model {
 
@@ -32,8 +33,7 @@ OnnxTensorInfo tensor_info(const onnx::ValueInfoProto& v) {
 }  // namespace
 
 OnnxGraph OnnxGraph::load(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw Error(ErrorCode::NotFound, fmt::format("{}: model file not found", file.string()));
+  auto in = io::open_input(file, "model file", std::ios::binary);
   onnx::ModelProto proto;
   if (!proto.ParseFromIstream(&in) || !proto.has_graph() || proto.graph().node_size() == 0) {
     throw Error(ErrorCode::Model, fmt::format("{}: not a valid ONNX model", file.string()));

@@ -250,8 +250,13 @@ nlohmann::json cam_settings(const ExtractOptions& opt, const CamPlan& plan) {
 }  // namespace
 
 cv::Mat aligned_face_of(const nlohmann::json& meta, const store::Record& r) {
-  const cv::Mat image = io::load_bgr(io::resolve_key(meta.at("images").get<std::string>(), r.path));
-  if (meta["settings"]["detector"].is_null()) {
+  if (!meta.contains("images")) {
+    throw Error(ErrorCode::NotFound,
+                "the store's meta.json names no image source (images), so its faces cannot be "
+                "read again");
+  }
+  const cv::Mat image = io::load_bgr(io::resolve_key(meta["images"].get<std::string>(), r.path));
+  if (!meta["settings"].contains("detector") || meta["settings"]["detector"].is_null()) {
     cv::Mat face;
     cv::resize(image, face, cv::Size(face::kAlignedSize, face::kAlignedSize), 0, 0, cv::INTER_AREA);
     return face;

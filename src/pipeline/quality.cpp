@@ -48,7 +48,7 @@ QualitySummary compute_quality(const QualityOptions& opt) {
     needs_activations = needs_activations || measures.back()->needs_activations();
   }
   const auto& records = store.table.records;
-  const auto& emb = store.table.arrays.at("embeddings");
+  const auto& emb = store.table.array("embeddings");
   std::vector<std::vector<double>> scores(
       measures.size(), std::vector<double>(records.size(), std::numeric_limits<double>::quiet_NaN()));
 

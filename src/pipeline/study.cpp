@@ -9,11 +9,12 @@
 #include "amva/analysis/amva_analysis.hpp"
 #include "amva/analysis/explain.hpp"
 #include "amva/error.hpp"
-#include "amva/io/output_dir.hpp"
 #include "amva/eval/edc_study.hpp"
 #include "amva/io/csv.hpp"
 #include "amva/io/image_list.hpp"
 #include "amva/io/json_values.hpp"
+#include "amva/io/numbers.hpp"
+#include "amva/io/output_dir.hpp"
 #include "amva/pipeline/extract.hpp"
 #include "amva/pipeline/quality.hpp"
 #include "amva/report/html_report.hpp"
@@ -76,6 +77,7 @@ StudyResult run_study(const StudyOptions& opt) {
   analysis::AnalysisOptions a;
   a.store = e.out;
   a.out = opt.out / "analysis";
+  io::make_real_dir(a.out);  // a symlink left there is replaced, never written through
   a.scores = opt.scores;
   a.cam = opt.cam;
   a.group = opt.group;
@@ -94,6 +96,7 @@ StudyResult run_study(const StudyOptions& opt) {
     eval::EdcOptions c;
     c.store = e.out;
     c.out = opt.out / "edc";
+    io::make_real_dir(c.out);
     c.pairs = opt.pairs;
     c.labels = opt.labels;
     c.labels_from_folders = opt.labels_from_folders;
@@ -125,7 +128,10 @@ StudyResult run_study(const StudyOptions& opt) {
   const fs::path reference = a.out / ("reference_" + method);
   const auto deviations = io::read_csv(reference / "deviations.csv");
   std::vector<std::pair<double, std::string>> ranked;
-  for (const auto& row : deviations.rows) ranked.emplace_back(std::stod(row[4]), row[1]);
+  for (const auto& row : deviations.rows) {
+    const auto deviation = io::to_double(row[4]);
+    if (deviation && std::isfinite(*deviation)) ranked.emplace_back(*deviation, row[1]);
+  }
   std::sort(ranked.begin(), ranked.end(), std::greater<>());
   std::vector<fs::path> chosen;
   std::set<std::string> seen;
@@ -145,6 +151,7 @@ StudyResult run_study(const StudyOptions& opt) {
     x.reference = reference;
     x.images = chosen;
     x.out = opt.out / "explain";
+    io::make_real_dir(x.out);
     x.card = opt.card;
     x.detector = opt.detector;
     x.aligned = opt.aligned;
@@ -153,7 +160,14 @@ StudyResult run_study(const StudyOptions& opt) {
     x.quality_methods = opt.scores.methods;
     x.cache_dir = e.cache_dir;
     x.threads = opt.threads;
-    explained = analysis::explain(x);
+    try {
+      explained = analysis::explain(x);
+    } catch (const Error& err) {
+      // A reference that cannot measure deviations (too few faces) leaves the rest of the
+      // study standing; the terminal says why there are no explanation sheets.
+      if (err.code() != ErrorCode::InvalidArgument) throw;
+      stage(fmt::format("No explanations: {}", err.what()));
+    }
     for (const auto& img : explained.images) {
       if (!img.ok) continue;
       r.sheets.push_back(x.out / img.folder / "sheet.png");

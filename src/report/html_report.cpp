@@ -9,6 +9,7 @@
 #include "amva/error.hpp"
 #include "amva/io/atomic_file.hpp"
 #include "amva/io/json_values.hpp"
+#include "amva/io/output_dir.hpp"
 #include "amva/share.hpp"
 #include "amva/version.hpp"
 
@@ -28,13 +29,13 @@ std::string with_ci(const nlohmann::json& v, const nlohmann::json& ci, int digit
 // Embeds a figure and copies it (PNG, and SVG when there is one) into figures/.
 class Figures {
  public:
-  explicit Figures(fs::path dir) : dir_(std::move(dir)) { fs::create_directories(dir_); }
+  explicit Figures(fs::path dir) : dir_(std::move(dir)) { io::make_real_dir(dir_); }
   std::string embed(const fs::path& png, const std::string& name, const std::string& caption) {
     if (!fs::exists(png)) return fmt::format("<p><em>figure {} missing</em></p>", html_escape(png.filename().string()));
-    fs::copy_file(png, dir_ / (name + ".png"), fs::copy_options::overwrite_existing);
+    io::copy_file_atomically(png, dir_ / (name + ".png"));
     auto svg = png;
     svg.replace_extension(".svg");
-    if (fs::exists(svg)) fs::copy_file(svg, dir_ / (name + ".svg"), fs::copy_options::overwrite_existing);
+    if (fs::exists(svg)) io::copy_file_atomically(svg, dir_ / (name + ".svg"));
     return fmt::format(
         "<figure><img alt=\"{0}\" src=\"data:image/png;base64,{1}\"><figcaption>{2}</figcaption></figure>\n",
         html_escape(name), base64_file(png), caption);

@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <limits>
+
 #include "amva/error.hpp"
+#include "amva/io/numbers.hpp"
 
 namespace amva::store {
 
@@ -35,25 +38,39 @@ Record record_from_fields(const std::vector<std::string>& f, const std::string& 
   if (f.size() != index_columns().size()) {
     throw Error(ErrorCode::Parse, fmt::format("{}: {} fields, expected {}", where, f.size(), index_columns().size()));
   }
-  try {
-    Record r;
-    r.id = std::stoll(f[0]);
-    r.path = f[1];
-    r.face = std::stoi(f[2]);
-    if (f[3] != "ok" && f[3] != "error") throw std::invalid_argument("status");
-    r.ok = f[3] == "ok";
-    r.reason = f[4];
-    r.error = f[5];
-    r.detection.box = cv::Rect2f(std::stof(f[6]), std::stof(f[7]), std::stof(f[8]), std::stof(f[9]));
-    r.detection.score = std::stof(f[10]);
-    for (int k = 0; k < 5; ++k)
-      r.detection.landmarks[k] = cv::Point2f(std::stof(f[11 + 2 * k]), std::stof(f[12 + 2 * k]));
-    r.image_width = std::stoi(f[21]);
-    r.image_height = std::stoi(f[22]);
-    return r;
-  } catch (const std::logic_error& e) {
-    throw Error(ErrorCode::Parse, fmt::format("{}: malformed index row ({})", where, e.what()));
+  const auto field = [&](std::size_t k) -> double {
+    const auto v = io::to_double(f[k]);
+    if (!v) {
+      throw Error(ErrorCode::Parse,
+                  fmt::format("{}: column {} ({}) is '{}', not a number", where, k + 1, index_columns()[k], f[k]));
+    }
+    return *v;
+  };
+  const auto integer = [&](std::size_t k, std::int64_t least) -> std::int64_t {
+    const auto v = io::to_integer(f[k]);
+    if (!v || *v < least || *v > std::numeric_limits<int>::max()) {
+      throw Error(ErrorCode::Parse, fmt::format("{}: column {} ({}) is '{}', not a whole number", where, k + 1,
+                                                index_columns()[k], f[k]));
+    }
+    return *v;
+  };
+  Record r;
+  r.id = integer(0, 0);
+  r.path = f[1];
+  r.face = static_cast<int>(integer(2, -1));
+  if (f[3] != "ok" && f[3] != "error") {
+    throw Error(ErrorCode::Parse, fmt::format("{}: status is '{}', not ok or error", where, f[3]));
   }
+  r.ok = f[3] == "ok";
+  r.reason = f[4];
+  r.error = f[5];
+  const auto flt = [&](std::size_t k) { return static_cast<float>(field(k)); };
+  r.detection.box = cv::Rect2f(flt(6), flt(7), flt(8), flt(9));
+  r.detection.score = flt(10);
+  for (std::size_t k = 0; k < 5; ++k) r.detection.landmarks[k] = cv::Point2f(flt(11 + 2 * k), flt(12 + 2 * k));
+  r.image_width = static_cast<int>(integer(21, 0));
+  r.image_height = static_cast<int>(integer(22, 0));
+  return r;
 }
 
 bool canonical_less(const Record& a, const Record& b) {

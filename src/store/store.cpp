@@ -15,6 +15,8 @@
 #include "amva/error.hpp"
 #include "amva/io/atomic_file.hpp"
 #include "amva/io/csv.hpp"
+#include "amva/io/fault_injection.hpp"
+#include "amva/io/json_fields.hpp"
 #include "amva/io/json_values.hpp"
 #include "amva/io/npy.hpp"
 
@@ -78,27 +80,16 @@ std::string settings_mismatch(const nlohmann::json& a, const nlohmann::json& b) 
   for (const auto& k : keys) {
     const auto va = sa.value(k, nlohmann::json());
     const auto vb = sb.value(k, nlohmann::json());
-    if (va != vb) return fmt::format("{}: {} vs {}", k, va.dump(), vb.dump());
+    if (va != vb) return fmt::format("{}: {} vs {}", k, io::json_text(va, -1), io::json_text(vb, -1));
   }
   return {};
 }
 
 namespace {
 
-// Fault injection for the tests of the commit protocol (tests/integration/test_store_faults):
-// AMVA_FAULT_COMMIT_STEP=N makes the N-th step of a commit (a file write, a rename, a
-// removal) fail, as a kill -9 would (AMVA_FAULT_KIND=kill: the process ends on the spot) or
-// as a full disk would (AMVA_FAULT_KIND=enospc: the I/O error). Unset, it costs a getenv.
+// A step of the commit protocol, where the tests inject a kill or a full disk.
 void commit_step(const std::string& what) {
-  static const long fail_at = [] {
-    const char* v = std::getenv("AMVA_FAULT_COMMIT_STEP");
-    return v ? std::strtol(v, nullptr, 10) : 0L;
-  }();
-  static long step = 0;
-  if (fail_at <= 0 || ++step != fail_at) return;
-  const char* kind = std::getenv("AMVA_FAULT_KIND");
-  if (kind && std::string(kind) == "kill") std::_Exit(137);
-  throw Error(ErrorCode::Io, fmt::format("{}: No space left on device (injected at commit step {})", what, fail_at));
+  io::fault_point("AMVA_FAULT_COMMIT_STEP", what);
 }
 
 // index.csv and the arrays of `table` in `dir`; `step` is called before each file.
@@ -192,16 +183,36 @@ Table read_table(const fs::path& dir) {
   return t;
 }
 
+const RowArray& Table::array(const std::string& name) const {
+  const auto it = arrays.find(name);
+  if (it == arrays.end()) {
+    throw Error(ErrorCode::NotFound,
+                fmt::format("the store has no {}.npy (extract again with the options that make it)", name));
+  }
+  return it->second;
+}
+
 nlohmann::json read_meta(const fs::path& dir) {
   const fs::path file = dir / "meta.json";
   if (!fs::exists(file)) {
     throw Error(ErrorCode::NotFound, fmt::format("{}: not an amva store (no meta.json)", dir.string()));
   }
-  try {
-    return nlohmann::json::parse(io::read_text(file));
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(ErrorCode::Parse, fmt::format("{}: invalid JSON ({})", file.string(), e.what()));
+  auto meta = io::parse_json_file(file);
+  // The fields the commands read, with the types they read them as: a hand-edited or damaged
+  // meta.json is refused here, naming the field, not deep inside a command.
+  const io::JsonFields fields(meta, file);
+  if (!meta.is_object()) throw Error(ErrorCode::Parse, fmt::format("{}: not a JSON object", file.string()));
+  if (fields.has("images")) (void)fields.string("images");
+  (void)fields.object("settings");
+  (void)fields.string("settings.model_sha256");
+  if (fields.has("settings.detector")) (void)fields.object("settings.detector");
+  if (fields.has("settings.cam")) {
+    (void)fields.object("settings.cam");
+    (void)fields.object("settings.cam.methods");
+    if (fields.has("settings.cam.layer")) (void)fields.string("settings.cam.layer");
   }
+  if (fields.has("embedding_size")) (void)fields.number("embedding_size");
+  return meta;
 }
 
 std::vector<IndexEntry> read_index_entries(const fs::path& dir) {
@@ -233,7 +244,10 @@ std::vector<fs::path> shard_dirs(const fs::path& dir) {
   if (!fs::is_directory(dir / "shards")) return shards;
   for (const auto& item : fs::directory_iterator(dir / "shards")) {
     const auto name = item.path().filename().string();
-    if (item.is_directory() && !name.starts_with('.')) shards.push_back(item.path());
+    // Only the writer's own numbered folders: anything else there is not a shard.
+    const bool numbered = !name.empty() && name.size() < 10 &&
+                          std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (item.is_directory() && numbered) shards.push_back(item.path());
   }
   std::sort(shards.begin(), shards.end());
   return shards;

@@ -124,8 +124,8 @@ TEST_F(Explain, OcclusionMovesTheLargestDeviationIntoThePatch) {
     const auto original = out_dir / (name.substr(0, name.find("__")) + "__none");
     if (!fs::exists(out_dir / name / "d.npy") || !fs::exists(original / "am.npy")) continue;  // face lost
     const float reach = patch.half + 8;
-    const auto inside = [&](cv::Point p) {
-      return std::abs(p.x - patch.centre.x) <= reach && std::abs(p.y - patch.centre.y) <= reach;
+    const auto inside = [&, centre = patch.centre](cv::Point p) {  // clang 14 cannot capture a structured binding
+      return std::abs(p.x - centre.x) <= reach && std::abs(p.y - centre.y) <= reach;
     };
     cv::Point where_d, where_change;
     cv::minMaxLoc(load(out_dir / name / "d.npy"), nullptr, nullptr, nullptr, &where_d);
@@ -158,7 +158,7 @@ TEST_F(Explain, OcclusionMovesTheLargestDeviationIntoThePatch) {
             1.5 * chance);
 }
 
-TEST_F(Explain, AFaceAgainstItselfAsTheOnlyReferenceMemberGivesZero) {
+TEST_F(Explain, AOneFaceReferenceIsRefusedWithTheReason) {
   // Two faces, top:50: the high group is the sharper one alone.
   const auto store = store::read_store((*dir_) / "store");
   const fs::path two = (*dir_) / "two";
@@ -187,16 +187,16 @@ TEST_F(Explain, AFaceAgainstItselfAsTheOnlyReferenceMemberGivesZero) {
     if (row[3] == "high") member = row[1];
   }
   ASSERT_FALSE(member.empty());
+  // A deviation is counted in units of the reference group's variation: one face has none,
+  // so the reference is refused with the reason and what to do, not explained as 1e11.
   std::tie(rc, out) = test::run(amva_cmd(
       fmt::format("explain --reference {} --image {} --out {}", ((*dir_) / "two_an" / "reference_sharpness").string(),
                   (two / member).string(), ((*dir_) / "self").string()),
       cache()));
-  ASSERT_EQ(rc, 0) << out;
-  const auto stem = fs::path(member).stem().string();
-  const auto d = io::read_npy((*dir_) / "self" / stem / "d.npy");
-  EXPECT_LT(*std::max_element(d.data.begin(), d.data.end()), 1e-5);
-  const auto j = read_json((*dir_) / "self" / stem / "explain.json");
-  EXPECT_LT(j["deviation"].get<double>(), 1e-2);
+  EXPECT_NE(rc, 0) << out;
+  EXPECT_NE(out.find("holds 1 face"), std::string::npos) << out;
+  EXPECT_NE(out.find("at least 2"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists((*dir_) / "self" / fs::path(member).stem()));
 }
 
 TEST_F(Explain, AReferenceOfOtherSettingsIsRefused) {

@@ -15,6 +15,10 @@ void write_atomically(const std::filesystem::path& target, const std::function<v
 /// Writes `text` to `target` atomically.
 void write_text_atomically(const std::filesystem::path& target, std::string_view text);
 
+/// Copies `source` to `target` through a temporary file and a rename: a symlink at `target`
+/// is replaced, never written through.
+void copy_file_atomically(const std::filesystem::path& source, const std::filesystem::path& target);
+
 /// Reads a whole file as text; throws Error(Io) naming the file.
 std::string read_text(const std::filesystem::path& file);
 

@@ -12,9 +12,9 @@ namespace amva::io {
 /// decompression-bomb limit (2 x 89,478,485), above every camera's frame.
 constexpr std::size_t kDefaultMaxPixels = 178956970;
 
-/// Width and height as the header of a JPEG, PNG, GIF, BMP, WebP or PNM/PGM/PPM file states
-/// them; nullopt for other formats or a header too short to say (the decoder then decides,
-/// within OpenCV's own limit of 2^30 pixels).
+/// Width and height as the header of a JPEG, PNG, GIF, BMP, WebP, TIFF or PNM/PGM/PPM file
+/// states them; nullopt for other formats or a header too short to say (decode_bgr then sets
+/// OpenCV's own limit, OPENCV_IO_MAX_IMAGE_PIXELS, to the same number of pixels).
 std::optional<cv::Size> header_dimensions(const std::vector<unsigned char>& bytes);
 
 }  // namespace amva::io

@@ -16,4 +16,8 @@ constexpr const char* kOutputMarker = ".amva-output";
 /// throws Error(InvalidArgument) naming it and saying what to do.
 void claim_output_dir(const std::filesystem::path& dir, bool force, const std::vector<std::string>& signatures = {});
 
+/// Makes `dir` a real folder inside an output folder: a symlink there (to anywhere) is removed,
+/// the link and not what it points to, so that nothing is written through it.
+void make_real_dir(const std::filesystem::path& dir);
+
 }  // namespace amva::io

@@ -34,6 +34,9 @@ struct RowArray {
 struct Table {
   std::vector<Record> records;
   std::map<std::string, RowArray> arrays;  // key: file stem, e.g. "embeddings"
+  /// The array `name` ("embeddings", "maps_gradcam"); Error(NotFound) naming its .npy file
+  /// when the store has none.
+  [[nodiscard]] const RowArray& array(const std::string& name) const;
   /// Appends `other`; arrays must have the same names and row shapes.
   void append(const Table& other);
   /// Sorts into canonical order and renumbers ids; throws Error(Mismatch) on a duplicate.

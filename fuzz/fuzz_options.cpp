@@ -1,0 +1,22 @@
+// Option values parsed from text: --group rules, --ties, --scores specs, --normalization,
+// --bootstrap-unit (one per input line, cycling through the parsers).
+#include <sstream>
+
+#include "amva/analysis/group_maps.hpp"
+#include "amva/analysis/scores.hpp"
+#include "amva/eval/identities.hpp"
+#include "amva/stats/groups.hpp"
+#include "fuzz_input.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string text(reinterpret_cast<const char*>(data), size);
+  amva::fuzz::expect_amva_errors_only([&] {
+    const auto rule = amva::stats::GroupRule::parse(text);
+    (void)rule.to_string();
+  });
+  amva::fuzz::expect_amva_errors_only([&] { (void)amva::stats::GroupRule::parse_ties(text); });
+  amva::fuzz::expect_amva_errors_only([&] { (void)amva::analysis::ScoreFileSpec::parse(text); });
+  amva::fuzz::expect_amva_errors_only([&] { (void)amva::analysis::parse_normalization(text); });
+  amva::fuzz::expect_amva_errors_only([&] { (void)amva::eval::parse_bootstrap_unit(text); });
+  return 0;
+}

@@ -1,0 +1,36 @@
+#pragma once
+// The high-quality reference that single-image explanation measures against: the folder
+// reference_<method>/ that amva analyze writes (reference.json, mam.npy, amv.npy,
+// deviations.csv), read and checked.
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+#include <string>
+#include <vector>
+
+#include "amva/analysis/group_maps.hpp"
+
+namespace amva::analysis {
+
+struct Reference {
+  nlohmann::json json;  // reference.json
+  std::string cam;      // the CAM method of its maps
+  Normalization normalization = Normalization::MinMax;
+  std::size_t count = 0;                                // faces in the reference group
+  cv::Mat mam, amv;                                     // 112x112 CV_64F
+  double eps = 0;                                       // the deviation's guard, > 0
+  std::vector<double> high_deviations, all_deviations;  // sorted; only finite values
+  nlohmann::json store_settings;                        // the settings of the store its maps came from (an object)
+  std::string cam_layer;                                // empty: the model card's
+  std::string cam_target;                               // empty: the default target
+  int scorecam_channels = 0;                            // 0: every channel
+};
+
+/// Reads and checks a reference folder. A deviation is measured in units of the reference
+/// group's variation, so a reference is refused (Error(InvalidArgument), with what to do) when
+/// its group holds fewer than 2 faces, when its AM-V is zero everywhere, or when MAM or AM-V
+/// hold NaN or infinite values. Error(NotFound) when reference.json is absent, Error(Parse)
+/// naming the file and field for anything malformed.
+Reference read_reference(const std::filesystem::path& dir);
+
+}  // namespace amva::analysis
