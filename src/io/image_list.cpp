@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <set>
 
 #include "amva/error.hpp"
@@ -92,6 +93,7 @@ std::vector<ImageEntry> list_file(const fs::path& list) {
   std::vector<ImageEntry> entries;
   std::string line;
   while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
     if (auto tab = line.find('\t'); tab != std::string::npos) line.resize(tab);
     line = trim(line);
     if (line.empty() || line.starts_with('#')) continue;
@@ -99,6 +101,28 @@ std::vector<ImageEntry> list_file(const fs::path& list) {
     entries.push_back({p.is_absolute() ? p : list.parent_path() / p, p.generic_string()});
   }
   return entries;
+}
+
+// One entry per file: a list line given twice, or a file reached through a symlinked folder
+// or link as well as directly, is read once (under its first key), with a note. Files that
+// do not exist are told apart by key; the run records them.
+std::vector<ImageEntry> without_aliases(std::vector<ImageEntry> entries, std::vector<std::string>* skipped) {
+  std::map<std::string, std::string> first_key;  // canonical path or key -> first key
+  std::vector<ImageEntry> kept;
+  kept.reserve(entries.size());
+  for (auto& e : entries) {
+    std::error_code ec;
+    const auto canonical = fs::canonical(e.file, ec);
+    const std::string identity = ec ? "key:" + e.key : canonical.string();
+    const auto [it, inserted] = first_key.emplace(identity, e.key);
+    if (inserted) {
+      kept.push_back(std::move(e));
+    } else if (skipped) {
+      skipped->push_back(e.key == it->second ? fmt::format("{}: listed again; read once", e.key)
+                                             : fmt::format("{}: the same file as {}; read once", e.key, it->second));
+    }
+  }
+  return kept;
 }
 
 }  // namespace
@@ -114,7 +138,8 @@ std::vector<ImageEntry> list_images(const fs::path& source, std::vector<std::str
   if (!fs::exists(source, ec)) {
     throw Error(ErrorCode::NotFound, fmt::format("{}: no such folder or image list", source.string()));
   }
-  return fs::is_directory(source) ? list_folder(source, skipped) : list_file(source);
+  auto entries = fs::is_directory(source) ? list_folder(source, skipped) : list_file(source);
+  return without_aliases(std::move(entries), skipped);
 }
 
 }  // namespace amva::io

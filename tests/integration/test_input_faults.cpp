@@ -12,6 +12,7 @@
 #include "amva/io/image_header.hpp"
 #include "amva/io/image_io.hpp"
 #include "amva/io/image_list.hpp"
+#include "amva/store/store.hpp"
 #include "support.hpp"
 
 using namespace amva;
@@ -177,4 +178,29 @@ TEST(InputFaults, NewlinesAndNonUtf8BytesInFileNames) {
                             store, (dir / "a2").string(), (dir / "s.csv").string()));
   EXPECT_EQ(rc, 2) << out;
   EXPECT_NE(out.find("cannot name a method"), std::string::npos) << out;
+}
+
+// One file named twice (a repeated list line, and through a symlinked folder) is read once
+// with a note; the store stays readable, and growing it with the list fixed works.
+TEST(InputFaults, AliasesOfOneFileAreReadOnce) {
+  test::TempDir dir;
+  fs::create_directories(dir / "in");
+  fs::copy(test::sources_dir() / "sample1.jpg", dir / "in" / "a.jpg");
+  fs::copy(test::sources_dir() / "sample2.jpg", dir / "in" / "b.jpg");
+  fs::create_directory_symlink(dir / "in", dir / "alias");
+  std::ofstream(dir / "list.txt") << "in/a.jpg\nin/a.jpg\nalias/a.jpg\n./in/a.jpg\n";
+  const auto extract = [&](const std::string& list) {
+    return test::run(fmt::format("{} extract --images {} --out {} --models {}", test::cli().string(),
+                                 (dir / list).string(), (dir / "store").string(), test::models_dir().string()));
+  };
+  auto [rc, out] = extract("list.txt");
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("in/a.jpg: listed again; read once"), std::string::npos) << out;
+  EXPECT_NE(out.find("alias/a.jpg: the same file as in/a.jpg"), std::string::npos) << out;
+  EXPECT_NE(out.find("./in/a.jpg: the same file as in/a.jpg"), std::string::npos) << out;
+  EXPECT_EQ(store::read_index_entries(dir / "store").size(), 1u);
+  std::ofstream(dir / "fixed.txt") << "in/a.jpg\nin/b.jpg\n";
+  std::tie(rc, out) = extract("fixed.txt");
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_EQ(store::read_index_entries(dir / "store").size(), 2u);
 }

@@ -17,7 +17,9 @@ struct ImageEntry {
 /// are skipped; a tab ends the path, so `path<TAB>identity` lists work.
 /// In a folder, symlinked folders are followed once (a loop is not walked again), unreadable
 /// folders and non-regular files (FIFOs, sockets) are skipped, each with a line in `skipped`
-/// when given, and dangling symlinks are listed so that the run records them.
+/// when given, and dangling symlinks are listed so that the run records them. A file named
+/// twice (a repeated list line, or the same file reached through a symlink) is listed once,
+/// under its first key, with a line in `skipped`.
 /// Throws Error(NotFound) if `source` does not exist.
 std::vector<ImageEntry> list_images(const std::filesystem::path& source, std::vector<std::string>* skipped = nullptr);
 
