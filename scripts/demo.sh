@@ -3,5 +3,5 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/scripts/setup.sh"
-"$root/scripts/build.sh"
+"$root/scripts/build.sh" amva_cli  # only the tool; tests and benchmarks are built by scripts/test.sh
 exec "$root/build/apps/amva/amva" demo --out "$root/amva-demo" "$@"

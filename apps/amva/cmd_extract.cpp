@@ -45,13 +45,12 @@ void add_extract(CLI::App& app) {
     if (!opt.aligned) opt.detector = args->models.detector_config();
     opt.face_rule = face::face_rule_from_string(args->face_rule);
     args->cam.apply(opt);
+    opt.quality = args->quality;  // scored in the same pass
     Progress progress("extract");
     const auto summary =
         pipeline::extract(opt, [&](const pipeline::ExtractProgress& p) { progress.update(p.done, p.total); });
     print_extract_summary(summary, opt.out);
-    if (summary.finished && !args->quality.empty()) {
-      run_quality(opt.out, args->quality, opt.card, opt.cache_dir, opt.threads);
-    }
+    if (summary.quality) print_quality(*summary.quality, opt.quality);
   });
 }
 

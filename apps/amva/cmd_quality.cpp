@@ -22,7 +22,10 @@ void run_quality(const std::filesystem::path& store, const std::vector<std::stri
   q.card = card;
   q.cache_dir = cache.empty() ? model::default_cache_dir() : cache;
   q.threads = threads;
-  const auto s = pipeline::compute_quality(q);
+  print_quality(pipeline::compute_quality(q), methods);
+}
+
+void print_quality(const pipeline::QualitySummary& s, const std::vector<std::string>& methods) {
   fmt::print("quality.csv: {} faces scored, {} failed records left NaN; columns {}\n", s.scored, s.skipped,
              fmt::join(s.columns, ", "));
   for (const auto& [name, count] : s.undefined) {

@@ -238,17 +238,11 @@ ExplainResult explain(const ExplainOptions& opt) {
   if (!ref.cam_layer.empty()) e.card.target_layer = ref.cam_layer;
   e.target = ref.cam_target;
   e.cam_options.scorecam_channels = ref.scorecam_channels;
+  e.quality = opt.quality_methods.empty() ? quality::QualityRegistry::instance().names() : opt.quality_methods;
   pipeline::extract(e);
   const auto store = store::read_store(e.out);
   check_same_maps(ref_settings, store.meta.at("settings"), ref.cam, opt.reference.string());
 
-  pipeline::QualityOptions q;
-  q.store = e.out;
-  q.methods = opt.quality_methods.empty() ? quality::QualityRegistry::instance().names() : opt.quality_methods;
-  q.card = e.card;
-  q.cache_dir = e.cache_dir;
-  q.threads = opt.threads;
-  pipeline::compute_quality(q);
   const auto quality_csv = io::read_csv(e.out / "quality.csv");
 
   std::unique_ptr<face::FaceAttributes> attributes;

@@ -18,7 +18,9 @@
 #include "amva/io/image_io.hpp"
 #include "amva/io/image_list.hpp"
 #include "amva/model/face_recognizer.hpp"
+#include "amva/pipeline/quality.hpp"
 #include "amva/pipeline/workers.hpp"
+#include "amva/quality/quality_measure.hpp"
 #include "amva/version.hpp"
 
 namespace amva::pipeline {
@@ -33,13 +35,20 @@ struct Worker {
   std::unique_ptr<model::FaceRecognizer> recognizer;
 };
 
-// The CAM methods of a run, shared read-only by the workers.
+// The CAM methods and quality measures of a run, shared read-only by the workers.
 struct CamPlan {
   std::vector<std::unique_ptr<cam::CamMethod>> methods;
   std::vector<std::unique_ptr<cam::Target>> targets;  // one per method (null for eigencam)
-  std::shared_ptr<const model::AffineHead> head;      // when a method needs it
+  std::vector<std::unique_ptr<quality::QualityMeasure>> measures;
+  std::shared_ptr<const model::AffineHead> head;  // when a method or measure needs it
   model::HeadShape shape;
-  std::string layer;
+  std::string layer;  // empty: no activations are needed
+};
+
+// A batch's rows, and the quality scores of its ok faces (measure order of the plan).
+struct BatchResult {
+  Table table;
+  std::vector<std::pair<std::size_t, std::vector<double>>> scores;  // (record, scores)
 };
 
 // An image's faces ready for the network, with their records.
@@ -126,29 +135,43 @@ store::RowArray& nan_array(Table& t, const std::string& name, std::vector<std::i
   return a;
 }
 
-Table process_batch(const std::vector<io::ImageEntry>& entries, const ExtractOptions& opt, Worker& w,
-                    const CamPlan& plan) {
+BatchResult process_batch(const std::vector<io::ImageEntry>& entries, const ExtractOptions& opt, Worker& w,
+                          const CamPlan& plan) {
   Prepared p;
   for (const auto& e : entries) prepare_image(e, opt, w, p);
   const int dim = w.recognizer->embedding_size();
-  Table t;
+  BatchResult out;
+  Table& t = out.table;
   t.records = std::move(p.records);
   auto& emb = nan_array(t, "embeddings", {dim});
   for (const auto& m : plan.methods) nan_array(t, "maps_" + m->name(), {plan.shape.height, plan.shape.width});
-  if (p.faces.empty()) return t;
+  if (p.faces.empty()) return out;
 
   const cv::Mat blob = w.recognizer->preprocess(p.faces);
   const auto result = w.recognizer->forward_blob(
-      blob, plan.methods.empty() ? std::vector<std::string>{} : std::vector<std::string>{plan.layer});
+      blob, plan.layer.empty() ? std::vector<std::string>{} : std::vector<std::string>{plan.layer});
   const int n = static_cast<int>(p.faces.size());
+  const std::size_t k = plan.layer.empty() ? 0 : static_cast<std::size_t>(plan.shape.inputs());
   for (int i = 0; i < n; ++i) {
     const float* row = result.embeddings.ptr<float>(i);
     std::copy(row, row + dim, emb.data.begin() + static_cast<std::ptrdiff_t>(p.face_of[i] * dim));
   }
-  if (plan.methods.empty()) return t;
+  // Quality from what this pass already holds: the aligned face, its embedding and activations.
+  for (int i = 0; i < n && !plan.measures.empty(); ++i) {
+    quality::QualityInput in;
+    in.aligned = &p.faces[static_cast<std::size_t>(i)];
+    in.record = &t.records[p.face_of[i]];
+    in.embedding = result.embeddings.ptr<float>(i);
+    in.embedding_size = dim;
+    in.activations = k ? result.activations.front().ptr<float>() + static_cast<std::size_t>(i) * k : nullptr;
+    in.head = plan.head.get();
+    std::vector<double> scores;
+    for (const auto& m : plan.measures) scores.push_back(m->score(in));
+    out.scores.emplace_back(p.face_of[i], std::move(scores));
+  }
+  if (plan.methods.empty()) return out;
 
   // dt/dA for every face, one matrix product per distinct target of the gradient methods.
-  const std::size_t k = static_cast<std::size_t>(plan.shape.inputs());
   std::map<std::string, std::vector<float>> gradients;
   for (std::size_t m = 0; m < plan.methods.size(); ++m) {
     if (!plan.methods[m]->uses_gradients()) continue;
@@ -186,15 +209,15 @@ Table process_batch(const std::vector<io::ImageEntry>& entries, const ExtractOpt
                   maps.data.begin() + static_cast<std::ptrdiff_t>(p.face_of[i] * map.total()));
     }
   }
-  return t;
+  return out;
 }
 
 // Batches are cut at fixed positions in the chunk, so results do not depend on thread count.
 Table process_chunk(const std::vector<io::ImageEntry>& chunk, const ExtractOptions& opt, std::vector<Worker>& workers,
-                    const CamPlan& plan, const std::function<void(std::size_t)>& on_images) {
+                    const CamPlan& plan, const std::function<void(std::size_t)>& on_images, ScoredFaces& scored) {
   const std::size_t batch = static_cast<std::size_t>(opt.batch);
   const std::size_t n_batches = (chunk.size() + batch - 1) / batch;
-  std::vector<Table> results(n_batches);
+  std::vector<BatchResult> results(n_batches);
   std::atomic<std::size_t> next{0};
   run_workers(static_cast<int>(workers.size()), [&](int worker, const std::function<bool()>& stop) {
     for (std::size_t b; !stop() && (b = next++) < n_batches;) {
@@ -205,13 +228,25 @@ Table process_chunk(const std::vector<io::ImageEntry>& chunk, const ExtractOptio
     }
   });
   Table chunk_table;
-  for (const auto& r : results) chunk_table.append(r);
+  for (const auto& r : results) {
+    chunk_table.append(r.table);
+    for (const auto& [row, scores] : r.scores) {
+      const auto& rec = r.table.records[row];
+      auto& named = scored[{rec.path, rec.face}];
+      for (std::size_t m = 0; m < plan.measures.size(); ++m) named[plan.measures[m]->name()] = scores[m];
+    }
+  }
   return chunk_table;
 }
 
 CamPlan make_cam_plan(const ExtractOptions& opt, model::FaceRecognizer& recognizer) {
   CamPlan plan;
-  if (opt.cams.empty()) return plan;
+  bool needs_head = false;
+  for (const auto& name : opt.quality) {
+    plan.measures.push_back(quality::QualityRegistry::instance().create(name));
+    needs_head = needs_head || plan.measures.back()->needs_activations();
+  }
+  if (opt.cams.empty() && !needs_head) return plan;
   plan.layer = recognizer.target_layer();
   const cv::Mat probe(opt.card.input_height, opt.card.input_width, CV_8UC3, cv::Scalar::all(0));
   const cv::Mat a = recognizer.forward({probe}, {plan.layer}).activations.front();
@@ -219,7 +254,6 @@ CamPlan make_cam_plan(const ExtractOptions& opt, model::FaceRecognizer& recogniz
     throw Error(ErrorCode::Model, fmt::format("target layer '{}' is not a C x h x w feature map", plan.layer));
   }
   plan.shape = {a.size[1], a.size[2], a.size[3], recognizer.embedding_size()};
-  bool needs_head = false;
   for (const auto& name : opt.cams) {
     auto m = cam::CamMethod::create(name, opt.cam_options);
     const std::string target = opt.target.empty() || m->fixed_target() ? m->default_target() : opt.target;
@@ -234,7 +268,7 @@ CamPlan make_cam_plan(const ExtractOptions& opt, model::FaceRecognizer& recogniz
 }
 
 nlohmann::json cam_settings(const ExtractOptions& opt, const CamPlan& plan) {
-  if (plan.methods.empty()) return nullptr;
+  if (plan.methods.empty()) return nullptr;  // (a layer read only for quality measures is no map setting)
   nlohmann::json methods = nlohmann::json::object();
   for (std::size_t m = 0; m < plan.methods.size(); ++m) {
     nlohmann::json j = {{"target", plan.targets[m] ? plan.targets[m]->name() : "none"}};
@@ -313,7 +347,7 @@ ExtractSummary extract(const ExtractOptions& options, const std::function<void(c
                          {"embedding_size", workers.front().recognizer->embedding_size()},
                          {"settings", extraction_settings(opt, sha)}};
   meta["settings"]["cam"] = cam_settings(opt, plan);
-  if (plan.head) meta["head_affinity_error"] = plan.head->affinity_error();
+  if (plan.head && !plan.methods.empty()) meta["head_affinity_error"] = plan.head->affinity_error();
   auto writer = store::StoreWriter::open(opt.out, meta);
 
   std::vector<io::ImageEntry> todo;
@@ -335,6 +369,7 @@ ExtractSummary extract(const ExtractOptions& options, const std::function<void(c
     }
   };
   int shards = 0;
+  ScoredFaces scored;
   summary.finished = true;
   for (std::size_t first = 0; first < todo.size(); first += static_cast<std::size_t>(opt.shard_size)) {
     if (opt.stop_after_shards && shards >= *opt.stop_after_shards) {
@@ -344,7 +379,7 @@ ExtractSummary extract(const ExtractOptions& options, const std::function<void(c
     const auto last = std::min(todo.size(), first + static_cast<std::size_t>(opt.shard_size));
     writer.write_shard(process_chunk(
         {todo.begin() + static_cast<std::ptrdiff_t>(first), todo.begin() + static_cast<std::ptrdiff_t>(last)}, opt,
-        workers, plan, on_images));
+        workers, plan, on_images, scored));
     ++shards;
   }
   summary.processed = done;
@@ -357,6 +392,16 @@ ExtractSummary extract(const ExtractOptions& options, const std::function<void(c
       } else {
         ++summary.failures[r.reason];
       }
+    }
+    if (!opt.quality.empty()) {
+      QualityOptions q;
+      q.store = opt.out;
+      q.methods = opt.quality;
+      q.card = opt.card;
+      q.cache_dir = opt.cache_dir;
+      q.threads = opt.threads;
+      add_stored_scores(opt.out, opt.quality, scored);
+      summary.quality = update_quality(q, scored);
     }
   }
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

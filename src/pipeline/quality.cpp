@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <limits>
 #include <opencv2/core/utility.hpp>
@@ -14,6 +15,7 @@
 #include "amva/io/csv.hpp"
 #include "amva/io/image_io.hpp"
 #include "amva/io/image_list.hpp"
+#include "amva/io/numbers.hpp"
 #include "amva/model/face_recognizer.hpp"
 #include "amva/pipeline/extract.hpp"
 #include "amva/pipeline/workers.hpp"
@@ -39,18 +41,56 @@ std::map<std::string, std::vector<std::string>> existing_columns(const fs::path&
 }  // namespace
 
 QualitySummary compute_quality(const QualityOptions& opt) {
+  return update_quality(opt, {});
+}
+
+void add_stored_scores(const fs::path& store, const std::vector<std::string>& methods, ScoredFaces& scored) {
+  const fs::path file = store / "quality.csv";
+  if (!fs::exists(file)) return;
+  const auto csv = io::read_csv(file, ',');
+  if (csv.header.size() < 2 || csv.header[1] != "path") return;
+  // Rows are in the store's canonical order (path, then face), so the k-th row of a path is
+  // its face k; ids may have moved since, as the store grew.
+  std::map<std::string, int> seen;
+  for (const auto& row : csv.rows) {
+    const int face = seen[row[1]]++;
+    for (std::size_t c = 2; c < csv.header.size(); ++c) {
+      if (std::find(methods.begin(), methods.end(), csv.header[c]) == methods.end()) continue;
+      const auto v = io::to_double(row[c]);
+      if (!v || std::isnan(*v)) continue;
+      scored[{row[1], face}].emplace(csv.header[c], *v);
+    }
+  }
+}
+
+QualitySummary update_quality(const QualityOptions& opt, const ScoredFaces& scored) {
   const auto store = store::read_store(opt.store);  // completes an interrupted commit first
   const store::StoreLock lock(opt.store);           // quality.csv is the store's: one writer at a time
   std::vector<std::unique_ptr<quality::QualityMeasure>> measures;
-  bool needs_activations = false;
-  for (const auto& name : opt.methods) {
-    measures.push_back(quality::QualityRegistry::instance().create(name));
-    needs_activations = needs_activations || measures.back()->needs_activations();
-  }
+  for (const auto& name : opt.methods) measures.push_back(quality::QualityRegistry::instance().create(name));
   const auto& records = store.table.records;
-  const auto& emb = store.table.array("embeddings");
   std::vector<std::vector<double>> scores(
       measures.size(), std::vector<double>(records.size(), std::numeric_limits<double>::quiet_NaN()));
+
+  // Scores the pass already made; the rest are re-read.
+  std::vector<std::size_t> todo;
+  bool needs_activations = false;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    if (!records[i].ok) continue;
+    const auto it = scored.find({records[i].path, records[i].face});
+    bool complete = it != scored.end();
+    for (std::size_t m = 0; m < measures.size() && complete; ++m) {
+      const auto found = it->second.find(measures[m]->name());
+      if (found == it->second.end()) {
+        complete = false;
+      } else {
+        scores[m][i] = found->second;
+      }
+    }
+    if (!complete) todo.push_back(i);
+  }
+  for (const auto& m : measures) needs_activations = needs_activations || (m->needs_activations() && !todo.empty());
+  const auto& emb = store.table.array("embeddings");
 
   std::unique_ptr<model::FaceRecognizer> probe_rec;
   std::shared_ptr<const model::AffineHead> head;
@@ -73,9 +113,9 @@ QualitySummary compute_quality(const QualityOptions& opt) {
   run_workers(opt.threads, [&](int, const std::function<bool()>& stop) {
     std::unique_ptr<model::FaceRecognizer> rec;
     if (needs_activations) rec = model::FaceRecognizer::create(opt.card);
-    for (std::size_t i; !stop() && (i = next++) < records.size();) {
+    for (std::size_t t; !stop() && (t = next++) < todo.size();) {
+      const std::size_t i = todo[t];
       const auto& r = records[i];
-      if (!r.ok) continue;
       const cv::Mat face = aligned_face_of(store.meta, r);
       quality::QualityInput in;
       in.aligned = &face;
@@ -99,6 +139,7 @@ QualitySummary compute_quality(const QualityOptions& opt) {
     for (double v : scores[m]) col.push_back(std::isnan(v) ? "nan" : fmt::format("{}", v));
   }
   QualitySummary summary;
+  summary.rescored = todo.size();
   for (std::size_t m = 0; m < measures.size(); ++m) {
     std::size_t undefined = 0;
     for (std::size_t i = 0; i < records.size(); ++i) undefined += records[i].ok && std::isnan(scores[m][i]) ? 1 : 0;

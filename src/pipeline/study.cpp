@@ -22,16 +22,6 @@
 
 namespace amva::pipeline {
 namespace fs = std::filesystem;
-namespace {
-
-std::vector<std::string> existing_quality_columns(const fs::path& store) {
-  if (!fs::exists(store / "quality.csv")) return {};
-  io::CsvReader reader(store / "quality.csv", ',');
-  return {reader.header().begin() + std::min<std::ptrdiff_t>(2, static_cast<std::ptrdiff_t>(reader.header().size())),
-          reader.header().end()};
-}
-
-}  // namespace
 
 StudyResult run_study(const StudyOptions& opt) {
   const auto stage = [&](const std::string& m) {
@@ -48,6 +38,7 @@ StudyResult run_study(const StudyOptions& opt) {
   e.detector = opt.detector;
   e.aligned = opt.aligned;
   e.cams = {opt.cam};
+  e.quality = opt.scores.methods;
   e.threads = opt.threads;
   if (!opt.cache_dir.empty()) e.cache_dir = opt.cache_dir;
   stage(fmt::format("[1/6] extract faces, embeddings and {} maps into {}", opt.cam, e.out.string()));
@@ -55,23 +46,12 @@ StudyResult run_study(const StudyOptions& opt) {
     if (opt.progress) opt.progress(p.done, p.total);
   });
 
-  // 2. Built-in FIQA: only the methods quality.csv lacks.
-  const auto have = existing_quality_columns(e.out);
-  std::vector<std::string> missing;
-  for (const auto& m : opt.scores.methods) {
-    if (std::find(have.begin(), have.end(), m) == have.end()) missing.push_back(m);
-  }
-  stage(fmt::format("[2/6] built-in FIQA: {}{}", fmt::join(opt.scores.methods, ", "),
-                    missing.empty() ? " (already in quality.csv)" : ""));
-  if (!missing.empty()) {
-    QualityOptions q;
-    q.store = e.out;
-    q.methods = missing;
-    q.card = e.card;
-    q.cache_dir = e.cache_dir;
-    q.threads = opt.threads;
-    compute_quality(q);
-  }
+  // 2. Built-in FIQA: scored inside the extraction pass (faces of an earlier, interrupted run
+  // are re-read), so every image is decoded, aligned and forwarded once.
+  stage(fmt::format("[2/6] built-in FIQA: {} (scored in the extraction pass{})", fmt::join(opt.scores.methods, ", "),
+                    extracted.quality && extracted.quality->rescored
+                        ? fmt::format("; {} faces of an earlier run re-read", extracted.quality->rescored)
+                        : ""));
 
   // 3. Analysis.
   analysis::AnalysisOptions a;

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <numeric>
 
 #include "amva/error.hpp"
@@ -269,9 +270,37 @@ StoreContent read_store(const fs::path& dir) {
   return s;
 }
 
+namespace {
+// The locks this process holds, by lock file: a lock is taken once per process and counted,
+// so that a step inside a run (quality scores after extraction, a reader completing a commit)
+// does not find its own run's lock and refuse.
+struct HeldLock {
+  int fd = -1;
+  int count = 0;
+};
+std::mutex held_mutex;
+std::map<std::string, HeldLock>& held_locks() {
+  static std::map<std::string, HeldLock> held;
+  return held;
+}
+std::string lock_key(const fs::path& file) {
+  std::error_code ec;
+  const auto canonical = fs::weakly_canonical(fs::absolute(file), ec);
+  return ec ? fs::absolute(file).lexically_normal().string() : canonical.string();
+}
+}  // namespace
+
 StoreLock::StoreLock(const fs::path& dir) : file_(dir / ".lock") {
+  const std::lock_guard guard(held_mutex);
+  auto& held = held_locks()[lock_key(file_)];
+  if (held.count > 0) {
+    ++held.count;
+    fd_ = held.fd;
+    return;
+  }
   fd_ = ::open(file_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd_ < 0) {
+    held_locks().erase(lock_key(file_));
     throw Error(ErrorCode::Io,
                 fmt::format("{}: cannot open the store lock ({})", file_.string(), std::strerror(errno)));
   }
@@ -280,12 +309,14 @@ StoreLock::StoreLock(const fs::path& dir) : file_(dir / ".lock") {
     const auto n = ::pread(fd_, pid, sizeof pid - 1, 0);
     ::close(fd_);
     fd_ = -1;
+    held_locks().erase(lock_key(file_));
     const std::string who = n > 0 ? std::string(pid, static_cast<std::size_t>(n)) : std::string("another process");
     throw Error(ErrorCode::InvalidArgument,
                 fmt::format("{}: store in use by process {}; wait for it to end (a lock left by a killed process "
                             "does not count)",
                             dir.string(), who.substr(0, who.find_first_of("\n "))));
   }
+  held = {fd_, 1};
   // The lock is the flock, held until this process ends; the pid is only for the message.
   const auto text = std::to_string(::getpid());
   if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, text.data(), text.size(), 0) < 0) {
@@ -294,7 +325,13 @@ StoreLock::StoreLock(const fs::path& dir) : file_(dir / ".lock") {
 }
 
 StoreLock::~StoreLock() {
-  if (fd_ >= 0) ::close(fd_);
+  if (fd_ < 0) return;
+  const std::lock_guard guard(held_mutex);
+  const auto key = lock_key(file_);
+  auto it = held_locks().find(key);
+  if (it != held_locks().end() && --it->second.count > 0) return;
+  ::close(fd_);
+  if (it != held_locks().end()) held_locks().erase(it);
 }
 
 void recover_if_interrupted(const fs::path& dir) {

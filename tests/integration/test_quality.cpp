@@ -9,6 +9,7 @@
 #include "amva/data/default_data.hpp"
 #include "amva/data/degradations.hpp"
 #include "amva/face/alignment.hpp"
+#include "amva/io/atomic_file.hpp"
 #include "amva/io/csv.hpp"
 #include "amva/io/image_io.hpp"
 #include "amva/io/npy.hpp"
@@ -196,4 +197,48 @@ TEST(Quality, StoreGetsQualityCsvAndSerFiqPrefersCleanFaces) {
   ASSERT_GT(n_blurred, 0);
   std::cout << "mean serfiq: originals " << clean / n_clean << ", strongest blur " << blurred / n_blurred << "\n";
   EXPECT_GT(clean / n_clean, blurred / n_blurred);
+}
+
+// One pass (issue 16): scored inside extraction, quality.csv is the very file a second pass
+// over the store writes, byte for byte; an interrupted extraction's faces are re-read when
+// the run is resumed, and the result is still the same file.
+TEST(Quality, ScoresOfTheExtractionPassEqualASecondPass) {
+  test::TempDir dir;
+  const std::vector<std::string> methods = {"serfiq", "brisque", "magnitude", "sharpness", "face_size"};
+  pipeline::ExtractOptions o;
+  o.images = test::sources_dir();
+  o.card = test::card();
+  o.detector = test::default_detector();
+  o.cache_dir = dir / "cache";
+  o.cams = {"gradcam"};
+  o.all_faces = true;  // several faces of one image: the (path, face) keys must hold
+  o.out = dir / "two_pass";
+  pipeline::extract(o);
+  pipeline::QualityOptions q;
+  q.store = o.out;
+  q.methods = methods;
+  q.card = o.card;
+  q.cache_dir = o.cache_dir;
+  const auto second = pipeline::compute_quality(q);
+  EXPECT_EQ(second.rescored, second.scored);
+
+  o.out = dir / "one_pass";
+  o.quality = methods;
+  const auto one = pipeline::extract(o);
+  ASSERT_TRUE(one.quality.has_value());
+  EXPECT_EQ(one.quality->rescored, 0u);
+  EXPECT_EQ(io::read_text(dir / "one_pass" / "quality.csv"), io::read_text(dir / "two_pass" / "quality.csv"));
+
+  o.out = dir / "resumed";
+  o.shard_size = 3;
+  o.stop_after_shards = 1;
+  const auto first = pipeline::extract(o);
+  EXPECT_FALSE(first.finished);
+  EXPECT_FALSE(first.quality.has_value());
+  o.stop_after_shards.reset();
+  const auto rest = pipeline::extract(o);
+  ASSERT_TRUE(rest.quality.has_value());
+  EXPECT_GT(rest.quality->rescored, 0u);
+  EXPECT_LT(rest.quality->rescored, rest.quality->scored);
+  EXPECT_EQ(io::read_text(dir / "resumed" / "quality.csv"), io::read_text(dir / "two_pass" / "quality.csv"));
 }

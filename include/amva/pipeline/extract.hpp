@@ -12,6 +12,7 @@
 #include "amva/face/detector.hpp"
 #include "amva/io/image_header.hpp"
 #include "amva/model/model_card.hpp"
+#include "amva/pipeline/quality.hpp"
 #include "amva/store/store.hpp"
 
 namespace amva::pipeline {
@@ -25,6 +26,7 @@ struct ExtractOptions {
   bool all_faces = false;                              // one record per detected face instead of the primary one only
   face::FaceRule face_rule = face::FaceRule::Central;  // which face is the image's (face 0)
   std::vector<std::string> cams;                       // CAM methods computed in the same pass (maps_<name>.npy)
+  std::vector<std::string> quality;                    // built-in FIQA measures scored in the same pass (quality.csv)
   std::string target;                                  // target for every method; empty: each method's default
   cam::CamOptions cam_options;
   std::filesystem::path cache_dir = model::default_cache_dir();  // Jacobian cache
@@ -51,6 +53,7 @@ struct ExtractSummary {
   std::size_t records = 0;                      // rows in index.csv, whole store
   std::map<std::string, std::size_t> failures;  // reason -> count, whole store
   std::vector<std::string> skipped;             // listing notes: loops, unreadable folders, FIFOs
+  std::optional<QualitySummary> quality;        // with ExtractOptions::quality: what quality.csv got
   double seconds = 0;
   bool finished = false;  // false when stopped early (stop_after_shards)
   [[nodiscard]] double images_per_second() const { return seconds > 0 ? processed / seconds : 0; }
@@ -66,6 +69,9 @@ cv::Mat aligned_face_of(const nlohmann::json& meta, const store::Record& record)
 /// Runs extraction, resuming a store that already holds part of the images. One bad image
 /// never stops the run: it becomes an error record with its reason. Throws Error only for
 /// problems that concern the whole run (missing source, model, store of other settings).
+/// With `quality`, each face is scored from the aligned face, embedding and activations of
+/// this one pass and quality.csv is written at the end; faces extracted by an earlier,
+/// interrupted run are scored by re-reading their images (as amva quality does).
 ExtractSummary extract(const ExtractOptions& options, const std::function<void(const ExtractProgress&)>& progress = {});
 
 }  // namespace amva::pipeline

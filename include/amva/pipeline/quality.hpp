@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "amva/model/model_card.hpp"
@@ -17,8 +18,12 @@ struct QualityOptions {
   int threads = 2;
 };
 
+/// Scores already computed (by the extraction pass), by (path, face), then measure name.
+using ScoredFaces = std::map<std::pair<std::string, int>, std::map<std::string, double>>;
+
 struct QualitySummary {
   std::size_t scored = 0;                        // faces with scores
+  std::size_t rescored = 0;                      // faces scored by re-reading their image
   std::size_t skipped = 0;                       // failed records (NaN scores)
   std::vector<std::string> columns;              // quality.csv columns after the run
   std::map<std::string, std::size_t> undefined;  // per method: faces it could not score (NaN)
@@ -29,5 +34,15 @@ struct QualitySummary {
 /// atomically; columns of other methods already there are kept. Refuses a model card whose
 /// model is not the store's (Error(Mismatch)).
 QualitySummary compute_quality(const QualityOptions& options);
+
+/// As compute_quality, but a face's score found in `scored` (or, for a method not recomputed,
+/// in the quality.csv already there) is used as it is: only the faces without one are
+/// re-read and scored. Extraction calls it with the scores of its own pass.
+QualitySummary update_quality(const QualityOptions& options, const ScoredFaces& scored);
+
+/// Adds to `scored` the scores of `methods` that the store's quality.csv already holds, for
+/// faces `scored` lacks (a grown store keeps what an earlier run computed).
+void add_stored_scores(const std::filesystem::path& store, const std::vector<std::string>& methods,
+                       ScoredFaces& scored);
 
 }  // namespace amva::pipeline
