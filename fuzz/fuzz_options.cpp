@@ -1,6 +1,7 @@
 // Option values parsed from text: --group rules, --ties, --scores specs, --normalization,
-// --bootstrap-unit (one per input line, cycling through the parsers).
-#include <sstream>
+// --bootstrap-unit: each parser gets the whole text.
+#include <algorithm>
+#include <string>
 
 #include "amva/analysis/group_maps.hpp"
 #include "amva/analysis/scores.hpp"
@@ -9,7 +10,9 @@
 #include "fuzz_input.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const std::string text(reinterpret_cast<const char*>(data), size);
+  // Option values come from argv, which holds no NUL byte: the text ends at the first one.
+  std::string text(reinterpret_cast<const char*>(data), size);
+  text.resize(std::min(text.size(), text.find('\0')));
   amva::fuzz::expect_amva_errors_only([&] {
     const auto rule = amva::stats::GroupRule::parse(text);
     (void)rule.to_string();

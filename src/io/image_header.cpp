@@ -36,13 +36,18 @@ std::optional<cv::Size> size_of(std::int64_t w, std::int64_t h) {
 std::optional<cv::Size> jpeg(const std::vector<unsigned char>& b) {
   std::size_t i = 2;
   while (i + 9 < b.size()) {
-    if (b[i] != 0xFF) return std::nullopt;
+    // libjpeg skips bytes that are not a marker ("extraneous bytes before marker") and reads
+    // the frame header it finds after them, so the probe does too.
+    if (b[i] != 0xFF) {
+      ++i;
+      continue;
+    }
     const unsigned marker = b[i + 1];
     if (marker == 0xFF) {  // fill byte
       ++i;
       continue;
     }
-    if (marker == 0xD8 || (marker >= 0xD0 && marker <= 0xD7) || marker == 0x01) {  // no length
+    if (marker == 0x00 || marker == 0xD8 || (marker >= 0xD0 && marker <= 0xD7) || marker == 0x01) {  // no length
       i += 2;
       continue;
     }
