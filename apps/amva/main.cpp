@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
+#include <iostream>
 #include <new>
 #include <opencv2/core/utils/logger.hpp>
 
@@ -41,6 +42,11 @@ int main(int argc, char** argv) {
   // OpenCV's own warnings ("[ WARN:0@0.1] global ... imread_") would reach the user beside
   // amva's message for the same file; amva reports every image it cannot use itself.
   cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_ERROR);
+  // Some OpenCV decoders print failures straight to std::cerr ("imdecode_(''): can't read
+  // header: OpenCV(4.6.0) ./modules/..."); amva writes its messages through C stdio and says
+  // itself why an image was not used, so std::cerr is silenced. CLI11 gets the real stream.
+  std::ostream usage_errors(std::cerr.rdbuf());
+  std::cerr.rdbuf(nullptr);
   CLI::App app{"amva: activation map variation analysis of face image quality"};
   app.set_version_flag("--version", amva::version());
   app.require_subcommand(1);
@@ -60,7 +66,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     // CLI11 prints the message (or the help); any usage error exits 2, as the README says,
     // not CLI11's own codes (105, 106, 109...).
-    return app.exit(e) == 0 ? 0 : 2;
+    return app.exit(e, std::cout, usage_errors) == 0 ? 0 : 2;
   } catch (const amva::Error& e) {
     fmt::print(stderr, "amva: error: {}\n", e.what());
     return exit_code(e.code());
