@@ -149,18 +149,62 @@ void TieCliOptions::apply(stats::GroupRule& rule) const {
   rule.tie_seed = seed;
 }
 
+namespace {
+bool quiet_flag = false;
+
+double progress_interval() {
+  const char* v = std::getenv("AMVA_PROGRESS_SECONDS");
+  const double seconds = v ? std::atof(v) : 5.0;
+  return seconds > 0 ? seconds : 5.0;
+}
+}  // namespace
+
+void add_quiet_flag(CLI::App& app) {
+  app.add_flag_callback(
+      "--quiet,-q", [] { quiet_flag = true; }, "No progress or stage messages (results and errors only)");
+}
+
+bool quiet() {
+  return quiet_flag;
+}
+
+void print_stage(const std::string& command, const std::string& message) {
+  if (!quiet_flag) fmt::print(stderr, "amva {}: {}\n", command, message);
+}
+
 Progress::Progress(std::string label)
-    : label_(std::move(label)), enabled_(::isatty(STDERR_FILENO) == 1), start_(now_seconds()) {}
+    : label_(std::move(label)),
+      mode_(quiet_flag                     ? Mode::Quiet
+            : ::isatty(STDERR_FILENO) == 1 ? Mode::Bar
+                                           : Mode::Lines),
+      start_(now_seconds()),
+      interval_(progress_interval()) {
+  last_line_ = start_;
+}
 
 Progress::~Progress() {
-  if (enabled_) fmt::print(stderr, "\n");
+  if (mode_ == Mode::Bar && total_ > 0) fmt::print(stderr, "\n");
+  if (mode_ == Mode::Lines && total_ > 0) {
+    fmt::print(stderr, "{}: {}/{} done in {:.1f} s\n", label_, done_, total_, now_seconds() - start_);
+  }
 }
 
 void Progress::update(std::size_t done, std::size_t total) {
-  if (!enabled_ || total == 0) return;
-  const double elapsed = now_seconds() - start_;
-  const double rate = elapsed > 0 ? done / elapsed : 0;
-  const double eta = rate > 0 ? (total - done) / rate : 0;
+  if (mode_ == Mode::Quiet || total == 0) return;
+  done_ = done;
+  total_ = total;
+  const double t = now_seconds();
+  const double elapsed = t - start_;
+  const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0;
+  const double eta = rate > 0 ? static_cast<double>(total - done) / rate : 0;
+  if (mode_ == Mode::Lines) {
+    // A log gets a line every few seconds, not one per image.
+    if (t - last_line_ < interval_ || done == total) return;
+    last_line_ = t;
+    fmt::print(stderr, "{}: {}/{} ({:.0f} %), {:.1f}/s, ETA {:.0f} s\n", label_, done, total,
+               100.0 * static_cast<double>(done) / static_cast<double>(total), rate, eta);
+    return;
+  }
   const int width = 30;
   const int filled = static_cast<int>(width * done / total);
   fmt::print(stderr, "\r{} [{}{}] {}/{}  {:.1f}/s  ETA {:.0f}s   ", label_, std::string(filled, '#'),

@@ -61,7 +61,9 @@ struct TieCliOptions {
   void apply(stats::GroupRule& rule) const;
 };
 
-/// A one-line progress display on stderr, only when stderr is a terminal.
+/// Progress of a long stage on stderr: on a terminal a bar with done/total, rate and ETA;
+/// otherwise (a log, tee, nohup) a plain line every few seconds ($AMVA_PROGRESS_SECONDS,
+/// default 5) and one when the stage ends; nothing with --quiet.
 class Progress {
  public:
   explicit Progress(std::string label);
@@ -71,10 +73,20 @@ class Progress {
   void update(std::size_t done, std::size_t total);
 
  private:
+  enum class Mode { Quiet, Bar, Lines };
   std::string label_;
-  bool enabled_;
+  Mode mode_;
   double start_;
+  double last_line_ = 0;
+  double interval_;
+  std::size_t done_ = 0, total_ = 0;
 };
+
+/// --quiet on a subcommand: no progress and no stage messages; results and errors still print.
+void add_quiet_flag(CLI::App& app);
+[[nodiscard]] bool quiet();
+/// Prints a stage message ("amva analyze: drawing figures") on stderr unless --quiet.
+void print_stage(const std::string& command, const std::string& message);
 
 /// Registers a subcommand; each lives in its own file.
 void add_extract(CLI::App& app);

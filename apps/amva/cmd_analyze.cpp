@@ -70,6 +70,7 @@ void add_analyze(CLI::App& app) {
       app.add_subcommand("analyze",
                          "Activation map variation analysis: quality groups per FIQA method, per-pixel statistics, "
                          "region statistics with intervals, inter-FIQA comparison, references for amva explain");
+  add_quiet_flag(*cmd);
   cmd->add_option("--store", o.store, "Store folder (with activation maps)")->required();
   cmd->add_option("--out", o.out, "Output folder")->required();
   cmd->add_option("--methods", o.scores.methods,
@@ -119,7 +120,7 @@ void add_analyze(CLI::App& app) {
     opt.bootstrap_unit = eval::parse_bootstrap_unit(args->bootstrap_unit);
     opt.memory_budget = args->memory_mib << 20;
     opt.figures = !args->no_figures;
-    if (isatty(STDERR_FILENO)) opt.progress = [](const std::string& m) { fmt::print(stderr, "amva analyze: {}\n", m); };
+    opt.progress = [](const std::string& m) { print_stage("analyze", m); };
     print_analysis(analysis::analyze(opt), opt.out);
   });
 }

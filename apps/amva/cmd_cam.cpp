@@ -32,6 +32,7 @@ void add_cam(CLI::App& app) {
   auto args = std::make_shared<Args>();
   args->cam.cams = {"gradcam", "contribution"};
   auto* cmd = app.add_subcommand("cam", "Activation maps of single images: .npy and JET overlays on the aligned face");
+  add_quiet_flag(*cmd);
   cmd->add_option("--image", args->images, "Image file (repeatable)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--out", args->out, "Output folder: one sub-folder per image")->required();
   cmd->add_flag("--aligned", args->aligned, "The image is an aligned face crop");

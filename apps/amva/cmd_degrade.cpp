@@ -12,6 +12,7 @@ void add_degrade(CLI::App& app) {
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("degrade", "Write controlled degradations of face images, identities kept");
+  add_quiet_flag(*cmd);
   cmd->add_option("--images", args->degrade.images, "Folder or list of face images, one identity each")->required();
   cmd->add_option("--out", args->degrade.out, "Output folder (gets manifest.csv and labels.txt)")->required();
   cmd->add_option("--levels", args->degrade.levels, "Strength levels per degradation, 1 to 3")

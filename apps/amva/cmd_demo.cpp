@@ -18,13 +18,15 @@ void add_demo(CLI::App& app) {
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand(
       "demo", "Build the default data set (registry faces and controlled degradations) and run the whole study on it");
+  add_quiet_flag(*cmd);
   cmd->add_option("--sources", args->sources, "Source photos (default: data/default/sources from setup)");
   cmd->add_option("--out", args->out, "Output folder")->capture_default_str();
   cmd->add_option("--levels", args->levels, "Degradation levels, 1 to 3")
       ->capture_default_str()
       ->check(CLI::Range(1, 3));
   cmd->add_option("--threads", args->threads, "Worker threads")->capture_default_str();
-  cmd->add_flag("--force", args->force, "Write into a non-empty --out folder that amva did not make (its same-named files are overwritten)");
+  cmd->add_flag("--force", args->force,
+                "Write into a non-empty --out folder that amva did not make (its same-named files are overwritten)");
   args->models.add_to(*cmd);
   cmd->callback([args] {
     io::claim_output_dir(args->out, args->force, {"store/meta.json", "report.html"});
@@ -34,8 +36,9 @@ void add_demo(CLI::App& app) {
     d.levels = args->levels;
     d.detector = args->models.detector_config();
     fmt::print("[data] default data: faces from {}, degraded at {} levels\n", d.sources.string(), d.levels);
-    Progress data_progress("degrade");
-    const auto data = data::prepare_default_data(d, [&](std::size_t a, std::size_t b) { data_progress.update(a, b); });
+    auto data_progress = std::make_unique<Progress>("degrade");
+    const auto data = data::prepare_default_data(d, [&](std::size_t a, std::size_t b) { data_progress->update(a, b); });
+    data_progress.reset();  // its last line before the study's
     fmt::print("{} photos, {} faces, {} images (identities in {})\n", data.photos, data.faces, data.degraded.written,
                (data.set.parent_path() / "labels.txt").string());
 

@@ -24,6 +24,7 @@ void add_edc(CLI::App& app) {
   auto* cmd = app.add_subcommand("edc",
                                  "Error-versus-discard characteristic of every FIQA method at one fixed "
                                  "threshold, with ideal and random baselines and errors per quality group");
+  add_quiet_flag(*cmd);
   cmd->add_option("--store", o.store, "Store folder")->required();
   cmd->add_option("--out", o.out, "Output folder")->required();
   add_comparison_options(*cmd, o.pairs, o.labels, o.labels_from_folders);
@@ -66,7 +67,7 @@ void add_edc(CLI::App& app) {
     opt.bootstrap_unit = eval::parse_bootstrap_unit(args->bootstrap_unit);
     if (args->start_fnmr >= 0) opt.start_fnmr = args->start_fnmr;
     opt.figures = !args->no_figures;
-    if (isatty(STDERR_FILENO)) opt.progress = [](const std::string& m) { fmt::print(stderr, "amva edc: {}\n", m); };
+    opt.progress = [](const std::string& m) { print_stage("edc", m); };
     const auto r = eval::run_edc(opt);
     for (const auto& rep : r.score_reports) fmt::print("{}\n", rep.describe());
     const auto& s = r.summary;

@@ -20,11 +20,13 @@ void add_explain(CLI::App& app) {
   auto* cmd = app.add_subcommand("explain",
                                  "Explain single images against a high-quality reference made by "
                                  "amva analyze (D and Z maps, regions, pose, eyes, FIQA scores)");
+  add_quiet_flag(*cmd);
   cmd->add_option("--reference", args->reference, "A reference_<method>/ folder written by amva analyze")->required();
   cmd->add_option("--image", args->images, "An image or a folder of images; repeatable")->required();
   cmd->add_option("--out", args->out, "Output folder")->required();
   cmd->add_flag("--aligned", args->aligned, "Images are aligned 112x112 crops (no detection)");
-  cmd->add_flag("--force", args->force, "Write into a non-empty --out folder that amva did not make (its same-named files are overwritten)");
+  cmd->add_flag("--force", args->force,
+                "Write into a non-empty --out folder that amva did not make (its same-named files are overwritten)");
   cmd->add_option("--cache", args->cache, "Jacobian cache folder");
   cmd->add_option("--threads", args->threads, "Worker threads")->capture_default_str();
   args->models.add_to(*cmd);
@@ -44,7 +46,10 @@ void add_explain(CLI::App& app) {
     }
     o.cache_dir = args->cache;
     o.threads = args->threads;
+    auto progress = std::make_unique<Progress>("explain");
+    o.progress = [&](std::size_t d, std::size_t t) { progress->update(d, t); };
     const auto r = analysis::explain(o);
+    progress.reset();
     std::size_t ok = 0;
     for (const auto& x : r.images) {
       if (!x.ok) {

@@ -14,6 +14,7 @@ void add_extract(CLI::App& app) {
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("extract", "Detect, align and embed every face into a store (resumable)");
+  add_quiet_flag(*cmd);
   cmd->add_option("--images", args->extract.images, "Folder (recursive) or list file of images")->required();
   cmd->add_option("--out", args->extract.out, "Store folder to create or resume")->required();
   args->models.add_to(*cmd);
@@ -46,9 +47,10 @@ void add_extract(CLI::App& app) {
     opt.face_rule = face::face_rule_from_string(args->face_rule);
     args->cam.apply(opt);
     opt.quality = args->quality;  // scored in the same pass
-    Progress progress("extract");
+    auto progress = std::make_unique<Progress>("extract");
     const auto summary =
-        pipeline::extract(opt, [&](const pipeline::ExtractProgress& p) { progress.update(p.done, p.total); });
+        pipeline::extract(opt, [&](const pipeline::ExtractProgress& p) { progress->update(p.done, p.total); });
+    progress.reset();
     print_extract_summary(summary, opt.out);
     if (summary.quality) print_quality(*summary.quality, opt.quality);
   });

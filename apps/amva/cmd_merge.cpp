@@ -12,6 +12,7 @@ void add_merge(CLI::App& app) {
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("merge", "Join stores made separately with the same model and settings");
+  add_quiet_flag(*cmd);
   cmd->add_option("stores", args->inputs, "Stores to merge")->required()->expected(1, -1);
   cmd->add_option("--out", args->out, "New store folder")->required();
   cmd->callback([args] {

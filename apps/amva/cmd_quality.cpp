@@ -22,7 +22,11 @@ void run_quality(const std::filesystem::path& store, const std::vector<std::stri
   q.card = card;
   q.cache_dir = cache.empty() ? model::default_cache_dir() : cache;
   q.threads = threads;
-  print_quality(pipeline::compute_quality(q), methods);
+  auto progress = std::make_unique<Progress>("quality");
+  q.progress = [&](std::size_t d, std::size_t t) { progress->update(d, t); };
+  const auto summary = pipeline::compute_quality(q);
+  progress.reset();
+  print_quality(summary, methods);
 }
 
 void print_quality(const pipeline::QualitySummary& s, const std::vector<std::string>& methods) {
@@ -46,6 +50,7 @@ void add_quality(CLI::App& app) {
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("quality", "Score every face of a store with built-in FIQA methods (quality.csv)");
+  add_quiet_flag(*cmd);
   cmd->add_option("--store", args->store, "Store folder")->required();
   cmd->add_option("--methods", args->methods, "Methods, comma-separated")
       ->required()

@@ -12,10 +12,20 @@ void run_study_and_report(pipeline::StudyOptions& o, const ModelOptions& models)
     o.pose_model = dir / "fr_pose.onnx";
     o.eye_model = dir / "fr_eye.onnx";
   }
-  o.stage = [](const std::string& m) { fmt::print("{}\n", m); };
-  auto progress = std::make_shared<Progress>("extract");
-  o.progress = [progress](std::size_t done, std::size_t total) { progress->update(done, total); };
+  o.stage = [](const std::string& m) {
+    if (!quiet()) fmt::print("{}\n", m);
+  };
+  // One display per long stage, ended (its last line printed) when the next one starts.
+  auto current = std::make_shared<std::pair<std::string, std::unique_ptr<Progress>>>();
+  o.progress = [current](const std::string& stage, std::size_t done, std::size_t total) {
+    if (current->first != stage) {
+      current->second.reset();
+      *current = {stage, std::make_unique<Progress>(stage)};
+    }
+    current->second->update(done, total);
+  };
   const auto r = pipeline::run_study(o);
+  current->second.reset();
   fmt::print("\nreport: {}\n", std::filesystem::absolute(r.report).string());
   for (const auto& line : r.findings) fmt::print("  {}\n", line);
 }
@@ -33,6 +43,7 @@ void add_run(CLI::App& app) {
   auto* cmd = app.add_subcommand("run",
                                  "The whole study: extract, built-in FIQA, analysis, EDC, explanations and "
                                  "a self-contained HTML report");
+  add_quiet_flag(*cmd);
   cmd->add_option("--images", o.images, "Image folder or list")->required();
   cmd->add_option("--out", o.out, "Study folder (an existing store in it is resumed)")->required();
   add_comparison_options(*cmd, o.pairs, o.labels, o.labels_from_folders);
@@ -43,7 +54,8 @@ void add_run(CLI::App& app) {
   args->scores.add_to(*cmd, o.scores);
   cmd->add_option("--cam", o.cam, "CAM method of the maps")->capture_default_str();
   cmd->add_flag("--aligned", o.aligned, "Images are aligned 112x112 crops");
-  cmd->add_flag("--force", o.force, "Write into a non-empty --out folder that amva did not make (its same-named files are overwritten)");
+  cmd->add_flag("--force", o.force,
+                "Write into a non-empty --out folder that amva did not make (its same-named files are overwritten)");
   cmd->add_option("--group", args->group, "Quality groups: top:K, quantiles:B or thresholds:...")
       ->capture_default_str();
   args->ties.add_to(*cmd);

@@ -267,6 +267,7 @@ ExplainResult explain(const ExplainOptions& opt) {
     if (r.face <= 0) row_of_path.emplace(r.path, i);
   }
   for (const auto& image : images) {
+    if (opt.progress) opt.progress(result.images.size(), images.size());
     ExplainedImage x;
     x.path = image.string();
     x.folder = unique_folder(image, used);
@@ -368,6 +369,7 @@ ExplainResult explain(const ExplainOptions& opt) {
     x.ok = true;
     x.json = std::move(j);
     result.images.push_back(std::move(x));
+    if (opt.progress) opt.progress(result.images.size(), images.size());
   }
 
   std::vector<const ExplainedImage*> ranked;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <limits>
+#include <mutex>
 #include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
 #include <sstream>
@@ -110,6 +111,8 @@ QualitySummary update_quality(const QualityOptions& opt, const ScoredFaces& scor
   }
 
   std::atomic<std::size_t> next{0};
+  std::atomic<std::size_t> done{0};
+  std::mutex progress_mutex;
   run_workers(opt.threads, [&](int, const std::function<bool()>& stop) {
     std::unique_ptr<model::FaceRecognizer> rec;
     if (needs_activations) rec = model::FaceRecognizer::create(opt.card);
@@ -129,6 +132,11 @@ QualitySummary update_quality(const QualityOptions& opt, const ScoredFaces& scor
         in.activations = activations.ptr<float>();
       }
       for (std::size_t m = 0; m < measures.size(); ++m) scores[m][i] = measures[m]->score(in);
+      const std::size_t d = ++done;
+      if (opt.progress) {
+        const std::lock_guard guard(progress_mutex);
+        opt.progress(d, todo.size());
+      }
     }
   });
 

@@ -43,7 +43,7 @@ StudyResult run_study(const StudyOptions& opt) {
   if (!opt.cache_dir.empty()) e.cache_dir = opt.cache_dir;
   stage(fmt::format("[1/6] extract faces, embeddings and {} maps into {}", opt.cam, e.out.string()));
   const auto extracted = extract(e, [&](const ExtractProgress& p) {
-    if (opt.progress) opt.progress(p.done, p.total);
+    if (opt.progress) opt.progress("extract", p.done, p.total);
   });
 
   // 2. Built-in FIQA: scored inside the extraction pass (faces of an earlier, interrupted run
@@ -140,6 +140,7 @@ StudyResult run_study(const StudyOptions& opt) {
     x.quality_methods = opt.scores.methods;
     x.cache_dir = e.cache_dir;
     x.threads = opt.threads;
+    if (opt.progress) x.progress = [&](std::size_t d, std::size_t t) { opt.progress("explain", d, t); };
     try {
       explained = analysis::explain(x);
     } catch (const Error& err) {

@@ -22,6 +22,29 @@ std::string amva_cmd(const std::string& args, const test::TempDir& dir) {
 }
 }  // namespace
 
+// Into a log (no terminal): plain progress lines, and the stage's last line when it ends;
+// --quiet leaves only the results.
+TEST(Cli, ProgressLinesInALogAndQuietSilencesThem) {
+  test::TempDir dir;
+  const auto command = [&](const std::string& out, const std::string& extra) {
+    return fmt::format("AMVA_PROGRESS_SECONDS=0.001 {} {}",
+                       amva_cmd(fmt::format("extract --images {} --out {} --quality "
+                                            "sharpness --batch 1{}",
+                                            test::sources_dir().string(), (dir / out).string(), extra),
+                                dir),
+                       "2>&1 | cat");
+  };
+  auto [rc, out] = test::run(command("a", ""));
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_TRUE(std::regex_search(out, std::regex(R"(extract: \d+/8 \(\d+ %\), [0-9.]+/s, ETA \d+ s)"))) << out;
+  EXPECT_NE(out.find("extract: 8/8 done in"), std::string::npos) << out;
+  EXPECT_EQ(out.find('\r'), std::string::npos) << "no bar into a log";
+  std::tie(rc, out) = test::run(command("b", " --quiet"));
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_EQ(out.find("extract: "), std::string::npos) << out;
+  EXPECT_NE(out.find("store "), std::string::npos) << out;
+}
+
 TEST(Cli, CamWritesMapsAndOverlaysPerImage) {
   test::TempDir dir;
   const auto [rc, out] =

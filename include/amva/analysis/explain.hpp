@@ -11,6 +11,7 @@
 // in a folder named after the file stem: am.npy, d.npy, z.npy (112x112 float32), sheet.png,
 // explain.json; for the run: ranking.csv (by deviation, highest first), regions_legend.png.
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -33,6 +34,7 @@ struct ExplainOptions {
   std::vector<std::string> quality_methods;  // empty: every built-in method
   std::filesystem::path cache_dir;           // Jacobian cache
   int threads = 2;
+  std::function<void(std::size_t done, std::size_t total)> progress;  // images explained; may be empty
 };
 
 struct ExplainedImage {

@@ -1,6 +1,7 @@
 #pragma once
 // Built-in FIQA scores for every face of a store, written to its quality.csv.
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -16,6 +17,7 @@ struct QualityOptions {
   model::ModelCard card;             // the store's model (serfiq needs its head)
   std::filesystem::path cache_dir;   // Jacobian cache
   int threads = 2;
+  std::function<void(std::size_t done, std::size_t total)> progress;  // faces read so far; may be empty
 };
 
 /// Scores already computed (by the extraction pass), by (path, face), then measure name.

@@ -36,9 +36,10 @@ struct StudyOptions {
   int threads = 2;
   std::string title = "amva study";
   bool force = false;  // write into a non-empty folder amva did not make
-  /// Stage messages ("[3/6] analysis ...") and extraction progress (done, total).
+  /// Stage messages ("[3/6] analysis ...") and the progress of the long stages ("extract",
+  /// "explain": done, total).
   std::function<void(const std::string&)> stage;
-  std::function<void(std::size_t, std::size_t)> progress;
+  std::function<void(const std::string& stage, std::size_t, std::size_t)> progress;
 };
 
 struct StudyResult {
