@@ -296,7 +296,10 @@ ScoreColumn load_external_scores(const ScoreFileSpec& spec, const std::vector<st
 std::vector<ScoreColumn> load_scores(const fs::path& store, const std::vector<store::IndexEntry>& index,
                                      const ScoreRequest& opt, std::vector<ScoreMatchReport>& reports) {
   std::vector<ScoreColumn> columns;
-  if (!opt.methods.empty() || opt.files.empty()) columns = read_builtin_scores(store, index, opt.methods);
+  // Built-in methods: those named, else every one quality.csv holds (also beside --scores).
+  if (!opt.methods.empty() || opt.files.empty() || fs::exists(store / "quality.csv")) {
+    columns = read_builtin_scores(store, index, opt.methods);
+  }
   std::set<std::string> external;
   for (const auto& spec : opt.files) {
     ScoreMatchReport rep;

@@ -28,6 +28,10 @@ StudyResult run_study(const StudyOptions& opt) {
     if (opt.stage) opt.stage(m);
   };
   const bool comparisons = !opt.pairs.empty() || !opt.labels.empty() || opt.labels_from_folders;
+  // Inputs are checked before the output folder is made: a typo leaves nothing behind.
+  if (!fs::exists(opt.images)) {
+    throw Error(ErrorCode::NotFound, fmt::format("{}: no such folder or image list", opt.images.string()));
+  }
   io::claim_output_dir(opt.out, opt.force, {"store/meta.json", "report.html"});
 
   // 1. Extraction: a store with the same settings is resumed, never redone.
@@ -67,6 +71,7 @@ StudyResult run_study(const StudyOptions& opt) {
   a.identities.pairs = opt.pairs;
   stage(fmt::format("[3/6] activation map variation analysis ({}) into {}", opt.group.to_string(), a.out.string()));
   const auto analysis = analysis::analyze(a);
+  for (const auto& r : analysis.score_reports) stage("scores: " + r.describe());
   for (const auto& w : analysis.warnings) stage("warning: " + w);
 
   // 4. EDC, when there are comparisons.

@@ -25,6 +25,17 @@ TEST(CliErrors, MissingImageFolderIsNamed) {
   EXPECT_NE(out.find("nope: no such folder"), std::string::npos) << out;
 }
 
+// A missing input is named before anything is written: no empty study folder is left.
+TEST(CliErrors, RunWithMissingImagesLeavesNoFolder) {
+  test::TempDir dir;
+  const auto [rc, out] = test::run(fmt::format("{} run --images {} --out {} --models {}", test::cli().string(),
+                                               (dir / "nowhere").string(), (dir / "study").string(),
+                                               test::models_dir().string()));
+  EXPECT_EQ(rc, 3) << out;
+  EXPECT_NE(out.find("nowhere: no such folder or image list"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(dir / "study"));
+}
+
 TEST(CliErrors, UnreadableOrCorruptModelIsNamed) {
   test::TempDir dir;
   std::ofstream(dir / "corrupt.onnx") << "garbage";

@@ -72,8 +72,8 @@ std::vector<ScoreColumn> read_builtin_scores(const std::filesystem::path& store,
 ScoreColumn load_external_scores(const ScoreFileSpec& spec, const std::vector<store::IndexEntry>& index,
                                  bool lower_is_better, double min_match, ScoreMatchReport& report);
 
-/// What FIQA scores a command wants: built-in methods (empty and no files: every method in
-/// quality.csv) and external files.
+/// What FIQA scores a command wants: built-in methods (empty: every method in quality.csv, when
+/// there is one or no files are given) and external files.
 struct ScoreRequest {
   std::vector<std::string> methods{};
   std::vector<ScoreFileSpec> files{};
