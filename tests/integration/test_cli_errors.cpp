@@ -28,9 +28,9 @@ TEST(CliErrors, MissingImageFolderIsNamed) {
 // A missing input is named before anything is written: no empty study folder is left.
 TEST(CliErrors, RunWithMissingImagesLeavesNoFolder) {
   test::TempDir dir;
-  const auto [rc, out] = test::run(fmt::format("{} run --images {} --out {} --models {}", test::cli().string(),
-                                               (dir / "nowhere").string(), (dir / "study").string(),
-                                               test::models_dir().string()));
+  const auto [rc, out] =
+      test::run(fmt::format("{} run --images {} --out {} --models {}", test::cli().string(), (dir / "nowhere").string(),
+                            (dir / "study").string(), test::models_dir().string()));
   EXPECT_EQ(rc, 3) << out;
   EXPECT_NE(out.find("nowhere: no such folder or image list"), std::string::npos) << out;
   EXPECT_FALSE(fs::exists(dir / "study"));
