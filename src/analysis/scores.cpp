@@ -141,13 +141,18 @@ ScoreFileSpec ScoreFileSpec::parse(const std::string& text) {
     rest = rest.substr(eq + 1);
   }
   spec.file = rest;
-  if (!fs::exists(spec.file)) {
-    if (const auto colon = rest.rfind(':'); colon != std::string::npos && fs::exists(rest.substr(0, colon))) {
+  // Any reason a path cannot be looked up (too long, no permission) means "not there" here.
+  const auto exists = [](const fs::path& p) {
+    std::error_code ec;
+    return fs::exists(p, ec);
+  };
+  if (!exists(spec.file)) {
+    if (const auto colon = rest.rfind(':'); colon != std::string::npos && exists(rest.substr(0, colon))) {
       spec.file = rest.substr(0, colon);
       spec.column = rest.substr(colon + 1);
     }
   }
-  if (!fs::exists(spec.file)) throw Error(ErrorCode::NotFound, fmt::format("{}: score file not found", rest));
+  if (!exists(spec.file)) throw Error(ErrorCode::NotFound, fmt::format("{}: score file not found", rest));
   return spec;
 }
 

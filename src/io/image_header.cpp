@@ -152,37 +152,51 @@ std::optional<cv::Size> jpeg2000(const std::vector<unsigned char>& b) {
 
 }  // namespace
 
-std::optional<cv::Size> header_dimensions(const std::vector<unsigned char>& b) {
+HeaderProbe probe_image_header(const std::vector<unsigned char>& b) {
   const auto starts = [&](const std::string& magic, std::size_t at = 0) {
     return b.size() >= at + magic.size() &&
            std::equal(magic.begin(), magic.end(), b.begin() + static_cast<long>(at),
                       [](char m, unsigned char x) { return static_cast<unsigned char>(m) == x; });
   };
-  if (b.size() >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF) return jpeg(b);
-  if (starts("\x89PNG\r\n\x1a\n") && b.size() >= 24 && starts("IHDR", 12)) return size_of(be32(b, 16), be32(b, 20));
-  if ((starts("GIF87a") || starts("GIF89a")) && b.size() >= 10) return size_of(le16(b, 6), le16(b, 8));
-  if (starts("BM") && b.size() >= 26) {
-    return size_of(static_cast<std::int32_t>(le32(b, 18)), static_cast<std::int32_t>(le32(b, 22)));
+  const auto sized = [&](std::size_t least, const auto& read) -> std::optional<cv::Size> {
+    return b.size() >= least ? read() : std::nullopt;
+  };
+  if (b.size() >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF) return {"JPEG", jpeg(b)};
+  if (starts("\x89PNG\r\n\x1a\n")) {
+    return {"PNG", starts("IHDR", 12) ? sized(24, [&] { return size_of(be32(b, 16), be32(b, 20)); }) : std::nullopt};
   }
-  if (starts("RIFF") && starts("WEBP", 8) && b.size() >= 30) {
-    if (starts("VP8 ", 12)) return size_of(le16(b, 26) & 0x3FFF, le16(b, 28) & 0x3FFF);
-    if (starts("VP8L", 12) && b.size() >= 25) {
+  if (starts("GIF87a") || starts("GIF89a")) return {"GIF", sized(10, [&] { return size_of(le16(b, 6), le16(b, 8)); })};
+  if (starts("BM")) {
+    return {"BMP", sized(26, [&] {
+              return size_of(static_cast<std::int32_t>(le32(b, 18)), static_cast<std::int32_t>(le32(b, 22)));
+            })};
+  }
+  if (starts("RIFF") && starts("WEBP", 8)) {
+    if (b.size() < 30) return {"WebP", std::nullopt};
+    if (starts("VP8 ", 12)) return {"WebP", size_of(le16(b, 26) & 0x3FFF, le16(b, 28) & 0x3FFF)};
+    if (starts("VP8L", 12)) {
       const std::uint32_t bits = le32(b, 21);
-      return size_of((bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1);
+      return {"WebP", size_of((bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1)};
     }
-    if (starts("VP8X", 12)) return size_of(le24(b, 24) + 1, le24(b, 27) + 1);
-    return std::nullopt;
+    if (starts("VP8X", 12)) return {"WebP", size_of(le24(b, 24) + 1, le24(b, 27) + 1)};
+    return {"WebP", std::nullopt};
   }
-  if ((starts(std::string("II*\0", 4)) || starts(std::string("MM\0*", 4))) && b.size() >= 8) return tiff(b);
-  if (b.size() >= 3 && b[0] == 'P' && ((b[1] >= '1' && b[1] <= '6') || b[1] == 'F' || b[1] == 'f') &&
-      std::isspace(b[2])) {
-    return pnm(b);
+  if (starts(std::string("II*\0", 4)) || starts(std::string("MM\0*", 4)))
+    return {"TIFF", sized(8, [&] { return tiff(b); })};
+  if (b.size() >= 2 && b[0] == 'P' && ((b[1] >= '1' && b[1] <= '6') || b[1] == 'F' || b[1] == 'f')) {
+    return {b[1] == 'F' || b[1] == 'f' ? "PFM" : "PNM", b.size() >= 3 && std::isspace(b[2]) ? pnm(b) : std::nullopt};
   }
-  if (starts("P7") && b.size() >= 3 && std::isspace(b[2])) return pam(b);
-  if (starts("\x59\xa6\x6a\x95") && b.size() >= 12) return size_of(be32(b, 4), be32(b, 8));  // Sun raster
-  if (starts("#?RADIANCE") || starts("#?RGBE")) return hdr(b);
-  if (starts(std::string("\0\0\0\x0cjP  \r\n\x87\n", 12)) || starts("\xff\x4f\xff\x51")) return jpeg2000(b);
-  return std::nullopt;
+  if (starts("P7")) return {"PAM", b.size() >= 3 && std::isspace(b[2]) ? pam(b) : std::nullopt};
+  if (starts("\x59\xa6\x6a\x95")) return {"Sun raster", sized(12, [&] { return size_of(be32(b, 4), be32(b, 8)); })};
+  if (starts("#?RADIANCE") || starts("#?RGBE")) return {"Radiance HDR", hdr(b)};
+  if (starts(std::string("\0\0\0\x0cjP  \r\n\x87\n", 12)) || starts("\xff\x4f\xff\x51")) {
+    return {"JPEG 2000", jpeg2000(b)};
+  }
+  return {};
+}
+
+std::optional<cv::Size> header_dimensions(const std::vector<unsigned char>& bytes) {
+  return probe_image_header(bytes).size;
 }
 
 }  // namespace amva::io

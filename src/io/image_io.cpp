@@ -75,7 +75,15 @@ cv::Mat to_bgr8(const cv::Mat& image) {
 
 cv::Mat decode_bgr(const std::vector<unsigned char>& bytes, const std::string& name, std::size_t max_pixels) {
   if (bytes.empty()) throw Error(ErrorCode::Image, fmt::format("{}: empty file", name), "empty_file");
-  if (const auto size = header_dimensions(bytes)) {
+  const auto header = probe_image_header(bytes);
+  if (!header.format.empty() && !header.size) {
+    // A file of a known format whose size cannot be read is not decoded: a decoder reading
+    // the same header more leniently could allocate whatever it claims.
+    throw Error(ErrorCode::Image,
+                fmt::format("{}: {} file whose header states no readable size; not decoded", name, header.format),
+                "not_an_image");
+  }
+  if (const auto& size = header.size) {
     const auto pixels = static_cast<double>(size->width) * static_cast<double>(size->height);
     if (pixels > static_cast<double>(max_pixels)) {
       throw Error(ErrorCode::Image,

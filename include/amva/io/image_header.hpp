@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <opencv2/core.hpp>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace amva::io {
@@ -11,6 +12,14 @@ namespace amva::io {
 /// Pixels above which an image is not decoded but recorded as `too_large`: Pillow's
 /// decompression-bomb limit (2 x 89,478,485), above every camera's frame.
 constexpr std::size_t kDefaultMaxPixels = 178956970;
+
+/// What the first bytes say: the format (empty when it is none amva knows) and, when its header
+/// states them readably, the width and height.
+struct HeaderProbe {
+  std::string format;
+  std::optional<cv::Size> size;
+};
+HeaderProbe probe_image_header(const std::vector<unsigned char>& bytes);
 
 /// Width and height as the header of a JPEG, PNG, GIF, BMP, WebP, TIFF or PNM/PGM/PPM file
 /// states them; nullopt for other formats or a header too short to say (decode_bgr then sets
