@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cstdint>
 #include <fstream>
 #include <sstream>
 
@@ -55,9 +56,11 @@ std::vector<Pair> read_lfw_pairs(const std::filesystem::path& file) {
       throw Error(ErrorCode::Parse, fmt::format("{}: image numbers must be positive integers", where()));
     }
   }
-  if (pairs.size() != static_cast<std::size_t>(2 * folds * per_class)) {
-    throw Error(ErrorCode::Parse, fmt::format("{}: header promises {} pairs, file has {}", file.string(),
-                                              2 * folds * per_class, pairs.size()));
+  // In 64 bits: a header's numbers may be anything up to INT_MAX each.
+  const auto promised = 2 * static_cast<std::int64_t>(folds) * static_cast<std::int64_t>(per_class);
+  if (static_cast<std::int64_t>(pairs.size()) != promised) {
+    throw Error(ErrorCode::Parse,
+                fmt::format("{}: header promises {} pairs, file has {}", file.string(), promised, pairs.size()));
   }
   return pairs;
 }
