@@ -1,0 +1,108 @@
+// SER-FIQ cost per face (issue 16): the measure as amva computes it, all 100 dropout passes as
+// one matrix product (100 x C*h*w times the head's J^T), against the per-pass loop that the
+// SER-FIQ method describes (100 matrix-vector products J (m_t * a) + b), kept here only as
+// the reference. Both give the same score (checked before timing, within 1e-6). Faces: the
+// default source photos resized to the model's input (the cost does not depend on content).
+#include <benchmark/benchmark.h>
+#include <fmt/format.h>
+
+#include <Eigen/Dense>
+#include <cmath>
+#include <opencv2/imgproc.hpp>
+#include <random>
+
+#include "amva/io/image_io.hpp"
+#include "amva/io/image_list.hpp"
+#include "amva/model/affine_head.hpp"
+#include "amva/model/face_recognizer.hpp"
+#include "amva/quality/quality_measure.hpp"
+
+namespace {
+using namespace amva;
+namespace fs = std::filesystem;
+
+struct Setup {
+  std::shared_ptr<const model::AffineHead> head;
+  std::vector<cv::Mat> activations;  // one per face, C x h x w
+  std::vector<std::vector<float>> embeddings;
+};
+
+const Setup& setup() {
+  static const Setup s = [] {
+    Setup out;
+    const auto card = model::ModelCard::load(fs::path(AMVA_BENCH_CARDS_DIR) / "default.json", AMVA_BENCH_MODELS_DIR);
+    auto rec = model::FaceRecognizer::create(card);
+    const auto layer = rec->target_layer();
+    for (const auto& e : io::list_images(AMVA_BENCH_SOURCES_DIR)) {
+      cv::Mat face;
+      cv::resize(io::load_bgr(e.file), face, cv::Size(card.input_width, card.input_height));
+      const auto r = rec->forward({face}, {layer});
+      out.activations.push_back(r.activations.front().clone());
+      const float* emb = r.embeddings.ptr<float>(0);
+      out.embeddings.emplace_back(emb, emb + r.embeddings.cols);
+    }
+    const auto& a = out.activations.front();
+    out.head = model::AffineHead::extract(card, rec->model_sha256(), layer,
+                                          {a.size[1], a.size[2], a.size[3], rec->embedding_size()},
+                                          model::default_cache_dir());
+    return out;
+  }();
+  return s;
+}
+
+// The per-pass loop: each dropout pass is a separate product J (m_t * a) / (1 - p) + b, with
+// the measure's own masks (same seed, same order).
+double serfiq_per_pass(const model::AffineHead& head, const float* activations) {
+  constexpr int kPasses = 100;
+  const int k = head.shape().inputs();
+  const int d = head.shape().embedding;
+  std::mt19937 rng(29794);
+  std::bernoulli_distribution keep(0.5);
+  Eigen::MatrixXf masks(kPasses, k);
+  for (int s = 0; s < kPasses; ++s)
+    for (int i = 0; i < k; ++i) masks(s, i) = keep(rng) ? 1.f : 0.f;
+  std::vector<Eigen::VectorXf> e(kPasses, Eigen::VectorXf(d));
+  std::vector<float> x(static_cast<std::size_t>(k));
+  for (int s = 0; s < kPasses; ++s) {
+    for (int i = 0; i < k; ++i) x[static_cast<std::size_t>(i)] = masks(s, i) * activations[i] * 2.f;
+    head.apply(x.data(), e[static_cast<std::size_t>(s)].data());
+    e[static_cast<std::size_t>(s)].normalize();
+  }
+  double total = 0;
+  for (int s = 0; s < kPasses; ++s)
+    for (int t = s + 1; t < kPasses; ++t) total += (e[s] - e[t]).norm();
+  return 2.0 / (1.0 + std::exp(total / (kPasses * (kPasses - 1) / 2.0)));
+}
+
+double serfiq_amva(const quality::QualityMeasure& m, std::size_t face) {
+  const auto& s = setup();
+  quality::QualityInput in;
+  in.activations = s.activations[face].ptr<float>();
+  in.head = s.head.get();
+  in.embedding = s.embeddings[face].data();
+  in.embedding_size = static_cast<int>(s.embeddings[face].size());
+  return m.score(in);
+}
+
+void BM_SerFiq(benchmark::State& state) {
+  const auto& s = setup();
+  const auto measure = quality::QualityRegistry::instance().create("serfiq");
+  for (std::size_t f = 0; f < s.activations.size(); ++f) {
+    const double a = serfiq_amva(*measure, f);
+    const double b = serfiq_per_pass(*s.head, s.activations[f].ptr<float>());
+    if (std::abs(a - b) > 1e-6) state.SkipWithError(fmt::format("face {}: {} vs {}", f, a, b).c_str());
+  }
+  std::size_t face = 0, faces = 0;
+  for (auto _ : state) {
+    const double v = state.range(0) == 0 ? serfiq_amva(*measure, face)
+                                         : serfiq_per_pass(*s.head, s.activations[face].ptr<float>());
+    benchmark::DoNotOptimize(v);
+    face = (face + 1) % s.activations.size();
+    ++faces;
+  }
+  state.counters["faces_per_s"] = benchmark::Counter(static_cast<double>(faces), benchmark::Counter::kIsRate);
+  state.SetLabel(state.range(0) == 0 ? "one product (amva)" : "per-pass loop (reference)");
+}
+BENCHMARK(BM_SerFiq)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
