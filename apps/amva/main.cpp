@@ -39,9 +39,10 @@ int main(int argc, char** argv) {
   // Line-buffered even into a file or pipe (a cluster log, tee, nohup): every line reaches the
   // log as it is printed, not when the run ends.
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
-  // OpenCV's own warnings ("[ WARN:0@0.1] global ... imread_") would reach the user beside
-  // amva's message for the same file; amva reports every image it cannot use itself.
-  cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_ERROR);
+  // OpenCV's own log ("[ WARN:0@0.1] global ... imread_", "[ERROR:0@0.1] ... OpenJPEG2000:
+  // ...") would reach the user beside amva's message for the same file; amva reports every
+  // image it cannot use itself, and wraps OpenCV's exceptions with the file they concern.
+  cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
   // Some OpenCV decoders print failures straight to std::cerr ("imdecode_(''): can't read
   // header: OpenCV(4.6.0) ./modules/..."); amva writes its messages through C stdio and says
   // itself why an image was not used, so std::cerr is silenced. CLI11 gets the real stream.

@@ -161,6 +161,9 @@ HeaderProbe probe_image_header(const std::vector<unsigned char>& b) {
   const auto sized = [&](std::size_t least, const auto& read) -> std::optional<cv::Size> {
     return b.size() >= least ? read() : std::nullopt;
   };
+  // DICOM ("DICM" after a 128-byte preamble): OpenCV hands it to GDCM, which aborts the whole
+  // process on malformed input (an assert, found by fuzzing); it is never decoded.
+  if (starts("DICM", 128)) return {"DICOM", std::nullopt};
   if (b.size() >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF) return {"JPEG", jpeg(b)};
   if (starts("\x89PNG\r\n\x1a\n")) {
     return {"PNG", starts("IHDR", 12) ? sized(24, [&] { return size_of(be32(b, 16), be32(b, 20)); }) : std::nullopt};

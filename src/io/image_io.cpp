@@ -76,6 +76,13 @@ cv::Mat to_bgr8(const cv::Mat& image) {
 cv::Mat decode_bgr(const std::vector<unsigned char>& bytes, const std::string& name, std::size_t max_pixels) {
   if (bytes.empty()) throw Error(ErrorCode::Image, fmt::format("{}: empty file", name), "empty_file");
   const auto header = probe_image_header(bytes);
+  if (header.format == "DICOM") {
+    throw Error(ErrorCode::Image,
+                fmt::format("{}: DICOM files are not read (OpenCV's DICOM decoder can abort on a damaged one); "
+                            "convert it to PNG",
+                            name),
+                "not_an_image");
+  }
   if (!header.format.empty() && !header.size) {
     // A file of a known format whose size cannot be read is not decoded: a decoder reading
     // the same header more leniently could allocate whatever it claims.
