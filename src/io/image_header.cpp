@@ -26,8 +26,10 @@ std::uint32_t le32(const std::vector<unsigned char>& b, std::size_t i) {
 }
 
 std::optional<cv::Size> size_of(std::int64_t w, std::int64_t h) {
-  if (w < 0) w = -w;
-  if (h < 0) h = -h;  // bottom-up BMP
+  // Negative: a bottom-up BMP; the lowest value has no positive counterpart, and is huge.
+  const auto magnitude = [](std::int64_t v) { return v == INT64_MIN ? INT64_MAX : v < 0 ? -v : v; };
+  w = magnitude(w);
+  h = magnitude(h);
   if (w > INT32_MAX || h > INT32_MAX) return cv::Size(INT32_MAX, INT32_MAX);
   return cv::Size(static_cast<int>(w), static_cast<int>(h));
 }
@@ -129,7 +131,10 @@ std::optional<cv::Size> hdr(const std::vector<unsigned char>& b) {
   if (blank == std::string::npos) return std::nullopt;
   char a[3] = {}, c[3] = {};
   long long first = 0, second = 0;
-  if (std::sscanf(text.c_str() + blank + 2, "%2s %lld %2s %lld", a, &first, c, &second) != 4) return std::nullopt;
+  if (std::sscanf(text.c_str() + blank + 2, "%2s %lld %2s %lld", a, &first, c, &second) != 4 || first < 0 ||
+      second < 0) {
+    return std::nullopt;
+  }
   const bool y_first = a[1] == 'Y';
   return size_of(y_first ? second : first, y_first ? first : second);
 }
