@@ -146,6 +146,8 @@ std::optional<cv::Size> jpeg2000(const std::vector<unsigned char>& b) {
     if (b.size() < 24) return std::nullopt;
     const std::int64_t width = static_cast<std::int64_t>(be32(b, 8)) - be32(b, 16);
     const std::int64_t height = static_cast<std::int64_t>(be32(b, 12)) - be32(b, 20);
+    // An offset past the image area is no size (size_of's sign rule is BMP's bottom-up rows).
+    if (width < 0 || height < 0) return std::nullopt;
     return size_of(width, height);
   }
   for (std::size_t i = 0; i + 12 <= b.size(); ++i) {

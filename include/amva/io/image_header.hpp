@@ -21,9 +21,9 @@ struct HeaderProbe {
 };
 HeaderProbe probe_image_header(const std::vector<unsigned char>& bytes);
 
-/// Width and height as the header of a JPEG, PNG, GIF, BMP, WebP, TIFF or PNM/PGM/PPM file
-/// states them; nullopt for other formats or a header too short to say (decode_bgr then sets
-/// OpenCV's own limit, OPENCV_IO_MAX_IMAGE_PIXELS, to the same number of pixels).
+/// Width and height as probe_image_header reads them; nullopt for other formats or a header
+/// that does not state them readably (decode_bgr then decodes only files of a format amva does
+/// not know, within OpenCV's own limit of 2^30 pixels).
 std::optional<cv::Size> header_dimensions(const std::vector<unsigned char>& bytes);
 
 }  // namespace amva::io

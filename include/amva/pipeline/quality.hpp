@@ -37,9 +37,9 @@ struct QualitySummary {
 /// model is not the store's (Error(Mismatch)).
 QualitySummary compute_quality(const QualityOptions& options);
 
-/// As compute_quality, but a face's score found in `scored` (or, for a method not recomputed,
-/// in the quality.csv already there) is used as it is: only the faces without one are
-/// re-read and scored. Extraction calls it with the scores of its own pass.
+/// As compute_quality, but a face's score found in `scored` is used as it is: only the faces
+/// without one are re-read and scored. Extraction calls it with the scores of its own pass
+/// (and, through add_stored_scores, those quality.csv already holds).
 QualitySummary update_quality(const QualityOptions& options, const ScoredFaces& scored);
 
 /// Adds to `scored` the scores of `methods` that the store's quality.csv already holds, for
