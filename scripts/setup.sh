@@ -90,4 +90,18 @@ if ! all_present data/default/sources/; then
   cp /usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg data/default/sources/
   for f in data/default/sources/*; do check "$f"; done
 fi
+# The browser driver of the report test (tests/browser/report_check.js), pinned; npm checks
+# the package's integrity against the registry. Only the tests use it: without it they skip.
+playwright=".cache/browser/node_modules/playwright-core/package.json"
+if ! grep -q '"version": "1.65.1"' "$playwright" 2>/dev/null; then
+  echo "setup: fetching the report test's browser driver (npm playwright-core@1.65.1)"
+  log="$(mktemp)"
+  mkdir -p .cache/browser
+  if ! npm install --prefix .cache/browser --no-save --no-audit --no-fund --loglevel=error playwright-core@1.65.1 \
+    >/dev/null 2>"$log"; then
+    echo "setup: warning: cannot fetch playwright-core; the report's browser test will skip:" >&2
+    sed 's/^/  /' "$log" | head -n 8 >&2
+  fi
+  rm -f "$log"
+fi
 echo "setup: ready (models/ and data/default/sources/ verified)"

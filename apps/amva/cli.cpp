@@ -159,6 +159,14 @@ double progress_interval() {
 }
 }  // namespace
 
+void add_colormap_option(CLI::App& app, viz::Colormap& colormap) {
+  app.add_option_function<std::string>(
+         "--colormap", [&colormap](const std::string& name) { colormap = viz::parse_colormap(name); },
+         "Colour map of heat maps: jet (the paper's) or a perceptually uniform one")
+      ->check(CLI::IsMember(viz::colormap_names()))
+      ->default_str("jet");
+}
+
 void add_quiet_flag(CLI::App& app) {
   app.add_flag_callback(
       "--quiet,-q", [] { quiet_flag = true; }, "No progress or stage messages (results and errors only)");

@@ -9,6 +9,7 @@
 #include "amva/model/model_card.hpp"
 #include "amva/pipeline/extract.hpp"
 #include "amva/pipeline/study.hpp"
+#include "amva/viz/overlay.hpp"
 
 namespace amva::cli {
 
@@ -105,6 +106,8 @@ void add_run(CLI::App& app);
 void run_study_and_report(pipeline::StudyOptions& options, const ModelOptions& models);
 /// What amva analyze prints: score-file matching, region statistics and the verdicts.
 void print_analysis(const analysis::AnalysisResult& result, const std::filesystem::path& out);
+/// `--colormap NAME` of heat maps in figures, sheets and overlays (default: the paper's JET).
+void add_colormap_option(CLI::App& app, viz::Colormap& colormap);
 /// `--quality LIST` for extract and demo (scored in the extraction pass).
 void add_quality_option(CLI::App& app, std::vector<std::string>& methods);
 /// amva quality: scores every face of a store again, re-reading each image.

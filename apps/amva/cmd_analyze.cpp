@@ -108,6 +108,7 @@ void add_analyze(CLI::App& app) {
                   "MiB for exact per-pixel medians of one group; larger groups use histograms")
       ->capture_default_str();
   cmd->add_flag("--no-figures", args->no_figures, "Skip the figures (no matplotlib needed)");
+  add_colormap_option(*cmd, o.colormap);
   cmd->add_flag("--force", o.force,
                 "Write into a non-empty --out folder that amva did not make (its same-named files are overwritten)");
   cmd->callback([args] {

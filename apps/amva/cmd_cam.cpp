@@ -28,10 +28,12 @@ void add_cam(CLI::App& app) {
     fs::path out;
     bool aligned = false;
     bool force = false;
+    viz::Colormap colormap = viz::Colormap::Jet;
   };
   auto args = std::make_shared<Args>();
   args->cam.cams = {"gradcam", "contribution"};
-  auto* cmd = app.add_subcommand("cam", "Activation maps of single images: .npy and JET overlays on the aligned face");
+  auto* cmd =
+      app.add_subcommand("cam", "Activation maps of single images: .npy and heat-map overlays on the aligned face");
   add_quiet_flag(*cmd);
   cmd->add_option("--image", args->images, "Image file (repeatable)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--out", args->out, "Output folder: one sub-folder per image")->required();
@@ -40,6 +42,7 @@ void add_cam(CLI::App& app) {
                 "Write into a non-empty --out folder that amva did not make (its same-named files are overwritten)");
   args->models.add_to(*cmd);
   add_cam_options(*cmd, args->cam);
+  add_colormap_option(*cmd, args->colormap);
   cmd->callback([args] {
     io::StagedOutput staged(args->out, args->force);
     const fs::path scratch = staged.dir() / ".store";
@@ -74,7 +77,7 @@ void add_cam(CLI::App& app) {
         io::write_npy(dir / (name + ".npy"), maps.row_shape, row);
         const cv::Mat map(static_cast<int>(maps.row_shape[0]), static_cast<int>(maps.row_shape[1]), CV_32F,
                           const_cast<float*>(row));
-        cv::imwrite((dir / (name + ".png")).string(), viz::overlay_jet(face, map));
+        cv::imwrite((dir / (name + ".png")).string(), viz::overlay_heatmap(face, map, args->colormap));
       }
       fmt::print("{}: maps {} written to {}\n", r.path, fmt::join(opt.cams, ", "), (args->out / folder).string());
     }

@@ -15,6 +15,7 @@ void add_explain(CLI::App& app) {
     bool force = false;
     std::filesystem::path cache;
     int threads = 2;
+    viz::Colormap colormap = viz::Colormap::Jet;
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("explain",
@@ -29,6 +30,7 @@ void add_explain(CLI::App& app) {
                 "Write into a non-empty --out folder that amva did not make (its same-named files are overwritten)");
   cmd->add_option("--cache", args->cache, "Jacobian cache folder");
   cmd->add_option("--threads", args->threads, "Worker threads")->capture_default_str();
+  add_colormap_option(*cmd, args->colormap);
   args->models.add_to(*cmd);
   cmd->callback([args] {
     analysis::ExplainOptions o;
@@ -46,6 +48,7 @@ void add_explain(CLI::App& app) {
     }
     o.cache_dir = args->cache;
     o.threads = args->threads;
+    o.colormap = args->colormap;
     auto progress = std::make_unique<Progress>("explain");
     o.progress = [&](std::size_t d, std::size_t t) { progress->update(d, t); };
     const auto r = analysis::explain(o);

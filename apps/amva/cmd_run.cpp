@@ -62,6 +62,7 @@ void add_run(CLI::App& app) {
   cmd->add_option("--explain", o.explain_count, "Explain the N most and N least deviating faces")
       ->capture_default_str();
   cmd->add_option("--title", o.title, "Report title")->capture_default_str();
+  add_colormap_option(*cmd, o.colormap);
   cmd->add_option("--cache", o.cache_dir, "Jacobian cache folder");
   cmd->add_option("--threads", o.threads, "Worker threads")->capture_default_str();
   args->models.add_to(*cmd);

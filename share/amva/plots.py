@@ -16,15 +16,35 @@ import numpy as np  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
 plt.rcParams.update({"font.size": 9, "axes.titlesize": 9, "figure.titlesize": 11})
+# Line panels per row: a figure wider than this shrinks below legibility at page width.
+MAX_PANELS_PER_ROW = 3
+COLORMAP = "jet"
 
 
 def as_array(values):
     return np.array([np.nan if v is None else v for v in values], dtype=float)
 
 
-def save(fig, file):
-    fig.savefig(file + ".png", dpi=150, bbox_inches="tight")
-    fig.savefig(file + ".svg", bbox_inches="tight")
+def save(fig, file, cells=None):
+    """Writes FILE.png and FILE.svg cropped to the drawn content. With `cells` (pairs of axes
+    and the .npy it shows), also FILE.axes.json: where each map lies in the PNG, as fractions
+    of its width and height from the top left, so that a viewer can read a pixel's value."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    box = fig.get_tightbbox(renderer).padded(0.1)  # inches, what bbox_inches="tight" crops to
+    fig.savefig(file + ".png", dpi=150, bbox_inches=box)
+    fig.savefig(file + ".svg", bbox_inches=box)
+    if cells:
+        located = []
+        for ax, npy, title in cells:
+            e = ax.get_window_extent(renderer)  # display pixels at fig.dpi, origin bottom left
+            x0, x1 = e.x0 / fig.dpi, e.x1 / fig.dpi
+            y0, y1 = e.y0 / fig.dpi, e.y1 / fig.dpi
+            located.append({"npy": os.path.relpath(npy, os.path.dirname(os.path.abspath(file))), "title": title,
+                            "box": [(x0 - box.x0) / box.width, (box.y1 - y1) / box.height,
+                                    (x1 - box.x0) / box.width, (box.y1 - y0) / box.height]})
+        with open(file + ".axes.json", "w") as f:
+            json.dump({"cells": located}, f)
     plt.close(fig)
 
 
@@ -55,6 +75,7 @@ def heatmap_grid(spec):
     fig, axes = plt.subplots(rows, cols, figsize=(1.9 * cols + extra, height), squeeze=False, layout="constrained")
     image = None
     scale_images = {}
+    located = []
     for r in range(rows):
         for c in range(cols):
             ax = axes[r][c]
@@ -70,7 +91,12 @@ def heatmap_grid(spec):
                 lo, hi = vmin, vmax
             else:
                 lo, hi = np.nanmin(data), np.nanmax(data)
-            image = ax.imshow(data, cmap="jet", vmin=lo, vmax=hi, interpolation="nearest")
+            image = ax.imshow(data, cmap=COLORMAP, vmin=lo, vmax=hi, interpolation="nearest")
+            named = spec.get("cell_titles", [])
+            title = named[r][c] if r < len(named) and c < len(named[r]) else " / ".join(t for t in (
+                spec["row_titles"][r] if r < len(spec.get("row_titles", [])) else "",
+                spec["column_titles"][c] if c < len(spec.get("column_titles", [])) else "") if t)
+            located.append((ax, spec["cells"][r][c], title))
             if column_scale:
                 scale_images[column_scale[c]] = image
             elif not shared:
@@ -102,13 +128,20 @@ def heatmap_grid(spec):
         bar.set_label(spec.get("colorbar_label", ""))
     if spec.get("title"):
         fig.suptitle(spec["title"])
-    save(fig, spec["file"])
+    save(fig, spec["file"], located)
 
 
 def line_panels(spec):
     panels = spec["panels"]
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.3), squeeze=False)
-    for ax, panel in zip(axes[0], panels):
+    cols = min(len(panels), MAX_PANELS_PER_ROW)
+    rows = (len(panels) + cols - 1) // cols
+    # One legend under the figure when every panel draws the same series: it covers no curve.
+    labels = [[s.get("label", "") for s in p["series"] if not s.get("band_only")] for p in panels]
+    shared_legend = len(panels) > 1 and all(x == labels[0] for x in labels) and any(labels[0])
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.3 * rows), squeeze=False)
+    for ax in axes.ravel()[len(panels):]:
+        ax.axis("off")
+    for ax, panel in zip(axes.ravel(), panels):
         for s in panel["series"]:
             x, y = as_array(s["x"]), as_array(s["y"])
             style = s.get("style", "-")
@@ -137,11 +170,15 @@ def line_panels(spec):
         ax.set_xlabel(panel.get("xlabel", ""))
         ax.set_ylabel(panel.get("ylabel", ""))
         ax.grid(alpha=0.3)
-        if any(s.get("label") for s in panel["series"]):
+        if any(s.get("label") for s in panel["series"]) and not shared_legend:
             ax.legend(fontsize=7)
     if spec.get("title"):
         fig.suptitle(spec["title"])
     fig.tight_layout()
+    if shared_legend:
+        handles, names = axes.ravel()[0].get_legend_handles_labels()
+        fig.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(4, len(names)),
+                   fontsize=8, frameon=False)
     save(fig, spec["file"])
 
 
@@ -150,8 +187,10 @@ def draw(spec):
 
 
 def main():
+    global COLORMAP
     with open(sys.argv[1]) as f:
         job = json.load(f)
+    COLORMAP = job.get("colormap", "jet")
     figures = job["figures"]
     workers = min(len(figures), os.cpu_count() or 1)
     if workers > 1:

@@ -318,6 +318,7 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
   const auto box = central_face_box();
   const double conf = opt.bootstrap.confidence;
   viz::FigureBatch figures;
+  figures.set_colormap(viz::to_string(opt.colormap));
 
   nlohmann::json cam_settings = {{"method", cam}, {"map_shape", {maps.shape()[1], maps.shape()[2]}}};
   if (meta.contains("settings") && meta["settings"].contains("cam") && meta["settings"]["cam"].is_object()) {
@@ -598,7 +599,13 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
                             {dir / "d_mam.npy", dir / "d_amv.npy", dir / "d_amv_symmetric.npy", ""}},
                            false,
                            "",
-                           box});
+                           box,
+                           {},
+                           {},
+                           {},
+                           {{"MAM " + hn, "AM-V " + hn, "median " + hn, "MAD " + hn},
+                            {"MAM " + ln, "AM-V " + ln, "median " + ln, "MAD " + ln},
+                            {"D-MAM", "D-AM-V", "symmetrised D-AM-V", ""}}});
       const auto density_panel = [&](const DensityPair& d, const std::string& what) {
         return viz::Panel{fmt::format("{} map values: W1 = {:.4f}, KS = {:.3f}", what, d.wasserstein1, d.ks),
                           "per-pixel value",

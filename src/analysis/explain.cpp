@@ -37,6 +37,13 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr int kPanel = 224;
+// A region's mean |Z| must exceed the image's by this factor to be called where the deviation
+// is concentrated.
+constexpr double kConcentrated = 1.25;
+// Below this probability of being open, the eye model is sure enough to say "closed or covered".
+constexpr double kClosedEye = 0.2;
+// A pose estimate whose bins spread this many degrees or more is a guess.
+constexpr double kUncertainPoseSd = 15;
 
 double percentile_of(const std::vector<double>& sorted, double v) {
   if (sorted.empty()) return std::nan("");
@@ -84,31 +91,83 @@ std::vector<fs::path> expand_images(const std::vector<fs::path>& inputs) {
   return images;
 }
 
-cv::Mat labelled(const cv::Mat& bgr, const std::string& title) {
+constexpr int kFont = cv::FONT_HERSHEY_SIMPLEX;
+constexpr double kFontScale = 0.45;
+
+void put_text(cv::Mat& img, const std::string& text, cv::Point at, cv::Scalar colour = cv::Scalar(0, 0, 0)) {
+  cv::putText(img, text, at, kFont, kFontScale, colour, 1, cv::LINE_AA);
+}
+
+int text_width(const std::string& text) {
+  int baseline = 0;
+  return cv::getTextSize(text, kFont, kFontScale, 1, &baseline).width;
+}
+
+// Breaks `text` at spaces into lines no wider than `width` pixels (a longer word stays whole).
+std::vector<std::string> wrap(const std::string& text, int width) {
+  std::vector<std::string> lines;
+  std::string line;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t next = text.find(' ', pos);
+    if (next == std::string::npos) next = text.size();
+    const std::string word = text.substr(pos, next - pos);
+    const std::string candidate = line.empty() ? word : line + ' ' + word;
+    if (!line.empty() && text_width(candidate) > width) {
+      lines.push_back(line);
+      line = word;
+    } else {
+      line = candidate;
+    }
+    pos = next + 1;
+  }
+  if (!line.empty()) lines.push_back(line);
+  return lines;
+}
+
+// A face or map panel with its title, and for a map its colour bar from min to max.
+cv::Mat labelled(const cv::Mat& bgr, const std::string& title, const cv::Mat* values = nullptr,
+                 viz::Colormap colormap = viz::Colormap::Jet) {
+  constexpr int kTitle = 22, kBar = 10, kBarLabels = 18;
   cv::Mat big;
   cv::resize(bgr, big, cv::Size(kPanel, kPanel), 0, 0, cv::INTER_LINEAR);
-  cv::Mat panel(kPanel + 26, kPanel, CV_8UC3, cv::Scalar(255, 255, 255));
+  cv::Mat panel(kPanel + kTitle + kBar + kBarLabels, kPanel, CV_8UC3, cv::Scalar(255, 255, 255));
   big.copyTo(panel(cv::Rect(0, 0, kPanel, kPanel)));
-  cv::putText(panel, title, {4, kPanel + 18}, cv::FONT_HERSHEY_SIMPLEX, 0.42, cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
+  put_text(panel, title, {4, kPanel + 16});
+  if (values != nullptr) {
+    double lo = 0, hi = 0;
+    cv::minMaxLoc(*values, &lo, &hi);
+    const cv::Rect bar(8, kPanel + kTitle, kPanel - 16, kBar);
+    viz::colour_bar(bar.width, bar.height, colormap).copyTo(panel(bar));
+    const int y = bar.y + kBar + 14;
+    const std::string low = fmt::format("{:.2f}", lo), high = fmt::format("{:.2f}", hi);
+    put_text(panel, low, {bar.x, y});
+    put_text(panel, high, {bar.x + bar.width - text_width(high), y});
+  }
   return panel;
 }
 
 cv::Mat sheet(const cv::Mat& face, const cv::Mat& am, const cv::Mat& mam, const cv::Mat& d, const cv::Mat& z,
-              const std::string& line1, const std::string& line2) {
-  double dmax = 0, zmax = 0;
-  cv::minMaxLoc(d, nullptr, &dmax);
-  cv::Mat absz = cv::abs(z);
-  cv::minMaxLoc(absz, nullptr, &zmax);
-  std::vector<cv::Mat> panels = {labelled(face, "aligned face"), labelled(viz::overlay_jet(face, am), "map (AM)"),
-                                 labelled(viz::overlay_jet(face, mam), "reference MAM (high)"),
-                                 labelled(viz::overlay_jet(face, d), fmt::format("D=|MAM-AM| max {:.2f}", dmax)),
-                                 labelled(viz::overlay_jet(face, absz), fmt::format("|Z| max {:.1f}", zmax))};
+              const std::string& line1, const std::string& line2, viz::Colormap colormap) {
+  const cv::Mat absz = cv::abs(z);
+  const auto heat = [&](const cv::Mat& m, const std::string& title) {
+    return labelled(viz::overlay_heatmap(face, m, colormap), title, &m, colormap);
+  };
+  std::vector<cv::Mat> panels = {labelled(face, "aligned face"), heat(am, "map (AM)"),
+                                 heat(mam, "reference MAM (high)"), heat(d, "D = |MAM - AM|"), heat(absz, "|Z|")};
+  panels[0].push_back(cv::Mat(panels[1].rows - panels[0].rows, kPanel, CV_8UC3, cv::Scalar(255, 255, 255)));
   cv::Mat row;
   cv::hconcat(panels, row);
-  cv::Mat out(row.rows + 44, row.cols, CV_8UC3, cv::Scalar(255, 255, 255));
+  constexpr int kLine = 20, kMargin = 6;
+  std::vector<std::pair<std::string, cv::Scalar>> lines;
+  for (const auto& l : wrap(line1, row.cols - 2 * kMargin)) lines.emplace_back(l, cv::Scalar(0, 0, 0));
+  for (const auto& l : wrap(line2, row.cols - 2 * kMargin)) lines.emplace_back(l, cv::Scalar(0, 0, 160));
+  cv::Mat out(row.rows + kLine * static_cast<int>(lines.size()) + kMargin, row.cols, CV_8UC3,
+              cv::Scalar(255, 255, 255));
   row.copyTo(out(cv::Rect(0, 0, row.cols, row.rows)));
-  cv::putText(out, line1, {6, row.rows + 16}, cv::FONT_HERSHEY_SIMPLEX, 0.45, cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
-  cv::putText(out, line2, {6, row.rows + 36}, cv::FONT_HERSHEY_SIMPLEX, 0.45, cv::Scalar(0, 0, 160), 1, cv::LINE_AA);
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    put_text(out, lines[i].first, {kMargin, row.rows + kLine * static_cast<int>(i) + 14}, lines[i].second);
+  }
   return out;
 }
 
@@ -130,8 +189,7 @@ void write_legend(const fs::path& file) {
   for (std::size_t i = 0; i < kFaceParts.size(); ++i) {
     const int y = 24 + static_cast<int>(i) * 30;
     cv::rectangle(out, cv::Rect(kPanel + 10, y - 12, 16, 16), kColours[i], cv::FILLED);
-    cv::putText(out, to_string(kFaceParts[i]), {kPanel + 32, y + 2}, cv::FONT_HERSHEY_SIMPLEX, 0.45,
-                cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
+    put_text(out, to_string(kFaceParts[i]), {kPanel + 32, y + 2});
   }
   cv::imwrite(file.string(), out);
 }
@@ -145,49 +203,85 @@ std::string unique_folder(const fs::path& image, std::set<std::string>& used) {
   return name;
 }
 
+// A pose angle worth naming, qualified by the model's spread over its bins.
+void pose_hint(const nlohmann::json& pose, const char* angle, double at_least, std::vector<std::string>& causes) {
+  const double v = pose[angle].get<double>();
+  if (std::abs(v) < at_least) return;
+  const double sd = pose.value(std::string(angle) + "_sd", 0.0);
+  causes.push_back(
+      sd < kUncertainPoseSd
+          ? fmt::format("{} {:.0f} degrees (pose model, spread {:.0f})", angle, v, sd)
+          : fmt::format("possibly {} {:.0f} degrees (an unsure pose estimate, spread {:.0f})", angle, v, sd));
+}
+
+// What the eye-state model says, in words no stronger than its probability: a covered eye
+// scores as closed, so "closed" is never claimed alone.
+void eye_hint(double open, const char* which, std::vector<std::string>& causes) {
+  if (open < kClosedEye) {
+    causes.push_back(
+        fmt::format("the eye on the image's {} looks closed or covered (eye model: {:.0f} % open)", which, 100 * open));
+  } else if (open < 0.5) {
+    causes.push_back(fmt::format("the eye on the image's {} may be closed or covered (eye model unsure: {:.0f} % open)",
+                                 which, 100 * open));
+  }
+}
+
+}  // namespace
+
 std::string likely_causes(const nlohmann::json& j) {
   std::vector<std::string> causes;
-  const auto& parts = j["regions"];
-  std::string top;
-  double top_z = -1;
-  for (const auto& [name, v] : parts.items()) {
-    if (v["mean_abs_z"].get<double>() > top_z) {
-      top_z = v["mean_abs_z"].get<double>();
-      top = name;
+  const auto& p = j["deviation_percentile_high"];
+  const bool typical = p.is_number() && p.get<double>() <= 50;
+  // Where the deviation lies is said only of a face that deviates, and only where a region's
+  // mean |Z| stands out from the image's: a typical face's largest region is noise.
+  if (!typical) {
+    std::string top;
+    double top_z = -1;
+    for (const auto& [name, v] : j["regions"].items()) {
+      if (v["mean_abs_z"].get<double>() > top_z) {
+        top_z = v["mean_abs_z"].get<double>();
+        top = name;
+      }
+    }
+    const double mean_z = j["deviation"].get<double>();
+    const double ratio = mean_z > 0 ? top_z / mean_z : 0.0;
+    if (ratio < kConcentrated) {
+      const double outside_area = j["regions"]["outside"]["pixels"].get<double>() / (112.0 * 112.0);
+      causes.push_back(
+          fmt::format("deviation spread over the image ({:.0f} % of it outside the central face, which "
+                      "is {:.0f} % of the pixels)",
+                      100 * j["share_outside_central_face"].get<double>(), 100 * outside_area));
+    } else if (top == "outside") {
+      causes.push_back(
+          fmt::format("deviation concentrated outside the central face ({:.0f} % of it, mean |Z| {:.1f}x "
+                      "the image's)",
+                      100 * j["share_outside_central_face"].get<double>(), ratio));
+    } else {
+      const std::map<std::string, std::string> words = {{"left_eye", "the eye on the image's left"},
+                                                        {"right_eye", "the eye on the image's right"},
+                                                        {"nose", "the nose"},
+                                                        {"mouth", "the mouth"},
+                                                        {"rest_of_face", "the rest of the face"}};
+      causes.push_back(
+          fmt::format("deviation concentrated on {} (mean |Z| {:.1f}x the image's)", words.at(top), ratio));
     }
   }
-  const double outside = j["share_outside_central_face"].get<double>();
-  if (top == "outside") {
-    causes.push_back(fmt::format("deviation concentrated outside the central face ({:.0f} % of it)", 100 * outside));
-  } else {
-    const std::map<std::string, std::string> words = {{"left_eye", "the eye on the image's left"},
-                                                      {"right_eye", "the eye on the image's right"},
-                                                      {"nose", "the nose"},
-                                                      {"mouth", "the mouth"},
-                                                      {"rest_of_face", "the rest of the face"}};
-    causes.push_back(fmt::format("deviation concentrated on {}", words.at(top)));
-  }
   if (j.contains("pose")) {
-    const double yaw = j["pose"]["yaw"].get<double>();
-    const double pitch = j["pose"]["pitch"].get<double>();
-    const double roll = j["pose"]["roll"].get<double>();
-    if (std::abs(yaw) >= 20) causes.push_back(fmt::format("yaw {:.0f} degrees", yaw));
-    if (std::abs(pitch) >= 20) causes.push_back(fmt::format("pitch {:.0f} degrees", pitch));
-    if (std::abs(roll) >= 15) causes.push_back(fmt::format("roll {:.0f} degrees", roll));
+    pose_hint(j["pose"], "yaw", 20, causes);
+    pose_hint(j["pose"], "pitch", 20, causes);
+    pose_hint(j["pose"], "roll", 15, causes);
   }
   if (j.contains("eyes")) {
-    if (j["eyes"]["image_left_open"].get<double>() < 0.5) causes.push_back("the eye on the image's left looks closed");
-    if (j["eyes"]["image_right_open"].get<double>() < 0.5)
-      causes.push_back("the eye on the image's right looks closed");
+    eye_hint(j["eyes"]["image_left_open"].get<double>(), "left", causes);
+    eye_hint(j["eyes"]["image_right_open"].get<double>(), "right", causes);
   }
-  const auto& p = j["deviation_percentile_high"];
   if (p.is_number()) {
     const double v = p.get<double>();
     if (v >= 100) {
       causes.push_back("deviates more than every high-quality reference face");
-    } else if (v >= 95) {
+    } else if (v > 50) {
       causes.push_back(fmt::format("deviates more than {:.0f} % of the high-quality reference faces", v));
-    } else if (v <= 50) {
+    } else {
       causes.push_back("as close to the reference as a typical high-quality face");
     }
   }
@@ -195,8 +289,6 @@ std::string likely_causes(const nlohmann::json& j) {
   for (const auto& c : causes) line += (line.empty() ? "" : "; ") + c;
   return line;
 }
-
-}  // namespace
 
 ExplainResult explain(const ExplainOptions& opt) {
   const auto ref = read_reference(opt.reference);
@@ -349,6 +441,9 @@ ExplainResult explain(const ExplainOptions& opt) {
           {"yaw", pose.yaw},
           {"pitch", pose.pitch},
           {"roll", pose.roll},
+          {"yaw_sd", pose.yaw_sd},
+          {"pitch_sd", pose.pitch_sd},
+          {"roll_sd", pose.roll_sd},
           {"convention", "degrees; yaw > 0: nose to the image's left; roll > 0: clockwise; pitch > 0: chin up"}};
       if (detector) {
         face::Face f;
@@ -365,7 +460,7 @@ ExplainResult explain(const ExplainOptions& opt) {
                 sheet(face, am, ref.mam, d, z,
                       fmt::format("{}: deviation {:.3f} (percentile {:.0f} among high, {:.0f} among all)",
                                   image.filename().string(), x.deviation, x.percentile_high, x.percentile_all),
-                      x.causes));
+                      x.causes, opt.colormap));
     x.ok = true;
     x.json = std::move(j);
     result.images.push_back(std::move(x));

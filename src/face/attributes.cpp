@@ -13,18 +13,22 @@ namespace {
 constexpr int kPoseSize = 224;
 constexpr int kEyeSize = 24;
 
-// Expected angle of a 66-bin classification: bins of 3 degrees from -99.
-double binned_angle(const cv::Mat& logits) {
+// Expected angle of a 66-bin classification (bins of 3 degrees from -99) and the standard
+// deviation of the softmax over the bins: how sure the model is of it.
+std::pair<double, double> binned_angle(const cv::Mat& logits) {
   const float* v = logits.ptr<float>();
   const int n = static_cast<int>(logits.total());
   const float top = *std::max_element(v, v + n);
-  double sum = 0, weighted = 0;
+  double sum = 0, weighted = 0, squares = 0;
   for (int i = 0; i < n; ++i) {
     const double e = std::exp(static_cast<double>(v[i] - top));
+    const double angle = 3.0 * i - 99.0;
     sum += e;
-    weighted += e * (3.0 * i - 99.0);
+    weighted += e * angle;
+    squares += e * angle * angle;
   }
-  return weighted / sum;
+  const double mean = weighted / sum;
+  return {mean, std::sqrt(std::max(0.0, squares / sum - mean * mean))};
 }
 
 // A square crop of `bgr` (outside the image: black), resized to size x size.
@@ -52,7 +56,10 @@ class DefaultFaceAttributes : public FaceAttributes {
     pose_net_.setInput(cv::dnn::blobFromImage(rgb));
     std::vector<cv::Mat> out;
     pose_net_.forward(out, std::vector<std::string>{"output", "617", "618"});
-    return {binned_angle(out[0]), binned_angle(out[1]), binned_angle(out[2])};
+    const auto [yaw, yaw_sd] = binned_angle(out[0]);
+    const auto [pitch, pitch_sd] = binned_angle(out[1]);
+    const auto [roll, roll_sd] = binned_angle(out[2]);
+    return {yaw, pitch, roll, yaw_sd, pitch_sd, roll_sd};
   }
 
   std::optional<EyeOpenness> eyes(const cv::Mat& bgr, const std::vector<cv::Point2f>& p) override {

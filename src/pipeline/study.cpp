@@ -17,6 +17,7 @@
 #include "amva/io/output_dir.hpp"
 #include "amva/pipeline/extract.hpp"
 #include "amva/pipeline/quality.hpp"
+#include "amva/pipeline/thumbnails.hpp"
 #include "amva/report/html_report.hpp"
 #include "amva/store/store.hpp"
 
@@ -65,6 +66,7 @@ StudyResult run_study(const StudyOptions& opt) {
   a.scores = opt.scores;
   a.cam = opt.cam;
   a.group = opt.group;
+  a.colormap = opt.colormap;
   // The comparisons' identities also make the analysis's bootstrap resample people.
   a.identities.labels = opt.labels;
   a.identities.from_folders = opt.labels_from_folders;
@@ -73,6 +75,9 @@ StudyResult run_study(const StudyOptions& opt) {
   const auto analysis = analysis::analyze(a);
   for (const auto& r : analysis.score_reports) stage("scores: " + r.describe());
   for (const auto& w : analysis.warnings) stage("warning: " + w);
+  const fs::path thumbnails_dir = opt.out / "thumbnails";
+  io::make_real_dir(thumbnails_dir);
+  const auto thumbnails = write_group_thumbnails(e.out, a.out, thumbnails_dir);
 
   // 4. EDC, when there are comparisons.
   nlohmann::json edc;
@@ -145,6 +150,7 @@ StudyResult run_study(const StudyOptions& opt) {
     x.quality_methods = opt.scores.methods;
     x.cache_dir = e.cache_dir;
     x.threads = opt.threads;
+    x.colormap = opt.colormap;
     if (opt.progress) x.progress = [&](std::size_t d, std::size_t t) { opt.progress("explain", d, t); };
     try {
       explained = analysis::explain(x);
@@ -239,6 +245,7 @@ StudyResult run_study(const StudyOptions& opt) {
   r.title = opt.title;
   r.study = opt.out;
   r.findings = result.findings;
+  r.thumbnails = thumbnails;
   r.analysis = analysis.summary;
   r.edc = edc;
   r.edc_note = edc_note;

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -12,6 +14,7 @@
 #include "amva/io/output_dir.hpp"
 #include "amva/share.hpp"
 #include "amva/version.hpp"
+#include "figure_embedder.hpp"
 
 namespace amva::report {
 namespace fs = std::filesystem;
@@ -25,25 +28,6 @@ std::string with_ci(const nlohmann::json& v, const nlohmann::json& ci, int digit
   if (!ci.is_array() || ci.size() != 2) return num(v, digits);
   return fmt::format("{} <small>[{}, {}]</small>", num(v, digits), num(ci[0], digits), num(ci[1], digits));
 }
-
-// Embeds a figure and copies it (PNG, and SVG when there is one) into figures/.
-class Figures {
- public:
-  explicit Figures(fs::path dir) : dir_(std::move(dir)) { io::make_real_dir(dir_); }
-  std::string embed(const fs::path& png, const std::string& name, const std::string& caption) {
-    if (!fs::exists(png)) return fmt::format("<p><em>figure {} missing</em></p>", html_escape(png.filename().string()));
-    io::copy_file_atomically(png, dir_ / (name + ".png"));
-    auto svg = png;
-    svg.replace_extension(".svg");
-    if (fs::exists(svg)) io::copy_file_atomically(svg, dir_ / (name + ".svg"));
-    return fmt::format(
-        "<figure><img alt=\"{0}\" src=\"data:image/png;base64,{1}\"><figcaption>{2}</figcaption></figure>\n",
-        html_escape(name), base64_file(png), caption);
-  }
-
- private:
-  fs::path dir_;
-};
 
 std::string verdict_span(const std::string& v) {
   return fmt::format("<span class=\"{}\">{}</span>", html_escape(v), html_escape(v));
@@ -72,18 +56,50 @@ const char* kRegionHeader =
     "<table><tr><th class=l>method</th><th class=l>group</th><th>faces</th><th>MAM inside</th><th>MAM outside</th>"
     "<th>AM-V inside</th><th>AM-V outside</th><th>MAM out/in</th><th>AM-V out/in</th></tr>\n";
 
-std::string definitions(const nlohmann::json& settings) {
-  std::string out = "<dl>";
-  for (const auto& [k, v] : settings.items()) {
-    if (v.is_object() || v.is_array()) {
-      out += fmt::format("<dt><code>{}</code></dt><dd><code>{}</code></dd>", html_escape(k),
-                         html_escape(io::json_text(v, -1)));
+// A number as a reader wants it: whole numbers whole, others to 4 significant digits
+// (0.6499999761581421 is 0.65).
+std::string readable_number(const nlohmann::json& v) {
+  if (v.is_number_integer() || v.is_number_unsigned()) return v.dump();
+  const double d = v.get<double>();
+  if (std::isfinite(d) && d == std::round(d) && std::abs(d) < 1e15) return fmt::format("{:.0f}", d);
+  return fmt::format("{:.4g}", d);
+}
+
+std::string readable_value(const nlohmann::json& v) {
+  if (v.is_number()) return readable_number(v);
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_null()) return "none";
+  if (v.is_boolean()) return v.get<bool>() ? "yes" : "no";
+  std::string out;  // an array of plain values
+  for (const auto& e : v) out += (out.empty() ? "" : ", ") + readable_value(e);
+  return out.empty() ? "none" : out;
+}
+
+// Settings as rows of "name, value": nested objects by dotted names, arrays of plain values
+// joined, arrays of objects numbered.
+void settings_rows(const nlohmann::json& j, const std::string& prefix, std::string& rows) {
+  for (const auto& [k, v] : j.items()) {
+    const std::string name = prefix.empty() ? k : prefix + '.' + k;
+    const bool nested_array = v.is_array() && std::any_of(v.begin(), v.end(), [](const nlohmann::json& e) {
+                                return e.is_object() || e.is_array();
+                              });
+    if (v.is_object()) {
+      settings_rows(v, name, rows);
+    } else if (nested_array) {
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        settings_rows(nlohmann::json{{fmt::format("{}", i + 1), v[i]}}, name, rows);
+      }
     } else {
-      out += fmt::format("<dt><code>{}</code></dt><dd>{}</dd>", html_escape(k),
-                         html_escape(v.is_string() ? v.get<std::string>() : v.dump()));
+      rows += fmt::format("<tr><th class=l><code>{}</code></th><td class=l>{}</td></tr>\n", html_escape(name),
+                          html_escape(readable_value(v)));
     }
   }
-  return out + "</dl>\n";
+}
+
+std::string settings_table(const nlohmann::json& settings) {
+  std::string rows;
+  settings_rows(settings, "", rows);
+  return "<table class=\"settings\">\n" + rows + "</table>\n";
 }
 
 }  // namespace
@@ -113,7 +129,10 @@ std::string html_escape(const std::string& text) {
 }
 
 std::string base64_file(const fs::path& file) {
-  const std::string bytes = io::read_text(file);
+  return base64(io::read_text(file));
+}
+
+std::string base64(const std::string& bytes) {
   std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
   const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
                                 reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
@@ -126,7 +145,7 @@ void write_html_report(const ReportInput& in, const fs::path& out) {
   if (!fs::exists(tpl_file))
     throw Error(ErrorCode::NotFound, fmt::format("{}: report template not found", tpl_file.string()));
   std::string html = io::read_text(tpl_file);
-  Figures figures(out.parent_path() / "figures");
+  FigureEmbedder figures(out.parent_path() / "figures");
   const fs::path analysis_dir = in.study / "analysis";
   const fs::path edc_dir = in.study / "edc";
 
@@ -149,11 +168,12 @@ void write_html_report(const ReportInput& in, const fs::path& out) {
   row("FR model", d.value("model", ""));
   row("model sha256", st.value("model_sha256", ""));
   row("alignment", st.value("alignment", ""));
-  row("detector", st.contains("detector") ? io::json_text(st["detector"], -1) : "");
-  std::string maps = d.value("cam", "");
-  if (st.contains("cam")) maps += ' ' + io::json_text(st["cam"], -1);  // (" " + string trips GCC 12's -Wrestrict)
-  row("activation maps", maps);
-  dataset += "</table>\n";
+  row("activation maps", d.value("cam", ""));
+  dataset += "</table>\n<h3>Detector and maps</h3>\n";
+  nlohmann::json details = nlohmann::json::object();
+  if (st.contains("detector")) details["detector"] = st["detector"];
+  if (st.contains("cam")) details["cam"] = st["cam"];
+  dataset += settings_table(details);
 
   const auto& a = in.analysis;
   std::string inter = figures.embed(analysis_dir / "grid.png", "inter_fiqa_grid",
@@ -233,9 +253,16 @@ void write_html_report(const ReportInput& in, const fs::path& out) {
     const auto& c = m["comparison"];
     intra += fmt::format("<h3 id=\"method-{0}\">{0}</h3>\n<p>Source: {1}. Verdict: {2}.</p>\n", html_escape(name),
                          html_escape(m.value("source", "")), verdict_span(c.value("finding", "n/a")));
-    intra +=
-        figures.embed(dir / "intra.png", name + "_intra",
-                      "High and low group: MAM, AM-V, median, MAD; differences D-MAM, D-AM-V, symmetrised D-AM-V.");
+    if (const auto t = in.thumbnails.find(name); t != in.thumbnails.end()) {
+      intra += figures.embed(t->second, name + "_examples",
+                             "Example faces of the highest and the lowest group, evenly spaced by score (best "
+                             "first), with their scores.");
+    }
+    intra += figures.embed(dir / "intra.png", name + "_intra",
+                           "High and low group: MAM, AM-V, median, MAD; differences D-MAM, D-AM-V, symmetrised D-AM-V. "
+                           "Point at a map to read its value. AM-V is the per-pixel standard deviation of maps "
+                           "upsampled bilinearly from the model's native grid, so it peaks at the centres of the "
+                           "native cells: that lattice is in the statistic, not in the drawing.");
     intra += figures.embed(
         dir / "density.png", name + "_density",
         fmt::format("Per-pixel values of the AM-V and median maps. AM-V: W1 {}, KS {}; median: W1 "
@@ -331,8 +358,8 @@ void write_html_report(const ReportInput& in, const fs::path& out) {
   }
   if (in.sheets.empty()) explanations += "<p>No face was explained.</p>\n";
 
-  std::string methods = "<h3>Analysis</h3>\n" + definitions(a["settings"]);
-  if (!in.edc.is_null()) methods += "<h3>EDC</h3>\n" + definitions(in.edc["settings"]);
+  std::string methods = "<h3>Analysis</h3>\n" + settings_table(a["settings"]);
+  if (!in.edc.is_null()) methods += "<h3>EDC</h3>\n" + settings_table(in.edc["settings"]);
 
   const std::vector<std::pair<std::string, std::string>> fill = {
       {"{{title}}", html_escape(in.title)},
@@ -345,7 +372,8 @@ void write_html_report(const ReportInput& in, const fs::path& out) {
       {"{{intra}}", intra},
       {"{{edc}}", edc},
       {"{{explanations}}", explanations},
-      {"{{methods}}", methods}};
+      {"{{methods}}", methods},
+      {"{{maps}}", figures.maps_script()}};
   for (const auto& [key, value] : fill) {
     for (auto pos = html.find(key); pos != std::string::npos; pos = html.find(key, pos + value.size())) {
       html.replace(pos, key.size(), value);

@@ -50,6 +50,7 @@ void FigureBatch::add(const HeatmapGrid& g) {
                       {"row_titles", g.row_titles},     {"column_titles", g.column_titles},  {"cells", cells},
                       {"shared_scale", g.shared_scale}, {"colorbar_label", g.colorbar_label}};
   if (g.box) j["box"] = *g.box;
+  if (!g.cell_titles.empty()) j["cell_titles"] = g.cell_titles;
   if (!g.column_scale.empty()) {
     j["column_scale"] = g.column_scale;
     j["scale_labels"] = g.scale_labels;
@@ -96,7 +97,8 @@ void FigureBatch::render(const fs::path& work_dir) const {
   fs::create_directories(work_dir);
   const fs::path job = work_dir / "figures.json";
   const fs::path log = work_dir / "figures.log";
-  io::write_text_atomically(job, io::json_text(nlohmann::json{{"figures", figures_}}, 1) + "\n");
+  io::write_text_atomically(job,
+                            io::json_text(nlohmann::json{{"figures", figures_}, {"colormap", colormap_}}, 1) + "\n");
   const auto command = fmt::format("{} {} {} > {} 2>&1", shell_quote(python_interpreter()),
                                    shell_quote(script.string()), shell_quote(job.string()), shell_quote(log.string()));
   const int status = std::system(command.c_str());

@@ -7,6 +7,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <regex>
 
+#include "amva/io/atomic_file.hpp"
 #include "amva/io/csv.hpp"
 #include "amva/io/npy.hpp"
 #include "amva/store/store.hpp"
@@ -152,4 +153,85 @@ TEST_F(Demo, ReportOpensInHeadlessChromium) {
   EXPECT_GT(fs::file_size(shot), 50'000u);
   const cv::Mat png = cv::imread(shot.string());
   EXPECT_EQ(png.cols, 1280);
+}
+
+// The report explored as a reader does, through a real driver (playwright-core from the npm
+// registry, driving Debian's Chromium): a table sorts both ways, pointing at a map reads the
+// map's own value (checked against its .npy), a figure enlarges to its pixel size and closes,
+// and nothing is logged to the console.
+TEST_F(Demo, ReportIsExplorableInChromium) {
+  ASSERT_EQ(rc_, 0) << out_;
+  const fs::path source = AMVA_TEST_SOURCE_DIR;
+  const fs::path driver = source / ".cache" / "browser" / "node_modules" / "playwright-core";
+  if (test::run("command -v node").first != 0 || test::run("command -v chromium").first != 0 || !fs::exists(driver)) {
+    GTEST_SKIP() << "node, chromium or playwright-core (.cache/browser) is missing; scripts/setup.sh installs them";
+  }
+  const auto [rc, out] = test::run(fmt::format("AMVA_PLAYWRIGHT={} timeout 300 node {} {} 2>&1", driver.string(),
+                                               (source / "tests" / "browser" / "report_check.js").string(),
+                                               fs::absolute(demo() / "report.html").string()));
+  ASSERT_EQ(rc, 0) << out;
+  const auto r = nlohmann::json::parse(out.substr(out.find('{')));
+  EXPECT_TRUE(r["console_errors"].empty()) << r["console_errors"].dump();
+  EXPECT_TRUE(r["page_errors"].empty()) << r["page_errors"].dump();
+  EXPECT_GT(r["images_total"].get<int>(), 10);
+  EXPECT_EQ(r["images_loaded"], r["images_total"]);
+  EXPECT_EQ(r["sections"].size(), 7u);
+
+  auto ascending = r["sorted_ascending"].get<std::vector<double>>();
+  auto descending = r["sorted_descending"].get<std::vector<double>>();
+  auto expected = r["before_sort"].get<std::vector<double>>();
+  ASSERT_GE(expected.size(), 2u);
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(ascending, expected) << "sorted by " << r["sort_column"];
+  std::reverse(expected.begin(), expected.end());
+  EXPECT_EQ(descending, expected);
+
+  // The read-out names the first method's MAM of the high group and gives its value there.
+  const auto& hover = r["hover"];
+  ASSERT_TRUE(hover["visible"].get<bool>()) << hover.dump();
+  const auto summary = nlohmann::json::parse(io::read_text(demo() / "analysis" / "summary.json"));
+  const std::string cell = hover["cell"];
+  const std::string method = cell.substr(0, cell.find(" / "));
+  EXPECT_TRUE(summary["methods"].contains(method)) << cell;
+  EXPECT_EQ(cell, method + " / MAM high");
+  std::smatch m;
+  const std::string readout = hover["readout"];
+  ASSERT_TRUE(std::regex_search(readout, m, std::regex(R"(\(x (\d+), y (\d+)\): ([-0-9.e]+))"))) << readout;
+  const int x = std::stoi(m[1]), y = std::stoi(m[2]);
+  EXPECT_EQ(x, hover["pixel"][0].get<int>());
+  EXPECT_EQ(y, hover["pixel"][1].get<int>());
+  const auto map = io::read_npy(demo() / "analysis" / method / "mam_high.npy");
+  const double truth = map.data[static_cast<std::size_t>(y * 112 + x)];
+  EXPECT_NEAR(std::stod(m[3]), truth, 1e-3 * std::max(1.0, std::abs(truth))) << readout;  // 4 significant digits
+
+  const auto& enlarge = r["enlarge"];
+  EXPECT_TRUE(enlarge["open"].get<bool>());
+  EXPECT_NEAR(enlarge["shown_width"].get<double>(), enlarge["natural_width"].get<double>(), 1.0);
+  EXPECT_TRUE(enlarge["closed"].get<bool>());
+}
+
+// The report's Data and Methods sections are tables of rounded numbers, not JSON dumps; each
+// figure links its PNG (and SVG) files, which are there; each method shows example faces.
+TEST_F(Demo, ReportIsReadableAndLinksItsFigures) {
+  ASSERT_EQ(rc_, 0) << out_;
+  const auto html = io::read_text(demo() / "report.html");
+  const auto start = html.find("<section id=\"methods\">");
+  const auto methods = html.substr(start, html.find("</section>", start) - start);
+  std::smatch raw;
+  EXPECT_FALSE(std::regex_search(methods, raw, std::regex(R"(.{0,80}\.0*[1-9]\d{4,})")))
+      << "unrounded numbers in Methods: " << raw.str();
+  EXPECT_EQ(methods.find("{&quot;"), std::string::npos) << "JSON in Methods";
+  EXPECT_NE(methods.find("<code>bootstrap.confidence</code></th><td class=l>0.95</td>"), std::string::npos);
+  const std::regex link(R"re(href="figures/([A-Za-z0-9_]+\.(png|svg))")re");
+  int links = 0;
+  for (auto it = std::sregex_iterator(html.begin(), html.end(), link); it != std::sregex_iterator(); ++it, ++links) {
+    EXPECT_TRUE(fs::exists(demo() / "figures" / (*it)[1].str())) << (*it)[1];
+  }
+  EXPECT_GT(links, 20);
+  for (const char* m : {"serfiq", "brisque", "magnitude", "sharpness"}) {
+    const auto thumbnails = demo() / "thumbnails" / fmt::format("thumbnails_{}.png", m);
+    ASSERT_TRUE(fs::exists(thumbnails)) << m;
+    EXPECT_EQ(cv::imread(thumbnails.string()).rows, 28 + 2 * (112 + 18 + 4)) << m;
+    EXPECT_NE(html.find(fmt::format("alt=\"{}_examples\"", m)), std::string::npos) << m;
+  }
 }

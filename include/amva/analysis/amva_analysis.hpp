@@ -23,6 +23,7 @@
 #include "amva/analysis/scores.hpp"
 #include "amva/eval/identities.hpp"
 #include "amva/stats/groups.hpp"
+#include "amva/viz/overlay.hpp"
 
 namespace amva::analysis {
 
@@ -42,6 +43,7 @@ struct AnalysisOptions {
   double fdr = 0.05;                                   // false discovery rate of the per-cell variance tests
   std::size_t memory_budget = std::size_t{256} << 20;  // for exact medians of one group
   bool figures = true;
+  viz::Colormap colormap = viz::Colormap::Jet;       // of the map figures
   bool force = false;                                // write into a non-empty folder amva did not make
   std::function<void(const std::string&)> progress;  // stage messages; may be empty
 };

@@ -18,6 +18,7 @@
 
 #include "amva/face/detector.hpp"
 #include "amva/model/model_card.hpp"
+#include "amva/viz/overlay.hpp"
 
 namespace amva::analysis {
 
@@ -34,6 +35,7 @@ struct ExplainOptions {
   std::vector<std::string> quality_methods;  // empty: every built-in method
   std::filesystem::path cache_dir;           // Jacobian cache
   int threads = 2;
+  viz::Colormap colormap = viz::Colormap::Jet;                        // of the sheets
   std::function<void(std::size_t done, std::size_t total)> progress;  // images explained; may be empty
 };
 
@@ -58,5 +60,10 @@ struct ExplainResult {
 /// normalisation is refused with Error(Mismatch) naming the setting. Images without a usable
 /// face are reported (ok = false), never stop the run.
 ExplainResult explain(const ExplainOptions& options);
+
+/// The plain-language line of an explain.json object (its regions, deviation, percentile,
+/// pose and eyes): where the deviation lies only for a face that deviates and only where a
+/// region stands out; pose and eye hints worded by the models' confidence.
+std::string likely_causes(const nlohmann::json& explanation);
 
 }  // namespace amva::analysis

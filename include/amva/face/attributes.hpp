@@ -3,9 +3,9 @@
 // the conventions measured on LFW (../shared/models/README.md):
 // - pose: the tight square face box (side = the box's larger side, centred), 224x224 RGB,
 //   ImageNet mean and std; three outputs of 66 bins (yaw `output`, pitch `617`, roll `618`),
-//   angle = sum_i softmax_i * (3 i - 99) degrees. Yaw is positive when the nose points to the
-//   image's left (a horizontally flipped face has the opposite sign), roll positive for a
-//   head tilted clockwise as displayed, pitch positive for the chin up.
+//   angle = sum_i softmax_i * (3 i - 99) degrees, with the softmax's spread as its uncertainty. Yaw is positive when
+//   the nose points to the image's left (a horizontally flipped face has the opposite sign), roll positive for a head
+//   tilted clockwise as displayed, pitch positive for the chin up.
 // - eyes: a square centred on the mean of points 37, 38, 40, 41 (43, 44, 46, 47 for the other
 //   eye) of the 68, side 1.6 x the eye's corner-to-corner width, 24x24 grey / 255; two logits,
 //   class 1 = open; openness = its softmax probability.
@@ -21,6 +21,11 @@ struct HeadPose {
   double yaw = 0;  // degrees
   double pitch = 0;
   double roll = 0;
+  // Standard deviation of the model's distribution over its angle bins (degrees): a spread of
+  // a few degrees is a confident estimate, 15 or more is a guess.
+  double yaw_sd = 0;
+  double pitch_sd = 0;
+  double roll_sd = 0;
 };
 
 struct EyeOpenness {

@@ -15,6 +15,7 @@
 #include "amva/face/detector.hpp"
 #include "amva/model/model_card.hpp"
 #include "amva/stats/groups.hpp"
+#include "amva/viz/overlay.hpp"
 
 namespace amva::pipeline {
 
@@ -35,7 +36,8 @@ struct StudyOptions {
   std::filesystem::path cache_dir;
   int threads = 2;
   std::string title = "amva study";
-  bool force = false;  // write into a non-empty folder amva did not make
+  viz::Colormap colormap = viz::Colormap::Jet;  // of the map figures and explanation sheets
+  bool force = false;                           // write into a non-empty folder amva did not make
   /// Stage messages ("[3/6] analysis ...") and the progress of the long stages ("extract",
   /// "explain": done, total).
   std::function<void(const std::string&)> stage;

@@ -3,6 +3,7 @@
 // network, no external files), filled into share/amva/report_template.html. Every figure is
 // also copied to figures/ as PNG (and SVG where matplotlib drew it) for papers.
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -19,13 +20,16 @@ struct ReportInput {
   std::vector<std::filesystem::path> sheets;  // explanation sheets to show
   std::vector<std::string> sheet_captions;
   std::vector<std::string> findings;
+  std::map<std::string, std::filesystem::path> thumbnails;  // method -> example faces of its groups
 };
 
 /// Writes `out` (report.html) and copies the figures next to it under figures/. Throws
 /// Error(NotFound) when the template is missing.
 void write_html_report(const ReportInput& input, const std::filesystem::path& out);
 
-/// Base64 of a file's bytes (OpenSSL's encoder), for data URIs.
+/// Base64 of bytes (OpenSSL's encoder), for data URIs and embedded arrays.
+std::string base64(const std::string& bytes);
+/// Base64 of a file's bytes.
 std::string base64_file(const std::filesystem::path& file);
 
 /// Escapes &, <, >, " for HTML text and attributes.

@@ -27,6 +27,8 @@ struct HeatmapGrid {
   std::vector<std::string> scale_labels{};
   // Optional 0/1 masks (.npy, like the cells) outlined in white over the matching cell.
   std::vector<std::vector<std::filesystem::path>> outlines{};
+  // What each cell shows, for a viewer's read-out (default: "row title / column title").
+  std::vector<std::vector<std::string>> cell_titles{};
 };
 
 struct Series {
@@ -54,6 +56,8 @@ class FigureBatch {
  public:
   void add(const HeatmapGrid& grid);
   void add(const LinePanels& lines);
+  /// The colour map of every heat map (a name that matplotlib and viz::Colormap share).
+  void set_colormap(std::string name) { colormap_ = std::move(name); }
   [[nodiscard]] bool empty() const { return figures_.empty(); }
   [[nodiscard]] const nlohmann::json& json() const { return figures_; }
   /// Draws every figure. The job file and Python's messages go to `work_dir`. Throws
@@ -63,6 +67,7 @@ class FigureBatch {
 
  private:
   nlohmann::json figures_ = nlohmann::json::array();
+  std::string colormap_ = "jet";
 };
 
 /// The Python interpreter used for figures: $AMVA_PYTHON, else /usr/bin/python3 (Debian's,

@@ -1,0 +1,102 @@
+#include "amva/pipeline/thumbnails.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <vector>
+
+#include "amva/error.hpp"
+#include "amva/io/csv.hpp"
+#include "amva/io/json_fields.hpp"
+#include "amva/io/numbers.hpp"
+#include "amva/pipeline/extract.hpp"
+#include "amva/store/store.hpp"
+
+namespace amva::pipeline {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr int kFace = 112;
+constexpr int kCaption = 18;
+constexpr int kRowLabel = 56;
+constexpr int kTitle = 28;
+constexpr int kGap = 4;
+
+struct Member {
+  double score = 0;
+  std::int64_t id = 0;
+};
+
+// `count` members at evenly spaced ranks of the group ordered best first (all when fewer).
+std::vector<Member> spread(std::vector<Member> group, int count) {
+  std::sort(group.begin(), group.end(), [](const Member& a, const Member& b) { return a.score > b.score; });
+  const auto n = group.size();
+  const auto k = std::min(n, static_cast<std::size_t>(std::max(count, 0)));
+  std::vector<Member> picked;
+  for (std::size_t i = 0; i < k; ++i) picked.push_back(group[k > 1 ? i * (n - 1) / (k - 1) : 0]);
+  return picked;
+}
+
+void put(cv::Mat& img, const std::string& text, cv::Point at, double scale = 0.45) {
+  cv::putText(img, text, at, cv::FONT_HERSHEY_SIMPLEX, scale, cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
+}
+
+}  // namespace
+
+std::map<std::string, fs::path> write_group_thumbnails(const fs::path& store_dir, const fs::path& analysis_dir,
+                                                       const fs::path& out_dir, int per_group) {
+  const auto summary = io::parse_json_file(analysis_dir / "summary.json");
+  const auto groups = io::read_csv(analysis_dir / "groups.csv");
+  const auto id_col = groups.column("id"), method_col = groups.column("method"), group_col = groups.column("group"),
+             score_col = groups.column("score");
+  const auto store = store::read_store(store_dir);
+  fs::create_directories(out_dir);
+  std::map<std::string, fs::path> written;
+  for (const auto& [method, m] : summary.at("methods").items()) {
+    const auto& order = m.at("group_order");
+    if (order.size() < 2) continue;
+    const std::vector<std::string> shown = {order.back().get<std::string>(), order.front().get<std::string>()};
+    std::map<std::string, std::vector<Member>> members;
+    for (const auto& row : groups.rows) {
+      if (row[method_col] != method) continue;
+      const auto id = io::to_integer(row[id_col]);
+      const auto score = io::to_double(row[score_col]);
+      if (id && score && *id >= 0 && static_cast<std::size_t>(*id) < store.table.records.size()) {
+        members[row[group_col]].push_back({*score, *id});
+      }
+    }
+    const int width = kRowLabel + per_group * (kFace + kGap);
+    const int height = kTitle + static_cast<int>(shown.size()) * (kFace + kCaption + kGap);
+    cv::Mat sheet(height, width, CV_8UC3, cv::Scalar(255, 255, 255));
+    put(sheet,
+        fmt::format("{}: example faces of the {} and {} groups, evenly spaced by score", method, shown[0], shown[1]),
+        {4, 18}, 0.5);
+    for (std::size_t g = 0; g < shown.size(); ++g) {
+      const int y = kTitle + static_cast<int>(g) * (kFace + kCaption + kGap);
+      put(sheet, shown[g], {4, y + kFace / 2});
+      const auto picked = spread(members[shown[g]], per_group);
+      for (std::size_t i = 0; i < picked.size(); ++i) {
+        const int x = kRowLabel + static_cast<int>(i) * (kFace + kGap);
+        cv::Mat face;
+        try {
+          face = aligned_face_of(store.meta, store.table.records[static_cast<std::size_t>(picked[i].id)]);
+        } catch (const Error&) {
+          face = cv::Mat(kFace, kFace, CV_8UC3, cv::Scalar(200, 200, 200));  // the image is gone or unreadable
+        }
+        if (face.size() != cv::Size(kFace, kFace)) cv::resize(face, face, cv::Size(kFace, kFace));
+        face.copyTo(sheet(cv::Rect(x, y, kFace, kFace)));
+        put(sheet, fmt::format("{:.4g}", picked[i].score), {x + 2, y + kFace + 14}, 0.42);
+      }
+    }
+    const fs::path file = out_dir / fmt::format("thumbnails_{}.png", method);
+    if (!cv::imwrite(file.string(), sheet)) {
+      throw Error(ErrorCode::Io, fmt::format("{}: cannot write the example faces", file.string()));
+    }
+    written[method] = file;
+  }
+  return written;
+}
+
+}  // namespace amva::pipeline

@@ -1,0 +1,67 @@
+// The plain-language line of an explanation says no more than its numbers support.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "amva/analysis/explain.hpp"
+
+using amva::analysis::likely_causes;
+
+namespace {
+
+// An explanation with mean |Z| 1 over the image and `eye_z` on the left eye (its 300 pixels).
+nlohmann::json explanation(double percentile_high, double eye_z) {
+  const double rest = (112.0 * 112.0 - 300.0 * eye_z) / (112.0 * 112.0 - 300.0);  // keeps the image's mean at 1
+  nlohmann::json regions = {{"left_eye", {{"pixels", 300}, {"mean_abs_z", eye_z}}},
+                            {"right_eye", {{"pixels", 300}, {"mean_abs_z", rest}}},
+                            {"outside", {{"pixels", 9000}, {"mean_abs_z", rest}}}};
+  return {{"regions", regions},
+          {"deviation", 1.0},
+          {"share_outside_central_face", 9000 * rest / (112.0 * 112.0)},
+          {"deviation_percentile_high", percentile_high}};
+}
+
+}  // namespace
+
+TEST(Causes, ATypicalFaceGetsNoLocation) {
+  const auto line = likely_causes(explanation(30, 3.0));
+  EXPECT_EQ(line, "as close to the reference as a typical high-quality face");
+}
+
+TEST(Causes, ADeviatingFaceNamesTheRegionThatStandsOut) {
+  const auto line = likely_causes(explanation(97, 3.0));
+  EXPECT_NE(line.find("deviation concentrated on the eye on the image's left (mean |Z| 3.0x the image's)"),
+            std::string::npos)
+      << line;
+  EXPECT_NE(line.find("deviates more than 97 % of the high-quality reference faces"), std::string::npos) << line;
+}
+
+TEST(Causes, ADeviationWithoutAStandoutRegionIsCalledSpread) {
+  const auto line = likely_causes(explanation(100, 1.1));
+  EXPECT_EQ(line.find("concentrated"), std::string::npos) << line;
+  EXPECT_NE(line.find("deviation spread over the image"), std::string::npos) << line;
+  EXPECT_NE(line.find("deviates more than every high-quality reference face"), std::string::npos) << line;
+}
+
+TEST(Causes, EyeHintsFollowTheModelsConfidence) {
+  auto j = explanation(30, 1.0);
+  j["eyes"] = {{"image_left_open", 0.05}, {"image_right_open", 0.35}};
+  auto line = likely_causes(j);
+  EXPECT_NE(line.find("the eye on the image's left looks closed or covered (eye model: 5 % open)"), std::string::npos)
+      << line;
+  EXPECT_NE(line.find("the eye on the image's right may be closed or covered (eye model unsure: 35 % open)"),
+            std::string::npos)
+      << line;
+  EXPECT_EQ(line.find("looks closed;"), std::string::npos) << "closed is never claimed alone: " << line;
+  j["eyes"] = {{"image_left_open", 0.9}, {"image_right_open", 0.6}};
+  EXPECT_EQ(likely_causes(j).find("eye"), std::string::npos);
+}
+
+TEST(Causes, PoseHintsCarryTheirSpread) {
+  auto j = explanation(30, 1.0);
+  j["pose"] = {{"yaw", 31.0}, {"pitch", 5.0}, {"roll", -18.0}, {"yaw_sd", 3.0}, {"pitch_sd", 2.0}, {"roll_sd", 22.0}};
+  const auto line = likely_causes(j);
+  EXPECT_NE(line.find("yaw 31 degrees (pose model, spread 3)"), std::string::npos) << line;
+  EXPECT_NE(line.find("possibly roll -18 degrees (an unsure pose estimate, spread 22)"), std::string::npos) << line;
+  EXPECT_EQ(line.find("pitch"), std::string::npos) << line;
+}
