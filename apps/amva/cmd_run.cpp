@@ -12,11 +12,13 @@ void run_study_and_report(pipeline::StudyOptions& o, const ModelOptions& models)
     o.pose_model = dir / "fr_pose.onnx";
     o.eye_model = dir / "fr_eye.onnx";
   }
-  o.stage = [](const std::string& m) {
+  // One display per long stage, ended (its last line printed) when the next stage starts.
+  auto current = std::make_shared<std::pair<std::string, std::unique_ptr<Progress>>>();
+  o.stage = [current](const std::string& m) {
+    current->second.reset();
+    current->first.clear();
     if (!quiet()) fmt::print("{}\n", m);
   };
-  // One display per long stage, ended (its last line printed) when the next one starts.
-  auto current = std::make_shared<std::pair<std::string, std::unique_ptr<Progress>>>();
   o.progress = [current](const std::string& stage, std::size_t done, std::size_t total) {
     if (current->first != stage) {
       current->second.reset();

@@ -53,7 +53,7 @@ cv::Mat CamMethod::compute(const CamInput& in) const {
 
 const std::vector<std::string>& CamMethod::names() {
   static const std::vector<std::string> kNames = {"scorecam", "gradcam",      "gradcam++", "xgradcam",
-                                                  "layercam", "contribution", "eigencam"};
+                                                  "layercam", "contribution", "eigencam", "occlusion"};
   return kNames;
 }
 
@@ -65,6 +65,7 @@ std::unique_ptr<CamMethod> CamMethod::create(const std::string& name, const CamO
   if (name == "layercam") return make_layercam();
   if (name == "contribution") return make_contribution();
   if (name == "eigencam") return make_eigencam();
+  if (name == "occlusion") return make_occlusion(options);
   throw Error(ErrorCode::InvalidArgument,
               fmt::format("unknown CAM method '{}' (one of: {})", name, fmt::join(names(), ", ")));
 }

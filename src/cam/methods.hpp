@@ -12,4 +12,5 @@ std::unique_ptr<CamMethod> make_xgradcam();
 std::unique_ptr<CamMethod> make_layercam();
 std::unique_ptr<CamMethod> make_contribution();
 std::unique_ptr<CamMethod> make_eigencam();
+std::unique_ptr<CamMethod> make_occlusion(const CamOptions& options);
 }  // namespace amva::cam

@@ -302,9 +302,10 @@ void write_html_report(const ReportInput& in, const fs::path& out) {
     const bool intervals = eb.value("replicates", 0) > 0;
     edc += figures.embed(edc_dir / "edc.png", "edc",
                          intervals ? fmt::format("FNM-EDC and FM-EDC of every method with {:.0f} % bootstrap bands "
-                                                 "(resampling {}s, threshold held), the ideal and the random-order "
+                                                 "(resampling {}, threshold held), the ideal and the random-order "
                                                  "baselines; stepwise; threshold fixed.",
-                                                 100 * eb.value("confidence", 0.95), eb.value("unit", "image"))
+                                                 100 * eb.value("confidence", 0.95),
+                                                 eb.value("unit", "image") == "identity" ? "identities" : "images")
                                    : std::string("FNM-EDC and FM-EDC of every method with the ideal and the "
                                                  "random-order baselines; stepwise; threshold fixed."));
     edc += "<table><tr><th class=l>method</th>";

@@ -32,7 +32,7 @@ struct CamInput {
 
 struct CamOptions {
   int scorecam_channels = 0;  // 0: all; K: only the K channels of largest activation mass
-  int scorecam_batch = 64;    // masked inputs per forward pass
+  int scorecam_batch = 64;    // masked (scorecam) or occluded (occlusion) inputs per forward pass
 };
 
 class CamMethod {
@@ -56,7 +56,7 @@ class CamMethod {
   [[nodiscard]] cv::Mat compute(const CamInput& in) const;
 
   /// Creates a method by name: scorecam, gradcam, gradcam++, xgradcam, layercam,
-  /// contribution, eigencam.
+  /// contribution, eigencam, occlusion.
   static std::unique_ptr<CamMethod> create(const std::string& name, const CamOptions& options = {});
   static const std::vector<std::string>& names();
 
