@@ -90,6 +90,10 @@ void add_cam_options(CLI::App& app, CamCliOptions& o) {
                  "embedding)");
   app.add_option("--channels", o.channels, "scorecam: only the K channels of largest activation mass (0: all)")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--occlusion-grid", o.occlusion_grid,
+                 "occlusion: patches per side, each 2 x 112 / (N + 1) px at half-patch strides (0: the target "
+                 "layer's grid)")
+      ->check(CLI::Range(0, 56));
   app.add_option("--cache", o.cache, "Jacobian cache folder (default: $AMVA_CACHE or ~/.cache/amva)");
 }
 
@@ -97,6 +101,7 @@ void CamCliOptions::apply(pipeline::ExtractOptions& options) const {
   options.cams = cams;
   options.target = target;
   options.cam_options.scorecam_channels = channels;
+  options.cam_options.occlusion_grid = occlusion_grid;
   if (!cache.empty()) options.cache_dir = cache;
   if (!layer.empty()) options.card.target_layer = layer;
 }

@@ -32,6 +32,7 @@ struct CamCliOptions {
   std::string target;
   std::string layer;
   int channels = 0;
+  int occlusion_grid = 0;
   std::filesystem::path cache;
   /// Copies the options into an extraction (and the layer into its model card).
   void apply(pipeline::ExtractOptions& options) const;

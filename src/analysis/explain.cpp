@@ -330,6 +330,7 @@ ExplainResult explain(const ExplainOptions& opt) {
   if (!ref.cam_layer.empty()) e.card.target_layer = ref.cam_layer;
   e.target = ref.cam_target;
   e.cam_options.scorecam_channels = ref.scorecam_channels;
+  e.cam_options.occlusion_grid = ref.occlusion_grid;
   e.quality = opt.quality_methods.empty() ? quality::QualityRegistry::instance().names() : opt.quality_methods;
   pipeline::extract(e);
   const auto store = store::read_store(e.out);

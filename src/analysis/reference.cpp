@@ -96,6 +96,15 @@ Reference read_reference(const fs::path& dir) {
     }
     r.scorecam_channels = static_cast<int>(channels);
   }
+  if (fields.has("cam.options.grid")) {
+    const auto& grid = fields.at("cam.options.grid");
+    if (!grid.is_array() || grid.size() != 2 || !grid[0].is_number_integer() || grid[0].get<int>() < 1 ||
+        grid[0].get<int>() > 56) {
+      throw Error(ErrorCode::Parse,
+                  fmt::format("{}: field cam.options.grid: must be [rows, columns] from 1 to 56", file.string()));
+    }
+    r.occlusion_grid = grid[0].get<int>();
+  }
   r.mam = read_map(dir / "mam.npy");
   r.amv = read_map(dir / "amv.npy");
   double lowest = 0, highest = 0;

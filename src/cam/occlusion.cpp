@@ -1,11 +1,9 @@
-// Occlusion sensitivity (Zeiler and Fergus, 2014) on the target layer's own grid, so that its
-// maps have the shape of every other method's and the analysis needs nothing new. For the
-// h x w cells, a square patch of side 2H / (h + 1) at a stride of (H - side) / (h - 1) (for
-// 112 px and 7 x 7: 28 px every 14 px; neighbouring patches overlap by half) is filled with
-// the image's mean colour in the model's input space, and the map holds how far the target
-// falls: t(image) - t(occluded). Forward passes only (h x w per face, batched): it works for
-// any model at any layer, and unlike a normalised CAM its value at a cell does not move when
-// something elsewhere in the face changes.
+// Occlusion sensitivity (Zeiler and Fergus, 2014) on the target layer's own grid (or a finer
+// one, CamOptions::occlusion_grid). For the h x w cells, a square patch of side 2H / (h + 1) at a stride of (H - side)
+// / (h - 1) (for 112 px and 7 x 7: 28 px every 14 px; neighbouring patches overlap by half) is filled with the image's
+// mean colour in the model's input space, and the map holds how far the target falls: t(image) - t(occluded). Forward
+// passes only (h x w per face, batched): it works for any model at any layer, and unlike a normalised CAM its value at
+// a cell does not move when something elsewhere in the face changes.
 #include <algorithm>
 #include <cmath>
 
@@ -21,13 +19,22 @@ class OcclusionCam final : public CamMethod {
   [[nodiscard]] std::string name() const override { return "occlusion"; }
   [[nodiscard]] std::string default_target() const override { return "self-cosine"; }
   [[nodiscard]] bool needs_forward() const override { return true; }
+  [[nodiscard]] cv::Size map_size(const model::HeadShape& layer) const override {
+    return options_.occlusion_grid > 0 ? cv::Size(options_.occlusion_grid, options_.occlusion_grid)
+                                       : CamMethod::map_size(layer);
+  }
+  /// Side of a patch such that `cells` patches at half-patch strides span `size` pixels.
+  [[nodiscard]] static int patch_side(int size, int cells) {
+    return std::max(1, static_cast<int>(std::lround(2.0 * size / (cells + 1))));
+  }
 
  protected:
   [[nodiscard]] cv::Mat combine(const CamInput& in, const float*) const override {
     if (!in.input || !in.embed || !in.target) {
       throw Error(ErrorCode::InvalidArgument, "occlusion needs the input, a target and a forward pass");
     }
-    const int rows = in.shape.height, cols = in.shape.width;
+    const cv::Size grid = map_size(in.shape);
+    const int rows = grid.height, cols = grid.width;
     const int height = in.input->size[2], width = in.input->size[3];
     const int d = in.shape.embedding;
     const auto side_y = patch_side(height, rows), side_x = patch_side(width, cols);
@@ -63,10 +70,6 @@ class OcclusionCam final : public CamMethod {
   }
 
  private:
-  // Side of a patch such that `cells` patches at half-patch strides span `size` pixels.
-  static int patch_side(int size, int cells) {
-    return std::max(1, static_cast<int>(std::lround(2.0 * size / (cells + 1))));
-  }
   // Left (top) edge of patch `index`: evenly spread so the first and last touch the borders.
   static int origin(int size, int cells, int side, int index) {
     if (cells <= 1) return std::max(0, (size - side) / 2);

@@ -144,7 +144,10 @@ BatchResult process_batch(const std::vector<io::ImageEntry>& entries, const Extr
   Table& t = out.table;
   t.records = std::move(p.records);
   auto& emb = nan_array(t, "embeddings", {dim});
-  for (const auto& m : plan.methods) nan_array(t, "maps_" + m->name(), {plan.shape.height, plan.shape.width});
+  for (const auto& m : plan.methods) {
+    const cv::Size size = m->map_size(plan.shape);
+    nan_array(t, "maps_" + m->name(), {size.height, size.width});
+  }
   if (p.faces.empty()) return out;
 
   const cv::Mat blob = w.recognizer->preprocess(p.faces);
@@ -273,6 +276,10 @@ nlohmann::json cam_settings(const ExtractOptions& opt, const CamPlan& plan) {
   for (std::size_t m = 0; m < plan.methods.size(); ++m) {
     nlohmann::json j = {{"target", plan.targets[m] ? plan.targets[m]->name() : "none"}};
     if (plan.methods[m]->name() == "scorecam") j["channels"] = opt.cam_options.scorecam_channels;
+    if (plan.methods[m]->name() == "occlusion") {
+      const cv::Size grid = plan.methods[m]->map_size(plan.shape);
+      j["grid"] = {grid.height, grid.width};
+    }
     methods[plan.methods[m]->name()] = j;
   }
   return {{"layer", plan.layer},

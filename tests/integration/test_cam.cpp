@@ -335,6 +335,36 @@ TEST(AffineHead, NonAffineHeadIsRefusedNamingTheNode) {
 
 // Extraction computes the maps of a whole batch with shared matrix products; each stored map
 // must equal the map computed for that face alone.
+// Occlusion sensitivity by its definition, rebuilt here: cell (r, c) of the 7 x 7 map is
+// 1 - cos(e(occluded), e(face)) for a 28-px square at (14 c, 14 r) filled with the input's
+// per-channel mean; a finer grid gives N x N maps of 2 x 112 / (N + 1) px patches.
+TEST_F(CamTest, OcclusionFollowsItsDefinition) {
+  const auto self_cosine = cam::Target::create("self-cosine");
+  const auto o = one((*faces_)[0], self_cosine.get());
+  const cv::Mat map = cam::CamMethod::create("occlusion")->compute(o.in);
+  ASSERT_EQ(map.size(), cv::Size(7, 7));
+  const int d = model_->shape.embedding;
+  for (const auto& [r, c] : {std::pair{0, 0}, std::pair{3, 3}, std::pair{6, 2}, std::pair{2, 5}}) {
+    cv::Mat occluded = o.blob.clone();
+    for (int k = 0; k < 3; ++k) {
+      cv::Mat plane(112, 112, CV_32F, occluded.ptr<float>(0, k));
+      const double mean = cv::mean(plane)[0];
+      plane(cv::Rect(14 * c, 14 * r, 28, 28)).setTo(mean);
+    }
+    const cv::Mat e = model_->rec->forward_blob(occluded).embeddings;
+    const double expected = 1.0 - self_cosine->value(e.ptr<float>(0), o.embedding.ptr<float>(), d);
+    EXPECT_NEAR(map.at<float>(r, c), expected, 1e-5) << r << "," << c;
+  }
+  double lo = 0;
+  cv::minMaxLoc(map, &lo);
+  EXPECT_GE(lo, -1e-6) << "covering part of a face never makes it more like itself";
+  cam::CamOptions finer;
+  finer.occlusion_grid = 10;
+  const auto method = cam::CamMethod::create("occlusion", finer);
+  EXPECT_EQ(method->map_size(model_->shape), cv::Size(10, 10));
+  EXPECT_EQ(method->compute(o.in).size(), cv::Size(10, 10));
+}
+
 TEST_F(CamTest, ExtractedMapsEqualSingleFaceMaps) {
   test::TempDir dir;
   pipeline::ExtractOptions o;
@@ -342,7 +372,7 @@ TEST_F(CamTest, ExtractedMapsEqualSingleFaceMaps) {
   o.out = dir / "store";
   o.card = test::card();
   o.detector = test::default_detector();
-  o.cams = {"gradcam", "layercam", "contribution", "eigencam", "scorecam"};
+  o.cams = {"gradcam", "layercam", "contribution", "eigencam", "scorecam", "occlusion"};
   o.cam_options.scorecam_channels = 16;
   o.cache_dir = cache_->path();
   o.batch = 4;

@@ -24,6 +24,7 @@ struct Reference {
   std::string cam_layer;                                // empty: the model card's
   std::string cam_target;                               // empty: the default target
   int scorecam_channels = 0;                            // 0: every channel
+  int occlusion_grid = 0;                               // 0: the layer's grid
 };
 
 /// Reads and checks a reference folder. A deviation is measured in units of the reference

@@ -33,6 +33,7 @@ struct CamInput {
 struct CamOptions {
   int scorecam_channels = 0;  // 0: all; K: only the K channels of largest activation mass
   int scorecam_batch = 64;    // masked (scorecam) or occluded (occlusion) inputs per forward pass
+  int occlusion_grid = 0;     // occlusion: patches per side (0: the target layer's h x w)
 };
 
 class CamMethod {
@@ -48,6 +49,8 @@ class CamMethod {
   [[nodiscard]] virtual bool needs_head() const { return uses_gradients(); }
   /// Whether the method forwards masked inputs (it needs CamInput::input and ::embed).
   [[nodiscard]] virtual bool needs_forward() const { return false; }
+  /// The map's rows and columns: the target layer's, unless the method samples its own grid.
+  [[nodiscard]] virtual cv::Size map_size(const model::HeadShape& layer) const { return {layer.width, layer.height}; }
   /// Whether the method always explains its default target, whatever target is asked for.
   [[nodiscard]] virtual bool fixed_target() const { return false; }
 
