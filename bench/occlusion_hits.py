@@ -7,7 +7,8 @@ over the eye on the image's left and right, the nose, the mouth and the forehead
 scarf over the lower face and a skin-coloured hand over mouth and cheek, each explained
 against that reference. A hit is the largest deviation within the patch or within 8 px of it
 (aligned coordinates); chance is the share of the face such a box covers. Deviation: D =
-|MAM - AM| (the seed paper's map) and |Z| = |AM - MAM| / (AM-V + eps).
+|MAM - AM| (the seed paper's map), |Z| = |AM - MAM| / (AM-V + eps), and the loss MAM - AM
+(where the face gives less than high-quality faces do).
 
 Usage:
   bench/occlusion_hits.py --faces DIR|LIST [--methods gradcam,occlusion] [--work DIR]
@@ -94,6 +95,19 @@ def image_list(arg, limit):
     return files[:limit] if limit else files
 
 
+def measure(amva, a, clean, occluded, store, analysis, explained, grid, mdir):
+    """Reference (extract and analyze the clean faces), then the explanations; their seconds."""
+    t_ref = run(amva + ["extract", "--images", clean, "--aligned", "--out", store, "--cam", a.method_now, "--quality",
+                        a.fiqa, "--threads", str(a.threads), "-q"] + grid, os.path.join(mdir, "extract.log"))
+    run(amva + ["analyze", "--store", store, "--out", analysis, "--methods", a.fiqa, "--group", a.group,
+                "--normalize", a.normalize, "--no-figures", "--bootstrap", "0", "--force", "-q"],
+        os.path.join(mdir, "analyze.log"))
+    t_explain = run(amva + ["explain", "--reference", os.path.join(analysis, "reference_" + a.fiqa), "--image",
+                            occluded, "--aligned", "--out", explained, "--threads", str(a.threads), "--force", "-q"],
+                    os.path.join(mdir, "explain.log"))
+    return t_ref, t_explain
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--faces", required=True)
@@ -106,6 +120,7 @@ def main():
     p.add_argument("--normalize", default="minmax", help="amva analyze --normalize for the reference")
     p.add_argument("--occlusion-grid", type=int, default=0, help="amva extract --occlusion-grid (occlusion)")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--reuse", action="store_true", help="measure again from explanations already in --work")
     p.add_argument("--amva", default=os.path.join(os.path.dirname(__file__), "..", "build", "apps", "amva", "amva"))
     a = p.parse_args()
     amva = [os.path.abspath(a.amva)]
@@ -139,39 +154,40 @@ def main():
     rows = []
     costs = {}
     for method in a.methods.split(","):
+        a.method_now = method
         grid = ["--occlusion-grid", str(a.occlusion_grid)] if method == "occlusion" and a.occlusion_grid else []
-        mdir = os.path.join(work, method + (f"{a.occlusion_grid}" if grid else ""))
+        label = method + (f"/{a.occlusion_grid}" if grid else "") + ("" if a.normalize == "minmax" else f"/{a.normalize}")
+        mdir = os.path.join(work, label.replace("/", "_"))
         os.makedirs(mdir, exist_ok=True)
         store, analysis, explained = (os.path.join(mdir, x) for x in ("store", "analysis", "explained"))
-        t_ref = run(amva + ["extract", "--images", clean, "--aligned", "--out", store, "--cam", method, "--quality",
-                            a.fiqa, "--threads", str(a.threads), "-q"] + grid, os.path.join(mdir, "extract.log"))
-        run(amva + ["analyze", "--store", store, "--out", analysis, "--methods", a.fiqa, "--group", a.group,
-                    "--normalize", a.normalize, "--no-figures", "--bootstrap", "0", "--force", "-q"], os.path.join(mdir, "analyze.log"))
-        t_explain = run(amva + ["explain", "--reference", os.path.join(analysis, "reference_" + a.fiqa), "--image",
-                                occluded, "--aligned", "--out", explained, "--threads", str(a.threads), "--force",
-                                "-q"], os.path.join(mdir, "explain.log"))
-        costs[method + (f"/{a.occlusion_grid}" if grid else "")] = (t_ref / len(faces), t_explain / explained_images)
+        if a.reuse and os.path.exists(os.path.join(explained, "ranking.csv")):
+            t_ref = t_explain = float("nan")
+        else:
+            t_ref, t_explain = measure(amva, a, clean, occluded, store, analysis, explained, grid, mdir)
+        costs[label] = (t_ref / len(faces), t_explain / explained_images)
         for part in PARTS:
             x0, y0, x1, y1 = hit_box(part)
-            for kind in ("d", "z"):
+            mam = np.load(os.path.join(analysis, "reference_" + a.fiqa, "mam.npy"))
+            for kind in ("d", "z", "loss"):
                 hits = n = 0
                 for name in faces[:a.explain_limit or None]:
-                    f = os.path.join(explained, f"{name[:-4]}__{part}", f"{kind}.npy")
+                    f = os.path.join(explained, f"{name[:-4]}__{part}", "am.npy" if kind == "loss" else f"{kind}.npy")
                     if not os.path.exists(f):
                         continue
-                    m = np.abs(np.load(f))
+                    # loss: where the face gives less than the reference's mean map (MAM - AM > 0)
+                    m = mam - np.load(f) if kind == "loss" else np.abs(np.load(f))
                     y, x = np.unravel_index(np.argmax(m), m.shape)
                     hits += int(x0 <= x <= x1 and y0 <= y <= y1)
                     n += 1
-                rows.append({"method": method + (f"/{a.occlusion_grid}" if grid else ""), "part": part, "deviation": "D" if kind == "d" else "|Z|", "hits": hits,
+                rows.append({"method": label, "part": part, "deviation": {"d": "D", "z": "|Z|", "loss": "loss"}[kind], "hits": hits,
                              "n": n, "chance": chance(part)})
 
     print(f"faces {len(faces)} (reference: {a.fiqa}, {a.group}, normalisation {a.normalize}), occluded images "
           f"{explained_images}")
-    print(f"{'method':<10} {'part':<10} {'map':<4} {'hits':>9} {'rate':>6} {'chance':>7}")
+    print(f"{'method':<10} {'part':<10} {'map':<5} {'hits':>9} {'rate':>6} {'chance':>7}")
     for r in rows:
         rate = r["hits"] / r["n"] if r["n"] else float("nan")
-        print(f"{r['method']:<10} {r['part']:<10} {r['deviation']:<4} {r['hits']:>4}/{r['n']:<4} {100 * rate:>5.0f}% "
+        print(f"{r['method']:<10} {r['part']:<10} {r['deviation']:<5} {r['hits']:>4}/{r['n']:<4} {100 * rate:>5.0f}% "
               f"{100 * r['chance']:>6.0f}%")
     for method, (ref, per_image) in costs.items():
         print(f"cost {method}: reference {ref:.3f} s per face (extraction with {a.fiqa}), explanation "

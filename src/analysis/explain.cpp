@@ -14,6 +14,7 @@
 #include "amva/analysis/reference.hpp"
 #include "amva/analysis/regions.hpp"
 #include "amva/error.hpp"
+#include "amva/face/alignment.hpp"
 #include "amva/face/attributes.hpp"
 #include "amva/io/atomic_file.hpp"
 #include "amva/io/csv.hpp"
@@ -147,14 +148,31 @@ cv::Mat labelled(const cv::Mat& bgr, const std::string& title, const cv::Mat* va
   return panel;
 }
 
-cv::Mat sheet(const cv::Mat& face, const cv::Mat& am, const cv::Mat& mam, const cv::Mat& d, const cv::Mat& z,
-              const std::string& line1, const std::string& line2, viz::Colormap colormap) {
-  const cv::Mat absz = cv::abs(z);
-  const auto heat = [&](const cv::Mat& m, const std::string& title) {
-    return labelled(viz::overlay_heatmap(face, m, colormap), title, &m, colormap);
+struct SheetMaps {
+  const cv::Mat& am;
+  const cv::Mat& mam;
+  const cv::Mat& d;
+  const cv::Mat& z;
+  const cv::Mat& loss;
+  cv::Point peak;  // of the loss
+};
+
+cv::Mat sheet(const cv::Mat& face, const SheetMaps& m, const std::string& line1, const std::string& line2,
+              viz::Colormap colormap) {
+  const cv::Mat absz = cv::abs(m.z);
+  const auto heat = [&](const cv::Mat& map, const std::string& title) {
+    return labelled(viz::overlay_heatmap(face, map, colormap), title, &map, colormap);
   };
-  std::vector<cv::Mat> panels = {labelled(face, "aligned face"), heat(am, "map (AM)"),
-                                 heat(mam, "reference MAM (high)"), heat(d, "D = |MAM - AM|"), heat(absz, "|Z|")};
+  cv::Mat loss_face = viz::overlay_heatmap(face, m.loss, colormap);
+  const double s = static_cast<double>(loss_face.cols) / m.loss.cols;
+  cv::drawMarker(loss_face, cv::Point(static_cast<int>((m.peak.x + 0.5) * s), static_cast<int>((m.peak.y + 0.5) * s)),
+                 cv::Scalar(255, 255, 255), cv::MARKER_CROSS, 14, 2, cv::LINE_AA);
+  std::vector<cv::Mat> panels = {labelled(face, "aligned face"),
+                                 heat(m.am, "map (AM)"),
+                                 heat(m.mam, "reference MAM (high)"),
+                                 heat(m.d, "D = |MAM - AM|"),
+                                 heat(absz, "|Z|"),
+                                 labelled(loss_face, "loss = MAM - AM (+: peak)", &m.loss, colormap)};
   panels[0].push_back(cv::Mat(panels[1].rows - panels[0].rows, kPanel, CV_8UC3, cv::Scalar(255, 255, 255)));
   cv::Mat row;
   cv::hconcat(panels, row);
@@ -203,6 +221,42 @@ std::string unique_folder(const fs::path& image, std::set<std::string>& used) {
   return name;
 }
 
+// The face landmark nearest to an aligned pixel (eyes, nose tip, mouth centre, the forehead
+// above the eyes), or "elsewhere" farther than 0.6 inter-eye distances from all of them: a
+// 7x7 map peaks at cell centres, which can fall just outside a region's pixels.
+std::string nearest_landmark(cv::Point p) {
+  const auto& t = face::arcface_template();
+  const cv::Point2f eyes = (t[0] + t[1]) * 0.5f, mouth = (t[3] + t[4]) * 0.5f;
+  const std::pair<const char*, cv::Point2f> marks[] = {{"left_eye", t[0]},
+                                                       {"right_eye", t[1]},
+                                                       {"nose", t[2]},
+                                                       {"mouth", mouth},
+                                                       {"forehead", eyes + (eyes - mouth) * 0.6f}};
+  const double reach = 0.6 * cv::norm(t[1] - t[0]);
+  std::string best = "elsewhere";
+  double best_distance = reach;
+  for (const auto& [name, at] : marks) {
+    const double distance = cv::norm(cv::Point2f(static_cast<float>(p.x), static_cast<float>(p.y)) - at);
+    if (distance <= best_distance) {
+      best_distance = distance;
+      best = name;
+    }
+  }
+  return best;
+}
+
+std::string part_words(const std::string& part) {
+  static const std::map<std::string, std::string> kWords = {{"left_eye", "the eye on the image's left"},
+                                                            {"right_eye", "the eye on the image's right"},
+                                                            {"nose", "the nose"},
+                                                            {"mouth", "the mouth"},
+                                                            {"rest_of_face", "the rest of the face"},
+                                                            {"outside", "outside the central face"},
+                                                            {"forehead", "the forehead"}};
+  const auto it = kWords.find(part);
+  return it == kWords.end() ? part : it->second;
+}
+
 // A pose angle worth naming, qualified by the model's spread over its bins.
 void pose_hint(const nlohmann::json& pose, const char* angle, double at_least, std::vector<std::string>& causes) {
   const double v = pose[angle].get<double>();
@@ -235,6 +289,18 @@ std::string likely_causes(const nlohmann::json& j) {
   // Where the deviation lies is said only of a face that deviates, and only where a region's
   // mean |Z| stands out from the image's: a typical face's largest region is noise.
   if (!typical) {
+    // First where the face gives less (it localises covered parts best, bench/occlusion_hits.py),
+    // then where |Z| concentrates.
+    if (j.contains("largest_loss")) {
+      const auto& l = j["largest_loss"];
+      const std::string near = l.value("near", "elsewhere");
+      causes.push_back(
+          near == "elsewhere"
+              ? fmt::format("the largest loss of activation against the reference is at ({}, {}), "
+                            "away from the eyes, nose and mouth",
+                            l["x"].get<int>(), l["y"].get<int>())
+              : fmt::format("the largest loss of activation against the reference is at {}", part_words(near)));
+    }
     std::string top;
     double top_z = -1;
     for (const auto& [name, v] : j["regions"].items()) {
@@ -257,13 +323,8 @@ std::string likely_causes(const nlohmann::json& j) {
                       "the image's)",
                       100 * j["share_outside_central_face"].get<double>(), ratio));
     } else {
-      const std::map<std::string, std::string> words = {{"left_eye", "the eye on the image's left"},
-                                                        {"right_eye", "the eye on the image's right"},
-                                                        {"nose", "the nose"},
-                                                        {"mouth", "the mouth"},
-                                                        {"rest_of_face", "the rest of the face"}};
       causes.push_back(
-          fmt::format("deviation concentrated on {} (mean |Z| {:.1f}x the image's)", words.at(top), ratio));
+          fmt::format("deviation concentrated on {} (mean |Z| {:.1f}x the image's)", part_words(top), ratio));
     }
   }
   if (j.contains("pose")) {
@@ -383,11 +444,14 @@ ExplainResult explain(const ExplainOptions& opt) {
     const cv::Mat d = cv::abs(ref.mam - am);
     const cv::Mat z = (am - ref.mam) / (ref.amv + ref.eps);
     const cv::Mat absz = cv::abs(z);
+    // Where the face gives the model less than high-quality faces do: a covered or turned-away
+    // part loses the activation it usually holds (bench/occlusion_hits.py measures this).
+    const cv::Mat loss = ref.mam - am;
 
     const fs::path dir = out / x.folder;
     fs::create_directories(dir);
     for (const auto& [name, m] :
-         {std::pair<const char*, const cv::Mat*>{"am.npy", &am}, {"d.npy", &d}, {"z.npy", &z}}) {
+         {std::pair<const char*, const cv::Mat*>{"am.npy", &am}, {"d.npy", &d}, {"z.npy", &z}, {"loss.npy", &loss}}) {
       cv::Mat f;
       m->convertTo(f, CV_32F);
       io::write_npy(dir / name, {112, 112}, f.ptr<float>());
@@ -403,7 +467,13 @@ ExplainResult explain(const ExplainOptions& opt) {
                         {"definitions",
                          {{"d", "|MAM_high - AM|"},
                           {"z", "(AM - MAM_high) / (AM-V_high + eps)"},
-                          {"deviation", "mean |Z| over the 112x112 pixels"}}}};
+                          {"loss", "MAM_high - AM: where the face gives the model less than high-quality faces do"},
+                          {"deviation", "mean |Z| over the 112x112 pixels"}}},
+                        {"map",
+                         {{"cam", ref.cam},
+                          {"native_resolution", maps.row_shape},
+                          {"upsampled_to", {112, 112}},
+                          {"normalization", to_string(ref.normalization)}}}};
     const double total_z = cv::sum(absz)[0];
     nlohmann::json regions = nlohmann::json::object();
     for (const auto part : kFaceParts) {
@@ -411,6 +481,7 @@ ExplainResult explain(const ExplainOptions& opt) {
       regions[to_string(part)] = {{"pixels", cv::countNonZero(mask)},
                                   {"mean_abs_z", cv::mean(absz, mask)[0]},
                                   {"mean_d", cv::mean(d, mask)[0]},
+                                  {"mean_loss", cv::mean(loss, mask)[0]},
                                   {"share_of_abs_z", cv::mean(absz, mask)[0] * cv::countNonZero(mask) / total_z}};
     }
     x.deviation = cv::mean(absz)[0];
@@ -418,6 +489,14 @@ ExplainResult explain(const ExplainOptions& opt) {
     x.percentile_high = percentile_of(ref.high_deviations, x.deviation);
     x.percentile_all = percentile_of(ref.all_deviations, x.deviation);
     j["regions"] = regions;
+    cv::Point peak;
+    double peak_loss = 0;
+    cv::minMaxLoc(loss, nullptr, &peak_loss, nullptr, &peak);
+    j["largest_loss"] = {{"x", peak.x},
+                         {"y", peak.y},
+                         {"value", peak_loss},
+                         {"part", to_string(static_cast<FacePart>(parts.at<std::uint8_t>(peak)))},
+                         {"near", nearest_landmark(peak)}};
     j["share_outside_central_face"] = x.share_outside;
     j["deviation"] = x.deviation;
     j["deviation_percentile_high"] =
@@ -458,9 +537,11 @@ ExplainResult explain(const ExplainOptions& opt) {
     j["causes"] = x.causes;
     io::write_text_atomically(dir / "explain.json", io::json_text(j, 2) + "\n");
     cv::imwrite((dir / "sheet.png").string(),
-                sheet(face, am, ref.mam, d, z,
-                      fmt::format("{}: deviation {:.3f} (percentile {:.0f} among high, {:.0f} among all)",
-                                  image.filename().string(), x.deviation, x.percentile_high, x.percentile_all),
+                sheet(face, {am, ref.mam, d, z, loss, peak},
+                      fmt::format("{}: deviation {:.3f} (percentile {:.0f} among high, {:.0f} among all); {} maps "
+                                  "{}x{}, upsampled to 112x112",
+                                  image.filename().string(), x.deviation, x.percentile_high, x.percentile_all, ref.cam,
+                                  maps.row_shape.at(0), maps.row_shape.at(1)),
                       x.causes, opt.colormap));
     x.ok = true;
     x.json = std::move(j);

@@ -65,3 +65,15 @@ TEST(Causes, PoseHintsCarryTheirSpread) {
   EXPECT_NE(line.find("possibly roll -18 degrees (an unsure pose estimate, spread 22)"), std::string::npos) << line;
   EXPECT_EQ(line.find("pitch"), std::string::npos) << line;
 }
+
+TEST(Causes, TheLargestLossIsNamedByTheNearestLandmark) {
+  auto j = explanation(90, 1.0);
+  j["largest_loss"] = {{"x", 42}, {"y", 42}, {"value", 0.3}, {"part", "outside"}, {"near", "left_eye"}};
+  auto line = likely_causes(j);
+  EXPECT_EQ(line.find("the largest loss of activation against the reference is at the eye on the image's left"), 0u)
+      << "first, since it localises covered parts best: " << line;
+  j["largest_loss"]["near"] = "elsewhere";
+  line = likely_causes(j);
+  EXPECT_NE(line.find("is at (42, 42), away from the eyes, nose and mouth"), std::string::npos) << line;
+  EXPECT_EQ(likely_causes(explanation(30, 1.0)).find("loss"), std::string::npos) << "not for a typical face";
+}
