@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include "amva/cam/cam_method.hpp"
 #include "amva/pipeline/study.hpp"
 #include "amva/quality/quality_measure.hpp"
 #include "cli.hpp"
@@ -62,6 +63,11 @@ void add_run(CLI::App& app) {
       ->capture_default_str();
   args->ties.add_to(*cmd);
   cmd->add_option("--explain", o.explain_count, "Explain the N most and N least deviating faces")
+      ->capture_default_str();
+  cmd->add_option("--explain-cam", o.explain_cam,
+                  "Maps of the explanations and their reference (made from the first method's high and low groups "
+                  "when it differs from --cam)")
+      ->check(CLI::IsMember(cam::CamMethod::names()))
       ->capture_default_str();
   cmd->add_option("--title", o.title, "Report title")->capture_default_str();
   add_colormap_option(*cmd, o.colormap);

@@ -15,9 +15,11 @@
 #include "amva/io/json_values.hpp"
 #include "amva/io/numbers.hpp"
 #include "amva/io/output_dir.hpp"
+#include "amva/pipeline/explanation_reference.hpp"
 #include "amva/pipeline/extract.hpp"
 #include "amva/pipeline/quality.hpp"
 #include "amva/pipeline/thumbnails.hpp"
+#include "amva/quality/quality_measure.hpp"
 #include "amva/report/html_report.hpp"
 #include "amva/store/store.hpp"
 
@@ -115,7 +117,24 @@ StudyResult run_study(const StudyOptions& opt) {
   const std::string method = !opt.scores.methods.empty() && analysed.contains(opt.scores.methods.front())
                                  ? opt.scores.methods.front()
                                  : analysed.begin().key();
-  const fs::path reference = a.out / ("reference_" + method);
+  fs::path reference = a.out / ("reference_" + method);
+  std::string explain_cam = opt.cam;
+  const auto builtin = quality::QualityRegistry::instance().names();
+  if (opt.explain_cam != opt.cam && opt.explain_count > 0 &&
+      std::find(builtin.begin(), builtin.end(), method) != builtin.end()) {
+    ExplanationReferenceOptions x;
+    x.images = opt.images;
+    x.analysis_dir = a.out;
+    x.method = method;
+    x.cam = opt.explain_cam;
+    x.extract = e;
+    x.dir = opt.out / "explain_reference";
+    if (opt.progress) x.progress = [&](std::size_t d, std::size_t t) { opt.progress("explain maps", d, t); };
+    stage(fmt::format("[5/6] {} maps of the {} high and low groups for the explanations' reference, into {}",
+                      opt.explain_cam, method, x.dir.string()));
+    reference = build_explanation_reference(x);
+    explain_cam = opt.explain_cam;
+  }
   const auto deviations = io::read_csv(reference / "deviations.csv");
   std::vector<std::pair<double, std::string>> ranked;
   for (const auto& row : deviations.rows) {
@@ -133,7 +152,8 @@ StudyResult run_study(const StudyOptions& opt) {
     const auto& key = ranked[ranked.size() - 1 - i].second;
     if (seen.insert(key).second) chosen.push_back(io::resolve_key(opt.images, key));
   }
-  stage(fmt::format("[5/6] explain the {} most and least deviating faces (reference: {} high group)", n, method));
+  stage(fmt::format("[5/6] explain the {} most and least deviating faces (reference: {} high group, {} maps)", n,
+                    method, explain_cam));
   report::ReportInput r;
   analysis::ExplainResult explained;
   if (!chosen.empty()) {

@@ -33,9 +33,53 @@ std::string plain_cmd(const std::string& args) {
   return fmt::format("{} {}", test::cli().string(), args);
 }
 
+struct Patch {
+  std::string name;
+  cv::Point2f centre;  // aligned coordinates
+  float half = 0;      // aligned pixels
+};
+
 // The default face crops, their store and a reference from the sharper half (sharpness).
 class Explain : public ::testing::Test {
  protected:
+  // Grey patches over the eye on the image's left, the mouth and the forehead of every default
+  // face, written once into occluded/; name -> patch in aligned coordinates.
+  static const std::map<std::string, Patch>& occlusions() {
+    static const std::map<std::string, Patch> made = make_occlusions();
+    return made;
+  }
+  static std::map<std::string, Patch> make_occlusions() {
+    const auto store = store::read_store((*dir_) / "store");
+    const fs::path occluded = (*dir_) / "occluded";
+    fs::create_directories(occluded);
+    std::map<std::string, Patch> patches;
+    const char* kinds[] = {"left_eye", "mouth", "forehead"};
+    for (const auto& r : store.table.records) {
+      if (!r.ok) continue;
+      const auto& lm = r.detection.landmarks;
+      const float iod = static_cast<float>(cv::norm(lm[1] - lm[0]));
+      const cv::Point2f mouth = (lm[3] + lm[4]) * 0.5f;
+      const cv::Point2f eyes = (lm[0] + lm[1]) * 0.5f;
+      const cv::Point2f centres[] = {lm[0], mouth, eyes + (eyes - mouth) * 0.6f};
+      const cv::Mat image = cv::imread((faces_ / r.path).string());
+      const cv::Mat to_aligned = face::similarity_to_template(lm);
+      const double scale = std::sqrt(cv::determinant(to_aligned(cv::Rect(0, 0, 2, 2))));
+      cv::imwrite((occluded / (fs::path(r.path).stem().string() + "__none.png")).string(), image);
+      for (int k = 0; k < 3; ++k) {
+        cv::Mat copy = image.clone();
+        const float half = 0.3f * iod;
+        cv::rectangle(copy, cv::Rect2f(centres[k].x - half, centres[k].y - half, 2 * half, 2 * half),
+                      cv::Scalar::all(128), cv::FILLED);
+        const std::string name = fs::path(r.path).stem().string() + "__" + kinds[k];
+        cv::imwrite((occluded / (name + ".png")).string(), copy);
+        std::vector<cv::Point2f> c = {centres[k]}, a;
+        cv::transform(c, a, to_aligned);
+        patches[name] = {kinds[k], a[0], static_cast<float>(half * scale)};
+      }
+    }
+    return patches;
+  }
+
   static void SetUpTestSuite() {
     dir_ = new test::TempDir;
     data::DefaultDataOptions d;
@@ -72,39 +116,8 @@ class Explain : public ::testing::Test {
 // against the same face unoccluded? A hit is a maximum within the patch or within half a map
 // cell (8 px) of it, in aligned coordinates; chance is the share of the face such a box covers.
 TEST_F(Explain, OcclusionMovesTheLargestDeviationIntoThePatch) {
-  const auto store = store::read_store((*dir_) / "store");
+  const auto& patches = occlusions();
   const fs::path occluded = (*dir_) / "occluded";
-  fs::create_directories(occluded);
-  struct Patch {
-    std::string name;
-    cv::Point2f centre;  // aligned coordinates
-    float half = 0;      // aligned pixels
-  };
-  std::map<std::string, Patch> patches;
-  const char* kinds[] = {"left_eye", "mouth", "forehead"};
-  for (const auto& r : store.table.records) {
-    if (!r.ok) continue;
-    const auto& lm = r.detection.landmarks;
-    const float iod = static_cast<float>(cv::norm(lm[1] - lm[0]));
-    const cv::Point2f mouth = (lm[3] + lm[4]) * 0.5f;
-    const cv::Point2f eyes = (lm[0] + lm[1]) * 0.5f;
-    const cv::Point2f centres[] = {lm[0], mouth, eyes + (eyes - mouth) * 0.6f};
-    const cv::Mat image = cv::imread((faces_ / r.path).string());
-    const cv::Mat to_aligned = face::similarity_to_template(lm);
-    const double scale = std::sqrt(cv::determinant(to_aligned(cv::Rect(0, 0, 2, 2))));
-    cv::imwrite((occluded / (fs::path(r.path).stem().string() + "__none.png")).string(), image);
-    for (int k = 0; k < 3; ++k) {
-      cv::Mat copy = image.clone();
-      const float half = 0.3f * iod;
-      cv::rectangle(copy, cv::Rect2f(centres[k].x - half, centres[k].y - half, 2 * half, 2 * half),
-                    cv::Scalar::all(128), cv::FILLED);
-      const std::string name = fs::path(r.path).stem().string() + "__" + kinds[k];
-      cv::imwrite((occluded / (name + ".png")).string(), copy);
-      std::vector<cv::Point2f> c = {centres[k]}, a;
-      cv::transform(c, a, to_aligned);
-      patches[name] = {kinds[k], a[0], static_cast<float>(half * scale)};
-    }
-  }
   const auto [rc, out] =
       test::run(amva_cmd(fmt::format("explain --reference {} --image {} --out {}", reference().string(),
                                      occluded.string(), ((*dir_) / "explained").string()),
@@ -156,6 +169,53 @@ TEST_F(Explain, OcclusionMovesTheLargestDeviationIntoThePatch) {
   EXPECT_GE(static_cast<double>(all.change) / all.n, 3 * chance) << all.change << " of " << all.n;
   EXPECT_GE(static_cast<double>(hits["left_eye"].d + hits["mouth"].d) / (hits["left_eye"].n + hits["mouth"].n),
             1.5 * chance);
+}
+
+// The same patches explained with occlusion maps against an occlusion reference: the largest
+// loss (MAM - AM, where the face gives the model less than high-quality faces do) falls on the
+// patch. Measured 20 and 22 of 23 for the eye and the mouth here (bench/occlusion_hits.py
+// gives the full table); the floor is the goal, 50 %.
+TEST_F(Explain, OcclusionMapsPutTheLargestLossOnThePatch) {
+  const auto& patches = occlusions();
+  const fs::path store = (*dir_) / "store_occlusion", analysis = (*dir_) / "analysis_occlusion",
+                 explained = (*dir_) / "explained_occlusion";
+  auto [rc, out] = test::run(amva_cmd(
+      fmt::format("extract --images {} --out {} --cam occlusion --quality sharpness", faces_.string(), store.string()),
+      cache()));
+  ASSERT_EQ(rc, 0) << out;
+  std::tie(rc, out) = test::run(plain_cmd(fmt::format(
+      "analyze --store {} --out {} --group top:50 --no-figures --bootstrap 0", store.string(), analysis.string())));
+  ASSERT_EQ(rc, 0) << out;
+  std::tie(rc, out) = test::run(
+      amva_cmd(fmt::format("explain --reference {} --image {} --out {}", (analysis / "reference_sharpness").string(),
+                           ((*dir_) / "occluded").string(), explained.string()),
+               cache()));
+  ASSERT_EQ(rc, 0) << out;
+  std::map<std::string, std::pair<int, int>> hits;  // kind -> hits, faces
+  for (const auto& [name, patch] : patches) {
+    const fs::path dir = explained / name;
+    if (!fs::exists(dir / "loss.npy")) continue;  // face lost
+    const auto j = read_json(dir / "explain.json");
+    EXPECT_EQ(j["map"]["cam"], "occlusion");
+    EXPECT_EQ(j["map"]["native_resolution"], nlohmann::json::array({7, 7}));
+    const auto a = io::read_npy(dir / "loss.npy");
+    const cv::Mat loss(112, 112, CV_32F, const_cast<float*>(a.data.data()));
+    cv::Point peak;
+    cv::minMaxLoc(loss, nullptr, nullptr, nullptr, &peak);
+    EXPECT_EQ(j["largest_loss"]["x"], peak.x);
+    const float reach = patch.half + 8;
+    auto& [hit, n] = hits[patch.name];
+    hit += std::abs(peak.x - patch.centre.x) <= reach && std::abs(peak.y - patch.centre.y) <= reach ? 1 : 0;
+    n += 1;
+  }
+  for (const auto& [kind, c] : hits) {
+    std::cout << fmt::format("[ occlusion maps ] {:<8}: largest loss in the patch {:2d} of {}\n", kind, c.first,
+                             c.second);
+  }
+  for (const char* kind : {"left_eye", "mouth"}) {
+    ASSERT_GT(hits[kind].second, 15) << kind;
+    EXPECT_GE(hits[kind].first, hits[kind].second / 2) << kind;
+  }
 }
 
 TEST_F(Explain, AOneFaceReferenceIsRefusedWithTheReason) {

@@ -32,6 +32,10 @@ struct StudyOptions {
   bool labels_from_folders = false;
   stats::GroupRule group;
   int explain_count = 4;  // the N most and the N least deviating faces
+  // Maps of the explanations: occlusion localises a covered part best (bench/occlusion_hits.py);
+  // its reference is made from the first method's high and low groups only. The study's own
+  // --cam when equal, or when that method is not built in.
+  std::string explain_cam = "occlusion";
   std::filesystem::path pose_model, eye_model;
   std::filesystem::path cache_dir;
   int threads = 2;
