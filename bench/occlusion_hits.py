@@ -121,6 +121,7 @@ def main():
     p.add_argument("--occlusion-grid", type=int, default=0, help="amva extract --occlusion-grid (occlusion)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--reuse", action="store_true", help="measure again from explanations already in --work")
+    p.add_argument("--pose", action="store_true", help="also turned faces and their mirror images (last method)")
     p.add_argument("--amva", default=os.path.join(os.path.dirname(__file__), "..", "build", "apps", "amva", "amva"))
     a = p.parse_args()
     amva = [os.path.abspath(a.amva)]
@@ -192,8 +193,55 @@ def main():
     for method, (ref, per_image) in costs.items():
         print(f"cost {method}: reference {ref:.3f} s per face (extraction with {a.fiqa}), explanation "
               f"{per_image:.3f} s per image (2 threads)")
+    pose = pose_sides(amva, a, work, clean, faces) if a.pose else None
     with open(os.path.join(work, "hits.json"), "w") as f:
-        json.dump({"rows": rows, "costs": costs}, f, indent=1)
+        json.dump({"rows": rows, "costs": costs, "pose": pose}, f, indent=1)
+
+
+def pose_sides(amva, a, work, clean, faces):
+    """Turned faces: the clean faces and their mirror images explained with the last method's
+    reference. For a face turned by 20 degrees or more, the far side (the image's left when
+    the nose points left, yaw > 0) shows less face; is the loss's mass (positive part) there,
+    and does it move to the other side in the mirror image?"""
+    method = a.methods.split(",")[-1]
+    mdir = os.path.join(work, method)
+    both = os.path.join(work, "pose_faces")
+    if not os.path.isdir(both):
+        os.makedirs(both + ".tmp", exist_ok=True)
+        for name in faces:
+            face = cv2.imread(os.path.join(clean, name))
+            cv2.imwrite(os.path.join(both + ".tmp", name), face)
+            cv2.imwrite(os.path.join(both + ".tmp", name[:-4] + "__mirror.png"), cv2.flip(face, 1))
+        os.replace(both + ".tmp", both)
+    out = os.path.join(mdir, "pose_explained")
+    if not (a.reuse and os.path.exists(os.path.join(out, "ranking.csv"))):
+        run(amva + ["explain", "--reference", os.path.join(mdir, "analysis", "reference_" + a.fiqa), "--image", both,
+                    "--aligned", "--out", out, "--threads", str(a.threads), "--force", "-q"],
+            os.path.join(mdir, "pose_explain.log"))
+    turned = far = moved = pairs = 0
+    for name in faces:
+        sides = []
+        for suffix in ("", "__mirror"):
+            d = os.path.join(out, name[:-4] + suffix)
+            if not os.path.exists(os.path.join(d, "explain.json")):
+                break
+            j = json.load(open(os.path.join(d, "explain.json")))
+            loss = np.maximum(np.load(os.path.join(d, "loss.npy")), 0)
+            left, right = loss[:, :56].sum(), loss[:, 56:].sum()
+            sides.append((j.get("pose", {}).get("yaw", 0.0), "left" if left > right else "right"))
+        if len(sides) != 2:
+            continue
+        (yaw, side), (_, mirrored) = sides
+        pairs += 1
+        moved += int(side != mirrored)
+        if abs(yaw) >= 20:
+            turned += 1
+            far += int(side == ("left" if yaw > 0 else "right"))
+    result = {"method": method, "faces": pairs, "loss_side_flips_with_mirror": moved, "turned_20": turned,
+              "loss_on_far_side": far}
+    print(f"pose ({method} maps): {turned} of {pairs} faces turned 20 degrees or more; the loss lies mostly on the "
+          f"far side for {far} of them; the loss's side flips in the mirror image for {moved} of {pairs} faces")
+    return result
 
 
 if __name__ == "__main__":
