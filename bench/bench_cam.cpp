@@ -1,6 +1,7 @@
 // Activation-map throughput, side by side on the same aligned faces and threads:
 //   Forward            raw batched forward of the FR model (2 workers, batch 32)
-//   Extract/<cams>     amva extract --aligned with those CAM methods (2 threads)
+//   Extract/<cams>     amva extract --aligned with those CAM methods (2 threads); occlusion is
+//                      49 forwards of the whole model per face, scorecam 513
 //   ScoreCamFidelity/K mean Pearson r of scorecam --channels K against full Score-CAM
 // Faces: aligned LFW faces when ../shared is present (the first 256 in sorted order; 200 for
 // fidelity), else the default faces. peak_rss_MB is the process's peak resident memory during
@@ -151,6 +152,10 @@ BENCHMARK_CAPTURE(Extract, all_gradient,
     ->Unit(benchmark::kMillisecond)
     ->Iterations(2);
 BENCHMARK_CAPTURE(Extract, scorecam, std::vector<std::string>{"scorecam"}, 16)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
+BENCHMARK_CAPTURE(Extract, occlusion, std::vector<std::string>{"occlusion"}, 64)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond)
     ->Iterations(1);
