@@ -53,7 +53,7 @@ cv::Mat CamMethod::compute(const CamInput& in) const {
 
 const std::vector<std::string>& CamMethod::names() {
   static const std::vector<std::string> kNames = {"scorecam", "gradcam",      "gradcam++", "xgradcam",
-                                                  "layercam", "contribution", "eigencam", "occlusion"};
+                                                  "layercam", "contribution", "eigencam",  "occlusion"};
   return kNames;
 }
 
