@@ -70,6 +70,26 @@ std::unique_ptr<CamMethod> CamMethod::create(const std::string& name, const CamO
               fmt::format("unknown CAM method '{}' (one of: {})", name, fmt::join(names(), ", ")));
 }
 
+std::vector<double> target_of_variants(const CamInput& in, int count, int batch,
+                                       const std::function<void(int, cv::Mat (&planes)[3])>& make) {
+  const int height = in.input->size[2], width = in.input->size[3];
+  const int d = in.shape.embedding;
+  std::vector<double> values(static_cast<std::size_t>(count));
+  batch = std::max(1, batch);
+  for (int first = 0; first < count; first += batch) {
+    const int m = std::min(batch, count - first);
+    cv::Mat variants(std::vector<int>{m, 3, height, width}, CV_32F);
+    for (int j = 0; j < m; ++j) {
+      cv::Mat planes[3];
+      for (int k = 0; k < 3; ++k) planes[k] = cv::Mat(height, width, CV_32F, variants.ptr<float>(j, k));
+      make(first + j, planes);
+    }
+    const cv::Mat e = in.embed(variants);
+    for (int j = 0; j < m; ++j) values[first + j] = in.target->value(e.ptr<float>(j), in.embedding, d);
+  }
+  return values;
+}
+
 cv::Mat upsample_align_corners(const cv::Mat& src, cv::Size size) {
   cv::Mat out(size, CV_32F);
   const double sy = size.height > 1 ? double(src.rows - 1) / (size.height - 1) : 0;

@@ -43,28 +43,18 @@ class OcclusionCam final : public CamMethod {
       fill[k] = cv::mean(cv::Mat(height, width, CV_32F, const_cast<float*>(in.input->ptr<float>(0, k))))[0];
     }
     const double whole = in.target->value(in.embedding, in.embedding, d);
+    const auto occluded =
+        target_of_variants(in, rows * cols, options_.scorecam_batch, [&](int cell, cv::Mat(&planes)[3]) {
+          const cv::Rect patch(origin(width, cols, side_x, cell % cols), origin(height, rows, side_y, cell / cols),
+                               side_x, side_y);
+          for (int k = 0; k < 3; ++k) {
+            cv::Mat(height, width, CV_32F, const_cast<float*>(in.input->ptr<float>(0, k))).copyTo(planes[k]);
+            planes[k](patch).setTo(fill[k]);
+          }
+        });
     cv::Mat map(rows, cols, CV_32F);
-    const int cells = rows * cols;
-    const int batch = std::max(1, options_.scorecam_batch);
-    for (int first = 0; first < cells; first += batch) {
-      const int m = std::min(batch, cells - first);
-      cv::Mat occluded(std::vector<int>{m, 3, height, width}, CV_32F);
-      for (int j = 0; j < m; ++j) {
-        const int cell = first + j;
-        const cv::Rect patch(origin(width, cols, side_x, cell % cols), origin(height, rows, side_y, cell / cols),
-                             side_x, side_y);
-        for (int k = 0; k < 3; ++k) {
-          const cv::Mat src(height, width, CV_32F, const_cast<float*>(in.input->ptr<float>(0, k)));
-          cv::Mat dst(height, width, CV_32F, occluded.ptr<float>(j, k));
-          src.copyTo(dst);
-          dst(patch).setTo(fill[k]);
-        }
-      }
-      const cv::Mat e = in.embed(occluded);
-      for (int j = 0; j < m; ++j) {
-        map.at<float>((first + j) / cols, (first + j) % cols) =
-            static_cast<float>(whole - in.target->value(e.ptr<float>(j), in.embedding, d));
-      }
+    for (int cell = 0; cell < rows * cols; ++cell) {
+      map.at<float>(cell / cols, cell % cols) = static_cast<float>(whole - occluded[static_cast<std::size_t>(cell)]);
     }
     return map;
   }

@@ -29,30 +29,18 @@ class ScoreCam final : public CamMethod {
     const int n = static_cast<int>(channels.size());
     const int height = in.input->size[2];
     const int width = in.input->size[3];
-    const int d = in.shape.embedding;
-
-    std::vector<double> scores(static_cast<std::size_t>(n));
-    const int batch = std::max(1, options_.scorecam_batch);
-    for (int first = 0; first < n; first += batch) {
-      const int m = std::min(batch, n - first);
-      cv::Mat masked(std::vector<int>{m, 3, height, width}, CV_32F);
-      for (int j = 0; j < m; ++j) {
-        const int c = channels[first + j];
-        const cv::Mat a(in.shape.height, in.shape.width, CV_32F,
-                        const_cast<float*>(in.activations + static_cast<std::size_t>(c) * p));
-        cv::Mat up = upsample_align_corners(a, cv::Size(width, height));
-        double lo, hi;
-        cv::minMaxLoc(up, &lo, &hi);
-        up = (up - lo) / (hi - lo + 1e-8);
-        for (int k = 0; k < 3; ++k) {
-          const cv::Mat src(height, width, CV_32F, const_cast<float*>(in.input->ptr<float>(0, k)));
-          cv::Mat dst(height, width, CV_32F, masked.ptr<float>(j, k));
-          cv::multiply(src, up, dst);
-        }
+    std::vector<double> scores = target_of_variants(in, n, options_.scorecam_batch, [&](int j, cv::Mat(&planes)[3]) {
+      const cv::Mat a(in.shape.height, in.shape.width, CV_32F,
+                      const_cast<float*>(in.activations + static_cast<std::size_t>(channels[j]) * p));
+      cv::Mat up = upsample_align_corners(a, cv::Size(width, height));
+      double lo, hi;
+      cv::minMaxLoc(up, &lo, &hi);
+      up = (up - lo) / (hi - lo + 1e-8);
+      for (int k = 0; k < 3; ++k) {
+        const cv::Mat src(height, width, CV_32F, const_cast<float*>(in.input->ptr<float>(0, k)));
+        cv::multiply(src, up, planes[k]);
       }
-      const cv::Mat e = in.embed(masked);
-      for (int j = 0; j < m; ++j) scores[first + j] = in.target->value(e.ptr<float>(j), in.embedding, d);
-    }
+    });
     // Softmax over the scored channels; channels left out by --channels K weigh nothing.
     const double top = *std::max_element(scores.begin(), scores.end());
     double total = 0;
