@@ -32,6 +32,7 @@
 #include "amva/store/store.hpp"
 #include "amva/version.hpp"
 #include "amva/viz/overlay.hpp"
+#include "amva/viz/text.hpp"
 
 namespace amva::analysis {
 namespace fs = std::filesystem;
@@ -92,40 +93,6 @@ std::vector<fs::path> expand_images(const std::vector<fs::path>& inputs) {
   return images;
 }
 
-constexpr int kFont = cv::FONT_HERSHEY_SIMPLEX;
-constexpr double kFontScale = 0.45;
-
-void put_text(cv::Mat& img, const std::string& text, cv::Point at, cv::Scalar colour = cv::Scalar(0, 0, 0)) {
-  cv::putText(img, text, at, kFont, kFontScale, colour, 1, cv::LINE_AA);
-}
-
-int text_width(const std::string& text) {
-  int baseline = 0;
-  return cv::getTextSize(text, kFont, kFontScale, 1, &baseline).width;
-}
-
-// Breaks `text` at spaces into lines no wider than `width` pixels (a longer word stays whole).
-std::vector<std::string> wrap(const std::string& text, int width) {
-  std::vector<std::string> lines;
-  std::string line;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    std::size_t next = text.find(' ', pos);
-    if (next == std::string::npos) next = text.size();
-    const std::string word = text.substr(pos, next - pos);
-    const std::string candidate = line.empty() ? word : line + ' ' + word;
-    if (!line.empty() && text_width(candidate) > width) {
-      lines.push_back(line);
-      line = word;
-    } else {
-      line = candidate;
-    }
-    pos = next + 1;
-  }
-  if (!line.empty()) lines.push_back(line);
-  return lines;
-}
-
 // A face or map panel with its title, and for a map its colour bar from min to max.
 cv::Mat labelled(const cv::Mat& bgr, const std::string& title, const cv::Mat* values = nullptr,
                  viz::Colormap colormap = viz::Colormap::Jet) {
@@ -134,7 +101,7 @@ cv::Mat labelled(const cv::Mat& bgr, const std::string& title, const cv::Mat* va
   cv::resize(bgr, big, cv::Size(kPanel, kPanel), 0, 0, cv::INTER_LINEAR);
   cv::Mat panel(kPanel + kTitle + kBar + kBarLabels, kPanel, CV_8UC3, cv::Scalar(255, 255, 255));
   big.copyTo(panel(cv::Rect(0, 0, kPanel, kPanel)));
-  put_text(panel, title, {4, kPanel + 16});
+  viz::put_text(panel, title, {4, kPanel + 16});
   if (values != nullptr) {
     double lo = 0, hi = 0;
     cv::minMaxLoc(*values, &lo, &hi);
@@ -142,8 +109,8 @@ cv::Mat labelled(const cv::Mat& bgr, const std::string& title, const cv::Mat* va
     viz::colour_bar(bar.width, bar.height, colormap).copyTo(panel(bar));
     const int y = bar.y + kBar + 14;
     const std::string low = fmt::format("{:.2f}", lo), high = fmt::format("{:.2f}", hi);
-    put_text(panel, low, {bar.x, y});
-    put_text(panel, high, {bar.x + bar.width - text_width(high), y});
+    viz::put_text(panel, low, {bar.x, y});
+    viz::put_text(panel, high, {bar.x + bar.width - viz::text_width(high), y});
   }
   return panel;
 }
@@ -178,13 +145,14 @@ cv::Mat sheet(const cv::Mat& face, const SheetMaps& m, const std::string& line1,
   cv::hconcat(panels, row);
   constexpr int kLine = 20, kMargin = 6;
   std::vector<std::pair<std::string, cv::Scalar>> lines;
-  for (const auto& l : wrap(line1, row.cols - 2 * kMargin)) lines.emplace_back(l, cv::Scalar(0, 0, 0));
-  for (const auto& l : wrap(line2, row.cols - 2 * kMargin)) lines.emplace_back(l, cv::Scalar(0, 0, 160));
+  for (const auto& l : viz::wrap_text(line1, row.cols - 2 * kMargin)) lines.emplace_back(l, cv::Scalar(0, 0, 0));
+  for (const auto& l : viz::wrap_text(line2, row.cols - 2 * kMargin)) lines.emplace_back(l, cv::Scalar(0, 0, 160));
   cv::Mat out(row.rows + kLine * static_cast<int>(lines.size()) + kMargin, row.cols, CV_8UC3,
               cv::Scalar(255, 255, 255));
   row.copyTo(out(cv::Rect(0, 0, row.cols, row.rows)));
   for (std::size_t i = 0; i < lines.size(); ++i) {
-    put_text(out, lines[i].first, {kMargin, row.rows + kLine * static_cast<int>(i) + 14}, lines[i].second);
+    viz::put_text(out, lines[i].first, {kMargin, row.rows + kLine * static_cast<int>(i) + 14}, viz::kTextScale,
+                  lines[i].second);
   }
   return out;
 }
@@ -207,7 +175,7 @@ void write_legend(const fs::path& file) {
   for (std::size_t i = 0; i < kFaceParts.size(); ++i) {
     const int y = 24 + static_cast<int>(i) * 30;
     cv::rectangle(out, cv::Rect(kPanel + 10, y - 12, 16, 16), kColours[i], cv::FILLED);
-    put_text(out, to_string(kFaceParts[i]), {kPanel + 32, y + 2});
+    viz::put_text(out, to_string(kFaceParts[i]), {kPanel + 32, y + 2});
   }
   cv::imwrite(file.string(), out);
 }

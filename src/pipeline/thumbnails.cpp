@@ -13,6 +13,7 @@
 #include "amva/io/numbers.hpp"
 #include "amva/pipeline/extract.hpp"
 #include "amva/store/store.hpp"
+#include "amva/viz/text.hpp"
 
 namespace amva::pipeline {
 namespace fs = std::filesystem;
@@ -37,10 +38,6 @@ std::vector<Member> spread(std::vector<Member> group, int count) {
   std::vector<Member> picked;
   for (std::size_t i = 0; i < k; ++i) picked.push_back(group[k > 1 ? i * (n - 1) / (k - 1) : 0]);
   return picked;
-}
-
-void put(cv::Mat& img, const std::string& text, cv::Point at, double scale = 0.45) {
-  cv::putText(img, text, at, cv::FONT_HERSHEY_SIMPLEX, scale, cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
 }
 
 }  // namespace
@@ -70,12 +67,13 @@ std::map<std::string, fs::path> write_group_thumbnails(const fs::path& store_dir
     const int width = kRowLabel + per_group * (kFace + kGap);
     const int height = kTitle + static_cast<int>(shown.size()) * (kFace + kCaption + kGap);
     cv::Mat sheet(height, width, CV_8UC3, cv::Scalar(255, 255, 255));
-    put(sheet,
+    viz::put_text(
+        sheet,
         fmt::format("{}: example faces of the {} and {} groups, evenly spaced by score", method, shown[0], shown[1]),
         {4, 18}, 0.5);
     for (std::size_t g = 0; g < shown.size(); ++g) {
       const int y = kTitle + static_cast<int>(g) * (kFace + kCaption + kGap);
-      put(sheet, shown[g], {4, y + kFace / 2});
+      viz::put_text(sheet, shown[g], {4, y + kFace / 2});
       const auto picked = spread(members[shown[g]], per_group);
       for (std::size_t i = 0; i < picked.size(); ++i) {
         const int x = kRowLabel + static_cast<int>(i) * (kFace + kGap);
@@ -87,7 +85,7 @@ std::map<std::string, fs::path> write_group_thumbnails(const fs::path& store_dir
         }
         if (face.size() != cv::Size(kFace, kFace)) cv::resize(face, face, cv::Size(kFace, kFace));
         face.copyTo(sheet(cv::Rect(x, y, kFace, kFace)));
-        put(sheet, fmt::format("{:.4g}", picked[i].score), {x + 2, y + kFace + 14}, 0.42);
+        viz::put_text(sheet, fmt::format("{:.4g}", picked[i].score), {x + 2, y + kFace + 14}, 0.42);
       }
     }
     const fs::path file = out_dir / fmt::format("thumbnails_{}.png", method);
