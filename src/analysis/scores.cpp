@@ -195,8 +195,7 @@ std::vector<ScoreColumn> read_builtin_scores(const fs::path& store, const std::v
     // quality.csv holds scores already higher-is-better; `negated` says whether that came from
     // negating the measure's own scale (brisque), as it does for external files.
     bool negated = false;
-    const auto known = quality::QualityRegistry::instance().names();
-    if (std::find(known.begin(), known.end(), name) != known.end()) {
+    if (quality::QualityRegistry::instance().contains(name)) {
       negated = quality::QualityRegistry::instance().create(name)->negated();
     }
     out.push_back({name, "quality.csv", negated, std::vector<double>(index.size(), kNaN)});

@@ -17,8 +17,7 @@ namespace amva::pipeline {
 namespace fs = std::filesystem;
 
 fs::path build_explanation_reference(const ExplanationReferenceOptions& o) {
-  const auto& builtin = quality::QualityRegistry::instance().names();
-  if (std::find(builtin.begin(), builtin.end(), o.method) == builtin.end()) {
+  if (!quality::QualityRegistry::instance().contains(o.method)) {
     throw Error(
         ErrorCode::InvalidArgument,
         fmt::format("an explanation reference with other maps needs a built-in FIQA method, not '{}'", o.method));

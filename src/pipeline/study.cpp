@@ -119,9 +119,7 @@ StudyResult run_study(const StudyOptions& opt) {
                                  : analysed.begin().key();
   fs::path reference = a.out / ("reference_" + method);
   std::string explain_cam = opt.cam;
-  const auto builtin = quality::QualityRegistry::instance().names();
-  if (opt.explain_cam != opt.cam && opt.explain_count > 0 &&
-      std::find(builtin.begin(), builtin.end(), method) != builtin.end()) {
+  if (opt.explain_cam != opt.cam && opt.explain_count > 0 && quality::QualityRegistry::instance().contains(method)) {
     ExplanationReferenceOptions x;
     x.images = opt.images;
     x.analysis_dir = a.out;

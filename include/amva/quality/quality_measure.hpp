@@ -48,6 +48,8 @@ class QualityRegistry {
   /// Throws Error(InvalidArgument) naming the known measures for an unknown name.
   [[nodiscard]] std::unique_ptr<QualityMeasure> create(const std::string& name) const;
   [[nodiscard]] std::vector<std::string> names() const;
+  /// Whether `name` is a built-in measure.
+  [[nodiscard]] bool contains(const std::string& name) const { return factories_.count(name) > 0; }
 
  private:
   std::map<std::string, Factory> factories_;
