@@ -95,9 +95,9 @@ def image_list(arg, limit):
     return files[:limit] if limit else files
 
 
-def measure(amva, a, clean, occluded, store, analysis, explained, grid, mdir):
+def measure(amva, a, method, clean, occluded, store, analysis, explained, grid, mdir):
     """Reference (extract and analyze the clean faces), then the explanations; their seconds."""
-    t_ref = run(amva + ["extract", "--images", clean, "--aligned", "--out", store, "--cam", a.method_now, "--quality",
+    t_ref = run(amva + ["extract", "--images", clean, "--aligned", "--out", store, "--cam", method, "--quality",
                         a.fiqa, "--threads", str(a.threads), "-q"] + grid, os.path.join(mdir, "extract.log"))
     run(amva + ["analyze", "--store", store, "--out", analysis, "--methods", a.fiqa, "--group", a.group,
                 "--normalize", a.normalize, "--no-figures", "--bootstrap", "0", "--force", "-q"],
@@ -155,7 +155,6 @@ def main():
     rows = []
     costs = {}
     for method in a.methods.split(","):
-        a.method_now = method
         grid = ["--occlusion-grid", str(a.occlusion_grid)] if method == "occlusion" and a.occlusion_grid else []
         label = method + (f"/{a.occlusion_grid}" if grid else "") + ("" if a.normalize == "minmax" else f"/{a.normalize}")
         mdir = os.path.join(work, label.replace("/", "_"))
@@ -164,7 +163,7 @@ def main():
         if a.reuse and os.path.exists(os.path.join(explained, "ranking.csv")):
             t_ref = t_explain = float("nan")
         else:
-            t_ref, t_explain = measure(amva, a, clean, occluded, store, analysis, explained, grid, mdir)
+            t_ref, t_explain = measure(amva, a, method, clean, occluded, store, analysis, explained, grid, mdir)
         costs[label] = (t_ref / len(faces), t_explain / explained_images)
         for part in PARTS:
             x0, y0, x1, y1 = hit_box(part)
