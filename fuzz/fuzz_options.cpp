@@ -4,7 +4,7 @@
 #include <string>
 
 #include "amva/analysis/group_maps.hpp"
-#include "amva/analysis/scores.hpp"
+#include "amva/quality/scores.hpp"
 #include "amva/eval/identities.hpp"
 #include "amva/stats/groups.hpp"
 #include "fuzz_input.hpp"
@@ -18,7 +18,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)rule.to_string();
   });
   amva::fuzz::expect_amva_errors_only([&] { (void)amva::stats::GroupRule::parse_ties(text); });
-  amva::fuzz::expect_amva_errors_only([&] { (void)amva::analysis::ScoreFileSpec::parse(text); });
+  amva::fuzz::expect_amva_errors_only([&] { (void)amva::quality::ScoreFileSpec::parse(text); });
   amva::fuzz::expect_amva_errors_only([&] { (void)amva::analysis::parse_normalization(text); });
   amva::fuzz::expect_amva_errors_only([&] { (void)amva::eval::parse_bootstrap_unit(text); });
   return 0;

@@ -1,5 +1,5 @@
 // External FIQA score files (`path score` lines, or CSV with a header), matched to a store.
-#include "amva/analysis/scores.hpp"
+#include "amva/quality/scores.hpp"
 #include "fuzz_input.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -11,10 +11,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                                              {"dir with space/y z.jpg", true}};
   const auto file = amva::fuzz::write_input(data, size, "scores.csv");
   amva::fuzz::expect_amva_errors_only([&] {
-    amva::analysis::ScoreFileSpec spec;
+    amva::quality::ScoreFileSpec spec;
     spec.file = file;
-    amva::analysis::ScoreMatchReport report;
-    (void)amva::analysis::load_external_scores(spec, index, size % 2 == 1, 0.0, report);
+    amva::quality::ScoreMatchReport report;
+    (void)amva::quality::load_external_scores(spec, index, size % 2 == 1, 0.0, report);
     (void)report.describe();
   });
   return 0;

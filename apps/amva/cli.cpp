@@ -106,7 +106,7 @@ void CamCliOptions::apply(pipeline::ExtractOptions& options) const {
   if (!layer.empty()) options.card.target_layer = layer;
 }
 
-void ScoreCliOptions::add_to(CLI::App& app, analysis::ScoreRequest& request) {
+void ScoreCliOptions::add_to(CLI::App& app, quality::ScoreRequest& request) {
   app.add_option("--scores", files,
                  "External FIQA scores: [NAME=]FILE[:COLUMN], CSV with a header or 'path score' lines; repeatable");
   app.add_option("--lower-is-better", request.lower_is_better, "External methods whose lower scores are better")
@@ -116,8 +116,8 @@ void ScoreCliOptions::add_to(CLI::App& app, analysis::ScoreRequest& request) {
       ->check(CLI::Range(0.0, 1.0));
 }
 
-void ScoreCliOptions::apply(analysis::ScoreRequest& request) const {
-  for (const auto& f : files) request.files.push_back(analysis::ScoreFileSpec::parse(f));
+void ScoreCliOptions::apply(quality::ScoreRequest& request) const {
+  for (const auto& f : files) request.files.push_back(quality::ScoreFileSpec::parse(f));
 }
 
 void add_comparison_options(CLI::App& app, std::filesystem::path& pairs, std::filesystem::path& labels,

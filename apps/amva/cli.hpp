@@ -43,8 +43,8 @@ void add_cam_options(CLI::App& app, CamCliOptions& options);
 /// parsed by apply(), once CLI11 has filled them in.
 struct ScoreCliOptions {
   std::vector<std::string> files;
-  void add_to(CLI::App& app, analysis::ScoreRequest& request);
-  void apply(analysis::ScoreRequest& request) const;
+  void add_to(CLI::App& app, quality::ScoreRequest& request);
+  void apply(quality::ScoreRequest& request) const;
 };
 
 /// --pairs, --labels and --labels-from-folders (one of them), shared by edc and run.

@@ -1,9 +1,8 @@
 // amva cam: the activation maps of single images, as .npy and as overlays on the aligned face.
-// It runs the same extraction as `amva extract` (into a scratch store), so a map here is
+// It runs the same extraction pass as `amva extract` (kept in memory), so a map here is
 // exactly the map a store would hold.
 #include <fmt/format.h>
 
-#include <fstream>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -45,23 +44,16 @@ void add_cam(CLI::App& app) {
   add_colormap_option(*cmd, args->colormap);
   cmd->callback([args] {
     io::StagedOutput staged(args->out, args->force);
-    const fs::path scratch = staged.dir() / ".store";
-    fs::create_directories(scratch);
-    {
-      std::ofstream list(scratch / "images.txt");
-      for (const auto& image : args->images) list << fs::absolute(image).string() << '\n';
-    }
     pipeline::ExtractOptions opt;
-    opt.images = scratch / "images.txt";
-    opt.out = scratch / "store";
     opt.card = args->models.card();
     opt.aligned = args->aligned;
     if (!opt.aligned) opt.detector = args->models.detector_config();
     opt.threads = 1;
     args->cam.apply(opt);
-    pipeline::extract(opt);
-    const auto store = store::read_store(opt.out);
-    for (const auto& r : store.table.records) {
+    std::vector<fs::path> images;
+    for (const auto& image : args->images) images.push_back(fs::absolute(image));
+    const auto faces = pipeline::extract_faces(images, opt);
+    for (const auto& r : faces.table.records) {
       const auto folder = io::safe_name(fs::path(r.path).stem().string());
       const fs::path dir = staged.dir() / folder;
       if (!r.ok) {
@@ -69,10 +61,10 @@ void add_cam(CLI::App& app) {
         continue;
       }
       fs::create_directories(dir);
-      const cv::Mat face = pipeline::aligned_face_of(store.meta, r);
+      const cv::Mat& face = faces.aligned[static_cast<std::size_t>(r.id)];
       cv::imwrite((dir / "aligned.png").string(), face);
       for (const auto& name : opt.cams) {
-        const auto& maps = store.table.array("maps_" + name);
+        const auto& maps = faces.table.array("maps_" + name);
         const float* row = maps.row(static_cast<std::size_t>(r.id));
         io::write_npy(dir / (name + ".npy"), maps.row_shape, row);
         const cv::Mat map(static_cast<int>(maps.row_shape[0]), static_cast<int>(maps.row_shape[1]), CV_32F,
@@ -81,7 +73,6 @@ void add_cam(CLI::App& app) {
       }
       fmt::print("{}: maps {} written to {}\n", r.path, fmt::join(opt.cams, ", "), (args->out / folder).string());
     }
-    fs::remove_all(scratch);
     staged.publish();
   });
 }

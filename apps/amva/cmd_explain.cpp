@@ -1,6 +1,6 @@
 #include <fmt/format.h>
 
-#include "amva/analysis/explain.hpp"
+#include "amva/pipeline/explain.hpp"
 #include "cli.hpp"
 
 namespace amva::cli {
@@ -33,7 +33,7 @@ void add_explain(CLI::App& app) {
   add_colormap_option(*cmd, args->colormap);
   args->models.add_to(*cmd);
   cmd->callback([args] {
-    analysis::ExplainOptions o;
+    pipeline::ExplainOptions o;
     o.reference = args->reference;
     o.images = args->images;
     o.out = args->out;
@@ -51,7 +51,7 @@ void add_explain(CLI::App& app) {
     o.colormap = args->colormap;
     auto progress = std::make_unique<Progress>("explain");
     o.progress = [&](std::size_t d, std::size_t t) { progress->update(d, t); };
-    const auto r = analysis::explain(o);
+    const auto r = pipeline::explain(o);
     progress.reset();
     std::size_t ok = 0;
     for (const auto& x : r.images) {

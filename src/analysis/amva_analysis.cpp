@@ -235,7 +235,7 @@ std::string csv_table(const std::vector<std::string>& header, const std::vector<
 }
 
 struct MethodResult {
-  ScoreColumn scores;
+  quality::ScoreColumn scores;
   std::vector<GroupResult> groups;  // low-quality first
   cv::Mat d_amv, d_mam, d_amv_symmetric;
   nlohmann::json json;
@@ -300,8 +300,8 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
   }
   const Upsampler up(static_cast<int>(maps.shape()[1]), static_cast<int>(maps.shape()[2]));
 
-  std::vector<ScoreMatchReport> score_reports;
-  auto score_columns = load_scores(opt.store, index, opt.scores, score_reports);
+  std::vector<quality::ScoreMatchReport> score_reports;
+  auto score_columns = quality::load_scores(opt.store, index, opt.scores, score_reports);
 
   // Every output is written into a staging folder and moved into place at the end, so that a
   // killed run never mixes new maps with an old reference.

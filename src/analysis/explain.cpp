@@ -4,32 +4,17 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
-#include <map>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
-#include <set>
 
 #include "amva/analysis/group_maps.hpp"
 #include "amva/analysis/reference.hpp"
 #include "amva/analysis/regions.hpp"
-#include "amva/error.hpp"
 #include "amva/face/alignment.hpp"
-#include "amva/face/attributes.hpp"
 #include "amva/io/atomic_file.hpp"
 #include "amva/io/csv.hpp"
-#include "amva/io/hash.hpp"
-#include "amva/io/image_io.hpp"
-#include "amva/io/image_list.hpp"
 #include "amva/io/json_values.hpp"
 #include "amva/io/npy.hpp"
-#include "amva/io/numbers.hpp"
-#include "amva/io/safe_name.hpp"
-#include "amva/io/staged_output.hpp"
-#include "amva/pipeline/extract.hpp"
-#include "amva/pipeline/quality.hpp"
-#include "amva/quality/quality_measure.hpp"
-#include "amva/store/store.hpp"
 #include "amva/version.hpp"
 #include "amva/viz/overlay.hpp"
 #include "amva/viz/text.hpp"
@@ -51,46 +36,6 @@ double percentile_of(const std::vector<double>& sorted, double v) {
   if (sorted.empty()) return std::nan("");
   return 100.0 * static_cast<double>(std::upper_bound(sorted.begin(), sorted.end(), v) - sorted.begin()) /
          static_cast<double>(sorted.size());
-}
-
-// The settings that decide what a map means must be the reference's. How the 112x112 crop
-// was made (detected and aligned, or given aligned with --aligned) is not one of them.
-void check_same_maps(const nlohmann::json& ref_settings, const nlohmann::json& run_settings, const std::string& cam,
-                     const std::string& ref_dir) {
-  const auto pick = [&](const nlohmann::json& s) {
-    nlohmann::json p = {{"model_sha256", s.value("model_sha256", "")},
-                        {"preprocessing", s.value("preprocessing", nlohmann::json())}};
-    if (p["preprocessing"].is_object()) p["preprocessing"].erase("target_layer");  // compared as cam_layer
-    if (s.contains("cam") && s["cam"].is_object()) {
-      p["cam_layer"] = s["cam"].value("layer", nlohmann::json());
-      p["cam_map_shape"] = s["cam"].value("map_shape", nlohmann::json());
-      p["cam_" + cam] =
-          s["cam"].contains("methods") ? s["cam"]["methods"].value(cam, nlohmann::json()) : nlohmann::json();
-    }
-    return p;
-  };
-  const auto diff = store::settings_mismatch({{"settings", pick(ref_settings)}}, {{"settings", pick(run_settings)}});
-  if (!diff.empty()) {
-    throw Error(ErrorCode::Mismatch,
-                fmt::format("the reference {} was made with other settings than this run ({}); explain with the "
-                            "reference's model, CAM method and target",
-                            ref_dir, diff));
-  }
-}
-
-std::vector<fs::path> expand_images(const std::vector<fs::path>& inputs) {
-  std::vector<fs::path> images;
-  for (const auto& in : inputs) {
-    if (fs::is_directory(in)) {
-      for (const auto& entry : io::list_images(in)) images.push_back(fs::absolute(entry.file));
-    } else if (fs::exists(in)) {
-      images.push_back(fs::absolute(in));
-    } else {
-      throw Error(ErrorCode::NotFound, fmt::format("{}: no such image or folder", in.string()));
-    }
-  }
-  if (images.empty()) throw Error(ErrorCode::NotFound, "no images to explain");
-  return images;
 }
 
 // A face or map panel with its title, and for a map its colour bar from min to max.
@@ -157,7 +102,9 @@ cv::Mat sheet(const cv::Mat& face, const SheetMaps& m, const std::string& line1,
   return out;
 }
 
-void write_legend(const fs::path& file) {
+}  // namespace
+
+void write_regions_legend(const fs::path& file) {
   static const cv::Scalar kColours[] = {{60, 180, 75}, {48, 130, 245},  {180, 30, 145},
                                         {40, 40, 230}, {200, 200, 200}, {90, 90, 90}};
   const auto& labels = face_part_labels();
@@ -180,14 +127,7 @@ void write_legend(const fs::path& file) {
   cv::imwrite(file.string(), out);
 }
 
-std::string unique_folder(const fs::path& image, std::set<std::string>& used) {
-  // The stem of "...jpg" is "..": a folder named after it would be --out's parent.
-  std::string stem = image.stem().string();
-  stem = stem.empty() ? "image" : io::safe_name(stem);
-  std::string name = stem;
-  for (int k = 2; !used.insert(name).second; ++k) name = fmt::format("{}_{}", stem, k);
-  return name;
-}
+namespace {
 
 // The face landmark nearest to an aligned pixel (eyes, nose tip, mouth centre, the forehead
 // above the eyes), or "elsewhere" farther than 0.6 inter-eye distances from all of them: a
@@ -319,206 +259,108 @@ std::string likely_causes(const nlohmann::json& j) {
   return line;
 }
 
-ExplainResult explain(const ExplainOptions& opt) {
-  const auto ref = read_reference(opt.reference);
-  const auto& ref_settings = ref.store_settings;
-  const auto images = expand_images(opt.images);
-  // Refuse early what is already known to differ: the model and the CAM method.
-  if (!ref_settings.contains("cam") || !ref_settings["cam"].is_object() ||
-      !ref_settings["cam"].value("methods", nlohmann::json::object()).contains(ref.cam)) {
-    throw Error(ErrorCode::Mismatch, fmt::format("the reference {} names CAM method {} but its store has no {} maps",
-                                                 opt.reference.string(), ref.cam, ref.cam));
-  }
-  if (const auto sha = io::sha256_file(opt.card.file); sha != ref_settings.value("model_sha256", "")) {
-    throw Error(
-        ErrorCode::Mismatch,
-        fmt::format("the reference {} was made with another model (model_sha256 {} vs {} of {})",
-                    opt.reference.string(), ref_settings.value("model_sha256", ""), sha, opt.card.file.string()));
-  }
-  // Outputs are staged and moved into place when all are written (a killed run changes nothing).
-  io::StagedOutput staged(opt.out, opt.force, {"ranking.csv"});
-  const fs::path& out = staged.dir();
-
-  // Extraction exactly as amva extract does it, into a scratch store, with the reference's
-  // CAM method, target and layer.
-  const fs::path scratch = out / ".store";
-  fs::create_directories(scratch);
-  {
-    std::ofstream list(scratch / "images.txt");
-    for (const auto& image : images) list << image.string() << '\n';
-  }
-  pipeline::ExtractOptions e;
-  e.images = scratch / "images.txt";
-  e.out = scratch / "store";
-  e.card = opt.card;
-  if (!opt.aligned) e.detector = opt.detector;
-  e.aligned = opt.aligned;
-  e.cams = {ref.cam};
-  e.threads = opt.threads;
-  if (!opt.cache_dir.empty()) e.cache_dir = opt.cache_dir;
-  if (!ref.cam_layer.empty()) e.card.target_layer = ref.cam_layer;
-  e.target = ref.cam_target;
-  e.cam_options.scorecam_channels = ref.scorecam_channels;
-  e.cam_options.occlusion_grid = ref.occlusion_grid;
-  e.quality = opt.quality_methods.empty() ? quality::QualityRegistry::instance().names() : opt.quality_methods;
-  pipeline::extract(e);
-  const auto store = store::read_store(e.out);
-  check_same_maps(ref_settings, store.meta.at("settings"), ref.cam, opt.reference.string());
-
-  const auto quality_csv = io::read_csv(e.out / "quality.csv");
-
-  std::unique_ptr<face::FaceAttributes> attributes;
-  if (!opt.pose_model.empty() && !opt.eye_model.empty()) {
-    attributes = face::FaceAttributes::create(opt.pose_model, opt.eye_model);
-  }
-  std::unique_ptr<face::FaceDetector> detector;
-  if (attributes && opt.detector.kind == "default" && !opt.detector.landmark_model.empty()) {
-    detector = face::FaceDetector::create(opt.detector);
-  }
-
-  const auto& maps = store.table.array("maps_" + ref.cam);
-  const Upsampler up(static_cast<int>(maps.row_shape.at(0)), static_cast<int>(maps.row_shape.at(1)));
+ExplainedImage explain_face(const FaceToExplain& f, const Reference& ref, const fs::path& dir, viz::Colormap colormap) {
   const auto& parts = face_part_labels();
-  write_legend(out / "regions_legend.png");
+  const Upsampler up(f.map_height, f.map_width);
+  std::vector<float> native(f.map, f.map + static_cast<std::ptrdiff_t>(f.map_height) * f.map_width);
+  normalize_maps(native.data(), 1, ref.normalization, up);
+  cv::Mat am32(112, 112, CV_32F);
+  up.apply(native.data(), am32.ptr<float>());
+  cv::Mat am;
+  am32.convertTo(am, CV_64F);
+  const cv::Mat d = cv::abs(ref.mam - am);
+  const cv::Mat z = (am - ref.mam) / (ref.amv + ref.eps);
+  const cv::Mat absz = cv::abs(z);
+  // Where the face gives the model less than high-quality faces do: a covered or turned-away
+  // part loses the activation it usually holds (bench/occlusion_hits.py measures this).
+  const cv::Mat loss = ref.mam - am;
 
-  ExplainResult result;
-  std::set<std::string> used;
-  std::map<std::string, std::size_t> row_of_path;
-  for (std::size_t i = 0; i < store.table.records.size(); ++i) {
-    const auto& r = store.table.records[i];
-    if (r.face <= 0) row_of_path.emplace(r.path, i);
-  }
-  for (const auto& image : images) {
-    if (opt.progress) opt.progress(result.images.size(), images.size());
-    ExplainedImage x;
-    x.path = image.string();
-    x.folder = unique_folder(image, used);
-    const auto it = row_of_path.find(image.string());
-    if (it == row_of_path.end() || !store.table.records[it->second].ok) {
-      x.error = it == row_of_path.end() ? "not read" : store.table.records[it->second].error;
-      result.images.push_back(x);
-      continue;
-    }
-    const std::size_t row = it->second;
-    const auto& rec = store.table.records[row];
-    const cv::Mat face = pipeline::aligned_face_of(store.meta, rec);
-
-    std::vector<float> low(maps.row(row), maps.row(row) + maps.row_size());
-    normalize_maps(low.data(), 1, ref.normalization, up);
-    cv::Mat am32(112, 112, CV_32F);
-    up.apply(low.data(), am32.ptr<float>());
-    cv::Mat am;
-    am32.convertTo(am, CV_64F);
-    const cv::Mat d = cv::abs(ref.mam - am);
-    const cv::Mat z = (am - ref.mam) / (ref.amv + ref.eps);
-    const cv::Mat absz = cv::abs(z);
-    // Where the face gives the model less than high-quality faces do: a covered or turned-away
-    // part loses the activation it usually holds (bench/occlusion_hits.py measures this).
-    const cv::Mat loss = ref.mam - am;
-
-    const fs::path dir = out / x.folder;
-    fs::create_directories(dir);
-    for (const auto& [name, m] :
-         {std::pair<const char*, const cv::Mat*>{"am.npy", &am}, {"d.npy", &d}, {"z.npy", &z}, {"loss.npy", &loss}}) {
-      cv::Mat f;
-      m->convertTo(f, CV_32F);
-      io::write_npy(dir / name, {112, 112}, f.ptr<float>());
-    }
-
-    nlohmann::json j = {{"image", x.path},
-                        {"amva_version", version()},
-                        {"reference", fs::absolute(opt.reference).lexically_normal().string()},
-                        {"fiqa_method", ref.json.value("fiqa_method", "")},
-                        {"cam", ref.cam},
-                        {"normalization", to_string(ref.normalization)},
-                        {"eps", ref.eps},
-                        {"definitions",
-                         {{"d", "|MAM_high - AM|"},
-                          {"z", "(AM - MAM_high) / (AM-V_high + eps)"},
-                          {"loss", "MAM_high - AM: where the face gives the model less than high-quality faces do"},
-                          {"deviation", "mean |Z| over the 112x112 pixels"}}},
-                        {"map",
-                         {{"cam", ref.cam},
-                          {"native_resolution", maps.row_shape},
-                          {"upsampled_to", {112, 112}},
-                          {"normalization", to_string(ref.normalization)}}}};
-    const double total_z = cv::sum(absz)[0];
-    nlohmann::json regions = nlohmann::json::object();
-    for (const auto part : kFaceParts) {
-      const cv::Mat mask = parts == static_cast<int>(part);
-      regions[to_string(part)] = {{"pixels", cv::countNonZero(mask)},
-                                  {"mean_abs_z", cv::mean(absz, mask)[0]},
-                                  {"mean_d", cv::mean(d, mask)[0]},
-                                  {"mean_loss", cv::mean(loss, mask)[0]},
-                                  {"share_of_abs_z", cv::mean(absz, mask)[0] * cv::countNonZero(mask) / total_z}};
-    }
-    x.deviation = cv::mean(absz)[0];
-    x.share_outside = regions["outside"]["share_of_abs_z"].get<double>();
-    x.percentile_high = percentile_of(ref.high_deviations, x.deviation);
-    x.percentile_all = percentile_of(ref.all_deviations, x.deviation);
-    j["regions"] = regions;
-    cv::Point peak;
-    double peak_loss = 0;
-    cv::minMaxLoc(loss, nullptr, &peak_loss, nullptr, &peak);
-    j["largest_loss"] = {{"x", peak.x},
-                         {"y", peak.y},
-                         {"value", peak_loss},
-                         {"part", to_string(static_cast<FacePart>(parts.at<std::uint8_t>(peak)))},
-                         {"near", nearest_landmark(peak)}};
-    j["share_outside_central_face"] = x.share_outside;
-    j["deviation"] = x.deviation;
-    j["deviation_percentile_high"] =
-        std::isfinite(x.percentile_high) ? nlohmann::json(x.percentile_high) : nlohmann::json();
-    j["deviation_percentile_all"] =
-        std::isfinite(x.percentile_all) ? nlohmann::json(x.percentile_all) : nlohmann::json();
-
-    nlohmann::json fiqa = nlohmann::json::object();
-    for (std::size_t c = 2; c < quality_csv.header.size(); ++c) {
-      const auto v = io::to_double(quality_csv.rows[row][c]);
-      fiqa[quality_csv.header[c]] = v && std::isfinite(*v) ? nlohmann::json(*v) : nlohmann::json();
-    }
-    j["fiqa"] = fiqa;
-
-    if (attributes) {
-      const cv::Mat source = opt.aligned ? face : io::load_bgr(rec.path);
-      const cv::Rect2f box = opt.aligned
-                                 ? cv::Rect2f(0, 0, static_cast<float>(face.cols), static_cast<float>(face.rows))
-                                 : rec.detection.box;
-      const auto pose = attributes->pose(source, box);
-      j["pose"] = {
-          {"yaw", pose.yaw},
-          {"pitch", pose.pitch},
-          {"roll", pose.roll},
-          {"yaw_sd", pose.yaw_sd},
-          {"pitch_sd", pose.pitch_sd},
-          {"roll_sd", pose.roll_sd},
-          {"convention", "degrees; yaw > 0: nose to the image's left; roll > 0: clockwise; pitch > 0: chin up"}};
-      if (detector) {
-        face::Face f;
-        f.box = box;
-        if (const auto eyes = attributes->eyes(source, detector->dense_landmarks(source, f))) {
-          j["eyes"] = {{"image_left_open", eyes->image_left}, {"image_right_open", eyes->image_right}};
-        }
-      }
-    }
-    x.causes = likely_causes(j);
-    j["causes"] = x.causes;
-    io::write_text_atomically(dir / "explain.json", io::json_text(j, 2) + "\n");
-    cv::imwrite((dir / "sheet.png").string(),
-                sheet(face, {am, ref.mam, d, z, loss, peak},
-                      fmt::format("{}: deviation {:.3f} (percentile {:.0f} among high, {:.0f} among all); {} maps "
-                                  "{}x{}, upsampled to 112x112",
-                                  image.filename().string(), x.deviation, x.percentile_high, x.percentile_all, ref.cam,
-                                  maps.row_shape.at(0), maps.row_shape.at(1)),
-                      x.causes, opt.colormap));
-    x.ok = true;
-    x.json = std::move(j);
-    result.images.push_back(std::move(x));
-    if (opt.progress) opt.progress(result.images.size(), images.size());
+  fs::create_directories(dir);
+  for (const auto& [name, m] :
+       {std::pair<const char*, const cv::Mat*>{"am.npy", &am}, {"d.npy", &d}, {"z.npy", &z}, {"loss.npy", &loss}}) {
+    cv::Mat m32;
+    m->convertTo(m32, CV_32F);
+    io::write_npy(dir / name, {112, 112}, m32.ptr<float>());
   }
 
+  ExplainedImage x;
+  x.path = f.image;
+  x.folder = dir.filename().string();
+  nlohmann::json j = {{"image", x.path},
+                      {"amva_version", version()},
+                      {"reference", f.reference},
+                      {"fiqa_method", ref.json.value("fiqa_method", "")},
+                      {"cam", ref.cam},
+                      {"normalization", to_string(ref.normalization)},
+                      {"eps", ref.eps},
+                      {"definitions",
+                       {{"d", "|MAM_high - AM|"},
+                        {"z", "(AM - MAM_high) / (AM-V_high + eps)"},
+                        {"loss", "MAM_high - AM: where the face gives the model less than high-quality faces do"},
+                        {"deviation", "mean |Z| over the 112x112 pixels"}}},
+                      {"map",
+                       {{"cam", ref.cam},
+                        {"native_resolution", {f.map_height, f.map_width}},
+                        {"upsampled_to", {112, 112}},
+                        {"normalization", to_string(ref.normalization)}}}};
+  const double total_z = cv::sum(absz)[0];
+  nlohmann::json regions = nlohmann::json::object();
+  for (const auto part : kFaceParts) {
+    const cv::Mat mask = parts == static_cast<int>(part);
+    regions[to_string(part)] = {{"pixels", cv::countNonZero(mask)},
+                                {"mean_abs_z", cv::mean(absz, mask)[0]},
+                                {"mean_d", cv::mean(d, mask)[0]},
+                                {"mean_loss", cv::mean(loss, mask)[0]},
+                                {"share_of_abs_z", cv::mean(absz, mask)[0] * cv::countNonZero(mask) / total_z}};
+  }
+  x.deviation = cv::mean(absz)[0];
+  x.share_outside = regions["outside"]["share_of_abs_z"].get<double>();
+  x.percentile_high = percentile_of(ref.high_deviations, x.deviation);
+  x.percentile_all = percentile_of(ref.all_deviations, x.deviation);
+  j["regions"] = regions;
+  cv::Point peak;
+  double peak_loss = 0;
+  cv::minMaxLoc(loss, nullptr, &peak_loss, nullptr, &peak);
+  j["largest_loss"] = {{"x", peak.x},
+                       {"y", peak.y},
+                       {"value", peak_loss},
+                       {"part", to_string(static_cast<FacePart>(parts.at<std::uint8_t>(peak)))},
+                       {"near", nearest_landmark(peak)}};
+  j["share_outside_central_face"] = x.share_outside;
+  j["deviation"] = x.deviation;
+  j["deviation_percentile_high"] =
+      std::isfinite(x.percentile_high) ? nlohmann::json(x.percentile_high) : nlohmann::json();
+  j["deviation_percentile_all"] = std::isfinite(x.percentile_all) ? nlohmann::json(x.percentile_all) : nlohmann::json();
+  j["fiqa"] = nlohmann::json::object();
+  for (const auto& [name, v] : f.fiqa) j["fiqa"][name] = std::isfinite(v) ? nlohmann::json(v) : nlohmann::json();
+  if (f.pose) {
+    j["pose"] = {{"yaw", f.pose->yaw},
+                 {"pitch", f.pose->pitch},
+                 {"roll", f.pose->roll},
+                 {"yaw_sd", f.pose->yaw_sd},
+                 {"pitch_sd", f.pose->pitch_sd},
+                 {"roll_sd", f.pose->roll_sd},
+                 {"convention", "degrees; yaw > 0: nose to the image's left; roll > 0: clockwise; pitch > 0: chin up"}};
+  }
+  if (f.eyes) j["eyes"] = {{"image_left_open", f.eyes->image_left}, {"image_right_open", f.eyes->image_right}};
+  x.causes = likely_causes(j);
+  j["causes"] = x.causes;
+  io::write_text_atomically(dir / "explain.json", io::json_text(j, 2) + "\n");
+  cv::imwrite((dir / "sheet.png").string(),
+              sheet(f.aligned, {am, ref.mam, d, z, loss, peak},
+                    fmt::format("{}: deviation {:.3f} (percentile {:.0f} among high, {:.0f} among all); {} maps "
+                                "{}x{}, upsampled to 112x112",
+                                fs::path(f.image).filename().string(), x.deviation, x.percentile_high, x.percentile_all,
+                                ref.cam, f.map_height, f.map_width),
+                    x.causes, colormap));
+  x.ok = true;
+  x.json = std::move(j);
+  return x;
+}
+
+void write_ranking(const fs::path& file, const std::vector<ExplainedImage>& images) {
   std::vector<const ExplainedImage*> ranked;
-  for (const auto& x : result.images) ranked.push_back(&x);
+  for (const auto& x : images) ranked.push_back(&x);
   std::stable_sort(ranked.begin(), ranked.end(),
                    [](const auto* a, const auto* b) { return a->ok != b->ok ? a->ok : a->deviation > b->deviation; });
   std::string csv = io::csv_line({"rank", "image", "folder", "deviation", "percentile_high", "percentile_all",
@@ -532,10 +374,7 @@ ExplainResult explain(const ExplainOptions& opt) {
                          x->ok ? fmt::format("{:.4f}", x->share_outside) : "", x->causes, x->error}) +
            "\n";
   }
-  io::write_text_atomically(out / "ranking.csv", csv);
-  fs::remove_all(scratch);
-  staged.publish("ranking.csv");
-  return result;
+  io::write_text_atomically(file, csv);
 }
 
 }  // namespace amva::analysis

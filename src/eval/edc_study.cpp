@@ -134,9 +134,9 @@ EdcResult run_edc(const EdcOptions& opt) {
 
   EdcResult result;
   result.excluded = set.excluded;
-  auto columns = analysis::load_scores(opt.store, index, opt.scores, result.score_reports);
+  auto columns = quality::load_scores(opt.store, index, opt.scores, result.score_reports);
   if (opt.with_random) {
-    analysis::ScoreColumn random{"random", fmt::format("uniform random, seed {}", opt.seed), false,
+    quality::ScoreColumn random{"random", fmt::format("uniform random, seed {}", opt.seed), false,
                                  std::vector<double>(index.size(), kNaN)};
     std::mt19937_64 rng(opt.seed);
     std::uniform_real_distribution<double> uniform(0.0, 1.0);

@@ -45,10 +45,12 @@ struct CamPlan {
   std::string layer;  // empty: no activations are needed
 };
 
-// A batch's rows, and the quality scores of its ok faces (measure order of the plan).
+// A batch's rows, the quality scores of its ok faces (measure order of the plan) and their
+// aligned faces (kept only by in-memory extraction; a store re-makes them from landmarks).
 struct BatchResult {
   Table table;
   std::vector<std::pair<std::size_t, std::vector<double>>> scores;  // (record, scores)
+  std::vector<std::pair<std::size_t, cv::Mat>> faces;               // (record, aligned face)
 };
 
 // An image's faces ready for the network, with their records.
@@ -149,6 +151,7 @@ BatchResult process_batch(const std::vector<io::ImageEntry>& entries, const Extr
     nan_array(t, "maps_" + m->name(), {size.height, size.width});
   }
   if (p.faces.empty()) return out;
+  for (std::size_t i = 0; i < p.faces.size(); ++i) out.faces.emplace_back(p.face_of[i], p.faces[i]);
 
   const cv::Mat blob = w.recognizer->preprocess(p.faces);
   const auto result = w.recognizer->forward_blob(
@@ -163,7 +166,7 @@ BatchResult process_batch(const std::vector<io::ImageEntry>& entries, const Extr
   for (int i = 0; i < n && !plan.measures.empty(); ++i) {
     quality::QualityInput in;
     in.aligned = &p.faces[static_cast<std::size_t>(i)];
-    in.record = &t.records[p.face_of[i]];
+    in.detection = &t.records[p.face_of[i]].detection;
     in.embedding = result.embeddings.ptr<float>(i);
     in.embedding_size = dim;
     in.activations = k ? result.activations.front().ptr<float>() + static_cast<std::size_t>(i) * k : nullptr;
@@ -215,31 +218,67 @@ BatchResult process_batch(const std::vector<io::ImageEntry>& entries, const Extr
   return out;
 }
 
-// Batches are cut at fixed positions in the chunk, so results do not depend on thread count.
-Table process_chunk(const std::vector<io::ImageEntry>& chunk, const ExtractOptions& opt, std::vector<Worker>& workers,
-                    const CamPlan& plan, const std::function<void(std::size_t)>& on_images, ScoredFaces& scored) {
+// Batches are cut at fixed positions in the list, so results do not depend on thread count.
+std::vector<BatchResult> run_batches(const std::vector<io::ImageEntry>& entries, const ExtractOptions& opt,
+                                     std::vector<Worker>& workers, const CamPlan& plan,
+                                     const std::function<void(std::size_t)>& on_images) {
   const std::size_t batch = static_cast<std::size_t>(opt.batch);
-  const std::size_t n_batches = (chunk.size() + batch - 1) / batch;
+  const std::size_t n_batches = (entries.size() + batch - 1) / batch;
   std::vector<BatchResult> results(n_batches);
   std::atomic<std::size_t> next{0};
   run_workers(static_cast<int>(workers.size()), [&](int worker, const std::function<bool()>& stop) {
     for (std::size_t b; !stop() && (b = next++) < n_batches;) {
-      const auto first = chunk.begin() + static_cast<std::ptrdiff_t>(b * batch);
-      const auto last = chunk.begin() + static_cast<std::ptrdiff_t>(std::min(chunk.size(), (b + 1) * batch));
+      const auto first = entries.begin() + static_cast<std::ptrdiff_t>(b * batch);
+      const auto last = entries.begin() + static_cast<std::ptrdiff_t>(std::min(entries.size(), (b + 1) * batch));
       results[b] = process_batch({first, last}, opt, workers[static_cast<std::size_t>(worker)], plan);
       on_images(static_cast<std::size_t>(last - first));
     }
   });
+  return results;
+}
+
+std::map<std::string, double> named_scores(const CamPlan& plan, const std::vector<double>& scores) {
+  std::map<std::string, double> named;
+  for (std::size_t m = 0; m < plan.measures.size(); ++m) named[plan.measures[m]->name()] = scores[m];
+  return named;
+}
+
+Table process_chunk(const std::vector<io::ImageEntry>& chunk, const ExtractOptions& opt, std::vector<Worker>& workers,
+                    const CamPlan& plan, const std::function<void(std::size_t)>& on_images, ScoredFaces& scored) {
   Table chunk_table;
-  for (const auto& r : results) {
+  for (const auto& r : run_batches(chunk, opt, workers, plan, on_images)) {
     chunk_table.append(r.table);
     for (const auto& [row, scores] : r.scores) {
       const auto& rec = r.table.records[row];
-      auto& named = scored[{rec.path, rec.face}];
-      for (std::size_t m = 0; m < plan.measures.size(); ++m) named[plan.measures[m]->name()] = scores[m];
+      scored[{rec.path, rec.face}] = named_scores(plan, scores);
     }
   }
   return chunk_table;
+}
+
+// Score-CAM and occlusion forward many masked inputs per face: small face batches spread that
+// long per-image work over the workers.
+ExtractOptions with_default_batch(const ExtractOptions& options) {
+  if (options.threads < 1 || options.batch < 0 || options.shard_size < 1) {
+    throw Error(ErrorCode::InvalidArgument, "threads and shard size must be at least 1, batch at least 0");
+  }
+  ExtractOptions opt = options;
+  if (opt.batch == 0) {
+    const bool forwards = std::any_of(opt.cams.begin(), opt.cams.end(), [](const std::string& name) {
+      return cam::CamMethod::create(name)->needs_forward();
+    });
+    opt.batch = forwards ? 2 : 32;
+  }
+  return opt;
+}
+
+std::vector<Worker> make_workers(const ExtractOptions& opt) {
+  std::vector<Worker> workers(static_cast<std::size_t>(opt.threads));
+  for (auto& w : workers) {
+    w.recognizer = model::FaceRecognizer::create(opt.card);
+    if (!opt.aligned) w.detector = face::FaceDetector::create(opt.detector);
+  }
+  return workers;
 }
 
 CamPlan make_cam_plan(const ExtractOptions& opt, model::FaceRecognizer& recognizer) {
@@ -327,23 +366,10 @@ nlohmann::json extraction_settings(const ExtractOptions& opt, const std::string&
 
 ExtractSummary extract(const ExtractOptions& options, const std::function<void(const ExtractProgress&)>& progress) {
   const auto start = std::chrono::steady_clock::now();
-  if (options.threads < 1 || options.batch < 0 || options.shard_size < 1) {
-    throw Error(ErrorCode::InvalidArgument, "threads and shard size must be at least 1, batch at least 0");
-  }
-  ExtractOptions opt = options;
-  if (opt.batch == 0) {
-    const bool forwards = std::any_of(opt.cams.begin(), opt.cams.end(), [](const std::string& name) {
-      return cam::CamMethod::create(name)->needs_forward();
-    });
-    opt.batch = forwards ? 2 : 32;
-  }
+  const ExtractOptions opt = with_default_batch(options);
   std::vector<std::string> skipped;
   const auto entries = io::list_images(opt.images, &skipped);
-  std::vector<Worker> workers(static_cast<std::size_t>(opt.threads));
-  for (auto& w : workers) {
-    w.recognizer = model::FaceRecognizer::create(opt.card);
-    if (!opt.aligned) w.detector = face::FaceDetector::create(opt.detector);
-  }
+  auto workers = make_workers(opt);
   const std::string sha = workers.front().recognizer->model_sha256();
   const CamPlan plan = make_cam_plan(opt, *workers.front().recognizer);
   nlohmann::json meta = {{"amva_version", version()},
@@ -413,6 +439,38 @@ ExtractSummary extract(const ExtractOptions& options, const std::function<void(c
   }
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return summary;
+}
+
+ExtractedFaces extract_faces(const std::vector<std::filesystem::path>& images, const ExtractOptions& options,
+                             const std::function<void(const ExtractProgress&)>& progress) {
+  const ExtractOptions opt = with_default_batch(options);
+  auto workers = make_workers(opt);
+  const CamPlan plan = make_cam_plan(opt, *workers.front().recognizer);
+  std::vector<io::ImageEntry> entries;
+  for (const auto& image : images) entries.push_back({image, image.string()});
+
+  std::atomic<std::size_t> done{0};
+  std::mutex progress_mutex;
+  const auto on_images = [&](std::size_t n) {
+    const std::size_t d = done += n;
+    if (progress) {
+      std::lock_guard lock(progress_mutex);
+      progress({d, entries.size()});
+    }
+  };
+  ExtractedFaces out;
+  out.settings = extraction_settings(opt, workers.front().recognizer->model_sha256());
+  out.settings["cam"] = cam_settings(opt, plan);
+  for (auto& r : run_batches(entries, opt, workers, plan, on_images)) {
+    const std::size_t base = out.table.records.size();
+    out.table.append(r.table);
+    out.aligned.resize(out.table.records.size());
+    out.quality.resize(out.table.records.size());
+    for (auto& [row, face] : r.faces) out.aligned[base + row] = std::move(face);
+    for (const auto& [row, scores] : r.scores) out.quality[base + row] = named_scores(plan, scores);
+  }
+  for (std::size_t i = 0; i < out.table.records.size(); ++i) out.table.records[i].id = static_cast<std::int64_t>(i);
+  return out;
 }
 
 }  // namespace amva::pipeline

@@ -122,7 +122,7 @@ QualitySummary update_quality(const QualityOptions& opt, const ScoredFaces& scor
       const cv::Mat face = aligned_face_of(store.meta, r);
       quality::QualityInput in;
       in.aligned = &face;
-      in.record = &r;
+      in.detection = &r.detection;
       in.embedding = emb.row(i);
       in.embedding_size = static_cast<int>(emb.row_size());
       in.head = head.get();

@@ -7,7 +7,7 @@
 #include <set>
 
 #include "amva/analysis/amva_analysis.hpp"
-#include "amva/analysis/explain.hpp"
+#include "amva/pipeline/explain.hpp"
 #include "amva/error.hpp"
 #include "amva/eval/edc_study.hpp"
 #include "amva/io/csv.hpp"
@@ -153,9 +153,9 @@ StudyResult run_study(const StudyOptions& opt) {
   stage(fmt::format("[5/6] explain the {} most and least deviating faces (reference: {} high group, {} maps)", n,
                     method, explain_cam));
   report::ReportInput r;
-  analysis::ExplainResult explained;
+  pipeline::ExplainResult explained;
   if (!chosen.empty()) {
-    analysis::ExplainOptions x;
+    pipeline::ExplainOptions x;
     x.reference = reference;
     x.images = chosen;
     x.out = opt.out / "explain";
@@ -171,7 +171,7 @@ StudyResult run_study(const StudyOptions& opt) {
     x.colormap = opt.colormap;
     if (opt.progress) x.progress = [&](std::size_t d, std::size_t t) { opt.progress("explain", d, t); };
     try {
-      explained = analysis::explain(x);
+      explained = pipeline::explain(x);
     } catch (const Error& err) {
       // A reference that cannot measure deviations (too few faces) leaves the rest of the
       // study standing; the terminal says why there are no explanation sheets.

@@ -67,8 +67,8 @@ class FaceSize final : public QualityMeasure {
     return "inter-eye distance in source-image pixels; higher is a larger face; >= 0";
   }
   [[nodiscard]] double score(const QualityInput& in) const override {
-    if (!in.record) throw Error(ErrorCode::InvalidArgument, "face_size needs the detection");
-    const auto& lm = in.record->detection.landmarks;
+    if (!in.detection) throw Error(ErrorCode::InvalidArgument, "face_size needs the detection");
+    const auto& lm = in.detection->landmarks;
     return cv::norm(lm[1] - lm[0]);
   }
 };

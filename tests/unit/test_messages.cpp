@@ -6,7 +6,7 @@
 #include <fstream>
 
 #include "amva/analysis/reference.hpp"
-#include "amva/analysis/scores.hpp"
+#include "amva/quality/scores.hpp"
 #include "amva/eval/identities.hpp"
 #include "amva/eval/pairs.hpp"
 #include "amva/io/atomic_file.hpp"
@@ -140,7 +140,7 @@ TEST(Messages, NonNumericQualityValuesAreRefusedWithTheirLine) {
   text.replace(at + 1, text.size() - at - 1, "high\n");
   write(dir / "s" / "quality.csv", text);
   const auto index = store::read_index_entries(dir / "s");
-  expect_clean(message_of([&] { (void)analysis::read_builtin_scores(dir / "s", index, {"m0"}); }),
+  expect_clean(message_of([&] { (void)quality::read_builtin_scores(dir / "s", index, {"m0"}); }),
                "m0 is 'high', not a number", "non-numeric");
 }
 

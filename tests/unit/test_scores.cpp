@@ -2,11 +2,11 @@
 
 #include <fstream>
 
-#include "amva/analysis/scores.hpp"
+#include "amva/quality/scores.hpp"
 #include "support.hpp"
 
 using namespace amva;
-using namespace amva::analysis;
+using namespace amva::quality;
 
 namespace {
 std::vector<store::IndexEntry> index_of(const std::vector<std::pair<std::string, bool>>& rows) {

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "amva/analysis/group_maps.hpp"
-#include "amva/analysis/scores.hpp"
+#include "amva/quality/scores.hpp"
 #include "amva/eval/identities.hpp"
 #include "amva/stats/groups.hpp"
 #include "amva/viz/overlay.hpp"
@@ -30,7 +30,7 @@ namespace amva::analysis {
 struct AnalysisOptions {
   std::filesystem::path store;
   std::filesystem::path out;
-  ScoreRequest scores;  // built-in methods (empty: all of quality.csv, none
+  quality::ScoreRequest scores;  // built-in methods (empty: all of quality.csv, none
                         // when score files are given) and external files
   std::string cam;      // maps_<cam>.npy; empty: the store's only map, or gradcam
   stats::GroupRule group;
@@ -50,7 +50,7 @@ struct AnalysisOptions {
 
 struct AnalysisResult {
   nlohmann::json summary;  // as written to summary.json
-  std::vector<ScoreMatchReport> score_reports;
+  std::vector<quality::ScoreMatchReport> score_reports;
   std::vector<std::string> warnings;  // e.g. ties at group boundaries, for the terminal
 };
 

@@ -10,34 +10,21 @@
 // built-in FIQA scores; head pose and eye openness (face::FaceAttributes). Output per image,
 // in a folder named after the file stem: am.npy, d.npy, z.npy (112x112 float32), sheet.png,
 // explain.json; for the run: ranking.csv (by deviation, highest first), regions_legend.png.
+// amva explain (pipeline/explain.hpp) extracts the faces and calls this per face.
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "amva/face/detector.hpp"
-#include "amva/model/model_card.hpp"
+#include "amva/analysis/reference.hpp"
+#include "amva/face/attributes.hpp"
 #include "amva/viz/overlay.hpp"
 
 namespace amva::analysis {
-
-struct ExplainOptions {
-  std::filesystem::path reference;            // a reference_<method>/ folder from amva analyze
-  std::vector<std::filesystem::path> images;  // files or folders
-  std::filesystem::path out;
-  model::ModelCard card;  // must be the reference's model
-  face::DetectorConfig detector;
-  bool aligned = false;                      // inputs are aligned 112x112 crops
-  bool force = false;                        // write into a non-empty folder amva did not make
-  std::filesystem::path pose_model;          // fr_pose.onnx; empty: no pose
-  std::filesystem::path eye_model;           // fr_eye.onnx; empty: no eye openness
-  std::vector<std::string> quality_methods;  // empty: every built-in method
-  std::filesystem::path cache_dir;           // Jacobian cache
-  int threads = 2;
-  viz::Colormap colormap = viz::Colormap::Jet;                        // of the sheets
-  std::function<void(std::size_t done, std::size_t total)> progress;  // images explained; may be empty
-};
 
 struct ExplainedImage {
   std::string path;
@@ -52,15 +39,27 @@ struct ExplainedImage {
   nlohmann::json json;         // explain.json
 };
 
-struct ExplainResult {
-  std::vector<ExplainedImage> images;  // in input order
+/// What is known of one face besides the reference: its map on the layer's grid and what the
+/// extraction pass measured on it.
+struct FaceToExplain {
+  std::string image;           // as given
+  std::string reference;       // the reference folder, for explain.json
+  cv::Mat aligned;             // 112x112 BGR
+  const float* map = nullptr;  // map_height x map_width, row-major, as extracted
+  int map_height = 0, map_width = 0;
+  std::map<std::string, double> fiqa;  // built-in scores; NaN: undefined for this face
+  std::optional<face::HeadPose> pose;
+  std::optional<face::EyeOpenness> eyes;
 };
-
-/// Explains every image. A reference made with another model, CAM method, target, layer or
-/// normalisation is refused with Error(Mismatch) naming the setting. Images without a usable
-/// face are reported (ok = false), never stop the run.
-ExplainResult explain(const ExplainOptions& options);
-
+/// The face's map against the reference: AM (normalised and upsampled as the reference's), D,
+/// Z, loss, the region breakdown, the deviation and its percentiles, the largest loss and the
+/// likely causes; written to `dir` (am.npy, d.npy, z.npy, loss.npy, explain.json, sheet.png).
+ExplainedImage explain_face(const FaceToExplain& face, const Reference& reference, const std::filesystem::path& dir,
+                            viz::Colormap colormap);
+/// ranking.csv: the images by deviation, highest first, then those that could not be explained.
+void write_ranking(const std::filesystem::path& file, const std::vector<ExplainedImage>& images);
+/// The face-region legend (regions_legend.png) that the sheets refer to.
+void write_regions_legend(const std::filesystem::path& file);
 /// The plain-language line of an explain.json object (its regions, deviation, percentile,
 /// pose and eyes): where the deviation lies only for a face that deviates and only where a
 /// region stands out; pose and eye hints worded by the models' confidence.

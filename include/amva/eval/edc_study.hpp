@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "amva/analysis/scores.hpp"
+#include "amva/quality/scores.hpp"
 #include "amva/eval/identities.hpp"
 #include "amva/stats/groups.hpp"
 
@@ -30,7 +30,7 @@ struct EdcOptions {
   bool labels_from_folders = false;  // identities from parent folders
   std::size_t max_nonmated = 200000;
   std::uint64_t seed = 29794;
-  analysis::ScoreRequest scores;
+  quality::ScoreRequest scores;
   bool with_random = false;  // adds a "random" FIQA method: uniform scores drawn with `seed`
   double fmr = 1e-3;
   std::optional<double> start_fnmr;  // fix the threshold at this FNMR instead of the FMR
@@ -48,7 +48,7 @@ struct EdcOptions {
 
 struct EdcResult {
   nlohmann::json summary;  // as written to edc.json
-  std::vector<analysis::ScoreMatchReport> score_reports;
+  std::vector<quality::ScoreMatchReport> score_reports;
   std::vector<std::string> excluded;  // pairs left out, with the reason
   std::vector<std::string> warnings;  // e.g. a threshold resting on few false matches
 };

@@ -74,4 +74,17 @@ cv::Mat aligned_face_of(const nlohmann::json& meta, const store::Record& record)
 /// interrupted run are scored by re-reading their images (as amva quality does).
 ExtractSummary extract(const ExtractOptions& options, const std::function<void(const ExtractProgress&)>& progress = {});
 
+/// A few images through the same pass, kept in memory instead of a store (amva explain and
+/// amva cam): the maps and scores are those a store extracted with `options` would hold.
+struct ExtractedFaces {
+  nlohmann::json settings;                             // what meta.json's settings would be
+  store::Table table;                                  // records in image order (ids 0..), arrays
+  std::vector<cv::Mat> aligned;                        // per record: the aligned face; empty if failed
+  std::vector<std::map<std::string, double>> quality;  // per record: score per measure of options.quality
+};
+/// `options.images`, `out`, `shard_size` and `stop_after_shards` are not used; `images` are read
+/// in this order and keyed by their path as given.
+ExtractedFaces extract_faces(const std::vector<std::filesystem::path>& images, const ExtractOptions& options,
+                             const std::function<void(const ExtractProgress&)>& progress = {});
+
 }  // namespace amva::pipeline

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "amva/analysis/scores.hpp"
+#include "amva/quality/scores.hpp"
 #include "amva/face/detector.hpp"
 #include "amva/model/model_card.hpp"
 #include "amva/stats/groups.hpp"
@@ -26,7 +26,7 @@ struct StudyOptions {
   face::DetectorConfig detector;
   bool aligned = false;
   std::string cam = "gradcam";
-  analysis::ScoreRequest scores{{"serfiq", "brisque", "magnitude", "sharpness"}};  // built-in FIQA and files
+  quality::ScoreRequest scores{{"serfiq", "brisque", "magnitude", "sharpness"}};  // built-in FIQA and files
   std::filesystem::path pairs;  // comparisons for the EDC (any one of the three)
   std::filesystem::path labels;
   bool labels_from_folders = false;

@@ -9,15 +9,15 @@
 #include <string>
 #include <vector>
 
+#include "amva/face/face.hpp"
 #include "amva/model/affine_head.hpp"
-#include "amva/store/record.hpp"
 
 namespace amva::quality {
 
 /// What a measure may look at for one face.
 struct QualityInput {
   const cv::Mat* aligned = nullptr;       // 112x112 8-bit BGR aligned face
-  const store::Record* record = nullptr;  // landmarks and box in source-image pixels
+  const face::Face* detection = nullptr;  // box and landmarks in source-image pixels
   const float* embedding = nullptr;       // unnormalised embedding
   int embedding_size = 0;                 // D
   const float* activations = nullptr;     // target-layer activations (C x h x w), if needed

@@ -20,7 +20,7 @@
 
 #include "amva/store/store.hpp"
 
-namespace amva::analysis {
+namespace amva::quality {
 
 struct ScoreColumn {
   std::string name;            // the FIQA method
@@ -87,4 +87,4 @@ struct ScoreRequest {
 std::vector<ScoreColumn> load_scores(const std::filesystem::path& store, const std::vector<store::IndexEntry>& index,
                                      const ScoreRequest& request, std::vector<ScoreMatchReport>& reports);
 
-}  // namespace amva::analysis
+}  // namespace amva::quality

@@ -1,4 +1,4 @@
-#include "amva/analysis/scores.hpp"
+#include "amva/quality/scores.hpp"
 
 #include <fmt/format.h>
 
@@ -21,7 +21,7 @@
 #include "amva/quality/quality_measure.hpp"
 #include "amva/store/path_matcher.hpp"
 
-namespace amva::analysis {
+namespace amva::quality {
 namespace fs = std::filesystem;
 namespace {
 
@@ -353,4 +353,4 @@ std::vector<ScoreColumn> load_scores(const fs::path& store, const std::vector<st
   return columns;
 }
 
-}  // namespace amva::analysis
+}  // namespace amva::quality

@@ -1,0 +1,44 @@
+#pragma once
+// amva explain: single images against a high-quality reference. The faces go through the same
+// extraction pass as a store's (detection, alignment, embedding, the reference's CAM method,
+// target and layer, the built-in FIQA measures), held in memory; head pose and eye openness
+// are added, and analysis::explain_face writes each face's maps, sheet and explain.json.
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "amva/analysis/explain.hpp"
+#include "amva/face/detector.hpp"
+#include "amva/model/model_card.hpp"
+#include "amva/viz/overlay.hpp"
+
+namespace amva::pipeline {
+
+struct ExplainOptions {
+  std::filesystem::path reference;            // a reference_<method>/ folder from amva analyze
+  std::vector<std::filesystem::path> images;  // files or folders
+  std::filesystem::path out;
+  model::ModelCard card;  // must be the reference's model
+  face::DetectorConfig detector;
+  bool aligned = false;                      // inputs are aligned 112x112 crops
+  bool force = false;                        // write into a non-empty folder amva did not make
+  std::filesystem::path pose_model;          // fr_pose.onnx; empty: no pose
+  std::filesystem::path eye_model;           // fr_eye.onnx; empty: no eye openness
+  std::vector<std::string> quality_methods;  // empty: every built-in method
+  std::filesystem::path cache_dir;           // Jacobian cache
+  int threads = 2;
+  viz::Colormap colormap = viz::Colormap::Jet;                        // of the sheets
+  std::function<void(std::size_t done, std::size_t total)> progress;  // images explained; may be empty
+};
+
+struct ExplainResult {
+  std::vector<analysis::ExplainedImage> images;  // in input order
+};
+
+/// Explains every image. A reference made with another model, CAM method, target, layer or
+/// normalisation is refused with Error(Mismatch) naming the setting. Images without a usable
+/// face are reported (ok = false), never stop the run. Outputs appear only when all are written.
+ExplainResult explain(const ExplainOptions& options);
+
+}  // namespace amva::pipeline
