@@ -9,6 +9,7 @@
 #include "amva/cam/cam_method.hpp"
 #include "amva/error.hpp"
 #include "amva/io/hash.hpp"
+#include "amva/share.hpp"
 
 namespace amva::cli {
 namespace fs = std::filesystem;
@@ -20,12 +21,12 @@ double now_seconds() {
 
 fs::path cards_dir() {
   if (const char* env = std::getenv("AMVA_MODEL_CARDS")) return env;
-  return AMVA_MODEL_CARDS_DIR;
+  return share_dir() / "model_cards";
 }
 }  // namespace
 
 void ModelOptions::add_to(CLI::App& app, bool with_recognizer) {
-  app.add_option("--models", models_dir, "Folder with the default models (default: $AMVA_MODELS or models/)");
+  app.add_option("--models", models_dir, "Folder with the default models (default: $AMVA_MODELS, else amva's share/amva/models: the clone's models/ in a build tree)");
   if (with_recognizer) {
     app.add_option("--model", model, "ONNX face recognition model (default: the model card's file)");
     app.add_option("--model-card", model_card,
@@ -39,7 +40,7 @@ void ModelOptions::add_to(CLI::App& app, bool with_recognizer) {
 fs::path ModelOptions::resolved_models_dir() const {
   if (!models_dir.empty()) return models_dir;
   if (const char* env = std::getenv("AMVA_MODELS")) return env;
-  return AMVA_DEFAULT_MODELS_DIR;
+  return share_dir() / "models";
 }
 
 model::ModelCard ModelOptions::card() const {

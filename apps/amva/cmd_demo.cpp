@@ -2,6 +2,7 @@
 
 #include "amva/data/default_data.hpp"
 #include "amva/io/output_dir.hpp"
+#include "amva/share.hpp"
 #include "cli.hpp"
 
 namespace amva::cli {
@@ -31,7 +32,7 @@ void add_demo(CLI::App& app) {
   cmd->callback([args] {
     io::claim_output_dir(args->out, args->force, {"store/meta.json", "report.html"});
     data::DefaultDataOptions d;
-    d.sources = args->sources.empty() ? std::filesystem::path(AMVA_DEFAULT_SOURCES_DIR) : args->sources;
+    d.sources = args->sources.empty() ? share_dir() / "sources" : args->sources;
     d.out = args->out / "data";
     d.levels = args->levels;
     d.detector = args->models.detector_config();

@@ -251,29 +251,27 @@ std::vector<std::int64_t> clusters_of(const std::vector<std::int64_t>& rows, con
   return c;
 }
 
-}  // namespace
-
-std::vector<std::string> store_cam_methods(const fs::path& store) {
-  std::vector<std::string> cams;
-  if (!fs::is_directory(store)) return cams;
-  for (const auto& item : fs::directory_iterator(store)) {
-    const auto name = item.path().filename().string();
-    if (name.starts_with("maps_") && name.ends_with(".npy")) cams.push_back(name.substr(5, name.size() - 9));
-  }
-  std::sort(cams.begin(), cams.end());
-  return cams;
-}
-
-AnalysisResult analyze(const AnalysisOptions& opt) {
-  const auto meta = store::read_meta(opt.store);
-  report(opt, "reading the store index");
-  const auto index = store::read_index_entries(opt.store);
-  AnalysisResult result;
+// What every step of one analysis reads: the options, the store's index and maps, and the
+// statistics settings they share.
+struct Run {
+  Run(const AnalysisOptions& options, const nlohmann::json& store_meta, const std::vector<store::IndexEntry>& rows,
+      io::NpyRowReader& map_rows, const Upsampler& upsampler)
+      : opt(options), meta(store_meta), index(rows), maps(map_rows), up(upsampler) {}
+  const AnalysisOptions& opt;
+  const nlohmann::json& meta;
+  const std::vector<store::IndexEntry>& index;
+  io::NpyRowReader& maps;
+  const Upsampler& up;
+  GroupStatisticsOptions gopt;
   eval::Identities identities;
-  if (!opt.identities.empty()) identities = eval::read_identities(index, opt.identities);
-  const bool by_identity = eval::resamples_identities(opt.bootstrap_unit, identities);
-  if (!by_identity) identities = {};
+  bool by_identity = false;
+  std::string cam;
+  nlohmann::json cam_settings;
+  fs::path out;
+};
 
+// The CAM method whose maps are analysed: the one asked for, else the store's only one, else gradcam.
+std::string choose_cam(const AnalysisOptions& opt) {
   std::string cam = opt.cam;
   const auto cams = store_cam_methods(opt.store);
   if (cam.empty()) {
@@ -292,263 +290,254 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
                 fmt::format("{}: no {} maps (it has: {}; extract with --cam {})", opt.store.string(), cam,
                             cams.empty() ? "none" : fmt::format("{}", fmt::join(cams, ", ")), cam));
   }
-  io::NpyRowReader maps(opt.store / fmt::format("maps_{}.npy", cam));
+  return cam;
+}
+
+void check_maps(const AnalysisOptions& opt, io::NpyRowReader& maps, const std::vector<store::IndexEntry>& index,
+                const std::string& cam) {
   if (maps.rows() != static_cast<std::int64_t>(index.size()) || maps.shape().size() != 3) {
     throw Error(ErrorCode::Mismatch, fmt::format("{}: {} rows of shape {} but index.csv has {} rows",
                                                  (opt.store / fmt::format("maps_{}.npy", cam)).string(), maps.rows(),
                                                  fmt::join(maps.shape(), "x"), index.size()));
   }
-  const Upsampler up(static_cast<int>(maps.shape()[1]), static_cast<int>(maps.shape()[2]));
+}
 
-  std::vector<quality::ScoreMatchReport> score_reports;
-  auto score_columns = quality::load_scores(opt.store, index, opt.scores, score_reports);
-
-  // Every output is written into a staging folder and moved into place at the end, so that a
-  // killed run never mixes new maps with an old reference.
-  io::StagedOutput staged(opt.out, opt.force, {"summary.json"});
-  const fs::path& out = staged.dir();
-  GroupStatisticsOptions gopt;
-  gopt.memory_budget = opt.memory_budget;
-  gopt.median = opt.median;
-  if (opt.normalization == Normalization::None) {
-    report(opt, "finding the value range of the maps");
-    std::tie(gopt.value_lo, gopt.value_hi) = value_range(maps, index);
-  }
-  const auto& inside = central_face_mask();
-  const auto box = central_face_box();
-  const double conf = opt.bootstrap.confidence;
-  viz::FigureBatch figures;
-  figures.set_colormap(viz::to_string(opt.colormap));
-
+nlohmann::json cam_settings_of(const nlohmann::json& meta, const std::string& cam, io::NpyRowReader& maps) {
   nlohmann::json cam_settings = {{"method", cam}, {"map_shape", {maps.shape()[1], maps.shape()[2]}}};
   if (meta.contains("settings") && meta["settings"].contains("cam") && meta["settings"]["cam"].is_object()) {
     const auto& c = meta["settings"]["cam"];
     if (c.contains("layer")) cam_settings["layer"] = c["layer"];
     if (c.contains("methods") && c["methods"].contains(cam)) cam_settings["options"] = c["methods"][cam];
   }
-  std::size_t ok_faces = 0;
-  for (const auto& e : index) ok_faces += e.ok ? 1 : 0;
+  return cam_settings;
+}
 
-  nlohmann::json summary = {
-      {"amva_version", version()},
-      {"created", utc_timestamp()},
-      {"store", fs::absolute(opt.store).lexically_normal().string()},
-      {"records", index.size()},
-      {"faces", ok_faces},
-      {"settings",
-       {{"cam", cam_settings},
-        {"model_sha256", meta.value("/settings/model_sha256"_json_pointer, std::string())},
-        {"normalization", to_string(opt.normalization)},
-        {"normalization_definition", describe(opt.normalization)},
-        {"group_rule", opt.group.to_string()},
-        {"group_definition", opt.group.describe()},
-        {"ties", stats::GroupRule::to_string(opt.group.ties)},
-        {"median_convention", stats::to_string(opt.median)},
-        {"statistics",
-         fmt::format("per pixel over a group's maps: mean (MAM), unbiased standard deviation (AM-V), median ({}), "
-                     "MAD = median |x - median| (same convention), std_sq_dev_lower_median = unbiased std of (x - "
-                     "lower median)^2 (the seed paper code's std_mad)",
-                     opt.median == stats::MedianConvention::Lower
-                         ? "lower middle value for even counts, as torch.median and the seed paper's code"
-                         : "mean of the two middle values for even counts, as NumPy")},
-        {"memory_budget_mib", opt.memory_budget >> 20},
-        {"bootstrap",
-         {{"replicates", opt.bootstrap.replicates},
-          {"seed", opt.bootstrap.seed},
-          {"confidence", conf},
-          {"unit", by_identity ? "identity" : "image"},
-          {"identities", by_identity ? nlohmann::json(identities.description) : nlohmann::json(nullptr)},
-          {"identity_count", identities.count()},
-          {"method",
-           by_identity
-               ? "percentile intervals; per group, its identities resampled with replacement, then each drawn "
-                 "identity's images with replacement (images without an identity are their own identity); each "
-                 "group draws from its own random stream (seed, method and group), so group differences pair "
-                 "independent replicates"
-               : "percentile intervals; each group's images resampled with replacement, each group from its own "
-                 "random stream (seed, method and group), so group differences pair independent replicates"}}},
-        {"variance_test",
-         {{"test",
-           "Brown-Forsythe (Levene's test centred on the median) of the low group against the high group, per "
-           "cell of the map's native grid, on the normalised maps"},
-          {"correction", "Benjamini-Hochberg false discovery rate; undefined tests (no spread) count as p = 1"},
-          {"assumption",
-           "images are independent samples; with several images per person the tests are anti-conservative (the "
-           "identity bootstrap of the region statistics is not)"},
-          {"fdr", opt.fdr},
-          {"cell_inside",
-           "a cell is inside the central face when its centre, in 112x112 pixel coordinates, lies in the central "
-           "face region"},
-          {"display",
-           "significance.npy holds -log10 q at 112x112, each cell's value repeated over its pixels (nearest), for "
-           "display only; the tests are per cell"}}},
-        {"central_face_region",
-         {{"box", box},
-          {"pixels", cv::countNonZero(inside)},
-          {"definition",
-           "rectangle spanning the ArcFace 5-point template widened by a quarter of the inter-eye distance on every "
-           "side (pixel centres, inclusive); outside = the other pixels of the 112x112 face"}}},
-        {"differences",
-         "D-AM-V = |AM-V(high) - AM-V(low)|, D-MAM = |MAM(high) - MAM(low)|; high = the last group, "
-         "low = the first"},
-        {"specificity",
-         "(low - high outside AM-V) - (low - high inside AM-V), interval from the same replicates; verdict "
-         "'specific to outside' when the outside difference and this interval both lie above 0, 'general' when "
-         "only the outside difference does, 'absent' when the outside difference's interval does not lie above 0"}}}};
-  summary["score_files"] = nlohmann::json::array();
-  for (const auto& r : score_reports) {
-    summary["score_files"].push_back({{"file", r.file},
-                                      {"format", r.format},
-                                      {"score_column", r.score_column},
-                                      {"rows", r.rows},
-                                      {"matched_by_path", r.matched_by_path},
-                                      {"matched_by_name", r.matched_by_name},
-                                      {"unmatched", r.unmatched},
-                                      {"ambiguous", r.ambiguous},
-                                      {"duplicates", r.duplicates},
-                                      {"invalid", r.invalid},
-                                      {"scored_faces", r.scored_faces},
-                                      {"faces", r.store_faces}});
+// summary.json's settings: every choice that made the numbers, with its definition.
+nlohmann::json settings_json(const Run& run) {
+  const auto& opt = run.opt;
+  const auto& meta = run.meta;
+  const auto& cam_settings = run.cam_settings;
+  const auto& identities = run.identities;
+  const bool by_identity = run.by_identity;
+  const double conf = opt.bootstrap.confidence;
+  const auto& inside = central_face_mask();
+  const auto box = central_face_box();
+  return {
+      {"cam", cam_settings},
+      {"model_sha256", meta.value("/settings/model_sha256"_json_pointer, std::string())},
+      {"normalization", to_string(opt.normalization)},
+      {"normalization_definition", describe(opt.normalization)},
+      {"group_rule", opt.group.to_string()},
+      {"group_definition", opt.group.describe()},
+      {"ties", stats::GroupRule::to_string(opt.group.ties)},
+      {"median_convention", stats::to_string(opt.median)},
+      {"statistics",
+       fmt::format("per pixel over a group's maps: mean (MAM), unbiased standard deviation (AM-V), median ({}), "
+                   "MAD = median |x - median| (same convention), std_sq_dev_lower_median = unbiased std of (x - "
+                   "lower median)^2 (the seed paper code's std_mad)",
+                   opt.median == stats::MedianConvention::Lower
+                       ? "lower middle value for even counts, as torch.median and the seed paper's code"
+                       : "mean of the two middle values for even counts, as NumPy")},
+      {"memory_budget_mib", opt.memory_budget >> 20},
+      {"bootstrap",
+       {{"replicates", opt.bootstrap.replicates},
+        {"seed", opt.bootstrap.seed},
+        {"confidence", conf},
+        {"unit", by_identity ? "identity" : "image"},
+        {"identities", by_identity ? nlohmann::json(identities.description) : nlohmann::json(nullptr)},
+        {"identity_count", identities.count()},
+        {"method",
+         by_identity ? "percentile intervals; per group, its identities resampled with replacement, then each drawn "
+                       "identity's images with replacement (images without an identity are their own identity); each "
+                       "group draws from its own random stream (seed, method and group), so group differences pair "
+                       "independent replicates"
+                     : "percentile intervals; each group's images resampled with replacement, each group from its own "
+                       "random stream (seed, method and group), so group differences pair independent replicates"}}},
+      {"variance_test",
+       {{"test",
+         "Brown-Forsythe (Levene's test centred on the median) of the low group against the high group, per "
+         "cell of the map's native grid, on the normalised maps"},
+        {"correction", "Benjamini-Hochberg false discovery rate; undefined tests (no spread) count as p = 1"},
+        {"assumption",
+         "images are independent samples; with several images per person the tests are anti-conservative (the "
+         "identity bootstrap of the region statistics is not)"},
+        {"fdr", opt.fdr},
+        {"cell_inside",
+         "a cell is inside the central face when its centre, in 112x112 pixel coordinates, lies in the central "
+         "face region"},
+        {"display",
+         "significance.npy holds -log10 q at 112x112, each cell's value repeated over its pixels (nearest), for "
+         "display only; the tests are per cell"}}},
+      {"central_face_region",
+       {{"box", box},
+        {"pixels", cv::countNonZero(inside)},
+        {"definition",
+         "rectangle spanning the ArcFace 5-point template widened by a quarter of the inter-eye distance on every "
+         "side (pixel centres, inclusive); outside = the other pixels of the 112x112 face"}}},
+      {"differences",
+       "D-AM-V = |AM-V(high) - AM-V(low)|, D-MAM = |MAM(high) - MAM(low)|; high = the last group, "
+       "low = the first"},
+      {"specificity",
+       "(low - high outside AM-V) - (low - high inside AM-V), interval from the same replicates; verdict "
+       "'specific to outside' when the outside difference and this interval both lie above 0, 'general' when "
+       "only the outside difference does, 'absent' when the outside difference's interval does not lie above 0"}};
+}
+
+nlohmann::json score_files_json(const std::vector<quality::ScoreMatchReport>& reports) {
+  nlohmann::json files = nlohmann::json::array();
+  for (const auto& r : reports) {
+    files.push_back({{"file", r.file},
+                     {"format", r.format},
+                     {"score_column", r.score_column},
+                     {"rows", r.rows},
+                     {"matched_by_path", r.matched_by_path},
+                     {"matched_by_name", r.matched_by_name},
+                     {"unmatched", r.unmatched},
+                     {"ambiguous", r.ambiguous},
+                     {"duplicates", r.duplicates},
+                     {"invalid", r.invalid},
+                     {"scored_faces", r.scored_faces},
+                     {"faces", r.store_faces}});
   }
 
-  std::vector<MethodResult> results;
-  std::string groups_csv = io::csv_line({"id", "path", "method", "group", "score"}) + "\n";
-  std::string regions_csv = io::csv_line({"method",
-                                          "group",
-                                          "count",
-                                          "score_min",
-                                          "score_max",
-                                          "inside_mean_am",
-                                          "inside_mean_am_lo",
-                                          "inside_mean_am_hi",
-                                          "outside_mean_am",
-                                          "outside_mean_am_lo",
-                                          "outside_mean_am_hi",
-                                          "inside_mean_amv",
-                                          "inside_mean_amv_lo",
-                                          "inside_mean_amv_hi",
-                                          "outside_mean_amv",
-                                          "outside_mean_amv_lo",
-                                          "outside_mean_amv_hi",
-                                          "ratio_am",
-                                          "ratio_am_lo",
-                                          "ratio_am_hi",
-                                          "ratio_amv",
-                                          "ratio_amv_lo",
-                                          "ratio_amv_hi"}) +
-                            "\n";
+  return files;
+}
 
-  for (auto& column : score_columns) {
-    MethodResult m;
-    const fs::path dir = out / column.name;
-    fs::create_directories(dir);
-    std::vector<stats::BoundaryTie> ties;
-    const auto groups = stats::make_groups(column.values, opt.group, &ties);
-    std::size_t scored = 0;
-    for (double v : column.values) scored += std::isnan(v) ? 0 : 1;
-    m.json = {{"source", column.source}, {"negated", column.negated}, {"scored", scored}, {"ties", ties_json(ties)}};
-    for (const auto& t : ties) {
-      result.warnings.push_back(fmt::format(
-          "{}: {} faces share the score {} at the boundary {} | {} ({} ranked below, {} above; ties: {})", column.name,
-          t.tied, t.score, t.lower, t.upper, t.in_lower, t.in_upper, stats::GroupRule::to_string(opt.group.ties)));
-    }
-    nlohmann::json groups_json = nlohmann::json::object();
-    nlohmann::json order = nlohmann::json::array();
-    for (std::size_t gi = 0; gi < groups.size(); ++gi) {
-      const auto& g = groups[gi];
-      report(opt, fmt::format("{}: group {} ({} faces)", column.name, g.name, g.rows.size()));
-      auto low_maps = gather_maps(maps, g.rows, opt.normalization, up);
-      GroupResult gr{g, group_statistics(low_maps, g.rows.size(), up, gopt), std::nullopt, {}};
-      if (g.rows.size() >= 2) {
-        gr.region = region_statistics(low_maps, g.rows.size(), up, inside, opt.bootstrap,
-                                      stats::stream_seed(opt.bootstrap.seed, column.name + "/" + g.name),
-                                      by_identity ? clusters_of(g.rows, identities) : std::vector<std::int64_t>{});
-      }
-      if (gi == 0 || gi + 1 == groups.size()) gr.low_maps = std::move(low_maps);
-      for (const auto& [stat, mat] : {std::pair{"mam", &gr.stats.mam},
-                                      {"amv", &gr.stats.amv},
-                                      {"median", &gr.stats.median},
-                                      {"mad", &gr.stats.mad},
-                                      {"std_sq_dev_lower_median", &gr.stats.std_sq_dev_lower_median}}) {
-        write_map(dir / fmt::format("{}_{}.npy", stat, g.name), *mat);
-      }
-      for (const auto row : g.rows) {
-        groups_csv += io::csv_line({std::to_string(row), index[static_cast<std::size_t>(row)].path, column.name, g.name,
-                                    fmt::format("{}", column.values[static_cast<std::size_t>(row)])}) +
-                      "\n";
-      }
-      std::vector<std::string> fields = {column.name, g.name, std::to_string(g.rows.size()), fmt_num(g.score_min),
-                                         fmt_num(g.score_max)};
-      if (gr.region) {
-        const auto& r = *gr.region;
-        for (const auto* i : {&r.inside_am, &r.outside_am, &r.inside_amv, &r.outside_amv, &r.ratio_am, &r.ratio_amv}) {
-          for (double v : {i->value, i->lo, i->hi}) fields.push_back(fmt_num(v));
-        }
-      }
-      fields.resize(23, "nan");
-      regions_csv += io::csv_line(fields) + "\n";
-      groups_json[g.name] = group_json(gr);
-      order.push_back(g.name);
-      // Only the first and last groups' maps are needed later; the rest are on disk.
-      if (gi == 0 || gi + 1 == groups.size()) m.groups.push_back(std::move(gr));
-    }
-    m.json["group_order"] = order;
-    m.json["groups"] = groups_json;
+std::string regions_csv_header() {
+  return io::csv_line({"method",
+                       "group",
+                       "count",
+                       "score_min",
+                       "score_max",
+                       "inside_mean_am",
+                       "inside_mean_am_lo",
+                       "inside_mean_am_hi",
+                       "outside_mean_am",
+                       "outside_mean_am_lo",
+                       "outside_mean_am_hi",
+                       "inside_mean_amv",
+                       "inside_mean_amv_lo",
+                       "inside_mean_amv_hi",
+                       "outside_mean_amv",
+                       "outside_mean_amv_lo",
+                       "outside_mean_amv_hi",
+                       "ratio_am",
+                       "ratio_am_lo",
+                       "ratio_am_hi",
+                       "ratio_amv",
+                       "ratio_amv_lo",
+                       "ratio_amv_hi"}) +
+         "\n";
+}
 
-    const auto& low = m.groups.front();
-    const auto& high = m.groups.back();
-    m.d_amv = cv::abs(high.stats.amv - low.stats.amv);
-    m.d_mam = cv::abs(high.stats.mam - low.stats.mam);
-    cv::Mat flipped;
-    cv::flip(m.d_amv, flipped, 1);
-    m.d_amv_symmetric = 0.5 * (m.d_amv + flipped);
-    write_map(dir / "d_amv.npy", m.d_amv);
-    write_map(dir / "d_mam.npy", m.d_mam);
-    write_map(dir / "d_amv_symmetric.npy", m.d_amv_symmetric);
-
-    nlohmann::json comparison = {{"low_group", low.group.name},
-                                 {"high_group", high.group.name},
-                                 {"d_amv_mean_inside", masked_mean(m.d_amv, inside)},
-                                 {"d_amv_mean_outside", masked_mean(m.d_amv, ~inside)}};
-    if (low.region && high.region) {
-      const auto& lr = *low.region;
-      const auto& hr = *high.region;
-      const auto out_reps = replicate_differences(lr.replicates_outside_amv, hr.replicates_outside_amv);
-      const auto in_reps = replicate_differences(lr.replicates_inside_amv, hr.replicates_inside_amv);
-      const auto out_diff = percentile_interval(lr.outside_amv.value - hr.outside_amv.value, out_reps, conf);
-      const auto in_diff = percentile_interval(lr.inside_amv.value - hr.inside_amv.value, in_reps, conf);
-      const auto ratio_diff =
-          percentile_interval(lr.ratio_amv.value - hr.ratio_amv.value,
-                              replicate_differences(lr.replicates_ratio_amv, hr.replicates_ratio_amv), conf);
-      const auto spec =
-          percentile_interval(out_diff.value - in_diff.value, replicate_differences(out_reps, in_reps), conf);
-      comparison["outside_amv_low_minus_high"] = io::json_number(out_diff.value);
-      comparison["outside_amv_low_minus_high_ci"] = interval_json(out_diff);
-      comparison["inside_amv_low_minus_high"] = io::json_number(in_diff.value);
-      comparison["inside_amv_low_minus_high_ci"] = interval_json(in_diff);
-      comparison["ratio_amv_low_minus_high"] = io::json_number(ratio_diff.value);
-      comparison["ratio_amv_low_minus_high_ci"] = interval_json(ratio_diff);
-      comparison["finding"] = finding(out_diff);
-      comparison["finding_definition"] =
-          "reproduced: the interval of outside AM-V (low - high) lies above 0; reversed: below 0; else inconclusive";
-      comparison["outside_minus_inside_difference"] = io::json_number(spec.value);
-      comparison["outside_minus_inside_difference_ci"] = interval_json(spec);
-      comparison["specificity"] = specificity(out_diff, spec);
+// One method's quality groups: per-pixel statistics, region statistics with intervals, the
+// maps on disk and the rows of groups.csv and regions.csv. Only the first (low) and last (high)
+// groups are kept.
+MethodResult analyse_groups(const Run& run, quality::ScoreColumn& column, std::string& groups_csv,
+                            std::string& regions_csv, std::vector<std::string>& warnings) {
+  const auto& opt = run.opt;
+  const auto& index = run.index;
+  const auto& inside = central_face_mask();
+  const fs::path dir = run.out / column.name;
+  fs::create_directories(dir);
+  MethodResult m;
+  std::vector<stats::BoundaryTie> ties;
+  const auto groups = stats::make_groups(column.values, opt.group, &ties);
+  std::size_t scored = 0;
+  for (double v : column.values) scored += std::isnan(v) ? 0 : 1;
+  m.json = {{"source", column.source}, {"negated", column.negated}, {"scored", scored}, {"ties", ties_json(ties)}};
+  for (const auto& t : ties) {
+    warnings.push_back(fmt::format(
+        "{}: {} faces share the score {} at the boundary {} | {} ({} ranked below, {} above; ties: {})", column.name,
+        t.tied, t.score, t.lower, t.upper, t.in_lower, t.in_upper, stats::GroupRule::to_string(opt.group.ties)));
+  }
+  nlohmann::json groups_json = nlohmann::json::object();
+  nlohmann::json order = nlohmann::json::array();
+  for (std::size_t gi = 0; gi < groups.size(); ++gi) {
+    const auto& g = groups[gi];
+    report(opt, fmt::format("{}: group {} ({} faces)", column.name, g.name, g.rows.size()));
+    auto low_maps = gather_maps(run.maps, g.rows, opt.normalization, run.up);
+    GroupResult gr{g, group_statistics(low_maps, g.rows.size(), run.up, run.gopt), std::nullopt, {}};
+    if (g.rows.size() >= 2) {
+      gr.region =
+          region_statistics(low_maps, g.rows.size(), run.up, inside, opt.bootstrap,
+                            stats::stream_seed(opt.bootstrap.seed, column.name + "/" + g.name),
+                            run.by_identity ? clusters_of(g.rows, run.identities) : std::vector<std::int64_t>{});
     }
-    const bool tested = low.group.rows.size() >= 2 && high.group.rows.size() >= 2;
-    if (tested) {
-      const int h = static_cast<int>(maps.shape()[1]);
-      const int w = static_cast<int>(maps.shape()[2]);
-      const auto sig = variance_significance(low.low_maps, low.group.rows.size(), high.low_maps, high.group.rows.size(),
-                                             h, w, opt.fdr, box);
-      write_map(dir / "significance.npy", cells_for_display(sig.minus_log10_q));
-      write_map(dir / "significance_native.npy", sig.minus_log10_q);
-      write_map(dir / "significant_cells.npy", cells_for_display(sig.significant) / 255);
-      const auto share = [](std::size_t k, std::size_t of) {
-        return of ? static_cast<double>(k) / static_cast<double>(of) : kNaN;
-      };
-      comparison["variance_test"] = {
-          {"cells", h * w},
+    if (gi == 0 || gi + 1 == groups.size()) gr.low_maps = std::move(low_maps);
+    for (const auto& [stat, mat] : {std::pair{"mam", &gr.stats.mam},
+                                    {"amv", &gr.stats.amv},
+                                    {"median", &gr.stats.median},
+                                    {"mad", &gr.stats.mad},
+                                    {"std_sq_dev_lower_median", &gr.stats.std_sq_dev_lower_median}}) {
+      write_map(dir / fmt::format("{}_{}.npy", stat, g.name), *mat);
+    }
+    for (const auto row : g.rows) {
+      groups_csv += io::csv_line({std::to_string(row), index[static_cast<std::size_t>(row)].path, column.name, g.name,
+                                  fmt::format("{}", column.values[static_cast<std::size_t>(row)])}) +
+                    "\n";
+    }
+    std::vector<std::string> fields = {column.name, g.name, std::to_string(g.rows.size()), fmt_num(g.score_min),
+                                       fmt_num(g.score_max)};
+    if (gr.region) {
+      const auto& r = *gr.region;
+      for (const auto* i : {&r.inside_am, &r.outside_am, &r.inside_amv, &r.outside_amv, &r.ratio_am, &r.ratio_amv}) {
+        for (double v : {i->value, i->lo, i->hi}) fields.push_back(fmt_num(v));
+      }
+    }
+    fields.resize(23, "nan");
+    regions_csv += io::csv_line(fields) + "\n";
+    groups_json[g.name] = group_json(gr);
+    order.push_back(g.name);
+    // Only the first and last groups' maps are needed later; the rest are on disk.
+    if (gi == 0 || gi + 1 == groups.size()) m.groups.push_back(std::move(gr));
+  }
+  m.json["group_order"] = order;
+  m.json["groups"] = groups_json;
+  return m;
+}
+
+// Low against high: the bootstrap intervals of their region differences and the verdicts.
+void add_bootstrap_comparison(nlohmann::json& comparison, const RegionStatistics& lr, const RegionStatistics& hr,
+                              double conf) {
+  const auto out_reps = replicate_differences(lr.replicates_outside_amv, hr.replicates_outside_amv);
+  const auto in_reps = replicate_differences(lr.replicates_inside_amv, hr.replicates_inside_amv);
+  const auto out_diff = percentile_interval(lr.outside_amv.value - hr.outside_amv.value, out_reps, conf);
+  const auto in_diff = percentile_interval(lr.inside_amv.value - hr.inside_amv.value, in_reps, conf);
+  const auto ratio_diff =
+      percentile_interval(lr.ratio_amv.value - hr.ratio_amv.value,
+                          replicate_differences(lr.replicates_ratio_amv, hr.replicates_ratio_amv), conf);
+  const auto spec = percentile_interval(out_diff.value - in_diff.value, replicate_differences(out_reps, in_reps), conf);
+  comparison["outside_amv_low_minus_high"] = io::json_number(out_diff.value);
+  comparison["outside_amv_low_minus_high_ci"] = interval_json(out_diff);
+  comparison["inside_amv_low_minus_high"] = io::json_number(in_diff.value);
+  comparison["inside_amv_low_minus_high_ci"] = interval_json(in_diff);
+  comparison["ratio_amv_low_minus_high"] = io::json_number(ratio_diff.value);
+  comparison["ratio_amv_low_minus_high_ci"] = interval_json(ratio_diff);
+  comparison["finding"] = finding(out_diff);
+  comparison["finding_definition"] =
+      "reproduced: the interval of outside AM-V (low - high) lies above 0; reversed: below 0; else inconclusive";
+  comparison["outside_minus_inside_difference"] = io::json_number(spec.value);
+  comparison["outside_minus_inside_difference_ci"] = interval_json(spec);
+  comparison["specificity"] = specificity(out_diff, spec);
+}
+
+// The per-cell variance test of low against high, on the native grid.
+nlohmann::json variance_test(const Run& run, const GroupResult& low, const GroupResult& high, const fs::path& dir) {
+  const auto& opt = run.opt;
+  const auto& maps = run.maps;
+  const auto box = central_face_box();
+  const int h = static_cast<int>(maps.shape()[1]);
+  const int w = static_cast<int>(maps.shape()[2]);
+  const auto sig = variance_significance(low.low_maps, low.group.rows.size(), high.low_maps, high.group.rows.size(), h,
+                                         w, opt.fdr, box);
+  write_map(dir / "significance.npy", cells_for_display(sig.minus_log10_q));
+  write_map(dir / "significance_native.npy", sig.minus_log10_q);
+  write_map(dir / "significant_cells.npy", cells_for_display(sig.significant) / 255);
+  const auto share = [](std::size_t k, std::size_t of) {
+    return of ? static_cast<double>(k) / static_cast<double>(of) : kNaN;
+  };
+  return {{"cells", h * w},
           {"cells_inside", sig.cells_inside},
           {"cells_outside", sig.cells_outside},
           {"significant_inside", sig.significant_inside},
@@ -557,171 +546,216 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
           {"share_significant_outside", io::json_number(share(sig.significant_outside, sig.cells_outside))},
           {"undefined", sig.undefined},
           {"fdr", opt.fdr}};
-    }
-    // The native maps were kept for the tests only; with many methods they would add up.
-    for (auto& g : m.groups) std::vector<float>().swap(g.low_maps);
+}
 
-    const auto amv_density = densities(high.stats.amv, low.stats.amv);
-    const auto median_density = densities(high.stats.median, low.stats.median);
-    comparison["distances"] = {{"amv", {{"wasserstein1", amv_density.wasserstein1}, {"ks", amv_density.ks}}},
-                               {"median", {{"wasserstein1", median_density.wasserstein1}, {"ks", median_density.ks}}}};
-    m.json["comparison"] = comparison;
-    io::write_text_atomically(
-        dir / "densities.csv",
-        csv_table({"amv_value", "amv_high", "amv_low", "median_value", "median_high", "median_low"},
-                  {amv_density.grid, amv_density.high.values, amv_density.low.values, median_density.grid,
-                   median_density.high.values, median_density.low.values}));
-    const auto prof = [](const cv::Mat& mat, bool rows) {
-      return column_of(rows ? row_profile(mat) : column_profile(mat));
-    };
-    const int size = high.stats.mam.rows;
-    io::write_text_atomically(
-        dir / "profiles.csv",
-        csv_table({"index", "row_mam_high", "row_mam_low", "row_amv_high", "row_amv_low", "column_mam_high",
-                   "column_mam_low", "column_amv_high", "column_amv_low"},
-                  {iota_vector(size), prof(high.stats.mam, true), prof(low.stats.mam, true), prof(high.stats.amv, true),
-                   prof(low.stats.amv, true), prof(high.stats.mam, false), prof(low.stats.mam, false),
-                   prof(high.stats.amv, false), prof(low.stats.amv, false)}));
-
-    if (opt.figures) {
-      const auto hn = high.group.name;
-      const auto ln = low.group.name;
-      figures.add(
-          viz::HeatmapGrid{dir / "intra",
-                           fmt::format("{}: {} maps, {} ({} = {} faces, {} = {} faces)", column.name, cam,
-                                       opt.group.to_string(), hn, high.group.rows.size(), ln, low.group.rows.size()),
-                           {hn, ln, "differences"},
-                           {"MAM / D-MAM", "AM-V / D-AM-V", "median / symmetrised D-AM-V", "MAD"},
-                           {{dir / ("mam_" + hn + ".npy"), dir / ("amv_" + hn + ".npy"),
-                             dir / ("median_" + hn + ".npy"), dir / ("mad_" + hn + ".npy")},
-                            {dir / ("mam_" + ln + ".npy"), dir / ("amv_" + ln + ".npy"),
-                             dir / ("median_" + ln + ".npy"), dir / ("mad_" + ln + ".npy")},
-                            {dir / "d_mam.npy", dir / "d_amv.npy", dir / "d_amv_symmetric.npy", ""}},
-                           false,
-                           "",
-                           box,
-                           {},
-                           {},
-                           {},
-                           {{"MAM " + hn, "AM-V " + hn, "median " + hn, "MAD " + hn},
-                            {"MAM " + ln, "AM-V " + ln, "median " + ln, "MAD " + ln},
-                            {"D-MAM", "D-AM-V", "symmetrised D-AM-V", ""}}});
-      const auto density_panel = [&](const DensityPair& d, const std::string& what) {
-        return viz::Panel{fmt::format("{} map values: W1 = {:.4f}, KS = {:.3f}", what, d.wasserstein1, d.ks),
-                          "per-pixel value",
-                          "density",
-                          {{hn, d.grid, d.high.values, {}, {}, "-"}, {ln, d.grid, d.low.values, {}, {}, "--"}}};
-      };
-      if (tested) {
-        viz::HeatmapGrid sig;
-        sig.file = dir / "significance";
-        sig.title =
-            fmt::format("{}: {} vs {} variation per map cell\n(Brown-Forsythe, BH FDR {:g}; hatched: significant)",
-                        column.name, ln, hn, opt.fdr);
-        sig.column_titles = {"D-AM-V", "-log10 q per cell"};
-        sig.cells = {{dir / "d_amv.npy", dir / "significance.npy"}};
-        sig.outlines = {{dir / "significant_cells.npy", dir / "significant_cells.npy"}};
-        sig.shared_scale = false;
-        sig.box = box;
-        figures.add(sig);
-      }
-      figures.add(viz::LinePanels{dir / "density",
-                                  fmt::format("{}: per-pixel values of the group maps ({} vs {})", column.name, hn, ln),
-                                  {density_panel(amv_density, "AM-V (std)"), density_panel(median_density, "median")}});
-      const auto x = iota_vector(size);
-      const auto profile_panel = [&](bool rows) {
-        return viz::Panel{rows ? "row profile (mean over columns)" : "column profile (mean over rows)",
-                          rows ? "row (top to bottom)" : "column (left to right)",
-                          "mean value",
-                          {{"AM-V " + hn, x, prof(high.stats.amv, rows), {}, {}, "-"},
-                           {"AM-V " + ln, x, prof(low.stats.amv, rows), {}, {}, "--"},
-                           {"MAM " + hn, x, prof(high.stats.mam, rows), {}, {}, ":"},
-                           {"MAM " + ln, x, prof(low.stats.mam, rows), {}, {}, "-."}}};
-      };
-      figures.add(viz::LinePanels{dir / "profiles",
-                                  fmt::format("{}: profiles of the group maps", column.name),
-                                  {profile_panel(true), profile_panel(false)}});
-    }
-    m.scores = std::move(column);
-    results.push_back(std::move(m));
+// D-AM-V, D-MAM and the low-against-high comparison of one method, written to its folder.
+nlohmann::json compare_groups(const Run& run, MethodResult& m, const fs::path& dir) {
+  const auto& inside = central_face_mask();
+  const auto& low = m.groups.front();
+  const auto& high = m.groups.back();
+  m.d_amv = cv::abs(high.stats.amv - low.stats.amv);
+  m.d_mam = cv::abs(high.stats.mam - low.stats.mam);
+  cv::Mat flipped;
+  cv::flip(m.d_amv, flipped, 1);
+  m.d_amv_symmetric = 0.5 * (m.d_amv + flipped);
+  write_map(dir / "d_amv.npy", m.d_amv);
+  write_map(dir / "d_mam.npy", m.d_mam);
+  write_map(dir / "d_amv_symmetric.npy", m.d_amv_symmetric);
+  nlohmann::json comparison = {{"low_group", low.group.name},
+                               {"high_group", high.group.name},
+                               {"d_amv_mean_inside", masked_mean(m.d_amv, inside)},
+                               {"d_amv_mean_outside", masked_mean(m.d_amv, ~inside)}};
+  if (low.region && high.region) {
+    add_bootstrap_comparison(comparison, *low.region, *high.region, run.opt.bootstrap.confidence);
   }
-
-  // Reference folders for single-image explanation: the high group of every method, and how
-  // far every scored face lies from it.
-  for (auto& m : results) {
-    const auto& high = m.groups.back();
-    const fs::path dir = out / ("reference_" + m.scores.name);
-    fs::create_directories(dir);
-    report(opt, fmt::format("{}: reference from group {} ({} faces{})", m.scores.name, high.group.name,
-                            high.group.rows.size(),
-                            high.group.rows.size() < 2 ? "; amva explain needs at least 2, for their variation" : ""));
-    // A one-face group has no AM-V (NaN): the reference stores it as 0, and eps takes the
-    // scale of the MAM instead, so that Z stays defined and float noise does not blow up.
-    cv::Mat amv = high.stats.amv.clone();
-    for (auto it = amv.begin<double>(); it != amv.end<double>(); ++it) *it = std::isnan(*it) ? 0.0 : *it;
-    write_map(dir / "mam.npy", high.stats.mam);
-    write_map(dir / "amv.npy", amv);
-    write_map(dir / "median.npy", high.stats.median);
-    const double mean_amv = cv::mean(amv)[0];
-    const double eps = mean_amv > 0 ? 0.01 * mean_amv : 0.01 * std::abs(cv::mean(high.stats.mam)[0]) + 1e-12;
-    std::vector<std::int64_t> scored_rows;
-    for (std::size_t i = 0; i < m.scores.values.size(); ++i) {
-      if (!std::isnan(m.scores.values[i])) scored_rows.push_back(static_cast<std::int64_t>(i));
-    }
-    std::vector<std::string> group_of(index.size());
-    for (const auto& g : m.groups) {
-      for (const auto r : g.group.rows) group_of[static_cast<std::size_t>(r)] = g.group.name;
-    }
-    std::string dev_csv = io::csv_line({"id", "path", "score", "group", "deviation"}) + "\n";
-    std::vector<double> high_devs;
-    for (std::size_t first = 0; first < scored_rows.size(); first += 65536) {
-      const std::vector<std::int64_t> part(
-          scored_rows.begin() + static_cast<std::ptrdiff_t>(first),
-          scored_rows.begin() + static_cast<std::ptrdiff_t>(std::min(first + 65536, scored_rows.size())));
-      const auto part_maps = gather_maps(maps, part, opt.normalization, up);
-      const auto dev = deviation_scores(part_maps, part.size(), up, high.stats.mam, amv, eps);
-      for (std::size_t k = 0; k < part.size(); ++k) {
-        const auto row = static_cast<std::size_t>(part[k]);
-        dev_csv += io::csv_line({std::to_string(row), index[row].path, fmt::format("{}", m.scores.values[row]),
-                                 group_of[row], fmt::format("{:.6g}", dev[k])}) +
-                   "\n";
-        if (group_of[row] == high.group.name) high_devs.push_back(dev[k]);
-      }
-    }
-    io::write_text_atomically(dir / "deviations.csv", dev_csv);
-    const nlohmann::json ref = {
-        {"kind", "amva-reference"},
-        {"amva_version", version()},
-        {"created", utc_timestamp()},
-        {"fiqa_method", m.scores.name},
-        {"fiqa_source", m.scores.source},
-        {"group", high.group.name},
-        {"group_rule", opt.group.to_string()},
-        {"count", high.group.rows.size()},
-        {"score_min", io::json_number(high.group.score_min)},
-        {"score_max", io::json_number(high.group.score_max)},
-        {"normalization", to_string(opt.normalization)},
-        {"cam", cam_settings},
-        {"store", summary["store"]},
-        {"store_settings", meta.value("settings", nlohmann::json::object())},
-        {"deviation",
-         {{"definition",
-           "mean over the 112x112 pixels of |Z|, Z = (AM - MAM) / (AM-V + eps), eps = 0.01 x mean AM-V "
-           "(0.01 x mean MAM for a one-face group)"},
-          {"eps", eps},
-          {"high_group_median", io::json_number(stats::quantile(high_devs, 0.5))}}}};
-    io::write_text_atomically(dir / "reference.json", io::json_text(ref, 2) + "\n");
-    m.json["reference"] = dir.filename().string();
+  if (low.group.rows.size() >= 2 && high.group.rows.size() >= 2) {
+    comparison["variance_test"] = variance_test(run, low, high, dir);
   }
+  // The native maps were kept for the tests only; with many methods they would add up.
+  for (auto& g : m.groups) std::vector<float>().swap(g.low_maps);
+  return comparison;
+}
 
-  // Inter-FIQA: agreement of the methods' scores and of their low groups.
+cv::Mat profile_of(const cv::Mat& mat, bool rows) {
+  return rows ? row_profile(mat) : column_profile(mat);
+}
+
+// Densities and profiles of the high and low group maps (densities.csv, profiles.csv).
+void write_curves(const MethodResult& m, const fs::path& dir, nlohmann::json& comparison) {
+  const auto& low = m.groups.front();
+  const auto& high = m.groups.back();
+  const auto amv_density = densities(high.stats.amv, low.stats.amv);
+  const auto median_density = densities(high.stats.median, low.stats.median);
+  comparison["distances"] = {{"amv", {{"wasserstein1", amv_density.wasserstein1}, {"ks", amv_density.ks}}},
+                             {"median", {{"wasserstein1", median_density.wasserstein1}, {"ks", median_density.ks}}}};
+  io::write_text_atomically(dir / "densities.csv",
+                            csv_table({"amv_value", "amv_high", "amv_low", "median_value", "median_high", "median_low"},
+                                      {amv_density.grid, amv_density.high.values, amv_density.low.values,
+                                       median_density.grid, median_density.high.values, median_density.low.values}));
+  const auto prof = [](const cv::Mat& mat, bool rows) { return column_of(profile_of(mat, rows)); };
+  const int size = high.stats.mam.rows;
+  io::write_text_atomically(
+      dir / "profiles.csv",
+      csv_table({"index", "row_mam_high", "row_mam_low", "row_amv_high", "row_amv_low", "column_mam_high",
+                 "column_mam_low", "column_amv_high", "column_amv_low"},
+                {iota_vector(size), prof(high.stats.mam, true), prof(low.stats.mam, true), prof(high.stats.amv, true),
+                 prof(low.stats.amv, true), prof(high.stats.mam, false), prof(low.stats.mam, false),
+                 prof(high.stats.amv, false), prof(low.stats.amv, false)}));
+}
+
+// The method's figures: intra (maps of both groups and their differences), significance,
+// densities and profiles.
+void add_method_figures(const Run& run, const MethodResult& m, const fs::path& dir, viz::FigureBatch& figures) {
+  const auto& opt = run.opt;
+  const auto& column = m.scores;
+  const auto& cam = run.cam;
+  const auto box = central_face_box();
+  const auto& low = m.groups.front();
+  const auto& high = m.groups.back();
+  const bool tested = m.json["comparison"].contains("variance_test");
+  const auto prof = [](const cv::Mat& mat, bool rows) { return column_of(profile_of(mat, rows)); };
+  const auto amv_density = densities(high.stats.amv, low.stats.amv);
+  const auto median_density = densities(high.stats.median, low.stats.median);
+  const int size = high.stats.mam.rows;
+  const auto hn = high.group.name;
+  const auto ln = low.group.name;
+  figures.add(
+      viz::HeatmapGrid{dir / "intra",
+                       fmt::format("{}: {} maps, {} ({} = {} faces, {} = {} faces)", column.name, cam,
+                                   opt.group.to_string(), hn, high.group.rows.size(), ln, low.group.rows.size()),
+                       {hn, ln, "differences"},
+                       {"MAM / D-MAM", "AM-V / D-AM-V", "median / symmetrised D-AM-V", "MAD"},
+                       {{dir / ("mam_" + hn + ".npy"), dir / ("amv_" + hn + ".npy"), dir / ("median_" + hn + ".npy"),
+                         dir / ("mad_" + hn + ".npy")},
+                        {dir / ("mam_" + ln + ".npy"), dir / ("amv_" + ln + ".npy"), dir / ("median_" + ln + ".npy"),
+                         dir / ("mad_" + ln + ".npy")},
+                        {dir / "d_mam.npy", dir / "d_amv.npy", dir / "d_amv_symmetric.npy", ""}},
+                       false,
+                       "",
+                       box,
+                       {},
+                       {},
+                       {},
+                       {{"MAM " + hn, "AM-V " + hn, "median " + hn, "MAD " + hn},
+                        {"MAM " + ln, "AM-V " + ln, "median " + ln, "MAD " + ln},
+                        {"D-MAM", "D-AM-V", "symmetrised D-AM-V", ""}}});
+  const auto density_panel = [&](const DensityPair& d, const std::string& what) {
+    return viz::Panel{fmt::format("{} map values: W1 = {:.4f}, KS = {:.3f}", what, d.wasserstein1, d.ks),
+                      "per-pixel value",
+                      "density",
+                      {{hn, d.grid, d.high.values, {}, {}, "-"}, {ln, d.grid, d.low.values, {}, {}, "--"}}};
+  };
+  if (tested) {
+    viz::HeatmapGrid sig;
+    sig.file = dir / "significance";
+    sig.title = fmt::format("{}: {} vs {} variation per map cell\n(Brown-Forsythe, BH FDR {:g}; hatched: significant)",
+                            column.name, ln, hn, opt.fdr);
+    sig.column_titles = {"D-AM-V", "-log10 q per cell"};
+    sig.cells = {{dir / "d_amv.npy", dir / "significance.npy"}};
+    sig.outlines = {{dir / "significant_cells.npy", dir / "significant_cells.npy"}};
+    sig.shared_scale = false;
+    sig.box = box;
+    figures.add(sig);
+  }
+  figures.add(viz::LinePanels{dir / "density",
+                              fmt::format("{}: per-pixel values of the group maps ({} vs {})", column.name, hn, ln),
+                              {density_panel(amv_density, "AM-V (std)"), density_panel(median_density, "median")}});
+  const auto x = iota_vector(size);
+  const auto profile_panel = [&](bool rows) {
+    return viz::Panel{rows ? "row profile (mean over columns)" : "column profile (mean over rows)",
+                      rows ? "row (top to bottom)" : "column (left to right)",
+                      "mean value",
+                      {{"AM-V " + hn, x, prof(high.stats.amv, rows), {}, {}, "-"},
+                       {"AM-V " + ln, x, prof(low.stats.amv, rows), {}, {}, "--"},
+                       {"MAM " + hn, x, prof(high.stats.mam, rows), {}, {}, ":"},
+                       {"MAM " + ln, x, prof(low.stats.mam, rows), {}, {}, "-."}}};
+  };
+  figures.add(viz::LinePanels{dir / "profiles",
+                              fmt::format("{}: profiles of the group maps", column.name),
+                              {profile_panel(true), profile_panel(false)}});
+}
+
+// reference_<method>/: the high group's MAM and AM-V for amva explain, and how far every scored
+// face lies from it (deviations.csv).
+void write_reference(const Run& run, MethodResult& m, const nlohmann::json& store_path) {
+  const auto& opt = run.opt;
+  const auto& index = run.index;
+  const auto& meta = run.meta;
+  const auto& cam_settings = run.cam_settings;
+  const fs::path& out = run.out;
+  const auto& high = m.groups.back();
+  const fs::path dir = out / ("reference_" + m.scores.name);
+  fs::create_directories(dir);
+  report(opt,
+         fmt::format("{}: reference from group {} ({} faces{})", m.scores.name, high.group.name, high.group.rows.size(),
+                     high.group.rows.size() < 2 ? "; amva explain needs at least 2, for their variation" : ""));
+  // A one-face group has no AM-V (NaN): the reference stores it as 0, and eps takes the
+  // scale of the MAM instead, so that Z stays defined and float noise does not blow up.
+  cv::Mat amv = high.stats.amv.clone();
+  for (auto it = amv.begin<double>(); it != amv.end<double>(); ++it) *it = std::isnan(*it) ? 0.0 : *it;
+  write_map(dir / "mam.npy", high.stats.mam);
+  write_map(dir / "amv.npy", amv);
+  write_map(dir / "median.npy", high.stats.median);
+  const double mean_amv = cv::mean(amv)[0];
+  const double eps = mean_amv > 0 ? 0.01 * mean_amv : 0.01 * std::abs(cv::mean(high.stats.mam)[0]) + 1e-12;
+  std::vector<std::int64_t> scored_rows;
+  for (std::size_t i = 0; i < m.scores.values.size(); ++i) {
+    if (!std::isnan(m.scores.values[i])) scored_rows.push_back(static_cast<std::int64_t>(i));
+  }
+  std::vector<std::string> group_of(index.size());
+  for (const auto& g : m.groups) {
+    for (const auto r : g.group.rows) group_of[static_cast<std::size_t>(r)] = g.group.name;
+  }
+  std::string dev_csv = io::csv_line({"id", "path", "score", "group", "deviation"}) + "\n";
+  std::vector<double> high_devs;
+  for (std::size_t first = 0; first < scored_rows.size(); first += 65536) {
+    const std::vector<std::int64_t> part(
+        scored_rows.begin() + static_cast<std::ptrdiff_t>(first),
+        scored_rows.begin() + static_cast<std::ptrdiff_t>(std::min(first + 65536, scored_rows.size())));
+    const auto part_maps = gather_maps(run.maps, part, opt.normalization, run.up);
+    const auto dev = deviation_scores(part_maps, part.size(), run.up, high.stats.mam, amv, eps);
+    for (std::size_t k = 0; k < part.size(); ++k) {
+      const auto row = static_cast<std::size_t>(part[k]);
+      dev_csv += io::csv_line({std::to_string(row), index[row].path, fmt::format("{}", m.scores.values[row]),
+                               group_of[row], fmt::format("{:.6g}", dev[k])}) +
+                 "\n";
+      if (group_of[row] == high.group.name) high_devs.push_back(dev[k]);
+    }
+  }
+  io::write_text_atomically(dir / "deviations.csv", dev_csv);
+  const nlohmann::json ref = {
+      {"kind", "amva-reference"},
+      {"amva_version", version()},
+      {"created", utc_timestamp()},
+      {"fiqa_method", m.scores.name},
+      {"fiqa_source", m.scores.source},
+      {"group", high.group.name},
+      {"group_rule", opt.group.to_string()},
+      {"count", high.group.rows.size()},
+      {"score_min", io::json_number(high.group.score_min)},
+      {"score_max", io::json_number(high.group.score_max)},
+      {"normalization", to_string(opt.normalization)},
+      {"cam", cam_settings},
+      {"store", store_path},
+      {"store_settings", meta.value("settings", nlohmann::json::object())},
+      {"deviation",
+       {{"definition",
+         "mean over the 112x112 pixels of |Z|, Z = (AM - MAM) / (AM-V + eps), eps = 0.01 x mean AM-V "
+         "(0.01 x mean MAM for a one-face group)"},
+        {"eps", eps},
+        {"high_group_median", io::json_number(stats::quantile(high_devs, 0.5))}}}};
+  io::write_text_atomically(dir / "reference.json", io::json_text(ref, 2) + "\n");
+  m.json["reference"] = dir.filename().string();
+}
+
+// Inter-FIQA: agreement of the methods' scores and of their low groups (and agreement.csv's rows).
+nlohmann::json agreement_of(const std::vector<MethodResult>& results, std::size_t records, std::string& agreement_csv) {
   nlohmann::json agreement = {{"spearman", nlohmann::json::object()}, {"low_overlap", nlohmann::json::object()}};
-  std::string agreement_csv =
-      io::csv_line({"method_a", "method_b", "pairs", "spearman", "low_overlap", "low_jaccard"}) + "\n";
+  agreement_csv = io::csv_line({"method_a", "method_b", "pairs", "spearman", "low_overlap", "low_jaccard"}) + "\n";
   for (const auto& a : results) {
     for (const auto& b : results) {
       std::vector<double> va, vb;
-      for (std::size_t i = 0; i < index.size(); ++i) {
+      for (std::size_t i = 0; i < records; ++i) {
         if (!std::isnan(a.scores.values[i]) && !std::isnan(b.scores.values[i])) {
           va.push_back(a.scores.values[i]);
           vb.push_back(b.scores.values[i]);
@@ -743,46 +777,122 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
     }
   }
   agreement["low_overlap_definition"] = "share of method a's low group that is also in method b's low group";
-  summary["agreement"] = agreement;
+  return agreement;
+}
+
+// The inter-FIQA grid: every method's maps side by side, one colour scale per column kind.
+viz::HeatmapGrid grid_figure(const Run& run, const std::vector<MethodResult>& results) {
+  const auto& opt = run.opt;
+  const auto& cam = run.cam;
+  const fs::path& out = run.out;
+  viz::HeatmapGrid grid;
+  grid.file = out / "grid";
+  grid.title =
+      fmt::format("{} maps, {} normalisation, groups {}", cam, to_string(opt.normalization), opt.group.to_string());
+  const auto& g0 = results.front().groups;
+  const auto hn = g0.back().group.name;
+  const auto ln = g0.front().group.name;
+  // A difference map is an order of magnitude smaller than the maps it compares: each column
+  // kind gets its own colour scale, shared down the column so that methods compare.
+  grid.column_titles = {"MAM " + hn, "MAM " + ln, "AM-V " + hn, "AM-V " + ln, "D-AM-V"};
+  for (const auto& m : results) {
+    const fs::path dir = out / m.scores.name;
+    grid.row_titles.push_back(m.scores.name);
+    grid.cells.push_back({dir / ("mam_" + hn + ".npy"), dir / ("mam_" + ln + ".npy"), dir / ("amv_" + hn + ".npy"),
+                          dir / ("amv_" + ln + ".npy"), dir / "d_amv.npy"});
+  }
+  grid.column_scale = {0, 0, 1, 1, 2};
+  grid.scale_labels = {"MAM (mean activation)", "AM-V (per-pixel std)", "D-AM-V"};
+  grid.box = central_face_box();
+  return grid;
+}
+
+}  // namespace
+
+std::vector<std::string> store_cam_methods(const fs::path& store) {
+  std::vector<std::string> cams;
+  if (!fs::is_directory(store)) return cams;
+  for (const auto& item : fs::directory_iterator(store)) {
+    const auto name = item.path().filename().string();
+    if (name.starts_with("maps_") && name.ends_with(".npy")) cams.push_back(name.substr(5, name.size() - 9));
+  }
+  std::sort(cams.begin(), cams.end());
+  return cams;
+}
+
+AnalysisResult analyze(const AnalysisOptions& opt) {
+  const auto meta = store::read_meta(opt.store);
+  report(opt, "reading the store index");
+  const auto index = store::read_index_entries(opt.store);
+  AnalysisResult result;
+  const std::string cam = choose_cam(opt);
+  io::NpyRowReader maps(opt.store / fmt::format("maps_{}.npy", cam));
+  check_maps(opt, maps, index, cam);
+  const Upsampler up(static_cast<int>(maps.shape()[1]), static_cast<int>(maps.shape()[2]));
+  Run run(opt, meta, index, maps, up);
+  if (!opt.identities.empty()) run.identities = eval::read_identities(index, opt.identities);
+  run.by_identity = eval::resamples_identities(opt.bootstrap_unit, run.identities);
+  if (!run.by_identity) run.identities = {};
+  run.cam = cam;
+  auto score_columns = quality::load_scores(opt.store, index, opt.scores, result.score_reports);
+
+  // Every output is written into a staging folder and moved into place at the end, so that a
+  // killed run never mixes new maps with an old reference.
+  io::StagedOutput staged(opt.out, opt.force, {"summary.json"});
+  run.out = staged.dir();
+  run.gopt.memory_budget = opt.memory_budget;
+  run.gopt.median = opt.median;
+  if (opt.normalization == Normalization::None) {
+    report(opt, "finding the value range of the maps");
+    std::tie(run.gopt.value_lo, run.gopt.value_hi) = value_range(maps, index);
+  }
+  run.cam_settings = cam_settings_of(meta, cam, maps);
+  std::size_t ok_faces = 0;
+  for (const auto& e : index) ok_faces += e.ok ? 1 : 0;
+  nlohmann::json summary = {{"amva_version", version()},
+                            {"created", utc_timestamp()},
+                            {"store", fs::absolute(opt.store).lexically_normal().string()},
+                            {"records", index.size()},
+                            {"faces", ok_faces},
+                            {"settings", settings_json(run)}};
+  summary["score_files"] = score_files_json(result.score_reports);
+
+  viz::FigureBatch figures;
+  figures.set_colormap(viz::to_string(opt.colormap));
+  std::vector<MethodResult> results;
+  std::string groups_csv = io::csv_line({"id", "path", "method", "group", "score"}) + "\n";
+  std::string regions_csv = regions_csv_header();
+  for (auto& column : score_columns) {
+    MethodResult m = analyse_groups(run, column, groups_csv, regions_csv, result.warnings);
+    const fs::path dir = run.out / column.name;
+    auto comparison = compare_groups(run, m, dir);
+    write_curves(m, dir, comparison);
+    m.json["comparison"] = comparison;
+    m.scores = std::move(column);
+    if (opt.figures) add_method_figures(run, m, dir, figures);
+    results.push_back(std::move(m));
+  }
+  for (auto& m : results) write_reference(run, m, summary["store"]);
+
+  std::string agreement_csv;
+  summary["agreement"] = agreement_of(results, index.size(), agreement_csv);
   summary["methods"] = nlohmann::json::object();
   for (const auto& m : results) summary["methods"][m.scores.name] = m.json;
-
-  io::write_text_atomically(out / "groups.csv", groups_csv);
-  io::write_text_atomically(out / "regions.csv", regions_csv);
-  io::write_text_atomically(out / "agreement.csv", agreement_csv);
-
+  io::write_text_atomically(run.out / "groups.csv", groups_csv);
+  io::write_text_atomically(run.out / "regions.csv", regions_csv);
+  io::write_text_atomically(run.out / "agreement.csv", agreement_csv);
   if (opt.figures && !results.empty()) {
-    viz::HeatmapGrid grid;
-    grid.file = out / "grid";
-    grid.title =
-        fmt::format("{} maps, {} normalisation, groups {}", cam, to_string(opt.normalization), opt.group.to_string());
-    const auto& g0 = results.front().groups;
-    const auto hn = g0.back().group.name;
-    const auto ln = g0.front().group.name;
-    // A difference map is an order of magnitude smaller than the maps it compares: each column
-    // kind gets its own colour scale, shared down the column so that methods compare.
-    grid.column_titles = {"MAM " + hn, "MAM " + ln, "AM-V " + hn, "AM-V " + ln, "D-AM-V"};
-    for (const auto& m : results) {
-      const fs::path dir = out / m.scores.name;
-      grid.row_titles.push_back(m.scores.name);
-      grid.cells.push_back({dir / ("mam_" + hn + ".npy"), dir / ("mam_" + ln + ".npy"), dir / ("amv_" + hn + ".npy"),
-                            dir / ("amv_" + ln + ".npy"), dir / "d_amv.npy"});
-    }
-    grid.column_scale = {0, 0, 1, 1, 2};
-    grid.scale_labels = {"MAM (mean activation)", "AM-V (per-pixel std)", "D-AM-V"};
-    grid.box = box;
-    figures.add(grid);
+    figures.add(grid_figure(run, results));
     summary["figures"] = {{"grid", "grid.png"},
                           {"per_method", {"intra.png", "significance.png", "density.png", "profiles.png"}}};
   }
-  io::write_text_atomically(out / "summary.json", io::json_text(summary, 2) + "\n");
+  io::write_text_atomically(run.out / "summary.json", io::json_text(summary, 2) + "\n");
   if (opt.figures) {
     report(opt, "drawing figures");
-    figures.render(out / ".figures");
+    figures.render(run.out / ".figures");
   }
   staged.publish("summary.json");
   result.summary = std::move(summary);
-  result.score_reports = std::move(score_reports);
   return result;
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <random>
 #include <set>
 
@@ -96,27 +97,56 @@ nlohmann::json interval(double lo, double hi) {
   return {io::json_number(lo), io::json_number(hi)};
 }
 
-}  // namespace
-
-EdcResult run_edc(const EdcOptions& opt) {
-  const auto report = [&](const std::string& m) {
-    if (opt.progress) opt.progress(m);
-  };
-  for (const double l : opt.discard_limits) {
-    if (!(l > 0 && l <= 1))
-      throw Error(ErrorCode::InvalidArgument, fmt::format("discard limit {} is not in (0, 1]", l));
-  }
-  store::read_meta(opt.store);
-  io::StagedOutput staged(opt.out, opt.force, {"edc.json"});  // moved into place when complete
-  const fs::path& out = staged.dir();
-  const auto index = store::read_index_entries(opt.store);
-  const auto embeddings = io::read_npy(opt.store / "embeddings.npy");
-
-  report("comparisons");
-  // Identities serve the comparisons (from labels) and the bootstrap's resampling units; each
-  // source is read once.
+// What every step of one EDC study reads.
+struct Study {
+  Study(const EdcOptions& options, const std::vector<store::IndexEntry>& rows) : opt(options), index(rows) {}
+  const EdcOptions& opt;
+  const std::vector<store::IndexEntry>& index;
   ComparisonSet set;
   Identities identities;
+  std::vector<quality::ScoreColumn> columns;
+  std::vector<double> grid = stats::linspace(0.0, 1.0, 201);  // discard fractions of the bands and baselines
+  double threshold = 0, fnmr0 = 0, fmr0 = 0;
+  std::size_t mated = 0, nonmated = 0, false_matches = 0;
+  bool by_identity = false;
+  EdcReplicates reps;
+  [[nodiscard]] std::pair<double, double> ci_of(const std::vector<double>& r) const {
+    const double tail = (1 - opt.confidence) / 2;
+    return r.empty() ? std::pair{kNaN, kNaN} : std::pair{stats::quantile(r, tail), stats::quantile(r, 1 - tail)};
+  }
+};
+
+// What the study writes besides edc.json: the CSV tables and the figure panels, filled method by method.
+struct Tables {
+  std::string curves = io::csv_line({"method", "curve", "discard", "error"}) + "\n";
+  std::string groups =
+      io::csv_line({"method", "group", "mated", "nonmated", "fnmr", "fmr", "score_min", "score_max"}) + "\n";
+  std::string pauc = io::csv_line({"method", "curve", "discard_limit", "pauc", "pauc_lo", "pauc_hi", "pauc_minus_ideal",
+                                   "pauc_minus_ideal_lo", "pauc_minus_ideal_hi"}) +
+                     "\n";
+  std::string differences =
+      io::csv_line({"curve", "discard_limit", "method_a", "method_b", "difference", "lo", "hi", "verdict"}) + "\n";
+  viz::Panel fnm, fm;
+  std::vector<viz::Panel> distributions;
+  void add_curve_rows(const std::string& method, const std::string& curve, const std::vector<double>& x,
+                      const std::vector<double>& y) {
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      curves += io::csv_line({method, curve, fmt::format("{}", x[i]), fmt::format("{}", y[i])}) + "\n";
+    }
+  }
+};
+
+// One method's pAUC at each discard limit, per curve ("fnm_edc", "fm_edc"): what the paired
+// differences subtract.
+using PaucByCurve = std::map<std::string, std::vector<double>>;
+
+// The comparisons, from pairs or from identities; identities also serve the bootstrap's
+// resampling units, and each source is read once.
+void make_comparisons(Study& s, const io::NpyArray& embeddings) {
+  const auto& opt = s.opt;
+  const auto& index = s.index;
+  auto& set = s.set;
+  auto& identities = s.identities;
   if (!opt.pairs.empty()) {
     const auto pairs = read_pairs(opt.pairs);
     set = compare_pairs(index, embeddings, pairs);
@@ -131,13 +161,17 @@ EdcResult run_edc(const EdcOptions& opt) {
   } else {
     throw Error(ErrorCode::InvalidArgument, "comparisons need --pairs FILE, --labels FILE or --labels-from-folders");
   }
+}
 
-  EdcResult result;
-  result.excluded = set.excluded;
-  auto columns = quality::load_scores(opt.store, index, opt.scores, result.score_reports);
+// Every method's scores (and the random one), refused when a face in the comparisons has none.
+void load_method_scores(Study& s, EdcResult& result) {
+  const auto& opt = s.opt;
+  const auto& index = s.index;
+  auto& columns = s.columns;
+  columns = quality::load_scores(opt.store, index, opt.scores, result.score_reports);
   if (opt.with_random) {
     quality::ScoreColumn random{"random", fmt::format("uniform random, seed {}", opt.seed), false,
-                                 std::vector<double>(index.size(), kNaN)};
+                                std::vector<double>(index.size(), kNaN)};
     std::mt19937_64 rng(opt.seed);
     std::uniform_real_distribution<double> uniform(0.0, 1.0);
     for (std::size_t i = 0; i < index.size(); ++i) {
@@ -149,7 +183,7 @@ EdcResult run_edc(const EdcOptions& opt) {
   for (const auto& c : columns) {
     std::size_t missing = 0;
     std::string example;
-    for (const auto& cmp : set.comparisons) {
+    for (const auto& cmp : s.set.comparisons) {
       for (const auto row : {cmp.a, cmp.b}) {
         if (std::isnan(c.values[static_cast<std::size_t>(row)])) {
           ++missing;
@@ -163,15 +197,20 @@ EdcResult run_edc(const EdcOptions& opt) {
                               missing, example));
     }
   }
+}
 
+// The threshold, fixed once on all comparisons, and the starting errors there.
+void fix_threshold(Study& s, EdcResult& result) {
+  const auto& opt = s.opt;
+  const auto& set = s.set;
   std::vector<double> mated_scores, nonmated_scores;
   for (const auto& c : set.comparisons) (c.mated ? mated_scores : nonmated_scores).push_back(c.score);
   if (mated_scores.empty()) throw Error(ErrorCode::InvalidArgument, "no mated comparisons remain: an FNMR needs some");
-  const double threshold =
+  const double threshold = s.threshold =
       opt.start_fnmr ? threshold_at_fnmr(mated_scores, *opt.start_fnmr) : threshold_at_fmr(nonmated_scores, opt.fmr);
-  const double fnmr0 = error_rate(EdcError::Fnmr, mated_scores, threshold);
-  const double fmr0 = error_rate(EdcError::Fmr, nonmated_scores, threshold);
-  const auto false_matches = static_cast<std::size_t>(
+  s.fnmr0 = error_rate(EdcError::Fnmr, mated_scores, threshold);
+  s.fmr0 = error_rate(EdcError::Fmr, nonmated_scores, threshold);
+  const auto false_matches = s.false_matches = static_cast<std::size_t>(
       std::count_if(nonmated_scores.begin(), nonmated_scores.end(), [&](double s) { return s >= threshold; }));
   if (false_matches < 10) {
     result.warnings.push_back(
@@ -180,207 +219,205 @@ EdcResult run_edc(const EdcOptions& opt) {
                     threshold, false_matches, nonmated_scores.size()));
   }
 
-  // Resampling units for the pAUC intervals: identities when known, else images.
-  const bool by_identity = resamples_identities(opt.bootstrap_unit, identities);
+  s.mated = mated_scores.size();
+  s.nonmated = nonmated_scores.size();
+}
+
+nlohmann::json settings_json(const Study& s) {
+  const auto& opt = s.opt;
+  const auto threshold = s.threshold;
+  const auto fnmr0 = s.fnmr0;
+  const auto fmr0 = s.fmr0;
+  const auto false_matches = s.false_matches;
+  const bool by_identity = s.by_identity;
+  const auto& identities = s.identities;
+  return {{"threshold_rule", opt.start_fnmr
+                                 ? fmt::format("starting FNMR {:g} (quantile of the mated scores)", *opt.start_fnmr)
+                                 : fmt::format("FMR {:g} on all non-mated comparisons", opt.fmr)},
+          {"target_fmr", opt.start_fnmr ? nlohmann::json(nullptr) : nlohmann::json(opt.fmr)},
+          {"threshold", threshold},
+          {"fnmr_at_threshold", io::json_number(fnmr0)},
+          {"fmr_at_threshold", io::json_number(fmr0)},
+          {"false_matches_at_threshold", false_matches},
+          {"bootstrap",
+           {{"replicates", opt.bootstrap},
+            {"confidence", opt.confidence},
+            {"seed", opt.seed},
+            {"unit", by_identity ? "identity" : "image"},
+            {"identities", by_identity ? nlohmann::json(identities.description) : nullptr},
+            {"threshold", "held at the value fixed on all comparisons (an operating point chosen once), not refitted"},
+            {"method",
+             "percentile intervals; a replicate draws the units (identities, else images) with replacement; a "
+             "comparison counts m_u times when both faces belong to unit u and m_u m_v times for units u and v; the "
+             "same replicate for every method, so that differences between methods are paired"}}},
+          {"decision", "match when similarity >= threshold; the threshold is fixed once and never refitted"},
+          {"pair_quality", "min(q_a, q_b)"},
+          {"discard",
+           "from the lowest pairwise quality, equal qualities together; FNM-EDC over the mated comparisons, "
+           "FM-EDC over the non-mated ones"},
+          {"discard_limits", opt.discard_limits},
+          {"ideal", "max(0, e0 - x), e0 the starting error; pauc_minus_ideal = pauc - its area"},
+          {"random_baseline", fmt::format("mean of {} random per-face scores (seed {}); in expectation the starting "
+                                          "error at every discard fraction",
+                                          opt.random_orders, opt.seed)},
+          {"group_rule", opt.group.to_string()},
+          {"group_membership",
+           "a comparison is in the low group when either face is, in the high group when both are "
+           "(pairwise quality = the lower one)"},
+          {"seed", opt.seed}};
+}
+
+// The replicates of every method's curves, drawn once for all methods so that their
+// differences are paired.
+EdcReplicates bootstrap_replicates(const Study& s) {
+  const auto& opt = s.opt;
+  std::vector<std::int64_t> unit_of_row(s.index.size());
   const Identities none;
-  std::vector<std::int64_t> unit_of_row(index.size());
-  for (std::size_t i = 0; i < index.size(); ++i) unit_of_row[i] = (by_identity ? identities : none).unit_of(i);
+  for (std::size_t i = 0; i < s.index.size(); ++i) unit_of_row[i] = (s.by_identity ? s.identities : none).unit_of(i);
+  EdcBootstrapInput bi;
+  bi.comparisons = &s.set;
+  for (const auto& c : s.columns) bi.method_scores.push_back(&c.values);
+  bi.unit_of_row = unit_of_row;
+  bi.threshold = s.threshold;
+  bi.limits = opt.discard_limits;
+  bi.grid = s.grid;
+  bi.replicates = opt.bootstrap;
+  bi.seed = opt.seed;
+  bi.confidence = opt.confidence;
+  return bootstrap_edc(bi);
+}
 
-  const std::vector<double> grid = stats::linspace(0.0, 1.0, 201);
-  const double xmax = std::min(1.0, 2 * *std::max_element(opt.discard_limits.begin(), opt.discard_limits.end()));
-  nlohmann::json summary = {
-      {"amva_version", version()},
-      {"created", utc_timestamp()},
-      {"store", fs::absolute(opt.store).lexically_normal().string()},
-      {"comparisons",
-       {{"source", set.source},
-        {"requested", set.requested},
-        {"used", set.comparisons.size()},
-        {"mated", mated_scores.size()},
-        {"nonmated", nonmated_scores.size()},
-        {"excluded", set.excluded.size()},
-        {"similarity", "cosine of the embeddings"}}},
-      {"settings",
-       {{"threshold_rule", opt.start_fnmr
-                               ? fmt::format("starting FNMR {:g} (quantile of the mated scores)", *opt.start_fnmr)
-                               : fmt::format("FMR {:g} on all non-mated comparisons", opt.fmr)},
-        {"target_fmr", opt.start_fnmr ? nlohmann::json(nullptr) : nlohmann::json(opt.fmr)},
-        {"threshold", threshold},
-        {"fnmr_at_threshold", io::json_number(fnmr0)},
-        {"fmr_at_threshold", io::json_number(fmr0)},
-        {"false_matches_at_threshold", false_matches},
-        {"bootstrap",
-         {{"replicates", opt.bootstrap},
-          {"confidence", opt.confidence},
-          {"seed", opt.seed},
-          {"unit", by_identity ? "identity" : "image"},
-          {"identities", by_identity ? nlohmann::json(identities.description) : nullptr},
-          {"threshold", "held at the value fixed on all comparisons (an operating point chosen once), not refitted"},
-          {"method",
-           "percentile intervals; a replicate draws the units (identities, else images) with replacement; a "
-           "comparison counts m_u times when both faces belong to unit u and m_u m_v times for units u and v; the "
-           "same replicate for every method, so that differences between methods are paired"}}},
-        {"decision", "match when similarity >= threshold; the threshold is fixed once and never refitted"},
-        {"pair_quality", "min(q_a, q_b)"},
-        {"discard",
-         "from the lowest pairwise quality, equal qualities together; FNM-EDC over the mated comparisons, "
-         "FM-EDC over the non-mated ones"},
-        {"discard_limits", opt.discard_limits},
-        {"ideal", "max(0, e0 - x), e0 the starting error; pauc_minus_ideal = pauc - its area"},
-        {"random_baseline", fmt::format("mean of {} random per-face scores (seed {}); in expectation the starting "
-                                        "error at every discard fraction",
-                                        opt.random_orders, opt.seed)},
-        {"group_rule", opt.group.to_string()},
-        {"group_membership",
-         "a comparison is in the low group when either face is, in the high group when both are "
-         "(pairwise quality = the lower one)"},
-        {"seed", opt.seed}}}};
-
-  std::string curves_csv = io::csv_line({"method", "curve", "discard", "error"}) + "\n";
-  const auto add_curve_rows = [&](const std::string& method, const std::string& curve, const std::vector<double>& x,
-                                  const std::vector<double>& y) {
-    for (std::size_t i = 0; i < x.size(); ++i) {
-      curves_csv += io::csv_line({method, curve, fmt::format("{}", x[i]), fmt::format("{}", y[i])}) + "\n";
-    }
-  };
-  std::string groups_csv =
-      io::csv_line({"method", "group", "mated", "nonmated", "fnmr", "fmr", "score_min", "score_max"}) + "\n";
-
-  viz::Panel fnm{"FNM-EDC", "fraction of mated comparisons discarded", "FNMR of the rest", {}, xmax};
-  viz::Panel fm{"FM-EDC", "fraction of non-mated comparisons discarded", "FMR of the rest", {}, xmax};
-  std::vector<viz::Panel> distribution_panels;
-
-  EdcReplicates reps;
+// One method's FNM-EDC and FM-EDC, their pAUC with bootstrap intervals, and their curves in the tables.
+nlohmann::json method_curves(const Study& s, std::size_t mi, Tables& t, PaucByCurve& paucs) {
+  const auto& opt = s.opt;
+  const auto& set = s.set;
+  const auto& col = s.columns[mi];
+  const auto& reps = s.reps;
+  const auto& grid = s.grid;
+  const double threshold = s.threshold;
+  const auto m = split(set, col.values, true);
+  const auto nm = split(set, col.values, false);
+  const auto fnm_curve = edc_curve(EdcError::Fnmr, m.similarity, m.quality, threshold);
+  const auto fm_curve = edc_curve(EdcError::Fmr, nm.similarity, nm.quality, threshold);
+  nlohmann::json mj = {{"source", col.source},
+                       {"negated", col.negated},
+                       {"fnm_edc", curve_json(fnm_curve, opt.discard_limits, "fnmr")},
+                       {"fm_edc", curve_json(fm_curve, opt.discard_limits, "fmr")}};
+  t.add_curve_rows(col.name, "fnm_edc", fnm_curve.discard, fnm_curve.error);
+  t.add_curve_rows(col.name, "fm_edc", fm_curve.discard, fm_curve.error);
+  t.fnm.series.push_back({col.name, fnm_curve.discard, fnm_curve.error, {}, {}, "-", true});
+  t.fm.series.push_back({col.name, fm_curve.discard, fm_curve.error, {}, {}, "-", true});
   if (opt.bootstrap > 0) {
-    report(fmt::format("bootstrap of the pAUC values ({} replicates, {})", opt.bootstrap,
-                       by_identity ? "identities" : "images"));
-    EdcBootstrapInput bi;
-    bi.comparisons = &set;
-    for (const auto& c : columns) bi.method_scores.push_back(&c.values);
-    bi.unit_of_row = unit_of_row;
-    bi.threshold = threshold;
-    bi.limits = opt.discard_limits;
-    bi.grid = grid;
-    bi.replicates = opt.bootstrap;
-    bi.seed = opt.seed;
-    bi.confidence = opt.confidence;
-    reps = bootstrap_edc(bi);
-    summary["settings"]["bootstrap"]["units"] = reps.units;
+    t.fnm.series.push_back({"", grid, grid, reps.fnm_lo[mi], reps.fnm_hi[mi], "-", false, true});
+    t.fm.series.push_back({"", grid, grid, reps.fm_lo[mi], reps.fm_hi[mi], "-", false, true});
+    for (const auto& [curve, name, pr, pa] :
+         {std::tuple{&fnm_curve, "fnm_edc", &reps.fnm_pauc[mi], &reps.fnm_above_ideal[mi]},
+          std::tuple{&fm_curve, "fm_edc", &reps.fm_pauc[mi], &reps.fm_above_ideal[mi]}}) {
+      nlohmann::json ci = nlohmann::json::object();
+      nlohmann::json ci_above = nlohmann::json::object();
+      for (std::size_t l = 0; l < opt.discard_limits.size(); ++l) {
+        const auto key = limit_key(opt.discard_limits[l]);
+        // Each replicate has its own starting error, so its own ideal area.
+        const double ideal = edc_ideal_area(*curve, opt.discard_limits[l]);
+        const auto [lo, hi] = s.ci_of((*pr)[l]);
+        const auto [alo, ahi] = s.ci_of((*pa)[l]);
+        ci[key] = interval(lo, hi);
+        ci_above[key] = interval(alo, ahi);
+        const double raw = edc_pauc(*curve, opt.discard_limits[l]);
+        t.pauc +=
+            io::csv_line({col.name, name, key, fmt::format("{}", raw), fmt::format("{}", lo), fmt::format("{}", hi),
+                          fmt::format("{}", raw - ideal), fmt::format("{}", alo), fmt::format("{}", ahi)}) +
+            "\n";
+      }
+      mj[name]["pauc_ci"] = ci;
+      mj[name]["pauc_minus_ideal_ci"] = ci_above;
+    }
   }
-  const double tail = (1 - opt.confidence) / 2;
-  const auto ci_of = [&](const std::vector<double>& r) {
-    return r.empty() ? std::pair{kNaN, kNaN} : std::pair{stats::quantile(r, tail), stats::quantile(r, 1 - tail)};
-  };
-  std::string pauc_csv = io::csv_line({"method", "curve", "discard_limit", "pauc", "pauc_lo", "pauc_hi",
-                                       "pauc_minus_ideal", "pauc_minus_ideal_lo", "pauc_minus_ideal_hi"}) +
-                         "\n";
-  nlohmann::json methods = nlohmann::json::object();
-  for (std::size_t mi = 0; mi < columns.size(); ++mi) {
-    const auto& col = columns[mi];
-    report(fmt::format("EDC of {}", col.name));
-    const auto m = split(set, col.values, true);
-    const auto nm = split(set, col.values, false);
-    const auto fnm_curve = edc_curve(EdcError::Fnmr, m.similarity, m.quality, threshold);
-    const auto fm_curve = edc_curve(EdcError::Fmr, nm.similarity, nm.quality, threshold);
-    nlohmann::json mj = {{"source", col.source},
-                         {"negated", col.negated},
-                         {"fnm_edc", curve_json(fnm_curve, opt.discard_limits, "fnmr")},
-                         {"fm_edc", curve_json(fm_curve, opt.discard_limits, "fmr")}};
-    add_curve_rows(col.name, "fnm_edc", fnm_curve.discard, fnm_curve.error);
-    add_curve_rows(col.name, "fm_edc", fm_curve.discard, fm_curve.error);
-    fnm.series.push_back({col.name, fnm_curve.discard, fnm_curve.error, {}, {}, "-", true});
-    fm.series.push_back({col.name, fm_curve.discard, fm_curve.error, {}, {}, "-", true});
-    if (opt.bootstrap > 0) {
-      fnm.series.push_back({"", grid, grid, reps.fnm_lo[mi], reps.fnm_hi[mi], "-", false, true});
-      fm.series.push_back({"", grid, grid, reps.fm_lo[mi], reps.fm_hi[mi], "-", false, true});
-      for (const auto& [curve, name, pr, pa] :
-           {std::tuple{&fnm_curve, "fnm_edc", &reps.fnm_pauc[mi], &reps.fnm_above_ideal[mi]},
-            std::tuple{&fm_curve, "fm_edc", &reps.fm_pauc[mi], &reps.fm_above_ideal[mi]}}) {
-        nlohmann::json ci = nlohmann::json::object();
-        nlohmann::json ci_above = nlohmann::json::object();
-        for (std::size_t l = 0; l < opt.discard_limits.size(); ++l) {
-          const auto key = limit_key(opt.discard_limits[l]);
-          // Each replicate has its own starting error, so its own ideal area.
-          const double ideal = edc_ideal_area(*curve, opt.discard_limits[l]);
-          const auto [lo, hi] = ci_of((*pr)[l]);
-          const auto [alo, ahi] = ci_of((*pa)[l]);
-          ci[key] = interval(lo, hi);
-          ci_above[key] = interval(alo, ahi);
-          const double raw = edc_pauc(*curve, opt.discard_limits[l]);
-          pauc_csv +=
-              io::csv_line({col.name, name, key, fmt::format("{}", raw), fmt::format("{}", lo), fmt::format("{}", hi),
-                            fmt::format("{}", raw - ideal), fmt::format("{}", alo), fmt::format("{}", ahi)}) +
-              "\n";
-        }
-        mj[name]["pauc_ci"] = ci;
-        mj[name]["pauc_minus_ideal_ci"] = ci_above;
-      }
-    }
-    if (opt.erc_refit) {
-      std::vector<double> sim, q;
-      std::vector<bool> mated;
-      for (const auto& c : set.comparisons) {
-        sim.push_back(c.score);
-        q.push_back(std::min(col.values[static_cast<std::size_t>(c.a)], col.values[static_cast<std::size_t>(c.b)]));
-        mated.push_back(c.mated);
-      }
-      const auto erc = erc_refit_curve(sim, q, mated, opt.fmr);
-      mj["erc_refit"] = {{"label", "ERC with the threshold refitted at every step (not an EDC)"},
-                         {"discard", erc.discard},
-                         {"fnmr", erc.error}};
-      add_curve_rows(col.name, "erc_refit (threshold refitted, not an EDC)", erc.discard, erc.error);
-    }
-
-    // Errors within the method's quality groups.
-    const auto groups = stats::make_groups(col.values, opt.group);
-    const auto& low = groups.front();
-    const auto& high = groups.back();
-    const std::set<std::int64_t> low_rows(low.rows.begin(), low.rows.end());
-    const std::set<std::int64_t> high_rows(high.rows.begin(), high.rows.end());
-    nlohmann::json gj = nlohmann::json::object();
-    viz::Panel dist{col.name, "cosine similarity", "density", {}, std::nullopt};
-    for (const auto* g : {&low, &high}) {
-      std::vector<double> gm, gn;
-      for (const auto& c : set.comparisons) {
-        const bool in =
-            g == &low ? (low_rows.count(c.a) || low_rows.count(c.b)) : (high_rows.count(c.a) && high_rows.count(c.b));
-        if (in) (c.mated ? gm : gn).push_back(c.score);
-      }
-      const double fnmr = error_rate(EdcError::Fnmr, gm, threshold);
-      const double fmr = error_rate(EdcError::Fmr, gn, threshold);
-      gj[g->name] = {{"faces", g->rows.size()},
-                     {"mated", gm.size()},
-                     {"nonmated", gn.size()},
-                     {"fnmr", io::json_number(fnmr)},
-                     {"fmr", io::json_number(fmr)},
-                     {"score_min", io::json_number(g->score_min)},
-                     {"score_max", io::json_number(g->score_max)}};
-      groups_csv += io::csv_line({col.name, g->name, std::to_string(gm.size()), std::to_string(gn.size()),
-                                  fmt::format("{}", fnmr), fmt::format("{}", fmr), fmt::format("{}", g->score_min),
-                                  fmt::format("{}", g->score_max)}) +
-                    "\n";
-      const auto x = stats::linspace(-0.3, 1.0, 261);
-      for (const auto& [scores, kind] : {std::pair{&gm, "mated"}, {&gn, "non-mated"}}) {
-        if (scores->size() < 2) continue;
-        dist.series.push_back({fmt::format("{} {} (n={})", g->name, kind, scores->size()),
-                               x,
-                               stats::gaussian_kde(*scores, x).values,
-                               {},
-                               {},
-                               g == &low ? "--" : "-",
-                               false});
-      }
-    }
-    dist.series.push_back({"threshold", {threshold, threshold}, {0.0, 0.0}, {}, {}, "k|", false});
-    distribution_panels.push_back(dist);
-    mj["groups"] = gj;
-    methods[col.name] = mj;
+  for (const double l : opt.discard_limits) {
+    paucs["fnm_edc"].push_back(edc_pauc(fnm_curve, l));
+    paucs["fm_edc"].push_back(edc_pauc(fm_curve, l));
   }
+  return mj;
+}
 
-  // Baselines, common to all methods.
+// The ERC with the threshold refitted at every step, for comparison with older papers.
+nlohmann::json erc_refit_json(const Study& s, const quality::ScoreColumn& col, Tables& t) {
+  const auto& set = s.set;
+  std::vector<double> sim, q;
+  std::vector<bool> mated;
+  for (const auto& c : set.comparisons) {
+    sim.push_back(c.score);
+    q.push_back(std::min(col.values[static_cast<std::size_t>(c.a)], col.values[static_cast<std::size_t>(c.b)]));
+    mated.push_back(c.mated);
+  }
+  const auto erc = erc_refit_curve(sim, q, mated, s.opt.fmr);
+  t.add_curve_rows(col.name, "erc_refit (threshold refitted, not an EDC)", erc.discard, erc.error);
+  return {{"label", "ERC with the threshold refitted at every step (not an EDC)"},
+          {"discard", erc.discard},
+          {"fnmr", erc.error}};
+}
+
+// Errors within the method's low and high quality groups, and their similarity distributions.
+nlohmann::json group_errors(const Study& s, const quality::ScoreColumn& col, Tables& t) {
+  const auto& opt = s.opt;
+  const auto& set = s.set;
+  const double threshold = s.threshold;
+  const auto groups = stats::make_groups(col.values, opt.group);
+  const auto& low = groups.front();
+  const auto& high = groups.back();
+  const std::set<std::int64_t> low_rows(low.rows.begin(), low.rows.end());
+  const std::set<std::int64_t> high_rows(high.rows.begin(), high.rows.end());
+  nlohmann::json gj = nlohmann::json::object();
+  viz::Panel dist{col.name, "cosine similarity", "density", {}, std::nullopt};
+  for (const auto* g : {&low, &high}) {
+    std::vector<double> gm, gn;
+    for (const auto& c : set.comparisons) {
+      const bool in =
+          g == &low ? (low_rows.count(c.a) || low_rows.count(c.b)) : (high_rows.count(c.a) && high_rows.count(c.b));
+      if (in) (c.mated ? gm : gn).push_back(c.score);
+    }
+    const double fnmr = error_rate(EdcError::Fnmr, gm, threshold);
+    const double fmr = error_rate(EdcError::Fmr, gn, threshold);
+    gj[g->name] = {{"faces", g->rows.size()},
+                   {"mated", gm.size()},
+                   {"nonmated", gn.size()},
+                   {"fnmr", io::json_number(fnmr)},
+                   {"fmr", io::json_number(fmr)},
+                   {"score_min", io::json_number(g->score_min)},
+                   {"score_max", io::json_number(g->score_max)}};
+    t.groups +=
+        io::csv_line({col.name, g->name, std::to_string(gm.size()), std::to_string(gn.size()), fmt::format("{}", fnmr),
+                      fmt::format("{}", fmr), fmt::format("{}", g->score_min), fmt::format("{}", g->score_max)}) +
+        "\n";
+    const auto x = stats::linspace(-0.3, 1.0, 261);
+    for (const auto& [scores, kind] : {std::pair{&gm, "mated"}, {&gn, "non-mated"}}) {
+      if (scores->size() < 2) continue;
+      dist.series.push_back({fmt::format("{} {} (n={})", g->name, kind, scores->size()),
+                             x,
+                             stats::gaussian_kde(*scores, x).values,
+                             {},
+                             {},
+                             g == &low ? "--" : "-",
+                             false});
+    }
+  }
+  dist.series.push_back({"threshold", {threshold, threshold}, {0.0, 0.0}, {}, {}, "k|", false});
+  t.distributions.push_back(dist);
+  return gj;
+}
+
+// The ideal and random baselines, common to all methods.
+nlohmann::json baselines_json(const Study& s, Tables& t, const std::function<void(const std::string&)>& report) {
+  const auto& opt = s.opt;
+  const auto& set = s.set;
+  const auto& index = s.index;
+  const auto& grid = s.grid;
+  const double threshold = s.threshold;
+  const double fnmr0 = s.fnmr0;
+  const double fmr0 = s.fmr0;
   nlohmann::json baselines = nlohmann::json::object();
   for (const auto& [kind, panel, mated] :
-       {std::tuple{EdcError::Fnmr, &fnm, true}, std::tuple{EdcError::Fmr, &fm, false}}) {
+       {std::tuple{EdcError::Fnmr, &t.fnm, true}, std::tuple{EdcError::Fmr, &t.fm, false}}) {
     const double e0 = kind == EdcError::Fnmr ? fnmr0 : fmr0;
     std::vector<double> mean_pauc;
     report(kind == EdcError::Fnmr ? "random baseline (FNM)" : "random baseline (FM)");
@@ -402,15 +439,17 @@ EdcResult run_edc(const EdcOptions& opt) {
     baselines[name] = {
         {"starting_error", e0}, {"random_pauc_mean", pauc}, {"random_expected_error", e0}, {"ideal_area", ideal_area},
         {"grid", grid},         {"random_mean", random}};
-    add_curve_rows("baseline_random", name, grid, random);
-    add_curve_rows("baseline_ideal", name, grid, ideal);
+    t.add_curve_rows("baseline_random", name, grid, random);
+    t.add_curve_rows("baseline_ideal", name, grid, ideal);
   }
-  summary["methods"] = methods;
-  summary["baselines"] = baselines;
+  return baselines;
+}
 
-  // Paired differences: method a minus method b on the same replicates.
-  std::string differences_csv =
-      io::csv_line({"curve", "discard_limit", "method_a", "method_b", "difference", "lo", "hi", "verdict"}) + "\n";
+// Paired differences: method a minus method b on the same replicates.
+nlohmann::json paired_differences(const Study& s, const std::vector<PaucByCurve>& paucs, Tables& t) {
+  const auto& opt = s.opt;
+  const auto& columns = s.columns;
+  const auto& reps = s.reps;
   nlohmann::json differences = nlohmann::json::object();
   if (opt.bootstrap > 0) {
     for (const auto& [name, all] : {std::pair{"fnm_edc", &reps.fnm_pauc}, {"fm_edc", &reps.fm_pauc}}) {
@@ -421,9 +460,8 @@ EdcResult run_edc(const EdcOptions& opt) {
           for (std::size_t b = a + 1; b < columns.size(); ++b) {
             std::vector<double> d((*all)[a][l].size());
             for (std::size_t r = 0; r < d.size(); ++r) d[r] = (*all)[a][l][r] - (*all)[b][l][r];
-            const double value = methods[columns[a].name][name]["pauc"][key].get<double>() -
-                                 methods[columns[b].name][name]["pauc"][key].get<double>();
-            const auto [lo, hi] = ci_of(d);
+            const double value = paucs[a].at(name)[l] - paucs[b].at(name)[l];
+            const auto [lo, hi] = s.ci_of(d);
             // Lower pAUC is better: a negative difference favours method a.
             const std::string verdict = hi < 0   ? columns[a].name + " better"
                                         : lo > 0 ? columns[b].name + " better"
@@ -433,9 +471,9 @@ EdcResult run_edc(const EdcOptions& opt) {
                             {"difference", value},
                             {"difference_ci", interval(lo, hi)},
                             {"verdict", verdict}});
-            differences_csv += io::csv_line({name, key, columns[a].name, columns[b].name, fmt::format("{}", value),
-                                             fmt::format("{}", lo), fmt::format("{}", hi), verdict}) +
-                               "\n";
+            t.differences += io::csv_line({name, key, columns[a].name, columns[b].name, fmt::format("{}", value),
+                                           fmt::format("{}", lo), fmt::format("{}", hi), verdict}) +
+                             "\n";
           }
         }
         differences[name][key] = list;
@@ -445,8 +483,13 @@ EdcResult run_edc(const EdcOptions& opt) {
         "pAUC(method_a) - pAUC(method_b) on the same bootstrap replicates; lower pAUC is better, so an interval "
         "below 0 favours method_a";
   }
-  summary["paired_differences"] = differences;
+  return differences;
+}
 
+void write_tables(const Study& s, const Tables& t, const fs::path& out) {
+  const auto& opt = s.opt;
+  const auto& set = s.set;
+  const auto& index = s.index;
   std::string comparisons_csv = io::csv_line({"a", "b", "mated", "similarity"}) + "\n";
   for (const auto& c : set.comparisons) {
     comparisons_csv +=
@@ -455,32 +498,98 @@ EdcResult run_edc(const EdcOptions& opt) {
         "\n";
   }
   io::write_text_atomically(out / "comparisons.csv", comparisons_csv);
-  io::write_text_atomically(out / "edc.csv", curves_csv);
-  io::write_text_atomically(out / "groups.csv", groups_csv);
+  io::write_text_atomically(out / "edc.csv", t.curves);
+  io::write_text_atomically(out / "groups.csv", t.groups);
   if (opt.bootstrap > 0) {
-    io::write_text_atomically(out / "pauc.csv", pauc_csv);
-    io::write_text_atomically(out / "pauc_differences.csv", differences_csv);
+    io::write_text_atomically(out / "pauc.csv", t.pauc);
+    io::write_text_atomically(out / "pauc_differences.csv", t.differences);
   }
   if (!set.excluded.empty()) {
     std::string text;
     for (const auto& e : set.excluded) text += e + "\n";
     io::write_text_atomically(out / "excluded.txt", text);
   }
+}
+
+void draw_figures(const Study& s, const Tables& t, const fs::path& out) {
+  const auto& opt = s.opt;
+  const double threshold = s.threshold;
+  const double fnmr0 = s.fnmr0;
+  viz::FigureBatch figures;
+  figures.add(viz::LinePanels{
+      out / "edc",
+      opt.start_fnmr ? fmt::format("EDC, threshold {:.4f} fixed at starting FNMR {:g}", threshold, *opt.start_fnmr)
+                     : fmt::format("EDC, threshold {:.4f} fixed at FMR {:g} (FNMR {:.4f})", threshold, opt.fmr, fnmr0),
+      {t.fnm, t.fm}});
+  figures.add(viz::LinePanels{
+      out / "distributions",
+      fmt::format("similarity distributions in the low and high groups ({})", opt.group.to_string()), t.distributions});
+  figures.render(out / ".figures");
+}
+
+}  // namespace
+
+EdcResult run_edc(const EdcOptions& opt) {
+  const auto report = [&](const std::string& m) {
+    if (opt.progress) opt.progress(m);
+  };
+  for (const double l : opt.discard_limits) {
+    if (!(l > 0 && l <= 1))
+      throw Error(ErrorCode::InvalidArgument, fmt::format("discard limit {} is not in (0, 1]", l));
+  }
+  store::read_meta(opt.store);
+  io::StagedOutput staged(opt.out, opt.force, {"edc.json"});  // moved into place when complete
+  const fs::path& out = staged.dir();
+  const auto index = store::read_index_entries(opt.store);
+  Study s(opt, index);
+  report("comparisons");
+  make_comparisons(s, io::read_npy(opt.store / "embeddings.npy"));
+  EdcResult result;
+  result.excluded = s.set.excluded;
+  load_method_scores(s, result);
+  fix_threshold(s, result);
+  // Resampling units for the pAUC intervals: identities when known, else images.
+  s.by_identity = resamples_identities(opt.bootstrap_unit, s.identities);
+  nlohmann::json summary = {{"amva_version", version()},
+                            {"created", utc_timestamp()},
+                            {"store", fs::absolute(opt.store).lexically_normal().string()},
+                            {"comparisons",
+                             {{"source", s.set.source},
+                              {"requested", s.set.requested},
+                              {"used", s.set.comparisons.size()},
+                              {"mated", s.mated},
+                              {"nonmated", s.nonmated},
+                              {"excluded", s.set.excluded.size()},
+                              {"similarity", "cosine of the embeddings"}}},
+                            {"settings", settings_json(s)}};
+  if (opt.bootstrap > 0) {
+    report(fmt::format("bootstrap of the pAUC values ({} replicates, {})", opt.bootstrap,
+                       s.by_identity ? "identities" : "images"));
+    s.reps = bootstrap_replicates(s);
+    summary["settings"]["bootstrap"]["units"] = s.reps.units;
+  }
+  const double xmax = std::min(1.0, 2 * *std::max_element(opt.discard_limits.begin(), opt.discard_limits.end()));
+  Tables t;
+  t.fnm = {"FNM-EDC", "fraction of mated comparisons discarded", "FNMR of the rest", {}, xmax};
+  t.fm = {"FM-EDC", "fraction of non-mated comparisons discarded", "FMR of the rest", {}, xmax};
+  nlohmann::json methods = nlohmann::json::object();
+  std::vector<PaucByCurve> paucs(s.columns.size());
+  for (std::size_t mi = 0; mi < s.columns.size(); ++mi) {
+    const auto& col = s.columns[mi];
+    report(fmt::format("EDC of {}", col.name));
+    nlohmann::json mj = method_curves(s, mi, t, paucs[mi]);
+    if (opt.erc_refit) mj["erc_refit"] = erc_refit_json(s, col, t);
+    mj["groups"] = group_errors(s, col, t);
+    methods[col.name] = mj;
+  }
+  summary["methods"] = methods;
+  summary["baselines"] = baselines_json(s, t, report);
+  summary["paired_differences"] = paired_differences(s, paucs, t);
+  write_tables(s, t, out);
   io::write_text_atomically(out / "edc.json", io::json_text(summary, 2) + "\n");
   if (opt.figures) {
     report("drawing figures");
-    viz::FigureBatch figures;
-    figures.add(viz::LinePanels{
-        out / "edc",
-        opt.start_fnmr
-            ? fmt::format("EDC, threshold {:.4f} fixed at starting FNMR {:g}", threshold, *opt.start_fnmr)
-            : fmt::format("EDC, threshold {:.4f} fixed at FMR {:g} (FNMR {:.4f})", threshold, opt.fmr, fnmr0),
-        {fnm, fm}});
-    figures.add(
-        viz::LinePanels{out / "distributions",
-                        fmt::format("similarity distributions in the low and high groups ({})", opt.group.to_string()),
-                        distribution_panels});
-    figures.render(out / ".figures");
+    draw_figures(s, t, out);
   }
   staged.publish("edc.json");
   result.summary = std::move(summary);
