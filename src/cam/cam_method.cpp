@@ -51,23 +51,59 @@ cv::Mat CamMethod::compute(const CamInput& in) const {
   return combine(in, grads.data());
 }
 
-const std::vector<std::string>& CamMethod::names() {
-  static const std::vector<std::string> kNames = {"scorecam", "gradcam",      "gradcam++", "xgradcam",
-                                                  "layercam", "contribution", "eigencam",  "occlusion"};
-  return kNames;
+CamRegistry& CamRegistry::instance() {
+  static CamRegistry registry = [] {
+    CamRegistry r;
+    r.add("scorecam", make_scorecam);
+    r.add("gradcam", [](const CamOptions&) { return make_gradcam(); });
+    r.add("gradcam++", [](const CamOptions&) { return make_gradcam_plus_plus(); });
+    r.add("xgradcam", [](const CamOptions&) { return make_xgradcam(); });
+    r.add("layercam", [](const CamOptions&) { return make_layercam(); });
+    r.add("contribution", [](const CamOptions&) { return make_contribution(); });
+    r.add("eigencam", [](const CamOptions&) { return make_eigencam(); });
+    r.add("occlusion", make_occlusion);
+    return r;
+  }();
+  return registry;
+}
+
+void CamRegistry::add(const std::string& name, Factory factory) {
+  for (auto& [known, f] : factories_) {
+    if (known == name) {
+      f = std::move(factory);
+      return;
+    }
+  }
+  factories_.emplace_back(name, std::move(factory));
+}
+
+std::unique_ptr<CamMethod> CamRegistry::create(const std::string& name, const CamOptions& options) const {
+  for (const auto& [known, factory] : factories_) {
+    if (known == name) return factory(options);
+  }
+  throw Error(ErrorCode::InvalidArgument,
+              fmt::format("unknown CAM method '{}' (one of: {})", name, fmt::join(names(), ", ")));
+}
+
+std::vector<std::string> CamRegistry::names() const {
+  std::vector<std::string> names;
+  for (const auto& [name, factory] : factories_) names.push_back(name);
+  return names;
+}
+
+bool CamRegistry::contains(const std::string& name) const {
+  for (const auto& [known, factory] : factories_) {
+    if (known == name) return true;
+  }
+  return false;
+}
+
+std::vector<std::string> CamMethod::names() {
+  return CamRegistry::instance().names();
 }
 
 std::unique_ptr<CamMethod> CamMethod::create(const std::string& name, const CamOptions& options) {
-  if (name == "scorecam") return make_scorecam(options);
-  if (name == "gradcam") return make_gradcam();
-  if (name == "gradcam++") return make_gradcam_plus_plus();
-  if (name == "xgradcam") return make_xgradcam();
-  if (name == "layercam") return make_layercam();
-  if (name == "contribution") return make_contribution();
-  if (name == "eigencam") return make_eigencam();
-  if (name == "occlusion") return make_occlusion(options);
-  throw Error(ErrorCode::InvalidArgument,
-              fmt::format("unknown CAM method '{}' (one of: {})", name, fmt::join(names(), ", ")));
+  return CamRegistry::instance().create(name, options);
 }
 
 std::vector<double> target_of_variants(const CamInput& in, int count, int batch,

@@ -23,6 +23,10 @@ class OcclusionCam final : public CamMethod {
     return options_.occlusion_grid > 0 ? cv::Size(options_.occlusion_grid, options_.occlusion_grid)
                                        : CamMethod::map_size(layer);
   }
+  [[nodiscard]] nlohmann::json settings(const model::HeadShape& layer) const override {
+    const cv::Size grid = map_size(layer);
+    return {{"grid", {grid.height, grid.width}}};
+  }
   /// Side of a patch such that `cells` patches at half-patch strides span `size` pixels.
   [[nodiscard]] static int patch_side(int size, int cells) {
     return std::max(1, static_cast<int>(std::lround(2.0 * size / (cells + 1))));

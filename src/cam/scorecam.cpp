@@ -16,6 +16,9 @@ namespace {
 class ScoreCam final : public CamMethod {
  public:
   explicit ScoreCam(const CamOptions& options) : options_(options) {}
+  [[nodiscard]] nlohmann::json settings(const model::HeadShape&) const override {
+    return {{"channels", options_.scorecam_channels}};
+  }
   [[nodiscard]] std::string name() const override { return "scorecam"; }
   [[nodiscard]] std::string default_target() const override { return "self-cosine"; }
   [[nodiscard]] bool needs_forward() const override { return true; }

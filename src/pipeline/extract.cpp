@@ -309,16 +309,12 @@ CamPlan make_cam_plan(const ExtractOptions& opt, model::FaceRecognizer& recogniz
   return plan;
 }
 
-nlohmann::json cam_settings(const ExtractOptions& opt, const CamPlan& plan) {
+nlohmann::json cam_settings(const CamPlan& plan) {
   if (plan.methods.empty()) return nullptr;  // (a layer read only for quality measures is no map setting)
   nlohmann::json methods = nlohmann::json::object();
   for (std::size_t m = 0; m < plan.methods.size(); ++m) {
-    nlohmann::json j = {{"target", plan.targets[m] ? plan.targets[m]->name() : "none"}};
-    if (plan.methods[m]->name() == "scorecam") j["channels"] = opt.cam_options.scorecam_channels;
-    if (plan.methods[m]->name() == "occlusion") {
-      const cv::Size grid = plan.methods[m]->map_size(plan.shape);
-      j["grid"] = {grid.height, grid.width};
-    }
+    nlohmann::json j = plan.methods[m]->settings(plan.shape);
+    j["target"] = plan.targets[m] ? plan.targets[m]->name() : "none";
     methods[plan.methods[m]->name()] = j;
   }
   return {{"layer", plan.layer},
@@ -379,7 +375,7 @@ ExtractSummary extract(const ExtractOptions& options, const std::function<void(c
                          {"detector", workers.front().detector ? workers.front().detector->describe() : "none"},
                          {"embedding_size", workers.front().recognizer->embedding_size()},
                          {"settings", extraction_settings(opt, sha)}};
-  meta["settings"]["cam"] = cam_settings(opt, plan);
+  meta["settings"]["cam"] = cam_settings(plan);
   if (plan.head && !plan.methods.empty()) meta["head_affinity_error"] = plan.head->affinity_error();
   auto writer = store::StoreWriter::open(opt.out, meta);
 
@@ -460,7 +456,7 @@ ExtractedFaces extract_faces(const std::vector<std::filesystem::path>& images, c
   };
   ExtractedFaces out;
   out.settings = extraction_settings(opt, workers.front().recognizer->model_sha256());
-  out.settings["cam"] = cam_settings(opt, plan);
+  out.settings["cam"] = cam_settings(plan);
   for (auto& r : run_batches(entries, opt, workers, plan, on_images)) {
     const std::size_t base = out.table.records.size();
     out.table.append(r.table);

@@ -401,3 +401,47 @@ TEST_F(CamTest, ExtractedMapsEqualSingleFaceMaps) {
     }
   }
 }
+
+namespace {
+// A method a program plugs in: the mean activation over channels, with a setting of its own.
+class MeanActivation final : public cam::CamMethod {
+ public:
+  [[nodiscard]] std::string name() const override { return "mean-activation"; }
+  [[nodiscard]] std::string default_target() const override { return "none"; }
+  [[nodiscard]] nlohmann::json settings(const model::HeadShape&) const override { return {{"weight", "1/C"}}; }
+
+ protected:
+  [[nodiscard]] std::vector<float> channel_weights(const cam::CamInput& in, const float*) const override {
+    return std::vector<float>(static_cast<std::size_t>(in.shape.channels), 1.f / in.shape.channels);
+  }
+};
+}  // namespace
+
+TEST_F(CamTest, RegisteredMethodRunsThroughExtraction) {
+  cam::CamRegistry::instance().add("mean-activation",
+                                   [](const cam::CamOptions&) { return std::make_unique<MeanActivation>(); });
+  const auto names = cam::CamMethod::names();
+  EXPECT_EQ(names.front(), "scorecam") << "built-ins first, in their order";
+  EXPECT_EQ(names.back(), "mean-activation");
+  EXPECT_THROW((void)cam::CamMethod::create("no-such-method"), Error);
+
+  pipeline::ExtractOptions o;
+  o.card = test::card();
+  o.detector = test::default_detector();
+  o.cams = {"mean-activation"};
+  o.cache_dir = cache_->path();
+  const auto faces = pipeline::extract_faces({test::sources_dir() / "grace_hopper.jpg"}, o);
+  ASSERT_TRUE(faces.table.records.at(0).ok);
+  EXPECT_EQ(faces.settings["cam"]["methods"]["mean-activation"],
+            nlohmann::json({{"target", "none"}, {"weight", "1/C"}}));
+  // The map is ReLU of the channel mean of the activations the face gives.
+  const auto o1 = one(faces.aligned.at(0), nullptr);
+  cv::Mat expected(7, 7, CV_32F, cv::Scalar(0));
+  for (int c = 0; c < o1.in.shape.channels; ++c) {
+    expected += cv::Mat(7, 7, CV_32F, const_cast<float*>(o1.in.activations) + c * 49) / o1.in.shape.channels;
+  }
+  expected = cv::max(expected, 0.f);
+  const auto& maps = faces.table.array("maps_mean-activation");
+  const cv::Mat got(7, 7, CV_32F, const_cast<float*>(maps.row(0)));
+  EXPECT_LE(cv::norm(expected, got, cv::NORM_INF), 1e-5);
+}

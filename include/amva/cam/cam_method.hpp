@@ -4,7 +4,9 @@
 // combination of the activation channels, then ReLU) and each method overrides one step.
 // Maps come out raw at the target layer's resolution (h x w), not normalised.
 #include <functional>
+#include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 #include <string>
 #include <vector>
@@ -53,15 +55,21 @@ class CamMethod {
   [[nodiscard]] virtual cv::Size map_size(const model::HeadShape& layer) const { return {layer.width, layer.height}; }
   /// Whether the method always explains its default target, whatever target is asked for.
   [[nodiscard]] virtual bool fixed_target() const { return false; }
+  /// The method's own settings that decide its maps (stored in meta.json's cam.methods and
+  /// compared by amva explain), beyond the target; empty for most methods.
+  [[nodiscard]] virtual nlohmann::json settings(const model::HeadShape& /*layer*/) const {
+    return nlohmann::json::object();
+  }
 
   /// The raw map, h x w CV_32F. Throws Error(InvalidArgument) when a gradient method is
   /// given a target whose gradient vanishes at the image.
   [[nodiscard]] cv::Mat compute(const CamInput& in) const;
 
-  /// Creates a method by name: scorecam, gradcam, gradcam++, xgradcam, layercam,
-  /// contribution, eigencam, occlusion.
+  /// Creates a method by name through CamRegistry (throws Error(InvalidArgument) naming the
+  /// known methods for an unknown name).
   static std::unique_ptr<CamMethod> create(const std::string& name, const CamOptions& options = {});
-  static const std::vector<std::string>& names();
+  /// The registered methods, in registration order.
+  static std::vector<std::string> names();
 
  protected:
   /// Hook: one weight per channel (C); the default combination is ReLU(sum_c w_c A_c).
@@ -73,6 +81,23 @@ class CamMethod {
   [[nodiscard]] std::vector<float> activation_gradients(const CamInput& in) const;
   /// Throws Error(InvalidArgument) when the target's gradient vanishes at the image.
   void check_target_gradient(const CamInput& in) const;
+};
+
+/// CAM methods plugged in by name, as quality measures are (quality::QualityRegistry): the
+/// built-in ones (scorecam, gradcam, gradcam++, xgradcam, layercam, contribution, eigencam,
+/// occlusion) are registered on first use, and a program may add its own.
+class CamRegistry {
+ public:
+  using Factory = std::function<std::unique_ptr<CamMethod>(const CamOptions&)>;
+  static CamRegistry& instance();
+  /// Adds or replaces a method.
+  void add(const std::string& name, Factory factory);
+  [[nodiscard]] std::unique_ptr<CamMethod> create(const std::string& name, const CamOptions& options) const;
+  [[nodiscard]] std::vector<std::string> names() const;
+  [[nodiscard]] bool contains(const std::string& name) const;
+
+ private:
+  std::vector<std::pair<std::string, Factory>> factories_;  // in registration order
 };
 
 /// Bilinear upsampling with aligned corners (torch.nn.UpsamplingBilinear2d), as Score-CAM in
