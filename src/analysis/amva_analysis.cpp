@@ -236,6 +236,7 @@ std::string csv_table(const std::vector<std::string>& header, const std::vector<
 
 struct MethodResult {
   quality::ScoreColumn scores;
+  MethodFinding finding;
   std::vector<GroupResult> groups;  // low-quality first
   cv::Mat d_amv, d_mam, d_amv_symmetric;
   nlohmann::json json;
@@ -498,8 +499,8 @@ MethodResult analyse_groups(const Run& run, quality::ScoreColumn& column, std::s
 }
 
 // Low against high: the bootstrap intervals of their region differences and the verdicts.
-void add_bootstrap_comparison(nlohmann::json& comparison, const RegionStatistics& lr, const RegionStatistics& hr,
-                              double conf) {
+void add_bootstrap_comparison(nlohmann::json& comparison, MethodFinding& found, const RegionStatistics& lr,
+                              const RegionStatistics& hr, double conf) {
   const auto out_reps = replicate_differences(lr.replicates_outside_amv, hr.replicates_outside_amv);
   const auto in_reps = replicate_differences(lr.replicates_inside_amv, hr.replicates_inside_amv);
   const auto out_diff = percentile_interval(lr.outside_amv.value - hr.outside_amv.value, out_reps, conf);
@@ -520,6 +521,10 @@ void add_bootstrap_comparison(nlohmann::json& comparison, const RegionStatistics
   comparison["outside_minus_inside_difference"] = io::json_number(spec.value);
   comparison["outside_minus_inside_difference_ci"] = interval_json(spec);
   comparison["specificity"] = specificity(out_diff, spec);
+  found.finding = finding(out_diff);
+  found.outside_amv_low_minus_high = out_diff;
+  found.specificity = specificity(out_diff, spec);
+  found.outside_minus_inside = spec;
 }
 
 // The per-cell variance test of low against high, on the native grid.
@@ -566,7 +571,7 @@ nlohmann::json compare_groups(const Run& run, MethodResult& m, const fs::path& d
                                {"d_amv_mean_inside", masked_mean(m.d_amv, inside)},
                                {"d_amv_mean_outside", masked_mean(m.d_amv, ~inside)}};
   if (low.region && high.region) {
-    add_bootstrap_comparison(comparison, *low.region, *high.region, run.opt.bootstrap.confidence);
+    add_bootstrap_comparison(comparison, m.finding, *low.region, *high.region, run.opt.bootstrap.confidence);
   }
   if (low.group.rows.size() >= 2 && high.group.rows.size() >= 2) {
     comparison["variance_test"] = variance_test(run, low, high, dir);
@@ -878,6 +883,15 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
   summary["agreement"] = agreement_of(results, index.size(), agreement_csv);
   summary["methods"] = nlohmann::json::object();
   for (const auto& m : results) summary["methods"][m.scores.name] = m.json;
+  // In summary.json's order (methods by name), so that both list them alike.
+  for (const auto& [name, json] : summary["methods"].items()) {
+    for (const auto& m : results) {
+      if (m.scores.name != name) continue;
+      result.findings.push_back(m.finding);
+      result.findings.back().method = name;
+    }
+  }
+  result.bootstrap_unit = run.by_identity ? "identity" : "image";
   io::write_text_atomically(run.out / "groups.csv", groups_csv);
   io::write_text_atomically(run.out / "regions.csv", regions_csv);
   io::write_text_atomically(run.out / "agreement.csv", agreement_csv);

@@ -120,4 +120,18 @@ Reference read_reference(const fs::path& dir) {
   return r;
 }
 
+std::vector<FaceDeviation> read_face_deviations(const fs::path& dir) {
+  const fs::path file = dir / "deviations.csv";
+  const auto csv = io::read_csv(file);
+  const auto path = csv.column("path", file.string());
+  const auto group = csv.column("group", file.string());
+  const auto dev = csv.column("deviation", file.string());
+  std::vector<FaceDeviation> rows;
+  for (const auto& row : csv.rows) {
+    const auto v = io::to_double(row[dev]);
+    rows.push_back({row[path], row[group], v ? *v : std::nan("")});
+  }
+  return rows;
+}
+
 }  // namespace amva::analysis

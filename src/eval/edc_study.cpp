@@ -223,6 +223,11 @@ void fix_threshold(Study& s, EdcResult& result) {
   s.nonmated = nonmated_scores.size();
 }
 
+std::string threshold_rule(const EdcOptions& opt) {
+  return opt.start_fnmr ? fmt::format("starting FNMR {:g} (quantile of the mated scores)", *opt.start_fnmr)
+                        : fmt::format("FMR {:g} on all non-mated comparisons", opt.fmr);
+}
+
 nlohmann::json settings_json(const Study& s) {
   const auto& opt = s.opt;
   const auto threshold = s.threshold;
@@ -231,9 +236,7 @@ nlohmann::json settings_json(const Study& s) {
   const auto false_matches = s.false_matches;
   const bool by_identity = s.by_identity;
   const auto& identities = s.identities;
-  return {{"threshold_rule", opt.start_fnmr
-                                 ? fmt::format("starting FNMR {:g} (quantile of the mated scores)", *opt.start_fnmr)
-                                 : fmt::format("FMR {:g} on all non-mated comparisons", opt.fmr)},
+  return {{"threshold_rule", threshold_rule(opt)},
           {"target_fmr", opt.start_fnmr ? nlohmann::json(nullptr) : nlohmann::json(opt.fmr)},
           {"threshold", threshold},
           {"fnmr_at_threshold", io::json_number(fnmr0)},
@@ -288,7 +291,7 @@ EdcReplicates bootstrap_replicates(const Study& s) {
 }
 
 // One method's FNM-EDC and FM-EDC, their pAUC with bootstrap intervals, and their curves in the tables.
-nlohmann::json method_curves(const Study& s, std::size_t mi, Tables& t, PaucByCurve& paucs) {
+nlohmann::json method_curves(const Study& s, std::size_t mi, Tables& t, PaucByCurve& paucs, EdcMethod& typed) {
   const auto& opt = s.opt;
   const auto& set = s.set;
   const auto& col = s.columns[mi];
@@ -333,9 +336,14 @@ nlohmann::json method_curves(const Study& s, std::size_t mi, Tables& t, PaucByCu
       mj[name]["pauc_minus_ideal_ci"] = ci_above;
     }
   }
-  for (const double l : opt.discard_limits) {
-    paucs["fnm_edc"].push_back(edc_pauc(fnm_curve, l));
-    paucs["fm_edc"].push_back(edc_pauc(fm_curve, l));
+  typed.name = col.name;
+  for (std::size_t l = 0; l < opt.discard_limits.size(); ++l) {
+    paucs["fnm_edc"].push_back(edc_pauc(fnm_curve, opt.discard_limits[l]));
+    paucs["fm_edc"].push_back(edc_pauc(fm_curve, opt.discard_limits[l]));
+    const auto fnm_ci = opt.bootstrap > 0 ? s.ci_of(reps.fnm_pauc[mi][l]) : std::pair{kNaN, kNaN};
+    const auto fm_ci = opt.bootstrap > 0 ? s.ci_of(reps.fm_pauc[mi][l]) : std::pair{kNaN, kNaN};
+    typed.fnm.push_back({paucs["fnm_edc"].back(), fnm_ci.first, fnm_ci.second});
+    typed.fm.push_back({paucs["fm_edc"].back(), fm_ci.first, fm_ci.second});
   }
   return mj;
 }
@@ -407,7 +415,8 @@ nlohmann::json group_errors(const Study& s, const quality::ScoreColumn& col, Tab
 }
 
 // The ideal and random baselines, common to all methods.
-nlohmann::json baselines_json(const Study& s, Tables& t, const std::function<void(const std::string&)>& report) {
+nlohmann::json baselines_json(const Study& s, Tables& t, const std::function<void(const std::string&)>& report,
+                              EdcResult& result) {
   const auto& opt = s.opt;
   const auto& set = s.set;
   const auto& index = s.index;
@@ -436,6 +445,7 @@ nlohmann::json baselines_json(const Study& s, Tables& t, const std::function<voi
       ideal_area[key] = edc_ideal_area(best, opt.discard_limits[l]);
     }
     const char* name = kind == EdcError::Fnmr ? "fnm_edc" : "fm_edc";
+    (kind == EdcError::Fnmr ? result.random_fnm_pauc : result.random_fm_pauc) = mean_pauc;
     baselines[name] = {
         {"starting_error", e0}, {"random_pauc_mean", pauc}, {"random_expected_error", e0}, {"ideal_area", ideal_area},
         {"grid", grid},         {"random_mean", random}};
@@ -577,13 +587,14 @@ EdcResult run_edc(const EdcOptions& opt) {
   for (std::size_t mi = 0; mi < s.columns.size(); ++mi) {
     const auto& col = s.columns[mi];
     report(fmt::format("EDC of {}", col.name));
-    nlohmann::json mj = method_curves(s, mi, t, paucs[mi]);
+    result.methods.emplace_back();
+    nlohmann::json mj = method_curves(s, mi, t, paucs[mi], result.methods.back());
     if (opt.erc_refit) mj["erc_refit"] = erc_refit_json(s, col, t);
     mj["groups"] = group_errors(s, col, t);
     methods[col.name] = mj;
   }
   summary["methods"] = methods;
-  summary["baselines"] = baselines_json(s, t, report);
+  summary["baselines"] = baselines_json(s, t, report, result);
   summary["paired_differences"] = paired_differences(s, paucs, t);
   write_tables(s, t, out);
   io::write_text_atomically(out / "edc.json", io::json_text(summary, 2) + "\n");
@@ -592,6 +603,12 @@ EdcResult run_edc(const EdcOptions& opt) {
     draw_figures(s, t, out);
   }
   staged.publish("edc.json");
+  result.threshold_rule = threshold_rule(opt);
+  result.threshold = s.threshold;
+  result.fnmr_at_threshold = s.fnmr0;
+  result.false_matches_at_threshold = s.false_matches;
+  result.discard_limits = opt.discard_limits;
+  result.bootstrap = opt.bootstrap > 0;
   result.summary = std::move(summary);
   return result;
 }

@@ -4,20 +4,19 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <set>
 
 #include "amva/analysis/amva_analysis.hpp"
-#include "amva/pipeline/explain.hpp"
+#include "amva/analysis/reference.hpp"
 #include "amva/error.hpp"
 #include "amva/eval/edc_study.hpp"
-#include "amva/io/csv.hpp"
 #include "amva/io/image_list.hpp"
 #include "amva/io/json_values.hpp"
-#include "amva/io/numbers.hpp"
 #include "amva/io/output_dir.hpp"
+#include "amva/pipeline/explain.hpp"
 #include "amva/pipeline/explanation_reference.hpp"
 #include "amva/pipeline/extract.hpp"
-#include "amva/pipeline/quality.hpp"
 #include "amva/pipeline/thumbnails.hpp"
 #include "amva/quality/quality_measure.hpp"
 #include "amva/report/html_report.hpp"
@@ -25,119 +24,134 @@
 
 namespace amva::pipeline {
 namespace fs = std::filesystem;
+namespace {
 
-StudyResult run_study(const StudyOptions& opt) {
-  const auto stage = [&](const std::string& m) {
-    if (opt.stage) opt.stage(m);
-  };
-  const bool comparisons = !opt.pairs.empty() || !opt.labels.empty() || opt.labels_from_folders;
-  // Inputs are checked before the output folder is made: a typo leaves nothing behind.
-  if (!fs::exists(opt.images)) {
-    throw Error(ErrorCode::NotFound, fmt::format("{}: no such folder or image list", opt.images.string()));
+// The study's stages share its options and its stage messages.
+struct Stages {
+  const StudyOptions& opt;
+  void say(const std::string& message) const {
+    if (opt.stage) opt.stage(message);
   }
-  io::claim_output_dir(opt.out, opt.force, {"store/meta.json", "report.html"});
+};
 
-  // 1. Extraction: a store with the same settings is resumed, never redone.
-  ExtractOptions e;
-  e.images = opt.images;
-  e.out = opt.out / "store";
-  e.card = opt.card;
-  e.detector = opt.detector;
-  e.aligned = opt.aligned;
-  e.cams = {opt.cam};
-  e.quality = opt.scores.methods;
-  e.threads = opt.threads;
-  if (!opt.cache_dir.empty()) e.cache_dir = opt.cache_dir;
-  stage(fmt::format("[1/6] extract faces, embeddings and {} maps into {}", opt.cam, e.out.string()));
+// 1. Extraction, with the built-in FIQA measures scored in the same pass: a store with the same
+// settings is resumed, never redone; every image is decoded, aligned and forwarded once.
+ExtractSummary extract_stage(const Stages& s, const ExtractOptions& e) {
+  const auto& opt = s.opt;
+  s.say(fmt::format("[1/6] extract faces, embeddings and {} maps into {}", opt.cam, e.out.string()));
   const auto extracted = extract(e, [&](const ExtractProgress& p) {
     if (opt.progress) opt.progress("extract", p.done, p.total);
   });
-
-  // 2. Built-in FIQA: scored inside the extraction pass (faces of an earlier, interrupted run
-  // are re-read), so every image is decoded, aligned and forwarded once.
-  stage(fmt::format("[2/6] built-in FIQA: {} (scored in the extraction pass{})", fmt::join(opt.scores.methods, ", "),
+  s.say(fmt::format("[2/6] built-in FIQA: {} (scored in the extraction pass{})", fmt::join(opt.scores.methods, ", "),
                     extracted.quality && extracted.quality->rescored
                         ? fmt::format("; {} faces of an earlier run re-read", extracted.quality->rescored)
                         : ""));
+  return extracted;
+}
 
-  // 3. Analysis.
+// 3. The activation map variation analysis; the comparisons' identities also make its
+// bootstrap resample people.
+analysis::AnalysisResult analysis_stage(const Stages& s, const fs::path& store, const fs::path& out) {
+  const auto& opt = s.opt;
   analysis::AnalysisOptions a;
-  a.store = e.out;
-  a.out = opt.out / "analysis";
+  a.store = store;
+  a.out = out;
   io::make_real_dir(a.out);  // a symlink left there is replaced, never written through
   a.scores = opt.scores;
   a.cam = opt.cam;
   a.group = opt.group;
   a.colormap = opt.colormap;
-  // The comparisons' identities also make the analysis's bootstrap resample people.
   a.identities.labels = opt.labels;
   a.identities.from_folders = opt.labels_from_folders;
   a.identities.pairs = opt.pairs;
-  stage(fmt::format("[3/6] activation map variation analysis ({}) into {}", opt.group.to_string(), a.out.string()));
-  const auto analysis = analysis::analyze(a);
-  for (const auto& r : analysis.score_reports) stage("scores: " + r.describe());
-  for (const auto& w : analysis.warnings) stage("warning: " + w);
-  const fs::path thumbnails_dir = opt.out / "thumbnails";
-  io::make_real_dir(thumbnails_dir);
-  const auto thumbnails = write_group_thumbnails(e.out, a.out, thumbnails_dir);
+  s.say(fmt::format("[3/6] activation map variation analysis ({}) into {}", opt.group.to_string(), a.out.string()));
+  auto analysis = analysis::analyze(a);
+  for (const auto& r : analysis.score_reports) s.say("scores: " + r.describe());
+  for (const auto& w : analysis.warnings) s.say("warning: " + w);
+  return analysis;
+}
 
-  // 4. EDC, when there are comparisons.
-  nlohmann::json edc;
-  std::string edc_note;
-  if (comparisons) {
-    eval::EdcOptions c;
-    c.store = e.out;
-    c.out = opt.out / "edc";
-    io::make_real_dir(c.out);
-    c.pairs = opt.pairs;
-    c.labels = opt.labels;
-    c.labels_from_folders = opt.labels_from_folders;
-    c.scores = opt.scores;
-    c.with_random = true;
-    c.discard_limits = {0.20, 0.30};
-    c.group = opt.group;
-    stage(fmt::format("[4/6] error-versus-discard characteristic into {}", c.out.string()));
-    try {
-      const auto r = eval::run_edc(c);
-      for (const auto& w : r.warnings) stage("warning: " + w);
-      edc = r.summary;
-    } catch (const Error& err) {
-      if (err.code() != ErrorCode::InvalidArgument) throw;
-      edc_note = fmt::format("No EDC: {}", err.what());
-      stage(edc_note);
-    }
-  } else {
-    edc_note = "No EDC: no comparisons were given (--pairs, --labels or --labels-from-folders).";
-    stage("[4/6] " + edc_note);
-  }
+// 4. The EDC, when there are comparisons; otherwise, or when too few remain, the reason why not.
+struct EdcStage {
+  std::optional<eval::EdcResult> result;
+  std::string note;
+};
 
-  // 5. Explanations of the most and least deviating faces against the first method's
-  // high-quality reference.
-  const auto& analysed = analysis.summary["methods"];
-  const std::string method = !opt.scores.methods.empty() && analysed.contains(opt.scores.methods.front())
-                                 ? opt.scores.methods.front()
-                                 : analysed.begin().key();
-  fs::path reference = a.out / ("reference_" + method);
-  std::string explain_cam = opt.cam;
-  if (opt.explain_cam != opt.cam && opt.explain_count > 0 && quality::QualityRegistry::instance().contains(method)) {
-    ExplanationReferenceOptions x;
-    x.images = opt.images;
-    x.analysis_dir = a.out;
-    x.method = method;
-    x.cam = opt.explain_cam;
-    x.extract = e;
-    x.dir = opt.out / "explain_reference";
-    if (opt.progress) x.progress = [&](std::size_t d, std::size_t t) { opt.progress("explain maps", d, t); };
-    stage(fmt::format("[5/6] {} maps of the {} high and low groups for the explanations' reference, into {}",
-                      opt.explain_cam, method, x.dir.string()));
-    reference = build_explanation_reference(x);
-    explain_cam = opt.explain_cam;
+EdcStage edc_stage(const Stages& s, const fs::path& store) {
+  const auto& opt = s.opt;
+  if (opt.pairs.empty() && opt.labels.empty() && !opt.labels_from_folders) {
+    EdcStage none{std::nullopt, "No EDC: no comparisons were given (--pairs, --labels or --labels-from-folders)."};
+    s.say("[4/6] " + none.note);
+    return none;
   }
-  const auto deviations = io::read_csv(reference / "deviations.csv");
+  eval::EdcOptions c;
+  c.store = store;
+  c.out = opt.out / "edc";
+  io::make_real_dir(c.out);
+  c.pairs = opt.pairs;
+  c.labels = opt.labels;
+  c.labels_from_folders = opt.labels_from_folders;
+  c.scores = opt.scores;
+  c.with_random = true;
+  c.discard_limits = {0.20, 0.30};
+  c.group = opt.group;
+  s.say(fmt::format("[4/6] error-versus-discard characteristic into {}", c.out.string()));
+  EdcStage stage;
+  try {
+    stage.result = eval::run_edc(c);
+    for (const auto& w : stage.result->warnings) s.say("warning: " + w);
+  } catch (const Error& err) {
+    if (err.code() != ErrorCode::InvalidArgument) throw;
+    stage.note = fmt::format("No EDC: {}", err.what());
+    s.say(stage.note);
+  }
+  return stage;
+}
+
+// The reference the explanations measure against: the first method's high group, with the
+// explanations' own CAM method when it differs from the study's (its maps made for the high and
+// low groups only).
+struct ExplanationReference {
+  std::string method;
+  std::string cam;
+  fs::path dir;
+};
+
+ExplanationReference explanation_reference(const Stages& s, const ExtractOptions& e, const fs::path& analysis_dir,
+                                           const analysis::AnalysisResult& analysis) {
+  const auto& opt = s.opt;
+  if (analysis.findings.empty()) throw Error(ErrorCode::NotFound, "the analysis found no FIQA method to explain with");
+  ExplanationReference ref;
+  ref.method = analysis.findings.front().method;
+  for (const auto& f : analysis.findings) {
+    if (!opt.scores.methods.empty() && f.method == opt.scores.methods.front()) ref.method = f.method;
+  }
+  ref.dir = analysis_dir / ("reference_" + ref.method);
+  ref.cam = opt.cam;
+  if (opt.explain_cam == opt.cam || opt.explain_count <= 0 ||
+      !quality::QualityRegistry::instance().contains(ref.method)) {
+    return ref;
+  }
+  ExplanationReferenceOptions x;
+  x.images = opt.images;
+  x.analysis_dir = analysis_dir;
+  x.method = ref.method;
+  x.cam = opt.explain_cam;
+  x.extract = e;
+  x.dir = opt.out / "explain_reference";
+  if (opt.progress) x.progress = [&](std::size_t d, std::size_t t) { opt.progress("explain maps", d, t); };
+  s.say(fmt::format("[5/6] {} maps of the {} high and low groups for the explanations' reference, into {}",
+                    opt.explain_cam, ref.method, x.dir.string()));
+  ref.dir = build_explanation_reference(x);
+  ref.cam = opt.explain_cam;
+  return ref;
+}
+
+// The N most and the N least deviating faces, each once.
+std::vector<fs::path> faces_to_explain(const StudyOptions& opt, const fs::path& reference) {
   std::vector<std::pair<double, std::string>> ranked;
-  for (const auto& row : deviations.rows) {
-    const auto deviation = io::to_double(row[4]);
-    if (deviation && std::isfinite(*deviation)) ranked.emplace_back(*deviation, row[1]);
+  for (const auto& f : analysis::read_face_deviations(reference)) {
+    if (std::isfinite(f.deviation)) ranked.emplace_back(f.deviation, f.path);
   }
   std::sort(ranked.begin(), ranked.end(), std::greater<>());
   std::vector<fs::path> chosen;
@@ -150,133 +164,179 @@ StudyResult run_study(const StudyOptions& opt) {
     const auto& key = ranked[ranked.size() - 1 - i].second;
     if (seen.insert(key).second) chosen.push_back(io::resolve_key(opt.images, key));
   }
-  stage(fmt::format("[5/6] explain the {} most and least deviating faces (reference: {} high group, {} maps)", n,
-                    method, explain_cam));
-  report::ReportInput r;
-  pipeline::ExplainResult explained;
-  if (!chosen.empty()) {
-    pipeline::ExplainOptions x;
-    x.reference = reference;
-    x.images = chosen;
-    x.out = opt.out / "explain";
-    io::make_real_dir(x.out);
-    x.card = opt.card;
-    x.detector = opt.detector;
-    x.aligned = opt.aligned;
-    x.pose_model = opt.pose_model;
-    x.eye_model = opt.eye_model;
-    x.quality_methods = opt.scores.methods;
-    x.cache_dir = e.cache_dir;
-    x.threads = opt.threads;
-    x.colormap = opt.colormap;
-    if (opt.progress) x.progress = [&](std::size_t d, std::size_t t) { opt.progress("explain", d, t); };
-    try {
-      explained = pipeline::explain(x);
-    } catch (const Error& err) {
-      // A reference that cannot measure deviations (too few faces) leaves the rest of the
-      // study standing; the terminal says why there are no explanation sheets.
-      if (err.code() != ErrorCode::InvalidArgument) throw;
-      stage(fmt::format("No explanations: {}", err.what()));
-    }
-    for (const auto& img : explained.images) {
-      if (!img.ok) continue;
-      r.sheets.push_back(x.out / img.folder / "sheet.png");
-      r.sheet_captions.push_back(fmt::format("{}: deviation {:.3f} (percentile {:.0f} of the {} high group). {}",
-                                             fs::path(img.path).filename().string(), img.deviation, img.percentile_high,
-                                             method, img.causes));
-    }
-  }
+  return chosen;
+}
 
-  // 6. Findings and the report.
-  StudyResult result;
-  std::size_t failed = 0;
-  for (const auto& [reason, count] : extracted.failures) failed += count;
-  std::string failures;
-  for (const auto& [reason, count] : extracted.failures)
-    failures += fmt::format("{}{} {}", failures.empty() ? "" : ", ", count, reason);
-  result.findings.push_back(fmt::format("{} faces of {} records ({} failed{}{}), model {}, {} maps", extracted.faces,
-                                        extracted.records, failed, failures.empty() ? "" : ": ", failures,
-                                        opt.card.name, opt.cam));
-  // The paper's finding (more variation outside the face in the low group), then whether that
-  // extra variation is specific to outside the face or as large inside (specificity).
+// 5. Explanations of the chosen faces; a reference that cannot measure deviations (too few
+// faces) leaves the rest of the study standing, and the terminal says why there are none.
+ExplainResult explain_stage(const Stages& s, const ExplanationReference& ref, const ExtractOptions& e,
+                            report::ReportInput& report) {
+  const auto& opt = s.opt;
+  const auto chosen = faces_to_explain(opt, ref.dir);
+  s.say(fmt::format("[5/6] explain the {} most and least deviating faces (reference: {} high group, {} maps)",
+                    std::max(0, opt.explain_count), ref.method, ref.cam));
+  ExplainResult explained;
+  if (chosen.empty()) return explained;
+  ExplainOptions x;
+  x.reference = ref.dir;
+  x.images = chosen;
+  x.out = opt.out / "explain";
+  io::make_real_dir(x.out);
+  x.card = opt.card;
+  x.detector = opt.detector;
+  x.aligned = opt.aligned;
+  x.pose_model = opt.pose_model;
+  x.eye_model = opt.eye_model;
+  x.quality_methods = opt.scores.methods;
+  x.cache_dir = e.cache_dir;
+  x.threads = opt.threads;
+  x.colormap = opt.colormap;
+  if (opt.progress) x.progress = [&](std::size_t d, std::size_t t) { opt.progress("explain", d, t); };
+  try {
+    explained = explain(x);
+  } catch (const Error& err) {
+    if (err.code() != ErrorCode::InvalidArgument) throw;
+    s.say(fmt::format("No explanations: {}", err.what()));
+  }
+  for (const auto& img : explained.images) {
+    if (!img.ok) continue;
+    report.sheets.push_back(x.out / img.folder / "sheet.png");
+    report.sheet_captions.push_back(fmt::format("{}: deviation {:.3f} (percentile {:.0f} of the {} high group). {}",
+                                                fs::path(img.path).filename().string(), img.deviation,
+                                                img.percentile_high, ref.method, img.causes));
+  }
+  return explained;
+}
+
+std::string interval_text(const analysis::Interval& i) {
+  return io::interval_text(io::json_number(i.value), {io::json_number(i.lo), io::json_number(i.hi)});
+}
+
+// The paper's finding (more variation outside the face in the low group), then whether that
+// extra variation is specific to outside the face or as large inside (specificity).
+std::vector<std::string> amva_findings(const analysis::AnalysisResult& analysis) {
   std::vector<std::string> reproduced, specific, general, other;
-  for (const auto& [name, m] : analysis.summary["methods"].items()) {
-    const auto& c = m["comparison"];
-    const std::string verdict = c.value("finding", "n/a");
-    const auto diff =
-        io::interval_text(c.value("outside_amv_low_minus_high", nlohmann::json()),
-                          c.value("outside_amv_low_minus_high_ci", nlohmann::json::array({nullptr, nullptr})));
-    if (verdict != "reproduced") {
-      other.push_back(fmt::format("{} {} ({})", name, diff, verdict));
+  for (const auto& f : analysis.findings) {
+    const auto diff = interval_text(f.outside_amv_low_minus_high);
+    if (f.finding != "reproduced") {
+      other.push_back(fmt::format("{} {} ({})", f.method, diff, f.finding));
       continue;
     }
-    reproduced.push_back(fmt::format("{} {}", name, diff));
-    const auto spec =
-        io::interval_text(c.value("outside_minus_inside_difference", nlohmann::json()),
-                          c.value("outside_minus_inside_difference_ci", nlohmann::json::array({nullptr, nullptr})));
-    (c.value("specificity", "") == "specific to outside" ? specific : general)
-        .push_back(fmt::format("{} {}", name, spec));
+    reproduced.push_back(fmt::format("{} {}", f.method, diff));
+    (f.specificity == "specific to outside" ? specific : general)
+        .push_back(fmt::format("{} {}", f.method, interval_text(f.outside_minus_inside)));
   }
-  result.findings.push_back(
-      fmt::format("low-quality faces vary more outside the central face (AM-V low - high, {} bootstrap): {}",
-                  analysis.summary["settings"]["bootstrap"]["unit"].get<std::string>(),
-                  reproduced.empty() ? "no method" : fmt::format("{}", fmt::join(reproduced, "; "))));
   std::vector<std::string> words;
   if (!specific.empty()) {
     words.push_back(fmt::format("more outside than inside (outside - inside): {}", fmt::join(specific, "; ")));
   }
   if (!general.empty()) words.push_back(fmt::format("not specific to outside: {}", fmt::join(general, "; ")));
   if (!other.empty()) words.push_back(fmt::format("not shown: {}", fmt::join(other, "; ")));
-  result.findings.push_back(fmt::format("{}", fmt::join(words, "; ")));
-  if (!edc.is_null()) {
-    std::string best;
-    double best_pauc = 1e300;
-    nlohmann::json best_ci;
-    for (const auto& [name, m] : edc["methods"].items()) {
-      const double p = m["fnm_edc"]["pauc"]["0.20"].get<double>();
-      if (name != "random" && p < best_pauc) {
-        best_pauc = p;
-        best = name;
-        best_ci = m["fnm_edc"].contains("pauc_ci") ? m["fnm_edc"]["pauc_ci"]["0.20"] : nlohmann::json();
-      }
-    }
-    result.findings.push_back(fmt::format(
-        "EDC at {} (threshold {:.4f}, FNMR {:.4f}, {} false matches): lowest FNM pAUC@0.20 {} {}, random order "
-        "{:.5f}",
-        edc["settings"]["threshold_rule"].get<std::string>(), edc["settings"]["threshold"].get<double>(),
-        edc["settings"]["fnmr_at_threshold"].get<double>(),
-        edc["settings"]["false_matches_at_threshold"].get<std::size_t>(), best,
-        io::interval_text(best_pauc, best_ci, 5),
-        edc["baselines"]["fnm_edc"]["random_pauc_mean"]["0.20"].get<double>()));
-  } else {
-    result.findings.push_back(edc_note);
+  return {fmt::format("low-quality faces vary more outside the central face (AM-V low - high, {} bootstrap): {}",
+                      analysis.bootstrap_unit,
+                      reproduced.empty() ? "no method" : fmt::format("{}", fmt::join(reproduced, "; "))),
+          fmt::format("{}", fmt::join(words, "; "))};
+}
+
+// The method whose FNM-EDC has the lowest pAUC at the 20 % discard limit, against random order.
+std::string edc_finding(const eval::EdcResult& edc) {
+  const auto at = static_cast<std::size_t>(std::find(edc.discard_limits.begin(), edc.discard_limits.end(), 0.20) -
+                                           edc.discard_limits.begin());
+  const eval::EdcMethod* best = nullptr;
+  for (const auto& m : edc.methods) {
+    if (m.name != "random" && (!best || m.fnm.at(at).value < best->fnm.at(at).value)) best = &m;
   }
+  std::string best_text = "n/a";
+  if (best) {
+    const auto& p = best->fnm.at(at);
+    const nlohmann::json ci =
+        edc.bootstrap ? nlohmann::json{io::json_number(p.lo), io::json_number(p.hi)} : nlohmann::json();
+    best_text = fmt::format("{} {}", best->name, io::interval_text(p.value, ci, 5));
+  }
+  return fmt::format(
+      "EDC at {} (threshold {:.4f}, FNMR {:.4f}, {} false matches): lowest FNM pAUC@0.20 {}, random order {:.5f}",
+      edc.threshold_rule, edc.threshold, edc.fnmr_at_threshold, edc.false_matches_at_threshold, best_text,
+      edc.random_fnm_pauc.at(at));
+}
+
+// 6. The findings for the terminal and the report's head.
+std::vector<std::string> study_findings(const StudyOptions& opt, const ExtractSummary& extracted,
+                                        const analysis::AnalysisResult& analysis, const EdcStage& edc,
+                                        const ExplainResult& explained) {
+  std::size_t failed = 0;
+  std::string failures;
+  for (const auto& [reason, count] : extracted.failures) {
+    failed += count;
+    failures += fmt::format("{}{} {}", failures.empty() ? "" : ", ", count, reason);
+  }
+  std::vector<std::string> findings = {fmt::format("{} faces of {} records ({} failed{}{}), model {}, {} maps",
+                                                   extracted.faces, extracted.records, failed,
+                                                   failures.empty() ? "" : ": ", failures, opt.card.name, opt.cam)};
+  for (auto& line : amva_findings(analysis)) findings.push_back(std::move(line));
+  findings.push_back(edc.result ? edc_finding(*edc.result) : edc.note);
   if (!explained.images.empty() && explained.images.front().ok) {
     const auto& top = explained.images.front();
-    result.findings.push_back(fmt::format("most deviating face {} ({:.3f}): {}", fs::path(top.path).filename().string(),
-                                          top.deviation, top.causes));
+    findings.push_back(fmt::format("most deviating face {} ({:.3f}): {}", fs::path(top.path).filename().string(),
+                                   top.deviation, top.causes));
   } else {
-    result.findings.push_back("no face explained");
+    findings.push_back("no face explained");
   }
+  return findings;
+}
 
-  stage("[6/6] report");
+nlohmann::json dataset_json(const StudyOptions& opt, const ExtractSummary& extracted, const fs::path& store) {
+  nlohmann::json failures = nlohmann::json::object();
+  for (const auto& [reason, count] : extracted.failures) failures[reason] = count;
+  return {{"images", opt.images.string()},
+          {"records", extracted.records},
+          {"faces", extracted.faces},
+          {"failures", failures},
+          {"model", opt.card.name},
+          {"cam", opt.cam},
+          {"settings", store::read_meta(store).value("settings", nlohmann::json::object())}};
+}
+
+}  // namespace
+
+StudyResult run_study(const StudyOptions& opt) {
+  // Inputs are checked before the output folder is made: a typo leaves nothing behind.
+  if (!fs::exists(opt.images)) {
+    throw Error(ErrorCode::NotFound, fmt::format("{}: no such folder or image list", opt.images.string()));
+  }
+  io::claim_output_dir(opt.out, opt.force, {"store/meta.json", "report.html"});
+  const Stages s{opt};
+  ExtractOptions e;
+  e.images = opt.images;
+  e.out = opt.out / "store";
+  e.card = opt.card;
+  e.detector = opt.detector;
+  e.aligned = opt.aligned;
+  e.cams = {opt.cam};
+  e.quality = opt.scores.methods;
+  e.threads = opt.threads;
+  if (!opt.cache_dir.empty()) e.cache_dir = opt.cache_dir;
+  const auto extracted = extract_stage(s, e);
+
+  const fs::path analysis_dir = opt.out / "analysis";
+  const auto analysis = analysis_stage(s, e.out, analysis_dir);
+  const fs::path thumbnails_dir = opt.out / "thumbnails";
+  io::make_real_dir(thumbnails_dir);
+  report::ReportInput r;
+  r.thumbnails = write_group_thumbnails(e.out, analysis_dir, thumbnails_dir);
+  const auto edc = edc_stage(s, e.out);
+  const auto reference = explanation_reference(s, e, analysis_dir, analysis);
+  const auto explained = explain_stage(s, reference, e, r);
+
+  StudyResult result;
+  result.findings = study_findings(opt, extracted, analysis, edc, explained);
+  s.say("[6/6] report");
   r.title = opt.title;
   r.study = opt.out;
   r.findings = result.findings;
-  r.thumbnails = thumbnails;
   r.analysis = analysis.summary;
-  r.edc = edc;
-  r.edc_note = edc_note;
-  const auto meta = store::read_meta(e.out);
-  nlohmann::json failures_json = nlohmann::json::object();
-  for (const auto& [reason, count] : extracted.failures) failures_json[reason] = count;
-  r.dataset = {{"images", opt.images.string()},
-               {"records", extracted.records},
-               {"faces", extracted.faces},
-               {"failures", failures_json},
-               {"model", opt.card.name},
-               {"cam", opt.cam},
-               {"settings", meta.value("settings", nlohmann::json::object())}};
+  r.edc = edc.result ? edc.result->summary : nlohmann::json();
+  r.edc_note = edc.note;
+  r.dataset = dataset_json(opt, extracted, e.out);
   result.report = opt.out / "report.html";
   report::write_html_report(r, result.report);
   return result;

@@ -102,57 +102,13 @@ std::string settings_table(const nlohmann::json& settings) {
   return "<table class=\"settings\">\n" + rows + "</table>\n";
 }
 
-}  // namespace
-
-std::string html_escape(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
-std::string base64_file(const fs::path& file) {
-  return base64(io::read_text(file));
-}
-
-std::string base64(const std::string& bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
-
-void write_html_report(const ReportInput& in, const fs::path& out) {
-  const auto tpl_file = share_file("report_template.html");
-  if (!fs::exists(tpl_file))
-    throw Error(ErrorCode::NotFound, fmt::format("{}: report template not found", tpl_file.string()));
-  std::string html = io::read_text(tpl_file);
-  FigureEmbedder figures(out.parent_path() / "figures");
-  const fs::path analysis_dir = in.study / "analysis";
-  const fs::path edc_dir = in.study / "edc";
-
+std::string findings_section(const ReportInput& in) {
   std::string summary = "<ul class=\"findings\">\n";
   for (const auto& f : in.findings) summary += fmt::format("<li>{}</li>\n", html_escape(f));
-  summary += "</ul>\n";
+  return summary + "</ul>\n";
+}
 
+std::string dataset_section(const ReportInput& in) {
   const auto& d = in.dataset;
   const auto& st = d.value("settings", nlohmann::json::object());
   std::string dataset = "<table>\n";
@@ -175,6 +131,12 @@ void write_html_report(const ReportInput& in, const fs::path& out) {
   if (st.contains("cam")) details["cam"] = st["cam"];
   dataset += settings_table(details);
 
+  return dataset;
+}
+
+// Inter-FIQA: the grid, the region statistics and the verdicts of every method.
+std::string verdicts_section(const ReportInput& in, FigureEmbedder& figures) {
+  const fs::path analysis_dir = in.study / "analysis";
   const auto& a = in.analysis;
   std::string inter = figures.embed(analysis_dir / "grid.png", "inter_fiqa_grid",
                                     "Rows: FIQA methods. Columns: MAM of the high and the low group, AM-V of the "
@@ -220,6 +182,10 @@ void write_html_report(const ReportInput& in, const fs::path& out) {
       "outside</em> when the low group's extra variation is larger outside than inside (interval above 0), "
       "<em>general</em> when it is not, <em>absent</em> without an outside difference. Cells: Brown-Forsythe "
       "test per cell of the map's native grid, Benjamini-Hochberg FDR.</p>\n";
+  return inter;
+}
+
+std::string ties_section(const nlohmann::json& a) {
   std::string ties;
   for (const auto& [name, m] : a["methods"].items()) {
     for (const auto& t : m.value("ties", nlohmann::json::array())) {
@@ -229,12 +195,16 @@ void write_html_report(const ReportInput& in, const fs::path& out) {
           num(t["score"], 6), t["tied"].dump(), t["ranked_below"].dump(), t["ranked_above"].dump());
     }
   }
-  inter += ties.empty() ? std::string("<p>No tied scores straddle a group boundary.</p>\n")
-                        : fmt::format(
-                              "<h3>Tied scores at group boundaries (ties: {})</h3>\n<table><tr><th class=l>method</th>"
-                              "<th class=l>boundary</th><th>score</th><th>tied faces</th><th>ranked below</th>"
-                              "<th>ranked above</th></tr>\n{}</table>\n",
-                              html_escape(a["settings"].value("ties", std::string())), ties);
+  return ties.empty() ? std::string("<p>No tied scores straddle a group boundary.</p>\n")
+                      : fmt::format(
+                            "<h3>Tied scores at group boundaries (ties: {})</h3>\n<table><tr><th class=l>method</th>"
+                            "<th class=l>boundary</th><th>score</th><th>tied faces</th><th>ranked below</th>"
+                            "<th>ranked above</th></tr>\n{}</table>\n",
+                            html_escape(a["settings"].value("ties", std::string())), ties);
+}
+
+std::string agreement_section(const nlohmann::json& a) {
+  std::string inter;
   inter += "</table>\n<h3>Agreement between methods</h3>\n<table><tr><th class=l>Spearman / low-group overlap</th>";
   for (const auto& [name, m] : a["methods"].items()) inter += fmt::format("<th>{}</th>", html_escape(name));
   inter += "</tr>\n";
@@ -247,6 +217,13 @@ void write_html_report(const ReportInput& in, const fs::path& out) {
   }
   inter += "</table>\n";
 
+  return inter;
+}
+
+// Intra-FIQA: each method's figures and region table.
+std::string methods_section(const ReportInput& in, FigureEmbedder& figures) {
+  const fs::path analysis_dir = in.study / "analysis";
+  const auto& a = in.analysis;
   std::string intra;
   for (const auto& [name, m] : a["methods"].items()) {
     const fs::path dir = analysis_dir / name;
@@ -279,78 +256,95 @@ void write_html_report(const ReportInput& in, const fs::path& out) {
     intra += kRegionHeader + region_rows(name, m) + "</table>\n";
   }
 
-  std::string edc;
-  if (in.edc.is_null()) {
-    edc = fmt::format("<p>{}</p>\n", html_escape(in.edc_note));
-  } else {
-    const auto& e = in.edc;
-    edc += fmt::format(
-        "<p>{} comparisons ({} mated, {} non-mated; {} left out). {}. Threshold {} ({}): FNMR {}, FMR "
-        "{}.</p>\n",
-        e["comparisons"]["used"].dump(), e["comparisons"]["mated"].dump(), e["comparisons"]["nonmated"].dump(),
-        e["comparisons"]["excluded"].dump(), html_escape(e["comparisons"]["source"].get<std::string>()),
-        num(e["settings"]["threshold"], 5), html_escape(e["settings"]["threshold_rule"].get<std::string>()),
-        num(e["settings"]["fnmr_at_threshold"]), num(e["settings"]["fmr_at_threshold"], 5));
-    const auto false_matches = e["settings"].value("false_matches_at_threshold", std::size_t{0});
-    if (false_matches < 10) {
-      edc += fmt::format(
-          "<p class=\"warning\">The threshold rests on {} false match(es): the FMR at it is estimated from very few "
-          "errors.</p>\n",
-          false_matches);
-    }
-    const auto& eb = e["settings"].value("bootstrap", nlohmann::json::object());
-    const bool intervals = eb.value("replicates", 0) > 0;
-    edc += figures.embed(edc_dir / "edc.png", "edc",
-                         intervals ? fmt::format("FNM-EDC and FM-EDC of every method with {:.0f} % bootstrap bands "
-                                                 "(resampling {}, threshold held), the ideal and the random-order "
-                                                 "baselines; stepwise; threshold fixed.",
-                                                 100 * eb.value("confidence", 0.95),
-                                                 eb.value("unit", "image") == "identity" ? "identities" : "images")
-                                   : std::string("FNM-EDC and FM-EDC of every method with the ideal and the "
-                                                 "random-order baselines; stepwise; threshold fixed."));
-    edc += "<table><tr><th class=l>method</th>";
-    const auto& limits = e["settings"]["discard_limits"];
-    for (const auto& l : limits) {
-      edc += fmt::format("<th>FNM pAUC@{0:.2f}</th><th>minus ideal@{0:.2f}</th>", l.get<double>());
-    }
-    edc += "<th>FNMR low group</th><th>FNMR high group</th></tr>\n";
-    for (const auto& [name, m] : e["methods"].items()) {
-      edc += fmt::format("<tr><td class=l>{}</td>", html_escape(name));
-      for (const auto& l : limits) {
-        const auto key = fmt::format("{:.2f}", l.get<double>());
-        const auto& f = m["fnm_edc"];
-        edc += fmt::format("<td>{}</td><td>{}</td>",
-                           intervals ? with_ci(f["pauc"][key], f["pauc_ci"][key], 5) : num(f["pauc"][key], 5),
-                           intervals ? with_ci(f["pauc_minus_ideal"][key], f["pauc_minus_ideal_ci"][key], 5)
-                                     : num(f["pauc_minus_ideal"][key], 5));
-      }
-      edc += fmt::format("<td>{}</td><td>{}</td></tr>\n", num(m["groups"]["low"]["fnmr"]),
-                         num(m["groups"]["high"]["fnmr"]));
-    }
-    edc += "<tr><td class=l>random order (mean)</td>";
-    for (const auto& l : limits) {
-      edc += fmt::format("<td>{}</td><td></td>",
-                         num(e["baselines"]["fnm_edc"]["random_pauc_mean"][fmt::format("{:.2f}", l.get<double>())], 5));
-    }
-    edc += "<td></td><td></td></tr>\n</table>\n";
-    if (intervals && e.contains("paired_differences") && e["paired_differences"].contains("fnm_edc")) {
-      edc +=
-          "<h3>Paired differences of FNM pAUC (same replicates for every method)</h3>\n<table><tr><th "
-          "class=l>limit</th><th class=l>method a - method b</th><th>difference</th><th class=l>verdict</th></tr>\n";
-      for (const auto& [key, list] : e["paired_differences"]["fnm_edc"].items()) {
-        for (const auto& pd : list) {
-          edc += fmt::format(
-              "<tr><td class=l>{}</td><td class=l>{} - {}</td><td>{}</td><td class=l>{}</td></tr>\n", html_escape(key),
-              html_escape(pd["method_a"].get<std::string>()), html_escape(pd["method_b"].get<std::string>()),
-              with_ci(pd["difference"], pd["difference_ci"], 5), html_escape(pd["verdict"].get<std::string>()));
-        }
-      }
-      edc += "</table>\n";
-    }
-    edc += figures.embed(edc_dir / "distributions.png", "similarity_distributions",
-                         "Mated and non-mated similarity densities in the low and high groups of each method.");
-  }
+  return intra;
+}
 
+std::string edc_table(const nlohmann::json& e, bool intervals) {
+  std::string edc;
+  edc += "<table><tr><th class=l>method</th>";
+  const auto& limits = e["settings"]["discard_limits"];
+  for (const auto& l : limits) {
+    edc += fmt::format("<th>FNM pAUC@{0:.2f}</th><th>minus ideal@{0:.2f}</th>", l.get<double>());
+  }
+  edc += "<th>FNMR low group</th><th>FNMR high group</th></tr>\n";
+  for (const auto& [name, m] : e["methods"].items()) {
+    edc += fmt::format("<tr><td class=l>{}</td>", html_escape(name));
+    for (const auto& l : limits) {
+      const auto key = fmt::format("{:.2f}", l.get<double>());
+      const auto& f = m["fnm_edc"];
+      edc += fmt::format("<td>{}</td><td>{}</td>",
+                         intervals ? with_ci(f["pauc"][key], f["pauc_ci"][key], 5) : num(f["pauc"][key], 5),
+                         intervals ? with_ci(f["pauc_minus_ideal"][key], f["pauc_minus_ideal_ci"][key], 5)
+                                   : num(f["pauc_minus_ideal"][key], 5));
+    }
+    edc +=
+        fmt::format("<td>{}</td><td>{}</td></tr>\n", num(m["groups"]["low"]["fnmr"]), num(m["groups"]["high"]["fnmr"]));
+  }
+  edc += "<tr><td class=l>random order (mean)</td>";
+  for (const auto& l : limits) {
+    edc += fmt::format("<td>{}</td><td></td>",
+                       num(e["baselines"]["fnm_edc"]["random_pauc_mean"][fmt::format("{:.2f}", l.get<double>())], 5));
+  }
+  edc += "<td></td><td></td></tr>\n</table>\n";
+  return edc;
+}
+
+std::string paired_differences_table(const nlohmann::json& e, bool intervals) {
+  std::string edc;
+  if (intervals && e.contains("paired_differences") && e["paired_differences"].contains("fnm_edc")) {
+    edc +=
+        "<h3>Paired differences of FNM pAUC (same replicates for every method)</h3>\n<table><tr><th "
+        "class=l>limit</th><th class=l>method a - method b</th><th>difference</th><th class=l>verdict</th></tr>\n";
+    for (const auto& [key, list] : e["paired_differences"]["fnm_edc"].items()) {
+      for (const auto& pd : list) {
+        edc += fmt::format(
+            "<tr><td class=l>{}</td><td class=l>{} - {}</td><td>{}</td><td class=l>{}</td></tr>\n", html_escape(key),
+            html_escape(pd["method_a"].get<std::string>()), html_escape(pd["method_b"].get<std::string>()),
+            with_ci(pd["difference"], pd["difference_ci"], 5), html_escape(pd["verdict"].get<std::string>()));
+      }
+    }
+    edc += "</table>\n";
+  }
+  return edc;
+}
+
+std::string edc_section(const ReportInput& in, FigureEmbedder& figures) {
+  if (in.edc.is_null()) return fmt::format("<p>{}</p>\n", html_escape(in.edc_note));
+  const fs::path edc_dir = in.study / "edc";
+  std::string edc;
+  const auto& e = in.edc;
+  edc += fmt::format(
+      "<p>{} comparisons ({} mated, {} non-mated; {} left out). {}. Threshold {} ({}): FNMR {}, FMR "
+      "{}.</p>\n",
+      e["comparisons"]["used"].dump(), e["comparisons"]["mated"].dump(), e["comparisons"]["nonmated"].dump(),
+      e["comparisons"]["excluded"].dump(), html_escape(e["comparisons"]["source"].get<std::string>()),
+      num(e["settings"]["threshold"], 5), html_escape(e["settings"]["threshold_rule"].get<std::string>()),
+      num(e["settings"]["fnmr_at_threshold"]), num(e["settings"]["fmr_at_threshold"], 5));
+  const auto false_matches = e["settings"].value("false_matches_at_threshold", std::size_t{0});
+  if (false_matches < 10) {
+    edc += fmt::format(
+        "<p class=\"warning\">The threshold rests on {} false match(es): the FMR at it is estimated from very few "
+        "errors.</p>\n",
+        false_matches);
+  }
+  const auto& eb = e["settings"].value("bootstrap", nlohmann::json::object());
+  const bool intervals = eb.value("replicates", 0) > 0;
+  edc += figures.embed(edc_dir / "edc.png", "edc",
+                       intervals ? fmt::format("FNM-EDC and FM-EDC of every method with {:.0f} % bootstrap bands "
+                                               "(resampling {}, threshold held), the ideal and the random-order "
+                                               "baselines; stepwise; threshold fixed.",
+                                               100 * eb.value("confidence", 0.95),
+                                               eb.value("unit", "image") == "identity" ? "identities" : "images")
+                                 : std::string("FNM-EDC and FM-EDC of every method with the ideal and the "
+                                               "random-order baselines; stepwise; threshold fixed."));
+  edc += edc_table(e, intervals);
+  edc += paired_differences_table(e, intervals);
+  edc += figures.embed(edc_dir / "distributions.png", "similarity_distributions",
+                       "Mated and non-mated similarity densities in the low and high groups of each method.");
+  return edc;
+}
+
+std::string explanations_section(const ReportInput& in, FigureEmbedder& figures) {
   std::string explanations = figures.embed(in.study / "explain" / "regions_legend.png", "regions_legend",
                                            "Face regions of the breakdown, on the aligned 112x112 face.");
   for (std::size_t i = 0; i < in.sheets.size(); ++i) {
@@ -359,21 +353,77 @@ void write_html_report(const ReportInput& in, const fs::path& out) {
   }
   if (in.sheets.empty()) explanations += "<p>No face was explained.</p>\n";
 
+  return explanations;
+}
+
+std::string settings_section(const ReportInput& in) {
+  const auto& a = in.analysis;
   std::string methods = "<h3>Analysis</h3>\n" + settings_table(a["settings"]);
   if (!in.edc.is_null()) methods += "<h3>EDC</h3>\n" + settings_table(in.edc["settings"]);
 
+  return methods;
+}
+
+}  // namespace
+
+std::string html_escape(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+std::string base64_file(const fs::path& file) {
+  return base64(io::read_text(file));
+}
+
+std::string base64(const std::string& bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+void write_html_report(const ReportInput& in, const fs::path& out) {
+  const auto tpl_file = share_file("report_template.html");
+  if (!fs::exists(tpl_file))
+    throw Error(ErrorCode::NotFound, fmt::format("{}: report template not found", tpl_file.string()));
+  std::string html = io::read_text(tpl_file);
+  FigureEmbedder figures(out.parent_path() / "figures");
+  const std::string inter = verdicts_section(in, figures) + ties_section(in.analysis) + agreement_section(in.analysis);
+  const std::string intra = methods_section(in, figures);
+  const std::string edc = edc_section(in, figures);
+  const std::string explanations = explanations_section(in, figures);
   const std::vector<std::pair<std::string, std::string>> fill = {
       {"{{title}}", html_escape(in.title)},
       {"{{version}}", version()},
       {"{{created}}", utc_timestamp()},
       {"{{study}}", html_escape(fs::absolute(in.study).lexically_normal().string())},
-      {"{{summary}}", summary},
-      {"{{dataset}}", dataset},
+      {"{{summary}}", findings_section(in)},
+      {"{{dataset}}", dataset_section(in)},
       {"{{inter}}", inter},
       {"{{intra}}", intra},
       {"{{edc}}", edc},
       {"{{explanations}}", explanations},
-      {"{{methods}}", methods},
+      {"{{methods}}", settings_section(in)},
       {"{{maps}}", figures.maps_script()}};
   for (const auto& [key, value] : fill) {
     for (auto pos = html.find(key); pos != std::string::npos; pos = html.find(key, pos + value.size())) {

@@ -15,24 +15,27 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "amva/analysis/group_maps.hpp"
-#include "amva/quality/scores.hpp"
 #include "amva/eval/identities.hpp"
+#include "amva/quality/scores.hpp"
 #include "amva/stats/groups.hpp"
 #include "amva/viz/overlay.hpp"
 
 namespace amva::analysis {
 
+inline constexpr double kUndefined = std::numeric_limits<double>::quiet_NaN();
+
 struct AnalysisOptions {
   std::filesystem::path store;
   std::filesystem::path out;
   quality::ScoreRequest scores;  // built-in methods (empty: all of quality.csv, none
-                        // when score files are given) and external files
-  std::string cam;      // maps_<cam>.npy; empty: the store's only map, or gradcam
+                                 // when score files are given) and external files
+  std::string cam;               // maps_<cam>.npy; empty: the store's only map, or gradcam
   stats::GroupRule group;
   Normalization normalization = Normalization::MinMax;
   BootstrapOptions bootstrap;
@@ -48,8 +51,18 @@ struct AnalysisOptions {
   std::function<void(const std::string&)> progress;  // stage messages; may be empty
 };
 
+/// One method's low-against-high verdicts (summary.json: methods.<name>.comparison).
+struct MethodFinding {
+  std::string method;
+  std::string finding = "n/a";  // reproduced, reversed, inconclusive; n/a without region statistics
+  Interval outside_amv_low_minus_high{kUndefined, kUndefined, kUndefined};
+  std::string specificity;  // specific to outside, general, absent; empty without region statistics
+  Interval outside_minus_inside{kUndefined, kUndefined, kUndefined};
+};
 struct AnalysisResult {
-  nlohmann::json summary;  // as written to summary.json
+  nlohmann::json summary;               // as written to summary.json
+  std::vector<MethodFinding> findings;  // one per method, in the order of summary.json's methods
+  std::string bootstrap_unit;           // "identity" or "image"
   std::vector<quality::ScoreMatchReport> score_reports;
   std::vector<std::string> warnings;  // e.g. ties at group boundaries, for the terminal
 };

@@ -33,5 +33,14 @@ struct Reference {
 /// hold NaN or infinite values. Error(NotFound) when reference.json is absent, Error(Parse)
 /// naming the file and field for anything malformed.
 Reference read_reference(const std::filesystem::path& dir);
+/// One scored face's deviation from a reference (a row of its deviations.csv).
+struct FaceDeviation {
+  std::string path;  // the store key
+  std::string group;
+  double deviation = 0;  // NaN when undefined
+};
+/// The rows of `dir`/deviations.csv, in file order, read by column name. Unlike read_reference
+/// it does not judge whether the reference can explain faces.
+std::vector<FaceDeviation> read_face_deviations(const std::filesystem::path& dir);
 
 }  // namespace amva::analysis

@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "amva/quality/scores.hpp"
 #include "amva/eval/identities.hpp"
+#include "amva/quality/scores.hpp"
 #include "amva/stats/groups.hpp"
 
 namespace amva::eval {
@@ -46,8 +46,25 @@ struct EdcOptions {
   std::function<void(const std::string&)> progress;
 };
 
+/// A pAUC with its bootstrap interval (NaN bounds without a bootstrap).
+struct Pauc {
+  double value = 0, lo = 0, hi = 0;
+};
+/// One FIQA method's pAUC at each of EdcOptions::discard_limits.
+struct EdcMethod {
+  std::string name;
+  std::vector<Pauc> fnm, fm;
+};
 struct EdcResult {
-  nlohmann::json summary;  // as written to edc.json
+  nlohmann::json summary;      // as written to edc.json
+  std::string threshold_rule;  // how the threshold was fixed, in words
+  double threshold = 0;
+  double fnmr_at_threshold = 0;
+  std::size_t false_matches_at_threshold = 0;
+  std::vector<double> discard_limits;
+  std::vector<EdcMethod> methods;                       // in the order of the score columns ("random" last)
+  std::vector<double> random_fnm_pauc, random_fm_pauc;  // mean pAUC of random orders, per limit
+  bool bootstrap = false;                               // whether the Pauc intervals are defined
   std::vector<quality::ScoreMatchReport> score_reports;
   std::vector<std::string> excluded;  // pairs left out, with the reason
   std::vector<std::string> warnings;  // e.g. a threshold resting on few false matches
