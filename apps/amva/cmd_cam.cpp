@@ -64,7 +64,7 @@ void add_cam(CLI::App& app) {
       const cv::Mat& face = faces.aligned[static_cast<std::size_t>(r.id)];
       cv::imwrite((dir / "aligned.png").string(), face);
       for (const auto& name : opt.cams) {
-        const auto& maps = faces.table.array("maps_" + name);
+        const auto& maps = faces.table.maps(name);
         const float* row = maps.row(static_cast<std::size_t>(r.id));
         io::write_npy(dir / (name + ".npy"), maps.row_shape, row);
         const cv::Mat map(static_cast<int>(maps.row_shape[0]), static_cast<int>(maps.row_shape[1]), CV_32F,

@@ -274,7 +274,7 @@ struct Run {
 // The CAM method whose maps are analysed: the one asked for, else the store's only one, else gradcam.
 std::string choose_cam(const AnalysisOptions& opt) {
   std::string cam = opt.cam;
-  const auto cams = store_cam_methods(opt.store);
+  const auto cams = store::cams(opt.store);
   if (cam.empty()) {
     if (cams.size() == 1) {
       cam = cams.front();
@@ -298,7 +298,7 @@ void check_maps(const AnalysisOptions& opt, io::NpyRowReader& maps, const std::v
                 const std::string& cam) {
   if (maps.rows() != static_cast<std::int64_t>(index.size()) || maps.shape().size() != 3) {
     throw Error(ErrorCode::Mismatch, fmt::format("{}: {} rows of shape {} but index.csv has {} rows",
-                                                 (opt.store / fmt::format("maps_{}.npy", cam)).string(), maps.rows(),
+                                                 store::maps_file(opt.store, cam).string(), maps.rows(),
                                                  fmt::join(maps.shape(), "x"), index.size()));
   }
 }
@@ -814,24 +814,13 @@ viz::HeatmapGrid grid_figure(const Run& run, const std::vector<MethodResult>& re
 
 }  // namespace
 
-std::vector<std::string> store_cam_methods(const fs::path& store) {
-  std::vector<std::string> cams;
-  if (!fs::is_directory(store)) return cams;
-  for (const auto& item : fs::directory_iterator(store)) {
-    const auto name = item.path().filename().string();
-    if (name.starts_with("maps_") && name.ends_with(".npy")) cams.push_back(name.substr(5, name.size() - 9));
-  }
-  std::sort(cams.begin(), cams.end());
-  return cams;
-}
-
 AnalysisResult analyze(const AnalysisOptions& opt) {
   const auto meta = store::read_meta(opt.store);
   report(opt, "reading the store index");
   const auto index = store::read_index_entries(opt.store);
   AnalysisResult result;
   const std::string cam = choose_cam(opt);
-  io::NpyRowReader maps(opt.store / fmt::format("maps_{}.npy", cam));
+  io::NpyRowReader maps(store::maps_file(opt.store, cam));
   check_maps(opt, maps, index, cam);
   const Upsampler up(static_cast<int>(maps.shape()[1]), static_cast<int>(maps.shape()[2]));
   Run run(opt, meta, index, maps, up);

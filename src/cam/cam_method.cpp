@@ -98,6 +98,25 @@ bool CamRegistry::contains(const std::string& name) const {
   return false;
 }
 
+std::map<std::string, std::vector<float>> batch_gradients(const std::vector<const Target*>& targets,
+                                                          const cv::Mat& embeddings, const model::AffineHead& head) {
+  const int n = embeddings.rows, dim = embeddings.cols;
+  const auto k = static_cast<std::size_t>(head.shape().inputs());
+  std::map<std::string, std::vector<float>> gradients;
+  for (const auto* target : targets) {
+    auto [it, fresh] = gradients.try_emplace(target->name());
+    if (!fresh) continue;
+    std::vector<float> dt_de(static_cast<std::size_t>(n) * dim);
+    for (int i = 0; i < n; ++i) {
+      const float* e = embeddings.ptr<float>(i);
+      target->gradient(e, e, dim, dt_de.data() + static_cast<std::size_t>(i) * dim);
+    }
+    it->second.resize(static_cast<std::size_t>(n) * k);
+    head.transpose_apply_batch(dt_de.data(), n, it->second.data());
+  }
+  return gradients;
+}
+
 std::vector<std::string> CamMethod::names() {
   return CamRegistry::instance().names();
 }

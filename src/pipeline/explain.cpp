@@ -78,12 +78,8 @@ void check_same_maps(const nlohmann::json& ref_settings, const nlohmann::json& r
 // Extraction exactly as amva extract does it, with the reference's CAM method, target and layer.
 ExtractOptions extraction_for(const analysis::Reference& ref, const ExplainOptions& opt) {
   ExtractOptions e;
-  e.card = opt.card;
-  if (!opt.aligned) e.detector = opt.detector;
-  e.aligned = opt.aligned;
+  static_cast<ModelSetup&>(e) = opt.resolved();
   e.cams = {ref.cam};
-  e.threads = opt.threads;
-  if (!opt.cache_dir.empty()) e.cache_dir = opt.cache_dir;
   if (!ref.cam_layer.empty()) e.card.target_layer = ref.cam_layer;
   e.target = ref.cam_target;
   e.cam_options.scorecam_channels = ref.scorecam_channels;
@@ -145,7 +141,7 @@ ExplainResult explain(const ExplainOptions& opt) {
   const auto faces = extract_faces(images, extraction_for(ref, opt));
   check_same_maps(ref.store_settings, faces.settings, ref.cam, opt.reference.string());
   const FaceFacts facts(opt);
-  const auto& maps = faces.table.array("maps_" + ref.cam);
+  const auto& maps = faces.table.maps(ref.cam);
   analysis::write_regions_legend(out / "regions_legend.png");
 
   ExplainResult result;

@@ -148,7 +148,7 @@ BatchResult process_batch(const std::vector<io::ImageEntry>& entries, const Extr
   auto& emb = nan_array(t, "embeddings", {dim});
   for (const auto& m : plan.methods) {
     const cv::Size size = m->map_size(plan.shape);
-    nan_array(t, "maps_" + m->name(), {size.height, size.width});
+    nan_array(t, store::maps_array(m->name()), {size.height, size.width});
   }
   if (p.faces.empty()) return out;
   for (std::size_t i = 0; i < p.faces.size(); ++i) out.faces.emplace_back(p.face_of[i], p.faces[i]);
@@ -177,21 +177,12 @@ BatchResult process_batch(const std::vector<io::ImageEntry>& entries, const Extr
   }
   if (plan.methods.empty()) return out;
 
-  // dt/dA for every face, one matrix product per distinct target of the gradient methods.
-  std::map<std::string, std::vector<float>> gradients;
+  std::vector<const cam::Target*> targets;
   for (std::size_t m = 0; m < plan.methods.size(); ++m) {
-    if (!plan.methods[m]->uses_gradients()) continue;
-    const auto& target = *plan.targets[m];
-    auto [it, fresh] = gradients.try_emplace(target.name());
-    if (!fresh) continue;
-    std::vector<float> dt_de(static_cast<std::size_t>(n) * dim);
-    for (int i = 0; i < n; ++i) {
-      const float* e = result.embeddings.ptr<float>(i);
-      target.gradient(e, e, dim, dt_de.data() + static_cast<std::size_t>(i) * dim);
-    }
-    it->second.resize(static_cast<std::size_t>(n) * k);
-    plan.head->transpose_apply_batch(dt_de.data(), n, it->second.data());
+    if (plan.methods[m]->uses_gradients()) targets.push_back(plan.targets[m].get());
   }
+  const auto gradients = targets.empty() ? std::map<std::string, std::vector<float>>()
+                                         : cam::batch_gradients(targets, result.embeddings, *plan.head);
 
   for (int i = 0; i < n; ++i) {
     // The face's own input (for Score-CAM's masks) is a view into the batch blob.
@@ -210,7 +201,7 @@ BatchResult process_batch(const std::vector<io::ImageEntry>& entries, const Extr
                          ? gradients.at(in.target->name()).data() + static_cast<std::size_t>(i) * k
                          : nullptr;
       const cv::Mat map = plan.methods[m]->compute(in);
-      auto& maps = t.arrays["maps_" + plan.methods[m]->name()];
+      auto& maps = t.arrays[store::maps_array(plan.methods[m]->name())];
       std::copy_n(map.ptr<float>(), map.total(),
                   maps.data.begin() + static_cast<std::ptrdiff_t>(p.face_of[i] * map.total()));
     }

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
+#include <optional>
 #include <sstream>
 
 #include "amva/error.hpp"
@@ -64,18 +65,15 @@ void add_stored_scores(const fs::path& store, const std::vector<std::string>& me
   }
 }
 
-QualitySummary update_quality(const QualityOptions& opt, const ScoredFaces& scored) {
-  const auto store = store::read_store(opt.store);  // completes an interrupted commit first
-  const store::StoreLock lock(opt.store);           // quality.csv is the store's: one writer at a time
-  std::vector<std::unique_ptr<quality::QualityMeasure>> measures;
-  for (const auto& name : opt.methods) measures.push_back(quality::QualityRegistry::instance().create(name));
-  const auto& records = store.table.records;
-  std::vector<std::vector<double>> scores(
-      measures.size(), std::vector<double>(records.size(), std::numeric_limits<double>::quiet_NaN()));
+namespace {
 
-  // Scores the pass already made; the rest are re-read.
+using Measures = std::vector<std::unique_ptr<quality::QualityMeasure>>;
+using Scores = std::vector<std::vector<double>>;  // per measure, per record
+
+// Takes the scores the pass already made; returns the records whose image must be re-read.
+std::vector<std::size_t> take_scored(const std::vector<store::Record>& records, const Measures& measures,
+                                     const ScoredFaces& scored, Scores& scores) {
   std::vector<std::size_t> todo;
-  bool needs_activations = false;
   for (std::size_t i = 0; i < records.size(); ++i) {
     if (!records[i].ok) continue;
     const auto it = scored.find({records[i].path, records[i].face});
@@ -90,32 +88,43 @@ QualitySummary update_quality(const QualityOptions& opt, const ScoredFaces& scor
     }
     if (!complete) todo.push_back(i);
   }
-  for (const auto& m : measures) needs_activations = needs_activations || (m->needs_activations() && !todo.empty());
-  const auto& emb = store.table.array("embeddings");
+  return todo;
+}
 
-  std::unique_ptr<model::FaceRecognizer> probe_rec;
-  std::shared_ptr<const model::AffineHead> head;
+// The target layer and affine head that measures reading activations need, from the store's model.
+struct Activations {
   std::string layer;
-  if (needs_activations) {
-    probe_rec = model::FaceRecognizer::create(opt.card);
-    if (probe_rec->model_sha256() != store.meta["settings"]["model_sha256"]) {
-      throw Error(ErrorCode::Mismatch, fmt::format("{}: the store was made with another model than {}",
-                                                   opt.store.string(), opt.card.file.string()));
-    }
-    layer = probe_rec->target_layer();
-    const cv::Mat a =
-        probe_rec->forward({cv::Mat(opt.card.input_height, opt.card.input_width, CV_8UC3, cv::Scalar(0))}, {layer})
-            .activations.front();
-    head = model::AffineHead::extract(opt.card, probe_rec->model_sha256(), layer,
-                                      {a.size[1], a.size[2], a.size[3], probe_rec->embedding_size()}, opt.cache_dir);
-  }
+  std::shared_ptr<const model::AffineHead> head;
+};
 
+Activations activations_for(const QualityOptions& opt, const nlohmann::json& meta) {
+  const auto probe = model::FaceRecognizer::create(opt.card);
+  if (probe->model_sha256() != meta["settings"]["model_sha256"]) {
+    throw Error(ErrorCode::Mismatch, fmt::format("{}: the store was made with another model than {}",
+                                                 opt.store.string(), opt.card.file.string()));
+  }
+  Activations a;
+  a.layer = probe->target_layer();
+  const cv::Mat probe_out =
+      probe->forward({cv::Mat(opt.card.input_height, opt.card.input_width, CV_8UC3, cv::Scalar(0))}, {a.layer})
+          .activations.front();
+  a.head = model::AffineHead::extract(
+      opt.card, probe->model_sha256(), a.layer,
+      {probe_out.size[1], probe_out.size[2], probe_out.size[3], probe->embedding_size()}, opt.cache_dir);
+  return a;
+}
+
+// Re-reads, re-aligns and scores the faces of `todo`, on opt.threads workers.
+void rescore(const QualityOptions& opt, const store::StoreContent& store, const std::vector<std::size_t>& todo,
+             const Measures& measures, const std::optional<Activations>& act, Scores& scores) {
+  const auto& records = store.table.records;
+  const auto& emb = store.table.array("embeddings");
   std::atomic<std::size_t> next{0};
   std::atomic<std::size_t> done{0};
   std::mutex progress_mutex;
   run_workers(opt.threads, [&](int, const std::function<bool()>& stop) {
     std::unique_ptr<model::FaceRecognizer> rec;
-    if (needs_activations) rec = model::FaceRecognizer::create(opt.card);
+    if (act) rec = model::FaceRecognizer::create(opt.card);
     for (std::size_t t; !stop() && (t = next++) < todo.size();) {
       const std::size_t i = todo[t];
       const auto& r = records[i];
@@ -125,10 +134,10 @@ QualitySummary update_quality(const QualityOptions& opt, const ScoredFaces& scor
       in.detection = &r.detection;
       in.embedding = emb.row(i);
       in.embedding_size = static_cast<int>(emb.row_size());
-      in.head = head.get();
       cv::Mat activations;
-      if (needs_activations) {
-        activations = rec->forward({face}, {layer}).activations.front();
+      if (act) {
+        in.head = act->head.get();
+        activations = rec->forward({face}, {act->layer}).activations.front();
         in.activations = activations.ptr<float>();
       }
       for (std::size_t m = 0; m < measures.size(); ++m) scores[m][i] = measures[m]->score(in);
@@ -139,19 +148,16 @@ QualitySummary update_quality(const QualityOptions& opt, const ScoredFaces& scor
       }
     }
   });
+}
 
-  auto columns = existing_columns(opt.store / "quality.csv", records.size());
+// quality.csv: id, path, then every column, these measures' replaced and the others kept.
+void write_quality_csv(const fs::path& dir, const std::vector<store::Record>& records, const Measures& measures,
+                       const Scores& scores, QualitySummary& summary) {
+  auto columns = existing_columns(dir / "quality.csv", records.size());
   for (std::size_t m = 0; m < measures.size(); ++m) {
     auto& col = columns[measures[m]->name()];
     col.clear();
     for (double v : scores[m]) col.push_back(std::isnan(v) ? "nan" : fmt::format("{}", v));
-  }
-  QualitySummary summary;
-  summary.rescored = todo.size();
-  for (std::size_t m = 0; m < measures.size(); ++m) {
-    std::size_t undefined = 0;
-    for (std::size_t i = 0; i < records.size(); ++i) undefined += records[i].ok && std::isnan(scores[m][i]) ? 1 : 0;
-    if (undefined) summary.undefined[measures[m]->name()] = undefined;
   }
   std::vector<std::string> header{"id", "path"};
   for (const auto& [name, col] : columns) header.push_back(name);
@@ -163,8 +169,34 @@ QualitySummary update_quality(const QualityOptions& opt, const ScoredFaces& scor
     out << io::csv_line(row) << '\n';
     records[i].ok ? ++summary.scored : ++summary.skipped;
   }
-  io::write_text_atomically(opt.store / "quality.csv", out.str());
+  io::write_text_atomically(dir / "quality.csv", out.str());
   summary.columns = header;
+}
+
+}  // namespace
+
+QualitySummary update_quality(const QualityOptions& opt, const ScoredFaces& scored) {
+  const auto store = store::read_store(opt.store);  // completes an interrupted commit first
+  const store::StoreLock lock(opt.store);           // quality.csv is the store's: one writer at a time
+  Measures measures;
+  for (const auto& name : opt.methods) measures.push_back(quality::QualityRegistry::instance().create(name));
+  const auto& records = store.table.records;
+  Scores scores(measures.size(), std::vector<double>(records.size(), std::numeric_limits<double>::quiet_NaN()));
+  const auto todo = take_scored(records, measures, scored, scores);
+  bool needs_activations = false;
+  for (const auto& m : measures) needs_activations = needs_activations || (m->needs_activations() && !todo.empty());
+  std::optional<Activations> act;
+  if (needs_activations) act = activations_for(opt, store.meta);
+  rescore(opt, store, todo, measures, act, scores);
+
+  QualitySummary summary;
+  summary.rescored = todo.size();
+  for (std::size_t m = 0; m < measures.size(); ++m) {
+    std::size_t undefined = 0;
+    for (std::size_t i = 0; i < records.size(); ++i) undefined += records[i].ok && std::isnan(scores[m][i]) ? 1 : 0;
+    if (undefined) summary.undefined[measures[m]->name()] = undefined;
+  }
+  write_quality_csv(opt.store, records, measures, scores, summary);
   return summary;
 }
 

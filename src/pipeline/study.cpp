@@ -178,18 +178,14 @@ ExplainResult explain_stage(const Stages& s, const ExplanationReference& ref, co
   ExplainResult explained;
   if (chosen.empty()) return explained;
   ExplainOptions x;
+  static_cast<ModelSetup&>(x) = e;
   x.reference = ref.dir;
   x.images = chosen;
   x.out = opt.out / "explain";
   io::make_real_dir(x.out);
-  x.card = opt.card;
-  x.detector = opt.detector;
-  x.aligned = opt.aligned;
   x.pose_model = opt.pose_model;
   x.eye_model = opt.eye_model;
   x.quality_methods = opt.scores.methods;
-  x.cache_dir = e.cache_dir;
-  x.threads = opt.threads;
   x.colormap = opt.colormap;
   if (opt.progress) x.progress = [&](std::size_t d, std::size_t t) { opt.progress("explain", d, t); };
   try {
@@ -306,15 +302,11 @@ StudyResult run_study(const StudyOptions& opt) {
   io::claim_output_dir(opt.out, opt.force, {"store/meta.json", "report.html"});
   const Stages s{opt};
   ExtractOptions e;
+  static_cast<ModelSetup&>(e) = opt.resolved();
   e.images = opt.images;
   e.out = opt.out / "store";
-  e.card = opt.card;
-  e.detector = opt.detector;
-  e.aligned = opt.aligned;
   e.cams = {opt.cam};
   e.quality = opt.scores.methods;
-  e.threads = opt.threads;
-  if (!opt.cache_dir.empty()) e.cache_dir = opt.cache_dir;
   const auto extracted = extract_stage(s, e);
 
   const fs::path analysis_dir = opt.out / "analysis";

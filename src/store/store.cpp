@@ -29,6 +29,25 @@ std::size_t RowArray::row_size() const {
       std::accumulate(row_shape.begin(), row_shape.end(), std::int64_t{1}, std::multiplies<>()));
 }
 
+std::string maps_array(const std::string& cam) {
+  return "maps_" + cam;
+}
+
+fs::path maps_file(const fs::path& dir, const std::string& cam) {
+  return dir / (maps_array(cam) + ".npy");
+}
+
+std::vector<std::string> cams(const fs::path& dir) {
+  std::vector<std::string> found;
+  if (!fs::is_directory(dir)) return found;
+  for (const auto& item : fs::directory_iterator(dir)) {
+    const auto name = item.path().filename().string();
+    if (name.starts_with("maps_") && name.ends_with(".npy")) found.push_back(name.substr(5, name.size() - 9));
+  }
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
 void Table::append(const Table& other) {
   if (records.empty() && arrays.empty()) {
     *this = other;

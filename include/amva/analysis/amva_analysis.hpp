@@ -71,7 +71,5 @@ struct AnalysisResult {
 /// store, score file or option that cannot work; files written before a figure error stay.
 AnalysisResult analyze(const AnalysisOptions& options);
 
-/// The store's map arrays (the <cam> of every maps_<cam>.npy).
-std::vector<std::string> store_cam_methods(const std::filesystem::path& store);
 
 }  // namespace amva::analysis

@@ -100,6 +100,12 @@ class CamRegistry {
   std::vector<std::pair<std::string, Factory>> factories_;  // in registration order
 };
 
+/// dt/dA of every face of a batch for each distinct target (by name): one matrix product
+/// J^T dt/de per target for the whole batch. `embeddings` is N x D CV_32F; each value holds N
+/// rows of C x h x w, what CamInput::gradients points into.
+std::map<std::string, std::vector<float>> batch_gradients(const std::vector<const Target*>& targets,
+                                                          const cv::Mat& embeddings, const model::AffineHead& head);
+
 /// Bilinear upsampling with aligned corners (torch.nn.UpsamplingBilinear2d), as Score-CAM in
 /// pytorch-grad-cam uses; `src` is h x w CV_32F.
 cv::Mat upsample_align_corners(const cv::Mat& src, cv::Size size);

@@ -11,23 +11,19 @@
 #include "amva/analysis/explain.hpp"
 #include "amva/face/detector.hpp"
 #include "amva/model/model_card.hpp"
+#include "amva/pipeline/model_setup.hpp"
 #include "amva/viz/overlay.hpp"
 
 namespace amva::pipeline {
 
-struct ExplainOptions {
+struct ExplainOptions : ModelSetup {          // the card must be the reference's model
   std::filesystem::path reference;            // a reference_<method>/ folder from amva analyze
   std::vector<std::filesystem::path> images;  // files or folders
   std::filesystem::path out;
-  model::ModelCard card;  // must be the reference's model
-  face::DetectorConfig detector;
-  bool aligned = false;                      // inputs are aligned 112x112 crops
-  bool force = false;                        // write into a non-empty folder amva did not make
-  std::filesystem::path pose_model;          // fr_pose.onnx; empty: no pose
-  std::filesystem::path eye_model;           // fr_eye.onnx; empty: no eye openness
-  std::vector<std::string> quality_methods;  // empty: every built-in method
-  std::filesystem::path cache_dir;           // Jacobian cache
-  int threads = 2;
+  bool force = false;                                                 // write into a non-empty folder amva did not make
+  std::filesystem::path pose_model;                                   // fr_pose.onnx; empty: no pose
+  std::filesystem::path eye_model;                                    // fr_eye.onnx; empty: no eye openness
+  std::vector<std::string> quality_methods;                           // empty: every built-in method
   viz::Colormap colormap = viz::Colormap::Jet;                        // of the sheets
   std::function<void(std::size_t done, std::size_t total)> progress;  // images explained; may be empty
 };

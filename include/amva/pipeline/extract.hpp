@@ -12,30 +12,26 @@
 #include "amva/face/detector.hpp"
 #include "amva/io/image_header.hpp"
 #include "amva/model/model_card.hpp"
+#include "amva/pipeline/model_setup.hpp"
 #include "amva/pipeline/quality.hpp"
 #include "amva/store/store.hpp"
 
 namespace amva::pipeline {
 
-struct ExtractOptions {
-  std::filesystem::path images;  // a folder (recursive) or a list file
-  std::filesystem::path out;     // the store
-  model::ModelCard card;
-  face::DetectorConfig detector;
-  bool aligned = false;                                // inputs are already aligned crops: no detection
+struct ExtractOptions : ModelSetup {
+  std::filesystem::path images;                        // a folder (recursive) or a list file
+  std::filesystem::path out;                           // the store
   bool all_faces = false;                              // one record per detected face instead of the primary one only
   face::FaceRule face_rule = face::FaceRule::Central;  // which face is the image's (face 0)
   std::vector<std::string> cams;                       // CAM methods computed in the same pass (maps_<name>.npy)
   std::vector<std::string> quality;                    // built-in FIQA measures scored in the same pass (quality.csv)
   std::string target;                                  // target for every method; empty: each method's default
   cam::CamOptions cam_options;
-  std::filesystem::path cache_dir = model::default_cache_dir();  // Jacobian cache
-  int threads = 2;                                               // worker threads, each with its own networks
-  std::size_t max_pixels = io::kDefaultMaxPixels;                // larger images are recorded as too_large
-  int batch = 0;         // images per batch; 0: 32, or 2 when a method forwards masked inputs
-                         // (Score-CAM's own passes are batched, and small face batches
-                         // spread its long per-image work over the workers)
-  int shard_size = 512;  // images per shard: the unit of resumption
+  std::size_t max_pixels = io::kDefaultMaxPixels;  // larger images are recorded as too_large
+  int batch = 0;                                   // images per batch; 0: 32, or 2 when a method forwards masked inputs
+                                                   // (Score-CAM's own passes are batched, and small face batches
+                                                   // spread its long per-image work over the workers)
+  int shard_size = 512;                            // images per shard: the unit of resumption
   /// Stop after this many shards without finalizing, as an interrupted run would.
   std::optional<int> stop_after_shards;
 };

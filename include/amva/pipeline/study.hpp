@@ -11,20 +11,18 @@
 #include <string>
 #include <vector>
 
-#include "amva/quality/scores.hpp"
 #include "amva/face/detector.hpp"
 #include "amva/model/model_card.hpp"
+#include "amva/pipeline/model_setup.hpp"
+#include "amva/quality/scores.hpp"
 #include "amva/stats/groups.hpp"
 #include "amva/viz/overlay.hpp"
 
 namespace amva::pipeline {
 
-struct StudyOptions {
+struct StudyOptions : ModelSetup {
   std::filesystem::path images;  // folder or list
   std::filesystem::path out;
-  model::ModelCard card;
-  face::DetectorConfig detector;
-  bool aligned = false;
   std::string cam = "gradcam";
   quality::ScoreRequest scores{{"serfiq", "brisque", "magnitude", "sharpness"}};  // built-in FIQA and files
   std::filesystem::path pairs;  // comparisons for the EDC (any one of the three)
@@ -37,8 +35,6 @@ struct StudyOptions {
   // --cam when equal, or when that method is not built in.
   std::string explain_cam = "occlusion";
   std::filesystem::path pose_model, eye_model;
-  std::filesystem::path cache_dir;
-  int threads = 2;
   std::string title = "amva study";
   viz::Colormap colormap = viz::Colormap::Jet;  // of the map figures and explanation sheets
   bool force = false;                           // write into a non-empty folder amva did not make

@@ -30,6 +30,13 @@ struct RowArray {
   [[nodiscard]] const float* row(std::size_t i) const { return data.data() + i * row_size(); }
 };
 
+/// The name of a CAM method's maps array ("maps_<cam>"), and its file in a store.
+std::string maps_array(const std::string& cam);
+std::filesystem::path maps_file(const std::filesystem::path& dir, const std::string& cam);
+/// The CAM methods whose maps a store folder holds (every maps_<cam>.npy), sorted; none when
+/// the folder does not exist.
+std::vector<std::string> cams(const std::filesystem::path& dir);
+
 /// Records and their arrays: a shard, or a whole store.
 struct Table {
   std::vector<Record> records;
@@ -37,6 +44,8 @@ struct Table {
   /// The array `name` ("embeddings", "maps_gradcam"); Error(NotFound) naming its .npy file
   /// when the store has none.
   [[nodiscard]] const RowArray& array(const std::string& name) const;
+  /// The activation maps of CAM method `cam` (the array maps_<cam>).
+  [[nodiscard]] const RowArray& maps(const std::string& cam) const { return array(maps_array(cam)); }
   /// Appends `other`; arrays must have the same names and row shapes.
   void append(const Table& other);
   /// Sorts into canonical order and renumbers ids; throws Error(Mismatch) on a duplicate.
