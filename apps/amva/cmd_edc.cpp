@@ -8,6 +8,61 @@
 #include "cli.hpp"
 
 namespace amva::cli {
+namespace {
+
+// The terminal's summary: comparisons, threshold, the pAUC table and the paired differences.
+void print_edc(const eval::EdcResult& r, const eval::EdcOptions& opt) {
+  for (const auto& rep : r.score_reports) fmt::print("{}\n", rep.describe());
+  const auto& s = r.summary;
+  const auto& c = s["comparisons"];
+  fmt::print("{}: {} comparisons ({} mated, {} non-mated), {} pairs left out{}\n", c["source"].get<std::string>(),
+             c["used"].get<std::size_t>(), c["mated"].get<std::size_t>(), c["nonmated"].get<std::size_t>(),
+             c["excluded"].get<std::size_t>(), r.excluded.empty() ? "" : " (listed in excluded.txt)");
+  for (std::size_t i = 0; i < std::min<std::size_t>(r.excluded.size(), 5); ++i)
+    fmt::print("  left out: {}\n", r.excluded[i]);
+  const auto& st = s["settings"];
+  fmt::print("threshold {:.5f} ({}): FNMR {:.4f}, FMR {:.5f}, {} false matches\n", st["threshold"].get<double>(),
+             st["threshold_rule"].get<std::string>(), st["fnmr_at_threshold"].get<double>(),
+             st["fmr_at_threshold"].get<double>(), st["false_matches_at_threshold"].get<std::size_t>());
+  for (const auto& w : r.warnings) fmt::print("warning: {}\n", w);
+  const bool intervals = opt.bootstrap > 0;
+  if (intervals) {
+    fmt::print("pAUC intervals: {:.0f} %, {} bootstrap replicates over {}, threshold held\n", 100 * opt.confidence,
+               opt.bootstrap, st["bootstrap"]["unit"].get<std::string>() == "identity" ? "identities" : "images");
+  }
+  fmt::print("{:<12}", "FNM-EDC pAUC");
+  for (const double l : opt.discard_limits) fmt::print("  @{:.2f} raw{} / -ideal", l, intervals ? " [interval]" : "");
+  fmt::print("\n");
+  for (const auto& [name, m] : s["methods"].items()) {
+    fmt::print("{:<12}", name);
+    for (const double l : opt.discard_limits) {
+      const auto key = fmt::format("{:.2f}", l);
+      const auto& e = m["fnm_edc"];
+      fmt::print("  {} / {:.5f}  ",
+                 intervals ? io::interval_text(e["pauc"][key], e["pauc_ci"][key], 5)
+                           : fmt::format("{:.5f}", e["pauc"][key].get<double>()),
+                 e["pauc_minus_ideal"][key].get<double>());
+    }
+    fmt::print("\n");
+  }
+  fmt::print("{:<12}", "random order");
+  for (const double l : opt.discard_limits) {
+    fmt::print("  {:.5f}            ",
+               s["baselines"]["fnm_edc"]["random_pauc_mean"][fmt::format("{:.2f}", l)].get<double>());
+  }
+  fmt::print("\n");
+  if (intervals) {
+    for (const auto& [key, list] : s["paired_differences"]["fnm_edc"].items()) {
+      for (const auto& d : list) {
+        fmt::print("FNM pAUC@{} {} - {}: {} -> {}\n", key, d["method_a"].get<std::string>(),
+                   d["method_b"].get<std::string>(), io::interval_text(d["difference"], d["difference_ci"], 5),
+                   d["verdict"].get<std::string>());
+      }
+    }
+  }
+}
+
+}  // namespace
 
 void add_edc(CLI::App& app) {
   struct Args {
@@ -69,54 +124,7 @@ void add_edc(CLI::App& app) {
     opt.figures = !args->no_figures;
     opt.progress = [](const std::string& m) { print_stage("edc", m); };
     const auto r = eval::run_edc(opt);
-    for (const auto& rep : r.score_reports) fmt::print("{}\n", rep.describe());
-    const auto& s = r.summary;
-    const auto& c = s["comparisons"];
-    fmt::print("{}: {} comparisons ({} mated, {} non-mated), {} pairs left out{}\n", c["source"].get<std::string>(),
-               c["used"].get<std::size_t>(), c["mated"].get<std::size_t>(), c["nonmated"].get<std::size_t>(),
-               c["excluded"].get<std::size_t>(), r.excluded.empty() ? "" : " (listed in excluded.txt)");
-    for (std::size_t i = 0; i < std::min<std::size_t>(r.excluded.size(), 5); ++i)
-      fmt::print("  left out: {}\n", r.excluded[i]);
-    const auto& st = s["settings"];
-    fmt::print("threshold {:.5f} ({}): FNMR {:.4f}, FMR {:.5f}, {} false matches\n", st["threshold"].get<double>(),
-               st["threshold_rule"].get<std::string>(), st["fnmr_at_threshold"].get<double>(),
-               st["fmr_at_threshold"].get<double>(), st["false_matches_at_threshold"].get<std::size_t>());
-    for (const auto& w : r.warnings) fmt::print("warning: {}\n", w);
-    const bool intervals = opt.bootstrap > 0;
-    if (intervals) {
-      fmt::print("pAUC intervals: {:.0f} %, {} bootstrap replicates over {}, threshold held\n", 100 * opt.confidence,
-                 opt.bootstrap, st["bootstrap"]["unit"].get<std::string>() == "identity" ? "identities" : "images");
-    }
-    fmt::print("{:<12}", "FNM-EDC pAUC");
-    for (const double l : opt.discard_limits) fmt::print("  @{:.2f} raw{} / -ideal", l, intervals ? " [interval]" : "");
-    fmt::print("\n");
-    for (const auto& [name, m] : s["methods"].items()) {
-      fmt::print("{:<12}", name);
-      for (const double l : opt.discard_limits) {
-        const auto key = fmt::format("{:.2f}", l);
-        const auto& e = m["fnm_edc"];
-        fmt::print("  {} / {:.5f}  ",
-                   intervals ? io::interval_text(e["pauc"][key], e["pauc_ci"][key], 5)
-                             : fmt::format("{:.5f}", e["pauc"][key].get<double>()),
-                   e["pauc_minus_ideal"][key].get<double>());
-      }
-      fmt::print("\n");
-    }
-    fmt::print("{:<12}", "random order");
-    for (const double l : opt.discard_limits) {
-      fmt::print("  {:.5f}            ",
-                 s["baselines"]["fnm_edc"]["random_pauc_mean"][fmt::format("{:.2f}", l)].get<double>());
-    }
-    fmt::print("\n");
-    if (intervals) {
-      for (const auto& [key, list] : s["paired_differences"]["fnm_edc"].items()) {
-        for (const auto& d : list) {
-          fmt::print("FNM pAUC@{} {} - {}: {} -> {}\n", key, d["method_a"].get<std::string>(),
-                     d["method_b"].get<std::string>(), io::interval_text(d["difference"], d["difference_ci"], 5),
-                     d["verdict"].get<std::string>());
-        }
-      }
-    }
+    print_edc(r, opt);
     fmt::print("wrote {}\n", (opt.out / "edc.json").string());
   });
 }
