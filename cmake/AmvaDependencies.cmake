@@ -9,3 +9,7 @@ find_package(Eigen3 3.4 REQUIRED NO_MODULE)
 find_package(TBB REQUIRED)
 find_package(OpenSSL REQUIRED COMPONENTS Crypto)
 find_package(Threads REQUIRED)
+# OpenBLAS (Debian's libopenblas-dev) for SER-FIQ's product: it chooses AVX2/AVX-512 kernels at
+# run time, so the portable build gets the speed of -march=native for it.
+set(BLA_VENDOR OpenBLAS)
+find_package(BLAS REQUIRED)

@@ -10,6 +10,7 @@ packages=(
   g++ cmake make pkg-config git ca-certificates
   libopencv-dev opencv-data libonnx-dev libprotobuf-dev protobuf-compiler libcli11-dev nlohmann-json3-dev
   libfmt-dev libtbb-dev libeigen3-dev libssl-dev libboost-dev
+  libopenblas-dev  # SER-FIQ's one matrix product: OpenBLAS picks the CPU's vector units at run time
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev  # only for the sanitizer and libFuzzer pass of the tests (scripts/sanitize.sh)
   python3 python3-numpy python3-scipy python3-matplotlib python3-imageio python-matplotlib-data
