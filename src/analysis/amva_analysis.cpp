@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "amva/analysis/reference.hpp"
 #include "amva/analysis/regions.hpp"
 #include "amva/analysis/variance_significance.hpp"
 #include "amva/error.hpp"
@@ -685,24 +686,30 @@ void add_method_figures(const Run& run, const MethodResult& m, const fs::path& d
 void write_reference(const Run& run, MethodResult& m, const nlohmann::json& store_path) {
   const auto& opt = run.opt;
   const auto& index = run.index;
-  const auto& meta = run.meta;
-  const auto& cam_settings = run.cam_settings;
-  const fs::path& out = run.out;
   const auto& high = m.groups.back();
-  const fs::path dir = out / ("reference_" + m.scores.name);
-  fs::create_directories(dir);
+  const fs::path dir = run.out / ("reference_" + m.scores.name);
   report(opt,
          fmt::format("{}: reference from group {} ({} faces{})", m.scores.name, high.group.name, high.group.rows.size(),
                      high.group.rows.size() < 2 ? "; amva explain needs at least 2, for their variation" : ""));
-  // A one-face group has no AM-V (NaN): the reference stores it as 0, and eps takes the
-  // scale of the MAM instead, so that Z stays defined and float noise does not blow up.
-  cv::Mat amv = high.stats.amv.clone();
-  for (auto it = amv.begin<double>(); it != amv.end<double>(); ++it) *it = std::isnan(*it) ? 0.0 : *it;
-  write_map(dir / "mam.npy", high.stats.mam);
-  write_map(dir / "amv.npy", amv);
-  write_map(dir / "median.npy", high.stats.median);
-  const double mean_amv = cv::mean(amv)[0];
-  const double eps = mean_amv > 0 ? 0.01 * mean_amv : 0.01 * std::abs(cv::mean(high.stats.mam)[0]) + 1e-12;
+  ReferenceToSave ref{m.scores.name,
+                      m.scores.source,
+                      high.group.name,
+                      opt.group.to_string(),
+                      high.group.rows.size(),
+                      high.group.score_min,
+                      high.group.score_max,
+                      opt.normalization,
+                      run.cam_settings,
+                      store_path,
+                      run.meta.value("settings", nlohmann::json::object()),
+                      high.stats.mam,
+                      high.stats.amv.clone(),
+                      high.stats.median,
+                      0,
+                      {}};
+  // A one-face group has no AM-V (NaN): the reference stores it as 0.
+  for (auto it = ref.amv.begin<double>(); it != ref.amv.end<double>(); ++it) *it = std::isnan(*it) ? 0.0 : *it;
+  ref.eps = reference_eps(ref.mam, ref.amv);
   std::vector<std::int64_t> scored_rows;
   for (std::size_t i = 0; i < m.scores.values.size(); ++i) {
     if (!std::isnan(m.scores.values[i])) scored_rows.push_back(static_cast<std::int64_t>(i));
@@ -711,45 +718,18 @@ void write_reference(const Run& run, MethodResult& m, const nlohmann::json& stor
   for (const auto& g : m.groups) {
     for (const auto r : g.group.rows) group_of[static_cast<std::size_t>(r)] = g.group.name;
   }
-  std::string dev_csv = io::csv_line({"id", "path", "score", "group", "deviation"}) + "\n";
-  std::vector<double> high_devs;
   for (std::size_t first = 0; first < scored_rows.size(); first += 65536) {
     const std::vector<std::int64_t> part(
         scored_rows.begin() + static_cast<std::ptrdiff_t>(first),
         scored_rows.begin() + static_cast<std::ptrdiff_t>(std::min(first + 65536, scored_rows.size())));
     const auto part_maps = gather_maps(run.maps, part, opt.normalization, run.up);
-    const auto dev = deviation_scores(part_maps, part.size(), run.up, high.stats.mam, amv, eps);
+    const auto dev = deviation_scores(part_maps, part.size(), run.up, ref.mam, ref.amv, ref.eps);
     for (std::size_t k = 0; k < part.size(); ++k) {
       const auto row = static_cast<std::size_t>(part[k]);
-      dev_csv += io::csv_line({std::to_string(row), index[row].path, fmt::format("{}", m.scores.values[row]),
-                               group_of[row], fmt::format("{:.6g}", dev[k])}) +
-                 "\n";
-      if (group_of[row] == high.group.name) high_devs.push_back(dev[k]);
+      ref.deviations.push_back({part[k], index[row].path, m.scores.values[row], group_of[row], dev[k]});
     }
   }
-  io::write_text_atomically(dir / "deviations.csv", dev_csv);
-  const nlohmann::json ref = {
-      {"kind", "amva-reference"},
-      {"amva_version", version()},
-      {"created", utc_timestamp()},
-      {"fiqa_method", m.scores.name},
-      {"fiqa_source", m.scores.source},
-      {"group", high.group.name},
-      {"group_rule", opt.group.to_string()},
-      {"count", high.group.rows.size()},
-      {"score_min", io::json_number(high.group.score_min)},
-      {"score_max", io::json_number(high.group.score_max)},
-      {"normalization", to_string(opt.normalization)},
-      {"cam", cam_settings},
-      {"store", store_path},
-      {"store_settings", meta.value("settings", nlohmann::json::object())},
-      {"deviation",
-       {{"definition",
-         "mean over the 112x112 pixels of |Z|, Z = (AM - MAM) / (AM-V + eps), eps = 0.01 x mean AM-V "
-         "(0.01 x mean MAM for a one-face group)"},
-        {"eps", eps},
-        {"high_group_median", io::json_number(stats::quantile(high_devs, 0.5))}}}};
-  io::write_text_atomically(dir / "reference.json", io::json_text(ref, 2) + "\n");
+  save_reference(dir, ref);
   m.json["reference"] = dir.filename().string();
 }
 

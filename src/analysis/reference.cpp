@@ -9,8 +9,11 @@
 #include "amva/io/atomic_file.hpp"
 #include "amva/io/csv.hpp"
 #include "amva/io/json_fields.hpp"
+#include "amva/io/json_values.hpp"
 #include "amva/io/npy.hpp"
 #include "amva/io/numbers.hpp"
+#include "amva/stats/distributions.hpp"
+#include "amva/version.hpp"
 
 namespace amva::analysis {
 namespace fs = std::filesystem;
@@ -123,15 +126,65 @@ Reference read_reference(const fs::path& dir) {
 std::vector<FaceDeviation> read_face_deviations(const fs::path& dir) {
   const fs::path file = dir / "deviations.csv";
   const auto csv = io::read_csv(file);
+  const auto id = csv.column("id", file.string());
   const auto path = csv.column("path", file.string());
+  const auto score = csv.column("score", file.string());
   const auto group = csv.column("group", file.string());
   const auto dev = csv.column("deviation", file.string());
   std::vector<FaceDeviation> rows;
   for (const auto& row : csv.rows) {
+    const auto i = io::to_double(row[id]);
+    const auto q = io::to_double(row[score]);
     const auto v = io::to_double(row[dev]);
-    rows.push_back({row[path], row[group], v ? *v : std::nan("")});
+    rows.push_back(
+        {i ? static_cast<std::int64_t>(*i) : -1, row[path], q ? *q : std::nan(""), row[group], v ? *v : std::nan("")});
   }
   return rows;
+}
+
+double reference_eps(const cv::Mat& mam, const cv::Mat& amv) {
+  const double mean_amv = cv::mean(amv)[0];
+  return mean_amv > 0 ? 0.01 * mean_amv : 0.01 * std::abs(cv::mean(mam)[0]) + 1e-12;
+}
+
+void save_reference(const fs::path& dir, const ReferenceToSave& r) {
+  fs::create_directories(dir);
+  for (const auto& [name, map] : {std::pair{"mam.npy", &r.mam}, {"amv.npy", &r.amv}, {"median.npy", &r.median}}) {
+    cv::Mat f;
+    map->convertTo(f, CV_32F);
+    io::write_npy(dir / name, {f.rows, f.cols}, f.ptr<float>());
+  }
+  std::string csv = io::csv_line({"id", "path", "score", "group", "deviation"}) + "\n";
+  std::vector<double> high;
+  for (const auto& d : r.deviations) {
+    csv += io::csv_line({std::to_string(d.id), d.path, fmt::format("{}", d.score), d.group,
+                         fmt::format("{:.6g}", d.deviation)}) +
+           "\n";
+    if (d.group == r.group) high.push_back(d.deviation);
+  }
+  io::write_text_atomically(dir / "deviations.csv", csv);
+  const nlohmann::json j = {
+      {"kind", "amva-reference"},
+      {"amva_version", version()},
+      {"created", utc_timestamp()},
+      {"fiqa_method", r.fiqa_method},
+      {"fiqa_source", r.fiqa_source},
+      {"group", r.group},
+      {"group_rule", r.group_rule},
+      {"count", r.count},
+      {"score_min", io::json_number(r.score_min)},
+      {"score_max", io::json_number(r.score_max)},
+      {"normalization", to_string(r.normalization)},
+      {"cam", r.cam},
+      {"store", r.store},
+      {"store_settings", r.store_settings},
+      {"deviation",
+       {{"definition",
+         "mean over the 112x112 pixels of |Z|, Z = (AM - MAM) / (AM-V + eps), eps = 0.01 x mean AM-V "
+         "(0.01 x mean MAM for a one-face group)"},
+        {"eps", r.eps},
+        {"high_group_median", io::json_number(stats::quantile(high, 0.5))}}}};
+  io::write_text_atomically(dir / "reference.json", io::json_text(j, 2) + "\n");
 }
 
 }  // namespace amva::analysis

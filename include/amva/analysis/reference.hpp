@@ -2,6 +2,7 @@
 // The high-quality reference that single-image explanation measures against: the folder
 // reference_<method>/ that amva analyze writes (reference.json, mam.npy, amv.npy,
 // deviations.csv), read and checked.
+#include <cstdint>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
@@ -35,10 +36,32 @@ struct Reference {
 Reference read_reference(const std::filesystem::path& dir);
 /// One scored face's deviation from a reference (a row of its deviations.csv).
 struct FaceDeviation {
-  std::string path;  // the store key
-  std::string group;
+  std::int64_t id = 0;   // store row
+  std::string path;      // the store key
+  double score = 0;      // its FIQA score
+  std::string group;     // its quality group; empty when in none
   double deviation = 0;  // NaN when undefined
 };
+/// What amva analyze saves of a method's high group for explanation (save_reference).
+struct ReferenceToSave {
+  std::string fiqa_method, fiqa_source;
+  std::string group, group_rule;
+  std::size_t count = 0;
+  double score_min = 0, score_max = 0;
+  Normalization normalization = Normalization::MinMax;
+  nlohmann::json cam;                     // the analysis's cam settings (method, map_shape, layer, options)
+  nlohmann::json store;                   // the store's path
+  nlohmann::json store_settings;          // its meta.json settings
+  cv::Mat mam, amv, median;               // 112x112 CV_64F; amv without NaN
+  double eps = 0;                         // reference_eps(mam, amv)
+  std::vector<FaceDeviation> deviations;  // every scored face
+};
+/// The deviation's guard: 0.01 x mean AM-V, or for a one-face group (AM-V 0) 0.01 x |mean MAM|
+/// + 1e-12, so that Z stays defined and float noise does not blow up.
+double reference_eps(const cv::Mat& mam, const cv::Mat& amv);
+/// Writes the folder read_reference reads: mam.npy, amv.npy, median.npy, deviations.csv and,
+/// last, reference.json (each atomically).
+void save_reference(const std::filesystem::path& dir, const ReferenceToSave& reference);
 /// The rows of `dir`/deviations.csv, in file order, read by column name. Unlike read_reference
 /// it does not judge whether the reference can explain faces.
 std::vector<FaceDeviation> read_face_deviations(const std::filesystem::path& dir);
