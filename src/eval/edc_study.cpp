@@ -136,10 +136,6 @@ struct Tables {
   }
 };
 
-// One method's pAUC at each discard limit, per curve ("fnm_edc", "fm_edc"): what the paired
-// differences subtract.
-using PaucByCurve = std::map<std::string, std::vector<double>>;
-
 // The comparisons, from pairs or from identities; identities also serve the bootstrap's
 // resampling units, and each source is read once.
 void make_comparisons(Study& s, const io::NpyArray& embeddings) {
@@ -291,7 +287,7 @@ EdcReplicates bootstrap_replicates(const Study& s) {
 }
 
 // One method's FNM-EDC and FM-EDC, their pAUC with bootstrap intervals, and their curves in the tables.
-nlohmann::json method_curves(const Study& s, std::size_t mi, Tables& t, PaucByCurve& paucs, EdcMethod& typed) {
+nlohmann::json method_curves(const Study& s, std::size_t mi, Tables& t, EdcMethod& typed) {
   const auto& opt = s.opt;
   const auto& set = s.set;
   const auto& col = s.columns[mi];
@@ -338,12 +334,10 @@ nlohmann::json method_curves(const Study& s, std::size_t mi, Tables& t, PaucByCu
   }
   typed.name = col.name;
   for (std::size_t l = 0; l < opt.discard_limits.size(); ++l) {
-    paucs["fnm_edc"].push_back(edc_pauc(fnm_curve, opt.discard_limits[l]));
-    paucs["fm_edc"].push_back(edc_pauc(fm_curve, opt.discard_limits[l]));
     const auto fnm_ci = opt.bootstrap > 0 ? s.ci_of(reps.fnm_pauc[mi][l]) : std::pair{kNaN, kNaN};
     const auto fm_ci = opt.bootstrap > 0 ? s.ci_of(reps.fm_pauc[mi][l]) : std::pair{kNaN, kNaN};
-    typed.fnm.push_back({paucs["fnm_edc"].back(), fnm_ci.first, fnm_ci.second});
-    typed.fm.push_back({paucs["fm_edc"].back(), fm_ci.first, fm_ci.second});
+    typed.fnm.push_back({edc_pauc(fnm_curve, opt.discard_limits[l]), fnm_ci.first, fnm_ci.second});
+    typed.fm.push_back({edc_pauc(fm_curve, opt.discard_limits[l]), fm_ci.first, fm_ci.second});
   }
   return mj;
 }
@@ -456,13 +450,14 @@ nlohmann::json baselines_json(const Study& s, Tables& t, const std::function<voi
 }
 
 // Paired differences: method a minus method b on the same replicates.
-nlohmann::json paired_differences(const Study& s, const std::vector<PaucByCurve>& paucs, Tables& t) {
+nlohmann::json paired_differences(const Study& s, const std::vector<EdcMethod>& methods, Tables& t) {
   const auto& opt = s.opt;
   const auto& columns = s.columns;
   const auto& reps = s.reps;
   nlohmann::json differences = nlohmann::json::object();
   if (opt.bootstrap > 0) {
-    for (const auto& [name, all] : {std::pair{"fnm_edc", &reps.fnm_pauc}, {"fm_edc", &reps.fm_pauc}}) {
+    for (const auto& [name, all, curve] : {std::tuple{"fnm_edc", &reps.fnm_pauc, &EdcMethod::fnm},
+                                           std::tuple{"fm_edc", &reps.fm_pauc, &EdcMethod::fm}}) {
       for (std::size_t l = 0; l < opt.discard_limits.size(); ++l) {
         const auto key = limit_key(opt.discard_limits[l]);
         nlohmann::json list = nlohmann::json::array();
@@ -470,7 +465,7 @@ nlohmann::json paired_differences(const Study& s, const std::vector<PaucByCurve>
           for (std::size_t b = a + 1; b < columns.size(); ++b) {
             std::vector<double> d((*all)[a][l].size());
             for (std::size_t r = 0; r < d.size(); ++r) d[r] = (*all)[a][l][r] - (*all)[b][l][r];
-            const double value = paucs[a].at(name)[l] - paucs[b].at(name)[l];
+            const double value = (methods[a].*curve)[l].value - (methods[b].*curve)[l].value;
             const auto [lo, hi] = s.ci_of(d);
             // Lower pAUC is better: a negative difference favours method a.
             const std::string verdict = hi < 0   ? columns[a].name + " better"
@@ -583,19 +578,18 @@ EdcResult run_edc(const EdcOptions& opt) {
   t.fnm = {"FNM-EDC", "fraction of mated comparisons discarded", "FNMR of the rest", {}, xmax};
   t.fm = {"FM-EDC", "fraction of non-mated comparisons discarded", "FMR of the rest", {}, xmax};
   nlohmann::json methods = nlohmann::json::object();
-  std::vector<PaucByCurve> paucs(s.columns.size());
   for (std::size_t mi = 0; mi < s.columns.size(); ++mi) {
     const auto& col = s.columns[mi];
     report(fmt::format("EDC of {}", col.name));
     result.methods.emplace_back();
-    nlohmann::json mj = method_curves(s, mi, t, paucs[mi], result.methods.back());
+    nlohmann::json mj = method_curves(s, mi, t, result.methods.back());
     if (opt.erc_refit) mj["erc_refit"] = erc_refit_json(s, col, t);
     mj["groups"] = group_errors(s, col, t);
     methods[col.name] = mj;
   }
   summary["methods"] = methods;
   summary["baselines"] = baselines_json(s, t, report, result);
-  summary["paired_differences"] = paired_differences(s, paucs, t);
+  summary["paired_differences"] = paired_differences(s, result.methods, t);
   write_tables(s, t, out);
   io::write_text_atomically(out / "edc.json", io::json_text(summary, 2) + "\n");
   if (opt.figures) {

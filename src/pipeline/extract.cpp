@@ -209,10 +209,30 @@ BatchResult process_batch(const std::vector<io::ImageEntry>& entries, const Extr
   return out;
 }
 
+// Images done across the workers, each step reported to the caller one at a time.
+class ImageCounter {
+ public:
+  ImageCounter(std::size_t total, const std::function<void(const ExtractProgress&)>& progress)
+      : total_(total), progress_(progress) {}
+  void add(std::size_t n) {
+    const std::size_t d = done_ += n;
+    if (progress_) {
+      const std::lock_guard lock(mutex_);
+      progress_({d, total_});
+    }
+  }
+  [[nodiscard]] std::size_t count() const { return done_; }
+
+ private:
+  std::size_t total_;
+  const std::function<void(const ExtractProgress&)>& progress_;
+  std::atomic<std::size_t> done_{0};
+  std::mutex mutex_;
+};
+
 // Batches are cut at fixed positions in the list, so results do not depend on thread count.
 std::vector<BatchResult> run_batches(const std::vector<io::ImageEntry>& entries, const ExtractOptions& opt,
-                                     std::vector<Worker>& workers, const CamPlan& plan,
-                                     const std::function<void(std::size_t)>& on_images) {
+                                     std::vector<Worker>& workers, const CamPlan& plan, ImageCounter& done) {
   const std::size_t batch = static_cast<std::size_t>(opt.batch);
   const std::size_t n_batches = (entries.size() + batch - 1) / batch;
   std::vector<BatchResult> results(n_batches);
@@ -222,7 +242,7 @@ std::vector<BatchResult> run_batches(const std::vector<io::ImageEntry>& entries,
       const auto first = entries.begin() + static_cast<std::ptrdiff_t>(b * batch);
       const auto last = entries.begin() + static_cast<std::ptrdiff_t>(std::min(entries.size(), (b + 1) * batch));
       results[b] = process_batch({first, last}, opt, workers[static_cast<std::size_t>(worker)], plan);
-      on_images(static_cast<std::size_t>(last - first));
+      done.add(static_cast<std::size_t>(last - first));
     }
   });
   return results;
@@ -235,9 +255,9 @@ std::map<std::string, double> named_scores(const CamPlan& plan, const std::vecto
 }
 
 Table process_chunk(const std::vector<io::ImageEntry>& chunk, const ExtractOptions& opt, std::vector<Worker>& workers,
-                    const CamPlan& plan, const std::function<void(std::size_t)>& on_images, ScoredFaces& scored) {
+                    const CamPlan& plan, ImageCounter& done, ScoredFaces& scored) {
   Table chunk_table;
-  for (const auto& r : run_batches(chunk, opt, workers, plan, on_images)) {
+  for (const auto& r : run_batches(chunk, opt, workers, plan, done)) {
     chunk_table.append(r.table);
     for (const auto& [row, scores] : r.scores) {
       const auto& rec = r.table.records[row];
@@ -379,15 +399,7 @@ ExtractSummary extract(const ExtractOptions& options, const std::function<void(c
   summary.listed = entries.size();
   summary.resumed = entries.size() - todo.size();
 
-  std::atomic<std::size_t> done{0};
-  std::mutex progress_mutex;
-  const auto on_images = [&](std::size_t n) {
-    const std::size_t d = done += n;
-    if (progress) {
-      std::lock_guard lock(progress_mutex);
-      progress({d, todo.size()});
-    }
-  };
+  ImageCounter done(todo.size(), progress);
   int shards = 0;
   ScoredFaces scored;
   summary.finished = true;
@@ -399,10 +411,10 @@ ExtractSummary extract(const ExtractOptions& options, const std::function<void(c
     const auto last = std::min(todo.size(), first + static_cast<std::size_t>(opt.shard_size));
     writer.write_shard(process_chunk(
         {todo.begin() + static_cast<std::ptrdiff_t>(first), todo.begin() + static_cast<std::ptrdiff_t>(last)}, opt,
-        workers, plan, on_images, scored));
+        workers, plan, done, scored));
     ++shards;
   }
-  summary.processed = done;
+  summary.processed = done.count();
   if (summary.finished) {
     const auto content = writer.finalize();
     summary.records = content.table.records.size();
@@ -436,19 +448,11 @@ ExtractedFaces extract_faces(const std::vector<std::filesystem::path>& images, c
   std::vector<io::ImageEntry> entries;
   for (const auto& image : images) entries.push_back({image, image.string()});
 
-  std::atomic<std::size_t> done{0};
-  std::mutex progress_mutex;
-  const auto on_images = [&](std::size_t n) {
-    const std::size_t d = done += n;
-    if (progress) {
-      std::lock_guard lock(progress_mutex);
-      progress({d, entries.size()});
-    }
-  };
+  ImageCounter done(entries.size(), progress);
   ExtractedFaces out;
   out.settings = extraction_settings(opt, workers.front().recognizer->model_sha256());
   out.settings["cam"] = cam_settings(plan);
-  for (auto& r : run_batches(entries, opt, workers, plan, on_images)) {
+  for (auto& r : run_batches(entries, opt, workers, plan, done)) {
     const std::size_t base = out.table.records.size();
     out.table.append(r.table);
     out.aligned.resize(out.table.records.size());
