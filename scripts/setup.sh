@@ -11,6 +11,7 @@ packages=(
   libopencv-dev opencv-data libonnx-dev libprotobuf-dev protobuf-compiler libcli11-dev nlohmann-json3-dev
   libfmt-dev libtbb-dev libeigen3-dev libssl-dev libboost-dev
   libopenblas-dev  # SER-FIQ's one matrix product: OpenBLAS picks the CPU's vector units at run time
+  libopenmpi-dev openmpi-bin  # optional: mpirun -n N amva extract (docs/cluster.md)
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev  # only for the sanitizer and libFuzzer pass of the tests (scripts/sanitize.sh)
   python3 python3-numpy python3-scipy python3-matplotlib python3-imageio python-matplotlib-data

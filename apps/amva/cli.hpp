@@ -111,9 +111,11 @@ void print_analysis(const analysis::AnalysisResult& result, const std::filesyste
 void add_colormap_option(CLI::App& app, viz::Colormap& colormap);
 /// `--quality LIST` for extract and demo (scored in the extraction pass).
 void add_quality_option(CLI::App& app, std::vector<std::string>& methods);
-/// amva quality: scores every face of a store again, re-reading each image.
+/// amva quality: scores every face of a store again, re-reading each image (`part` "i/N": only
+/// a job array's part; under mpirun: shared among the ranks).
 void run_quality(const std::filesystem::path& store, const std::vector<std::string>& methods,
-                 const model::ModelCard& card, const std::filesystem::path& cache, int threads);
+                 const model::ModelCard& card, const std::filesystem::path& cache, int threads,
+                 const std::string& part = {});
 /// What quality.csv got: counts, faces left NaN, and what each method measures.
 void print_quality(const pipeline::QualitySummary& summary, const std::vector<std::string>& methods);
 

@@ -1,5 +1,6 @@
 #include "amva/pipeline/extract.hpp"
 #include "cli.hpp"
+#include "launch.hpp"
 #include "report_summary.hpp"
 
 namespace amva::cli {
@@ -11,6 +12,7 @@ void add_extract(CLI::App& app) {
     std::string face_rule = "central";
     CamCliOptions cam;
     std::vector<std::string> quality;
+    std::string part;
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("extract", "Detect, align and embed every face into a store (resumable)");
@@ -40,17 +42,26 @@ void add_extract(CLI::App& app) {
                   "Images whose header claims more pixels are recorded as too_large, not decoded")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--part", args->part,
+                  "Only part i of N (every N-th image), for a job array; join the parts with amva merge");
   cmd->callback([args] {
     auto& opt = args->extract;
+    if (!args->part.empty()) opt.part = io::parse_list_part(args->part);
     opt.card = args->models.card();
     if (!opt.aligned) opt.detector = args->models.detector_config();
     opt.face_rule = face::face_rule_from_string(args->face_rule);
     args->cam.apply(opt);
     opt.quality = args->quality;  // scored in the same pass
-    auto progress = std::make_unique<Progress>("extract");
-    const auto summary =
-        pipeline::extract(opt, [&](const pipeline::ExtractProgress& p) { progress->update(p.done, p.total); });
+    auto& team = launched_team();
+    // Under mpirun the root speaks for the job; its progress counts every rank's images.
+    auto progress = team.is_root() ? std::make_unique<Progress>("extract") : nullptr;
+    std::function<void(const pipeline::ExtractProgress&)> report;
+    if (progress) report = [&](const pipeline::ExtractProgress& p) { progress->update(p.done, p.total); };
+    const auto summary = pipeline::extract(opt, report, &team);
+    if (progress && summary.finished) progress->update(summary.processed, summary.listed - summary.resumed);
     progress.reset();
+    if (!team.is_root()) return;
+    if (team.size() > 1) fmt::print("{} ranks\n", team.size());
     print_extract_summary(summary, opt.out);
     if (summary.quality) print_quality(*summary.quality, opt.quality);
   });

@@ -8,10 +8,12 @@
 #include <iostream>
 #include <new>
 #include <opencv2/core/utils/logger.hpp>
+#include <string>
 
 #include "amva/error.hpp"
 #include "amva/version.hpp"
 #include "cli.hpp"
+#include "launch.hpp"
 
 namespace {
 int exit_code(amva::ErrorCode code) {
@@ -63,11 +65,19 @@ int main(int argc, char** argv) {
   amva::cli::add_explain(app);
   amva::cli::add_run(app);
   try {
+    // Only extract and quality share their work among the ranks of an MPI job; any other
+    // command started as several ranks would run once per rank over the same files.
+    if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != "extract" && std::string(argv[1]) != "quality") {
+      amva::cli::require_one_process(argv[1]);
+    }
     app.parse(argc, argv);
+    amva::cli::finish_team();
   } catch (const CLI::ParseError& e) {
     // CLI11 prints the message (or the help); any usage error exits 2, as the README says,
     // not CLI11's own codes (105, 106, 109...).
     return app.exit(e, std::cout, usage_errors) == 0 ? 0 : 2;
+  } catch (const amva::pipeline::RootError& e) {
+    return exit_code(e.code());  // the root of the team says it; every rank exits with its code
   } catch (const amva::Error& e) {
     fmt::print(stderr, "amva: error: {}\n", e.what());
     return exit_code(e.code());

@@ -17,6 +17,6 @@ inline void print_extract_summary(const pipeline::ExtractSummary& s, const std::
   fmt::print("store {}: {} records, {} faces aligned and embedded, {} failures\n", store.string(), s.records, s.faces,
              failed);
   for (const auto& [reason, n] : s.failures) fmt::print("  {:<14} {}\n", reason, n);
-  fmt::print("{:.1f} s, {:.1f} images/s\n", s.seconds, s.images_per_second());
+  fmt::print("{:.1f} s, {:.1f} images/s (commit {:.2f} s)\n", s.seconds, s.images_per_second(), s.commit_seconds);
 }
 }  // namespace amva::cli

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
+#include <optional>
 #include <thread>
 
 #include "amva/error.hpp"
@@ -17,6 +18,7 @@
 #include "amva/io/hash.hpp"
 #include "amva/io/image_io.hpp"
 #include "amva/io/image_list.hpp"
+#include "amva/io/list_part.hpp"
 #include "amva/model/face_recognizer.hpp"
 #include "amva/pipeline/quality.hpp"
 #include "amva/pipeline/workers.hpp"
@@ -218,15 +220,19 @@ class ImageCounter {
     const std::size_t d = done_ += n;
     if (progress_) {
       const std::lock_guard lock(mutex_);
-      progress_({d, total_});
+      progress_({d + others_, total_});
     }
   }
+  /// Images the other ranks of a team have finished: the progress counts the whole run.
+  void set_others(std::size_t n) { others_ = n; }
+  /// Images this process has read.
   [[nodiscard]] std::size_t count() const { return done_; }
 
  private:
   std::size_t total_;
   const std::function<void(const ExtractProgress&)>& progress_;
   std::atomic<std::size_t> done_{0};
+  std::atomic<std::size_t> others_{0};
   std::mutex mutex_;
 };
 
@@ -371,70 +377,138 @@ nlohmann::json extraction_settings(const ExtractOptions& opt, const std::string&
           {"detector", detector}};
 }
 
-ExtractSummary extract(const ExtractOptions& options, const std::function<void(const ExtractProgress&)>& progress) {
-  const auto start = std::chrono::steady_clock::now();
-  const ExtractOptions opt = with_default_batch(options);
-  std::vector<std::string> skipped;
-  const auto entries = io::list_images(opt.images, &skipped);
-  auto workers = make_workers(opt);
-  const std::string sha = workers.front().recognizer->model_sha256();
-  const CamPlan plan = make_cam_plan(opt, *workers.front().recognizer);
+namespace {
+
+// A rank's share of the run, sent to the root at the end: whether it stopped early, how many
+// images it read, and the quality scores of its faces (JSON has no NaN: null stands for it).
+std::string rank_result_text(bool finished, std::size_t processed, const ScoredFaces& scored) {
+  nlohmann::json faces = nlohmann::json::array();
+  for (const auto& [key, scores] : scored) {
+    nlohmann::json values = nlohmann::json::object();
+    for (const auto& [name, v] : scores) values[name] = std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v);
+    faces.push_back({key.first, key.second, values});
+  }
+  return nlohmann::json{{"finished", finished}, {"processed", processed}, {"scored", faces}}.dump();
+}
+
+void add_rank_result(const std::string& text, ExtractSummary& summary, ScoredFaces& scored) {
+  const auto j = nlohmann::json::parse(text);
+  summary.finished = summary.finished && j["finished"].get<bool>();
+  summary.processed += j["processed"].get<std::size_t>();
+  for (const auto& face : j["scored"]) {
+    auto& scores = scored[{face[0].get<std::string>(), face[1].get<int>()}];
+    for (const auto& [name, v] : face[2].items()) {
+      scores[name] = v.is_null() ? std::numeric_limits<double>::quiet_NaN() : v.get<double>();
+    }
+  }
+}
+
+nlohmann::json store_meta(const ExtractOptions& opt, const std::vector<Worker>& workers, const CamPlan& plan) {
+  const auto& recognizer = *workers.front().recognizer;
   nlohmann::json meta = {{"amva_version", version()},
                          {"created", utc_timestamp()},
                          {"images", std::filesystem::absolute(opt.images).string()},
                          {"model", {{"name", opt.card.name}, {"file", opt.card.file.filename().string()}}},
                          {"detector", workers.front().detector ? workers.front().detector->describe() : "none"},
-                         {"embedding_size", workers.front().recognizer->embedding_size()},
-                         {"settings", extraction_settings(opt, sha)}};
+                         {"embedding_size", recognizer.embedding_size()},
+                         {"settings", extraction_settings(opt, recognizer.model_sha256())}};
   meta["settings"]["cam"] = cam_settings(plan);
+  // A part's store resumes only as the same part; merge_stores drops it.
+  if (!opt.part.whole()) meta["settings"]["part"] = opt.part.to_string();
   if (plan.head && !plan.methods.empty()) meta["head_affinity_error"] = plan.head->affinity_error();
-  auto writer = store::StoreWriter::open(opt.out, meta);
+  return meta;
+}
 
-  std::vector<io::ImageEntry> todo;
-  for (const auto& e : entries) {
-    if (!writer.done_paths().count(e.key)) todo.push_back(e);
+// Fills in the whole store's counts and writes quality.csv, once every shard is in.
+void finish_store(const ExtractOptions& opt, store::StoreWriter& writer, const ScoredFaces& scored,
+                  ExtractSummary& summary) {
+  const auto commit_start = std::chrono::steady_clock::now();
+  const auto content = writer.finalize();
+  summary.commit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - commit_start).count();
+  summary.records = content.table.records.size();
+  for (const auto& r : content.table.records) {
+    if (r.ok) {
+      ++summary.faces;
+    } else {
+      ++summary.failures[r.reason];
+    }
   }
+  if (opt.quality.empty()) return;
+  QualityOptions q;
+  q.store = opt.out;
+  q.methods = opt.quality;
+  q.card = opt.card;
+  q.cache_dir = opt.cache_dir;
+  q.threads = opt.threads;
+  ScoredFaces all = scored;
+  add_stored_scores(opt.out, opt.quality, all);
+  summary.quality = update_quality(q, all);
+}
+
+}  // namespace
+
+ExtractSummary extract(const ExtractOptions& options, const std::function<void(const ExtractProgress&)>& progress,
+                       Team* team_or_null) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto solo = team_or_null ? nullptr : solo_team();
+  Team& team = team_or_null ? *team_or_null : *solo;
+  const ExtractOptions opt = with_default_batch(options);
+  std::vector<std::string> skipped;
+  const auto entries = io::select_part(io::list_images(opt.images, &skipped), opt.part);
+  auto workers = make_workers(opt);
+  const CamPlan plan = make_cam_plan(opt, *workers.front().recognizer);
+
+  // Only the root opens the store (it holds the lock and commits); it tells the others the
+  // listing positions still to do and the first free shard number, under which they write.
+  std::optional<store::StoreWriter> writer;
+  const auto run = nlohmann::json::parse(decided_by_root(team, [&] {
+    writer.emplace(store::StoreWriter::open(opt.out, store_meta(opt, workers, plan)));
+    std::vector<std::size_t> todo;
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      if (!writer->done_paths().count(entries[i].key)) todo.push_back(i);
+    }
+    return nlohmann::json{{"todo", todo}, {"first_shard", writer->next_shard()}}.dump();
+  }));
+  const auto todo = run["todo"].get<std::vector<std::size_t>>();
+  const int first_shard = run["first_shard"].get<int>();
   ExtractSummary summary;
   summary.skipped = std::move(skipped);
   summary.listed = entries.size();
   summary.resumed = entries.size() - todo.size();
 
+  // A block is a shard: the unit a rank claims and the unit a resumed run skips.
+  const std::size_t shard = static_cast<std::size_t>(opt.shard_size);
   ImageCounter done(todo.size(), progress);
-  int shards = 0;
   ScoredFaces scored;
-  summary.finished = true;
-  for (std::size_t first = 0; first < todo.size(); first += static_cast<std::size_t>(opt.shard_size)) {
-    if (opt.stop_after_shards && shards >= *opt.stop_after_shards) {
-      summary.finished = false;
-      break;
-    }
-    const auto last = std::min(todo.size(), first + static_cast<std::size_t>(opt.shard_size));
-    writer.write_shard(process_chunk(
-        {todo.begin() + static_cast<std::ptrdiff_t>(first), todo.begin() + static_cast<std::ptrdiff_t>(last)}, opt,
-        workers, plan, done, scored));
-    ++shards;
-  }
-  summary.processed = done.count();
-  if (summary.finished) {
-    const auto content = writer.finalize();
-    summary.records = content.table.records.size();
-    for (const auto& r : content.table.records) {
-      if (r.ok) {
-        ++summary.faces;
-      } else {
-        ++summary.failures[r.reason];
-      }
-    }
-    if (!opt.quality.empty()) {
-      QualityOptions q;
-      q.store = opt.out;
-      q.methods = opt.quality;
-      q.card = opt.card;
-      q.cache_dir = opt.cache_dir;
-      q.threads = opt.threads;
-      add_stored_scores(opt.out, opt.quality, scored);
-      summary.quality = update_quality(q, scored);
-    }
+  bool finished = true;
+  int own_shards = 0;
+  std::size_t own_finished = 0;
+  share_blocks(
+      team, todo.size(), shard,
+      [&](std::size_t first, std::size_t last) {
+        if (opt.stop_after_shards && own_shards >= *opt.stop_after_shards) {
+          finished = false;
+          return false;
+        }
+        std::vector<io::ImageEntry> chunk;
+        for (std::size_t i = first; i < last; ++i) chunk.push_back(entries[todo[i]]);
+        store::write_shard(opt.out, first_shard + static_cast<int>(first / shard),
+                           process_chunk(chunk, opt, workers, plan, done, scored));
+        ++own_shards;
+        own_finished += chunk.size();
+        return true;
+      },
+      [&](std::size_t all_finished) { done.set_others(all_finished - own_finished); });
+
+  const auto results = team.gather(rank_result_text(finished, done.count(), scored));
+  if (team.is_root()) {
+    summary.finished = true;
+    ScoredFaces all;
+    for (const auto& text : results) add_rank_result(text, summary, all);
+    if (summary.finished) finish_store(opt, *writer, all, summary);
+  } else {
+    summary.finished = finished;
+    summary.processed = done.count();
   }
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return summary;

@@ -20,6 +20,7 @@
 #include "amva/io/json_fields.hpp"
 #include "amva/io/json_values.hpp"
 #include "amva/io/npy.hpp"
+#include "amva/io/numbers.hpp"
 
 namespace amva::store {
 namespace fs = std::filesystem;
@@ -390,12 +391,17 @@ StoreWriter StoreWriter::open(const fs::path& dir, const nlohmann::json& meta) {
   return w;
 }
 
-void StoreWriter::write_shard(const Table& shard) {
-  const fs::path final_dir = dir_ / "shards" / fmt::format("{:05d}", next_shard_);
-  const fs::path temp_dir = dir_ / "shards" / fmt::format(".tmp-{:05d}", next_shard_);
+void write_shard(const fs::path& dir, int number, const Table& shard) {
+  const fs::path final_dir = dir / "shards" / fmt::format("{:05d}", number);
+  const fs::path temp_dir = dir / "shards" / fmt::format(".tmp-{:05d}", number);
   fs::remove_all(temp_dir);
   write_table(temp_dir, shard);
+  io::fault_point("AMVA_FAULT_SHARD_STEP", final_dir.string());
   fs::rename(temp_dir, final_dir);
+}
+
+void StoreWriter::write_shard(const Table& shard) {
+  store::write_shard(dir_, next_shard_, shard);
   ++next_shard_;
   for (const auto& r : shard.records) done_.insert(r.path);
 }
@@ -419,12 +425,79 @@ StoreContent StoreWriter::finalize() {
   return s;
 }
 
+namespace {
+
+// A store's settings without its job-array part: the parts of one run merge.
+nlohmann::json without_part(nlohmann::json meta) {
+  if (meta.contains("settings") && meta["settings"].is_object()) meta["settings"].erase("part");
+  return meta;
+}
+
+// Each input's quality.csv, keyed by (path, face) so that it follows the records to their ids
+// in the merged store. Every input must score the same measures: a column some parts lack
+// would otherwise become a column of holes. Empty when no input has one.
+std::string merged_quality_csv(const std::vector<fs::path>& inputs, const std::vector<StoreContent>& contents,
+                               const Table& merged) {
+  std::vector<std::string> columns;
+  bool any = false;
+  std::map<std::pair<std::string, int>, std::vector<std::string>> rows;
+  for (std::size_t s = 0; s < inputs.size(); ++s) {
+    const fs::path file = inputs[s] / "quality.csv";
+    const bool has = fs::exists(file);
+    io::CsvTable csv;
+    if (has) csv = io::read_csv(file, ',');
+    const std::vector<std::string> these = has && csv.header.size() > 2
+                                               ? std::vector<std::string>(csv.header.begin() + 2, csv.header.end())
+                                               : std::vector<std::string>{};
+    if (s > 0 && (has != any || these != columns)) {
+      throw Error(
+          ErrorCode::Mismatch,
+          fmt::format("{}: cannot merge, its quality.csv columns [{}] differ from {}'s [{}]; score every "
+                      "store with the same --quality (or none) before merging, or add measures to the "
+                      "merged store with amva quality",
+                      inputs[s].string(), fmt::join(these, ", "), inputs.front().string(), fmt::join(columns, ", ")));
+    }
+    any = has;
+    columns = these;
+    const auto& records = contents[s].table.records;
+    for (std::size_t r = 0; r < csv.rows.size(); ++r) {
+      const auto& row = csv.rows[r];
+      const auto id = row.size() == csv.header.size() ? io::to_integer(row[0]) : std::nullopt;
+      if (!id || *id < 0 || static_cast<std::size_t>(*id) >= records.size() ||
+          records[static_cast<std::size_t>(*id)].path != row[1]) {
+        throw Error(ErrorCode::Mismatch,
+                    fmt::format("{}:{}: quality row names no record of its store", file.string(), csv.line_numbers[r]));
+      }
+      const auto& record = records[static_cast<std::size_t>(*id)];
+      rows[{record.path, record.face}] = std::vector<std::string>(row.begin() + 2, row.end());
+    }
+  }
+  if (!any) return {};
+  std::vector<std::string> header{"id", "path"};
+  header.insert(header.end(), columns.begin(), columns.end());
+  std::string text = io::csv_line(header) + "\n";
+  for (const auto& r : merged.records) {
+    const auto found = rows.find({r.path, r.face});
+    if (found == rows.end()) {
+      throw Error(ErrorCode::Mismatch, fmt::format("{}: cannot merge, face {} has no quality.csv row", r.path, r.face));
+    }
+    std::vector<std::string> row{std::to_string(r.id), r.path};
+    row.insert(row.end(), found->second.begin(), found->second.end());
+    text += io::csv_line(row) + "\n";
+  }
+  return text;
+}
+
+}  // namespace
+
 StoreContent merge_stores(const std::vector<fs::path>& inputs, const fs::path& out) {
   if (inputs.empty()) throw Error(ErrorCode::InvalidArgument, "merge needs at least one store");
-  StoreContent merged = read_store(inputs.front());
+  std::vector<StoreContent> contents;
+  for (const auto& in : inputs) contents.push_back(read_store(in));
+  StoreContent merged{without_part(contents.front().meta), contents.front().table};
   for (std::size_t i = 1; i < inputs.size(); ++i) {
-    StoreContent next = read_store(inputs[i]);
-    if (auto diff = settings_mismatch(merged.meta, next.meta); !diff.empty()) {
+    const StoreContent& next = contents[i];
+    if (auto diff = settings_mismatch(merged.meta, without_part(next.meta)); !diff.empty()) {
       throw Error(ErrorCode::Mismatch, fmt::format("{}: cannot merge, settings differ from {} ({})", inputs[i].string(),
                                                    inputs.front().string(), diff));
     }
@@ -435,6 +508,7 @@ StoreContent merge_stores(const std::vector<fs::path>& inputs, const fs::path& o
       throw Error(ErrorCode::Mismatch, fmt::format("{}: cannot merge ({})", inputs[i].string(), e.what()));
     }
   }
+  const std::string quality = merged_quality_csv(inputs, contents, merged.table);
   if (fs::exists(out / "meta.json") || (fs::exists(out) && !fs::is_empty(out))) {
     throw Error(ErrorCode::InvalidArgument, fmt::format("{}: output folder exists and is not empty", out.string()));
   }
@@ -442,6 +516,7 @@ StoreContent merge_stores(const std::vector<fs::path>& inputs, const fs::path& o
   merged.meta["merged_from"] = nlohmann::json::array();
   for (const auto& in : inputs) merged.meta["merged_from"].push_back(fs::absolute(in).string());
   write_table(out, merged.table);
+  if (!quality.empty()) io::write_text_atomically(out / "quality.csv", quality);
   io::write_text_atomically(out / "meta.json", io::json_text(merged.meta, 2) + "\n");
   return merged;
 }

@@ -6,6 +6,7 @@
 
 #include "amva/error.hpp"
 #include "amva/io/atomic_file.hpp"
+#include "amva/io/list_part.hpp"
 #include "amva/pipeline/extract.hpp"
 #include "support.hpp"
 
@@ -135,4 +136,58 @@ TEST(Extract, PreAlignedCropsSkipDetection) {
   const auto store = store::read_store(dir / "store");
   const auto& e = store.table.arrays.at("embeddings");
   for (std::size_t k = 0; k < 512; ++k) EXPECT_NEAR(e.row(0)[k], e.row(1)[k], 1e-4);
+}
+
+// A job array: three parts, each every third image into its own store, merged, equal the store
+// one process writes: records, arrays and quality.csv.
+TEST(Extract, JobArrayPartsMergedEqualOneProcess) {
+  test::TempDir dir;
+  const auto images = make_image_folder(dir);
+  auto whole = options(images, dir / "whole");
+  whole.quality = {"magnitude", "sharpness"};
+  pipeline::extract(whole);
+  std::vector<fs::path> parts;
+  std::size_t listed = 0;
+  for (int i = 1; i <= 3; ++i) {
+    auto part = whole;
+    part.out = dir / fmt::format("part{}", i);
+    part.part = io::parse_list_part(fmt::format("{}/3", i));
+    listed += pipeline::extract(part).listed;
+    parts.push_back(part.out);
+  }
+  EXPECT_EQ(listed, 13u) << "the parts share the images, each read once";
+  const auto merged = store::merge_stores(parts, dir / "merged");
+  EXPECT_FALSE(merged.meta["settings"].contains("part"));
+  for (const char* file : {"index.csv", "embeddings.npy", "quality.csv"}) {
+    EXPECT_EQ(io::read_text(dir / "whole" / file), io::read_text(dir / "merged" / file)) << file;
+  }
+
+  auto other_part = whole;
+  other_part.out = dir / "part1";
+  other_part.part = io::parse_list_part("2/3");
+  EXPECT_THROW(pipeline::extract(other_part), Error) << "a part's store resumes only as the same part";
+  for (const char* bad : {"0/3", "4/3", "3", "a/b", "1/0", "1/3x"}) {
+    EXPECT_THROW(io::parse_list_part(bad), Error) << bad;
+  }
+}
+
+// Stores scored with different measures do not merge into a quality.csv with holes.
+TEST(Extract, MergeRefusesDifferentQualityColumns) {
+  test::TempDir dir;
+  auto a = options(test::sources_dir(), dir / "a");
+  a.part = io::parse_list_part("1/2");
+  a.quality = {"sharpness"};
+  pipeline::extract(a);
+  auto b = a;
+  b.out = dir / "b";
+  b.part = io::parse_list_part("2/2");
+  b.quality = {"magnitude"};
+  pipeline::extract(b);
+  try {
+    store::merge_stores({dir / "a", dir / "b"}, dir / "ab");
+    FAIL() << "merged stores of different quality columns";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::Mismatch);
+    EXPECT_NE(std::string(e.what()).find("quality.csv columns"), std::string::npos) << e.what();
+  }
 }

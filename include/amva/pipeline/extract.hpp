@@ -11,9 +11,11 @@
 #include "amva/cam/cam_method.hpp"
 #include "amva/face/detector.hpp"
 #include "amva/io/image_header.hpp"
+#include "amva/io/list_part.hpp"
 #include "amva/model/model_card.hpp"
 #include "amva/pipeline/model_setup.hpp"
 #include "amva/pipeline/quality.hpp"
+#include "amva/pipeline/team.hpp"
 #include "amva/store/store.hpp"
 
 namespace amva::pipeline {
@@ -32,6 +34,8 @@ struct ExtractOptions : ModelSetup {
                                                    // (Score-CAM's own passes are batched, and small face batches
                                                    // spread its long per-image work over the workers)
   int shard_size = 512;                            // images per shard: the unit of resumption
+                                                   // and the block a rank of a team claims
+  io::ListPart part;                               // a job array's share: every N-th image
   /// Stop after this many shards without finalizing, as an interrupted run would.
   std::optional<int> stop_after_shards;
 };
@@ -51,6 +55,7 @@ struct ExtractSummary {
   std::vector<std::string> skipped;             // listing notes: loops, unreadable folders, FIFOs
   std::optional<QualitySummary> quality;        // with ExtractOptions::quality: what quality.csv got
   double seconds = 0;
+  double commit_seconds = 0;  // of `seconds`, folding the shards into the store
   bool finished = false;  // false when stopped early (stop_after_shards)
   [[nodiscard]] double images_per_second() const { return seconds > 0 ? processed / seconds : 0; }
 };
@@ -68,7 +73,12 @@ cv::Mat aligned_face_of(const nlohmann::json& meta, const store::Record& record)
 /// With `quality`, each face is scored from the aligned face, embedding and activations of
 /// this one pass and quality.csv is written at the end; faces extracted by an earlier,
 /// interrupted run are scored by re-reading their images (as amva quality does).
-ExtractSummary extract(const ExtractOptions& options, const std::function<void(const ExtractProgress&)>& progress = {});
+/// With a `team` of N ranks (every rank calls it with the same options), the ranks claim
+/// blocks of shard_size images as they finish their last, write them as shards of the one
+/// store, and the root commits: the store equals one process's. On ranks other than the root
+/// the summary counts only that rank's images. A rank that fails aborts the whole team.
+ExtractSummary extract(const ExtractOptions& options, const std::function<void(const ExtractProgress&)>& progress = {},
+                       Team* team = nullptr);
 
 /// A few images through the same pass, kept in memory instead of a store (amva explain and
 /// amva cam): the maps and scores are those a store extracted with `options` would hold.

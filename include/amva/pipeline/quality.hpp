@@ -7,7 +7,9 @@
 #include <utility>
 #include <vector>
 
+#include "amva/io/list_part.hpp"
 #include "amva/model/model_card.hpp"
+#include "amva/pipeline/team.hpp"
 
 namespace amva::pipeline {
 
@@ -17,6 +19,7 @@ struct QualityOptions {
   model::ModelCard card;             // the store's model (serfiq needs its head)
   std::filesystem::path cache_dir;   // Jacobian cache
   int threads = 2;
+  io::ListPart part;  // a job array's share: every N-th record, into quality-part-i-of-N.csv
   std::function<void(std::size_t done, std::size_t total)> progress;  // faces read so far; may be empty
 };
 
@@ -29,18 +32,26 @@ struct QualitySummary {
   std::size_t skipped = 0;                       // failed records (NaN scores)
   std::vector<std::string> columns;              // quality.csv columns after the run
   std::map<std::string, std::size_t> undefined;  // per method: faces it could not score (NaN)
+  std::filesystem::path part_file;               // with a part: where its scores went
 };
 
 /// Re-reads each image, re-aligns it from the stored landmarks (the pixels extraction saw),
 /// scores it with every method and writes `quality.csv` (id, path, one column per method)
 /// atomically; columns of other methods already there are kept. Refuses a model card whose
 /// model is not the store's (Error(Mismatch)).
-QualitySummary compute_quality(const QualityOptions& options);
+/// With a part (i of N), only every N-th record is scored, into quality-part-i-of-N.csv beside
+/// quality.csv and without the store's lock, so that the parts of a job array run side by
+/// side; the next run without a part takes their scores instead of re-reading those faces,
+/// writes quality.csv and removes the part files.
+/// With a `team` of N ranks (every rank calls it with the same options), the faces to score are
+/// handed out in blocks to whichever rank is free and the root writes the file; on the other
+/// ranks the summary counts only their own faces.
+QualitySummary compute_quality(const QualityOptions& options, Team* team = nullptr);
 
 /// As compute_quality, but a face's score found in `scored` is used as it is: only the faces
 /// without one are re-read and scored. Extraction calls it with the scores of its own pass
 /// (and, through add_stored_scores, those quality.csv already holds).
-QualitySummary update_quality(const QualityOptions& options, const ScoredFaces& scored);
+QualitySummary update_quality(const QualityOptions& options, const ScoredFaces& scored, Team* team = nullptr);
 
 /// Adds to `scored` the scores of `methods` that the store's quality.csv already holds, for
 /// faces `scored` lacks (a grown store keeps what an earlier run computed).

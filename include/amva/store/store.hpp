@@ -90,6 +90,8 @@ class StoreWriter {
   [[nodiscard]] const std::set<std::string>& done_paths() const { return done_; }
   /// Writes a completed chunk as a new shard, atomically (directory rename).
   void write_shard(const Table& shard);
+  /// The number the next shard gets; the ranks of a team number theirs from here.
+  [[nodiscard]] int next_shard() const { return next_shard_; }
   /// Folds the shards into the store's top-level files and removes them, by a commit that
   /// survives a kill or a full disk at any instant (the next open completes it).
   StoreContent finalize();
@@ -103,6 +105,11 @@ class StoreWriter {
   std::set<std::string> done_;
   int next_shard_ = 0;
 };
+
+/// Writes `shard` as shard `number` of the store in `dir`, atomically (directory rename), without
+/// the store's lock: for the ranks of a team whose root holds the StoreWriter and hands out
+/// distinct numbers. finalize() folds it in like any other shard.
+void write_shard(const std::filesystem::path& dir, int number, const Table& shard);
 
 /// A store's meta.json. Throws Error(NotFound) when `dir` is not a store.
 nlohmann::json read_meta(const std::filesystem::path& dir);

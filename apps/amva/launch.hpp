@@ -1,0 +1,22 @@
+#pragma once
+// How this process was started: alone, or as one rank of an MPI job (mpirun, srun). Only
+// amva extract works as a team; every other command runs as one process.
+#include <string>
+
+#include "amva/pipeline/team.hpp"
+
+namespace amva::cli {
+
+/// Ranks the launcher started, from its environment (OpenMPI, PMI, PMIx); 1 when none.
+int launcher_ranks();
+/// This process's team: an MPI team of launcher_ranks() ranks when amva was built with MPI
+/// (MPI initialised on the first call), else a team of one. Throws Error(InvalidArgument)
+/// when a launcher started several ranks of a build without MPI.
+pipeline::Team& launched_team();
+/// Ends MPI after a successful command (the error paths leave it to the launcher).
+void finish_team();
+/// Throws Error(InvalidArgument) when `command` was started as several ranks: it would run
+/// once per rank, each writing the same files.
+void require_one_process(const std::string& command);
+
+}  // namespace amva::cli
