@@ -92,6 +92,7 @@ void print_stage(const std::string& command, const std::string& message);
 
 /// Registers a subcommand; each lives in its own file.
 void add_extract(CLI::App& app);
+void add_import(CLI::App& app);
 void add_merge(CLI::App& app);
 void add_degrade(CLI::App& app);
 void add_demo(CLI::App& app);

@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   amva::cli::add_extract(app);
   amva::cli::add_merge(app);
+  amva::cli::add_import(app);
   amva::cli::add_degrade(app);
   amva::cli::add_demo(app);
   amva::cli::add_verify(app);

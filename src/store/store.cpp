@@ -495,6 +495,7 @@ StoreContent merge_stores(const std::vector<fs::path>& inputs, const fs::path& o
   std::vector<StoreContent> contents;
   for (const auto& in : inputs) contents.push_back(read_store(in));
   StoreContent merged{without_part(contents.front().meta), contents.front().table};
+  merged.table.canonicalize();  // a store written by other tools may hold its rows in another order
   for (std::size_t i = 1; i < inputs.size(); ++i) {
     const StoreContent& next = contents[i];
     if (auto diff = settings_mismatch(merged.meta, without_part(next.meta)); !diff.empty()) {
