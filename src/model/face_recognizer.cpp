@@ -28,7 +28,8 @@ class OnnxFaceRecognizer final : public FaceRecognizer {
                   fmt::format("{}: sha256 {} does not match the card's {}", card.file.string(), sha256_, card.sha256));
     }
     check_input();
-    net_ = load_onnx_net(card.file);
+    const auto rewritten = graph_.rewritten_model();
+    net_ = rewritten ? load_onnx_net(*rewritten, card.file) : load_onnx_net(card.file);
     embedding_layer_ = layer_for(card.embedding_output, "embedding_output");
     target_layer_ = card.target_layer ? *card.target_layer : graph_.find_target_layer(card.embedding_output);
     layer_for(target_layer_, "target_layer");

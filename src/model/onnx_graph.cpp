@@ -20,6 +20,7 @@ struct OnnxGraph::Impl {
   std::vector<OnnxNodeInfo> nodes;
   std::unordered_map<std::string, std::size_t> producers;
   std::set<std::string> initializers;
+  int folded_identities = 0;
 };
 
 namespace {
@@ -29,6 +30,32 @@ OnnxTensorInfo tensor_info(const onnx::ValueInfoProto& v) {
     t.dims.push_back(d.has_dim_value() && d.dim_value() > 0 ? d.dim_value() : -1);
   }
   return t;
+}
+
+// torch.onnx.export shares equal initializers (two PReLU slopes still at their initial 0.25,
+// two BatchNorms of ones) and reads the copies through Identity nodes, which OpenCV 4.6's
+// importer cannot load ("Identity ... getMemoryShapes"). Each such node becomes a copy of the
+// initializer under the node's output name: the same values, no node. Returns the count.
+int fold_initializer_identities(onnx::GraphProto& g) {
+  std::unordered_map<std::string, int> initializer_index;
+  for (int i = 0; i < g.initializer_size(); ++i) initializer_index[g.initializer(i).name()] = i;
+  google::protobuf::RepeatedPtrField<onnx::NodeProto> kept;
+  int folded = 0;
+  for (const auto& n : g.node()) {
+    const auto it = n.op_type() == "Identity" && n.input_size() == 1 && n.output_size() == 1
+                        ? initializer_index.find(n.input(0))
+                        : initializer_index.end();
+    if (it == initializer_index.end()) {
+      *kept.Add() = n;
+      continue;
+    }
+    onnx::TensorProto copy = g.initializer(it->second);
+    copy.set_name(n.output(0));
+    *g.add_initializer() = std::move(copy);
+    ++folded;
+  }
+  if (folded) g.mutable_node()->Swap(&kept);
+  return folded;
 }
 }  // namespace
 
@@ -40,6 +67,7 @@ OnnxGraph OnnxGraph::load(const std::filesystem::path& file) {
   }
   auto impl = std::make_unique<Impl>();
   impl->file = file;
+  impl->folded_identities = fold_initializer_identities(*proto.mutable_graph());
   impl->proto = std::move(proto);
   const auto& g = impl->proto.graph();
   for (const auto& init : g.initializer()) impl->initializers.insert(init.name());
@@ -72,6 +100,13 @@ const std::vector<OnnxNodeInfo>& OnnxGraph::nodes() const {
 }
 const std::filesystem::path& OnnxGraph::file() const {
   return impl_->file;
+}
+
+std::optional<std::string> OnnxGraph::rewritten_model() const {
+  if (!impl_->folded_identities) return std::nullopt;
+  std::string bytes;
+  impl_->proto.SerializeToString(&bytes);
+  return bytes;
 }
 
 std::optional<std::size_t> OnnxGraph::producer(const std::string& tensor) const {
@@ -128,22 +163,26 @@ const std::set<std::string>& affine_ops() {
 }  // namespace
 
 std::string OnnxGraph::find_target_layer(const std::string& embedding) const {
+  static const std::set<std::string> kJoins = {"Add", "Sub", "Sum", "Concat"};
   std::string current = skip_reshapes(embedding);
   while (auto p = producer(current)) {
     const auto& node = impl_->nodes[*p];
     if (!affine_ops().count(node.op_type) || node.op_type == "Shape" || node.op_type == "Gather") {
       return node.outputs.front();
     }
-    // Follow the data input: the first input that is not a weight or a constant.
-    std::string next;
+    // The data inputs: those that are not a weight or a constant.
+    std::vector<std::string> data;
     for (const auto& in : node.inputs) {
       if (in.empty() || is_initializer(in)) continue;
       if (auto q = producer(in); q && impl_->nodes[*q].op_type == "Constant") continue;
-      next = in;
-      break;
+      data.push_back(in);
     }
-    if (next.empty()) break;
-    current = next;
+    // Where two computed paths join (the residual Add that ends an iResNet or ResNet block),
+    // the head is a function of this output and of neither input alone: the block's output is
+    // the target, as pytorch-grad-cam's ResNet examples target the last block.
+    if (data.size() > 1 && kJoins.count(node.op_type)) return node.outputs.front();
+    if (data.empty()) break;
+    current = data.front();
   }
   throw Error(ErrorCode::Model, fmt::format("{}: no non-linearity before the embedding '{}'; give --layer",
                                             impl_->file.string(), embedding));

@@ -2,17 +2,16 @@
 
 #include <fmt/format.h>
 
+#include <functional>
+
 #include "amva/error.hpp"
 
 namespace amva::model {
-
-cv::dnn::Net load_onnx_net(const std::filesystem::path& file) {
-  if (!std::filesystem::is_regular_file(file)) {
-    throw Error(ErrorCode::NotFound, fmt::format("{}: model file not found", file.string()));
-  }
+namespace {
+cv::dnn::Net checked(const std::function<cv::dnn::Net()>& read, const std::filesystem::path& file) {
   cv::dnn::Net net;
   try {
-    net = cv::dnn::readNetFromONNX(file.string());
+    net = read();
   } catch (const cv::Exception& e) {
     throw Error(ErrorCode::Model, fmt::format("{}: not a model OpenCV can load ({})", file.string(), e.err));
   }
@@ -20,6 +19,18 @@ cv::dnn::Net load_onnx_net(const std::filesystem::path& file) {
   net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
   net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
   return net;
+}
+}  // namespace
+
+cv::dnn::Net load_onnx_net(const std::filesystem::path& file) {
+  if (!std::filesystem::is_regular_file(file)) {
+    throw Error(ErrorCode::NotFound, fmt::format("{}: model file not found", file.string()));
+  }
+  return checked([&] { return cv::dnn::readNetFromONNX(file.string()); }, file);
+}
+
+cv::dnn::Net load_onnx_net(const std::string& bytes, const std::filesystem::path& file) {
+  return checked([&] { return cv::dnn::readNetFromONNX(bytes.data(), bytes.size()); }, file);
 }
 
 }  // namespace amva::model

@@ -42,12 +42,18 @@ class OnnxGraph {
   /// and does not depend on a batch size baked into a Reshape's shape constant.
   [[nodiscard]] std::string skip_reshapes(const std::string& tensor) const;
   [[nodiscard]] const std::filesystem::path& file() const;
+  /// The model as this view holds it when loading had to rewrite it for OpenCV's importer
+  /// (an Identity node reading an initializer, as torch.onnx.export writes for shared equal
+  /// weights, becomes a copy of that initializer); empty when the file loads as it is.
+  [[nodiscard]] std::optional<std::string> rewritten_model() const;
 
   /// The default target layer for `embedding`: walking back from the embedding (past
   /// reshapes) through affine operations (Conv, BatchNormalization, Gemm, MatMul, Add, Sub,
   /// Mul or Div by a constant, pooling, Flatten and other reshapes), the output of the first
-  /// node that is not affine: the last non-linearity before the embedding. Throws
-  /// Error(Model) if the walk reaches a graph input.
+  /// node that is not affine: the last non-linearity before the embedding; or, where the walk
+  /// meets two computed inputs joined (a residual Add or a Concat), that join's output: the
+  /// last block's output, the first tensor the head is a function of. Throws Error(Model) if
+  /// the walk reaches a graph input.
   [[nodiscard]] std::string find_target_layer(const std::string& embedding) const;
 
   /// The nodes that compute `to` from `from` (the head), in graph order. Throws
