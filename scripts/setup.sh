@@ -12,6 +12,7 @@ packages=(
   libfmt-dev libtbb-dev libeigen3-dev libssl-dev libboost-dev
   libopenblas-dev  # SER-FIQ's one matrix product: OpenBLAS picks the CPU's vector units at run time
   libopenmpi-dev openmpi-bin  # optional: mpirun -n N amva extract (docs/cluster.md)
+  pybind11-dev python3-dev python3-pytest  # the Python module `amva` and its tests (docs/python.md)
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev  # only for the sanitizer and libFuzzer pass of the tests (scripts/sanitize.sh)
   python3 python3-numpy python3-scipy python3-matplotlib python3-imageio python-matplotlib-data

@@ -19,14 +19,12 @@ double now_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-fs::path cards_dir() {
-  if (const char* env = std::getenv("AMVA_MODEL_CARDS")) return env;
-  return share_dir() / "model_cards";
-}
 }  // namespace
 
 void ModelOptions::add_to(CLI::App& app, bool with_recognizer) {
-  app.add_option("--models", models_dir, "Folder with the default models (default: $AMVA_MODELS, else amva's share/amva/models: the clone's models/ in a build tree)");
+  app.add_option("--models", models_dir,
+                 "Folder with the default models (default: $AMVA_MODELS, else amva's share/amva/models: the clone's "
+                 "models/ in a build tree)");
   if (with_recognizer) {
     app.add_option("--model", model, "ONNX face recognition model (default: the model card's file)");
     app.add_option("--model-card", model_card,
@@ -38,43 +36,30 @@ void ModelOptions::add_to(CLI::App& app, bool with_recognizer) {
 }
 
 fs::path ModelOptions::resolved_models_dir() const {
-  if (!models_dir.empty()) return models_dir;
-  if (const char* env = std::getenv("AMVA_MODELS")) return env;
-  return share_dir() / "models";
+  return models_dir.empty() ? model::default_models_dir() : models_dir;
 }
 
 model::ModelCard ModelOptions::card() const {
-  fs::path card_file = model_card;
-  if (!fs::exists(card_file)) card_file = cards_dir() / (model_card + ".json");
-  if (!fs::exists(card_file)) {
-    throw Error(ErrorCode::NotFound, fmt::format("model card '{}' not found (neither a file nor a card in {})",
-                                                 model_card, cards_dir().string()));
-  }
-  model::ModelCard c = model::ModelCard::load(card_file, resolved_models_dir());
+  model::ModelCard c = model::find_model_card(model_card, resolved_models_dir());
   if (!model.empty()) {
     c.file = model;
     // Another file under a card that pins a hash: the card describes some other model.
     if (!c.sha256.empty() && fs::exists(c.file) && io::sha256_file(c.file) != c.sha256) {
       throw Error(ErrorCode::Model, fmt::format("{}: this model is not the one model card '{}' describes; "
                                                 "write a card for it and pass --model-card",
-                                                model, card_file.string()));
+                                                model, model_card));
     }
   }
   return c;
 }
 
 face::DetectorConfig ModelOptions::detector_config() const {
+  if (detector.empty()) return face::default_detector(resolved_models_dir());
   face::DetectorConfig d;
-  if (detector.empty()) {
-    d.kind = "default";
-    d.detector_model = resolved_models_dir() / "fr_detect.onnx";
-    d.landmark_model = resolved_models_dir() / "fr_landmark.onnx";
-  } else {
-    d.kind = "yunet";
-    d.detector_model = detector;
-    d.score_threshold = 0.6f;
-    d.nms_iou = 0.3f;
-  }
+  d.kind = "yunet";
+  d.detector_model = detector;
+  d.score_threshold = 0.6f;
+  d.nms_iou = 0.3f;
   return d;
 }
 

@@ -41,11 +41,7 @@ void add_explain(CLI::App& app) {
     o.aligned = args->aligned;
     o.force = args->force;
     o.detector = args->models.detector_config();  // for --aligned: only its 68 points, for the eyes
-    const auto models = args->models.resolved_models_dir();
-    if (std::filesystem::exists(models / "fr_pose.onnx") && std::filesystem::exists(models / "fr_eye.onnx")) {
-      o.pose_model = models / "fr_pose.onnx";
-      o.eye_model = models / "fr_eye.onnx";
-    }
+    pipeline::use_attribute_models(o, args->models.resolved_models_dir());
     o.cache_dir = args->cache;
     o.threads = args->threads;
     o.colormap = args->colormap;

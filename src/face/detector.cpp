@@ -9,6 +9,14 @@
 
 namespace amva::face {
 
+DetectorConfig default_detector(const std::filesystem::path& models_dir) {
+  DetectorConfig d;
+  d.kind = "default";
+  d.detector_model = models_dir / "fr_detect.onnx";
+  d.landmark_model = models_dir / "fr_landmark.onnx";
+  return d;
+}
+
 std::unique_ptr<FaceDetector> FaceDetector::create(const DetectorConfig& config) {
   if (config.kind == "default") return make_ultraface_detector(config);
   if (config.kind == "yunet") return make_yunet_detector(config);

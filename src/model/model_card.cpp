@@ -4,11 +4,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "amva/error.hpp"
 #include "amva/io/json_fields.hpp"
 #include "amva/io/json_values.hpp"
+#include "amva/share.hpp"
 
 namespace amva::model {
 namespace fs = std::filesystem;
@@ -91,6 +93,23 @@ nlohmann::json ModelCard::to_json() const {
   if (!sha256.empty()) j["sha256"] = sha256;
   if (target_layer) j["target_layer"] = *target_layer;
   return j;
+}
+
+fs::path default_models_dir() {
+  if (const char* env = std::getenv("AMVA_MODELS")) return env;
+  return share_dir() / "models";
+}
+
+ModelCard find_model_card(const std::string& name_or_file, const fs::path& models_dir) {
+  const char* env = std::getenv("AMVA_MODEL_CARDS");
+  const fs::path cards = env ? fs::path(env) : share_dir() / "model_cards";
+  fs::path card_file = name_or_file;
+  if (!fs::exists(card_file)) card_file = cards / (name_or_file + ".json");
+  if (!fs::exists(card_file)) {
+    throw Error(ErrorCode::NotFound, fmt::format("model card '{}' not found (neither a file nor a card in {})",
+                                                 name_or_file, cards.string()));
+  }
+  return ModelCard::load(card_file, models_dir.empty() ? default_models_dir() : models_dir);
 }
 
 }  // namespace amva::model

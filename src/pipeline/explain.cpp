@@ -177,4 +177,11 @@ ExplainResult explain(const ExplainOptions& opt) {
   return result;
 }
 
+void use_attribute_models(ExplainOptions& options, const std::filesystem::path& models_dir) {
+  if (std::filesystem::exists(models_dir / "fr_pose.onnx") && std::filesystem::exists(models_dir / "fr_eye.onnx")) {
+    options.pose_model = models_dir / "fr_pose.onnx";
+    options.eye_model = models_dir / "fr_eye.onnx";
+  }
+}
+
 }  // namespace amva::pipeline

@@ -20,6 +20,9 @@ struct DetectorConfig {
   float nms_iou = 0.4f;
 };
 
+/// The default detector: fr_detect.onnx and fr_landmark.onnx in `models_dir`.
+DetectorConfig default_detector(const std::filesystem::path& models_dir);
+
 class FaceDetector {
  public:
   virtual ~FaceDetector() = default;

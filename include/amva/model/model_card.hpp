@@ -27,4 +27,13 @@ struct ModelCard {
   [[nodiscard]] nlohmann::json to_json() const;
 };
 
+/// Where the default models are: $AMVA_MODELS, else share/amva/models next to the program.
+std::filesystem::path default_models_dir();
+
+/// A card by shipped name ("default", "paddlex_mobilefacenet128", ...; looked up in
+/// $AMVA_MODEL_CARDS, else share/amva/model_cards) or by file; its relative model file is
+/// taken from `models_dir` (empty: default_models_dir()) when there. Throws Error(NotFound)
+/// naming where it looked.
+ModelCard find_model_card(const std::string& name_or_file, const std::filesystem::path& models_dir = {});
+
 }  // namespace amva::model

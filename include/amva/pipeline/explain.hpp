@@ -32,6 +32,10 @@ struct ExplainResult {
   std::vector<analysis::ExplainedImage> images;  // in input order
 };
 
+/// Sets the head-pose and eye-openness models when `models_dir` holds both (fr_pose.onnx,
+/// fr_eye.onnx); otherwise explanations go without them.
+void use_attribute_models(ExplainOptions& options, const std::filesystem::path& models_dir);
+
 /// Explains every image. A reference made with another model, CAM method, target, layer or
 /// normalisation is refused with Error(Mismatch) naming the setting. Images without a usable
 /// face are reported (ok = false), never stop the run. Outputs appear only when all are written.
