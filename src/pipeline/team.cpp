@@ -23,10 +23,8 @@ class SoloTeam final : public Team {
   void end_blocks() override {}
   std::string broadcast(const std::string& text) override { return text; }
   std::vector<std::string> gather(const std::string& text) override { return {text}; }
-  [[noreturn]] void abort(const std::string& message) override {
-    fmt::print(stderr, "amva: {}\n", message);
-    std::exit(1);
-  }
+  // The library never prints or exits: alone, a failure is an error for the caller.
+  [[noreturn]] void abort(const std::string& message) override { throw Error(ErrorCode::Io, message); }
 
  private:
   std::size_t next_ = 0;

@@ -34,7 +34,7 @@ class Team {
   /// Collective: every rank's `text`, in rank order, on the root; empty on the other ranks.
   virtual std::vector<std::string> gather(const std::string& text) = 0;
   /// Ends every rank of the job with `message` (naming this rank): a rank that cannot go on
-  /// must not leave the others waiting.
+  /// must not leave the others waiting. A team of one throws Error(Io) with it instead.
   [[noreturn]] virtual void abort(const std::string& message) = 0;
 };
 
