@@ -5,6 +5,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 
@@ -63,6 +65,12 @@ inline std::array<double, 5> mean_template_offsets(const std::vector<face::Landm
 }
 
 /// A fresh, empty folder removed when the test ends.
+/// A JSON file as written by amva (summary.json, edc.json, explain.json).
+inline nlohmann::json read_json(const fs::path& file) {
+  std::ifstream in(file);
+  return nlohmann::json::parse(in);
+}
+
 class TempDir {
  public:
   TempDir() {

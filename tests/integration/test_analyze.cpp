@@ -12,10 +12,7 @@
 using namespace amva;
 
 namespace {
-nlohmann::json read_json(const test::fs::path& file) {
-  std::ifstream in(file);
-  return nlohmann::json::parse(in);
-}
+using test::read_json;
 }  // namespace
 
 // The synthetic maps vary outside the centre in proportion to (1 - quality): the analysis must

@@ -19,10 +19,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-nlohmann::json read_json(const fs::path& file) {
-  std::ifstream in(file);
-  return nlohmann::json::parse(in);
-}
+using test::read_json;
 
 std::string amva_cmd(const std::string& args, const fs::path& cache) {
   return fmt::format("AMVA_CACHE={} {} {} --models {}", cache.string(), test::cli().string(), args,

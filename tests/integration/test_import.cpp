@@ -18,10 +18,7 @@ using namespace amva;
 namespace fs = std::filesystem;
 
 namespace {
-nlohmann::json read_json(const fs::path& file) {
-  std::ifstream in(file);
-  return nlohmann::json::parse(in);
-}
+using test::read_json;
 
 // Compares every number of two JSON values (same structure) within `tolerance`.
 void expect_same_numbers(const nlohmann::json& a, const nlohmann::json& b, double tolerance, const std::string& where) {
