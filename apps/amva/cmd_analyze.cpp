@@ -6,6 +6,7 @@
 #include "amva/analysis/amva_analysis.hpp"
 #include "amva/io/json_values.hpp"
 #include "cli.hpp"
+#include "launch.hpp"
 
 namespace amva::cli {
 namespace {}  // namespace
@@ -121,8 +122,11 @@ void add_analyze(CLI::App& app) {
     opt.bootstrap_unit = eval::parse_bootstrap_unit(args->bootstrap_unit);
     opt.memory_budget = args->memory_mib << 20;
     opt.figures = !args->no_figures;
-    opt.progress = [](const std::string& m) { print_stage("analyze", m); };
-    print_analysis(analysis::analyze(opt), opt.out);
+    // Under mpirun the ranks share each group's maps; the root speaks and writes the folder.
+    auto& team = launched_team();
+    if (team.is_root()) opt.progress = [](const std::string& m) { print_stage("analyze", m); };
+    const auto result = analysis::analyze(opt, &team);
+    if (team.is_root()) print_analysis(result, opt.out);
   });
 }
 

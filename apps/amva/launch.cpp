@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <initializer_list>
 #include <memory>
 
 #include "amva/io/numbers.hpp"
@@ -13,20 +15,31 @@
 
 namespace amva::cli {
 namespace {
-std::unique_ptr<pipeline::Team> team;
-}
+std::unique_ptr<Team> team;
+bool team_started = false;
 
-int launcher_ranks() {
-  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "PMI_SIZE"}) {
+int launcher_variable(std::initializer_list<const char*> names, int otherwise) {
+  for (const char* name : names) {
     if (const char* v = std::getenv(name)) {
-      if (const auto n = io::to_integer(v); n && *n > 0) return static_cast<int>(*n);
+      if (const auto n = io::to_integer(v); n && *n >= 0) return static_cast<int>(*n);
     }
   }
-  return 1;
+  return otherwise;
+}
+}  // namespace
+
+int launcher_ranks() {
+  return std::max(1, launcher_variable({"OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "PMI_SIZE"}, 1));
 }
 
-pipeline::Team& launched_team() {
+bool silent_rank() {
+  return !team_started && launcher_ranks() > 1 &&
+         launcher_variable({"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"}, 0) != 0;
+}
+
+Team& launched_team() {
   if (team) return *team;
+  team_started = true;
   if (launcher_ranks() > 1) {
 #ifdef AMVA_WITH_MPI
     team = make_mpi_team();
@@ -37,7 +50,7 @@ pipeline::Team& launched_team() {
                             launcher_ranks()));
 #endif
   } else {
-    team = pipeline::solo_team();
+    team = solo_team();
   }
   return *team;
 }

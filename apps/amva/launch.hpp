@@ -1,9 +1,9 @@
 #pragma once
-// How this process was started: alone, or as one rank of an MPI job (mpirun, srun). Only
-// amva extract works as a team; every other command runs as one process.
+// How this process was started: alone, or as one rank of an MPI job (mpirun, srun). amva
+// extract, quality and analyze work as a team; every other command runs as one process.
 #include <string>
 
-#include "amva/pipeline/team.hpp"
+#include "amva/team.hpp"
 
 namespace amva::cli {
 
@@ -12,7 +12,11 @@ int launcher_ranks();
 /// This process's team: an MPI team of launcher_ranks() ranks when amva was built with MPI
 /// (MPI initialised on the first call), else a team of one. Throws Error(InvalidArgument)
 /// when a launcher started several ranks of a build without MPI.
-pipeline::Team& launched_team();
+Team& launched_team();
+/// Whether this process leaves an error unsaid: a rank other than the launcher's first, before
+/// the team started. Until then every rank parses the same command line and meets the same
+/// error, which rank 0 says for all.
+bool silent_rank();
 /// Ends MPI after a successful command (the error paths leave it to the launcher).
 void finish_team();
 /// Throws Error(InvalidArgument) when `command` was started as several ranks: it would run

@@ -8,6 +8,7 @@
 #include <iostream>
 #include <new>
 #include <opencv2/core/utils/logger.hpp>
+#include <set>
 #include <string>
 
 #include "amva/error.hpp"
@@ -66,9 +67,10 @@ int main(int argc, char** argv) {
   amva::cli::add_explain(app);
   amva::cli::add_run(app);
   try {
-    // Only extract and quality share their work among the ranks of an MPI job; any other
-    // command started as several ranks would run once per rank over the same files.
-    if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != "extract" && std::string(argv[1]) != "quality") {
+    // Only extract, quality and analyze share their work among the ranks of an MPI job; any
+    // other command started as several ranks would run once per rank over the same files.
+    const std::set<std::string> team_commands = {"extract", "quality", "analyze"};
+    if (argc > 1 && argv[1][0] != '-' && team_commands.count(argv[1]) == 0) {
       amva::cli::require_one_process(argv[1]);
     }
     app.parse(argc, argv);
@@ -77,10 +79,10 @@ int main(int argc, char** argv) {
     // CLI11 prints the message (or the help); any usage error exits 2, as the README says,
     // not CLI11's own codes (105, 106, 109...).
     return app.exit(e, std::cout, usage_errors) == 0 ? 0 : 2;
-  } catch (const amva::pipeline::RootError& e) {
+  } catch (const amva::RootError& e) {
     return exit_code(e.code());  // the root of the team says it; every rank exits with its code
   } catch (const amva::Error& e) {
-    fmt::print(stderr, "amva: error: {}\n", e.what());
+    if (!amva::cli::silent_rank()) fmt::print(stderr, "amva: error: {}\n", e.what());
     return exit_code(e.code());
   } catch (const std::filesystem::filesystem_error& e) {
     // The library names its files in amva::Error; a filesystem error that still gets here is

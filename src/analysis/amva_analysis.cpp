@@ -7,6 +7,7 @@
 #include <limits>
 #include <map>
 #include <opencv2/core.hpp>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -23,13 +24,13 @@
 #include "amva/stats/random_streams.hpp"
 #include "amva/version.hpp"
 #include "amva/viz/figures.hpp"
+#include "shared_maps.hpp"
 
 namespace amva::analysis {
 namespace fs = std::filesystem;
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr std::int64_t kReadChunk = 8192;
 
 void report(const AnalysisOptions& opt, const std::string& message) {
   if (opt.progress) opt.progress(message);
@@ -47,52 +48,6 @@ void write_map(const fs::path& file, const cv::Mat& map) {
 
 std::string fmt_num(double v) {
   return std::isfinite(v) ? fmt::format("{:.6g}", v) : "nan";
-}
-
-// The faces of `rows` (ascending ids), read from the maps file chunk by chunk and normalised.
-std::vector<float> gather_maps(io::NpyRowReader& reader, const std::vector<std::int64_t>& rows,
-                               Normalization normalization, const Upsampler& up) {
-  const auto d = static_cast<std::size_t>(reader.row_size());
-  std::vector<float> maps(rows.size() * d);
-  std::vector<float> chunk;
-  std::size_t next = 0;
-  for (std::int64_t first = 0; first < reader.rows() && next < rows.size(); first += kReadChunk) {
-    const std::int64_t count = std::min(kReadChunk, reader.rows() - first);
-    if (rows[next] >= first + count) continue;
-    chunk.resize(static_cast<std::size_t>(count) * d);
-    reader.read_rows(first, count, chunk.data());
-    while (next < rows.size() && rows[next] < first + count) {
-      const auto offset = static_cast<std::size_t>(rows[next] - first) * d;
-      std::copy_n(chunk.data() + offset, d, maps.data() + next * d);
-      ++next;
-    }
-  }
-  normalize_maps(maps.data(), rows.size(), normalization, up);
-  return maps;
-}
-
-std::pair<double, double> value_range(io::NpyRowReader& reader, const std::vector<store::IndexEntry>& index) {
-  double lo = std::numeric_limits<double>::infinity();
-  double hi = -lo;
-  const auto d = static_cast<std::size_t>(reader.row_size());
-  std::vector<float> chunk;
-  for (std::int64_t first = 0; first < reader.rows(); first += kReadChunk) {
-    const std::int64_t count = std::min(kReadChunk, reader.rows() - first);
-    chunk.resize(static_cast<std::size_t>(count) * d);
-    reader.read_rows(first, count, chunk.data());
-    for (std::int64_t i = 0; i < count; ++i) {
-      if (!index[static_cast<std::size_t>(first + i)].ok) continue;
-      const float* m = chunk.data() + static_cast<std::size_t>(i) * d;
-      for (std::size_t k = 0; k < d; ++k) {
-        if (std::isfinite(m[k])) {
-          lo = std::min(lo, static_cast<double>(m[k]));
-          hi = std::max(hi, static_cast<double>(m[k]));
-        }
-      }
-    }
-  }
-  if (!(hi > lo)) hi = lo + 1;
-  return {lo, hi};
 }
 
 std::vector<double> mat_values(const cv::Mat& m) {
@@ -257,13 +212,14 @@ std::vector<std::int64_t> clusters_of(const std::vector<std::int64_t>& rows, con
 // statistics settings they share.
 struct Run {
   Run(const AnalysisOptions& options, const nlohmann::json& store_meta, const std::vector<store::IndexEntry>& rows,
-      io::NpyRowReader& map_rows, const Upsampler& upsampler)
-      : opt(options), meta(store_meta), index(rows), maps(map_rows), up(upsampler) {}
+      io::NpyRowReader& map_rows, const Upsampler& upsampler, SharedMaps& shared_maps)
+      : opt(options), meta(store_meta), index(rows), maps(map_rows), up(upsampler), shared(shared_maps) {}
   const AnalysisOptions& opt;
   const nlohmann::json& meta;
   const std::vector<store::IndexEntry>& index;
   io::NpyRowReader& maps;
   const Upsampler& up;
+  SharedMaps& shared;  // reads each group's maps, alone or as a team
   GroupStatisticsOptions gopt;
   eval::Identities identities;
   bool by_identity = false;
@@ -439,7 +395,6 @@ MethodResult analyse_groups(const Run& run, quality::ScoreColumn& column, std::s
                             std::string& regions_csv, std::vector<std::string>& warnings) {
   const auto& opt = run.opt;
   const auto& index = run.index;
-  const auto& inside = central_face_mask();
   const fs::path dir = run.out / column.name;
   fs::create_directories(dir);
   MethodResult m;
@@ -458,15 +413,16 @@ MethodResult analyse_groups(const Run& run, quality::ScoreColumn& column, std::s
   for (std::size_t gi = 0; gi < groups.size(); ++gi) {
     const auto& g = groups[gi];
     report(opt, fmt::format("{}: group {} ({} faces)", column.name, g.name, g.rows.size()));
-    auto low_maps = gather_maps(run.maps, g.rows, opt.normalization, run.up);
-    GroupResult gr{g, group_statistics(low_maps, g.rows.size(), run.up, run.gopt), std::nullopt, {}};
-    if (g.rows.size() >= 2) {
-      gr.region =
-          region_statistics(low_maps, g.rows.size(), run.up, inside, opt.bootstrap,
-                            stats::stream_seed(opt.bootstrap.seed, column.name + "/" + g.name),
-                            run.by_identity ? clusters_of(g.rows, run.identities) : std::vector<std::int64_t>{});
-    }
-    if (gi == 0 || gi + 1 == groups.size()) gr.low_maps = std::move(low_maps);
+    GroupRequest request;
+    request.rows = g.rows;
+    request.region = g.rows.size() >= 2;
+    request.stream_seed = stats::stream_seed(opt.bootstrap.seed, column.name + "/" + g.name);
+    if (run.by_identity) request.clusters = clusters_of(g.rows, run.identities);
+    request.keep_maps = gi == 0 || gi + 1 == groups.size();  // for the variance tests
+    request.statistics = run.gopt;
+    request.bootstrap = opt.bootstrap;
+    auto maps = run.shared.group(request);
+    GroupResult gr{g, std::move(maps.statistics), std::move(maps.region), std::move(maps.maps)};
     for (const auto& [stat, mat] : {std::pair{"mam", &gr.stats.mam},
                                     {"amv", &gr.stats.amv},
                                     {"median", &gr.stats.median},
@@ -718,16 +674,10 @@ void write_reference(const Run& run, MethodResult& m, const nlohmann::json& stor
   for (const auto& g : m.groups) {
     for (const auto r : g.group.rows) group_of[static_cast<std::size_t>(r)] = g.group.name;
   }
-  for (std::size_t first = 0; first < scored_rows.size(); first += 65536) {
-    const std::vector<std::int64_t> part(
-        scored_rows.begin() + static_cast<std::ptrdiff_t>(first),
-        scored_rows.begin() + static_cast<std::ptrdiff_t>(std::min(first + 65536, scored_rows.size())));
-    const auto part_maps = gather_maps(run.maps, part, opt.normalization, run.up);
-    const auto dev = deviation_scores(part_maps, part.size(), run.up, ref.mam, ref.amv, ref.eps);
-    for (std::size_t k = 0; k < part.size(); ++k) {
-      const auto row = static_cast<std::size_t>(part[k]);
-      ref.deviations.push_back({part[k], index[row].path, m.scores.values[row], group_of[row], dev[k]});
-    }
+  const auto dev = run.shared.deviations(scored_rows, ref.mam, ref.amv, ref.eps);
+  for (std::size_t k = 0; k < scored_rows.size(); ++k) {
+    const auto row = static_cast<std::size_t>(scored_rows[k]);
+    ref.deviations.push_back({scored_rows[k], index[row].path, m.scores.values[row], group_of[row], dev[k]});
   }
   save_reference(dir, ref);
   m.json["reference"] = dir.filename().string();
@@ -794,16 +744,37 @@ viz::HeatmapGrid grid_figure(const Run& run, const std::vector<MethodResult>& re
 
 }  // namespace
 
-AnalysisResult analyze(const AnalysisOptions& opt) {
-  const auto meta = store::read_meta(opt.store);
-  report(opt, "reading the store index");
-  const auto index = store::read_index_entries(opt.store);
-  AnalysisResult result;
-  const std::string cam = choose_cam(opt);
-  io::NpyRowReader maps(store::maps_file(opt.store, cam));
-  check_maps(opt, maps, index, cam);
+AnalysisResult analyze(const AnalysisOptions& opt, Team* team_or_alone) {
+  const auto alone = team_or_alone ? nullptr : solo_team();
+  Team& team = team_or_alone ? *team_or_alone : *alone;
+  nlohmann::json meta;
+  std::vector<store::IndexEntry> index;
+  // The root checks the store; an error it meets stops every rank.
+  const std::string cam = decided_by_root(team, [&] {
+    meta = store::read_meta(opt.store);
+    report(opt, "reading the store index");
+    index = store::read_index_entries(opt.store);
+    const auto chosen = choose_cam(opt);
+    io::NpyRowReader rows(store::maps_file(opt.store, chosen));
+    check_maps(opt, rows, index, chosen);
+    return chosen;
+  });
+  std::optional<io::NpyRowReader> opened;
+  try {
+    opened.emplace(store::maps_file(opt.store, cam));
+  } catch (const std::exception& e) {
+    if (team.size() == 1) throw;
+    team.abort(fmt::format("rank {} of {} cannot read the store: {}", team.rank(), team.size(), e.what()));
+  }
+  io::NpyRowReader& maps = *opened;
   const Upsampler up(static_cast<int>(maps.shape()[1]), static_cast<int>(maps.shape()[2]));
-  Run run(opt, meta, index, maps, up);
+  SharedMaps shared(team, maps, opt.normalization, up);
+  if (!team.is_root()) {
+    shared.serve();  // the root writes every output
+    return {};
+  }
+  AnalysisResult result;
+  Run run(opt, meta, index, maps, up, shared);
   if (!opt.identities.empty()) run.identities = eval::read_identities(index, opt.identities);
   run.by_identity = eval::resamples_identities(opt.bootstrap_unit, run.identities);
   if (!run.by_identity) run.identities = {};
@@ -818,7 +789,9 @@ AnalysisResult analyze(const AnalysisOptions& opt) {
   run.gopt.median = opt.median;
   if (opt.normalization == Normalization::None) {
     report(opt, "finding the value range of the maps");
-    std::tie(run.gopt.value_lo, run.gopt.value_hi) = value_range(maps, index);
+    std::vector<bool> ok(index.size());
+    for (std::size_t i = 0; i < index.size(); ++i) ok[i] = index[i].ok;
+    std::tie(run.gopt.value_lo, run.gopt.value_hi) = shared.value_range(ok);
   }
   run.cam_settings = cam_settings_of(meta, cam, maps);
   std::size_t ok_faces = 0;

@@ -7,11 +7,13 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <map>
 #include <opencv2/imgproc.hpp>
 #include <optional>
 #include <random>
+#include <string_view>
 
 #include "amva/error.hpp"
 #include "amva/stats/distributions.hpp"
@@ -187,31 +189,64 @@ void Upsampler::apply(const float* low, float* out) const {
   cv::resize(src, dst, dst.size(), 0, 0, cv::INTER_LINEAR);
 }
 
-GroupStatistics group_statistics(const std::vector<float>& maps, std::size_t n, const Upsampler& up,
-                                 const GroupStatisticsOptions& options) {
+namespace {
+
+std::string double_bytes(const double* values, std::size_t n) {
+  return {reinterpret_cast<const char*>(values), n * sizeof(double)};
+}
+std::vector<double> bytes_doubles(const std::string& bytes) {
+  std::vector<double> v(bytes.size() / sizeof(double));
+  std::memcpy(v.data(), bytes.data(), v.size() * sizeof(double));
+  return v;
+}
+// Element-wise sum of two partial results of equal length, for Team::reduce.
+std::string add_doubles(std::string lower, const std::string& higher) {
+  if (lower.size() != higher.size()) throw Error(ErrorCode::Mismatch, "partial sums of different lengths");
+  auto* a = reinterpret_cast<double*>(lower.data());
+  const auto b = bytes_doubles(higher);
+  for (std::size_t k = 0; k < b.size(); ++k) a[k] += b[k];
+  return lower;
+}
+
+bool fits_exact(std::size_t n, std::size_t pixels, const GroupStatisticsOptions& options) {
+  return n * pixels * sizeof(float) <= options.memory_budget;
+}
+
+// Moments of n maps, and either every upsampled map (exact order statistics) or histograms.
+struct PartialStatistics {
+  stats::PixelMoments moments;
+  std::vector<float> upsampled;
+  std::optional<stats::PixelHistograms> histograms;
+};
+
+PartialStatistics summarise(const float* maps, std::size_t n, const Upsampler& up,
+                            const GroupStatisticsOptions& options, bool exact) {
   const auto P = static_cast<std::size_t>(up.pixels());
   const auto d = static_cast<std::size_t>(up.low_pixels());
-  if (maps.size() != n * d) throw Error(ErrorCode::InvalidArgument, "maps must hold n x low_pixels values");
-  const int size = static_cast<int>(std::lround(std::sqrt(static_cast<double>(P))));
-  stats::PixelMoments moments(P);
-  const bool exact = n * P * sizeof(float) <= options.memory_budget;
-  std::vector<float> all(exact ? n * P : 0);
-  std::optional<stats::PixelHistograms> histograms;
-  if (!exact) histograms.emplace(P, options.histogram_bins, options.value_lo, options.value_hi);
+  PartialStatistics p{stats::PixelMoments(P), std::vector<float>(exact ? n * P : 0), std::nullopt};
+  if (!exact) p.histograms.emplace(P, options.histogram_bins, options.value_lo, options.value_hi);
   constexpr std::size_t kBatch = 256;  // upsampled maps handed to the histograms at once
   std::vector<float> buffer(exact ? 0 : kBatch * P);
   for (std::size_t i = 0; i < n; ++i) {
-    float* out = exact ? all.data() + i * P : buffer.data() + (i % kBatch) * P;
-    up.apply(maps.data() + i * d, out);
-    moments.add(out);
-    if (!exact && (i % kBatch == kBatch - 1 || i + 1 == n)) histograms->add(buffer.data(), i % kBatch + 1);
+    float* out = exact ? p.upsampled.data() + i * P : buffer.data() + (i % kBatch) * P;
+    up.apply(maps + i * d, out);
+    p.moments.add(out);
+    if (!exact && (i % kBatch == kBatch - 1 || i + 1 == n)) p.histograms->add(buffer.data(), i % kBatch + 1);
   }
+  return p;
+}
+
+GroupStatistics finish_statistics(const PartialStatistics& p, std::size_t n, const Upsampler& up,
+                                  const GroupStatisticsOptions& options) {
+  const auto P = static_cast<std::size_t>(up.pixels());
+  const int size = static_cast<int>(std::lround(std::sqrt(static_cast<double>(P))));
+  const bool exact = !p.histograms;
   GroupStatistics s;
   s.count = n;
-  s.mam = to_mat(n ? moments.mean() : std::vector<double>(P, kNaN), size);
-  s.amv = to_mat(moments.stddev(), size);
-  const auto order =
-      exact ? stats::exact_order_statistics(all, n, P, options.median) : histograms->statistics(options.median);
+  s.mam = to_mat(n ? p.moments.mean() : std::vector<double>(P, kNaN), size);
+  s.amv = to_mat(p.moments.stddev(), size);
+  const auto order = exact ? stats::exact_order_statistics(p.upsampled, n, P, options.median)
+                           : p.histograms->statistics(options.median);
   s.median = to_mat(order.median, size);
   s.mad = to_mat(order.mad, size);
   s.std_sq_dev_lower_median = to_mat(order.std_sq_dev_lower_median, size);
@@ -219,6 +254,82 @@ GroupStatistics group_statistics(const std::vector<float>& maps, std::size_t n, 
   s.median_error_bound = order.median_error_bound;
   s.mad_error_bound = order.mad_error_bound;
   return s;
+}
+
+// A rank's moments and histograms as one string: the moments' length, the moments, the histograms.
+std::string partial_bytes(const stats::PixelMoments& moments, const stats::PixelHistograms& histograms) {
+  const auto m = moments.to_bytes();
+  const auto h = histograms.to_bytes();
+  const std::uint64_t length = m.size();
+  std::string bytes(sizeof length + m.size() + h.size(), '\0');
+  std::memcpy(bytes.data(), &length, sizeof length);
+  std::memcpy(bytes.data() + sizeof length, m.data(), m.size());
+  std::memcpy(bytes.data() + sizeof length + m.size(), h.data(), h.size());
+  return bytes;
+}
+std::uint64_t moments_length(std::string_view bytes) {
+  std::uint64_t length = 0;
+  if (bytes.size() >= sizeof length) std::memcpy(&length, bytes.data(), sizeof length);
+  if (bytes.size() < sizeof length + length) throw Error(ErrorCode::Mismatch, "truncated partial statistics");
+  return length;
+}
+PartialStatistics partial_of(std::string_view bytes) {
+  const auto length = moments_length(bytes);
+  return {stats::PixelMoments::from_bytes(bytes.substr(sizeof length, length)),
+          {},
+          stats::PixelHistograms::from_bytes(bytes.substr(sizeof length + length))};
+}
+// Team::reduce's merge: the moments by Chan's formula, the histogram counts summed in place
+// (they are pixels x bins: 51 MB at 112x112 and 1024 bins).
+std::string merge_partials(std::string lower, const std::string& higher) {
+  const auto length = moments_length(lower);
+  if (moments_length(higher) != length) throw Error(ErrorCode::Mismatch, "partial statistics of different sizes");
+  const std::string_view a(lower), b(higher);
+  auto moments = stats::PixelMoments::from_bytes(a.substr(sizeof length, length));
+  moments.merge(stats::PixelMoments::from_bytes(b.substr(sizeof length, length)));
+  const auto merged = moments.to_bytes();
+  std::memcpy(lower.data() + sizeof length, merged.data(), merged.size());
+  stats::PixelHistograms::merge_bytes(lower.data() + sizeof length + length, lower.size() - sizeof length - length,
+                                      b.substr(sizeof length + length));
+  return lower;
+}
+
+}  // namespace
+
+GroupStatistics group_statistics(const std::vector<float>& maps, std::size_t n, const Upsampler& up,
+                                 const GroupStatisticsOptions& options) {
+  const auto d = static_cast<std::size_t>(up.low_pixels());
+  if (maps.size() != n * d) throw Error(ErrorCode::InvalidArgument, "maps must hold n x low_pixels values");
+  const bool exact = fits_exact(n, static_cast<std::size_t>(up.pixels()), options);
+  return finish_statistics(summarise(maps.data(), n, up, options, exact), n, up, options);
+}
+
+GroupStatistics group_statistics(const GroupSlice& slice, const Upsampler& up, const GroupStatisticsOptions& options,
+                                 Team& team) {
+  const auto d = static_cast<std::size_t>(up.low_pixels());
+  if (slice.maps.size() != slice.count * d || slice.first + slice.count > slice.total) {
+    throw Error(ErrorCode::InvalidArgument, "a group slice must hold count x low_pixels values within the group");
+  }
+  if (team.size() == 1) return group_statistics(slice.maps, slice.total, up, options);
+  if (fits_exact(slice.total, static_cast<std::size_t>(up.pixels()), options)) {
+    // Small enough to hold upsampled on one machine: gathered in the group's order, computed
+    // as one process computes it (exact medians).
+    const auto parts =
+        team.gather(std::string(reinterpret_cast<const char*>(slice.maps.data()), slice.maps.size() * sizeof(float)));
+    if (!team.is_root()) return {};
+    std::vector<float> all(slice.total * d);
+    std::size_t at = 0;
+    for (const auto& part : parts) {
+      if (at + part.size() > all.size() * sizeof(float)) throw Error(ErrorCode::Mismatch, "group slices overlap");
+      std::memcpy(reinterpret_cast<char*>(all.data()) + at, part.data(), part.size());
+      at += part.size();
+    }
+    return group_statistics(all, slice.total, up, options);
+  }
+  auto mine = summarise(slice.maps.data(), slice.count, up, options, false);
+  const auto merged = team.reduce(partial_bytes(mine.moments, *mine.histograms), merge_partials);
+  if (!team.is_root()) return {};
+  return finish_statistics(partial_of(merged), slice.total, up, options);
 }
 
 Interval percentile_interval(double value, const std::vector<double>& replicates, double confidence) {
@@ -232,54 +343,83 @@ RegionStatistics region_statistics(const std::vector<float>& maps, std::size_t n
                                    std::uint64_t stream_seed, const std::vector<std::int64_t>& clusters) {
   const auto d = static_cast<std::size_t>(up.low_pixels());
   if (maps.size() != n * d) throw Error(ErrorCode::InvalidArgument, "maps must hold n x low_pixels values");
+  const auto alone = solo_team();
+  return region_statistics(GroupSlice{maps, n, 0, n}, up, inside_mask, options, stream_seed, clusters, *alone);
+}
+
+namespace {
+// The members of each bootstrap cluster (one cluster per image when resampling images).
+std::vector<std::vector<std::size_t>> cluster_members(const std::vector<std::int64_t>& clusters, std::size_t n) {
+  std::vector<std::vector<std::size_t>> members;
+  if (clusters.empty()) {
+    for (std::size_t i = 0; i < n; ++i) members.push_back({i});
+    return members;
+  }
+  std::map<std::int64_t, std::size_t> number;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto [it, added] = number.emplace(clusters[i], members.size());
+    if (added) members.emplace_back();
+    members[it->second].push_back(i);
+  }
+  return members;
+}
+}  // namespace
+
+RegionStatistics region_statistics(const GroupSlice& slice, const Upsampler& up, const cv::Mat& inside_mask,
+                                   const BootstrapOptions& options, std::uint64_t stream_seed,
+                                   const std::vector<std::int64_t>& clusters, Team& team) {
+  const auto d = static_cast<std::size_t>(up.low_pixels());
+  const std::size_t n = slice.total;
+  if (slice.maps.size() != slice.count * d || slice.first + slice.count > n) {
+    throw Error(ErrorCode::InvalidArgument, "a group slice must hold count x low_pixels values within the group");
+  }
   if (n < 2) throw Error(ErrorCode::InvalidArgument, "region statistics need at least two maps");
+  if (!clusters.empty() && clusters.size() != n) {
+    throw Error(ErrorCode::InvalidArgument, "a cluster bootstrap needs one cluster id per map");
+  }
   const RegionEvaluator eval(up, inside_mask);
   const auto F = static_cast<std::size_t>(eval.features());
+  const auto sum_on_root = [&](const double* values, std::size_t count) {
+    return bytes_doubles(team.reduce(double_bytes(values, count), add_doubles));
+  };
 
   Eigen::VectorXd centre = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(d));
-  for (std::size_t i = 0; i < n; ++i) {
-    for (std::size_t a = 0; a < d; ++a) centre[static_cast<Eigen::Index>(a)] += maps[i * d + a];
+  for (std::size_t i = 0; i < slice.count; ++i) {
+    for (std::size_t a = 0; a < d; ++a) centre[static_cast<Eigen::Index>(a)] += slice.maps[i * d + a];
   }
+  const auto total = sum_on_root(centre.data(), d);
+  if (team.is_root()) centre = Eigen::Map<const Eigen::VectorXd>(total.data(), static_cast<Eigen::Index>(d));
   centre /= static_cast<double>(n);
+  const auto shared = bytes_doubles(team.broadcast(double_bytes(centre.data(), d)));
+  centre = Eigen::Map<const Eigen::VectorXd>(shared.data(), static_cast<Eigen::Index>(d));
 
   // Feature sums for R weightings at once: sums (F x R) = features^T (n x F) * weights (n x R),
-  // computed over chunks of images so that memory does not grow with the features.
+  // computed over this rank's maps in chunks, so that memory does not grow with the features,
+  // then summed over the ranks on the root.
   constexpr std::size_t kChunk = 2048;
   const auto weighted_sums = [&](const Eigen::MatrixXd& weights) {
     const auto R = weights.cols();
     Eigen::MatrixXd sums = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(F), R);
     Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> chunk(kChunk, F);
-    for (std::size_t first = 0; first < n; first += kChunk) {
-      const std::size_t count = std::min(kChunk, n - first);
+    for (std::size_t first = 0; first < slice.count; first += kChunk) {
+      const std::size_t count = std::min(kChunk, slice.count - first);
       for (std::size_t i = 0; i < count; ++i)
-        eval.features(maps.data() + (first + i) * d, centre, chunk.row(static_cast<Eigen::Index>(i)).data());
-      sums.noalias() += chunk.topRows(static_cast<Eigen::Index>(count)).transpose() *
-                        weights.middleRows(static_cast<Eigen::Index>(first), static_cast<Eigen::Index>(count));
+        eval.features(slice.maps.data() + (first + i) * d, centre, chunk.row(static_cast<Eigen::Index>(i)).data());
+      sums.noalias() +=
+          chunk.topRows(static_cast<Eigen::Index>(count)).transpose() *
+          weights.middleRows(static_cast<Eigen::Index>(slice.first + first), static_cast<Eigen::Index>(count));
     }
+    const auto all = sum_on_root(sums.data(), static_cast<std::size_t>(sums.size()));
+    if (team.is_root()) sums = Eigen::Map<const Eigen::MatrixXd>(all.data(), static_cast<Eigen::Index>(F), R);
     return sums;
   };
 
   const double nd = static_cast<double>(n);
   const Eigen::MatrixXd point_sums = weighted_sums(Eigen::MatrixXd::Ones(static_cast<Eigen::Index>(n), 1));
-  const auto point = eval.evaluate(point_sums.col(0).data(), nd, centre);
-
   RegionStatistics r;
-  if (!clusters.empty() && clusters.size() != n) {
-    throw Error(ErrorCode::InvalidArgument, "a cluster bootstrap needs one cluster id per map");
-  }
-  // Members of each cluster (one cluster per image when resampling images).
-  std::vector<std::vector<std::size_t>> members;
-  if (clusters.empty()) {
-    for (std::size_t i = 0; i < n; ++i) members.push_back({i});
-  } else {
-    std::map<std::int64_t, std::size_t> number;
-    for (std::size_t i = 0; i < n; ++i) {
-      const auto [it, added] = number.emplace(clusters[i], members.size());
-      if (added) members.emplace_back();
-      members[it->second].push_back(i);
-    }
-    r.clusters = members.size();
-  }
+  // Every rank draws the same counts, so that each weights its own maps as one process would.
+  const auto members = cluster_members(clusters, n);
+  if (!clusters.empty()) r.clusters = members.size();
   std::vector<double> in_am, out_am, ratio_am;
   std::mt19937_64 rng(stream_seed);
   std::uniform_int_distribution<std::size_t> pick_cluster(0, members.size() - 1);
@@ -299,6 +439,7 @@ RegionStatistics region_statistics(const std::vector<float>& maps, std::size_t n
       }
     }
     const Eigen::MatrixXd sums = weighted_sums(counts);
+    if (!team.is_root()) continue;
     for (int b = 0; b < R; ++b) {
       // A cluster resample's size varies with the identities drawn (always >= 2 for n >= 2).
       const double weight = counts.col(b).sum();
@@ -311,6 +452,8 @@ RegionStatistics region_statistics(const std::vector<float>& maps, std::size_t n
       r.replicates_ratio_amv.push_back(v.outside_amv / v.inside_amv);
     }
   }
+  if (!team.is_root()) return {};
+  const auto point = eval.evaluate(point_sums.col(0).data(), nd, centre);
   const double c = options.confidence;
   r.inside_am = percentile_interval(point.inside_am, in_am, c);
   r.outside_am = percentile_interval(point.outside_am, out_am, c);

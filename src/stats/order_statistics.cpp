@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 
 #include "amva/error.hpp"
@@ -125,6 +126,57 @@ void PixelHistograms::merge(const PixelHistograms& other) {
   }
   for (std::size_t i = 0; i < counts_.size(); ++i) counts_[i] += other.counts_[i];
   n_ += other.n_;
+}
+
+namespace {
+struct HistogramLayout {
+  std::uint64_t pixels, n;
+  std::int64_t bins;
+  double lo, hi;
+};
+}  // namespace
+
+std::string PixelHistograms::to_bytes() const {
+  const HistogramLayout layout{pixels_, n_, bins_, lo_, hi_};
+  std::string bytes(sizeof layout + counts_.size() * sizeof(std::uint32_t), '\0');
+  std::memcpy(bytes.data(), &layout, sizeof layout);
+  std::memcpy(bytes.data() + sizeof layout, counts_.data(), counts_.size() * sizeof(std::uint32_t));
+  return bytes;
+}
+
+PixelHistograms PixelHistograms::from_bytes(std::string_view bytes) {
+  HistogramLayout layout{};
+  if (bytes.size() >= sizeof layout) std::memcpy(&layout, bytes.data(), sizeof layout);
+  if (bytes.size() < sizeof layout || layout.bins < 1 ||
+      bytes.size() != sizeof layout + layout.pixels * static_cast<std::uint64_t>(layout.bins) * sizeof(std::uint32_t)) {
+    throw Error(ErrorCode::Mismatch, fmt::format("{} bytes are not pixel histograms", bytes.size()));
+  }
+  PixelHistograms h(layout.pixels, static_cast<int>(layout.bins), layout.lo, layout.hi);
+  h.n_ = layout.n;
+  std::memcpy(h.counts_.data(), bytes.data() + sizeof layout, h.counts_.size() * sizeof(std::uint32_t));
+  return h;
+}
+
+void PixelHistograms::merge_bytes(char* into, std::size_t into_size, std::string_view other) {
+  HistogramLayout a{}, b{};
+  if (into_size < sizeof a || other.size() != into_size) {
+    throw Error(ErrorCode::Mismatch, "cannot merge histograms of different layouts");
+  }
+  std::memcpy(&a, into, sizeof a);
+  std::memcpy(&b, other.data(), sizeof b);
+  if (a.pixels != b.pixels || a.bins != b.bins || a.lo != b.lo || a.hi != b.hi) {
+    throw Error(ErrorCode::Mismatch, "cannot merge histograms of different layouts");
+  }
+  a.n += b.n;
+  std::memcpy(into, &a, sizeof a);
+  const std::size_t counts = (into_size - sizeof a) / sizeof(std::uint32_t);
+  for (std::size_t i = 0; i < counts; ++i) {
+    std::uint32_t x = 0, y = 0;
+    std::memcpy(&x, into + sizeof a + i * sizeof x, sizeof x);
+    std::memcpy(&y, other.data() + sizeof a + i * sizeof y, sizeof y);
+    x += y;
+    std::memcpy(into + sizeof a + i * sizeof x, &x, sizeof x);
+  }
 }
 
 // See the header for the bounds and their proof.

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 
 #include "amva/error.hpp"
@@ -53,6 +55,35 @@ std::vector<double> PixelMoments::stddev() const {
   auto v = variance();
   for (auto& x : v) x = std::sqrt(x);
   return v;
+}
+
+std::string PixelMoments::to_bytes() const {
+  const std::uint64_t n = n_, pixels = mean_.size();
+  std::string bytes(2 * sizeof(std::uint64_t) + 2 * pixels * sizeof(double), '\0');
+  char* at = bytes.data();
+  for (const auto v : {n, pixels}) at = static_cast<char*>(std::memcpy(at, &v, sizeof v)) + sizeof v;
+  for (const auto* v : {&mean_, &m2_}) {
+    std::memcpy(at, v->data(), pixels * sizeof(double));
+    at += pixels * sizeof(double);
+  }
+  return bytes;
+}
+
+PixelMoments PixelMoments::from_bytes(std::string_view bytes) {
+  std::uint64_t n = 0, pixels = 0;
+  if (bytes.size() >= 2 * sizeof n) {
+    std::memcpy(&n, bytes.data(), sizeof n);
+    std::memcpy(&pixels, bytes.data() + sizeof n, sizeof pixels);
+  }
+  if (bytes.size() < 2 * sizeof n || bytes.size() != 2 * sizeof n + 2 * pixels * sizeof(double)) {
+    throw Error(ErrorCode::Mismatch, fmt::format("{} bytes are not pixel moments", bytes.size()));
+  }
+  PixelMoments m(pixels);
+  m.n_ = n;
+  const char* at = bytes.data() + 2 * sizeof n;
+  std::memcpy(m.mean_.data(), at, pixels * sizeof(double));
+  std::memcpy(m.m2_.data(), at + pixels * sizeof(double), pixels * sizeof(double));
+  return m;
 }
 
 }  // namespace amva::stats

@@ -83,6 +83,29 @@ TEST(PixelStatistics, MergingShardsEqualsOnePass) {
   }
 }
 
+// The partial results ranks send each other: bytes round-trip to the same state, so merging
+// them is merging the originals; bytes of anything else are refused.
+TEST(PixelStatistics, PartialResultsRoundTripThroughBytes) {
+  const std::size_t pixels = 49;
+  const auto maps = random_stack(300, pixels, 5);
+  stats::PixelMoments moments(pixels);
+  stats::PixelHistograms histograms(pixels, 64, 0.0, 1.0);
+  for (std::size_t i = 0; i < 300; ++i) {
+    moments.add(maps.data() + i * pixels);
+    histograms.add(maps.data() + i * pixels);
+  }
+  const auto m = stats::PixelMoments::from_bytes(moments.to_bytes());
+  EXPECT_EQ(m.count(), 300u);
+  EXPECT_EQ(m.mean(), moments.mean());
+  EXPECT_EQ(m.variance(), moments.variance());
+  const auto h = stats::PixelHistograms::from_bytes(histograms.to_bytes());
+  EXPECT_EQ(h.count(), 300u);
+  EXPECT_EQ(h.statistics().median, histograms.statistics().median);
+  EXPECT_EQ(h.statistics().mad, histograms.statistics().mad);
+  EXPECT_THROW(stats::PixelMoments::from_bytes("not moments"), Error);
+  EXPECT_THROW(stats::PixelHistograms::from_bytes(moments.to_bytes()), Error);
+}
+
 // The bounds of the header (median w/2, MAD w, w the bin width) must hold at small and large
 // n, for both median conventions, and on stacks built to break weaker estimators: values in
 // two clusters with a gap at the middle ranks, where the two middle values lie many bins apart

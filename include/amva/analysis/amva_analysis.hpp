@@ -24,6 +24,7 @@
 #include "amva/eval/identities.hpp"
 #include "amva/quality/scores.hpp"
 #include "amva/stats/groups.hpp"
+#include "amva/team.hpp"
 #include "amva/viz/overlay.hpp"
 
 namespace amva::analysis {
@@ -69,7 +70,9 @@ struct AnalysisResult {
 
 /// Runs the analysis and writes the output folder (each file atomically). Throws Error for a
 /// store, score file or option that cannot work; files written before a figure error stay.
-AnalysisResult analyze(const AnalysisOptions& options);
-
+/// With a team of several ranks it is collective: the root runs the analysis and writes the
+/// folder, every rank reads and summarises its share of each group's maps (SharedMaps), and
+/// the other ranks return an empty result. Without one, it runs as a team of one.
+AnalysisResult analyze(const AnalysisOptions& options, Team* team = nullptr);
 
 }  // namespace amva::analysis

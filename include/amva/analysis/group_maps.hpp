@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "amva/stats/order_statistics.hpp"
+#include "amva/team.hpp"
 
 namespace amva::analysis {
 
@@ -81,6 +82,23 @@ struct GroupStatisticsOptions {
 GroupStatistics group_statistics(const std::vector<float>& maps, std::size_t n, const Upsampler& up,
                                  const GroupStatisticsOptions& options);
 
+/// One rank's share of a group: its maps `first` to `first + count` (normalised, count x
+/// low_pixels) of the group's `total`, in the group's order. One process's slice is the group.
+struct GroupSlice {
+  const std::vector<float>& maps;
+  std::size_t count;
+  std::size_t first;
+  std::size_t total;
+};
+
+/// Collective: group_statistics of the whole group, on the root (empty on the other ranks).
+/// A group that fits the memory budget is gathered on the root and computed as above, so its
+/// medians stay exact. A larger one is summarised per rank (Welford moments, per-pixel
+/// histograms) and merged exactly on the root: Chan's formula for the moments (equal to one
+/// process's within rounding) and summed counts for the histograms (identical medians).
+GroupStatistics group_statistics(const GroupSlice& slice, const Upsampler& up, const GroupStatisticsOptions& options,
+                                 Team& team);
+
 struct Interval {
   double value = 0;
   double lo = 0;  // percentile bootstrap bounds
@@ -109,6 +127,14 @@ struct RegionStatistics {
 RegionStatistics region_statistics(const std::vector<float>& maps, std::size_t n, const Upsampler& up,
                                    const cv::Mat& inside_mask, const BootstrapOptions& options,
                                    std::uint64_t stream_seed, const std::vector<std::int64_t>& clusters = {});
+
+/// Collective: region_statistics of the whole group, on the root (empty on the other ranks).
+/// Every rank draws the same bootstrap counts for the whole group (`clusters` has one id per
+/// map of the group) and sums its own maps' features; the sums meet on the root, so the
+/// replicates equal one process's within rounding.
+RegionStatistics region_statistics(const GroupSlice& slice, const Upsampler& up, const cv::Mat& inside_mask,
+                                   const BootstrapOptions& options, std::uint64_t stream_seed,
+                                   const std::vector<std::int64_t>& clusters, Team& team);
 
 /// The percentile interval of `replicates` around `value`.
 Interval percentile_interval(double value, const std::vector<double>& replicates, double confidence);

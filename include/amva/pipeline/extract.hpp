@@ -15,8 +15,8 @@
 #include "amva/model/model_card.hpp"
 #include "amva/pipeline/model_setup.hpp"
 #include "amva/pipeline/quality.hpp"
-#include "amva/pipeline/team.hpp"
 #include "amva/store/store.hpp"
+#include "amva/team.hpp"
 
 namespace amva::pipeline {
 
@@ -56,7 +56,7 @@ struct ExtractSummary {
   std::optional<QualitySummary> quality;        // with ExtractOptions::quality: what quality.csv got
   double seconds = 0;
   double commit_seconds = 0;  // of `seconds`, folding the shards into the store
-  bool finished = false;  // false when stopped early (stop_after_shards)
+  bool finished = false;      // false when stopped early (stop_after_shards)
   [[nodiscard]] double images_per_second() const { return seconds > 0 ? processed / seconds : 0; }
 };
 

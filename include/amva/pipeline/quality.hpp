@@ -9,7 +9,7 @@
 
 #include "amva/io/list_part.hpp"
 #include "amva/model/model_card.hpp"
-#include "amva/pipeline/team.hpp"
+#include "amva/team.hpp"
 
 namespace amva::pipeline {
 

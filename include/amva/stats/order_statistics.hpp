@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace amva::stats {
@@ -50,6 +51,13 @@ class PixelHistograms {
   void add(const float* maps, std::size_t count);
   void merge(const PixelHistograms& other);
   [[nodiscard]] std::size_t count() const { return n_; }
+  /// The exact state as bytes, for merging partial results of other processes.
+  [[nodiscard]] std::string to_bytes() const;
+  /// Throws Error(Mismatch) for bytes that to_bytes() did not make.
+  static PixelHistograms from_bytes(std::string_view bytes);
+  /// Merges histograms given as bytes into others given as bytes, in place (no copy of the
+  /// pixels x bins counts); throws Error(Mismatch) for different layouts.
+  static void merge_bytes(char* into, std::size_t into_size, std::string_view other);
   [[nodiscard]] OrderStatistics statistics(MedianConvention convention = MedianConvention::Lower) const;
 
  private:

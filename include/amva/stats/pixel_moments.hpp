@@ -2,6 +2,8 @@
 // Per-pixel streaming mean and variance of a group of maps: Welford's update per map, and
 // Chan et al.'s pairwise formula to merge partial results exactly (shards, threads).
 #include <cstddef>
+#include <string>
+#include <string_view>
 #include <vector>
 
 namespace amva::stats {
@@ -21,6 +23,11 @@ class PixelMoments {
   [[nodiscard]] std::vector<double> variance() const;
   /// Unbiased standard deviation: the AM-V map.
   [[nodiscard]] std::vector<double> stddev() const;
+
+  /// The exact state as bytes, for merging partial results of other processes.
+  [[nodiscard]] std::string to_bytes() const;
+  /// Throws Error(Mismatch) for bytes that to_bytes() did not make.
+  static PixelMoments from_bytes(std::string_view bytes);
 
  private:
   std::size_t n_ = 0;

@@ -1,7 +1,8 @@
 #pragma once
 // The processes that share one run. One process is a team of one; under `mpirun -n N` the CLI
-// makes a team of N ranks (apps/amva/mpi_team.cpp) and extraction hands out its blocks of
-// images through it. The library itself does not depend on MPI.
+// makes a team of N ranks (apps/amva/mpi_team.cpp): extraction and quality hand out their
+// blocks of images through it, and the analysis shares each group's maps among its ranks. The
+// library itself does not depend on MPI.
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -10,7 +11,7 @@
 
 #include "amva/error.hpp"
 
-namespace amva::pipeline {
+namespace amva {
 
 class Team {
  public:
@@ -33,6 +34,11 @@ class Team {
   virtual std::string broadcast(const std::string& text) = 0;
   /// Collective: every rank's `text`, in rank order, on the root; empty on the other ranks.
   virtual std::vector<std::string> gather(const std::string& text) = 0;
+  /// Collective: every rank's `bytes` folded into one on the root by `merge(lower ranks',
+  /// higher ranks')`, which must be associative; empty on the other ranks. It runs as a binary
+  /// tree, so no rank holds more than two partial results however many ranks there are.
+  using Merge = std::function<std::string(std::string lower, const std::string& higher)>;
+  virtual std::string reduce(std::string bytes, const Merge& merge) = 0;
   /// Ends every rank of the job with `message` (naming this rank): a rank that cannot go on
   /// must not leave the others waiting. A team of one throws Error(Io) with it instead.
   [[noreturn]] virtual void abort(const std::string& message) = 0;
@@ -60,4 +66,4 @@ class RootError : public Error {
   using Error::Error;
 };
 
-}  // namespace amva::pipeline
+}  // namespace amva

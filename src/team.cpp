@@ -1,4 +1,4 @@
-#include "amva/pipeline/team.hpp"
+#include "amva/team.hpp"
 
 #include <fmt/format.h>
 
@@ -7,7 +7,7 @@
 #include <exception>
 #include <nlohmann/json.hpp>
 
-namespace amva::pipeline {
+namespace amva {
 namespace {
 
 class SoloTeam final : public Team {
@@ -23,6 +23,7 @@ class SoloTeam final : public Team {
   void end_blocks() override {}
   std::string broadcast(const std::string& text) override { return text; }
   std::vector<std::string> gather(const std::string& text) override { return {text}; }
+  std::string reduce(std::string bytes, const Merge& /*merge*/) override { return bytes; }
   // The library never prints or exits: alone, a failure is an error for the caller.
   [[noreturn]] void abort(const std::string& message) override { throw Error(ErrorCode::Io, message); }
 
@@ -43,9 +44,11 @@ std::string decided_by_root(Team& team, const std::function<std::string()>& deci
   if (team.is_root()) {
     try {
       message = {{"text", decide()}};
-    } catch (const Error& e) {
+    } catch (const std::exception& e) {
+      // Any failure, not only amva's own errors: a rank left waiting would hang the job.
       failure = std::current_exception();
-      message = {{"error", e.what()}, {"code", static_cast<int>(e.code())}};
+      const auto* error = dynamic_cast<const Error*>(&e);
+      message = {{"error", e.what()}, {"code", static_cast<int>(error ? error->code() : ErrorCode::Io)}};
     }
   }
   if (team.size() > 1) message = nlohmann::json::parse(team.broadcast(message.dump()));
@@ -78,4 +81,4 @@ void share_blocks(Team& team, std::size_t items, std::size_t block,
   team.end_blocks();
 }
 
-}  // namespace amva::pipeline
+}  // namespace amva
