@@ -22,6 +22,7 @@
 #include "amva/io/staged_output.hpp"
 #include "amva/stats/distributions.hpp"
 #include "amva/stats/random_streams.hpp"
+#include "amva/store/settings.hpp"
 #include "amva/version.hpp"
 #include "amva/viz/figures.hpp"
 #include "shared_maps.hpp"
@@ -262,10 +263,9 @@ void check_maps(const AnalysisOptions& opt, io::NpyRowReader& maps, const std::v
 
 nlohmann::json cam_settings_of(const nlohmann::json& meta, const std::string& cam, io::NpyRowReader& maps) {
   nlohmann::json cam_settings = {{"method", cam}, {"map_shape", {maps.shape()[1], maps.shape()[2]}}};
-  if (meta.contains("settings") && meta["settings"].contains("cam") && meta["settings"]["cam"].is_object()) {
-    const auto& c = meta["settings"]["cam"];
-    if (c.contains("layer")) cam_settings["layer"] = c["layer"];
-    if (c.contains("methods") && c["methods"].contains(cam)) cam_settings["options"] = c["methods"][cam];
+  if (const auto s = store::StoreSettings::of_meta(meta); s.cam) {
+    if (s.cam->layer) cam_settings["layer"] = *s.cam->layer;
+    if (s.cam->has(cam)) cam_settings["options"] = s.cam->options(cam);
   }
   return cam_settings;
 }
@@ -282,7 +282,7 @@ nlohmann::json settings_json(const Run& run) {
   const auto box = central_face_box();
   return {
       {"cam", cam_settings},
-      {"model_sha256", meta.value("/settings/model_sha256"_json_pointer, std::string())},
+      {"model_sha256", store::StoreSettings::of_meta(meta).model_sha256},
       {"normalization", to_string(opt.normalization)},
       {"normalization_definition", describe(opt.normalization)},
       {"group_rule", opt.group.to_string()},

@@ -14,6 +14,7 @@
 #include "amva/io/staged_output.hpp"
 #include "amva/pipeline/extract.hpp"
 #include "amva/quality/quality_measure.hpp"
+#include "amva/store/settings.hpp"
 #include "amva/store/store.hpp"
 
 namespace amva::pipeline {
@@ -37,16 +38,15 @@ std::vector<fs::path> expand_images(const std::vector<fs::path>& inputs) {
 
 // Refuses early what is already known to differ: the model and the CAM method.
 void check_reference_model(const analysis::Reference& ref, const ExplainOptions& opt) {
-  const auto& settings = ref.store_settings;
-  if (!settings.contains("cam") || !settings["cam"].is_object() ||
-      !settings["cam"].value("methods", nlohmann::json::object()).contains(ref.cam)) {
+  const auto settings = store::StoreSettings::from_json(ref.store_settings);
+  if (!settings.cam || !settings.cam->has(ref.cam)) {
     throw Error(ErrorCode::Mismatch, fmt::format("the reference {} names CAM method {} but its store has no {} maps",
                                                  opt.reference.string(), ref.cam, ref.cam));
   }
-  if (const auto sha = io::sha256_file(opt.card.file); sha != settings.value("model_sha256", "")) {
+  if (const auto sha = io::sha256_file(opt.card.file); sha != settings.model_sha256) {
     throw Error(ErrorCode::Mismatch,
                 fmt::format("the reference {} was made with another model (model_sha256 {} vs {} of {})",
-                            opt.reference.string(), settings.value("model_sha256", ""), sha, opt.card.file.string()));
+                            opt.reference.string(), settings.model_sha256, sha, opt.card.file.string()));
   }
 }
 
@@ -54,15 +54,14 @@ void check_reference_model(const analysis::Reference& ref, const ExplainOptions&
 // was made (detected and aligned, or given aligned with --aligned) is not one of them.
 void check_same_maps(const nlohmann::json& ref_settings, const nlohmann::json& run_settings, const std::string& cam,
                      const std::string& ref_dir) {
-  const auto pick = [&](const nlohmann::json& s) {
-    nlohmann::json p = {{"model_sha256", s.value("model_sha256", "")},
-                        {"preprocessing", s.value("preprocessing", nlohmann::json())}};
+  const auto pick = [&](const nlohmann::json& json) {
+    const auto s = store::StoreSettings::from_json(json);
+    nlohmann::json p = {{"model_sha256", s.model_sha256}, {"preprocessing", s.preprocessing}};
     if (p["preprocessing"].is_object()) p["preprocessing"].erase("target_layer");  // compared as cam_layer
-    if (s.contains("cam") && s["cam"].is_object()) {
-      p["cam_layer"] = s["cam"].value("layer", nlohmann::json());
-      p["cam_map_shape"] = s["cam"].value("map_shape", nlohmann::json());
-      p["cam_" + cam] =
-          s["cam"].contains("methods") ? s["cam"]["methods"].value(cam, nlohmann::json()) : nlohmann::json();
+    if (s.cam) {
+      p["cam_layer"] = s.cam->layer ? nlohmann::json(*s.cam->layer) : nlohmann::json();
+      p["cam_map_shape"] = s.cam->map_shape;
+      p["cam_" + cam] = s.cam->options(cam);
     }
     return p;
   };

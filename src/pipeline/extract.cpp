@@ -23,6 +23,7 @@
 #include "amva/pipeline/quality.hpp"
 #include "amva/pipeline/workers.hpp"
 #include "amva/quality/quality_measure.hpp"
+#include "amva/store/settings.hpp"
 #include "amva/version.hpp"
 
 namespace amva::pipeline {
@@ -349,7 +350,7 @@ cv::Mat aligned_face_of(const nlohmann::json& meta, const store::Record& r) {
                 "read again");
   }
   const cv::Mat image = io::load_bgr(io::resolve_key(meta["images"].get<std::string>(), r.path));
-  if (!meta["settings"].contains("detector") || meta["settings"]["detector"].is_null()) {
+  if (!store::StoreSettings::of_meta(meta).detected) {
     cv::Mat face;
     cv::resize(image, face, cv::Size(face::kAlignedSize, face::kAlignedSize), 0, 0, cv::INTER_AREA);
     return face;

@@ -24,6 +24,7 @@
 #include "amva/pipeline/extract.hpp"
 #include "amva/pipeline/workers.hpp"
 #include "amva/quality/quality_measure.hpp"
+#include "amva/store/settings.hpp"
 #include "amva/store/store.hpp"
 
 namespace amva::pipeline {
@@ -101,7 +102,7 @@ struct Activations {
 
 Activations activations_for(const QualityOptions& opt, const nlohmann::json& meta) {
   const auto probe = model::FaceRecognizer::create(opt.card);
-  if (probe->model_sha256() != meta["settings"]["model_sha256"]) {
+  if (probe->model_sha256() != store::StoreSettings::of_meta(meta).model_sha256) {
     throw Error(ErrorCode::Mismatch, fmt::format("{}: the store was made with another model than {}",
                                                  opt.store.string(), opt.card.file.string()));
   }

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "amva/error.hpp"
+#include "amva/store/settings.hpp"
 #include "amva/store/store.hpp"
 #include "support.hpp"
 
@@ -79,4 +80,34 @@ TEST(Store, MergeJoinsStoresAndRefusesOverlapOrOtherSettings) {
   EXPECT_THROW(store::merge_stores({dir / "y", dir / "z"}, dir / "yz"), Error);
   EXPECT_THROW(store::merge_stores({dir / "x", dir / "o"}, dir / "xo"), Error);
   EXPECT_FALSE(std::filesystem::exists(dir / "xo" / "index.csv"));
+}
+
+// What the code reads of a store's settings, from the objects extract and import write; the
+// whole object stays for the comparisons, and a field of the wrong type is a parse error.
+TEST(Store, SettingsAreReadTyped) {
+  const auto extracted = nlohmann::json::parse(R"({"settings": {
+      "model_sha256": "ab12", "preprocessing": {"mean": 127.5}, "detector": {"kind": "default"},
+      "part": "2/3", "cam": {"layer": "conv_6dw", "map_shape": [7, 7],
+                             "methods": {"gradcam": {"target": "self-cosine"}}}}})");
+  const auto s = store::StoreSettings::of_meta(extracted);
+  EXPECT_EQ(s.model_sha256, "ab12");
+  EXPECT_TRUE(s.detected);
+  EXPECT_EQ(s.part, "2/3");
+  ASSERT_TRUE(s.cam);
+  EXPECT_EQ(s.cam->layer.value_or(""), "conv_6dw");
+  EXPECT_EQ(s.cam->map_shape, nlohmann::json::parse("[7, 7]"));
+  EXPECT_TRUE(s.cam->has("gradcam"));
+  EXPECT_FALSE(s.cam->has("scorecam"));
+  EXPECT_EQ(s.cam->options("gradcam")["target"], "self-cosine");
+  EXPECT_TRUE(s.cam->options("scorecam").is_null());
+  EXPECT_EQ(s.json, extracted["settings"]);
+
+  const auto aligned = store::StoreSettings::from_json(nlohmann::json::parse(R"({"detector": null})"));
+  EXPECT_FALSE(aligned.detected);
+  EXPECT_FALSE(aligned.cam);
+  EXPECT_TRUE(aligned.model_sha256.empty());
+  EXPECT_TRUE(store::StoreSettings::of_meta(nlohmann::json::object()).part.empty());
+
+  EXPECT_THROW(store::StoreSettings::from_json(nlohmann::json::parse(R"({"model_sha256": 7})")), Error);
+  EXPECT_THROW(store::StoreSettings::from_json(nlohmann::json::parse(R"({"cam": {"methods": [1]}})")), Error);
 }
