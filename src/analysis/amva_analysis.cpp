@@ -742,31 +742,44 @@ viz::HeatmapGrid grid_figure(const Run& run, const std::vector<MethodResult>& re
   return grid;
 }
 
+// The store as the ranks of a team open it: the root reads and checks it (an error it meets
+// stops every rank), and every rank opens the maps file for its own reads.
+struct OpenedStore {
+  nlohmann::json meta;
+  std::vector<store::IndexEntry> index;  // the root's only
+  std::string cam;
+  std::optional<io::NpyRowReader> maps;
+};
+OpenedStore open_store(const AnalysisOptions& opt, Team& team) {
+  OpenedStore s;
+  s.cam = decided_by_root(team, [&] {
+    s.meta = store::read_meta(opt.store);
+    report(opt, "reading the store index");
+    s.index = store::read_index_entries(opt.store);
+    const auto chosen = choose_cam(opt);
+    io::NpyRowReader rows(store::maps_file(opt.store, chosen));
+    check_maps(opt, rows, s.index, chosen);
+    return chosen;
+  });
+  try {
+    s.maps.emplace(store::maps_file(opt.store, s.cam));
+  } catch (const std::exception& e) {
+    if (team.size() == 1) throw;
+    team.abort(fmt::format("rank {} of {} cannot read the store: {}", team.rank(), team.size(), e.what()));
+  }
+  return s;
+}
+
 }  // namespace
 
 AnalysisResult analyze(const AnalysisOptions& opt, Team* team_or_alone) {
   const auto alone = team_or_alone ? nullptr : solo_team();
   Team& team = team_or_alone ? *team_or_alone : *alone;
-  nlohmann::json meta;
-  std::vector<store::IndexEntry> index;
-  // The root checks the store; an error it meets stops every rank.
-  const std::string cam = decided_by_root(team, [&] {
-    meta = store::read_meta(opt.store);
-    report(opt, "reading the store index");
-    index = store::read_index_entries(opt.store);
-    const auto chosen = choose_cam(opt);
-    io::NpyRowReader rows(store::maps_file(opt.store, chosen));
-    check_maps(opt, rows, index, chosen);
-    return chosen;
-  });
-  std::optional<io::NpyRowReader> opened;
-  try {
-    opened.emplace(store::maps_file(opt.store, cam));
-  } catch (const std::exception& e) {
-    if (team.size() == 1) throw;
-    team.abort(fmt::format("rank {} of {} cannot read the store: {}", team.rank(), team.size(), e.what()));
-  }
-  io::NpyRowReader& maps = *opened;
+  auto opened = open_store(opt, team);
+  const auto& meta = opened.meta;
+  const auto& index = opened.index;
+  const auto& cam = opened.cam;
+  io::NpyRowReader& maps = *opened.maps;
   const Upsampler up(static_cast<int>(maps.shape()[1]), static_cast<int>(maps.shape()[2]));
   SharedMaps shared(team, maps, opt.normalization, up);
   if (!team.is_root()) {
