@@ -13,9 +13,9 @@ int launcher_ranks();
 /// (MPI initialised on the first call), else a team of one. Throws Error(InvalidArgument)
 /// when a launcher started several ranks of a build without MPI.
 Team& launched_team();
-/// Whether this process leaves an error unsaid: a rank other than the launcher's first, before
-/// the team started. Until then every rank parses the same command line and meets the same
-/// error, which rank 0 says for all.
+/// Whether this process leaves an error to rank 0: a rank other than the launcher's first,
+/// before the team started. Until then every rank parses the same command line and meets the
+/// same error, which rank 0 says, with its exit code, for all.
 bool silent_rank();
 /// Ends MPI after a successful command (the error paths leave it to the launcher).
 void finish_team();

@@ -79,10 +79,13 @@ int main(int argc, char** argv) {
     // CLI11 prints the message (or the help); any usage error exits 2, as the README says,
     // not CLI11's own codes (105, 106, 109...).
     return app.exit(e, std::cout, usage_errors) == 0 ? 0 : 2;
-  } catch (const amva::RootError& e) {
-    return exit_code(e.code());  // the root of the team says it; every rank exits with its code
+  } catch (const amva::RootError&) {
+    // Rank 0 says the error and exits with its code, which becomes the job's. A rank that
+    // exited non-zero first would have the launcher end the job, rank 0 too, before it says it.
+    return 0;
   } catch (const amva::Error& e) {
-    if (!amva::cli::silent_rank()) fmt::print(stderr, "amva: error: {}\n", e.what());
+    if (amva::cli::silent_rank()) return 0;  // the same error, said by rank 0 (see above)
+    fmt::print(stderr, "amva: error: {}\n", e.what());
     return exit_code(e.code());
   } catch (const std::filesystem::filesystem_error& e) {
     // The library names its files in amva::Error; a filesystem error that still gets here is

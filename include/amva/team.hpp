@@ -48,8 +48,9 @@ class Team {
 std::unique_ptr<Team> solo_team();
 
 /// Runs `decide` on the root only (opening the store, taking its lock, planning the work) and
-/// gives its text to every rank. An Error it throws is rethrown on the root and thrown as a
-/// RootError with the same code and message on the other ranks, so that all stop together.
+/// gives its text to every rank. An exception it throws is rethrown on the root and thrown as
+/// a RootError with the same code (Io for one that is not an Error) and message on the other
+/// ranks, so that all stop together.
 std::string decided_by_root(Team& team, const std::function<std::string()>& decide);
 
 /// The work of a whole team split into blocks of items [first, last): each rank runs `work` on
@@ -60,7 +61,9 @@ void share_blocks(Team& team, std::size_t items, std::size_t block,
                   const std::function<bool(std::size_t first, std::size_t last)>& work,
                   const std::function<void(std::size_t all_finished)>& finished = {});
 
-/// An error the root met and broadcast: every rank throws it, and only the root reports it.
+/// An error the root met and broadcast: every rank throws it, and only the root reports it
+/// (the CLI's other ranks then exit 0, so that the root's exit code is the job's and the
+/// launcher does not end the root before it has said why).
 class RootError : public Error {
  public:
   using Error::Error;
