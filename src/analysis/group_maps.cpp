@@ -196,7 +196,7 @@ std::string double_bytes(const double* values, std::size_t n) {
 }
 std::vector<double> bytes_doubles(const std::string& bytes) {
   std::vector<double> v(bytes.size() / sizeof(double));
-  std::memcpy(v.data(), bytes.data(), v.size() * sizeof(double));
+  if (!v.empty()) std::memcpy(v.data(), bytes.data(), v.size() * sizeof(double));  // empty on all but the root
   return v;
 }
 // Element-wise sum of two partial results of equal length, for Team::reduce.
@@ -321,7 +321,7 @@ GroupStatistics group_statistics(const GroupSlice& slice, const Upsampler& up, c
     std::size_t at = 0;
     for (const auto& part : parts) {
       if (at + part.size() > all.size() * sizeof(float)) throw Error(ErrorCode::Mismatch, "group slices overlap");
-      std::memcpy(reinterpret_cast<char*>(all.data()) + at, part.data(), part.size());
+      if (!part.empty()) std::memcpy(reinterpret_cast<char*>(all.data()) + at, part.data(), part.size());
       at += part.size();
     }
     return group_statistics(all, slice.total, up, options);

@@ -28,7 +28,7 @@ std::vector<T> concatenated(const std::vector<std::string>& parts) {
   std::vector<T> all(bytes / sizeof(T));
   std::size_t at = 0;
   for (const auto& p : parts) {
-    std::memcpy(reinterpret_cast<char*>(all.data()) + at, p.data(), p.size());
+    if (!p.empty()) std::memcpy(reinterpret_cast<char*>(all.data()) + at, p.data(), p.size());  // a rank's empty slice
     at += p.size();
   }
   return all;

@@ -63,6 +63,7 @@ std::string PixelMoments::to_bytes() const {
   char* at = bytes.data();
   for (const auto v : {n, pixels}) at = static_cast<char*>(std::memcpy(at, &v, sizeof v)) + sizeof v;
   for (const auto* v : {&mean_, &m2_}) {
+    if (pixels == 0) break;
     std::memcpy(at, v->data(), pixels * sizeof(double));
     at += pixels * sizeof(double);
   }
@@ -81,6 +82,7 @@ PixelMoments PixelMoments::from_bytes(std::string_view bytes) {
   PixelMoments m(pixels);
   m.n_ = n;
   const char* at = bytes.data() + 2 * sizeof n;
+  if (pixels == 0) return m;
   std::memcpy(m.mean_.data(), at, pixels * sizeof(double));
   std::memcpy(m.m2_.data(), at + pixels * sizeof(double), pixels * sizeof(double));
   return m;
