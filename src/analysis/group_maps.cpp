@@ -19,6 +19,7 @@
 #include "amva/stats/distributions.hpp"
 #include "amva/stats/order_statistics.hpp"
 #include "amva/stats/pixel_moments.hpp"
+#include "team_values.hpp"
 
 namespace amva::analysis {
 namespace {
@@ -314,16 +315,9 @@ GroupStatistics group_statistics(const GroupSlice& slice, const Upsampler& up, c
   if (fits_exact(slice.total, static_cast<std::size_t>(up.pixels()), options)) {
     // Small enough to hold upsampled on one machine: gathered in the group's order, computed
     // as one process computes it (exact medians).
-    const auto parts =
-        team.gather(std::string(reinterpret_cast<const char*>(slice.maps.data()), slice.maps.size() * sizeof(float)));
+    const auto all = gathered_on_root(team, slice.maps);
     if (!team.is_root()) return {};
-    std::vector<float> all(slice.total * d);
-    std::size_t at = 0;
-    for (const auto& part : parts) {
-      if (at + part.size() > all.size() * sizeof(float)) throw Error(ErrorCode::Mismatch, "group slices overlap");
-      if (!part.empty()) std::memcpy(reinterpret_cast<char*>(all.data()) + at, part.data(), part.size());
-      at += part.size();
-    }
+    if (all.size() != slice.total * d) throw Error(ErrorCode::Mismatch, "group slices do not make up the group");
     return group_statistics(all, slice.total, up, options);
   }
   auto mine = summarise(slice.maps.data(), slice.count, up, options, false);

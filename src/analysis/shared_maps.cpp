@@ -11,28 +11,13 @@
 
 #include "amva/analysis/regions.hpp"
 #include "amva/error.hpp"
+#include "team_values.hpp"
 
 namespace amva::analysis {
 namespace {
 
 constexpr std::int64_t kReadChunk = 8192;      // map rows read at once
 constexpr std::size_t kDeviationPart = 65536;  // maps held at once for deviation scores
-
-std::string float_bytes(const std::vector<float>& v) {
-  return {reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float)};
-}
-template <typename T>
-std::vector<T> concatenated(const std::vector<std::string>& parts) {
-  std::size_t bytes = 0;
-  for (const auto& p : parts) bytes += p.size();
-  std::vector<T> all(bytes / sizeof(T));
-  std::size_t at = 0;
-  for (const auto& p : parts) {
-    if (!p.empty()) std::memcpy(reinterpret_cast<char*>(all.data()) + at, p.data(), p.size());  // a rank's empty slice
-    at += p.size();
-  }
-  return all;
-}
 
 std::vector<double> mat_vector(const cv::Mat& m) {
   return {m.begin<double>(), m.end<double>()};
@@ -234,7 +219,7 @@ GroupMaps SharedMaps::run_group(const GroupRequest& request) {
                                    request.clusters, team_);
   }
   if (request.keep_maps) {
-    out.maps = team_.size() == 1 ? std::move(maps) : concatenated<float>(team_.gather(float_bytes(maps)));
+    out.maps = team_.size() == 1 ? std::move(maps) : gathered_on_root(team_, maps);
   }
   return out;
 }
@@ -253,8 +238,7 @@ std::vector<double> SharedMaps::run_deviations(const std::vector<std::int64_t>& 
     scores.insert(scores.end(), dev.begin(), dev.end());
   }
   if (team_.size() == 1) return scores;
-  return concatenated<double>(
-      team_.gather(std::string(reinterpret_cast<const char*>(scores.data()), scores.size() * sizeof(double))));
+  return gathered_on_root(team_, scores);
 }
 
 }  // namespace amva::analysis
