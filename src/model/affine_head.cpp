@@ -137,6 +137,11 @@ void AffineHead::transpose_apply_batch(const float* v, int n, float* gradients) 
   Eigen::Map<RowMajor>(gradients, n, shape_.inputs()).noalias() = vm * j;
 }
 
+const ChannelFactors* AffineHead::channel_factors() const {
+  std::call_once(factored_, [this] { factors_ = factor_by_channel(jacobian_, shape_); });
+  return factors_ ? &*factors_ : nullptr;
+}
+
 std::shared_ptr<const AffineHead> AffineHead::extract(const ModelCard& card, const std::string& model_sha256,
                                                       const std::string& layer, const HeadShape& shape,
                                                       const fs::path& cache_dir) {

@@ -6,10 +6,13 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <opencv2/core.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "amva/model/channel_factors.hpp"
 #include "amva/model/model_card.hpp"
 
 namespace amva::model {
@@ -53,6 +56,9 @@ class AffineHead {
   /// product streams J once for the whole batch, where n separate products would each read
   /// all of it (J is 51 MB for a 512 x 7 x 7 layer).
   void transpose_apply_batch(const float* v, int n, float* gradients) const;
+  /// J as U and per-channel spatial weights (channel_factors.hpp), found on first use, or null
+  /// when J does not factor by channel (a fully connected layer over C*h*w, say).
+  [[nodiscard]] const ChannelFactors* channel_factors() const;
   /// Runs the head network itself on a batch N x C x h x w (for tests and checks).
   [[nodiscard]] cv::Mat run_network(const cv::Mat& activations) const;
 
@@ -70,6 +76,8 @@ class AffineHead {
   std::vector<float> bias_;
   double affinity_error_ = 0;
   std::unique_ptr<Net> net_;
+  mutable std::once_flag factored_;
+  mutable std::optional<ChannelFactors> factors_;
 };
 
 /// Where the Jacobian cache lives: $AMVA_CACHE, else $XDG_CACHE_HOME/amva, else ~/.cache/amva.
