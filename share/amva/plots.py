@@ -14,11 +14,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
+from PIL import Image  # noqa: E402
 
 plt.rcParams.update({"font.size": 9, "axes.titlesize": 9, "figure.titlesize": 11})
 # Line panels per row: a figure wider than this shrinks below legibility at page width.
 MAX_PANELS_PER_ROW = 3
 COLORMAP = "jet"
+PNG_DPI = 150
 
 
 def as_array(values):
@@ -29,10 +31,30 @@ def save(fig, file, cells=None):
     """Writes FILE.png and FILE.svg cropped to the drawn content. With `cells` (pairs of axes
     and the .npy it shows), also FILE.axes.json: where each map lies in the PNG, as fractions
     of its width and height from the top left, so that a viewer can read a pixel's value."""
-    fig.canvas.draw()
+    fig.set_dpi(PNG_DPI)
+    fig.canvas.draw()  # lays the figure out and renders the PNG's pixels, once
+    # The layout is done: keeping it saves laying the figure out again for the SVG, and the
+    # PNG, the SVG and the cell boxes agree.
+    fig.set_layout_engine("none")
     renderer = fig.canvas.get_renderer()
-    box = fig.get_tightbbox(renderer).padded(0.1)  # inches, what bbox_inches="tight" crops to
-    fig.savefig(file + ".png", dpi=150, bbox_inches=box)
+    content = fig.get_tightbbox(renderer)
+    box = content.padded(0.1)  # inches, what bbox_inches="tight" crops to
+    width, height = fig.get_size_inches()
+    if content.x0 >= 0 and content.y0 >= 0 and content.x1 <= width and content.y1 <= height:
+        # The content lies on the canvas: crop the pixels already drawn instead of drawing
+        # again, on the figure's background where the margin reaches past the canvas.
+        drawn = np.asarray(renderer.buffer_rgba())
+        top, left = round((height - box.y1) * PNG_DPI), round(box.x0 * PNG_DPI)
+        out = np.empty((round(box.height * PNG_DPI), round(box.width * PNG_DPI), 4), dtype=np.uint8)
+        out[:] = np.round(np.array(matplotlib.colors.to_rgba(fig.get_facecolor())) * 255).astype(np.uint8)
+        src_top, src_left = max(top, 0), max(left, 0)
+        src_bottom = min(top + out.shape[0], drawn.shape[0])
+        src_right = min(left + out.shape[1], drawn.shape[1])
+        out[src_top - top:src_bottom - top, src_left - left:src_right - left] = \
+            drawn[src_top:src_bottom, src_left:src_right]
+        Image.fromarray(out).save(file + ".png", dpi=(PNG_DPI, PNG_DPI))
+    else:  # a legend below the axes, say, reaches past the canvas
+        fig.savefig(file + ".png", dpi=PNG_DPI, bbox_inches=box)
     fig.savefig(file + ".svg", bbox_inches=box)
     if cells:
         located = []

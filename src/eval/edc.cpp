@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <utility>
 
 #include "amva/error.hpp"
 #include "amva/stats/distributions.hpp"
@@ -23,45 +24,64 @@ WeightedEdc::WeightedEdc(EdcError kind, const std::vector<double>& similarity, c
   if (similarity.size() != pair_quality.size()) {
     throw Error(ErrorCode::InvalidArgument, "an EDC needs one pairwise quality per comparison");
   }
-  order_.resize(similarity.size());
-  std::iota(order_.begin(), order_.end(), 0);
-  std::sort(order_.begin(), order_.end(),
-            [&](std::size_t i, std::size_t j) { return pair_quality[i] < pair_quality[j]; });
-  for (const auto i : order_) {
-    quality_.push_back(pair_quality[i]);
+  // Sorting (quality, index) pairs keeps the comparisons next to their keys.
+  std::vector<std::pair<double, std::size_t>> keyed(similarity.size());
+  for (std::size_t i = 0; i < keyed.size(); ++i) keyed[i] = {pair_quality[i], i};
+  std::sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  order_.reserve(keyed.size());
+  tie_group_.reserve(keyed.size());
+  error_.reserve(keyed.size());
+  std::uint32_t group = 0;
+  for (std::size_t k = 0; k < keyed.size(); ++k) {
+    const auto [quality, i] = keyed[k];
+    if (k > 0 && quality != keyed[k - 1].first) ++group;
+    order_.push_back(i);
+    tie_group_.push_back(group);
     error_.push_back(kind == EdcError::Fnmr ? similarity[i] < threshold : similarity[i] >= threshold);
   }
 }
 
 EdcCurve WeightedEdc::curve(const std::vector<double>& weights) const {
-  const std::size_t n = order_.size();
-  if (weights.size() != n) throw Error(ErrorCode::InvalidArgument, "an EDC needs one weight per comparison");
+  if (weights.size() != order_.size())
+    throw Error(ErrorCode::InvalidArgument, "an EDC needs one weight per comparison");
+  std::vector<double> sorted(order_.size());
+  for (std::size_t k = 0; k < sorted.size(); ++k) sorted[k] = weights[order_[k]];
   EdcCurve c;
-  double total = 0;
-  for (const double w : weights) total += w;
+  curve_sorted(sorted.data(), c);
+  return c;
+}
+
+void WeightedEdc::curve_sorted(const double* weights, EdcCurve& c) const {
+  std::vector<double> weight(groups(), 0.0), errors(groups(), 0.0);
+  for (std::size_t k = 0; k < order_.size(); ++k) {
+    weight[tie_group_[k]] += weights[k];
+    errors[tie_group_[k]] += error_[k] ? weights[k] : 0.0;
+  }
+  curve_from_groups(weight.data(), errors.data(), c);
+}
+
+void WeightedEdc::curve_from_groups(const double* group_weight, const double* group_errors, EdcCurve& c) const {
+  const std::size_t n = groups();
+  c.discard.clear();
+  c.error.clear();
+  double total = 0, errors = 0;
+  for (std::size_t g = 0; g < n; ++g) {
+    total += group_weight[g];
+    errors += group_errors[g];
+  }
   c.comparisons = static_cast<std::size_t>(std::llround(total));
-  if (!(total > 0)) return c;
-  // errors_kept[k] = error weight among the comparisons kept after discarding the k lowest.
-  std::vector<double> errors_kept(n + 1, 0);
-  for (std::size_t k = n; k-- > 0;) errors_kept[k] = errors_kept[k + 1] + (error_[k] ? weights[order_[k]] : 0.0);
-  double discarded = 0;
-  bool have_previous = false;
-  double previous_quality = 0;
-  for (std::size_t k = 0; k < n; ++k) {
-    const double w = weights[order_[k]];
-    if (w == 0) continue;
-    // A step starts where the quality changes: equal qualities are discarded together.
-    if (!(have_previous && quality_[k] == previous_quality)) {
-      c.discard.push_back(discarded / total);
-      c.error.push_back(errors_kept[k] / (total - discarded));
-    }
-    have_previous = true;
-    previous_quality = quality_[k];
-    discarded += w;
+  if (!(total > 0)) return;
+  // A step starts where the quality changes: equal qualities are discarded together.
+  double discarded = 0, discarded_errors = 0;
+  for (std::size_t g = 0; g < n; ++g) {
+    if (group_weight[g] == 0) continue;
+    c.discard.push_back(discarded / total);
+    c.error.push_back((errors - discarded_errors) / (total - discarded));
+    discarded += group_weight[g];
+    discarded_errors += group_errors[g];
   }
   c.discard.push_back(1.0);
   c.error.push_back(0.0);
-  return c;
 }
 
 EdcCurve edc_curve(EdcError kind, const std::vector<double>& similarity, const std::vector<double>& pair_quality,

@@ -3,8 +3,10 @@
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
+#include <cstdint>
 #include <map>
 #include <random>
+#include <utility>
 
 #include "amva/error.hpp"
 #include "amva/eval/edc.hpp"
@@ -40,6 +42,16 @@ EdcReplicates bootstrap_edc(const EdcBootstrapInput& in) {
     (set.comparisons[i].mated ? mated_sim : nonmated_sim).push_back(set.comparisons[i].score);
   }
   std::vector<WeightedEdc> fnm, fm;
+  // Per method and kind, the units of each comparison's two faces in the curve's sorted order,
+  // so that a replicate's weights are made in the order its curve reads them.
+  std::vector<std::vector<std::pair<std::uint32_t, std::uint32_t>>> fnm_units, fm_units;
+  const auto sorted_units = [&](const WeightedEdc& edc, const std::vector<std::size_t>& idx) {
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> units;
+    units.reserve(edc.size());
+    for (const auto k : edc.order())
+      units.emplace_back(static_cast<std::uint32_t>(unit_a[idx[k]]), static_cast<std::uint32_t>(unit_b[idx[k]]));
+    return units;
+  };
   for (const auto* scores : in.method_scores) {
     const auto quality = [&](const std::vector<std::size_t>& idx) {
       std::vector<double> q;
@@ -51,6 +63,8 @@ EdcReplicates bootstrap_edc(const EdcBootstrapInput& in) {
     };
     fnm.emplace_back(EdcError::Fnmr, mated_sim, quality(mated_index), in.threshold);
     fm.emplace_back(EdcError::Fmr, nonmated_sim, quality(nonmated_index), in.threshold);
+    fnm_units.push_back(sorted_units(fnm.back(), mated_index));
+    fm_units.push_back(sorted_units(fm.back(), nonmated_index));
   }
 
   const std::size_t L = in.limits.size();
@@ -63,21 +77,42 @@ EdcReplicates bootstrap_edc(const EdcBootstrapInput& in) {
   std::vector<std::vector<double>> fnm_curves(methods, std::vector<double>(R * G));
   std::vector<std::vector<double>> fm_curves(methods, std::vector<double>(R * G));
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, R), [&](const tbb::blocked_range<std::size_t>& range) {
-    std::vector<double> multiplicity(out.units);
-    std::vector<double> wm(mated_index.size()), wn(nonmated_index.size());
+    std::vector<std::uint64_t> multiplicity(out.units);
+    std::vector<double> group_weight, group_errors;
+    EdcCurve cm, cn;
+    // A comparison of two images of one unit is drawn as often as the unit; of two units, as
+    // often as both together. The curve needs only the sums per tie group, which run in
+    // whole numbers: a group is summed in integers (no chain of floating-point additions
+    // waiting on each other) and converted once, exactly.
+    const auto curve = [&](const WeightedEdc& edc, const std::vector<std::pair<std::uint32_t, std::uint32_t>>& units,
+                           EdcCurve& c) {
+      group_weight.assign(edc.groups(), 0.0);
+      group_errors.assign(edc.groups(), 0.0);
+      const auto& group = edc.tie_groups();
+      const auto& error = edc.errors();
+      std::size_t k = 0;
+      while (k < units.size()) {
+        const std::uint32_t g = group[k];
+        std::uint64_t weight = 0, errors = 0;
+        for (; k < units.size() && group[k] == g; ++k) {
+          const auto [a, b] = units[k];
+          const std::uint64_t w = a == b ? multiplicity[a] : multiplicity[a] * multiplicity[b];
+          weight += w;
+          errors += error[k] ? w : 0;
+        }
+        group_weight[g] = static_cast<double>(weight);
+        group_errors[g] = static_cast<double>(errors);
+      }
+      edc.curve_from_groups(group_weight.data(), group_errors.data(), c);
+    };
     for (std::size_t r = range.begin(); r < range.end(); ++r) {
       std::mt19937_64 rng(stats::stream_seed(in.seed, "edc-bootstrap/" + std::to_string(r)));
       std::uniform_int_distribution<std::size_t> pick(0, out.units - 1);
-      std::fill(multiplicity.begin(), multiplicity.end(), 0.0);
+      std::fill(multiplicity.begin(), multiplicity.end(), 0);
       for (std::size_t k = 0; k < out.units; ++k) multiplicity[pick(rng)] += 1;
-      const auto weight = [&](std::size_t i) {
-        return unit_a[i] == unit_b[i] ? multiplicity[unit_a[i]] : multiplicity[unit_a[i]] * multiplicity[unit_b[i]];
-      };
-      for (std::size_t k = 0; k < mated_index.size(); ++k) wm[k] = weight(mated_index[k]);
-      for (std::size_t k = 0; k < nonmated_index.size(); ++k) wn[k] = weight(nonmated_index[k]);
       for (std::size_t m = 0; m < methods; ++m) {
-        const auto cm = fnm[m].curve(wm);
-        const auto cn = fm[m].curve(wn);
+        curve(fnm[m], fnm_units[m], cm);
+        curve(fm[m], fm_units[m], cn);
         for (std::size_t l = 0; l < L; ++l) {
           out.fnm_pauc[m][l][r] = edc_pauc(cm, in.limits[l]);
           out.fm_pauc[m][l][r] = edc_pauc(cn, in.limits[l]);

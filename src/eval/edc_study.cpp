@@ -1,6 +1,7 @@
 #include "amva/eval/edc_study.hpp"
 
 #include <fmt/format.h>
+#include <tbb/parallel_for.h>
 
 #include <algorithm>
 #include <cmath>
@@ -74,21 +75,30 @@ std::vector<double> ideal_curve(double e0, const std::vector<double>& x) {
   return y;
 }
 
-// Mean over `orders` random per-face scores of the stepwise EDC, sampled on `grid`.
+// Mean over `orders` random per-face scores of the stepwise EDC, sampled on `grid`. The scores
+// are drawn in order from one stream, the curves made in parallel, and the means summed in
+// order, so the result does not depend on the threads.
 std::vector<double> random_mean_curve(EdcError kind, const ComparisonSet& set, bool mated, std::size_t rows,
                                       double threshold, int orders, std::uint64_t seed, const std::vector<double>& grid,
                                       const std::vector<double>& limits, std::vector<double>& mean_pauc) {
-  std::vector<double> mean(grid.size(), 0.0);
-  mean_pauc.assign(limits.size(), 0.0);
+  const auto count = static_cast<std::size_t>(std::max(orders, 0));
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
-  std::vector<double> scores(rows);
-  for (int r = 0; r < orders; ++r) {
-    for (auto& s : scores) s = uniform(rng);
-    const auto sp = split(set, scores, mated);
+  std::vector<std::vector<double>> scores(count, std::vector<double>(rows));
+  for (auto& order : scores)
+    for (auto& s : order) s = uniform(rng);
+  std::vector<std::vector<double>> at_grid(count), pauc(count);
+  tbb::parallel_for(std::size_t{0}, count, [&](std::size_t r) {
+    const auto sp = split(set, scores[r], mated);
     const auto c = edc_curve(kind, sp.similarity, sp.quality, threshold);
-    for (std::size_t g = 0; g < grid.size(); ++g) mean[g] += c.at(grid[g]) / orders;
-    for (std::size_t l = 0; l < limits.size(); ++l) mean_pauc[l] += edc_pauc(c, limits[l]) / orders;
+    for (const double x : grid) at_grid[r].push_back(c.at(x));
+    for (const double limit : limits) pauc[r].push_back(edc_pauc(c, limit));
+  });
+  std::vector<double> mean(grid.size(), 0.0);
+  mean_pauc.assign(limits.size(), 0.0);
+  for (std::size_t r = 0; r < count; ++r) {
+    for (std::size_t g = 0; g < grid.size(); ++g) mean[g] += at_grid[r][g] / orders;
+    for (std::size_t l = 0; l < limits.size(); ++l) mean_pauc[l] += pauc[r][l] / orders;
   }
   return mean;
 }

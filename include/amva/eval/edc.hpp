@@ -37,13 +37,29 @@ class WeightedEdc {
  public:
   WeightedEdc(EdcError kind, const std::vector<double>& similarity, const std::vector<double>& pair_quality,
               double threshold);
+  /// The curve under `weights`, one per comparison in the order given to the constructor.
   [[nodiscard]] EdcCurve curve(const std::vector<double>& weights) const;
+  /// The same with the weights already in the sorted order (weights[k] belongs to comparison
+  /// order()[k]), written into `out`, whose storage is reused.
+  void curve_sorted(const double* weights, EdcCurve& out) const;
+  /// The curve depends on the weights only through each tie group's summed weight and summed
+  /// error weight (groups of equal pairwise quality, numbered by ascending quality; there are
+  /// at most as many as faces). The bootstrap's inner loop sums those itself and calls this.
+  /// Weights are counts (whole numbers), so every sum is exact whatever its order.
+  void curve_from_groups(const double* group_weight, const double* group_errors, EdcCurve& out) const;
+  /// The comparisons by ascending pairwise quality (equal qualities in no particular order:
+  /// the curve does not depend on it).
+  [[nodiscard]] const std::vector<std::size_t>& order() const { return order_; }
+  /// In that order: each comparison's tie group, and whether it is an error at the threshold.
+  [[nodiscard]] const std::vector<std::uint32_t>& tie_groups() const { return tie_group_; }
+  [[nodiscard]] const std::vector<std::uint8_t>& errors() const { return error_; }
+  [[nodiscard]] std::size_t groups() const { return tie_group_.empty() ? 0 : tie_group_.back() + 1; }
   [[nodiscard]] std::size_t size() const { return order_.size(); }
 
  private:
-  std::vector<std::size_t> order_;  // comparisons by ascending pairwise quality
-  std::vector<double> quality_;     // in that order
-  std::vector<bool> error_;         // in that order
+  std::vector<std::size_t> order_;        // comparisons by ascending pairwise quality
+  std::vector<std::uint32_t> tie_group_;  // in that order: equal qualities share a number
+  std::vector<std::uint8_t> error_;       // in that order
 };
 
 /// Area under the stepwise curve from 0 to `limit` (in [0, 1]).
