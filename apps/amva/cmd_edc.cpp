@@ -13,52 +13,47 @@ namespace {
 // The terminal's summary: comparisons, threshold, the pAUC table and the paired differences.
 void print_edc(const eval::EdcResult& r, const eval::EdcOptions& opt) {
   for (const auto& rep : r.score_reports) fmt::print("{}\n", rep.describe());
-  const auto& s = r.summary;
-  const auto& c = s["comparisons"];
-  fmt::print("{}: {} comparisons ({} mated, {} non-mated), {} pairs left out{}\n", c["source"].get<std::string>(),
-             c["used"].get<std::size_t>(), c["mated"].get<std::size_t>(), c["nonmated"].get<std::size_t>(),
-             c["excluded"].get<std::size_t>(), r.excluded.empty() ? "" : " (listed in excluded.txt)");
+  const auto& c = r.comparisons;
+  fmt::print("{}: {} comparisons ({} mated, {} non-mated), {} pairs left out{}\n", c.source, c.used, c.mated,
+             c.nonmated, c.excluded, r.excluded.empty() ? "" : " (listed in excluded.txt)");
   for (std::size_t i = 0; i < std::min<std::size_t>(r.excluded.size(), 5); ++i)
     fmt::print("  left out: {}\n", r.excluded[i]);
-  const auto& st = s["settings"];
-  fmt::print("threshold {:.5f} ({}): FNMR {:.4f}, FMR {:.5f}, {} false matches\n", st["threshold"].get<double>(),
-             st["threshold_rule"].get<std::string>(), st["fnmr_at_threshold"].get<double>(),
-             st["fmr_at_threshold"].get<double>(), st["false_matches_at_threshold"].get<std::size_t>());
+  fmt::print("threshold {:.5f} ({}): FNMR {:.4f}, FMR {:.5f}, {} false matches\n", r.threshold, r.threshold_rule,
+             r.fnmr_at_threshold, r.fmr_at_threshold, r.false_matches_at_threshold);
   for (const auto& w : r.warnings) fmt::print("warning: {}\n", w);
-  const bool intervals = opt.bootstrap > 0;
+  const bool intervals = r.bootstrap;
   if (intervals) {
     fmt::print("pAUC intervals: {:.0f} %, {} bootstrap replicates over {}, threshold held\n", 100 * opt.confidence,
-               opt.bootstrap, st["bootstrap"]["unit"].get<std::string>() == "identity" ? "identities" : "images");
+               opt.bootstrap, r.bootstrap_identities ? "identities" : "images");
   }
   fmt::print("{:<12}", "FNM-EDC pAUC");
-  for (const double l : opt.discard_limits) fmt::print("  @{:.2f} raw{} / -ideal", l, intervals ? " [interval]" : "");
+  for (const double l : r.discard_limits) fmt::print("  @{:.2f} raw{} / -ideal", l, intervals ? " [interval]" : "");
   fmt::print("\n");
-  for (const auto& [name, m] : s["methods"].items()) {
-    fmt::print("{:<12}", name);
-    for (const double l : opt.discard_limits) {
-      const auto key = fmt::format("{:.2f}", l);
-      const auto& e = m["fnm_edc"];
+  // By name, as edc.json lists them.
+  std::vector<const eval::EdcMethod*> methods;
+  for (const auto& m : r.methods) methods.push_back(&m);
+  std::sort(methods.begin(), methods.end(), [](const auto* a, const auto* b) { return a->name < b->name; });
+  for (const auto* m : methods) {
+    fmt::print("{:<12}", m->name);
+    for (std::size_t l = 0; l < r.discard_limits.size(); ++l) {
+      const auto& p = m->fnm[l];
       fmt::print("  {} / {:.5f}  ",
-                 intervals ? io::interval_text(e["pauc"][key], e["pauc_ci"][key], 5)
-                           : fmt::format("{:.5f}", e["pauc"][key].get<double>()),
-                 e["pauc_minus_ideal"][key].get<double>());
+                 intervals ? io::bounded_text(p.value, p.lo, p.hi, 5) : fmt::format("{:.5f}", p.value),
+                 m->fnm_above_ideal[l].value);
     }
     fmt::print("\n");
   }
   fmt::print("{:<12}", "random order");
-  for (const double l : opt.discard_limits) {
-    fmt::print("  {:.5f}            ",
-               s["baselines"]["fnm_edc"]["random_pauc_mean"][fmt::format("{:.2f}", l)].get<double>());
-  }
+  for (const double mean : r.random_fnm_pauc) fmt::print("  {:.5f}            ", mean);
   fmt::print("\n");
-  if (intervals) {
-    for (const auto& [key, list] : s["paired_differences"]["fnm_edc"].items()) {
-      for (const auto& d : list) {
-        fmt::print("FNM pAUC@{} {} - {}: {} -> {}\n", key, d["method_a"].get<std::string>(),
-                   d["method_b"].get<std::string>(), io::interval_text(d["difference"], d["difference_ci"], 5),
-                   d["verdict"].get<std::string>());
-      }
-    }
+  std::vector<const eval::PaucDifference*> differences;
+  for (const auto& d : r.differences)
+    if (d.fnm) differences.push_back(&d);
+  std::stable_sort(differences.begin(), differences.end(),
+                   [](const auto* a, const auto* b) { return a->limit < b->limit; });
+  for (const auto* d : differences) {
+    fmt::print("FNM pAUC@{:.2f} {} - {}: {} -> {}\n", d->limit, d->method_a, d->method_b,
+               io::bounded_text(d->difference.value, d->difference.lo, d->difference.hi, 5), d->verdict);
   }
 }
 

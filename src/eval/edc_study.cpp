@@ -346,8 +346,15 @@ nlohmann::json method_curves(const Study& s, std::size_t mi, Tables& t, EdcMetho
   for (std::size_t l = 0; l < opt.discard_limits.size(); ++l) {
     const auto fnm_ci = opt.bootstrap > 0 ? s.ci_of(reps.fnm_pauc[mi][l]) : std::pair{kNaN, kNaN};
     const auto fm_ci = opt.bootstrap > 0 ? s.ci_of(reps.fm_pauc[mi][l]) : std::pair{kNaN, kNaN};
-    typed.fnm.push_back({edc_pauc(fnm_curve, opt.discard_limits[l]), fnm_ci.first, fnm_ci.second});
-    typed.fm.push_back({edc_pauc(fm_curve, opt.discard_limits[l]), fm_ci.first, fm_ci.second});
+    const auto fnm_above_ci = opt.bootstrap > 0 ? s.ci_of(reps.fnm_above_ideal[mi][l]) : std::pair{kNaN, kNaN};
+    const auto fm_above_ci = opt.bootstrap > 0 ? s.ci_of(reps.fm_above_ideal[mi][l]) : std::pair{kNaN, kNaN};
+    const double limit = opt.discard_limits[l];
+    typed.fnm.push_back({edc_pauc(fnm_curve, limit), fnm_ci.first, fnm_ci.second});
+    typed.fm.push_back({edc_pauc(fm_curve, limit), fm_ci.first, fm_ci.second});
+    typed.fnm_above_ideal.push_back(
+        {edc_pauc(fnm_curve, limit) - edc_ideal_area(fnm_curve, limit), fnm_above_ci.first, fnm_above_ci.second});
+    typed.fm_above_ideal.push_back(
+        {edc_pauc(fm_curve, limit) - edc_ideal_area(fm_curve, limit), fm_above_ci.first, fm_above_ci.second});
   }
   return mj;
 }
@@ -460,7 +467,8 @@ nlohmann::json baselines_json(const Study& s, Tables& t, const std::function<voi
 }
 
 // Paired differences: method a minus method b on the same replicates.
-nlohmann::json paired_differences(const Study& s, const std::vector<EdcMethod>& methods, Tables& t) {
+nlohmann::json paired_differences(const Study& s, const std::vector<EdcMethod>& methods, Tables& t,
+                                  std::vector<PaucDifference>& typed) {
   const auto& opt = s.opt;
   const auto& columns = s.columns;
   const auto& reps = s.reps;
@@ -481,6 +489,12 @@ nlohmann::json paired_differences(const Study& s, const std::vector<EdcMethod>& 
             const std::string verdict = hi < 0   ? columns[a].name + " better"
                                         : lo > 0 ? columns[b].name + " better"
                                                  : "no difference shown";
+            typed.push_back({name == std::string("fnm_edc"),
+                             opt.discard_limits[l],
+                             columns[a].name,
+                             columns[b].name,
+                             {value, lo, hi},
+                             verdict});
             list.push_back({{"method_a", columns[a].name},
                             {"method_b", columns[b].name},
                             {"difference", value},
@@ -599,7 +613,7 @@ EdcResult run_edc(const EdcOptions& opt) {
   }
   summary["methods"] = methods;
   summary["baselines"] = baselines_json(s, t, report, result);
-  summary["paired_differences"] = paired_differences(s, result.methods, t);
+  summary["paired_differences"] = paired_differences(s, result.methods, t, result.differences);
   write_tables(s, t, out);
   io::write_text_atomically(out / "edc.json", io::json_text(summary, 2) + "\n");
   if (opt.figures) {
@@ -610,7 +624,10 @@ EdcResult run_edc(const EdcOptions& opt) {
   result.threshold_rule = threshold_rule(opt);
   result.threshold = s.threshold;
   result.fnmr_at_threshold = s.fnmr0;
+  result.fmr_at_threshold = s.fmr0;
   result.false_matches_at_threshold = s.false_matches;
+  result.comparisons = {s.set.source, s.set.comparisons.size(), s.mated, s.nonmated, s.set.excluded.size()};
+  result.bootstrap_identities = s.by_identity;
   result.discard_limits = opt.discard_limits;
   result.bootstrap = opt.bootstrap > 0;
   result.summary = std::move(summary);

@@ -22,4 +22,8 @@ std::string interval_text(const nlohmann::json& value, const nlohmann::json& int
   return fmt::format("{} [{}, {}]", num(value), num(interval[0]), num(interval[1]));
 }
 
+std::string bounded_text(double value, double lo, double hi, int decimals) {
+  return interval_text(json_number(value), nlohmann::json{json_number(lo), json_number(hi)}, decimals);
+}
+
 }  // namespace amva::io

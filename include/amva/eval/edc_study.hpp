@@ -50,21 +50,39 @@ struct EdcOptions {
 struct Pauc {
   double value = 0, lo = 0, hi = 0;
 };
-/// One FIQA method's pAUC at each of EdcOptions::discard_limits.
+/// One FIQA method's pAUC at each of EdcOptions::discard_limits, raw and minus the ideal area.
 struct EdcMethod {
   std::string name;
   std::vector<Pauc> fnm, fm;
+  std::vector<Pauc> fnm_above_ideal, fm_above_ideal;
+};
+/// The comparisons a study used.
+struct EdcComparisons {
+  std::string source;  // how they were chosen, in words
+  std::size_t used = 0, mated = 0, nonmated = 0, excluded = 0;
+};
+/// pAUC(method_a) - pAUC(method_b) on the same bootstrap replicates, at one discard limit.
+struct PaucDifference {
+  bool fnm = true;  // FNM-EDC, else FM-EDC
+  double limit = 0;
+  std::string method_a, method_b;
+  Pauc difference;
+  std::string verdict;  // "<a> better", "<b> better" or "no difference shown"
 };
 struct EdcResult {
   nlohmann::json summary;      // as written to edc.json
   std::string threshold_rule;  // how the threshold was fixed, in words
   double threshold = 0;
   double fnmr_at_threshold = 0;
+  double fmr_at_threshold = 0;
   std::size_t false_matches_at_threshold = 0;
+  EdcComparisons comparisons;
+  bool bootstrap_identities = false;  // the bootstrap resampled identities, not images
   std::vector<double> discard_limits;
   std::vector<EdcMethod> methods;                       // in the order of the score columns ("random" last)
   std::vector<double> random_fnm_pauc, random_fm_pauc;  // mean pAUC of random orders, per limit
   bool bootstrap = false;                               // whether the Pauc intervals are defined
+  std::vector<PaucDifference> differences;              // every pair of methods, with a bootstrap
   std::vector<quality::ScoreMatchReport> score_reports;
   std::vector<std::string> excluded;  // pairs left out, with the reason
   std::vector<std::string> warnings;  // e.g. a threshold resting on few false matches

@@ -13,4 +13,6 @@ std::string json_text(const nlohmann::json& j, int indent = 2);
 /// "0.0102 [0.0059, 0.0142]" from a value and its [lo, hi] interval (`decimals` after the
 /// point); "n/a" for null.
 std::string interval_text(const nlohmann::json& value, const nlohmann::json& interval, int decimals = 4);
+/// interval_text from numbers; a bound that is not finite reads "n/a".
+std::string bounded_text(double value, double lo, double hi, int decimals = 4);
 }  // namespace amva::io
