@@ -44,20 +44,15 @@ WeightedEdc::WeightedEdc(EdcError kind, const std::vector<double>& similarity, c
 EdcCurve WeightedEdc::curve(const std::vector<double>& weights) const {
   if (weights.size() != order_.size())
     throw Error(ErrorCode::InvalidArgument, "an EDC needs one weight per comparison");
-  std::vector<double> sorted(order_.size());
-  for (std::size_t k = 0; k < sorted.size(); ++k) sorted[k] = weights[order_[k]];
-  EdcCurve c;
-  curve_sorted(sorted.data(), c);
-  return c;
-}
-
-void WeightedEdc::curve_sorted(const double* weights, EdcCurve& c) const {
   std::vector<double> weight(groups(), 0.0), errors(groups(), 0.0);
   for (std::size_t k = 0; k < order_.size(); ++k) {
-    weight[tie_group_[k]] += weights[k];
-    errors[tie_group_[k]] += error_[k] ? weights[k] : 0.0;
+    const double w = weights[order_[k]];
+    weight[tie_group_[k]] += w;
+    errors[tie_group_[k]] += error_[k] ? w : 0.0;
   }
+  EdcCurve c;
   curve_from_groups(weight.data(), errors.data(), c);
+  return c;
 }
 
 void WeightedEdc::curve_from_groups(const double* group_weight, const double* group_errors, EdcCurve& c) const {

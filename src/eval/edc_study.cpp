@@ -316,45 +316,44 @@ nlohmann::json method_curves(const Study& s, std::size_t mi, Tables& t, EdcMetho
   t.add_curve_rows(col.name, "fm_edc", fm_curve.discard, fm_curve.error);
   t.fnm.series.push_back({col.name, fnm_curve.discard, fnm_curve.error, {}, {}, "-", true});
   t.fm.series.push_back({col.name, fm_curve.discard, fm_curve.error, {}, {}, "-", true});
+  // Each limit's pAUC, raw and minus the ideal area, with their intervals (NaN without a
+  // bootstrap). Each replicate has its own starting error, so its own ideal area.
+  using Replicates = std::vector<std::vector<std::vector<double>>>;  // [method][limit][replicate]
+  const auto paucs = [&](const EdcCurve& curve, const Replicates& raw_reps, const Replicates& above_reps,
+                         std::vector<Pauc>& raw, std::vector<Pauc>& above) {
+    for (std::size_t l = 0; l < opt.discard_limits.size(); ++l) {
+      const double limit = opt.discard_limits[l];
+      const double value = edc_pauc(curve, limit);
+      const auto ci = opt.bootstrap > 0 ? s.ci_of(raw_reps[mi][l]) : std::pair{kNaN, kNaN};
+      const auto above_ci = opt.bootstrap > 0 ? s.ci_of(above_reps[mi][l]) : std::pair{kNaN, kNaN};
+      raw.push_back({value, ci.first, ci.second});
+      above.push_back({value - edc_ideal_area(curve, limit), above_ci.first, above_ci.second});
+    }
+  };
+  typed.name = col.name;
+  paucs(fnm_curve, reps.fnm_pauc, reps.fnm_above_ideal, typed.fnm, typed.fnm_above_ideal);
+  paucs(fm_curve, reps.fm_pauc, reps.fm_above_ideal, typed.fm, typed.fm_above_ideal);
   if (opt.bootstrap > 0) {
     t.fnm.series.push_back({"", grid, grid, reps.fnm_lo[mi], reps.fnm_hi[mi], "-", false, true});
     t.fm.series.push_back({"", grid, grid, reps.fm_lo[mi], reps.fm_hi[mi], "-", false, true});
-    for (const auto& [curve, name, pr, pa] :
-         {std::tuple{&fnm_curve, "fnm_edc", &reps.fnm_pauc[mi], &reps.fnm_above_ideal[mi]},
-          std::tuple{&fm_curve, "fm_edc", &reps.fm_pauc[mi], &reps.fm_above_ideal[mi]}}) {
+    for (const auto& [name, raw, above] : {std::tuple{"fnm_edc", &typed.fnm, &typed.fnm_above_ideal},
+                                           std::tuple{"fm_edc", &typed.fm, &typed.fm_above_ideal}}) {
       nlohmann::json ci = nlohmann::json::object();
       nlohmann::json ci_above = nlohmann::json::object();
       for (std::size_t l = 0; l < opt.discard_limits.size(); ++l) {
         const auto key = limit_key(opt.discard_limits[l]);
-        // Each replicate has its own starting error, so its own ideal area.
-        const double ideal = edc_ideal_area(*curve, opt.discard_limits[l]);
-        const auto [lo, hi] = s.ci_of((*pr)[l]);
-        const auto [alo, ahi] = s.ci_of((*pa)[l]);
-        ci[key] = interval(lo, hi);
-        ci_above[key] = interval(alo, ahi);
-        const double raw = edc_pauc(*curve, opt.discard_limits[l]);
-        t.pauc +=
-            io::csv_line({col.name, name, key, fmt::format("{}", raw), fmt::format("{}", lo), fmt::format("{}", hi),
-                          fmt::format("{}", raw - ideal), fmt::format("{}", alo), fmt::format("{}", ahi)}) +
-            "\n";
+        const auto& p = (*raw)[l];
+        const auto& a = (*above)[l];
+        ci[key] = interval(p.lo, p.hi);
+        ci_above[key] = interval(a.lo, a.hi);
+        t.pauc += io::csv_line({col.name, name, key, fmt::format("{}", p.value), fmt::format("{}", p.lo),
+                                fmt::format("{}", p.hi), fmt::format("{}", a.value), fmt::format("{}", a.lo),
+                                fmt::format("{}", a.hi)}) +
+                  "\n";
       }
       mj[name]["pauc_ci"] = ci;
       mj[name]["pauc_minus_ideal_ci"] = ci_above;
     }
-  }
-  typed.name = col.name;
-  for (std::size_t l = 0; l < opt.discard_limits.size(); ++l) {
-    const auto fnm_ci = opt.bootstrap > 0 ? s.ci_of(reps.fnm_pauc[mi][l]) : std::pair{kNaN, kNaN};
-    const auto fm_ci = opt.bootstrap > 0 ? s.ci_of(reps.fm_pauc[mi][l]) : std::pair{kNaN, kNaN};
-    const auto fnm_above_ci = opt.bootstrap > 0 ? s.ci_of(reps.fnm_above_ideal[mi][l]) : std::pair{kNaN, kNaN};
-    const auto fm_above_ci = opt.bootstrap > 0 ? s.ci_of(reps.fm_above_ideal[mi][l]) : std::pair{kNaN, kNaN};
-    const double limit = opt.discard_limits[l];
-    typed.fnm.push_back({edc_pauc(fnm_curve, limit), fnm_ci.first, fnm_ci.second});
-    typed.fm.push_back({edc_pauc(fm_curve, limit), fm_ci.first, fm_ci.second});
-    typed.fnm_above_ideal.push_back(
-        {edc_pauc(fnm_curve, limit) - edc_ideal_area(fnm_curve, limit), fnm_above_ci.first, fnm_above_ci.second});
-    typed.fm_above_ideal.push_back(
-        {edc_pauc(fm_curve, limit) - edc_ideal_area(fm_curve, limit), fm_above_ci.first, fm_above_ci.second});
   }
   return mj;
 }
@@ -474,8 +473,8 @@ nlohmann::json paired_differences(const Study& s, const std::vector<EdcMethod>& 
   const auto& reps = s.reps;
   nlohmann::json differences = nlohmann::json::object();
   if (opt.bootstrap > 0) {
-    for (const auto& [name, all, curve] : {std::tuple{"fnm_edc", &reps.fnm_pauc, &EdcMethod::fnm},
-                                           std::tuple{"fm_edc", &reps.fm_pauc, &EdcMethod::fm}}) {
+    for (const auto& [name, fnm, all, curve] : {std::tuple{"fnm_edc", true, &reps.fnm_pauc, &EdcMethod::fnm},
+                                                std::tuple{"fm_edc", false, &reps.fm_pauc, &EdcMethod::fm}}) {
       for (std::size_t l = 0; l < opt.discard_limits.size(); ++l) {
         const auto key = limit_key(opt.discard_limits[l]);
         nlohmann::json list = nlohmann::json::array();
@@ -489,12 +488,7 @@ nlohmann::json paired_differences(const Study& s, const std::vector<EdcMethod>& 
             const std::string verdict = hi < 0   ? columns[a].name + " better"
                                         : lo > 0 ? columns[b].name + " better"
                                                  : "no difference shown";
-            typed.push_back({name == std::string("fnm_edc"),
-                             opt.discard_limits[l],
-                             columns[a].name,
-                             columns[b].name,
-                             {value, lo, hi},
-                             verdict});
+            typed.push_back({fnm, opt.discard_limits[l], columns[a].name, columns[b].name, {value, lo, hi}, verdict});
             list.push_back({{"method_a", columns[a].name},
                             {"method_b", columns[b].name},
                             {"difference", value},

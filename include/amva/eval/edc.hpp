@@ -39,12 +39,10 @@ class WeightedEdc {
               double threshold);
   /// The curve under `weights`, one per comparison in the order given to the constructor.
   [[nodiscard]] EdcCurve curve(const std::vector<double>& weights) const;
-  /// The same with the weights already in the sorted order (weights[k] belongs to comparison
-  /// order()[k]), written into `out`, whose storage is reused.
-  void curve_sorted(const double* weights, EdcCurve& out) const;
   /// The curve depends on the weights only through each tie group's summed weight and summed
   /// error weight (groups of equal pairwise quality, numbered by ascending quality; there are
-  /// at most as many as faces). The bootstrap's inner loop sums those itself and calls this.
+  /// at most as many as faces). The bootstrap's inner loop sums those itself and calls this,
+  /// writing into `out`, whose storage is reused.
   /// Weights are counts (whole numbers), so every sum is exact whatever its order.
   void curve_from_groups(const double* group_weight, const double* group_errors, EdcCurve& out) const;
   /// The comparisons by ascending pairwise quality (equal qualities in no particular order:
