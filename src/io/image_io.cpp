@@ -1,11 +1,15 @@
 #include "amva/io/image_io.hpp"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <optional>
 
 #include "amva/error.hpp"
 
@@ -45,6 +49,41 @@ cv::Mat to_8bit(const cv::Mat& image) {
       return out;  // float: [0, 1]
   }
 }
+
+// OpenCV reads these formats only from a file: imdecode writes the bytes to a temporary file
+// of its own, and leaves it behind in /tmp when the decoded header fails its size check (one
+// file per damaged image, found by fuzzing). amva writes that file itself and always removes it.
+bool decoded_from_file_only(const std::string& format, const std::vector<unsigned char>& b) {
+  const bool openexr = b.size() >= 4 && b[0] == 0x76 && b[1] == 0x2F && b[2] == 0x31 && b[3] == 0x01;
+  return openexr || format == "PFM" || format == "Sun raster" || format == "Radiance HDR";
+}
+
+class ScratchImageFile {
+ public:
+  explicit ScratchImageFile(const std::vector<unsigned char>& bytes) {
+    std::string name = (std::filesystem::temp_directory_path() / "amva-decode-XXXXXX").string();
+    const int fd = ::mkstemp(name.data());
+    if (fd < 0) throw Error(ErrorCode::Io, fmt::format("{}: cannot make a temporary file to decode from", name));
+    path_ = name;
+    const bool written = ::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size());
+    ::close(fd);
+    if (!written) {
+      remove();
+      throw Error(ErrorCode::Io, fmt::format("{}: cannot write a temporary file to decode from", name));
+    }
+  }
+  ScratchImageFile(const ScratchImageFile&) = delete;
+  ScratchImageFile& operator=(const ScratchImageFile&) = delete;
+  ~ScratchImageFile() { remove(); }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  void remove() {
+    std::error_code ignored;
+    std::filesystem::remove(path_, ignored);
+  }
+  std::filesystem::path path_;
+};
 
 }  // namespace
 
@@ -104,13 +143,22 @@ cv::Mat decode_bgr(const std::vector<unsigned char>& bytes, const std::string& n
   }
   cv::Mat image;
   try {
+    std::optional<ScratchImageFile> file;
+    if (decoded_from_file_only(header.format, bytes)) file.emplace(bytes);
+    const auto decode = [&](int flags) {
+      return file ? cv::imread(file->path().string(), flags) : cv::imdecode(bytes, flags);
+    };
     // IMREAD_UNCHANGED keeps alpha and 16-bit samples but skips EXIF orientation, so a
     // second decode that honours orientation is used whenever there is no alpha.
-    image = cv::imdecode(bytes, cv::IMREAD_UNCHANGED);
-    if (!image.empty() && image.channels() != 4) {
-      image = cv::imdecode(bytes, cv::IMREAD_ANYDEPTH | cv::IMREAD_ANYCOLOR);
-    }
+    image = decode(cv::IMREAD_UNCHANGED);
+    if (!image.empty() && image.channels() != 4) image = decode(cv::IMREAD_ANYDEPTH | cv::IMREAD_ANYCOLOR);
   } catch (const cv::Exception& e) {
+    // OpenCV's size check fails for an empty size too ("size.height > 0"), which a decoder can
+    // read from a header that amva's reader takes otherwise.
+    if (e.func.find("validateInputImageSize") != std::string::npos && e.err.find("> 0") != std::string::npos) {
+      throw Error(ErrorCode::Image, fmt::format("{}: the decoder reads a zero width or height from the header", name),
+                  "not_an_image");
+    }
     if (e.func.find("validateInputImageSize") != std::string::npos) {
       throw Error(ErrorCode::Image,
                   fmt::format("{}: the header claims more than {} pixels; not decoded", name, max_pixels), "too_large");

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -133,4 +135,31 @@ TEST(ImageIo, BadFilesFailWithTheirReason) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("half.jpg"), std::string::npos) << "message names the file";
   }
+}
+
+// OpenCV reads PFM, Sun raster, Radiance HDR and OpenEXR only from a file; its imdecode left one
+// file in /tmp for every such image whose header failed its size check (2,770 were found after
+// the fuzz tests).
+TEST(ImageIo, FormatsOpenCvReadsOnlyFromAFileLeaveNoTemporaryFile) {
+  TempDir opencv_temp, amva_temp, dir;
+  ASSERT_EQ(setenv("OPENCV_TEMP_PATH", opencv_temp.path().c_str(), 1), 0);
+  ASSERT_EQ(setenv("TMPDIR", amva_temp.path().c_str(), 1), 0);
+  const cv::Mat img = gradient_image();
+  cv::Mat unit;
+  img.convertTo(unit, CV_32F, 1.0 / 255.0);
+  ASSERT_TRUE(cv::imwrite((dir / "a.ras").string(), img));
+  ASSERT_TRUE(cv::imwrite((dir / "a.pfm").string(), unit));
+  ASSERT_TRUE(cv::imwrite((dir / "a.hdr").string(), unit));
+  EXPECT_EQ(cv::norm(load_bgr(dir / "a.ras"), img, cv::NORM_INF), 0);
+  EXPECT_LE(cv::norm(load_bgr(dir / "a.pfm"), img, cv::NORM_INF), 1);
+  EXPECT_LE(cv::norm(load_bgr(dir / "a.hdr"), img, cv::NORM_L1) / img.total() / 3, 2.0);  // RGBE: 8-bit mantissas
+
+  // amva's header reader takes "#c" for a comment and reads 9 x 9; OpenCV's reads a height of 0.
+  const std::string header = "PF\n9 #c\n9\n-1.0\n";
+  std::vector<unsigned char> damaged(header.begin(), header.end());
+  damaged.resize(damaged.size() + 9 * 9 * 3 * 4);
+  write_bytes(dir / "damaged.pfm", damaged);
+  EXPECT_EQ(reason_of(dir / "damaged.pfm"), "not_an_image");
+  EXPECT_TRUE(std::filesystem::is_empty(opencv_temp.path())) << "OpenCV's temporary file was left behind";
+  EXPECT_TRUE(std::filesystem::is_empty(amva_temp.path())) << "amva's temporary file was left behind";
 }
