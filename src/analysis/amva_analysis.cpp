@@ -194,6 +194,7 @@ std::string csv_table(const std::vector<std::string>& header, const std::vector<
 struct MethodResult {
   quality::ScoreColumn scores;
   MethodFinding finding;
+  MethodAnalysis typed;
   std::vector<GroupResult> groups;  // low-quality first
   cv::Mat d_amv, d_mam, d_amv_symmetric;
   nlohmann::json json;
@@ -403,6 +404,9 @@ MethodResult analyse_groups(const Run& run, quality::ScoreColumn& column, std::s
   std::size_t scored = 0;
   for (double v : column.values) scored += std::isnan(v) ? 0 : 1;
   m.json = {{"source", column.source}, {"negated", column.negated}, {"scored", scored}, {"ties", ties_json(ties)}};
+  m.typed.name = column.name;
+  m.typed.source = column.source;
+  m.typed.ties = ties;
   for (const auto& t : ties) {
     warnings.push_back(fmt::format(
         "{}: {} faces share the score {} at the boundary {} | {} ({} ranked below, {} above; ties: {})", column.name,
@@ -446,6 +450,11 @@ MethodResult analyse_groups(const Run& run, quality::ScoreColumn& column, std::s
     fields.resize(23, "nan");
     regions_csv += io::csv_line(fields) + "\n";
     groups_json[g.name] = group_json(gr);
+    auto& summary = m.typed.groups.emplace_back(GroupSummary{g.name, g.rows.size(), g.score_min, g.score_max, {}});
+    if (const auto& r = gr.region) {
+      summary.region =
+          RegionIntervals{r->inside_am, r->inside_amv, r->outside_am, r->outside_amv, r->ratio_am, r->ratio_amv};
+    }
     order.push_back(g.name);
     // Only the first and last groups' maps are needed later; the rest are on disk.
     if (gi == 0 || gi + 1 == groups.size()) m.groups.push_back(std::move(gr));
@@ -485,7 +494,8 @@ void add_bootstrap_comparison(nlohmann::json& comparison, MethodFinding& found, 
 }
 
 // The per-cell variance test of low against high, on the native grid.
-nlohmann::json variance_test(const Run& run, const GroupResult& low, const GroupResult& high, const fs::path& dir) {
+nlohmann::json variance_test(const Run& run, const GroupResult& low, const GroupResult& high, const fs::path& dir,
+                             std::optional<VarianceTestCounts>& counts) {
   const auto& opt = run.opt;
   const auto& maps = run.maps;
   const auto box = central_face_box();
@@ -496,6 +506,7 @@ nlohmann::json variance_test(const Run& run, const GroupResult& low, const Group
   write_map(dir / "significance.npy", cells_for_display(sig.minus_log10_q));
   write_map(dir / "significance_native.npy", sig.minus_log10_q);
   write_map(dir / "significant_cells.npy", cells_for_display(sig.significant) / 255);
+  counts = VarianceTestCounts{sig.cells_inside, sig.cells_outside, sig.significant_inside, sig.significant_outside};
   const auto share = [](std::size_t k, std::size_t of) {
     return of ? static_cast<double>(k) / static_cast<double>(of) : kNaN;
   };
@@ -531,7 +542,7 @@ nlohmann::json compare_groups(const Run& run, MethodResult& m, const fs::path& d
     add_bootstrap_comparison(comparison, m.finding, *low.region, *high.region, run.opt.bootstrap.confidence);
   }
   if (low.group.rows.size() >= 2 && high.group.rows.size() >= 2) {
-    comparison["variance_test"] = variance_test(run, low, high, dir);
+    comparison["variance_test"] = variance_test(run, low, high, dir, m.typed.variance_test);
   }
   // The native maps were kept for the tests only; with many methods they would add up.
   for (auto& g : m.groups) std::vector<float>().swap(g.low_maps);
@@ -543,11 +554,13 @@ cv::Mat profile_of(const cv::Mat& mat, bool rows) {
 }
 
 // Densities and profiles of the high and low group maps (densities.csv, profiles.csv).
-void write_curves(const MethodResult& m, const fs::path& dir, nlohmann::json& comparison) {
+void write_curves(MethodResult& m, const fs::path& dir, nlohmann::json& comparison) {
   const auto& low = m.groups.front();
   const auto& high = m.groups.back();
   const auto amv_density = densities(high.stats.amv, low.stats.amv);
   const auto median_density = densities(high.stats.median, low.stats.median);
+  m.typed.amv = {amv_density.wasserstein1, amv_density.ks};
+  m.typed.median = {median_density.wasserstein1, median_density.ks};
   comparison["distances"] = {{"amv", {{"wasserstein1", amv_density.wasserstein1}, {"ks", amv_density.ks}}},
                              {"median", {{"wasserstein1", median_density.wasserstein1}, {"ks", median_density.ks}}}};
   io::write_text_atomically(dir / "densities.csv",
@@ -684,9 +697,20 @@ void write_reference(const Run& run, MethodResult& m, const nlohmann::json& stor
 }
 
 // Inter-FIQA: agreement of the methods' scores and of their low groups (and agreement.csv's rows).
-nlohmann::json agreement_of(const std::vector<MethodResult>& results, std::size_t records, std::string& agreement_csv) {
+nlohmann::json agreement_of(const std::vector<MethodResult>& results, std::size_t records, std::string& agreement_csv,
+                            MethodAgreement& typed) {
   nlohmann::json agreement = {{"spearman", nlohmann::json::object()}, {"low_overlap", nlohmann::json::object()}};
   agreement_csv = io::csv_line({"method_a", "method_b", "pairs", "spearman", "low_overlap", "low_jaccard"}) + "\n";
+  // The typed matrices list the methods by name, as the JSON objects do.
+  for (const auto& m : results) typed.methods.push_back(m.scores.name);
+  std::sort(typed.methods.begin(), typed.methods.end());
+  const auto position = [&](const std::string& name) {
+    return static_cast<std::size_t>(std::lower_bound(typed.methods.begin(), typed.methods.end(), name) -
+                                    typed.methods.begin());
+  };
+  const auto n = typed.methods.size();
+  typed.spearman.assign(n, std::vector<double>(n, kNaN));
+  typed.low_overlap.assign(n, std::vector<double>(n, kNaN));
   for (const auto& a : results) {
     for (const auto& b : results) {
       std::vector<double> va, vb;
@@ -706,6 +730,8 @@ nlohmann::json agreement_of(const std::vector<MethodResult>& results, std::size_
           static_cast<double>(common.size()) / static_cast<double>(la.size() + lb.size() - common.size());
       agreement["spearman"][a.scores.name][b.scores.name] = io::json_number(rho);
       agreement["low_overlap"][a.scores.name][b.scores.name] = io::json_number(overlap);
+      typed.spearman[position(a.scores.name)][position(b.scores.name)] = rho;
+      typed.low_overlap[position(a.scores.name)][position(b.scores.name)] = overlap;
       agreement_csv += io::csv_line({a.scores.name, b.scores.name, std::to_string(va.size()), fmt_num(rho),
                                      fmt_num(overlap), fmt_num(jaccard)}) +
                        "\n";
@@ -835,7 +861,7 @@ AnalysisResult analyze(const AnalysisOptions& opt, Team* team_or_alone) {
   for (auto& m : results) write_reference(run, m, summary["store"]);
 
   std::string agreement_csv;
-  summary["agreement"] = agreement_of(results, index.size(), agreement_csv);
+  summary["agreement"] = agreement_of(results, index.size(), agreement_csv, result.agreement);
   summary["methods"] = nlohmann::json::object();
   for (const auto& m : results) summary["methods"][m.scores.name] = m.json;
   // In summary.json's order (methods by name), so that both list them alike.
@@ -844,9 +870,13 @@ AnalysisResult analyze(const AnalysisOptions& opt, Team* team_or_alone) {
       if (m.scores.name != name) continue;
       result.findings.push_back(m.finding);
       result.findings.back().method = name;
+      result.methods.push_back(m.typed);
     }
   }
   result.bootstrap_unit = run.by_identity ? "identity" : "image";
+  result.bootstrap_identities = run.by_identity ? run.identities.description : std::string();
+  result.confidence = opt.bootstrap.confidence;
+  result.ties = stats::GroupRule::to_string(opt.group.ties);
   io::write_text_atomically(run.out / "groups.csv", groups_csv);
   io::write_text_atomically(run.out / "regions.csv", regions_csv);
   io::write_text_atomically(run.out / "agreement.csv", agreement_csv);

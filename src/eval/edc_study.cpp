@@ -376,7 +376,7 @@ nlohmann::json erc_refit_json(const Study& s, const quality::ScoreColumn& col, T
 }
 
 // Errors within the method's low and high quality groups, and their similarity distributions.
-nlohmann::json group_errors(const Study& s, const quality::ScoreColumn& col, Tables& t) {
+nlohmann::json group_errors(const Study& s, const quality::ScoreColumn& col, Tables& t, EdcMethod& typed) {
   const auto& opt = s.opt;
   const auto& set = s.set;
   const double threshold = s.threshold;
@@ -396,6 +396,8 @@ nlohmann::json group_errors(const Study& s, const quality::ScoreColumn& col, Tab
     }
     const double fnmr = error_rate(EdcError::Fnmr, gm, threshold);
     const double fmr = error_rate(EdcError::Fmr, gn, threshold);
+    (g == &low ? typed.low : typed.high) = {g->rows.size(), gm.size(),   gn.size(), fnmr, fmr,
+                                            g->score_min,   g->score_max};
     gj[g->name] = {{"faces", g->rows.size()},
                    {"mated", gm.size()},
                    {"nonmated", gn.size()},
@@ -602,7 +604,7 @@ EdcResult run_edc(const EdcOptions& opt) {
     result.methods.emplace_back();
     nlohmann::json mj = method_curves(s, mi, t, result.methods.back());
     if (opt.erc_refit) mj["erc_refit"] = erc_refit_json(s, col, t);
-    mj["groups"] = group_errors(s, col, t);
+    mj["groups"] = group_errors(s, col, t, result.methods.back());
     methods[col.name] = mj;
   }
   summary["methods"] = methods;
@@ -624,6 +626,7 @@ EdcResult run_edc(const EdcOptions& opt) {
   result.bootstrap_identities = s.by_identity;
   result.discard_limits = opt.discard_limits;
   result.bootstrap = opt.bootstrap > 0;
+  result.confidence = opt.confidence;
   result.summary = std::move(summary);
   return result;
 }

@@ -20,6 +20,7 @@
 #include "amva/pipeline/thumbnails.hpp"
 #include "amva/quality/quality_measure.hpp"
 #include "amva/report/html_report.hpp"
+#include "amva/store/settings.hpp"
 #include "amva/store/store.hpp"
 
 namespace amva::pipeline {
@@ -280,16 +281,9 @@ std::vector<std::string> study_findings(const StudyOptions& opt, const ExtractSu
   return findings;
 }
 
-nlohmann::json dataset_json(const StudyOptions& opt, const ExtractSummary& extracted, const fs::path& store) {
-  nlohmann::json failures = nlohmann::json::object();
-  for (const auto& [reason, count] : extracted.failures) failures[reason] = count;
-  return {{"images", opt.images.string()},
-          {"records", extracted.records},
-          {"faces", extracted.faces},
-          {"failures", failures},
-          {"model", opt.card.name},
-          {"cam", opt.cam},
-          {"settings", store::read_meta(store).value("settings", nlohmann::json::object())}};
+report::StudyDataset dataset_of(const StudyOptions& opt, const ExtractSummary& extracted, const fs::path& store) {
+  return {opt.images.string(),        extracted.records, extracted.faces, extracted.failures, opt.card.name, opt.cam,
+          store::read_settings(store)};
 }
 
 }  // namespace
@@ -325,10 +319,10 @@ StudyResult run_study(const StudyOptions& opt) {
   r.title = opt.title;
   r.study = opt.out;
   r.findings = result.findings;
-  r.analysis = analysis.summary;
-  r.edc = edc.result ? edc.result->summary : nlohmann::json();
+  r.analysis = &analysis;
+  r.edc = edc.result ? &*edc.result : nullptr;
   r.edc_note = edc.note;
-  r.dataset = dataset_json(opt, extracted, e.out);
+  r.dataset = dataset_of(opt, extracted, e.out);
   result.report = opt.out / "report.html";
   report::write_html_report(r, result.report);
   return result;

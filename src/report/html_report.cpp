@@ -20,34 +20,33 @@ namespace amva::report {
 namespace fs = std::filesystem;
 namespace {
 
-std::string num(const nlohmann::json& j, int digits = 4) {
-  return j.is_number() ? fmt::format("{:.{}f}", j.get<double>(), digits) : "n/a";
+std::string num(double v, int digits = 4) {
+  return std::isfinite(v) ? fmt::format("{:.{}f}", v, digits) : "n/a";
 }
 
-std::string with_ci(const nlohmann::json& v, const nlohmann::json& ci, int digits = 4) {
-  if (!ci.is_array() || ci.size() != 2) return num(v, digits);
-  return fmt::format("{} <small>[{}, {}]</small>", num(v, digits), num(ci[0], digits), num(ci[1], digits));
+std::string with_ci(const analysis::Interval& i, int digits = 4) {
+  return fmt::format("{} <small>[{}, {}]</small>", num(i.value, digits), num(i.lo, digits), num(i.hi, digits));
+}
+
+std::string with_ci(const eval::Pauc& p, bool intervals, int digits) {
+  if (!intervals) return num(p.value, digits);
+  return fmt::format("{} <small>[{}, {}]</small>", num(p.value, digits), num(p.lo, digits), num(p.hi, digits));
 }
 
 std::string verdict_span(const std::string& v) {
   return fmt::format("<span class=\"{}\">{}</span>", html_escape(v), html_escape(v));
 }
 
-std::string region_rows(const std::string& method, const nlohmann::json& m) {
+std::string region_rows(const analysis::MethodAnalysis& m) {
   std::string rows;
-  for (const auto& g : m["group_order"]) {
-    const auto& grp = m["groups"][g.get<std::string>()];
-    if (!grp.contains("region")) continue;
-    const auto& r = grp["region"];
+  for (const auto& g : m.groups) {
+    if (!g.region) continue;
+    const auto& r = *g.region;
     rows += fmt::format(
         "<tr><td class=l>{}</td><td class=l>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
         "<td>{}</td></tr>\n",
-        html_escape(method), html_escape(g.get<std::string>()), grp["count"].dump(),
-        with_ci(r["inside"]["mean_am"], r["inside"]["mean_am_ci"]),
-        with_ci(r["outside"]["mean_am"], r["outside"]["mean_am_ci"]),
-        with_ci(r["inside"]["mean_amv"], r["inside"]["mean_amv_ci"]),
-        with_ci(r["outside"]["mean_amv"], r["outside"]["mean_amv_ci"]), with_ci(r["ratio_am"], r["ratio_am_ci"], 3),
-        with_ci(r["ratio_amv"], r["ratio_amv_ci"], 3));
+        html_escape(m.name), html_escape(g.name), g.faces, with_ci(r.inside_am), with_ci(r.outside_am),
+        with_ci(r.inside_amv), with_ci(r.outside_amv), with_ci(r.ratio_am, 3), with_ci(r.ratio_amv, 3));
   }
   return rows;
 }
@@ -110,25 +109,27 @@ std::string findings_section(const ReportInput& in) {
 
 std::string dataset_section(const ReportInput& in) {
   const auto& d = in.dataset;
-  const auto& st = d.value("settings", nlohmann::json::object());
+  const auto& st = d.settings.json;
   std::string dataset = "<table>\n";
   const auto row = [&](const std::string& k, const std::string& v) {
     dataset += fmt::format("<tr><th class=l>{}</th><td class=l>{}</td></tr>\n", html_escape(k), html_escape(v));
   };
-  row("images", d.value("images", ""));
-  row("records (images or faces)", d["records"].dump());
-  row("faces aligned and embedded", d["faces"].dump());
+  row("images", d.images);
+  row("records (images or faces)", std::to_string(d.records));
+  row("faces aligned and embedded", std::to_string(d.faces));
   std::string failures;
-  for (const auto& [reason, count] : d["failures"].items()) failures += fmt::format("{} {}; ", count.dump(), reason);
+  for (const auto& [reason, count] : d.failures) failures += fmt::format("{} {}; ", count, reason);
   row("failures by reason", failures.empty() ? "none" : failures);
-  row("FR model", d.value("model", ""));
-  row("model sha256", st.value("model_sha256", ""));
-  row("alignment", st.value("alignment", ""));
-  row("activation maps", d.value("cam", ""));
+  row("FR model", d.model);
+  row("model sha256", d.settings.model_sha256);
+  row("alignment", d.settings.alignment);
+  row("activation maps", d.cam);
   dataset += "</table>\n<h3>Detector and maps</h3>\n";
+  // As stored: each detector and CAM method records options of its own.
   nlohmann::json details = nlohmann::json::object();
-  if (st.contains("detector")) details["detector"] = st["detector"];
-  if (st.contains("cam")) details["cam"] = st["cam"];
+  for (const char* key : {"detector", "cam"}) {
+    if (st.contains(key)) details[key] = st[key];
+  }
   dataset += settings_table(details);
 
   return dataset;
@@ -137,44 +138,38 @@ std::string dataset_section(const ReportInput& in) {
 // Inter-FIQA: the grid, the region statistics and the verdicts of every method.
 std::string verdicts_section(const ReportInput& in, FigureEmbedder& figures) {
   const fs::path analysis_dir = in.study / "analysis";
-  const auto& a = in.analysis;
+  const auto& a = *in.analysis;
   std::string inter = figures.embed(analysis_dir / "grid.png", "inter_fiqa_grid",
                                     "Rows: FIQA methods. Columns: MAM of the high and the low group, AM-V of the "
                                     "high and the low group, and D-AM-V; each column kind on its own colour scale "
                                     "(colour bars below), shared down the column. Dashed: the central face region.");
-  const auto& boot = a["settings"]["bootstrap"];
-  const bool by_identity = boot.value("unit", "image") == "identity";
-  inter += fmt::format(
-      "<h3>Region statistics ({:.0f} % bootstrap intervals over {})</h3>\n", 100 * boot.value("confidence", 0.95),
-      by_identity
-          ? fmt::format("identities, then their images: {}", html_escape(boot.value("identities", std::string())))
-          : std::string("images"));
+  inter += fmt::format("<h3>Region statistics ({:.0f} % bootstrap intervals over {})</h3>\n", 100 * a.confidence,
+                       a.bootstrap_unit == "identity"
+                           ? fmt::format("identities, then their images: {}", html_escape(a.bootstrap_identities))
+                           : std::string("images"));
   inter += kRegionHeader;
-  for (const auto& [name, m] : a["methods"].items()) inter += region_rows(name, m);
+  for (const auto& m : a.methods) inter += region_rows(m);
   inter +=
       "</table>\n<h3>Low minus high: mean AM-V outside the central face, and whether it is specific to "
       "outside</h3>\n<table><tr><th class=l>method</th><th>outside, low - high</th><th class=l>verdict</th>"
       "<th>(outside - inside) of low - high</th><th class=l>specificity</th><th>cells with a variance "
       "difference, outside / inside</th><th>W1 (AM-V values)</th><th>KS</th></tr>\n";
-  for (const auto& [name, m] : a["methods"].items()) {
-    const auto& c = m["comparison"];
+  for (std::size_t i = 0; i < a.methods.size(); ++i) {
+    const auto& m = a.methods[i];
+    const auto& f = a.findings[i];
+    // Without region statistics in both groups there is no low-against-high interval.
+    const bool compared = !m.groups.empty() && m.groups.front().region && m.groups.back().region;
     std::string cells = "n/a";
-    if (c.contains("variance_test")) {
-      const auto& v = c["variance_test"];
-      cells = fmt::format("{}/{} / {}/{}", v["significant_outside"].dump(), v["cells_outside"].dump(),
-                          v["significant_inside"].dump(), v["cells_inside"].dump());
+    if (const auto& v = m.variance_test) {
+      cells = fmt::format("{}/{} / {}/{}", v->significant_outside, v->cells_outside, v->significant_inside,
+                          v->cells_inside);
     }
     inter += fmt::format(
         "<tr><td class=l>{}</td><td>{}</td><td class=l>{}</td><td>{}</td><td class=l>{}</td><td>{}</td><td>{}</td>"
         "<td>{}</td></tr>\n",
-        html_escape(name),
-        with_ci(c.value("outside_amv_low_minus_high", nlohmann::json()),
-                c.value("outside_amv_low_minus_high_ci", nlohmann::json())),
-        verdict_span(c.value("finding", "n/a")),
-        with_ci(c.value("outside_minus_inside_difference", nlohmann::json()),
-                c.value("outside_minus_inside_difference_ci", nlohmann::json())),
-        html_escape(c.value("specificity", "n/a")), cells, num(c["distances"]["amv"]["wasserstein1"]),
-        num(c["distances"]["amv"]["ks"], 3));
+        html_escape(m.name), compared ? with_ci(f.outside_amv_low_minus_high) : "n/a", verdict_span(f.finding),
+        compared ? with_ci(f.outside_minus_inside) : "n/a", html_escape(compared ? f.specificity : "n/a"), cells,
+        num(m.amv.wasserstein1), num(m.amv.ks, 3));
   }
   inter +=
       "</table>\n<p>Verdict: <em>reproduced</em> when the interval of the outside difference lies above 0 (the seed "
@@ -185,14 +180,14 @@ std::string verdicts_section(const ReportInput& in, FigureEmbedder& figures) {
   return inter;
 }
 
-std::string ties_section(const nlohmann::json& a) {
+std::string ties_section(const analysis::AnalysisResult& a) {
   std::string ties;
-  for (const auto& [name, m] : a["methods"].items()) {
-    for (const auto& t : m.value("ties", nlohmann::json::array())) {
+  for (const auto& m : a.methods) {
+    for (const auto& t : m.ties) {
       ties += fmt::format(
           "<tr><td class=l>{}</td><td class=l>{} | {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-          html_escape(name), html_escape(t["lower"].get<std::string>()), html_escape(t["upper"].get<std::string>()),
-          num(t["score"], 6), t["tied"].dump(), t["ranked_below"].dump(), t["ranked_above"].dump());
+          html_escape(m.name), html_escape(t.lower), html_escape(t.upper), num(t.score, 6), t.tied, t.in_lower,
+          t.in_upper);
     }
   }
   return ties.empty() ? std::string("<p>No tied scores straddle a group boundary.</p>\n")
@@ -200,18 +195,19 @@ std::string ties_section(const nlohmann::json& a) {
                             "<h3>Tied scores at group boundaries (ties: {})</h3>\n<table><tr><th class=l>method</th>"
                             "<th class=l>boundary</th><th>score</th><th>tied faces</th><th>ranked below</th>"
                             "<th>ranked above</th></tr>\n{}</table>\n",
-                            html_escape(a["settings"].value("ties", std::string())), ties);
+                            html_escape(a.ties), ties);
 }
 
-std::string agreement_section(const nlohmann::json& a) {
+std::string agreement_section(const analysis::AnalysisResult& a) {
+  const auto& agree = a.agreement;
   std::string inter;
   inter += "</table>\n<h3>Agreement between methods</h3>\n<table><tr><th class=l>Spearman / low-group overlap</th>";
-  for (const auto& [name, m] : a["methods"].items()) inter += fmt::format("<th>{}</th>", html_escape(name));
+  for (const auto& name : agree.methods) inter += fmt::format("<th>{}</th>", html_escape(name));
   inter += "</tr>\n";
-  for (const auto& [ra, row_json] : a["agreement"]["spearman"].items()) {
-    inter += fmt::format("<tr><th class=l>{}</th>", html_escape(ra));
-    for (const auto& [rb, v] : row_json.items()) {
-      inter += fmt::format("<td>{} / {}</td>", num(v, 3), num(a["agreement"]["low_overlap"][ra][rb], 2));
+  for (std::size_t i = 0; i < agree.methods.size(); ++i) {
+    inter += fmt::format("<tr><th class=l>{}</th>", html_escape(agree.methods[i]));
+    for (std::size_t j = 0; j < agree.methods.size(); ++j) {
+      inter += fmt::format("<td>{} / {}</td>", num(agree.spearman[i][j], 3), num(agree.low_overlap[i][j], 2));
     }
     inter += "</tr>\n";
   }
@@ -223,13 +219,14 @@ std::string agreement_section(const nlohmann::json& a) {
 // Intra-FIQA: each method's figures and region table.
 std::string methods_section(const ReportInput& in, FigureEmbedder& figures) {
   const fs::path analysis_dir = in.study / "analysis";
-  const auto& a = in.analysis;
+  const auto& a = *in.analysis;
   std::string intra;
-  for (const auto& [name, m] : a["methods"].items()) {
+  for (std::size_t i = 0; i < a.methods.size(); ++i) {
+    const auto& m = a.methods[i];
+    const auto& name = m.name;
     const fs::path dir = analysis_dir / name;
-    const auto& c = m["comparison"];
     intra += fmt::format("<h3 id=\"method-{0}\">{0}</h3>\n<p>Source: {1}. Verdict: {2}.</p>\n", html_escape(name),
-                         html_escape(m.value("source", "")), verdict_span(c.value("finding", "n/a")));
+                         html_escape(m.source), verdict_span(a.findings[i].finding));
     if (const auto t = in.thumbnails.find(name); t != in.thumbnails.end()) {
       intra += figures.embed(t->second, name + "_examples",
                              "Example faces of the highest and the lowest group, evenly spaced by score (best "
@@ -244,8 +241,7 @@ std::string methods_section(const ReportInput& in, FigureEmbedder& figures) {
         dir / "density.png", name + "_density",
         fmt::format("Per-pixel values of the AM-V and median maps. AM-V: W1 {}, KS {}; median: W1 "
                     "{}, KS {}.",
-                    num(c["distances"]["amv"]["wasserstein1"]), num(c["distances"]["amv"]["ks"], 3),
-                    num(c["distances"]["median"]["wasserstein1"]), num(c["distances"]["median"]["ks"], 3)));
+                    num(m.amv.wasserstein1), num(m.amv.ks, 3), num(m.median.wasserstein1), num(m.median.ks, 3)));
     if (fs::exists(dir / "significance.png")) {
       intra += figures.embed(dir / "significance.png", name + "_significance",
                              "D-AM-V with the map cells outlined where the low and high groups differ in "
@@ -253,92 +249,85 @@ std::string methods_section(const ReportInput& in, FigureEmbedder& figures) {
                              "cell (each cell shown over its pixels).");
     }
     intra += figures.embed(dir / "profiles.png", name + "_profiles", "Row and column profiles of MAM and AM-V.");
-    intra += kRegionHeader + region_rows(name, m) + "</table>\n";
+    intra += kRegionHeader + region_rows(m) + "</table>\n";
   }
 
   return intra;
 }
 
-std::string edc_table(const nlohmann::json& e, bool intervals) {
+// Methods in the order of their names, as the report has always listed them.
+std::vector<const eval::EdcMethod*> by_name(const std::vector<eval::EdcMethod>& methods) {
+  std::vector<const eval::EdcMethod*> sorted;
+  for (const auto& m : methods) sorted.push_back(&m);
+  std::stable_sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) { return a->name < b->name; });
+  return sorted;
+}
+
+std::string edc_table(const eval::EdcResult& e) {
   std::string edc;
   edc += "<table><tr><th class=l>method</th>";
-  const auto& limits = e["settings"]["discard_limits"];
-  for (const auto& l : limits) {
-    edc += fmt::format("<th>FNM pAUC@{0:.2f}</th><th>minus ideal@{0:.2f}</th>", l.get<double>());
+  for (const double l : e.discard_limits) {
+    edc += fmt::format("<th>FNM pAUC@{0:.2f}</th><th>minus ideal@{0:.2f}</th>", l);
   }
   edc += "<th>FNMR low group</th><th>FNMR high group</th></tr>\n";
-  for (const auto& [name, m] : e["methods"].items()) {
-    edc += fmt::format("<tr><td class=l>{}</td>", html_escape(name));
-    for (const auto& l : limits) {
-      const auto key = fmt::format("{:.2f}", l.get<double>());
-      const auto& f = m["fnm_edc"];
-      edc += fmt::format("<td>{}</td><td>{}</td>",
-                         intervals ? with_ci(f["pauc"][key], f["pauc_ci"][key], 5) : num(f["pauc"][key], 5),
-                         intervals ? with_ci(f["pauc_minus_ideal"][key], f["pauc_minus_ideal_ci"][key], 5)
-                                   : num(f["pauc_minus_ideal"][key], 5));
+  for (const auto* m : by_name(e.methods)) {
+    edc += fmt::format("<tr><td class=l>{}</td>", html_escape(m->name));
+    for (std::size_t l = 0; l < e.discard_limits.size(); ++l) {
+      edc += fmt::format("<td>{}</td><td>{}</td>", with_ci(m->fnm[l], e.bootstrap, 5),
+                         with_ci(m->fnm_above_ideal[l], e.bootstrap, 5));
     }
-    edc +=
-        fmt::format("<td>{}</td><td>{}</td></tr>\n", num(m["groups"]["low"]["fnmr"]), num(m["groups"]["high"]["fnmr"]));
+    edc += fmt::format("<td>{}</td><td>{}</td></tr>\n", num(m->low.fnmr), num(m->high.fnmr));
   }
   edc += "<tr><td class=l>random order (mean)</td>";
-  for (const auto& l : limits) {
-    edc += fmt::format("<td>{}</td><td></td>",
-                       num(e["baselines"]["fnm_edc"]["random_pauc_mean"][fmt::format("{:.2f}", l.get<double>())], 5));
-  }
+  for (const double random : e.random_fnm_pauc) edc += fmt::format("<td>{}</td><td></td>", num(random, 5));
   edc += "<td></td><td></td></tr>\n</table>\n";
   return edc;
 }
 
-std::string paired_differences_table(const nlohmann::json& e, bool intervals) {
-  std::string edc;
-  if (intervals && e.contains("paired_differences") && e["paired_differences"].contains("fnm_edc")) {
-    edc +=
-        "<h3>Paired differences of FNM pAUC (same replicates for every method)</h3>\n<table><tr><th "
-        "class=l>limit</th><th class=l>method a - method b</th><th>difference</th><th class=l>verdict</th></tr>\n";
-    for (const auto& [key, list] : e["paired_differences"]["fnm_edc"].items()) {
-      for (const auto& pd : list) {
-        edc += fmt::format(
-            "<tr><td class=l>{}</td><td class=l>{} - {}</td><td>{}</td><td class=l>{}</td></tr>\n", html_escape(key),
-            html_escape(pd["method_a"].get<std::string>()), html_escape(pd["method_b"].get<std::string>()),
-            with_ci(pd["difference"], pd["difference_ci"], 5), html_escape(pd["verdict"].get<std::string>()));
-      }
-    }
-    edc += "</table>\n";
+std::string paired_differences_table(const eval::EdcResult& e) {
+  std::vector<const eval::PaucDifference*> fnm;
+  for (const auto& d : e.differences) {
+    if (d.fnm) fnm.push_back(&d);
   }
-  return edc;
+  if (!e.bootstrap || fnm.empty()) return {};
+  const auto key = [](const eval::PaucDifference* d) { return fmt::format("{:.2f}", d->limit); };
+  std::stable_sort(fnm.begin(), fnm.end(), [&](const auto* a, const auto* b) { return key(a) < key(b); });
+  std::string edc =
+      "<h3>Paired differences of FNM pAUC (same replicates for every method)</h3>\n<table><tr><th "
+      "class=l>limit</th><th class=l>method a - method b</th><th>difference</th><th class=l>verdict</th></tr>\n";
+  for (const auto* d : fnm) {
+    edc += fmt::format("<tr><td class=l>{}</td><td class=l>{} - {}</td><td>{}</td><td class=l>{}</td></tr>\n",
+                       html_escape(key(d)), html_escape(d->method_a), html_escape(d->method_b),
+                       with_ci(d->difference, true, 5), html_escape(d->verdict));
+  }
+  return edc + "</table>\n";
 }
 
 std::string edc_section(const ReportInput& in, FigureEmbedder& figures) {
-  if (in.edc.is_null()) return fmt::format("<p>{}</p>\n", html_escape(in.edc_note));
+  if (!in.edc) return fmt::format("<p>{}</p>\n", html_escape(in.edc_note));
   const fs::path edc_dir = in.study / "edc";
-  std::string edc;
-  const auto& e = in.edc;
-  edc += fmt::format(
+  const auto& e = *in.edc;
+  std::string edc = fmt::format(
       "<p>{} comparisons ({} mated, {} non-mated; {} left out). {}. Threshold {} ({}): FNMR {}, FMR "
       "{}.</p>\n",
-      e["comparisons"]["used"].dump(), e["comparisons"]["mated"].dump(), e["comparisons"]["nonmated"].dump(),
-      e["comparisons"]["excluded"].dump(), html_escape(e["comparisons"]["source"].get<std::string>()),
-      num(e["settings"]["threshold"], 5), html_escape(e["settings"]["threshold_rule"].get<std::string>()),
-      num(e["settings"]["fnmr_at_threshold"]), num(e["settings"]["fmr_at_threshold"], 5));
-  const auto false_matches = e["settings"].value("false_matches_at_threshold", std::size_t{0});
-  if (false_matches < 10) {
+      e.comparisons.used, e.comparisons.mated, e.comparisons.nonmated, e.comparisons.excluded,
+      html_escape(e.comparisons.source), num(e.threshold, 5), html_escape(e.threshold_rule), num(e.fnmr_at_threshold),
+      num(e.fmr_at_threshold, 5));
+  if (e.false_matches_at_threshold < 10) {
     edc += fmt::format(
         "<p class=\"warning\">The threshold rests on {} false match(es): the FMR at it is estimated from very few "
         "errors.</p>\n",
-        false_matches);
+        e.false_matches_at_threshold);
   }
-  const auto& eb = e["settings"].value("bootstrap", nlohmann::json::object());
-  const bool intervals = eb.value("replicates", 0) > 0;
   edc += figures.embed(edc_dir / "edc.png", "edc",
-                       intervals ? fmt::format("FNM-EDC and FM-EDC of every method with {:.0f} % bootstrap bands "
-                                               "(resampling {}, threshold held), the ideal and the random-order "
-                                               "baselines; stepwise; threshold fixed.",
-                                               100 * eb.value("confidence", 0.95),
-                                               eb.value("unit", "image") == "identity" ? "identities" : "images")
-                                 : std::string("FNM-EDC and FM-EDC of every method with the ideal and the "
-                                               "random-order baselines; stepwise; threshold fixed."));
-  edc += edc_table(e, intervals);
-  edc += paired_differences_table(e, intervals);
+                       e.bootstrap ? fmt::format("FNM-EDC and FM-EDC of every method with {:.0f} % bootstrap bands "
+                                                 "(resampling {}, threshold held), the ideal and the random-order "
+                                                 "baselines; stepwise; threshold fixed.",
+                                                 100 * e.confidence, e.bootstrap_identities ? "identities" : "images")
+                                   : std::string("FNM-EDC and FM-EDC of every method with the ideal and the "
+                                                 "random-order baselines; stepwise; threshold fixed."));
+  edc += edc_table(e);
+  edc += paired_differences_table(e);
   edc += figures.embed(edc_dir / "distributions.png", "similarity_distributions",
                        "Mated and non-mated similarity densities in the low and high groups of each method.");
   return edc;
@@ -357,9 +346,8 @@ std::string explanations_section(const ReportInput& in, FigureEmbedder& figures)
 }
 
 std::string settings_section(const ReportInput& in) {
-  const auto& a = in.analysis;
-  std::string methods = "<h3>Analysis</h3>\n" + settings_table(a["settings"]);
-  if (!in.edc.is_null()) methods += "<h3>EDC</h3>\n" + settings_table(in.edc["settings"]);
+  std::string methods = "<h3>Analysis</h3>\n" + settings_table(in.analysis->summary["settings"]);
+  if (in.edc) methods += "<h3>EDC</h3>\n" + settings_table(in.edc->summary["settings"]);
 
   return methods;
 }
@@ -408,7 +396,8 @@ void write_html_report(const ReportInput& in, const fs::path& out) {
     throw Error(ErrorCode::NotFound, fmt::format("{}: report template not found", tpl_file.string()));
   std::string html = io::read_text(tpl_file);
   FigureEmbedder figures(out.parent_path() / "figures");
-  const std::string inter = verdicts_section(in, figures) + ties_section(in.analysis) + agreement_section(in.analysis);
+  const std::string inter =
+      verdicts_section(in, figures) + ties_section(*in.analysis) + agreement_section(*in.analysis);
   const std::string intra = methods_section(in, figures);
   const std::string edc = edc_section(in, figures);
   const std::string explanations = explanations_section(in, figures);

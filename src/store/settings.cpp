@@ -28,6 +28,7 @@ StoreSettings StoreSettings::from_json(const nlohmann::json& settings) {
   if (!settings.is_object()) throw Error(ErrorCode::Parse, "settings: expected an object");
   s.json = settings;
   s.model_sha256 = text_field(settings, "model_sha256", "settings");
+  s.alignment = text_field(settings, "alignment", "settings");
   s.preprocessing = settings.value("preprocessing", nlohmann::json());
   s.detected = settings.contains("detector") && !settings["detector"].is_null();
   s.part = text_field(settings, "part", "settings");

@@ -152,6 +152,23 @@ TEST_F(Demo, RunsTheWholeStudyOnTheDefaultData) {
     EXPECT_EQ(cv::imread(thumbnails.string()).rows, 28 + 2 * (112 + 18 + 4)) << m;
     EXPECT_NE(html.find(fmt::format("alt=\"{}_examples\"", m)), std::string::npos) << m;
   }
+
+  // Quantile groups are named q1..qB, not low and high: the report's EDC table shows the FNMR of
+  // the lowest and the highest (the report stage stopped with a JSON type error before it read
+  // the typed results).
+  const auto set = demo() / "data" / "set";
+  const auto quantiles = dir_->path() / "quantiles";
+  const auto [rc, out] =
+      test::run(amva_cmd(fmt::format("run --images {} --labels {} --out {} --group quantiles:3 "
+                                     "--methods sharpness --explain 0",
+                                     set.string(), (set / "labels.txt").string(), quantiles.string()),
+                         *dir_));
+  ASSERT_EQ(rc, 0) << out;
+  const auto edc_q = nlohmann::json::parse(io::read_text(quantiles / "edc" / "edc.json"));
+  const auto& groups = edc_q["methods"]["sharpness"]["groups"];
+  const auto row = fmt::format("<td>{:.4f}</td><td>{:.4f}</td></tr>", groups["q1"]["fnmr"].get<double>(),
+                               groups["q3"]["fnmr"].get<double>());
+  EXPECT_NE(io::read_text(quantiles / "report.html").find(row), std::string::npos) << row;
 }
 
 // Debian's headless Chromium opens the report from disk: no console or script error, every

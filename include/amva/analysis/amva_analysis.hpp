@@ -17,6 +17,7 @@
 #include <functional>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -60,10 +61,51 @@ struct MethodFinding {
   std::string specificity;  // specific to outside, general, absent; empty without region statistics
   Interval outside_minus_inside{kUndefined, kUndefined, kUndefined};
 };
+/// A group's mean MAM and AM-V inside and outside the central face, and outside over inside,
+/// each with its bootstrap interval (summary.json: methods.<name>.groups.<group>.region).
+struct RegionIntervals {
+  Interval inside_am, inside_amv, outside_am, outside_amv, ratio_am, ratio_amv;
+};
+/// One quality group of a method.
+struct GroupSummary {
+  std::string name;
+  std::size_t faces = 0;
+  double score_min = kUndefined, score_max = kUndefined;
+  std::optional<RegionIntervals> region;  // with at least two faces
+};
+/// The per-cell variance test of the low against the high group: cells tested and cells found
+/// to differ, inside and outside the central face.
+struct VarianceTestCounts {
+  std::size_t cells_inside = 0, cells_outside = 0, significant_inside = 0, significant_outside = 0;
+};
+/// How far apart the per-pixel values of the high and the low group's map lie.
+struct MapDistances {
+  double wasserstein1 = kUndefined, ks = kUndefined;
+};
+/// One method's groups and its low-against-high comparison; its verdicts are a MethodFinding.
+struct MethodAnalysis {
+  std::string name;
+  std::string source;                               // where its scores came from
+  std::vector<GroupSummary> groups;                 // in the rule's order, lowest quality first
+  std::vector<stats::BoundaryTie> ties;             // tied scores that straddle a group boundary
+  std::optional<VarianceTestCounts> variance_test;  // when both groups have two faces
+  MapDistances amv, median;                         // of the AM-V and the median maps
+};
+/// Every ordered pair of methods: Spearman's rho of their scores, and the share of the first
+/// method's low group that is also in the second's.
+struct MethodAgreement {
+  std::vector<std::string> methods;
+  std::vector<std::vector<double>> spearman, low_overlap;  // [a][b], in the order of `methods`
+};
 struct AnalysisResult {
   nlohmann::json summary;               // as written to summary.json
   std::vector<MethodFinding> findings;  // one per method, in the order of summary.json's methods
-  std::string bootstrap_unit;           // "identity" or "image"
+  std::vector<MethodAnalysis> methods;  // in the same order as `findings`
+  MethodAgreement agreement;
+  std::string bootstrap_unit;        // "identity" or "image"
+  std::string bootstrap_identities;  // where the identities came from, when the bootstrap resampled them
+  double confidence = 0.95;          // of every interval
+  std::string ties;                  // the rule for scores tied at a group boundary
   std::vector<quality::ScoreMatchReport> score_reports;
   std::vector<std::string> warnings;  // e.g. ties at group boundaries, for the terminal
 };

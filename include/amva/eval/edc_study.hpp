@@ -50,11 +50,20 @@ struct EdcOptions {
 struct Pauc {
   double value = 0, lo = 0, hi = 0;
 };
-/// One FIQA method's pAUC at each of EdcOptions::discard_limits, raw and minus the ideal area.
+/// The errors at the fixed threshold among the comparisons of one quality group (low: either
+/// face in the group; high: both faces in it).
+struct EdcGroupErrors {
+  std::size_t faces = 0, mated = 0, nonmated = 0;
+  double fnmr = 0, fmr = 0;  // NaN without comparisons of that kind
+  double score_min = 0, score_max = 0;
+};
+/// One FIQA method's pAUC at each of EdcOptions::discard_limits, raw and minus the ideal area,
+/// and the errors within its low and high quality groups.
 struct EdcMethod {
   std::string name;
   std::vector<Pauc> fnm, fm;
   std::vector<Pauc> fnm_above_ideal, fm_above_ideal;
+  EdcGroupErrors low, high;
 };
 /// The comparisons a study used.
 struct EdcComparisons {
@@ -82,6 +91,7 @@ struct EdcResult {
   std::vector<EdcMethod> methods;                       // in the order of the score columns ("random" last)
   std::vector<double> random_fnm_pauc, random_fm_pauc;  // mean pAUC of random orders, per limit
   bool bootstrap = false;                               // whether the Pauc intervals are defined
+  double confidence = 0.95;                             // of the Pauc intervals
   std::vector<PaucDifference> differences;              // every pair of methods, with a bootstrap
   std::vector<quality::ScoreMatchReport> score_reports;
   std::vector<std::string> excluded;  // pairs left out, with the reason

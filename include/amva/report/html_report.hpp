@@ -8,16 +8,30 @@
 #include <string>
 #include <vector>
 
+#include "amva/analysis/amva_analysis.hpp"
+#include "amva/eval/edc_study.hpp"
+#include "amva/store/settings.hpp"
+
 namespace amva::report {
+
+/// What the study ran on.
+struct StudyDataset {
+  std::string images;  // the folder or image list
+  std::size_t records = 0, faces = 0;
+  std::map<std::string, std::size_t> failures;  // reason -> records
+  std::string model;                            // the model card's name
+  std::string cam;                              // the CAM method of the maps
+  store::StoreSettings settings;                // of the store: model hash, alignment, detector, maps
+};
 
 struct ReportInput {
   std::string title;
-  std::filesystem::path study;                // the folder holding store/, analysis/, edc/, explain/
-  nlohmann::json dataset;                     // counts, failures by reason, settings
-  nlohmann::json analysis;                    // analysis/summary.json
-  nlohmann::json edc;                         // edc/edc.json, or null
-  std::string edc_note;                       // why there is no EDC, when there is none
-  std::vector<std::filesystem::path> sheets;  // explanation sheets to show
+  std::filesystem::path study;  // the folder holding store/, analysis/, edc/, explain/
+  StudyDataset dataset;
+  const analysis::AnalysisResult* analysis = nullptr;  // required
+  const eval::EdcResult* edc = nullptr;                // null when there is no EDC
+  std::string edc_note;                                // why there is no EDC, when there is none
+  std::vector<std::filesystem::path> sheets;           // explanation sheets to show
   std::vector<std::string> sheet_captions;
   std::vector<std::string> findings;
   std::map<std::string, std::filesystem::path> thumbnails;  // method -> example faces of its groups

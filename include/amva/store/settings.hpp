@@ -21,6 +21,7 @@ struct CamSettings {
 
 struct StoreSettings {
   std::string model_sha256;      // of the FR model ("none: ..." for imported maps)
+  std::string alignment;         // how faces were brought to the model's input, in words
   nlohmann::json preprocessing;  // the model card's preprocessing, null when not recorded
   bool detected = false;         // faces found and aligned by a detector; else given aligned
   std::optional<CamSettings> cam;
