@@ -14,40 +14,29 @@ namespace {}  // namespace
 void print_analysis(const analysis::AnalysisResult& result, const std::filesystem::path& out) {
   for (const auto& r : result.score_reports) fmt::print("{}\n", r.describe());
   for (const auto& w : result.warnings) fmt::print("warning: {}\n", w);
-  const auto& s = result.summary;
-  fmt::print("{} faces of {} records; {} maps, {} normalisation, groups {}\n", s["faces"].get<std::size_t>(),
-             s["records"].get<std::size_t>(), s["settings"]["cam"]["method"].get<std::string>(),
-             s["settings"]["normalization"].get<std::string>(), s["settings"]["group_rule"].get<std::string>());
-  const auto& boot = s["settings"]["bootstrap"];
-  const double conf = boot["confidence"].get<double>();
-  fmt::print("mean AM-V outside / inside the central face, {:.0f} % bootstrap intervals over {}{}:\n", 100 * conf,
-             boot["unit"].get<std::string>() == "identity" ? "identities" : "images",
-             boot["identities"].is_string() ? " (" + boot["identities"].get<std::string>() + ")" : std::string());
-  for (const auto& [name, m] : s["methods"].items()) {
-    for (const auto& g : m["group_order"]) {
-      const auto& grp = m["groups"][g.get<std::string>()];
-      if (!grp.contains("region")) continue;
-      const auto& r = grp["region"];
-      fmt::print("  {:<12} {:<6} n={:<6} outside {}  inside {}\n", name, g.get<std::string>(),
-                 grp["count"].get<std::size_t>(),
-                 io::interval_text(r["outside"]["mean_amv"], r["outside"]["mean_amv_ci"]),
-                 io::interval_text(r["inside"]["mean_amv"], r["inside"]["mean_amv_ci"]));
+  fmt::print("{} faces of {} records; {} maps, {} normalisation, groups {}\n", result.faces, result.records, result.cam,
+             result.normalization, result.group_rule);
+  fmt::print("mean AM-V outside / inside the central face, {:.0f} % bootstrap intervals over {}{}:\n",
+             100 * result.confidence, result.bootstrap_unit == "identity" ? "identities" : "images",
+             result.bootstrap_unit == "identity" ? " (" + result.bootstrap_identities + ")" : std::string());
+  const auto text = [](const analysis::Interval& i) { return io::bounded_text(i.value, i.lo, i.hi); };
+  for (std::size_t k = 0; k < result.methods.size(); ++k) {
+    const auto& m = result.methods[k];
+    const auto& f = result.findings[k];
+    for (const auto& g : m.groups) {
+      if (!g.region) continue;
+      fmt::print("  {:<12} {:<6} n={:<6} outside {}  inside {}\n", m.name, g.name, g.faces, text(g.region->outside_amv),
+                 text(g.region->inside_amv));
     }
-    const auto& c = m["comparison"];
-    if (c.contains("finding")) {
-      fmt::print("  {:<12} low - high outside: {} -> {}\n", name,
-                 io::interval_text(c["outside_amv_low_minus_high"], c["outside_amv_low_minus_high_ci"]),
-                 c["finding"].get<std::string>());
-      fmt::print("  {:<12} (outside - inside) of low - high: {} -> {}\n", name,
-                 io::interval_text(c["outside_minus_inside_difference"], c["outside_minus_inside_difference_ci"]),
-                 c.value("specificity", "n/a"));
+    // Without region statistics in both groups there is no verdict to print.
+    if (!m.groups.empty() && m.groups.front().region && m.groups.back().region) {
+      fmt::print("  {:<12} low - high outside: {} -> {}\n", m.name, text(f.outside_amv_low_minus_high), f.finding);
+      fmt::print("  {:<12} (outside - inside) of low - high: {} -> {}\n", m.name, text(f.outside_minus_inside),
+                 f.specificity.empty() ? "n/a" : f.specificity);
     }
-    if (c.contains("variance_test")) {
-      const auto& v = c["variance_test"];
-      fmt::print("  {:<12} cells with a variance difference (FDR {:g}): {}/{} outside, {}/{} inside\n", name,
-                 v["fdr"].get<double>(), v["significant_outside"].get<std::size_t>(),
-                 v["cells_outside"].get<std::size_t>(), v["significant_inside"].get<std::size_t>(),
-                 v["cells_inside"].get<std::size_t>());
+    if (const auto& v = m.variance_test) {
+      fmt::print("  {:<12} cells with a variance difference (FDR {:g}): {}/{} outside, {}/{} inside\n", m.name,
+                 result.fdr, v->significant_outside, v->cells_outside, v->significant_inside, v->cells_inside);
     }
   }
   fmt::print("wrote {}\n", (out / "summary.json").string());

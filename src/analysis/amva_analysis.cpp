@@ -873,6 +873,12 @@ AnalysisResult analyze(const AnalysisOptions& opt, Team* team_or_alone) {
       result.methods.push_back(m.typed);
     }
   }
+  result.records = index.size();
+  result.faces = ok_faces;
+  result.cam = cam;
+  result.normalization = to_string(opt.normalization);
+  result.group_rule = opt.group.to_string();
+  result.fdr = opt.fdr;
   result.bootstrap_unit = run.by_identity ? "identity" : "image";
   result.bootstrap_identities = run.by_identity ? run.identities.description : std::string();
   result.confidence = opt.bootstrap.confidence;

@@ -98,7 +98,12 @@ struct MethodAgreement {
   std::vector<std::vector<double>> spearman, low_overlap;  // [a][b], in the order of `methods`
 };
 struct AnalysisResult {
-  nlohmann::json summary;               // as written to summary.json
+  nlohmann::json summary;  // as written to summary.json
+  std::size_t records = 0, faces = 0;
+  std::string cam;                      // the maps analysed
+  std::string normalization;            // of each map before the statistics
+  std::string group_rule;               // e.g. top:10
+  double fdr = 0.05;                    // of the per-cell variance tests
   std::vector<MethodFinding> findings;  // one per method, in the order of summary.json's methods
   std::vector<MethodAnalysis> methods;  // in the same order as `findings`
   MethodAgreement agreement;
