@@ -28,8 +28,7 @@ void print_analysis(const analysis::AnalysisResult& result, const std::filesyste
       fmt::print("  {:<12} {:<6} n={:<6} outside {}  inside {}\n", m.name, g.name, g.faces, text(g.region->outside_amv),
                  text(g.region->inside_amv));
     }
-    // Without region statistics in both groups there is no verdict to print.
-    if (!m.groups.empty() && m.groups.front().region && m.groups.back().region) {
+    if (m.compared()) {
       fmt::print("  {:<12} low - high outside: {} -> {}\n", m.name, text(f.outside_amv_low_minus_high), f.finding);
       fmt::print("  {:<12} (outside - inside) of low - high: {} -> {}\n", m.name, text(f.outside_minus_inside),
                  f.specificity.empty() ? "n/a" : f.specificity);

@@ -157,8 +157,7 @@ std::string verdicts_section(const ReportInput& in, FigureEmbedder& figures) {
   for (std::size_t i = 0; i < a.methods.size(); ++i) {
     const auto& m = a.methods[i];
     const auto& f = a.findings[i];
-    // Without region statistics in both groups there is no low-against-high interval.
-    const bool compared = !m.groups.empty() && m.groups.front().region && m.groups.back().region;
+    const bool compared = m.compared();
     std::string cells = "n/a";
     if (const auto& v = m.variance_test) {
       cells = fmt::format("{}/{} / {}/{}", v->significant_outside, v->cells_outside, v->significant_inside,

@@ -90,6 +90,9 @@ struct MethodAnalysis {
   std::vector<stats::BoundaryTie> ties;             // tied scores that straddle a group boundary
   std::optional<VarianceTestCounts> variance_test;  // when both groups have two faces
   MapDistances amv, median;                         // of the AM-V and the median maps
+  /// Whether the low and the high group both have region statistics, so that the finding's
+  /// low-against-high intervals are defined.
+  [[nodiscard]] bool compared() const { return !groups.empty() && groups.front().region && groups.back().region; }
 };
 /// Every ordered pair of methods: Spearman's rho of their scores, and the share of the first
 /// method's low group that is also in the second's.
