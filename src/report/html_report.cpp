@@ -390,6 +390,8 @@ std::string base64(const std::string& bytes) {
 }
 
 void write_html_report(const ReportInput& in, const fs::path& out) {
+  if (!in.analysis)
+    throw Error(ErrorCode::InvalidArgument, fmt::format("{}: a report needs the analysis", out.string()));
   const auto tpl_file = share_file("report_template.html");
   if (!fs::exists(tpl_file))
     throw Error(ErrorCode::NotFound, fmt::format("{}: report template not found", tpl_file.string()));

@@ -6,7 +6,6 @@
 #include <fstream>
 
 #include "amva/analysis/reference.hpp"
-#include "amva/quality/scores.hpp"
 #include "amva/eval/identities.hpp"
 #include "amva/eval/pairs.hpp"
 #include "amva/io/atomic_file.hpp"
@@ -16,6 +15,9 @@
 #include "amva/io/npy.hpp"
 #include "amva/io/numbers.hpp"
 #include "amva/model/model_card.hpp"
+#include "amva/quality/scores.hpp"
+#include "amva/report/html_report.hpp"
+#include "amva/store/settings.hpp"
 #include "amva/store/store.hpp"
 #include "support.hpp"
 #include "synthetic_store.hpp"
@@ -89,12 +91,21 @@ TEST(Messages, MetaJsonWithWrongTypesNamesTheField) {
   expect_clean(message_of([&] { (void)store::read_meta(dir / "s"); }), "field settings: must be an object", "array");
   write(meta, R"({"settings": {"model_sha256": "x", "cam": {"methods": "gradcam"}}})");
   expect_clean(message_of([&] { (void)store::read_meta(dir / "s"); }), "settings.cam.methods", "methods string");
+  write(meta, R"({"settings": {"model_sha256": "x", "alignment": 3}})");
+  expect_clean(message_of([&] { (void)store::read_settings(dir / "s"); }), "settings.alignment", "alignment number");
   write(meta, R"({"settings": {"model_sha256": "x"}, "images": 3})");
   expect_clean(message_of([&] { (void)store::read_meta(dir / "s"); }), "field images", "images number");
   write(meta, "{\"settings\": ");
   expect_clean(message_of([&] { (void)store::read_meta(dir / "s"); }), "not valid JSON at byte", "truncated");
   write(meta, "[1, 2]");
   expect_clean(message_of([&] { (void)store::read_meta(dir / "s"); }), "meta.json", "array root");
+}
+
+TEST(Messages, AReportWithoutAnAnalysisIsRefused) {
+  test::TempDir dir;
+  expect_clean(message_of([&] { report::write_html_report({}, dir / "report.html"); }), "needs the analysis",
+               "no analysis");
+  EXPECT_FALSE(fs::exists(dir / "report.html"));
 }
 
 TEST(Messages, ModelCardsWithWrongTypesAreNamed) {

@@ -38,7 +38,7 @@ struct ReportInput {
 };
 
 /// Writes `out` (report.html) and copies the figures next to it under figures/. Throws
-/// Error(NotFound) when the template is missing.
+/// Error(NotFound) when the template is missing, Error(InvalidArgument) without an analysis.
 void write_html_report(const ReportInput& input, const std::filesystem::path& out);
 
 /// Base64 of bytes (OpenSSL's encoder), for data URIs and embedded arrays.
