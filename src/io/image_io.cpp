@@ -153,13 +153,13 @@ cv::Mat decode_bgr(const std::vector<unsigned char>& bytes, const std::string& n
     image = decode(cv::IMREAD_UNCHANGED);
     if (!image.empty() && image.channels() != 4) image = decode(cv::IMREAD_ANYDEPTH | cv::IMREAD_ANYCOLOR);
   } catch (const cv::Exception& e) {
-    // OpenCV's size check fails for an empty size too ("size.height > 0"), which a decoder can
-    // read from a header that amva's reader takes otherwise.
-    if (e.func.find("validateInputImageSize") != std::string::npos && e.err.find("> 0") != std::string::npos) {
-      throw Error(ErrorCode::Image, fmt::format("{}: the decoder reads a zero width or height from the header", name),
-                  "not_an_image");
-    }
     if (e.func.find("validateInputImageSize") != std::string::npos) {
+      // The size check fails for an empty size too ("size.height > 0"), which a decoder can read
+      // from a header that amva's reader takes otherwise.
+      if (e.err.find("> 0") != std::string::npos) {
+        throw Error(ErrorCode::Image, fmt::format("{}: the decoder reads a zero width or height from the header", name),
+                    "not_an_image");
+      }
       throw Error(ErrorCode::Image,
                   fmt::format("{}: the header claims more than {} pixels; not decoded", name, max_pixels), "too_large");
     }

@@ -24,13 +24,15 @@ std::string num(double v, int digits = 4) {
   return std::isfinite(v) ? fmt::format("{:.{}f}", v, digits) : "n/a";
 }
 
-std::string with_ci(const analysis::Interval& i, int digits = 4) {
-  return fmt::format("{} <small>[{}, {}]</small>", num(i.value, digits), num(i.lo, digits), num(i.hi, digits));
+// A value with its interval in smaller type: an analysis::Interval or an eval::Pauc.
+template <typename Bounded>
+std::string with_ci(const Bounded& b, int digits = 4) {
+  return fmt::format("{} <small>[{}, {}]</small>", num(b.value, digits), num(b.lo, digits), num(b.hi, digits));
 }
 
-std::string with_ci(const eval::Pauc& p, bool intervals, int digits) {
-  if (!intervals) return num(p.value, digits);
-  return fmt::format("{} <small>[{}, {}]</small>", num(p.value, digits), num(p.lo, digits), num(p.hi, digits));
+// A pAUC with its interval when there was a bootstrap.
+std::string pauc_html(const eval::Pauc& p, bool intervals) {
+  return intervals ? with_ci(p, 5) : num(p.value, 5);
 }
 
 std::string verdict_span(const std::string& v) {
@@ -272,8 +274,8 @@ std::string edc_table(const eval::EdcResult& e) {
   for (const auto* m : by_name(e.methods)) {
     edc += fmt::format("<tr><td class=l>{}</td>", html_escape(m->name));
     for (std::size_t l = 0; l < e.discard_limits.size(); ++l) {
-      edc += fmt::format("<td>{}</td><td>{}</td>", with_ci(m->fnm[l], e.bootstrap, 5),
-                         with_ci(m->fnm_above_ideal[l], e.bootstrap, 5));
+      edc += fmt::format("<td>{}</td><td>{}</td>", pauc_html(m->fnm[l], e.bootstrap),
+                         pauc_html(m->fnm_above_ideal[l], e.bootstrap));
     }
     edc += fmt::format("<td>{}</td><td>{}</td></tr>\n", num(m->low.fnmr), num(m->high.fnmr));
   }
@@ -297,7 +299,7 @@ std::string paired_differences_table(const eval::EdcResult& e) {
   for (const auto* d : fnm) {
     edc += fmt::format("<tr><td class=l>{}</td><td class=l>{} - {}</td><td>{}</td><td class=l>{}</td></tr>\n",
                        html_escape(key(d)), html_escape(d->method_a), html_escape(d->method_b),
-                       with_ci(d->difference, true, 5), html_escape(d->verdict));
+                       with_ci(d->difference, 5), html_escape(d->verdict));
   }
   return edc + "</table>\n";
 }
