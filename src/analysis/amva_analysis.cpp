@@ -796,6 +796,21 @@ OpenedStore open_store(const AnalysisOptions& opt, Team& team) {
   return s;
 }
 
+// The run's own settings in the typed result, as the report and the terminal show them.
+void describe_run(const Run& run, std::size_t faces, AnalysisResult& result) {
+  const auto& opt = run.opt;
+  result.records = run.index.size();
+  result.faces = faces;
+  result.cam = run.cam;
+  result.normalization = to_string(opt.normalization);
+  result.group_rule = opt.group.to_string();
+  result.fdr = opt.fdr;
+  result.bootstrap_unit = run.by_identity ? "identity" : "image";
+  result.bootstrap_identities = run.by_identity ? run.identities.description : std::string();
+  result.confidence = opt.bootstrap.confidence;
+  result.ties = stats::GroupRule::to_string(opt.group.ties);
+}
+
 }  // namespace
 
 AnalysisResult analyze(const AnalysisOptions& opt, Team* team_or_alone) {
@@ -873,16 +888,7 @@ AnalysisResult analyze(const AnalysisOptions& opt, Team* team_or_alone) {
       result.methods.push_back(m.typed);
     }
   }
-  result.records = index.size();
-  result.faces = ok_faces;
-  result.cam = cam;
-  result.normalization = to_string(opt.normalization);
-  result.group_rule = opt.group.to_string();
-  result.fdr = opt.fdr;
-  result.bootstrap_unit = run.by_identity ? "identity" : "image";
-  result.bootstrap_identities = run.by_identity ? run.identities.description : std::string();
-  result.confidence = opt.bootstrap.confidence;
-  result.ties = stats::GroupRule::to_string(opt.group.ties);
+  describe_run(run, ok_faces, result);
   io::write_text_atomically(run.out / "groups.csv", groups_csv);
   io::write_text_atomically(run.out / "regions.csv", regions_csv);
   io::write_text_atomically(run.out / "agreement.csv", agreement_csv);
