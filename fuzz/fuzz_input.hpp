@@ -24,9 +24,18 @@ inline const std::filesystem::path& scratch() {
   static const std::filesystem::path dir = [] {
     auto d = std::filesystem::temp_directory_path() / ("amva-fuzz-" + std::to_string(::getpid()));
     std::filesystem::create_directories(d);
-    std::atexit([] { std::filesystem::remove_all(scratch()); });
     return d;
   }();
+  // Registered once `dir` is built, so that the handler runs before its destructor: registered
+  // inside the initialiser, it ran after and removed nothing (a folder was left per run).
+  static const bool removed_at_exit = [] {
+    std::atexit([] {
+      std::error_code ignored;
+      std::filesystem::remove_all(dir, ignored);
+    });
+    return true;
+  }();
+  (void)removed_at_exit;
   return dir;
 }
 
