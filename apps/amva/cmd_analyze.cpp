@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "amva/analysis/amva_analysis.hpp"
+#include "amva/analysis/analysis_folder.hpp"
 #include "amva/io/json_values.hpp"
 #include "cli.hpp"
 #include "launch.hpp"
@@ -38,7 +39,7 @@ void print_analysis(const analysis::AnalysisResult& result, const std::filesyste
                  result.fdr, v->significant_outside, v->cells_outside, v->significant_inside, v->cells_inside);
     }
   }
-  fmt::print("wrote {}\n", (out / "summary.json").string());
+  fmt::print("wrote {}\n", analysis::AnalysisFolder{out}.summary().string());
 }
 
 void add_analyze(CLI::App& app) {

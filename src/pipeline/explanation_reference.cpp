@@ -6,32 +6,33 @@
 #include <set>
 
 #include "amva/analysis/amva_analysis.hpp"
+#include "amva/analysis/analysis_folder.hpp"
 #include "amva/error.hpp"
 #include "amva/io/atomic_file.hpp"
-#include "amva/io/csv.hpp"
 #include "amva/io/image_list.hpp"
-#include "amva/io/json_fields.hpp"
 #include "amva/quality/quality_measure.hpp"
+#include "amva/store/store.hpp"
 
 namespace amva::pipeline {
 namespace fs = std::filesystem;
 
 fs::path build_explanation_reference(const ExplanationReferenceOptions& o) {
-  if (!quality::QualityRegistry::instance().contains(o.method)) {
-    throw Error(
-        ErrorCode::InvalidArgument,
-        fmt::format("an explanation reference with other maps needs a built-in FIQA method, not '{}'", o.method));
+  const auto& method = o.method.name;
+  if (!quality::QualityRegistry::instance().contains(method)) {
+    throw Error(ErrorCode::InvalidArgument,
+                fmt::format("an explanation reference with other maps needs a built-in FIQA method, not '{}'", method));
   }
-  const auto summary = io::parse_json_file(o.analysis_dir / "summary.json");
-  const auto& order = summary.at("methods").at(o.method).at("group_order");
-  if (order.size() < 2) throw Error(ErrorCode::InvalidArgument, fmt::format("{} has fewer than two groups", o.method));
-  const std::set<std::string> wanted = {order.front().get<std::string>(), order.back().get<std::string>()};
-  const auto groups = io::read_csv(o.analysis_dir / "groups.csv");
-  const auto path_col = groups.column("path"), method_col = groups.column("method"), group_col = groups.column("group");
+  const auto& groups = o.method.groups;
+  if (groups.size() < 2) throw Error(ErrorCode::InvalidArgument, fmt::format("{} has fewer than two groups", method));
+  const auto index = store::read_index_entries(o.store);
   std::set<std::string> images;
-  for (const auto& row : groups.rows) {
-    if (row[method_col] == o.method && wanted.count(row[group_col])) {
-      images.insert(io::resolve_key(o.images, row[path_col]).lexically_normal().string());
+  for (const auto* g : {&groups.front(), &groups.back()}) {
+    for (const auto row : g->rows) {
+      if (row < 0 || static_cast<std::size_t>(row) >= index.size()) {
+        throw Error(ErrorCode::Mismatch, fmt::format("{}: the analysis names row {} of a store with {} rows",
+                                                     o.store.string(), row, index.size()));
+      }
+      images.insert(io::resolve_key(o.images, index[static_cast<std::size_t>(row)].path).lexically_normal().string());
     }
   }
   std::string list;
@@ -49,7 +50,7 @@ fs::path build_explanation_reference(const ExplanationReferenceOptions& o) {
   e.images = list_file;
   e.out = o.dir / "store";
   e.cams = {o.cam};
-  e.quality = {o.method};
+  e.quality = {method};
   extract(e, [&](const ExtractProgress& p) {
     if (o.progress) o.progress(p.done, p.total);
   });
@@ -57,14 +58,14 @@ fs::path build_explanation_reference(const ExplanationReferenceOptions& o) {
   analysis::AnalysisOptions a;
   a.store = e.out;
   a.out = o.dir / "analysis";
-  a.scores.methods = {o.method};
+  a.scores.methods = {method};
   a.cam = o.cam;
   a.group = stats::GroupRule::parse("top:50");
   a.bootstrap.replicates = 0;  // only the reference and its deviations are used
   a.figures = false;
   a.force = true;  // a folder of this function's own
   analysis::analyze(a);
-  return a.out / ("reference_" + o.method);
+  return analysis::AnalysisFolder{a.out}.reference(method);
 }
 
 }  // namespace amva::pipeline

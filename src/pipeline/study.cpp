@@ -8,6 +8,7 @@
 #include <set>
 
 #include "amva/analysis/amva_analysis.hpp"
+#include "amva/analysis/analysis_folder.hpp"
 #include "amva/analysis/reference.hpp"
 #include "amva/error.hpp"
 #include "amva/eval/edc_study.hpp"
@@ -118,16 +119,17 @@ struct ExplanationReference {
   fs::path dir;
 };
 
-ExplanationReference explanation_reference(const Stages& s, const ExtractOptions& e, const fs::path& analysis_dir,
+ExplanationReference explanation_reference(const Stages& s, const ExtractOptions& e,
                                            const analysis::AnalysisResult& analysis) {
   const auto& opt = s.opt;
-  if (analysis.findings.empty()) throw Error(ErrorCode::NotFound, "the analysis found no FIQA method to explain with");
-  ExplanationReference ref;
-  ref.method = analysis.findings.front().method;
-  for (const auto& f : analysis.findings) {
-    if (!opt.scores.methods.empty() && f.method == opt.scores.methods.front()) ref.method = f.method;
+  if (analysis.methods.empty()) throw Error(ErrorCode::NotFound, "the analysis found no FIQA method to explain with");
+  const analysis::MethodAnalysis* method = &analysis.methods.front();
+  for (const auto& m : analysis.methods) {
+    if (!opt.scores.methods.empty() && m.name == opt.scores.methods.front()) method = &m;
   }
-  ref.dir = analysis_dir / ("reference_" + ref.method);
+  ExplanationReference ref;
+  ref.method = method->name;
+  ref.dir = analysis::AnalysisFolder{analysis.out}.reference(ref.method);
   ref.cam = opt.cam;
   if (opt.explain_cam == opt.cam || opt.explain_count <= 0 ||
       !quality::QualityRegistry::instance().contains(ref.method)) {
@@ -135,8 +137,8 @@ ExplanationReference explanation_reference(const Stages& s, const ExtractOptions
   }
   ExplanationReferenceOptions x;
   x.images = opt.images;
-  x.analysis_dir = analysis_dir;
-  x.method = ref.method;
+  x.store = e.out;
+  x.method = *method;
   x.cam = opt.explain_cam;
   x.extract = e;
   x.dir = opt.out / "explain_reference";
@@ -308,9 +310,9 @@ StudyResult run_study(const StudyOptions& opt) {
   const fs::path thumbnails_dir = opt.out / "thumbnails";
   io::make_real_dir(thumbnails_dir);
   report::ReportInput r;
-  r.thumbnails = write_group_thumbnails(e.out, analysis_dir, thumbnails_dir);
+  r.thumbnails = write_group_thumbnails(e.out, analysis, thumbnails_dir);
   const auto edc = edc_stage(s, e.out);
-  const auto reference = explanation_reference(s, e, analysis_dir, analysis);
+  const auto reference = explanation_reference(s, e, analysis);
   const auto explained = explain_stage(s, reference, e, r);
 
   StudyResult result;

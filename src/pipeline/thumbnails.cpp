@@ -8,9 +8,6 @@
 #include <vector>
 
 #include "amva/error.hpp"
-#include "amva/io/csv.hpp"
-#include "amva/io/json_fields.hpp"
-#include "amva/io/numbers.hpp"
 #include "amva/pipeline/extract.hpp"
 #include "amva/store/store.hpp"
 #include "amva/viz/text.hpp"
@@ -42,39 +39,35 @@ std::vector<Member> spread(std::vector<Member> group, int count) {
 
 }  // namespace
 
-std::map<std::string, fs::path> write_group_thumbnails(const fs::path& store_dir, const fs::path& analysis_dir,
+std::map<std::string, fs::path> write_group_thumbnails(const fs::path& store_dir,
+                                                       const analysis::AnalysisResult& analysis,
                                                        const fs::path& out_dir, int per_group) {
-  const auto summary = io::parse_json_file(analysis_dir / "summary.json");
-  const auto groups = io::read_csv(analysis_dir / "groups.csv");
-  const auto id_col = groups.column("id"), method_col = groups.column("method"), group_col = groups.column("group"),
-             score_col = groups.column("score");
   const auto store = store::read_store(store_dir);
   fs::create_directories(out_dir);
   std::map<std::string, fs::path> written;
-  for (const auto& [method, m] : summary.at("methods").items()) {
-    const auto& order = m.at("group_order");
-    if (order.size() < 2) continue;
-    const std::vector<std::string> shown = {order.back().get<std::string>(), order.front().get<std::string>()};
+  for (const auto& m : analysis.methods) {
+    const auto& method = m.name;
+    if (m.groups.size() < 2) continue;
+    const std::vector<const analysis::GroupSummary*> shown = {&m.groups.back(), &m.groups.front()};
     std::map<std::string, std::vector<Member>> members;
-    for (const auto& row : groups.rows) {
-      if (row[method_col] != method) continue;
-      const auto id = io::to_integer(row[id_col]);
-      const auto score = io::to_double(row[score_col]);
-      if (id && score && *id >= 0 && static_cast<std::size_t>(*id) < store.table.records.size()) {
-        members[row[group_col]].push_back({*score, *id});
+    for (const auto* g : shown) {
+      for (std::size_t i = 0; i < g->rows.size(); ++i) {
+        if (g->rows[i] >= 0 && static_cast<std::size_t>(g->rows[i]) < store.table.records.size()) {
+          members[g->name].push_back({g->scores[i], g->rows[i]});
+        }
       }
     }
     const int width = kRowLabel + per_group * (kFace + kGap);
     const int height = kTitle + static_cast<int>(shown.size()) * (kFace + kCaption + kGap);
     cv::Mat sheet(height, width, CV_8UC3, cv::Scalar(255, 255, 255));
-    viz::put_text(
-        sheet,
-        fmt::format("{}: example faces of the {} and {} groups, evenly spaced by score", method, shown[0], shown[1]),
-        {4, 18}, 0.5);
+    viz::put_text(sheet,
+                  fmt::format("{}: example faces of the {} and {} groups, evenly spaced by score", method,
+                              shown[0]->name, shown[1]->name),
+                  {4, 18}, 0.5);
     for (std::size_t g = 0; g < shown.size(); ++g) {
       const int y = kTitle + static_cast<int>(g) * (kFace + kCaption + kGap);
-      viz::put_text(sheet, shown[g], {4, y + kFace / 2});
-      const auto picked = spread(members[shown[g]], per_group);
+      viz::put_text(sheet, shown[g]->name, {4, y + kFace / 2});
+      const auto picked = spread(members[shown[g]->name], per_group);
       for (std::size_t i = 0; i < picked.size(); ++i) {
         const int x = kRowLabel + static_cast<int>(i) * (kFace + kGap);
         cv::Mat face;

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "amva/analysis/analysis_folder.hpp"
 #include "amva/error.hpp"
 #include "amva/io/atomic_file.hpp"
 #include "amva/io/json_values.hpp"
@@ -139,9 +140,8 @@ std::string dataset_section(const ReportInput& in) {
 
 // Inter-FIQA: the grid, the region statistics and the verdicts of every method.
 std::string verdicts_section(const ReportInput& in, FigureEmbedder& figures) {
-  const fs::path analysis_dir = in.study / "analysis";
   const auto& a = *in.analysis;
-  std::string inter = figures.embed(analysis_dir / "grid.png", "inter_fiqa_grid",
+  std::string inter = figures.embed(analysis::png_of(analysis::AnalysisFolder{a.out}.grid_figure()), "inter_fiqa_grid",
                                     "Rows: FIQA methods. Columns: MAM of the high and the low group, AM-V of the "
                                     "high and the low group, and D-AM-V; each column kind on its own colour scale "
                                     "(colour bars below), shared down the column. Dashed: the central face region.");
@@ -219,13 +219,15 @@ std::string agreement_section(const analysis::AnalysisResult& a) {
 
 // Intra-FIQA: each method's figures and region table.
 std::string methods_section(const ReportInput& in, FigureEmbedder& figures) {
-  const fs::path analysis_dir = in.study / "analysis";
   const auto& a = *in.analysis;
+  const analysis::AnalysisFolder folder{a.out};
+  const auto figure = [&](const std::string& method, const std::string& name) {
+    return analysis::png_of(folder.method_figure(method, name));
+  };
   std::string intra;
   for (std::size_t i = 0; i < a.methods.size(); ++i) {
     const auto& m = a.methods[i];
     const auto& name = m.name;
-    const fs::path dir = analysis_dir / name;
     intra += fmt::format("<h3 id=\"method-{0}\">{0}</h3>\n<p>Source: {1}. Verdict: {2}.</p>\n", html_escape(name),
                          html_escape(m.source), verdict_span(a.findings[i].finding));
     if (const auto t = in.thumbnails.find(name); t != in.thumbnails.end()) {
@@ -233,23 +235,23 @@ std::string methods_section(const ReportInput& in, FigureEmbedder& figures) {
                              "Example faces of the highest and the lowest group, evenly spaced by score (best "
                              "first), with their scores.");
     }
-    intra += figures.embed(dir / "intra.png", name + "_intra",
+    intra += figures.embed(figure(name, "intra"), name + "_intra",
                            "High and low group: MAM, AM-V, median, MAD; differences D-MAM, D-AM-V, symmetrised D-AM-V. "
                            "Point at a map to read its value. AM-V is the per-pixel standard deviation of maps "
                            "upsampled bilinearly from the model's native grid, so it peaks at the centres of the "
                            "native cells: that lattice is in the statistic, not in the drawing.");
     intra += figures.embed(
-        dir / "density.png", name + "_density",
+        figure(name, "density"), name + "_density",
         fmt::format("Per-pixel values of the AM-V and median maps. AM-V: W1 {}, KS {}; median: W1 "
                     "{}, KS {}.",
                     num(m.amv.wasserstein1), num(m.amv.ks, 3), num(m.median.wasserstein1), num(m.median.ks, 3)));
-    if (fs::exists(dir / "significance.png")) {
-      intra += figures.embed(dir / "significance.png", name + "_significance",
+    if (fs::exists(figure(name, "significance"))) {
+      intra += figures.embed(figure(name, "significance"), name + "_significance",
                              "D-AM-V with the map cells outlined where the low and high groups differ in "
                              "variation (Brown-Forsythe per native cell, Benjamini-Hochberg FDR), and -log10 q per "
                              "cell (each cell shown over its pixels).");
     }
-    intra += figures.embed(dir / "profiles.png", name + "_profiles", "Row and column profiles of MAM and AM-V.");
+    intra += figures.embed(figure(name, "profiles"), name + "_profiles", "Row and column profiles of MAM and AM-V.");
     intra += kRegionHeader + region_rows(m) + "</table>\n";
   }
 

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "amva/io/atomic_file.hpp"
@@ -144,6 +145,21 @@ TEST(Analyze, ExternalScoresQuantilesAndNoNormalisation) {
   EXPECT_EQ(m["comparison"]["finding"], "reproduced");
   EXPECT_EQ(s["settings"]["normalization"], "none");
   EXPECT_FALSE(test::fs::exists(dir / "out" / "grid.png"));
+  // Every face of deviations.csv names its group, the middle ones too (they were left empty
+  // while only the low and the high group were kept in memory).
+  const auto groups = io::read_csv(dir / "out" / "groups.csv");
+  const auto dev = io::read_csv(dir / "out" / "reference_badness" / "deviations.csv");
+  std::map<std::string, std::string> group_of;
+  for (const auto& r : groups.rows) {
+    if (r[groups.column("method")] == "badness") group_of[r[groups.column("id")]] = r[groups.column("group")];
+  }
+  ASSERT_EQ(dev.rows.size(), 200u);
+  std::map<std::string, int> per_group;
+  for (const auto& r : dev.rows) {
+    EXPECT_EQ(r[dev.column("group")], group_of[r[dev.column("id")]]);
+    ++per_group[r[dev.column("group")]];
+  }
+  EXPECT_EQ(per_group, (std::map<std::string, int>{{"q1", 50}, {"q2", 50}, {"q3", 50}, {"q4", 50}}));
 }
 
 TEST(Analyze, BadInputGivesClearErrors) {

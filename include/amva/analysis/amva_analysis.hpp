@@ -3,7 +3,7 @@
 // statistics per group, intra-FIQA (high against low) and inter-FIQA (methods side by side)
 // comparisons, and the reference folders single-image explanation reads.
 //
-// Output folder (see README, "amva analyze"):
+// Output folder (see README, "amva analyze"; AnalysisFolder names each file):
 //   summary.json                    every number below, with the settings that made it
 //   regions.csv, agreement.csv      region statistics per method and group; method agreement
 //   groups.csv                      id, path, method, group, score of every grouped face
@@ -72,6 +72,8 @@ struct GroupSummary {
   std::size_t faces = 0;
   double score_min = kUndefined, score_max = kUndefined;
   std::optional<RegionIntervals> region;  // with at least two faces
+  std::vector<std::int64_t> rows;         // its faces' store rows, ascending
+  std::vector<double> scores;             // their scores, in the same order
 };
 /// The per-cell variance test of the low against the high group: cells tested and cells found
 /// to differ, inside and outside the central face.
@@ -101,7 +103,8 @@ struct MethodAgreement {
   std::vector<std::vector<double>> spearman, low_overlap;  // [a][b], in the order of `methods`
 };
 struct AnalysisResult {
-  nlohmann::json summary;  // as written to summary.json
+  std::filesystem::path out;  // the output folder (AnalysisFolder names its files)
+  nlohmann::json summary;     // as written to summary.json
   std::size_t records = 0, faces = 0;
   std::string cam;                      // the maps analysed
   std::string normalization;            // of each map before the statistics

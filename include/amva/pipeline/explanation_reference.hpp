@@ -8,17 +8,18 @@
 #include <functional>
 #include <string>
 
+#include "amva/analysis/amva_analysis.hpp"
 #include "amva/pipeline/extract.hpp"
 
 namespace amva::pipeline {
 
 struct ExplanationReferenceOptions {
-  std::filesystem::path images;        // the study's image folder or list (its store keys resolve against it)
-  std::filesystem::path analysis_dir;  // the study's analysis: groups.csv and summary.json
-  std::string method;                  // a built-in FIQA method of that analysis
-  std::string cam;                     // the map kind of the reference
-  ExtractOptions extract;              // model card, detector, alignment, threads, cache; the rest is set here
-  std::filesystem::path dir;           // work folder: images.txt, store/, analysis/
+  std::filesystem::path images;     // the study's image folder or list (its store keys resolve against it)
+  std::filesystem::path store;      // the study's store, whose rows the groups name
+  analysis::MethodAnalysis method;  // a built-in FIQA method of the study's analysis, with its groups
+  std::string cam;                  // the map kind of the reference
+  ExtractOptions extract;           // model card, detector, alignment, threads, cache; the rest is set here
+  std::filesystem::path dir;        // work folder: images.txt, store/, analysis/
   std::function<void(std::size_t done, std::size_t total)> progress;
 };
 

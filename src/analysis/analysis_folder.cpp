@@ -1,0 +1,539 @@
+// amva analyze's output folder: the only code that knows its file names (through
+// AnalysisFolder), its CSV columns and summary.json's keys.
+#include "amva/analysis/analysis_folder.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "amva/analysis/regions.hpp"
+#include "amva/io/atomic_file.hpp"
+#include "amva/io/csv.hpp"
+#include "amva/io/json_values.hpp"
+#include "amva/io/npy.hpp"
+#include "amva/store/settings.hpp"
+#include "amva/version.hpp"
+#include "amva/viz/figures.hpp"
+#include "analysis_parts.hpp"
+
+namespace amva::analysis {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+nlohmann::json interval_json(const Interval& i) {
+  return {io::json_number(i.lo), io::json_number(i.hi)};
+}
+
+void write_map(const fs::path& file, const cv::Mat& map) {
+  cv::Mat f;
+  map.convertTo(f, CV_32F);
+  io::write_npy(file, {f.rows, f.cols}, f.ptr<float>());
+}
+
+std::string fmt_num(double v) {
+  return std::isfinite(v) ? fmt::format("{:.6g}", v) : "nan";
+}
+
+std::string csv_table(const std::vector<std::string>& header, const std::vector<std::vector<double>>& columns) {
+  std::string out = io::csv_line(header) + "\n";
+  const std::size_t rows = columns.empty() ? 0 : columns.front().size();
+  for (std::size_t r = 0; r < rows; ++r) {
+    std::vector<std::string> f;
+    for (const auto& c : columns) f.push_back(r < c.size() ? fmt_num(c[r]) : "");
+    out += io::csv_line(f) + "\n";
+  }
+  return out;
+}
+
+cv::Mat row_profile(const cv::Mat& m) {
+  cv::Mat p;
+  cv::reduce(m, p, 1, cv::REDUCE_AVG, CV_64F);
+  return p;
+}
+
+cv::Mat column_profile(const cv::Mat& m) {
+  cv::Mat p;
+  cv::reduce(m, p, 0, cv::REDUCE_AVG, CV_64F);
+  return p.t();
+}
+
+// A map's mean over its rows (rows = true: one value per row) or over its columns.
+std::vector<double> profile(const cv::Mat& mat, bool rows) {
+  const cv::Mat p = rows ? row_profile(mat) : column_profile(mat);
+  return std::vector<double>(p.begin<double>(), p.end<double>());
+}
+
+std::vector<double> iota_vector(int n) {
+  std::vector<double> v(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) v[static_cast<std::size_t>(i)] = i;
+  return v;
+}
+
+nlohmann::json group_json(const GroupResult& g) {
+  nlohmann::json j = {{"count", g.group.rows.size()},
+                      {"score_min", io::json_number(g.group.score_min)},
+                      {"score_max", io::json_number(g.group.score_max)},
+                      {"median_exact", g.stats.order_exact},
+                      {"median_error_bound", g.stats.median_error_bound},
+                      {"mad_error_bound", g.stats.mad_error_bound}};
+  if (g.region) {
+    const auto& r = *g.region;
+    j["region"] = {{"inside",
+                    {{"mean_am", io::json_number(r.inside_am.value)},
+                     {"mean_am_ci", interval_json(r.inside_am)},
+                     {"mean_amv", io::json_number(r.inside_amv.value)},
+                     {"mean_amv_ci", interval_json(r.inside_amv)}}},
+                   {"outside",
+                    {{"mean_am", io::json_number(r.outside_am.value)},
+                     {"mean_am_ci", interval_json(r.outside_am)},
+                     {"mean_amv", io::json_number(r.outside_amv.value)},
+                     {"mean_amv_ci", interval_json(r.outside_amv)}}},
+                   {"ratio_am", io::json_number(r.ratio_am.value)},
+                   {"ratio_am_ci", interval_json(r.ratio_am)},
+                   {"ratio_amv", io::json_number(r.ratio_amv.value)},
+                   {"ratio_amv_ci", interval_json(r.ratio_amv)},
+                   {"bootstrap_identities", r.clusters}};
+  }
+  return j;
+}
+
+nlohmann::json ties_json(const std::vector<stats::BoundaryTie>& ties) {
+  nlohmann::json j = nlohmann::json::array();
+  for (const auto& t : ties) {
+    j.push_back({{"lower", t.lower},
+                 {"upper", t.upper},
+                 {"score", io::json_number(t.score)},
+                 {"tied", t.tied},
+                 {"ranked_below", t.in_lower},
+                 {"ranked_above", t.in_upper}});
+  }
+  return j;
+}
+
+nlohmann::json cam_settings_json(const ComputedAnalysis& a) {
+  nlohmann::json cam = {{"method", a.result.cam}, {"map_shape", {a.map_rows, a.map_cols}}};
+  if (const auto s = store::StoreSettings::of_meta(a.store_meta); s.cam) {
+    if (s.cam->layer) cam["layer"] = *s.cam->layer;
+    if (s.cam->has(a.result.cam)) cam["options"] = s.cam->options(a.result.cam);
+  }
+  return cam;
+}
+
+// summary.json's settings: every choice that made the numbers, with its definition.
+nlohmann::json settings_json(const ComputedAnalysis& a) {
+  const auto& opt = a.options;
+  const bool by_identity = a.result.bootstrap_unit == "identity";
+  const auto& inside = central_face_mask();
+  const auto box = central_face_box();
+  return {
+      {"cam", cam_settings_json(a)},
+      {"model_sha256", store::StoreSettings::of_meta(a.store_meta).model_sha256},
+      {"normalization", to_string(opt.normalization)},
+      {"normalization_definition", describe(opt.normalization)},
+      {"group_rule", opt.group.to_string()},
+      {"group_definition", opt.group.describe()},
+      {"ties", stats::GroupRule::to_string(opt.group.ties)},
+      {"median_convention", stats::to_string(opt.median)},
+      {"statistics",
+       fmt::format("per pixel over a group's maps: mean (MAM), unbiased standard deviation (AM-V), median ({}), "
+                   "MAD = median |x - median| (same convention), std_sq_dev_lower_median = unbiased std of (x - "
+                   "lower median)^2 (the seed paper code's std_mad)",
+                   opt.median == stats::MedianConvention::Lower
+                       ? "lower middle value for even counts, as torch.median and the seed paper's code"
+                       : "mean of the two middle values for even counts, as NumPy")},
+      {"memory_budget_mib", opt.memory_budget >> 20},
+      {"bootstrap",
+       {{"replicates", opt.bootstrap.replicates},
+        {"seed", opt.bootstrap.seed},
+        {"confidence", opt.bootstrap.confidence},
+        {"unit", a.result.bootstrap_unit},
+        {"identities", by_identity ? nlohmann::json(a.result.bootstrap_identities) : nlohmann::json(nullptr)},
+        {"identity_count", a.identity_count},
+        {"method",
+         by_identity ? "percentile intervals; per group, its identities resampled with replacement, then each drawn "
+                       "identity's images with replacement (images without an identity are their own identity); each "
+                       "group draws from its own random stream (seed, method and group), so group differences pair "
+                       "independent replicates"
+                     : "percentile intervals; each group's images resampled with replacement, each group from its own "
+                       "random stream (seed, method and group), so group differences pair independent replicates"}}},
+      {"variance_test",
+       {{"test",
+         "Brown-Forsythe (Levene's test centred on the median) of the low group against the high group, per "
+         "cell of the map's native grid, on the normalised maps"},
+        {"correction", "Benjamini-Hochberg false discovery rate; undefined tests (no spread) count as p = 1"},
+        {"assumption",
+         "images are independent samples; with several images per person the tests are anti-conservative (the "
+         "identity bootstrap of the region statistics is not)"},
+        {"fdr", opt.fdr},
+        {"cell_inside",
+         "a cell is inside the central face when its centre, in 112x112 pixel coordinates, lies in the central "
+         "face region"},
+        {"display",
+         "significance.npy holds -log10 q at 112x112, each cell's value repeated over its pixels (nearest), for "
+         "display only; the tests are per cell"}}},
+      {"central_face_region",
+       {{"box", box},
+        {"pixels", cv::countNonZero(inside)},
+        {"definition",
+         "rectangle spanning the ArcFace 5-point template widened by a quarter of the inter-eye distance on every "
+         "side (pixel centres, inclusive); outside = the other pixels of the 112x112 face"}}},
+      {"differences",
+       "D-AM-V = |AM-V(high) - AM-V(low)|, D-MAM = |MAM(high) - MAM(low)|; high = the last group, "
+       "low = the first"},
+      {"specificity",
+       "(low - high outside AM-V) - (low - high inside AM-V), interval from the same replicates; verdict "
+       "'specific to outside' when the outside difference and this interval both lie above 0, 'general' when "
+       "only the outside difference does, 'absent' when the outside difference's interval does not lie above 0"}};
+}
+
+nlohmann::json score_files_json(const std::vector<quality::ScoreMatchReport>& reports) {
+  nlohmann::json files = nlohmann::json::array();
+  for (const auto& r : reports) {
+    files.push_back({{"file", r.file},
+                     {"format", r.format},
+                     {"score_column", r.score_column},
+                     {"rows", r.rows},
+                     {"matched_by_path", r.matched_by_path},
+                     {"matched_by_name", r.matched_by_name},
+                     {"unmatched", r.unmatched},
+                     {"ambiguous", r.ambiguous},
+                     {"duplicates", r.duplicates},
+                     {"invalid", r.invalid},
+                     {"scored_faces", r.scored_faces},
+                     {"faces", r.store_faces}});
+  }
+  return files;
+}
+
+// groups.csv: every grouped face of every method.
+std::string groups_csv(const ComputedAnalysis& a) {
+  std::string csv = io::csv_line({"id", "path", "method", "group", "score"}) + "\n";
+  for (const auto& m : a.methods) {
+    for (const auto& g : m.groups) {
+      for (const auto row : g.group.rows) {
+        const auto r = static_cast<std::size_t>(row);
+        csv += io::csv_line({std::to_string(row), a.index[r].path, m.scores.name, g.group.name,
+                             fmt::format("{}", m.scores.values[r])}) +
+               "\n";
+      }
+    }
+  }
+  return csv;
+}
+
+// regions.csv: each group's region statistics with their intervals (nan without them).
+std::string regions_csv(const ComputedAnalysis& a) {
+  std::string csv = io::csv_line({"method",
+                                  "group",
+                                  "count",
+                                  "score_min",
+                                  "score_max",
+                                  "inside_mean_am",
+                                  "inside_mean_am_lo",
+                                  "inside_mean_am_hi",
+                                  "outside_mean_am",
+                                  "outside_mean_am_lo",
+                                  "outside_mean_am_hi",
+                                  "inside_mean_amv",
+                                  "inside_mean_amv_lo",
+                                  "inside_mean_amv_hi",
+                                  "outside_mean_amv",
+                                  "outside_mean_amv_lo",
+                                  "outside_mean_amv_hi",
+                                  "ratio_am",
+                                  "ratio_am_lo",
+                                  "ratio_am_hi",
+                                  "ratio_amv",
+                                  "ratio_amv_lo",
+                                  "ratio_amv_hi"}) +
+                    "\n";
+  for (const auto& m : a.methods) {
+    for (const auto& gr : m.groups) {
+      const auto& g = gr.group;
+      std::vector<std::string> fields = {m.scores.name, g.name, std::to_string(g.rows.size()), fmt_num(g.score_min),
+                                         fmt_num(g.score_max)};
+      if (gr.region) {
+        const auto& r = *gr.region;
+        for (const auto* i : {&r.inside_am, &r.outside_am, &r.inside_amv, &r.outside_amv, &r.ratio_am, &r.ratio_amv}) {
+          for (double v : {i->value, i->lo, i->hi}) fields.push_back(fmt_num(v));
+        }
+      }
+      fields.resize(23, "nan");
+      csv += io::csv_line(fields) + "\n";
+    }
+  }
+  return csv;
+}
+
+nlohmann::json variance_test_json(const CellSignificance& sig, double fdr) {
+  const auto share = [](std::size_t k, std::size_t of) {
+    return of ? static_cast<double>(k) / static_cast<double>(of) : kNaN;
+  };
+  return {{"cells", sig.minus_log10_q.rows * sig.minus_log10_q.cols},
+          {"cells_inside", sig.cells_inside},
+          {"cells_outside", sig.cells_outside},
+          {"significant_inside", sig.significant_inside},
+          {"significant_outside", sig.significant_outside},
+          {"share_significant_inside", io::json_number(share(sig.significant_inside, sig.cells_inside))},
+          {"share_significant_outside", io::json_number(share(sig.significant_outside, sig.cells_outside))},
+          {"undefined", sig.undefined},
+          {"fdr", fdr}};
+}
+
+// summary.json's methods.<name>.comparison: the low group against the high one.
+nlohmann::json comparison_json(const MethodResult& m, double fdr) {
+  nlohmann::json c = {{"low_group", m.groups.front().group.name},
+                      {"high_group", m.groups.back().group.name},
+                      {"d_amv_mean_inside", m.d_amv_mean_inside},
+                      {"d_amv_mean_outside", m.d_amv_mean_outside}};
+  if (const auto& d = m.low_minus_high) {
+    c["outside_amv_low_minus_high"] = io::json_number(d->outside_amv.value);
+    c["outside_amv_low_minus_high_ci"] = interval_json(d->outside_amv);
+    c["inside_amv_low_minus_high"] = io::json_number(d->inside_amv.value);
+    c["inside_amv_low_minus_high_ci"] = interval_json(d->inside_amv);
+    c["ratio_amv_low_minus_high"] = io::json_number(d->ratio_amv.value);
+    c["ratio_amv_low_minus_high_ci"] = interval_json(d->ratio_amv);
+    c["finding"] = m.finding.finding;
+    c["finding_definition"] =
+        "reproduced: the interval of outside AM-V (low - high) lies above 0; reversed: below 0; else inconclusive";
+    c["outside_minus_inside_difference"] = io::json_number(d->outside_minus_inside.value);
+    c["outside_minus_inside_difference_ci"] = interval_json(d->outside_minus_inside);
+    c["specificity"] = m.finding.specificity;
+  }
+  if (m.significance) c["variance_test"] = variance_test_json(*m.significance, fdr);
+  c["distances"] = {{"amv", {{"wasserstein1", m.amv_density.wasserstein1}, {"ks", m.amv_density.ks}}},
+                    {"median", {{"wasserstein1", m.median_density.wasserstein1}, {"ks", m.median_density.ks}}}};
+  return c;
+}
+
+// summary.json's methods.<name>.
+nlohmann::json method_json(const MethodResult& m, const AnalysisFolder& folder, double fdr) {
+  nlohmann::json groups = nlohmann::json::object();
+  nlohmann::json order = nlohmann::json::array();
+  for (const auto& g : m.groups) {
+    groups[g.group.name] = group_json(g);
+    order.push_back(g.group.name);
+  }
+  return {{"source", m.scores.source},
+          {"negated", m.scores.negated},
+          {"scored", m.scored},
+          {"ties", ties_json(m.ties)},
+          {"group_order", order},
+          {"groups", groups},
+          {"comparison", comparison_json(m, fdr)},
+          {"reference", folder.reference(m.scores.name).filename().string()}};
+}
+
+// A method's folder: every group's maps, the differences, the variance test and the curves.
+void write_method_files(const MethodResult& m, const AnalysisFolder& folder) {
+  const auto& name = m.scores.name;
+  fs::create_directories(folder.method(name));
+  for (const auto& g : m.groups) {
+    for (const auto& [stat, mat] : {std::pair{"mam", &g.stats.mam},
+                                    {"amv", &g.stats.amv},
+                                    {"median", &g.stats.median},
+                                    {"mad", &g.stats.mad},
+                                    {"std_sq_dev_lower_median", &g.stats.std_sq_dev_lower_median}}) {
+      write_map(folder.group_map(name, stat, g.group.name), *mat);
+    }
+  }
+  write_map(folder.method_map(name, "d_amv"), m.d_amv);
+  write_map(folder.method_map(name, "d_mam"), m.d_mam);
+  write_map(folder.method_map(name, "d_amv_symmetric"), m.d_amv_symmetric);
+  if (const auto& sig = m.significance) {
+    write_map(folder.method_map(name, "significance"), cells_for_display(sig->minus_log10_q));
+    write_map(folder.method_map(name, "significance_native"), sig->minus_log10_q);
+    write_map(folder.method_map(name, "significant_cells"), cells_for_display(sig->significant) / 255);
+  }
+  const auto& amv = m.amv_density;
+  const auto& median = m.median_density;
+  io::write_text_atomically(
+      folder.densities_csv(name),
+      csv_table({"amv_value", "amv_high", "amv_low", "median_value", "median_high", "median_low"},
+                {amv.grid, amv.high.values, amv.low.values, median.grid, median.high.values, median.low.values}));
+  const auto& high = m.groups.back().stats;
+  const auto& low = m.groups.front().stats;
+  io::write_text_atomically(folder.profiles_csv(name),
+                            csv_table({"index", "row_mam_high", "row_mam_low", "row_amv_high", "row_amv_low",
+                                       "column_mam_high", "column_mam_low", "column_amv_high", "column_amv_low"},
+                                      {iota_vector(high.mam.rows), profile(high.mam, true), profile(low.mam, true),
+                                       profile(high.amv, true), profile(low.amv, true), profile(high.mam, false),
+                                       profile(low.mam, false), profile(high.amv, false), profile(low.amv, false)}));
+}
+
+// reference_<method>/: the high group's MAM and AM-V for amva explain, and how far every scored
+// face lies from it.
+void write_reference(const ComputedAnalysis& a, const MethodResult& m, const AnalysisFolder& folder,
+                     const nlohmann::json& store_path) {
+  const auto& high = m.groups.back();
+  std::vector<std::string> group_of(a.index.size());
+  for (const auto& g : m.groups) {
+    for (const auto r : g.group.rows) group_of[static_cast<std::size_t>(r)] = g.group.name;
+  }
+  std::vector<FaceDeviation> deviations;
+  deviations.reserve(m.deviation_rows.size());
+  for (std::size_t k = 0; k < m.deviation_rows.size(); ++k) {
+    const auto row = static_cast<std::size_t>(m.deviation_rows[k]);
+    deviations.push_back(
+        {m.deviation_rows[k], a.index[row].path, m.scores.values[row], group_of[row], m.deviations[k]});
+  }
+  save_reference(
+      folder.reference(m.scores.name),
+      ReferenceToSave{m.scores.name, m.scores.source, high.group.name, a.options.group.to_string(),
+                      high.group.rows.size(), high.group.score_min, high.group.score_max, a.options.normalization,
+                      cam_settings_json(a), store_path, a.store_meta.value("settings", nlohmann::json::object()),
+                      high.stats.mam, m.reference_amv, high.stats.median, m.reference_eps, std::move(deviations)});
+}
+
+// summary.json's agreement and agreement.csv.
+nlohmann::json write_agreement(const ComputedAnalysis& a, const AnalysisFolder& folder) {
+  nlohmann::json agreement = {{"spearman", nlohmann::json::object()}, {"low_overlap", nlohmann::json::object()}};
+  std::string csv = io::csv_line({"method_a", "method_b", "pairs", "spearman", "low_overlap", "low_jaccard"}) + "\n";
+  for (const auto& p : a.agreement) {
+    agreement["spearman"][p.a][p.b] = io::json_number(p.spearman);
+    agreement["low_overlap"][p.a][p.b] = io::json_number(p.low_overlap);
+    csv += io::csv_line({p.a, p.b, std::to_string(p.pairs), fmt_num(p.spearman), fmt_num(p.low_overlap),
+                         fmt_num(p.low_jaccard)}) +
+           "\n";
+  }
+  agreement["low_overlap_definition"] = "share of method a's low group that is also in method b's low group";
+  io::write_text_atomically(folder.agreement_csv(), csv);
+  return agreement;
+}
+
+// The method's figures: intra (maps of both groups and their differences), significance,
+// densities and profiles.
+void add_method_figures(const ComputedAnalysis& a, const MethodResult& m, const AnalysisFolder& folder,
+                        viz::FigureBatch& figures) {
+  const auto& opt = a.options;
+  const auto& name = m.scores.name;
+  const auto box = central_face_box();
+  const auto& low = m.groups.front();
+  const auto& high = m.groups.back();
+  const auto hn = high.group.name;
+  const auto ln = low.group.name;
+  const auto maps_of = [&](const std::string& group) {
+    std::vector<fs::path> cells;
+    for (const char* stat : {"mam", "amv", "median", "mad"}) cells.push_back(folder.group_map(name, stat, group));
+    return cells;
+  };
+  const auto map = [&](const std::string& stem) { return folder.method_map(name, stem); };
+  figures.add(
+      viz::HeatmapGrid{folder.method_figure(name, "intra"),
+                       fmt::format("{}: {} maps, {} ({} = {} faces, {} = {} faces)", name, a.result.cam,
+                                   opt.group.to_string(), hn, high.group.rows.size(), ln, low.group.rows.size()),
+                       {hn, ln, "differences"},
+                       {"MAM / D-MAM", "AM-V / D-AM-V", "median / symmetrised D-AM-V", "MAD"},
+                       {maps_of(hn), maps_of(ln), {map("d_mam"), map("d_amv"), map("d_amv_symmetric"), ""}},
+                       false,
+                       "",
+                       box,
+                       {},
+                       {},
+                       {},
+                       {{"MAM " + hn, "AM-V " + hn, "median " + hn, "MAD " + hn},
+                        {"MAM " + ln, "AM-V " + ln, "median " + ln, "MAD " + ln},
+                        {"D-MAM", "D-AM-V", "symmetrised D-AM-V", ""}}});
+  if (m.significance) {
+    viz::HeatmapGrid sig;
+    sig.file = folder.method_figure(name, "significance");
+    sig.title = fmt::format("{}: {} vs {} variation per map cell\n(Brown-Forsythe, BH FDR {:g}; hatched: significant)",
+                            name, ln, hn, opt.fdr);
+    sig.column_titles = {"D-AM-V", "-log10 q per cell"};
+    sig.cells = {{map("d_amv"), map("significance")}};
+    sig.outlines = {{map("significant_cells"), map("significant_cells")}};
+    sig.shared_scale = false;
+    sig.box = box;
+    figures.add(sig);
+  }
+  const auto density_panel = [&](const DensityPair& d, const std::string& what) {
+    return viz::Panel{fmt::format("{} map values: W1 = {:.4f}, KS = {:.3f}", what, d.wasserstein1, d.ks),
+                      "per-pixel value",
+                      "density",
+                      {{hn, d.grid, d.high.values, {}, {}, "-"}, {ln, d.grid, d.low.values, {}, {}, "--"}}};
+  };
+  figures.add(viz::LinePanels{folder.method_figure(name, "density"),
+                              fmt::format("{}: per-pixel values of the group maps ({} vs {})", name, hn, ln),
+                              {density_panel(m.amv_density, "AM-V (std)"), density_panel(m.median_density, "median")}});
+  const auto x = iota_vector(high.stats.mam.rows);
+  const auto profile_panel = [&](bool rows) {
+    return viz::Panel{rows ? "row profile (mean over columns)" : "column profile (mean over rows)",
+                      rows ? "row (top to bottom)" : "column (left to right)",
+                      "mean value",
+                      {{"AM-V " + hn, x, profile(high.stats.amv, rows), {}, {}, "-"},
+                       {"AM-V " + ln, x, profile(low.stats.amv, rows), {}, {}, "--"},
+                       {"MAM " + hn, x, profile(high.stats.mam, rows), {}, {}, ":"},
+                       {"MAM " + ln, x, profile(low.stats.mam, rows), {}, {}, "-."}}};
+  };
+  figures.add(viz::LinePanels{folder.method_figure(name, "profiles"),
+                              fmt::format("{}: profiles of the group maps", name),
+                              {profile_panel(true), profile_panel(false)}});
+}
+
+// The inter-FIQA grid: every method's maps side by side, one colour scale per column kind.
+viz::HeatmapGrid grid_figure(const ComputedAnalysis& a, const AnalysisFolder& folder) {
+  viz::HeatmapGrid grid;
+  grid.file = folder.grid_figure();
+  grid.title = fmt::format("{} maps, {} normalisation, groups {}", a.result.cam, to_string(a.options.normalization),
+                           a.options.group.to_string());
+  const auto& g0 = a.methods.front().groups;
+  const auto hn = g0.back().group.name;
+  const auto ln = g0.front().group.name;
+  // A difference map is an order of magnitude smaller than the maps it compares: each column
+  // kind gets its own colour scale, shared down the column so that methods compare.
+  grid.column_titles = {"MAM " + hn, "MAM " + ln, "AM-V " + hn, "AM-V " + ln, "D-AM-V"};
+  for (const auto& m : a.methods) {
+    const auto& name = m.scores.name;
+    grid.row_titles.push_back(name);
+    grid.cells.push_back({folder.group_map(name, "mam", hn), folder.group_map(name, "mam", ln),
+                          folder.group_map(name, "amv", hn), folder.group_map(name, "amv", ln),
+                          folder.method_map(name, "d_amv")});
+  }
+  grid.column_scale = {0, 0, 1, 1, 2};
+  grid.scale_labels = {"MAM (mean activation)", "AM-V (per-pixel std)", "D-AM-V"};
+  grid.box = central_face_box();
+  return grid;
+}
+
+}  // namespace
+
+nlohmann::json write_analysis_folder(const ComputedAnalysis& a, const fs::path& dir) {
+  const auto& opt = a.options;
+  const AnalysisFolder folder{dir};
+  nlohmann::json summary = {{"amva_version", version()},
+                            {"created", utc_timestamp()},
+                            {"store", fs::absolute(opt.store).lexically_normal().string()},
+                            {"records", a.result.records},
+                            {"faces", a.result.faces},
+                            {"settings", settings_json(a)},
+                            {"score_files", score_files_json(a.result.score_reports)},
+                            {"methods", nlohmann::json::object()}};
+  viz::FigureBatch figures;
+  figures.set_colormap(viz::to_string(opt.colormap));
+  for (const auto& m : a.methods) {
+    write_method_files(m, folder);
+    write_reference(a, m, folder, summary["store"]);
+    summary["methods"][m.scores.name] = method_json(m, folder, opt.fdr);
+    if (opt.figures) add_method_figures(a, m, folder, figures);
+  }
+  summary["agreement"] = write_agreement(a, folder);
+  io::write_text_atomically(folder.groups_csv(), groups_csv(a));
+  io::write_text_atomically(folder.regions_csv(), regions_csv(a));
+  if (opt.figures && !a.methods.empty()) {
+    figures.add(grid_figure(a, folder));
+    summary["figures"] = {{"grid", png_of(folder.grid_figure()).filename().string()},
+                          {"per_method", {"intra.png", "significance.png", "density.png", "profiles.png"}}};
+  }
+  io::write_text_atomically(folder.summary(), io::json_text(summary, 2) + "\n");
+  if (opt.figures) {
+    if (opt.progress) opt.progress("drawing figures");
+    figures.render(dir / ".figures");
+  }
+  return summary;
+}
+
+}  // namespace amva::analysis
