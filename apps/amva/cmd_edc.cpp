@@ -3,6 +3,7 @@
 
 #include <cstdio>
 
+#include "amva/eval/edc_folder.hpp"
 #include "amva/eval/edc_study.hpp"
 #include "amva/io/json_values.hpp"
 #include "cli.hpp"
@@ -120,7 +121,7 @@ void add_edc(CLI::App& app) {
     opt.progress = [](const std::string& m) { print_stage("edc", m); };
     const auto r = eval::run_edc(opt);
     print_edc(r, opt);
-    fmt::print("wrote {}\n", (opt.out / "edc.json").string());
+    fmt::print("wrote {}\n", eval::EdcFolder{opt.out}.summary().string());
   });
 }
 

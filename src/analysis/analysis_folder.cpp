@@ -525,7 +525,7 @@ nlohmann::json write_analysis_folder(const ComputedAnalysis& a, const fs::path& 
   io::write_text_atomically(folder.regions_csv(), regions_csv(a));
   if (opt.figures && !a.methods.empty()) {
     figures.add(grid_figure(a, folder));
-    summary["figures"] = {{"grid", png_of(folder.grid_figure()).filename().string()},
+    summary["figures"] = {{"grid", viz::png_of(folder.grid_figure()).filename().string()},
                           {"per_method", {"intra.png", "significance.png", "density.png", "profiles.png"}}};
   }
   io::write_text_atomically(folder.summary(), io::json_text(summary, 2) + "\n");

@@ -10,11 +10,13 @@
 
 #include "amva/analysis/analysis_folder.hpp"
 #include "amva/error.hpp"
+#include "amva/eval/edc_folder.hpp"
 #include "amva/io/atomic_file.hpp"
 #include "amva/io/json_values.hpp"
 #include "amva/io/output_dir.hpp"
 #include "amva/share.hpp"
 #include "amva/version.hpp"
+#include "amva/viz/figures.hpp"
 #include "figure_embedder.hpp"
 
 namespace amva::report {
@@ -141,7 +143,7 @@ std::string dataset_section(const ReportInput& in) {
 // Inter-FIQA: the grid, the region statistics and the verdicts of every method.
 std::string verdicts_section(const ReportInput& in, FigureEmbedder& figures) {
   const auto& a = *in.analysis;
-  std::string inter = figures.embed(analysis::png_of(analysis::AnalysisFolder{a.out}.grid_figure()), "inter_fiqa_grid",
+  std::string inter = figures.embed(viz::png_of(analysis::AnalysisFolder{a.out}.grid_figure()), "inter_fiqa_grid",
                                     "Rows: FIQA methods. Columns: MAM of the high and the low group, AM-V of the "
                                     "high and the low group, and D-AM-V; each column kind on its own colour scale "
                                     "(colour bars below), shared down the column. Dashed: the central face region.");
@@ -222,7 +224,7 @@ std::string methods_section(const ReportInput& in, FigureEmbedder& figures) {
   const auto& a = *in.analysis;
   const analysis::AnalysisFolder folder{a.out};
   const auto figure = [&](const std::string& method, const std::string& name) {
-    return analysis::png_of(folder.method_figure(method, name));
+    return viz::png_of(folder.method_figure(method, name));
   };
   std::string intra;
   for (std::size_t i = 0; i < a.methods.size(); ++i) {
@@ -308,8 +310,8 @@ std::string paired_differences_table(const eval::EdcResult& e) {
 
 std::string edc_section(const ReportInput& in, FigureEmbedder& figures) {
   if (!in.edc) return fmt::format("<p>{}</p>\n", html_escape(in.edc_note));
-  const fs::path edc_dir = in.study / "edc";
   const auto& e = *in.edc;
+  const eval::EdcFolder folder{e.out};
   std::string edc = fmt::format(
       "<p>{} comparisons ({} mated, {} non-mated; {} left out). {}. Threshold {} ({}): FNMR {}, FMR "
       "{}.</p>\n",
@@ -322,7 +324,7 @@ std::string edc_section(const ReportInput& in, FigureEmbedder& figures) {
         "errors.</p>\n",
         e.false_matches_at_threshold);
   }
-  edc += figures.embed(edc_dir / "edc.png", "edc",
+  edc += figures.embed(viz::png_of(folder.edc_figure()), "edc",
                        e.bootstrap ? fmt::format("FNM-EDC and FM-EDC of every method with {:.0f} % bootstrap bands "
                                                  "(resampling {}, threshold held), the ideal and the random-order "
                                                  "baselines; stepwise; threshold fixed.",
@@ -331,7 +333,7 @@ std::string edc_section(const ReportInput& in, FigureEmbedder& figures) {
                                                  "random-order baselines; stepwise; threshold fixed."));
   edc += edc_table(e);
   edc += paired_differences_table(e);
-  edc += figures.embed(edc_dir / "distributions.png", "similarity_distributions",
+  edc += figures.embed(viz::png_of(folder.distributions_figure()), "similarity_distributions",
                        "Mated and non-mated similarity densities in the low and high groups of each method.");
   return edc;
 }

@@ -41,11 +41,4 @@ struct AnalysisFolder {
   [[nodiscard]] std::filesystem::path reference(const std::string& name) const { return dir / ("reference_" + name); }
 };
 
-/// A figure's raster file, as the report embeds it.
-inline std::filesystem::path png_of(const std::filesystem::path& figure) {
-  auto file = figure;
-  file += ".png";
-  return file;
-}
-
 }  // namespace amva::analysis

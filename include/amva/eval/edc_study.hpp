@@ -3,7 +3,7 @@
 // method against the same fixed threshold, the ideal and random baselines, and the errors
 // within each method's quality groups (`amva edc`).
 //
-// Output folder: edc.json (settings, threshold, per method: starting errors, pAUC raw and
+// Output folder (EdcFolder names each file): edc.json (settings, threshold, per method: starting errors, pAUC raw and
 // minus the ideal area at each discard limit with bootstrap intervals, the curve points, group
 // errors; paired intervals of every pair of methods' pAUC difference), edc.csv (every curve
 // point), pauc.csv (the pAUC table with intervals), pauc_differences.csv, comparisons.csv,
@@ -79,6 +79,7 @@ struct PaucDifference {
   std::string verdict;  // "<a> better", "<b> better" or "no difference shown"
 };
 struct EdcResult {
+  std::filesystem::path out;   // the output folder (EdcFolder names its files)
   nlohmann::json summary;      // as written to edc.json
   std::string threshold_rule;  // how the threshold was fixed, in words
   double threshold = 0;

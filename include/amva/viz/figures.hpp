@@ -52,6 +52,13 @@ struct LinePanels {
   std::vector<Panel> panels;  // side by side
 };
 
+/// A figure's raster file (`file` names it without its extension), as a report embeds it.
+inline std::filesystem::path png_of(const std::filesystem::path& file) {
+  auto png = file;
+  png += ".png";
+  return png;
+}
+
 class FigureBatch {
  public:
   void add(const HeatmapGrid& grid);
