@@ -166,10 +166,8 @@ std::string part_words(const std::string& part) {
 }
 
 // A pose angle worth naming, qualified by the model's spread over its bins.
-void pose_hint(const nlohmann::json& pose, const char* angle, double at_least, std::vector<std::string>& causes) {
-  const double v = pose[angle].get<double>();
+void pose_hint(double v, double sd, const char* angle, double at_least, std::vector<std::string>& causes) {
   if (std::abs(v) < at_least) return;
-  const double sd = pose.value(std::string(angle) + "_sd", 0.0);
   causes.push_back(
       sd < kUncertainPoseSd
           ? fmt::format("{} {:.0f} degrees (pose model, spread {:.0f})", angle, v, sd)
@@ -188,64 +186,69 @@ void eye_hint(double open, const char* which, std::vector<std::string>& causes) 
   }
 }
 
+// Where the deviation of a deviating face lies: first where the face gives less (it localises
+// covered parts best, bench/occlusion_hits.py), then where |Z| concentrates, named only where
+// a region's mean |Z| stands out from the image's.
+void location_hints(const ExplanationFacts& x, std::vector<std::string>& causes) {
+  if (const auto& l = x.largest_loss) {
+    causes.push_back(
+        l->near == "elsewhere"
+            ? fmt::format("the largest loss of activation against the reference is at ({}, {}), "
+                          "away from the eyes, nose and mouth",
+                          l->x, l->y)
+            : fmt::format("the largest loss of activation against the reference is at {}", part_words(l->near)));
+  }
+  // By name, so that a tie goes to the same region as it always has.
+  std::vector<const RegionDeviation*> by_name;
+  for (const auto& r : x.regions) by_name.push_back(&r);
+  std::stable_sort(by_name.begin(), by_name.end(),
+                   [](const auto* a, const auto* b) { return to_string(a->part) < to_string(b->part); });
+  std::string top;
+  double top_z = -1;
+  double outside_pixels = 0;
+  for (const auto* r : by_name) {
+    if (r->mean_abs_z > top_z) {
+      top_z = r->mean_abs_z;
+      top = to_string(r->part);
+    }
+    if (r->part == FacePart::Outside) outside_pixels = r->pixels;
+  }
+  const double ratio = x.deviation > 0 ? top_z / x.deviation : 0.0;
+  if (ratio < kConcentrated) {
+    causes.push_back(
+        fmt::format("deviation spread over the image ({:.0f} % of it outside the central face, which "
+                    "is {:.0f} % of the pixels)",
+                    100 * x.share_outside, 100 * outside_pixels / (112.0 * 112.0)));
+  } else if (top == "outside") {
+    causes.push_back(
+        fmt::format("deviation concentrated outside the central face ({:.0f} % of it, mean |Z| {:.1f}x "
+                    "the image's)",
+                    100 * x.share_outside, ratio));
+  } else {
+    causes.push_back(
+        fmt::format("deviation concentrated on {} (mean |Z| {:.1f}x the image's)", part_words(top), ratio));
+  }
+}
+
 }  // namespace
 
-std::string likely_causes(const nlohmann::json& j) {
+std::string likely_causes(const ExplanationFacts& x) {
   std::vector<std::string> causes;
-  const auto& p = j["deviation_percentile_high"];
-  const bool typical = p.is_number() && p.get<double>() <= 50;
-  // Where the deviation lies is said only of a face that deviates, and only where a region's
-  // mean |Z| stands out from the image's: a typical face's largest region is noise.
-  if (!typical) {
-    // First where the face gives less (it localises covered parts best, bench/occlusion_hits.py),
-    // then where |Z| concentrates.
-    if (j.contains("largest_loss")) {
-      const auto& l = j["largest_loss"];
-      const std::string near = l.value("near", "elsewhere");
-      causes.push_back(
-          near == "elsewhere"
-              ? fmt::format("the largest loss of activation against the reference is at ({}, {}), "
-                            "away from the eyes, nose and mouth",
-                            l["x"].get<int>(), l["y"].get<int>())
-              : fmt::format("the largest loss of activation against the reference is at {}", part_words(near)));
-    }
-    std::string top;
-    double top_z = -1;
-    for (const auto& [name, v] : j["regions"].items()) {
-      if (v["mean_abs_z"].get<double>() > top_z) {
-        top_z = v["mean_abs_z"].get<double>();
-        top = name;
-      }
-    }
-    const double mean_z = j["deviation"].get<double>();
-    const double ratio = mean_z > 0 ? top_z / mean_z : 0.0;
-    if (ratio < kConcentrated) {
-      const double outside_area = j["regions"]["outside"]["pixels"].get<double>() / (112.0 * 112.0);
-      causes.push_back(
-          fmt::format("deviation spread over the image ({:.0f} % of it outside the central face, which "
-                      "is {:.0f} % of the pixels)",
-                      100 * j["share_outside_central_face"].get<double>(), 100 * outside_area));
-    } else if (top == "outside") {
-      causes.push_back(
-          fmt::format("deviation concentrated outside the central face ({:.0f} % of it, mean |Z| {:.1f}x "
-                      "the image's)",
-                      100 * j["share_outside_central_face"].get<double>(), ratio));
-    } else {
-      causes.push_back(
-          fmt::format("deviation concentrated on {} (mean |Z| {:.1f}x the image's)", part_words(top), ratio));
-    }
+  const bool ranked = std::isfinite(x.percentile_high);
+  // A typical face's largest region is noise: where the deviation lies is said only of a face
+  // that deviates.
+  if (!(ranked && x.percentile_high <= 50)) location_hints(x, causes);
+  if (const auto& p = x.pose) {
+    pose_hint(p->yaw, p->yaw_sd, "yaw", 20, causes);
+    pose_hint(p->pitch, p->pitch_sd, "pitch", 20, causes);
+    pose_hint(p->roll, p->roll_sd, "roll", 15, causes);
   }
-  if (j.contains("pose")) {
-    pose_hint(j["pose"], "yaw", 20, causes);
-    pose_hint(j["pose"], "pitch", 20, causes);
-    pose_hint(j["pose"], "roll", 15, causes);
+  if (const auto& e = x.eyes) {
+    eye_hint(e->image_left, "left", causes);
+    eye_hint(e->image_right, "right", causes);
   }
-  if (j.contains("eyes")) {
-    eye_hint(j["eyes"]["image_left_open"].get<double>(), "left", causes);
-    eye_hint(j["eyes"]["image_right_open"].get<double>(), "right", causes);
-  }
-  if (p.is_number()) {
-    const double v = p.get<double>();
+  if (ranked) {
+    const double v = x.percentile_high;
     if (v >= 100) {
       causes.push_back("deviates more than every high-quality reference face");
     } else if (v > 50) {
@@ -304,28 +307,41 @@ ExplainedImage explain_face(const FaceToExplain& f, const Reference& ref, const 
                         {"upsampled_to", {112, 112}},
                         {"normalization", to_string(ref.normalization)}}}};
   const double total_z = cv::sum(absz)[0];
-  nlohmann::json regions = nlohmann::json::object();
+  ExplanationFacts facts;
   for (const auto part : kFaceParts) {
     const cv::Mat mask = parts == static_cast<int>(part);
-    regions[to_string(part)] = {{"pixels", cv::countNonZero(mask)},
-                                {"mean_abs_z", cv::mean(absz, mask)[0]},
-                                {"mean_d", cv::mean(d, mask)[0]},
-                                {"mean_loss", cv::mean(loss, mask)[0]},
-                                {"share_of_abs_z", cv::mean(absz, mask)[0] * cv::countNonZero(mask) / total_z}};
+    const int pixels = cv::countNonZero(mask);
+    facts.regions.push_back({part, pixels, cv::mean(absz, mask)[0], cv::mean(d, mask)[0], cv::mean(loss, mask)[0],
+                             cv::mean(absz, mask)[0] * pixels / total_z});
+    if (part == FacePart::Outside) facts.share_outside = facts.regions.back().share_of_abs_z;
   }
-  x.deviation = cv::mean(absz)[0];
-  x.share_outside = regions["outside"]["share_of_abs_z"].get<double>();
-  x.percentile_high = percentile_of(ref.high_deviations, x.deviation);
-  x.percentile_all = percentile_of(ref.all_deviations, x.deviation);
-  j["regions"] = regions;
   cv::Point peak;
   double peak_loss = 0;
   cv::minMaxLoc(loss, nullptr, &peak_loss, nullptr, &peak);
+  facts.largest_loss = LargestLoss{peak.x, peak.y, peak_loss, static_cast<FacePart>(parts.at<std::uint8_t>(peak)),
+                                   nearest_landmark(peak)};
+  facts.deviation = cv::mean(absz)[0];
+  facts.percentile_high = percentile_of(ref.high_deviations, facts.deviation);
+  facts.pose = f.pose;
+  facts.eyes = f.eyes;
+  x.deviation = facts.deviation;
+  x.share_outside = facts.share_outside;
+  x.percentile_high = facts.percentile_high;
+  x.percentile_all = percentile_of(ref.all_deviations, x.deviation);
+  nlohmann::json regions = nlohmann::json::object();
+  for (const auto& r : facts.regions) {
+    regions[to_string(r.part)] = {{"pixels", r.pixels},
+                                  {"mean_abs_z", r.mean_abs_z},
+                                  {"mean_d", r.mean_d},
+                                  {"mean_loss", r.mean_loss},
+                                  {"share_of_abs_z", r.share_of_abs_z}};
+  }
+  j["regions"] = regions;
   j["largest_loss"] = {{"x", peak.x},
                        {"y", peak.y},
                        {"value", peak_loss},
-                       {"part", to_string(static_cast<FacePart>(parts.at<std::uint8_t>(peak)))},
-                       {"near", nearest_landmark(peak)}};
+                       {"part", to_string(facts.largest_loss->part)},
+                       {"near", facts.largest_loss->near}};
   j["share_outside_central_face"] = x.share_outside;
   j["deviation"] = x.deviation;
   j["deviation_percentile_high"] =
@@ -343,7 +359,7 @@ ExplainedImage explain_face(const FaceToExplain& f, const Reference& ref, const 
                  {"convention", "degrees; yaw > 0: nose to the image's left; roll > 0: clockwise; pitch > 0: chin up"}};
   }
   if (f.eyes) j["eyes"] = {{"image_left_open", f.eyes->image_left}, {"image_right_open", f.eyes->image_right}};
-  x.causes = likely_causes(j);
+  x.causes = likely_causes(facts);
   j["causes"] = x.causes;
   io::write_text_atomically(dir / "explain.json", io::json_text(j, 2) + "\n");
   cv::imwrite((dir / "sheet.png").string(),

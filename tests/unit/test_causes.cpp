@@ -1,24 +1,25 @@
 // The plain-language line of an explanation says no more than its numbers support.
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
+#include <limits>
 
 #include "amva/analysis/explain.hpp"
 
+using amva::analysis::ExplanationFacts;
+using amva::analysis::FacePart;
 using amva::analysis::likely_causes;
 
 namespace {
 
 // An explanation with mean |Z| 1 over the image and `eye_z` on the left eye (its 300 pixels).
-nlohmann::json explanation(double percentile_high, double eye_z) {
+ExplanationFacts explanation(double percentile_high, double eye_z) {
   const double rest = (112.0 * 112.0 - 300.0 * eye_z) / (112.0 * 112.0 - 300.0);  // keeps the image's mean at 1
-  nlohmann::json regions = {{"left_eye", {{"pixels", 300}, {"mean_abs_z", eye_z}}},
-                            {"right_eye", {{"pixels", 300}, {"mean_abs_z", rest}}},
-                            {"outside", {{"pixels", 9000}, {"mean_abs_z", rest}}}};
-  return {{"regions", regions},
-          {"deviation", 1.0},
-          {"share_outside_central_face", 9000 * rest / (112.0 * 112.0)},
-          {"deviation_percentile_high", percentile_high}};
+  ExplanationFacts x;
+  x.regions = {{FacePart::LeftEye, 300, eye_z}, {FacePart::RightEye, 300, rest}, {FacePart::Outside, 9000, rest}};
+  x.deviation = 1.0;
+  x.share_outside = 9000 * rest / (112.0 * 112.0);
+  x.percentile_high = percentile_high;
+  return x;
 }
 
 }  // namespace
@@ -45,7 +46,7 @@ TEST(Causes, ADeviationWithoutAStandoutRegionIsCalledSpread) {
 
 TEST(Causes, EyeHintsFollowTheModelsConfidence) {
   auto j = explanation(30, 1.0);
-  j["eyes"] = {{"image_left_open", 0.05}, {"image_right_open", 0.35}};
+  j.eyes = amva::face::EyeOpenness{0.05, 0.35};
   auto line = likely_causes(j);
   EXPECT_NE(line.find("the eye on the image's left looks closed or covered (eye model: 5 % open)"), std::string::npos)
       << line;
@@ -53,13 +54,13 @@ TEST(Causes, EyeHintsFollowTheModelsConfidence) {
             std::string::npos)
       << line;
   EXPECT_EQ(line.find("looks closed;"), std::string::npos) << "closed is never claimed alone: " << line;
-  j["eyes"] = {{"image_left_open", 0.9}, {"image_right_open", 0.6}};
+  j.eyes = amva::face::EyeOpenness{0.9, 0.6};
   EXPECT_EQ(likely_causes(j).find("eye"), std::string::npos);
 }
 
 TEST(Causes, PoseHintsCarryTheirSpread) {
   auto j = explanation(30, 1.0);
-  j["pose"] = {{"yaw", 31.0}, {"pitch", 5.0}, {"roll", -18.0}, {"yaw_sd", 3.0}, {"pitch_sd", 2.0}, {"roll_sd", 22.0}};
+  j.pose = amva::face::HeadPose{31.0, 5.0, -18.0, 3.0, 2.0, 22.0};
   const auto line = likely_causes(j);
   EXPECT_NE(line.find("yaw 31 degrees (pose model, spread 3)"), std::string::npos) << line;
   EXPECT_NE(line.find("possibly roll -18 degrees (an unsure pose estimate, spread 22)"), std::string::npos) << line;
@@ -68,12 +69,19 @@ TEST(Causes, PoseHintsCarryTheirSpread) {
 
 TEST(Causes, TheLargestLossIsNamedByTheNearestLandmark) {
   auto j = explanation(90, 1.0);
-  j["largest_loss"] = {{"x", 42}, {"y", 42}, {"value", 0.3}, {"part", "outside"}, {"near", "left_eye"}};
+  j.largest_loss = amva::analysis::LargestLoss{42, 42, 0.3, FacePart::Outside, "left_eye"};
   auto line = likely_causes(j);
   EXPECT_EQ(line.find("the largest loss of activation against the reference is at the eye on the image's left"), 0u)
       << "first, since it localises covered parts best: " << line;
-  j["largest_loss"]["near"] = "elsewhere";
+  j.largest_loss->near = "elsewhere";
   line = likely_causes(j);
   EXPECT_NE(line.find("is at (42, 42), away from the eyes, nose and mouth"), std::string::npos) << line;
   EXPECT_EQ(likely_causes(explanation(30, 1.0)).find("loss"), std::string::npos) << "not for a typical face";
+}
+
+TEST(Causes, AFaceWithoutARankIsLocatedButNotRanked) {
+  ExplanationFacts x = explanation(97, 3.0);
+  x.percentile_high = std::numeric_limits<double>::quiet_NaN();
+  const auto line = likely_causes(x);
+  EXPECT_EQ(line, "deviation concentrated on the eye on the image's left (mean |Z| 3.0x the image's)");
 }

@@ -13,6 +13,7 @@
 // amva explain (pipeline/explain.hpp) extracts the faces and calls this per face.
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "amva/analysis/reference.hpp"
+#include "amva/analysis/regions.hpp"
 #include "amva/face/attributes.hpp"
 #include "amva/viz/overlay.hpp"
 
@@ -60,9 +62,33 @@ ExplainedImage explain_face(const FaceToExplain& face, const Reference& referenc
 void write_ranking(const std::filesystem::path& file, const std::vector<ExplainedImage>& images);
 /// The face-region legend (regions_legend.png) that the sheets refer to.
 void write_regions_legend(const std::filesystem::path& file);
-/// The plain-language line of an explain.json object (its regions, deviation, percentile,
-/// pose and eyes): where the deviation lies only for a face that deviates and only where a
-/// region stands out; pose and eye hints worded by the models' confidence.
-std::string likely_causes(const nlohmann::json& explanation);
+/// One face region's part of an image's deviation (explain.json: regions.<part>).
+struct RegionDeviation {
+  FacePart part = FacePart::Outside;
+  int pixels = 0;
+  double mean_abs_z = 0, mean_d = 0, mean_loss = 0;
+  double share_of_abs_z = 0;  // of the image's total |Z|
+};
+/// Where the face gives the model the least against the reference (explain.json: largest_loss).
+struct LargestLoss {
+  int x = 0, y = 0;  // 112x112 pixel
+  double value = 0;
+  FacePart part = FacePart::Outside;
+  std::string near = "elsewhere";  // the landmark it lies near: left_eye, right_eye, nose, mouth
+};
+/// What an explanation's plain-language line is read from.
+struct ExplanationFacts {
+  std::vector<RegionDeviation> regions;
+  std::optional<LargestLoss> largest_loss;
+  double deviation = 0;                                               // mean |Z|
+  double percentile_high = std::numeric_limits<double>::quiet_NaN();  // NaN: no reference group to rank in
+  double share_outside = 0;                                           // of the total |Z|, outside the central face
+  std::optional<face::HeadPose> pose;
+  std::optional<face::EyeOpenness> eyes;
+};
+/// The plain-language line of an explanation: where the deviation lies only for a face that
+/// deviates and only where a region stands out; pose and eye hints worded by the models'
+/// confidence.
+std::string likely_causes(const ExplanationFacts& facts);
 
 }  // namespace amva::analysis
