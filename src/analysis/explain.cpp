@@ -262,50 +262,13 @@ std::string likely_causes(const ExplanationFacts& x) {
   return line;
 }
 
-ExplainedImage explain_face(const FaceToExplain& f, const Reference& ref, const fs::path& dir, viz::Colormap colormap) {
+namespace {
+
+// The region breakdown, the largest loss and the deviation with its rank among the
+// reference's high group.
+ExplanationFacts facts_of(const FaceToExplain& f, const Reference& ref, const cv::Mat& d, const cv::Mat& absz,
+                          const cv::Mat& loss) {
   const auto& parts = face_part_labels();
-  const Upsampler up(f.map_height, f.map_width);
-  std::vector<float> native(f.map, f.map + static_cast<std::ptrdiff_t>(f.map_height) * f.map_width);
-  normalize_maps(native.data(), 1, ref.normalization, up);
-  cv::Mat am32(112, 112, CV_32F);
-  up.apply(native.data(), am32.ptr<float>());
-  cv::Mat am;
-  am32.convertTo(am, CV_64F);
-  const cv::Mat d = cv::abs(ref.mam - am);
-  const cv::Mat z = (am - ref.mam) / (ref.amv + ref.eps);
-  const cv::Mat absz = cv::abs(z);
-  // Where the face gives the model less than high-quality faces do: a covered or turned-away
-  // part loses the activation it usually holds (bench/occlusion_hits.py measures this).
-  const cv::Mat loss = ref.mam - am;
-
-  fs::create_directories(dir);
-  for (const auto& [name, m] :
-       {std::pair<const char*, const cv::Mat*>{"am.npy", &am}, {"d.npy", &d}, {"z.npy", &z}, {"loss.npy", &loss}}) {
-    cv::Mat m32;
-    m->convertTo(m32, CV_32F);
-    io::write_npy(dir / name, {112, 112}, m32.ptr<float>());
-  }
-
-  ExplainedImage x;
-  x.path = f.image;
-  x.folder = dir.filename().string();
-  nlohmann::json j = {{"image", x.path},
-                      {"amva_version", version()},
-                      {"reference", f.reference},
-                      {"fiqa_method", ref.json.value("fiqa_method", "")},
-                      {"cam", ref.cam},
-                      {"normalization", to_string(ref.normalization)},
-                      {"eps", ref.eps},
-                      {"definitions",
-                       {{"d", "|MAM_high - AM|"},
-                        {"z", "(AM - MAM_high) / (AM-V_high + eps)"},
-                        {"loss", "MAM_high - AM: where the face gives the model less than high-quality faces do"},
-                        {"deviation", "mean |Z| over the 112x112 pixels"}}},
-                      {"map",
-                       {{"cam", ref.cam},
-                        {"native_resolution", {f.map_height, f.map_width}},
-                        {"upsampled_to", {112, 112}},
-                        {"normalization", to_string(ref.normalization)}}}};
   const double total_z = cv::sum(absz)[0];
   ExplanationFacts facts;
   for (const auto part : kFaceParts) {
@@ -324,10 +287,33 @@ ExplainedImage explain_face(const FaceToExplain& f, const Reference& ref, const 
   facts.percentile_high = percentile_of(ref.high_deviations, facts.deviation);
   facts.pose = f.pose;
   facts.eyes = f.eyes;
-  x.deviation = facts.deviation;
-  x.share_outside = facts.share_outside;
-  x.percentile_high = facts.percentile_high;
-  x.percentile_all = percentile_of(ref.all_deviations, x.deviation);
+  return facts;
+}
+
+nlohmann::json optional_number(double v) {
+  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json();
+}
+
+// explain.json.
+nlohmann::json explanation_json(const FaceToExplain& f, const Reference& ref, const ExplainedImage& x,
+                                const ExplanationFacts& facts) {
+  nlohmann::json j = {{"image", x.path},
+                      {"amva_version", version()},
+                      {"reference", f.reference},
+                      {"fiqa_method", ref.json.value("fiqa_method", "")},
+                      {"cam", ref.cam},
+                      {"normalization", to_string(ref.normalization)},
+                      {"eps", ref.eps},
+                      {"definitions",
+                       {{"d", "|MAM_high - AM|"},
+                        {"z", "(AM - MAM_high) / (AM-V_high + eps)"},
+                        {"loss", "MAM_high - AM: where the face gives the model less than high-quality faces do"},
+                        {"deviation", "mean |Z| over the 112x112 pixels"}}},
+                      {"map",
+                       {{"cam", ref.cam},
+                        {"native_resolution", {f.map_height, f.map_width}},
+                        {"upsampled_to", {112, 112}},
+                        {"normalization", to_string(ref.normalization)}}}};
   nlohmann::json regions = nlohmann::json::object();
   for (const auto& r : facts.regions) {
     regions[to_string(r.part)] = {{"pixels", r.pixels},
@@ -337,18 +323,14 @@ ExplainedImage explain_face(const FaceToExplain& f, const Reference& ref, const 
                                   {"share_of_abs_z", r.share_of_abs_z}};
   }
   j["regions"] = regions;
-  j["largest_loss"] = {{"x", peak.x},
-                       {"y", peak.y},
-                       {"value", peak_loss},
-                       {"part", to_string(facts.largest_loss->part)},
-                       {"near", facts.largest_loss->near}};
+  const auto& l = *facts.largest_loss;
+  j["largest_loss"] = {{"x", l.x}, {"y", l.y}, {"value", l.value}, {"part", to_string(l.part)}, {"near", l.near}};
   j["share_outside_central_face"] = x.share_outside;
   j["deviation"] = x.deviation;
-  j["deviation_percentile_high"] =
-      std::isfinite(x.percentile_high) ? nlohmann::json(x.percentile_high) : nlohmann::json();
-  j["deviation_percentile_all"] = std::isfinite(x.percentile_all) ? nlohmann::json(x.percentile_all) : nlohmann::json();
+  j["deviation_percentile_high"] = optional_number(x.percentile_high);
+  j["deviation_percentile_all"] = optional_number(x.percentile_all);
   j["fiqa"] = nlohmann::json::object();
-  for (const auto& [name, v] : f.fiqa) j["fiqa"][name] = std::isfinite(v) ? nlohmann::json(v) : nlohmann::json();
+  for (const auto& [name, v] : f.fiqa) j["fiqa"][name] = optional_number(v);
   if (f.pose) {
     j["pose"] = {{"yaw", f.pose->yaw},
                  {"pitch", f.pose->pitch},
@@ -359,18 +341,54 @@ ExplainedImage explain_face(const FaceToExplain& f, const Reference& ref, const 
                  {"convention", "degrees; yaw > 0: nose to the image's left; roll > 0: clockwise; pitch > 0: chin up"}};
   }
   if (f.eyes) j["eyes"] = {{"image_left_open", f.eyes->image_left}, {"image_right_open", f.eyes->image_right}};
-  x.causes = likely_causes(facts);
   j["causes"] = x.causes;
-  io::write_text_atomically(dir / "explain.json", io::json_text(j, 2) + "\n");
+  return j;
+}
+
+}  // namespace
+
+ExplainedImage explain_face(const FaceToExplain& f, const Reference& ref, const fs::path& dir, viz::Colormap colormap) {
+  const Upsampler up(f.map_height, f.map_width);
+  std::vector<float> native(f.map, f.map + static_cast<std::ptrdiff_t>(f.map_height) * f.map_width);
+  normalize_maps(native.data(), 1, ref.normalization, up);
+  cv::Mat am32(112, 112, CV_32F);
+  up.apply(native.data(), am32.ptr<float>());
+  cv::Mat am;
+  am32.convertTo(am, CV_64F);
+  const cv::Mat d = cv::abs(ref.mam - am);
+  const cv::Mat z = (am - ref.mam) / (ref.amv + ref.eps);
+  // Where the face gives the model less than high-quality faces do: a covered or turned-away
+  // part loses the activation it usually holds (bench/occlusion_hits.py measures this).
+  const cv::Mat loss = ref.mam - am;
+
+  fs::create_directories(dir);
+  for (const auto& [name, m] :
+       {std::pair<const char*, const cv::Mat*>{"am.npy", &am}, {"d.npy", &d}, {"z.npy", &z}, {"loss.npy", &loss}}) {
+    cv::Mat m32;
+    m->convertTo(m32, CV_32F);
+    io::write_npy(dir / name, {112, 112}, m32.ptr<float>());
+  }
+
+  const auto facts = facts_of(f, ref, d, cv::abs(z), loss);
+  ExplainedImage x;
+  x.path = f.image;
+  x.folder = dir.filename().string();
+  x.deviation = facts.deviation;
+  x.share_outside = facts.share_outside;
+  x.percentile_high = facts.percentile_high;
+  x.percentile_all = percentile_of(ref.all_deviations, x.deviation);
+  x.causes = likely_causes(facts);
+  x.json = explanation_json(f, ref, x, facts);
+  io::write_text_atomically(dir / "explain.json", io::json_text(x.json, 2) + "\n");
+  const auto& peak = *facts.largest_loss;
   cv::imwrite((dir / "sheet.png").string(),
-              sheet(f.aligned, {am, ref.mam, d, z, loss, peak},
+              sheet(f.aligned, {am, ref.mam, d, z, loss, cv::Point(peak.x, peak.y)},
                     fmt::format("{}: deviation {:.3f} (percentile {:.0f} among high, {:.0f} among all); {} maps "
                                 "{}x{}, upsampled to 112x112",
                                 fs::path(f.image).filename().string(), x.deviation, x.percentile_high, x.percentile_all,
                                 ref.cam, f.map_height, f.map_width),
                     x.causes, colormap));
   x.ok = true;
-  x.json = std::move(j);
   return x;
 }
 
