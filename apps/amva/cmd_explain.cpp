@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include "amva/analysis/explanation_folder.hpp"
 #include "amva/pipeline/explain.hpp"
 #include "cli.hpp"
 
@@ -60,7 +61,8 @@ void add_explain(CLI::App& app) {
           "{}: deviation {:.3f} (percentile {:.0f} among the high group), {:.0f} % outside the central face; {}\n",
           x.folder, x.deviation, x.percentile_high, 100 * x.share_outside, x.causes);
     }
-    fmt::print("{} of {} images explained; ranking in {}\n", ok, r.images.size(), (args->out / "ranking.csv").string());
+    fmt::print("{} of {} images explained; ranking in {}\n", ok, r.images.size(),
+               analysis::ExplanationFolder{args->out}.ranking_csv().string());
   });
 }
 

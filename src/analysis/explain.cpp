@@ -7,6 +7,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "amva/analysis/explanation_folder.hpp"
 #include "amva/analysis/group_maps.hpp"
 #include "amva/analysis/reference.hpp"
 #include "amva/analysis/regions.hpp"
@@ -361,12 +362,13 @@ ExplainedImage explain_face(const FaceToExplain& f, const Reference& ref, const 
   // part loses the activation it usually holds (bench/occlusion_hits.py measures this).
   const cv::Mat loss = ref.mam - am;
 
+  const ImageExplanationFiles files{dir};
   fs::create_directories(dir);
-  for (const auto& [name, m] :
-       {std::pair<const char*, const cv::Mat*>{"am.npy", &am}, {"d.npy", &d}, {"z.npy", &z}, {"loss.npy", &loss}}) {
+  for (const auto& [stem, m] :
+       {std::pair<const char*, const cv::Mat*>{"am", &am}, {"d", &d}, {"z", &z}, {"loss", &loss}}) {
     cv::Mat m32;
     m->convertTo(m32, CV_32F);
-    io::write_npy(dir / name, {112, 112}, m32.ptr<float>());
+    io::write_npy(files.map(stem), {112, 112}, m32.ptr<float>());
   }
 
   const auto facts = facts_of(f, ref, d, cv::abs(z), loss);
@@ -379,9 +381,9 @@ ExplainedImage explain_face(const FaceToExplain& f, const Reference& ref, const 
   x.percentile_all = percentile_of(ref.all_deviations, x.deviation);
   x.causes = likely_causes(facts);
   x.json = explanation_json(f, ref, x, facts);
-  io::write_text_atomically(dir / "explain.json", io::json_text(x.json, 2) + "\n");
+  io::write_text_atomically(files.explanation(), io::json_text(x.json, 2) + "\n");
   const auto& peak = *facts.largest_loss;
-  cv::imwrite((dir / "sheet.png").string(),
+  cv::imwrite(files.sheet().string(),
               sheet(f.aligned, {am, ref.mam, d, z, loss, cv::Point(peak.x, peak.y)},
                     fmt::format("{}: deviation {:.3f} (percentile {:.0f} among high, {:.0f} among all); {} maps "
                                 "{}x{}, upsampled to 112x112",

@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "amva/analysis/explanation_folder.hpp"
 #include "amva/analysis/reference.hpp"
 #include "amva/error.hpp"
 #include "amva/face/attributes.hpp"
@@ -134,14 +135,15 @@ ExplainResult explain(const ExplainOptions& opt) {
   const auto images = expand_images(opt.images);
   check_reference_model(ref, opt);
   // Outputs are staged and moved into place when all are written (a killed run changes nothing).
-  io::StagedOutput staged(opt.out, opt.force, {"ranking.csv"});
-  const fs::path& out = staged.dir();
+  const analysis::ExplanationFolder named{opt.out};
+  io::StagedOutput staged(opt.out, opt.force, {named.ranking_csv().filename().string()});
+  const analysis::ExplanationFolder folder{staged.dir()};
 
   const auto faces = extract_faces(images, extraction_for(ref, opt));
   check_same_maps(ref.store_settings, faces.settings, ref.cam, opt.reference.string());
   const FaceFacts facts(opt);
   const auto& maps = faces.table.maps(ref.cam);
-  analysis::write_regions_legend(out / "regions_legend.png");
+  analysis::write_regions_legend(folder.regions_legend());
 
   ExplainResult result;
   std::set<std::string> used;
@@ -150,11 +152,11 @@ ExplainResult explain(const ExplainOptions& opt) {
     if (opt.progress) opt.progress(result.images.size(), images.size());
     // Without --all-faces each image has one record, in image order.
     const auto& rec = faces.table.records[i];
-    const std::string folder = unique_folder(images[i], used);
+    const std::string name = unique_folder(images[i], used);
     if (!rec.ok) {
       analysis::ExplainedImage x;
       x.path = images[i].string();
-      x.folder = folder;
+      x.folder = name;
       x.error = rec.error;
       result.images.push_back(x);
       continue;
@@ -168,11 +170,12 @@ ExplainResult explain(const ExplainOptions& opt) {
     f.map_width = static_cast<int>(maps.row_shape.at(1));
     f.fiqa = faces.quality[i];
     facts.add_to(f, rec);
-    result.images.push_back(analysis::explain_face(f, ref, out / folder, opt.colormap));
+    result.images.push_back(analysis::explain_face(f, ref, folder.image(name).dir, opt.colormap));
     if (opt.progress) opt.progress(result.images.size(), images.size());
   }
-  analysis::write_ranking(out / "ranking.csv", result.images);
-  staged.publish("ranking.csv");
+  analysis::write_ranking(folder.ranking_csv(), result.images);
+  staged.publish(named.ranking_csv().filename().string());
+  result.out = opt.out;
   return result;
 }
 

@@ -9,6 +9,7 @@
 
 #include "amva/analysis/amva_analysis.hpp"
 #include "amva/analysis/analysis_folder.hpp"
+#include "amva/analysis/explanation_folder.hpp"
 #include "amva/analysis/reference.hpp"
 #include "amva/error.hpp"
 #include "amva/eval/edc_study.hpp"
@@ -175,6 +176,8 @@ std::vector<fs::path> faces_to_explain(const StudyOptions& opt, const fs::path& 
 ExplainResult explain_stage(const Stages& s, const ExplanationReference& ref, const ExtractOptions& e,
                             report::ReportInput& report) {
   const auto& opt = s.opt;
+  const analysis::ExplanationFolder folder{opt.out / "explain"};
+  report.regions_legend = folder.regions_legend();
   const auto chosen = faces_to_explain(opt, ref.dir);
   s.say(fmt::format("[5/6] explain the {} most and least deviating faces (reference: {} high group, {} maps)",
                     std::max(0, opt.explain_count), ref.method, ref.cam));
@@ -184,7 +187,7 @@ ExplainResult explain_stage(const Stages& s, const ExplanationReference& ref, co
   static_cast<ModelSetup&>(x) = e;
   x.reference = ref.dir;
   x.images = chosen;
-  x.out = opt.out / "explain";
+  x.out = folder.dir;
   io::make_real_dir(x.out);
   x.pose_model = opt.pose_model;
   x.eye_model = opt.eye_model;
@@ -199,7 +202,7 @@ ExplainResult explain_stage(const Stages& s, const ExplanationReference& ref, co
   }
   for (const auto& img : explained.images) {
     if (!img.ok) continue;
-    report.sheets.push_back(x.out / img.folder / "sheet.png");
+    report.sheets.push_back(folder.image(img.folder).sheet());
     report.sheet_captions.push_back(fmt::format("{}: deviation {:.3f} (percentile {:.0f} of the {} high group). {}",
                                                 fs::path(img.path).filename().string(), img.deviation,
                                                 img.percentile_high, ref.method, img.causes));

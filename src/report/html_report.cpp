@@ -339,8 +339,8 @@ std::string edc_section(const ReportInput& in, FigureEmbedder& figures) {
 }
 
 std::string explanations_section(const ReportInput& in, FigureEmbedder& figures) {
-  std::string explanations = figures.embed(in.study / "explain" / "regions_legend.png", "regions_legend",
-                                           "Face regions of the breakdown, on the aligned 112x112 face.");
+  std::string explanations =
+      figures.embed(in.regions_legend, "regions_legend", "Face regions of the breakdown, on the aligned 112x112 face.");
   for (std::size_t i = 0; i < in.sheets.size(); ++i) {
     explanations +=
         figures.embed(in.sheets[i], fmt::format("explanation_{:02d}", i + 1), html_escape(in.sheet_captions[i]));

@@ -29,6 +29,7 @@ struct ExplainOptions : ModelSetup {          // the card must be the reference'
 };
 
 struct ExplainResult {
+  std::filesystem::path out;                     // the output folder (ExplanationFolder names its files)
   std::vector<analysis::ExplainedImage> images;  // in input order
 };
 

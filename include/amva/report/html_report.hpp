@@ -31,6 +31,7 @@ struct ReportInput {
   const analysis::AnalysisResult* analysis = nullptr;  // required
   const eval::EdcResult* edc = nullptr;                // null when there is no EDC
   std::string edc_note;                                // why there is no EDC, when there is none
+  std::filesystem::path regions_legend;                // the face regions the sheets refer to
   std::vector<std::filesystem::path> sheets;           // explanation sheets to show
   std::vector<std::string> sheet_captions;
   std::vector<std::string> findings;
