@@ -25,7 +25,7 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 nlohmann::json interval_json(const Interval& i) {
-  return {io::json_number(i.lo), io::json_number(i.hi)};
+  return io::json_interval(i.lo, i.hi);
 }
 
 void write_map(const fs::path& file, const cv::Mat& map) {
@@ -124,13 +124,13 @@ nlohmann::json cam_settings_json(const ComputedAnalysis& a) {
 }
 
 // summary.json's settings: every choice that made the numbers, with its definition.
-nlohmann::json settings_json(const ComputedAnalysis& a) {
+nlohmann::json settings_json(const ComputedAnalysis& a, const nlohmann::json& cam_settings) {
   const auto& opt = a.options;
   const bool by_identity = a.result.bootstrap_unit == "identity";
   const auto& inside = central_face_mask();
   const auto box = central_face_box();
   return {
-      {"cam", cam_settings_json(a)},
+      {"cam", cam_settings},
       {"model_sha256", store::StoreSettings::of_meta(a.store_meta).model_sha256},
       {"normalization", to_string(opt.normalization)},
       {"normalization_definition", describe(opt.normalization)},
@@ -368,7 +368,7 @@ void write_method_files(const MethodResult& m, const AnalysisFolder& folder) {
 // reference_<method>/: the high group's MAM and AM-V for amva explain, and how far every scored
 // face lies from it.
 void write_reference(const ComputedAnalysis& a, const MethodResult& m, const AnalysisFolder& folder,
-                     const nlohmann::json& store_path) {
+                     const nlohmann::json& store_path, const nlohmann::json& cam_settings) {
   const auto& high = m.groups.back();
   std::vector<std::string> group_of(a.index.size());
   for (const auto& g : m.groups) {
@@ -385,7 +385,7 @@ void write_reference(const ComputedAnalysis& a, const MethodResult& m, const Ana
       folder.reference(m.scores.name),
       ReferenceToSave{m.scores.name, m.scores.source, high.group.name, a.options.group.to_string(),
                       high.group.rows.size(), high.group.score_min, high.group.score_max, a.options.normalization,
-                      cam_settings_json(a), store_path, a.store_meta.value("settings", nlohmann::json::object()),
+                      cam_settings, store_path, a.store_meta.value("settings", nlohmann::json::object()),
                       high.stats.mam, m.reference_amv, high.stats.median, m.reference_eps, std::move(deviations)});
 }
 
@@ -504,19 +504,20 @@ viz::HeatmapGrid grid_figure(const ComputedAnalysis& a, const AnalysisFolder& fo
 nlohmann::json write_analysis_folder(const ComputedAnalysis& a, const fs::path& dir) {
   const auto& opt = a.options;
   const AnalysisFolder folder{dir};
+  const auto cam_settings = cam_settings_json(a);
   nlohmann::json summary = {{"amva_version", version()},
                             {"created", utc_timestamp()},
                             {"store", fs::absolute(opt.store).lexically_normal().string()},
                             {"records", a.result.records},
                             {"faces", a.result.faces},
-                            {"settings", settings_json(a)},
+                            {"settings", settings_json(a, cam_settings)},
                             {"score_files", score_files_json(a.result.score_reports)},
                             {"methods", nlohmann::json::object()}};
   viz::FigureBatch figures;
   figures.set_colormap(viz::to_string(opt.colormap));
   for (const auto& m : a.methods) {
     write_method_files(m, folder);
-    write_reference(a, m, folder, summary["store"]);
+    write_reference(a, m, folder, summary["store"], cam_settings);
     summary["methods"][m.scores.name] = method_json(m, folder, opt.fdr);
     if (opt.figures) add_method_figures(a, m, folder, figures);
   }

@@ -291,10 +291,6 @@ ExplanationFacts facts_of(const FaceToExplain& f, const Reference& ref, const cv
   return facts;
 }
 
-nlohmann::json optional_number(double v) {
-  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json();
-}
-
 // explain.json.
 nlohmann::json explanation_json(const FaceToExplain& f, const Reference& ref, const ExplainedImage& x,
                                 const ExplanationFacts& facts) {
@@ -328,10 +324,10 @@ nlohmann::json explanation_json(const FaceToExplain& f, const Reference& ref, co
   j["largest_loss"] = {{"x", l.x}, {"y", l.y}, {"value", l.value}, {"part", to_string(l.part)}, {"near", l.near}};
   j["share_outside_central_face"] = x.share_outside;
   j["deviation"] = x.deviation;
-  j["deviation_percentile_high"] = optional_number(x.percentile_high);
-  j["deviation_percentile_all"] = optional_number(x.percentile_all);
+  j["deviation_percentile_high"] = io::json_number(x.percentile_high);
+  j["deviation_percentile_all"] = io::json_number(x.percentile_all);
   j["fiqa"] = nlohmann::json::object();
-  for (const auto& [name, v] : f.fiqa) j["fiqa"][name] = optional_number(v);
+  for (const auto& [name, v] : f.fiqa) j["fiqa"][name] = io::json_number(v);
   if (f.pose) {
     j["pose"] = {{"yaw", f.pose->yaw},
                  {"pitch", f.pose->pitch},

@@ -17,14 +17,6 @@ namespace amva::eval {
 namespace fs = std::filesystem;
 namespace {
 
-std::string limit_key(double limit) {
-  return fmt::format("{:.2f}", limit);
-}
-
-nlohmann::json interval(double lo, double hi) {
-  return {io::json_number(lo), io::json_number(hi)};
-}
-
 const char* curve_name(bool fnm) {
   return fnm ? "fnm_edc" : "fm_edc";
 }
@@ -114,8 +106,8 @@ nlohmann::json method_json(const EdcStudy& s, std::size_t mi, const EdcMethod& m
       nlohmann::json ci_above = nlohmann::json::object();
       for (std::size_t l = 0; l < opt.discard_limits.size(); ++l) {
         const auto key = limit_key(opt.discard_limits[l]);
-        ci[key] = interval((*raw)[l].lo, (*raw)[l].hi);
-        ci_above[key] = interval((*above)[l].lo, (*above)[l].hi);
+        ci[key] = io::json_interval((*raw)[l].lo, (*raw)[l].hi);
+        ci_above[key] = io::json_interval((*above)[l].lo, (*above)[l].hi);
       }
       j[name]["pauc_ci"] = ci;
       j[name]["pauc_minus_ideal_ci"] = ci_above;
@@ -158,7 +150,7 @@ nlohmann::json paired_differences_json(const EdcStudy& s, const std::vector<Pauc
         list.push_back({{"method_a", d.method_a},
                         {"method_b", d.method_b},
                         {"difference", d.difference.value},
-                        {"difference_ci", interval(d.difference.lo, d.difference.hi)},
+                        {"difference_ci", io::json_interval(d.difference.lo, d.difference.hi)},
                         {"verdict", d.verdict}});
       }
       j[curve_name(fnm)][limit_key(limit)] = list;
@@ -319,6 +311,10 @@ void draw_figures(const EdcStudy& s, const EdcFolder& folder) {
 }
 
 }  // namespace
+
+std::string limit_key(double limit) {
+  return fmt::format("{:.2f}", limit);
+}
 
 nlohmann::json write_edc_folder(const EdcStudy& s, const EdcResult& result, const fs::path& dir) {
   const auto& opt = s.opt;

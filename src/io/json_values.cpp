@@ -10,6 +10,10 @@ nlohmann::json json_number(double v) {
   return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
 }
 
+nlohmann::json json_interval(double lo, double hi) {
+  return {json_number(lo), json_number(hi)};
+}
+
 std::string json_text(const nlohmann::json& j, int indent) {
   return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
 }
@@ -23,7 +27,7 @@ std::string interval_text(const nlohmann::json& value, const nlohmann::json& int
 }
 
 std::string bounded_text(double value, double lo, double hi, int decimals) {
-  return interval_text(json_number(value), nlohmann::json{json_number(lo), json_number(hi)}, decimals);
+  return interval_text(json_number(value), json_interval(lo, hi), decimals);
 }
 
 }  // namespace amva::io

@@ -295,7 +295,7 @@ std::string paired_differences_table(const eval::EdcResult& e) {
     if (d.fnm) fnm.push_back(&d);
   }
   if (!e.bootstrap || fnm.empty()) return {};
-  const auto key = [](const eval::PaucDifference* d) { return fmt::format("{:.2f}", d->limit); };
+  const auto key = [](const eval::PaucDifference* d) { return eval::limit_key(d->limit); };
   std::stable_sort(fnm.begin(), fnm.end(), [&](const auto* a, const auto* b) { return key(a) < key(b); });
   std::string edc =
       "<h3>Paired differences of FNM pAUC (same replicates for every method)</h3>\n<table><tr><th "

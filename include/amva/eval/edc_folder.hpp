@@ -2,6 +2,7 @@
 // Where amva edc puts each file of its output folder: the one place that names them, for the
 // writer (edc_folder.cpp), the report and amva edc. Figures are named without their extension.
 #include <filesystem>
+#include <string>
 
 namespace amva::eval {
 
@@ -18,5 +19,8 @@ struct EdcFolder {
   [[nodiscard]] std::filesystem::path edc_figure() const { return dir / "edc"; }
   [[nodiscard]] std::filesystem::path distributions_figure() const { return dir / "distributions"; }
 };
+
+/// How edc.json and the CSV files name a discard limit (0.2 -> "0.20").
+std::string limit_key(double limit);
 
 }  // namespace amva::eval

@@ -6,6 +6,8 @@
 namespace amva::io {
 /// A JSON number; NaN and infinities become null (JSON has no NaN).
 nlohmann::json json_number(double v);
+/// An interval's bounds as a JSON pair [lo, hi], each a json_number.
+nlohmann::json json_interval(double lo, double hi);
 /// The JSON text of `j` (indented by `indent`, -1: one line). A string that is not valid UTF-8
 /// (a file name in another encoding) has its invalid bytes written as U+FFFD instead of
 /// failing the whole output, as nlohmann::json's dump() would.
