@@ -20,6 +20,7 @@
 #include "amva/io/image_list.hpp"
 #include "amva/io/list_part.hpp"
 #include "amva/model/face_recognizer.hpp"
+#include "amva/io/hex.hpp"
 #include "amva/pipeline/quality.hpp"
 #include "amva/pipeline/workers.hpp"
 #include "amva/quality/quality_measure.hpp"
@@ -382,12 +383,13 @@ namespace {
 
 // A rank's share of the run, sent to the root at the end: whether it stopped early, how many
 // images it read, and the quality scores of its faces (JSON has no NaN: null stands for it).
+// Image keys travel as hex: a file name need not be UTF-8, which JSON text must be.
 std::string rank_result_text(bool finished, std::size_t processed, const ScoredFaces& scored) {
   nlohmann::json faces = nlohmann::json::array();
   for (const auto& [key, scores] : scored) {
     nlohmann::json values = nlohmann::json::object();
     for (const auto& [name, v] : scores) values[name] = std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v);
-    faces.push_back({key.first, key.second, values});
+    faces.push_back({io::to_hex(key.first), key.second, values});
   }
   return nlohmann::json{{"finished", finished}, {"processed", processed}, {"scored", faces}}.dump();
 }
@@ -397,7 +399,7 @@ void add_rank_result(const std::string& text, ExtractSummary& summary, ScoredFac
   summary.finished = summary.finished && j["finished"].get<bool>();
   summary.processed += j["processed"].get<std::size_t>();
   for (const auto& face : j["scored"]) {
-    auto& scores = scored[{face[0].get<std::string>(), face[1].get<int>()}];
+    auto& scores = scored[{io::from_hex(face[0].get<std::string>()), face[1].get<int>()}];
     for (const auto& [name, v] : face[2].items()) {
       scores[name] = v.is_null() ? std::numeric_limits<double>::quiet_NaN() : v.get<double>();
     }
@@ -455,7 +457,8 @@ ExtractSummary extract(const ExtractOptions& options, const std::function<void(c
   Team& team = team_or_null ? *team_or_null : *solo;
   const ExtractOptions opt = with_default_batch(options);
   std::vector<std::string> skipped;
-  const auto entries = io::select_part(io::list_images(opt.images, &skipped), opt.part);
+  const auto entries =
+      io::select_part(opt.entries.empty() ? io::list_images(opt.images, &skipped) : opt.entries, opt.part);
   auto workers = make_workers(opt);
   const CamPlan plan = make_cam_plan(opt, *workers.front().recognizer);
 

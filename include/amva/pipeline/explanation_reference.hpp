@@ -19,7 +19,7 @@ struct ExplanationReferenceOptions {
   analysis::MethodAnalysis method;  // a built-in FIQA method of the study's analysis, with its groups
   std::string cam;                  // the map kind of the reference
   ExtractOptions extract;           // model card, detector, alignment, threads, cache; the rest is set here
-  std::filesystem::path dir;        // work folder: images.txt, store/, analysis/
+  std::filesystem::path dir;        // work folder: images.hex (the keys), store/, analysis/
   std::function<void(std::size_t done, std::size_t total)> progress;
 };
 

@@ -11,6 +11,7 @@
 #include "amva/cam/cam_method.hpp"
 #include "amva/face/detector.hpp"
 #include "amva/io/image_header.hpp"
+#include "amva/io/image_list.hpp"
 #include "amva/io/list_part.hpp"
 #include "amva/model/model_card.hpp"
 #include "amva/pipeline/model_setup.hpp"
@@ -22,6 +23,11 @@ namespace amva::pipeline {
 
 struct ExtractOptions : ModelSetup {
   std::filesystem::path images;                        // a folder (recursive) or a list file
+  // When not empty, exactly these images (file and store key) instead of listing `images`,
+  // which still names their source: how one stage hands images to another without a list
+  // file, which could not hold every file name (a newline, bytes that are not UTF-8) nor
+  // resolve paths that are relative to the working directory.
+  std::vector<io::ImageEntry> entries;
   std::filesystem::path out;                           // the store
   bool all_faces = false;                              // one record per detected face instead of the primary one only
   face::FaceRule face_rule = face::FaceRule::Central;  // which face is the image's (face 0)
