@@ -102,8 +102,12 @@ if ! grep -q '"version": "1.65.1"' "$playwright" 2>/dev/null; then
   mkdir -p .cache/browser
   if ! npm install --prefix .cache/browser --no-save --no-audit --no-fund --loglevel=error playwright-core@1.65.1 \
     >/dev/null 2>"$log"; then
-    echo "setup: warning: cannot fetch playwright-core; the report's browser test will skip:" >&2
+    # CI (CI=true) reaches the registry: there a missing driver is an error, not a silent skip.
+    level="warning"
+    [[ "${CI:-}" == true ]] && level="error"
+    echo "setup: $level: cannot fetch playwright-core; the report's browser test will skip:" >&2
     sed 's/^/  /' "$log" | head -n 8 >&2
+    if [[ "$level" == error ]]; then rm -f "$log"; exit 1; fi
   fi
   rm -f "$log"
 fi

@@ -33,17 +33,33 @@ async function main() {
     result.images_loaded = Number(await page.getAttribute('body', 'data-images-loaded'));
     result.sections = await page.$$eval('section', (s) => s.map((x) => x.id));
 
-    // Sort: the first sortable table of the inter-FIQA section by its fourth column, twice.
+    // What each section holds: its text and its figures and tables (a section can be present
+    // but empty when the report lost its content).
+    result.section_content = await page.$$eval('section', (s) => s.map((x) => ({
+      id: x.id, text: x.textContent.replace(/\s+/g, ' ').trim().length,
+      figures: x.querySelectorAll('img').length, tables: x.querySelectorAll('table').length})));
+
+    // Sort: in the first sortable table of the inter-FIQA section, the first column whose
+    // values are numbers that all differ (equal values would let a broken sort pass), twice.
     const table = page.locator('#inter table.sortable').first();
-    const header = table.locator('tr').first().locator('th').nth(3);
-    result.sort_column = (await header.textContent()).trim();
-    const column = () => table.evaluate((t) => Array.prototype.slice.call(t.rows, 1).map(
-        (r) => parseFloat(r.cells[3].textContent)));
-    result.before_sort = await column();
-    await header.click();
-    result.sorted_ascending = await column();
-    await header.click();
-    result.sorted_descending = await column();
+    const columnValues = (c) => table.evaluate((t, c) => Array.prototype.slice.call(t.rows, 1).map(
+        (r) => parseFloat(r.cells[c].textContent)), c);
+    const columns = await table.evaluate((t) => t.rows[0].cells.length);
+    let sortAt = -1;
+    for (let c = 0; c < columns && sortAt < 0; ++c) {
+      const v = await columnValues(c);
+      if (v.length >= 2 && v.every((x) => Number.isFinite(x)) && new Set(v).size === v.length) sortAt = c;
+    }
+    result.sort_index = sortAt;
+    if (sortAt >= 0) {
+      const header = table.locator('tr').first().locator('th').nth(sortAt);
+      result.sort_column = (await header.textContent()).trim();
+      result.before_sort = await columnValues(sortAt);
+      await header.click();
+      result.sorted_ascending = await columnValues(sortAt);
+      await header.click();
+      result.sorted_descending = await columnValues(sortAt);
+    }
 
     // Hover: the first map of the inter-FIQA grid, at the centre of pixel (x 30, y 70).
     const grid = page.locator('#inter img[data-cells]').first();
