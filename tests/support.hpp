@@ -3,7 +3,14 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <cstdlib>
+#include <functional>
+#include <iterator>
+#include <stdexcept>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -64,13 +71,13 @@ inline std::array<double, 5> mean_template_offsets(const std::vector<face::Landm
   return offsets;
 }
 
-/// A fresh, empty folder removed when the test ends.
 /// A JSON file as written by amva (summary.json, edc.json, explain.json).
 inline nlohmann::json read_json(const fs::path& file) {
   std::ifstream in(file);
   return nlohmann::json::parse(in);
 }
 
+/// A fresh, empty folder removed when the test ends.
 class TempDir {
  public:
   TempDir() {
@@ -96,6 +103,45 @@ inline std::pair<int, std::string> run(const std::string& command) {
   while (pipe && fgets(buf, sizeof buf, pipe)) output += buf;
   const int status = pipe ? pclose(pipe) : -1;
   return {WEXITSTATUS(status), output};
+}
+
+/// A folder that `build` fills once for every test process of this build tree, instead of
+/// once per process (CTest runs each test case as its own process, so a suite's set-up would
+/// otherwise run once per case). The first process builds it under a lock while the others
+/// wait; later ones reuse it while the programs that made it (amva and this test executable)
+/// are unchanged, and rebuild it when either was rebuilt. `build` must leave the folder
+/// complete or throw; a failed build leaves nothing to reuse.
+inline fs::path shared_fixture(const std::string& name, const std::function<void(const fs::path&)>& build) {
+  const fs::path root = AMVA_TEST_FIXTURES_DIR;
+  fs::create_directories(root);
+  const fs::path dir = root / name;
+  const auto stamp = [](const fs::path& file) {
+    return fmt::format("{}:{}:{}", file.string(), fs::file_size(file),
+                       fs::last_write_time(file).time_since_epoch().count());
+  };
+  const std::string key = stamp(cli()) + "\n" + stamp(fs::read_symlink("/proc/self/exe")) + "\n";
+  const int fd = ::open((root / (name + ".lock")).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0 || ::flock(fd, LOCK_EX) != 0) throw std::runtime_error("cannot lock the fixture " + name);
+  struct Unlock {
+    int fd;
+    ~Unlock() { ::close(fd); }
+  } unlock{fd};
+  const fs::path key_file = dir / ".fixture-key";
+  std::string found;
+  if (std::ifstream in{key_file}) found.assign(std::istreambuf_iterator<char>(in), {});
+  if (found != key) {
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    build(dir);
+    std::ofstream(key_file) << key;
+  }
+  return dir;
+}
+
+/// The Jacobian cache the tests share (amva caches J by model sha256): the head is probed
+/// once per build instead of once per test process. Tests of the cache itself use their own.
+inline fs::path jacobian_cache() {
+  return shared_fixture("jacobian-cache", [](const fs::path&) {});
 }
 
 }  // namespace amva::test

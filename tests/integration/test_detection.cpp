@@ -85,7 +85,7 @@ TEST(Detection, YuNetFindsTheSameFacesAsTheDefaultDetector) {
   test::TempDir dir;
   const auto extract = [&](const std::string& name, const std::string& extra) {
     const auto [rc, out] = test::run(fmt::format("AMVA_CACHE={} {} extract --images {} --out {} --models {} --quiet{}",
-                                                 (dir / "cache").string(), test::cli().string(),
+                                                 test::jacobian_cache().string(), test::cli().string(),
                                                  test::sources_dir().string(), (dir / name).string(),
                                                  test::models_dir().string(), extra));
     EXPECT_EQ(rc, 0) << out;

@@ -46,7 +46,7 @@ class Explain : public ::testing::Test {
     return made;
   }
   static std::map<std::string, Patch> make_occlusions() {
-    const auto store = store::read_store((*dir_) / "store");
+    const auto store = store::read_store(fixture_ / "store");
     const fs::path occluded = (*dir_) / "occluded";
     fs::create_directories(occluded);
     std::map<std::string, Patch> patches;
@@ -77,32 +77,37 @@ class Explain : public ::testing::Test {
     return patches;
   }
 
+  // The faces, their store and analysis are built once for every test process of the build
+  // (a shared fixture); each process writes its own outputs into a scratch folder.
   static void SetUpTestSuite() {
+    fixture_ = test::shared_fixture("explain", [](const fs::path& dir) {
+      data::DefaultDataOptions d;
+      d.sources = test::sources_dir();
+      d.out = dir / "data";
+      d.detector = test::default_detector();
+      d.levels = 1;
+      data::prepare_default_data(d);
+      const auto faces = d.out / "faces";
+      auto [rc, out] = test::run(amva_cmd(
+          fmt::format("extract --images {} --out {} --cam gradcam", faces.string(), (dir / "store").string()),
+          test::jacobian_cache()));
+      if (rc != 0) throw std::runtime_error("extract: " + out);
+      std::tie(rc, out) = test::run(amva_cmd(
+          fmt::format("quality --store {} --methods sharpness", (dir / "store").string()), test::jacobian_cache()));
+      if (rc != 0) throw std::runtime_error("quality: " + out);
+      std::tie(rc, out) =
+          test::run(plain_cmd(fmt::format("analyze --store {} --out {} --group top:50 --no-figures --bootstrap 20",
+                                          (dir / "store").string(), (dir / "analysis").string())));
+      if (rc != 0) throw std::runtime_error("analyze: " + out);
+    });
+    faces_ = fixture_ / "data" / "faces";
     dir_ = new test::TempDir;
-    data::DefaultDataOptions d;
-    d.sources = test::sources_dir();
-    d.out = (*dir_) / "data";
-    d.detector = test::default_detector();
-    d.levels = 1;
-    data::prepare_default_data(d);
-    faces_ = d.out / "faces";
-    const auto cache = (*dir_) / "cache";
-    auto [rc, out] = test::run(amva_cmd(
-        fmt::format("extract --images {} --out {} --cam gradcam", faces_.string(), ((*dir_) / "store").string()),
-        cache));
-    ASSERT_EQ(rc, 0) << out;
-    std::tie(rc, out) =
-        test::run(amva_cmd(fmt::format("quality --store {} --methods sharpness", ((*dir_) / "store").string()), cache));
-    ASSERT_EQ(rc, 0) << out;
-    std::tie(rc, out) =
-        test::run(plain_cmd(fmt::format("analyze --store {} --out {} --group top:50 --no-figures --bootstrap 20",
-                                        ((*dir_) / "store").string(), ((*dir_) / "analysis").string())));
-    ASSERT_EQ(rc, 0) << out;
   }
   static void TearDownTestSuite() { delete dir_; }
-  static fs::path reference() { return (*dir_) / "analysis" / "reference_sharpness"; }
-  static fs::path cache() { return (*dir_) / "cache"; }
-  static inline test::TempDir* dir_ = nullptr;
+  static fs::path reference() { return fixture_ / "analysis" / "reference_sharpness"; }
+  static fs::path cache() { return test::jacobian_cache(); }
+  static inline fs::path fixture_;        // shared, read only
+  static inline test::TempDir* dir_ = nullptr;  // this process's outputs
   static inline fs::path faces_;
 };
 
@@ -217,7 +222,7 @@ TEST_F(Explain, OcclusionMapsPutTheLargestLossOnThePatch) {
 
 TEST_F(Explain, AOneFaceReferenceIsRefusedWithTheReason) {
   // Two faces, top:50: the high group is the sharper one alone.
-  const auto store = store::read_store((*dir_) / "store");
+  const auto store = store::read_store(fixture_ / "store");
   const fs::path two = (*dir_) / "two";
   fs::create_directories(two);
   int copied = 0;
@@ -312,7 +317,7 @@ TEST_F(Explain, PoseYawChangesSignOnAFlippedFace) {
 
 // A pre-aligned crop (--aligned) is explained like the photo it was cut from.
 TEST_F(Explain, AlignedCropIsExplainedLikeItsSource) {
-  const auto store = store::read_store((*dir_) / "store");
+  const auto store = store::read_store(fixture_ / "store");
   const auto& r = store.table.records.front();
   ASSERT_TRUE(r.ok);
   const fs::path source = faces_ / r.path;

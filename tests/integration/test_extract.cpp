@@ -59,7 +59,9 @@ TEST(Extract, RecordsEveryImageAndEveryFailureReason) {
   const auto& emb = store.table.arrays.at("embeddings");
   for (const auto& r : store.table.records) {
     EXPECT_EQ(std::isnan(emb.row(static_cast<std::size_t>(r.id))[0]), !r.ok) << r.path;
-    if (!r.ok) EXPECT_NE(r.error.find(r.path), std::string::npos) << "message names the image";
+    if (!r.ok) {
+      EXPECT_NE(r.error.find(r.path), std::string::npos) << "message names the image";
+    }
   }
   EXPECT_EQ(store.meta["settings"]["model_sha256"], test::card().sha256);
 }

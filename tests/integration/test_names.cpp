@@ -44,9 +44,10 @@ TEST(Names, RunFromARelativeFolderWithOddNames) {
   test::TempDir dir;
   make_photos(dir / "photos");
   const auto run = [&] {
-    return test::run(fmt::format("cd {} && AMVA_CACHE=cache {} run --images photos --out study --group top:34 "
+    return test::run(fmt::format("cd {} && AMVA_CACHE={} {} run --images photos --out study --group top:34 "
                                  "--explain 1 --methods sharpness,brightness --models {} --quiet",
-                                 dir.path().string(), test::cli().string(), test::models_dir().string()));
+                                 dir.path().string(), test::jacobian_cache().string(), test::cli().string(),
+                                 test::models_dir().string()));
   };
   const auto [rc, out] = run();
   ASSERT_EQ(rc, 0) << out;

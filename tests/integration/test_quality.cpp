@@ -158,14 +158,14 @@ TEST(Quality, StoreGetsQualityCsvAndSerFiqPrefersCleanFaces) {
   o.out = dir / "store";
   o.card = test::card();
   o.detector = test::default_detector();
-  o.cache_dir = dir / "cache";
+  o.cache_dir = test::jacobian_cache();
   pipeline::extract(o);
 
   pipeline::QualityOptions q;
   q.store = dir / "store";
   q.methods = {"magnitude", "face_size"};
   q.card = test::card();
-  q.cache_dir = dir / "cache";
+  q.cache_dir = test::jacobian_cache();
   pipeline::compute_quality(q);
   q.methods = {"serfiq"};
   const auto s = pipeline::compute_quality(q);
@@ -211,7 +211,7 @@ TEST(Quality, ScoresOfTheExtractionPassEqualASecondPass) {
   o.images = test::sources_dir();
   o.card = test::card();
   o.detector = test::default_detector();
-  o.cache_dir = dir / "cache";
+  o.cache_dir = test::jacobian_cache();
   o.cams = {"gradcam"};
   o.all_faces = true;  // several faces of one image: the (path, face) keys must hold
   o.out = dir / "two_pass";
