@@ -108,10 +108,12 @@ inline std::pair<int, std::string> run(const std::string& command) {
 /// A folder that `build` fills once for every test process of this build tree, instead of
 /// once per process (CTest runs each test case as its own process, so a suite's set-up would
 /// otherwise run once per case). The first process builds it under a lock while the others
-/// wait; later ones reuse it while the programs that made it (amva and this test executable)
-/// are unchanged, and rebuild it when either was rebuilt. `build` must leave the folder
+/// wait; later ones reuse it while the programs that made it are unchanged (amva, whose
+/// build follows every library change, and, `by_this_executable`, the test executable whose
+/// code builds it), and rebuild it when one was rebuilt. `build` must leave the folder
 /// complete or throw; a failed build leaves nothing to reuse.
-inline fs::path shared_fixture(const std::string& name, const std::function<void(const fs::path&)>& build) {
+inline fs::path shared_fixture(const std::string& name, const std::function<void(const fs::path&)>& build,
+                               bool by_this_executable = true) {
   const fs::path root = AMVA_TEST_FIXTURES_DIR;
   fs::create_directories(root);
   const fs::path dir = root / name;
@@ -119,7 +121,8 @@ inline fs::path shared_fixture(const std::string& name, const std::function<void
     return fmt::format("{}:{}:{}", file.string(), fs::file_size(file),
                        fs::last_write_time(file).time_since_epoch().count());
   };
-  const std::string key = stamp(cli()) + "\n" + stamp(fs::read_symlink("/proc/self/exe")) + "\n";
+  std::string key = stamp(cli()) + "\n";
+  if (by_this_executable) key += stamp(fs::read_symlink("/proc/self/exe")) + "\n";
   const int fd = ::open((root / (name + ".lock")).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0 || ::flock(fd, LOCK_EX) != 0) throw std::runtime_error("cannot lock the fixture " + name);
   struct Unlock {
@@ -139,9 +142,10 @@ inline fs::path shared_fixture(const std::string& name, const std::function<void
 }
 
 /// The Jacobian cache the tests share (amva caches J by model sha256): the head is probed
-/// once per build instead of once per test process. Tests of the cache itself use their own.
+/// once per build of amva instead of once per test process; every test executable uses the
+/// same one. Tests of the cache itself use their own.
 inline fs::path jacobian_cache() {
-  return shared_fixture("jacobian-cache", [](const fs::path&) {});
+  return shared_fixture("jacobian-cache", [](const fs::path&) {}, false);
 }
 
 }  // namespace amva::test

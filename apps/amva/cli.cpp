@@ -3,8 +3,12 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdlib>
+#include <limits>
+#include <thread>
 
 #include "amva/cam/cam_method.hpp"
 #include "amva/error.hpp"
@@ -12,6 +16,46 @@
 #include "amva/share.hpp"
 
 namespace amva::cli {
+
+CLI::Validator folder_name() {
+  return CLI::Validator(
+      [](const std::string& text) -> std::string { return text.empty() ? "an empty name names no folder" : ""; },
+      "FOLDER", "folder");
+}
+
+CLI::Validator seed_value() {
+  return CLI::Validator(
+      [](const std::string& text) -> std::string {
+        std::uint64_t value = 0;
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+        if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
+          return fmt::format("'{}' is not a seed: use a whole number from 0 to {}", text,
+                             std::numeric_limits<std::uint64_t>::max());
+        }
+        return {};
+      },
+      "SEED", "seed");
+}
+
+CLI::Validator thread_count() {
+  const int most = 4 * static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return CLI::Validator(
+      [most](const std::string& text) -> std::string {
+        int value = 0;
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+        if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < 1 || value > most) {
+          return fmt::format("'{}' threads: use 1 to {} (4 per hardware thread of this machine; each worker holds "
+                             "its own network)",
+                             text, most);
+        }
+        return {};
+      },
+      fmt::format("1..{}", most), "threads");
+}
+
+void add_threads_option(CLI::App& app, int& threads) {
+  app.add_option("--threads", threads, "Worker threads")->capture_default_str()->check(thread_count());
+}
 namespace fs = std::filesystem;
 
 namespace {
@@ -132,7 +176,7 @@ void TieCliOptions::add_to(CLI::App& app) {
                  "(left out of both groups) or id (store row order)")
       ->capture_default_str()
       ->check(CLI::IsMember({"random", "exclude", "id"}));
-  app.add_option("--tie-seed", seed, "Seed of the random tie order")->capture_default_str();
+  app.add_option("--tie-seed", seed, "Seed of the random tie order")->capture_default_str()->check(seed_value());
 }
 
 void TieCliOptions::apply(stats::GroupRule& rule) const {

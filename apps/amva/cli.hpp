@@ -84,6 +84,18 @@ class Progress {
   std::size_t done_ = 0, total_ = 0;
 };
 
+/// A folder named on the command line (--out, --store): an empty name names none (it failed
+/// later as "Invalid argument", exit code 4).
+CLI::Validator folder_name();
+/// A seed: a whole number from 0 to 2^64 - 1 written in digits (CLI11 alone turned -1 and
+/// numbers past the range into 2^64 - 1).
+CLI::Validator seed_value();
+/// Worker threads: 1 to 4 per hardware thread of this machine. Each worker holds its own
+/// network, so many more only add memory (1,000 took 16.8 GB for 8 images) and no speed.
+CLI::Validator thread_count();
+/// `--threads N` with thread_count(), shared by every command that runs workers.
+void add_threads_option(CLI::App& app, int& threads);
+
 /// --quiet on a subcommand: no progress and no stage messages; results and errors still print.
 void add_quiet_flag(CLI::App& app);
 [[nodiscard]] bool quiet();

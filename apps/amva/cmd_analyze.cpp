@@ -61,8 +61,8 @@ void add_analyze(CLI::App& app) {
                          "Activation map variation analysis: quality groups per FIQA method, per-pixel statistics, "
                          "region statistics with intervals, inter-FIQA comparison, references for amva explain");
   add_quiet_flag(*cmd);
-  cmd->add_option("--store", o.store, "Store folder (with activation maps)")->required();
-  cmd->add_option("--out", o.out, "Output folder")->required();
+  cmd->add_option("--store", o.store, "Store folder (with activation maps)")->required()->check(folder_name());
+  cmd->add_option("--out", o.out, "Output folder")->required()->check(folder_name());
   cmd->add_option("--methods", o.scores.methods,
                   "Built-in FIQA methods from the store's quality.csv, comma-separated (default: all of them, or "
                   "none when --scores is given)")
@@ -90,7 +90,7 @@ void add_analyze(CLI::App& app) {
   cmd->add_option("--bootstrap", o.bootstrap.replicates, "Bootstrap replicates for the intervals")
       ->capture_default_str()
       ->check(CLI::Range(0, 100000));
-  cmd->add_option("--seed", o.bootstrap.seed, "Bootstrap seed")->capture_default_str();
+  cmd->add_option("--seed", o.bootstrap.seed, "Bootstrap seed")->capture_default_str()->check(seed_value());
   cmd->add_option("--confidence", o.bootstrap.confidence, "Interval confidence")
       ->capture_default_str()
       ->check(CLI::Range(0.5, 0.999));

@@ -35,7 +35,7 @@ void add_cam(CLI::App& app) {
       app.add_subcommand("cam", "Activation maps of single images: .npy and heat-map overlays on the aligned face");
   add_quiet_flag(*cmd);
   cmd->add_option("--image", args->images, "Image file (repeatable)")->required()->check(CLI::ExistingFile);
-  cmd->add_option("--out", args->out, "Output folder: one sub-folder per image")->required();
+  cmd->add_option("--out", args->out, "Output folder: one sub-folder per image")->required()->check(folder_name());
   cmd->add_flag("--aligned", args->aligned, "The image is an aligned face crop");
   cmd->add_flag("--force", args->force,
                 "Write into a non-empty --out folder that amva did not make (its same-named files are overwritten)");

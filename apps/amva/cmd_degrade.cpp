@@ -14,11 +14,13 @@ void add_degrade(CLI::App& app) {
   auto* cmd = app.add_subcommand("degrade", "Write controlled degradations of face images, identities kept");
   add_quiet_flag(*cmd);
   cmd->add_option("--images", args->degrade.images, "Folder or list of face images, one identity each")->required();
-  cmd->add_option("--out", args->degrade.out, "Output folder (gets manifest.csv and labels.txt)")->required();
+  cmd->add_option("--out", args->degrade.out, "Output folder (gets manifest.csv and labels.txt)")->required()->check(folder_name());
   cmd->add_option("--levels", args->degrade.levels, "Strength levels per degradation, 1 to 3")
       ->capture_default_str()
       ->check(CLI::Range(1, 3));
-  cmd->add_option("--seed", args->degrade.seed, "Random seed (noise, motion direction)")->capture_default_str();
+  cmd->add_option("--seed", args->degrade.seed, "Random seed (noise, motion direction)")
+      ->capture_default_str()
+      ->check(seed_value());
   args->models.add_to(*cmd, false);
   cmd->callback([args] {
     args->degrade.detector = args->models.detector_config();

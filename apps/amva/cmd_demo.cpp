@@ -21,11 +21,11 @@ void add_demo(CLI::App& app) {
       "demo", "Build the default data set (registry faces and controlled degradations) and run the whole study on it");
   add_quiet_flag(*cmd);
   cmd->add_option("--sources", args->sources, "Source photos (default: data/default/sources from setup)");
-  cmd->add_option("--out", args->out, "Output folder")->capture_default_str();
+  cmd->add_option("--out", args->out, "Output folder")->capture_default_str()->check(folder_name());
   cmd->add_option("--levels", args->levels, "Degradation levels, 1 to 3")
       ->capture_default_str()
       ->check(CLI::Range(1, 3));
-  cmd->add_option("--threads", args->threads, "Worker threads")->capture_default_str();
+  add_threads_option(*cmd, args->threads);
   cmd->add_flag("--force", args->force,
                 "Write into a non-empty --out folder that amva did not make (its same-named files are overwritten)");
   args->models.add_to(*cmd);

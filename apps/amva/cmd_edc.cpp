@@ -76,19 +76,21 @@ void add_edc(CLI::App& app) {
                                  "Error-versus-discard characteristic of every FIQA method at one fixed "
                                  "threshold, with ideal and random baselines and errors per quality group");
   add_quiet_flag(*cmd);
-  cmd->add_option("--store", o.store, "Store folder")->required();
-  cmd->add_option("--out", o.out, "Output folder")->required();
+  cmd->add_option("--store", o.store, "Store folder")->required()->check(folder_name());
+  cmd->add_option("--out", o.out, "Output folder")->required()->check(folder_name());
   add_comparison_options(*cmd, o.pairs, o.labels, o.labels_from_folders);
   cmd->add_option("--max-nonmated", o.max_nonmated, "Non-mated pairs drawn from labels")->capture_default_str();
-  cmd->add_option("--methods", o.scores.methods, "Built-in FIQA methods from quality.csv (default: all)")
+  cmd->add_option("--methods", o.scores.methods, "Built-in FIQA methods from quality.csv (default: all, or none when --scores is given)")
       ->delimiter(',');
   args->scores.add_to(*cmd, o.scores);
   cmd->add_flag("--with-random", o.with_random, "Add a 'random' FIQA method (uniform scores) as a control");
-  cmd->add_option("--fmr", o.fmr, "Target FMR that fixes the threshold")
-      ->capture_default_str()
-      ->check(CLI::Range(1e-9, 0.5));
+  auto* fmr = cmd->add_option("--fmr", o.fmr, "Target FMR that fixes the threshold")
+                   ->capture_default_str()
+                   ->check(CLI::Range(1e-9, 0.5));
+  // One threshold rule: given both, --fmr was ignored.
   cmd->add_option("--start-fnmr", args->start_fnmr, "Fix the threshold at this starting FNMR instead")
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(CLI::Range(0.0, 1.0))
+      ->excludes(fmr);
   cmd->add_option("--discard-limit", o.discard_limits, "pAUC discard limits, comma-separated")
       ->delimiter(',')
       ->capture_default_str();
@@ -106,7 +108,9 @@ void add_edc(CLI::App& app) {
   cmd->add_option("--confidence", o.confidence, "Interval confidence")
       ->capture_default_str()
       ->check(CLI::Range(0.5, 0.999));
-  cmd->add_option("--seed", o.seed, "Seed for sampled pairs and random baselines")->capture_default_str();
+  cmd->add_option("--seed", o.seed, "Seed for sampled pairs and random baselines")
+      ->capture_default_str()
+      ->check(seed_value());
   cmd->add_flag("--no-figures", args->no_figures, "Skip the figures");
   cmd->add_flag("--force", o.force,
                 "Write into a non-empty --out folder that amva did not make (its same-named files are overwritten)");

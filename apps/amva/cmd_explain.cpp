@@ -25,12 +25,12 @@ void add_explain(CLI::App& app) {
   add_quiet_flag(*cmd);
   cmd->add_option("--reference", args->reference, "A reference_<method>/ folder written by amva analyze")->required();
   cmd->add_option("--image", args->images, "An image or a folder of images; repeatable")->required();
-  cmd->add_option("--out", args->out, "Output folder")->required();
+  cmd->add_option("--out", args->out, "Output folder")->required()->check(folder_name());
   cmd->add_flag("--aligned", args->aligned, "Images are aligned 112x112 crops (no detection)");
   cmd->add_flag("--force", args->force,
                 "Write into a non-empty --out folder that amva did not make (its same-named files are overwritten)");
   cmd->add_option("--cache", args->cache, "Jacobian cache folder");
-  cmd->add_option("--threads", args->threads, "Worker threads")->capture_default_str();
+  add_threads_option(*cmd, args->threads);
   add_colormap_option(*cmd, args->colormap);
   args->models.add_to(*cmd);
   cmd->callback([args] {

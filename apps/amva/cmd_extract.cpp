@@ -18,7 +18,7 @@ void add_extract(CLI::App& app) {
   auto* cmd = app.add_subcommand("extract", "Detect, align and embed every face into a store (resumable)");
   add_quiet_flag(*cmd);
   cmd->add_option("--images", args->extract.images, "Folder (recursive) or list file of images")->required();
-  cmd->add_option("--out", args->extract.out, "Store folder to create or resume")->required();
+  cmd->add_option("--out", args->extract.out, "Store folder to create or resume")->required()->check(folder_name());
   args->models.add_to(*cmd);
   cmd->add_flag("--aligned", args->extract.aligned, "Inputs are aligned face crops (resized to 112x112)");
   cmd->add_flag("--all-faces", args->extract.all_faces, "Keep every detected face, not only the primary one");
@@ -29,9 +29,7 @@ void add_extract(CLI::App& app) {
       ->check(CLI::IsMember({"central", "largest"}));
   add_cam_options(*cmd, args->cam);
   add_quality_option(*cmd, args->quality);
-  cmd->add_option("--threads", args->extract.threads, "Worker threads")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+  add_threads_option(*cmd, args->extract.threads);
   cmd->add_option("--batch", args->extract.batch, "Images per batch (0: 32, or 2 with scorecam)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);

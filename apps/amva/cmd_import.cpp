@@ -23,7 +23,7 @@ void add_import(CLI::App& app) {
       cmd->add_option("--group-stacks", args->group_stacks,
                       "A folder of <METHOD>_high.npy and <METHOD>_low.npy (the official AMVA code's layout)");
   cmd->add_option("--cam", args->maps.cam, "Name of the maps in the store (maps_<name>.npy)")->capture_default_str();
-  cmd->add_option("--out", args->maps.out, "New store folder")->required();
+  cmd->add_option("--out", args->maps.out, "New store folder")->required()->check(folder_name());
   maps->excludes(stacks);
   stacks->excludes(maps);
   cmd->callback([args, maps, stacks] {

@@ -66,13 +66,13 @@ void add_quality(CLI::App& app) {
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("quality", "Score every face of a store with built-in FIQA methods (quality.csv)");
   add_quiet_flag(*cmd);
-  cmd->add_option("--store", args->store, "Store folder")->required();
+  cmd->add_option("--store", args->store, "Store folder")->required()->check(folder_name());
   cmd->add_option("--methods", args->methods, "Methods, comma-separated")
       ->required()
       ->delimiter(',')
       ->check(CLI::IsMember(quality::QualityRegistry::instance().names()));
   cmd->add_option("--cache", args->cache, "Jacobian cache folder");
-  cmd->add_option("--threads", args->threads, "Worker threads")->capture_default_str();
+  add_threads_option(*cmd, args->threads);
   cmd->add_option("--part", args->part,
                   "Only part i of N (every N-th face), for a job array; the same command without --part joins "
                   "the parts");

@@ -48,7 +48,7 @@ void add_run(CLI::App& app) {
                                  "a self-contained HTML report");
   add_quiet_flag(*cmd);
   cmd->add_option("--images", o.images, "Image folder or list")->required();
-  cmd->add_option("--out", o.out, "Study folder (an existing store in it is resumed)")->required();
+  cmd->add_option("--out", o.out, "Study folder (an existing store in it is resumed)")->required()->check(folder_name());
   add_comparison_options(*cmd, o.pairs, o.labels, o.labels_from_folders);
   cmd->add_option("--methods", o.scores.methods, "Built-in FIQA methods")
       ->delimiter(',')
@@ -63,7 +63,8 @@ void add_run(CLI::App& app) {
       ->capture_default_str();
   args->ties.add_to(*cmd);
   cmd->add_option("--explain", o.explain_count, "Explain the N most and N least deviating faces")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--explain-cam", o.explain_cam,
                   "Maps of the explanations and their reference (made from the first method's high and low groups "
                   "when it differs from --cam)")
@@ -72,7 +73,7 @@ void add_run(CLI::App& app) {
   cmd->add_option("--title", o.title, "Report title")->capture_default_str();
   add_colormap_option(*cmd, o.colormap);
   cmd->add_option("--cache", o.cache_dir, "Jacobian cache folder");
-  cmd->add_option("--threads", o.threads, "Worker threads")->capture_default_str();
+  add_threads_option(*cmd, o.threads);
   args->models.add_to(*cmd);
   cmd->callback([args] {
     auto& opt = args->options;

@@ -15,7 +15,7 @@ void add_verify(CLI::App& app) {
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("verify", "LFW-protocol k-fold verification accuracy from a store's embeddings");
   add_quiet_flag(*cmd);
-  cmd->add_option("--store", args->store, "Store folder")->required();
+  cmd->add_option("--store", args->store, "Store folder")->required()->check(folder_name());
   cmd->add_option("--pairs", args->pairs, "LFW pairs.txt")->required();
   cmd->callback([args] {
     const auto store = store::read_store(args->store);

@@ -26,6 +26,16 @@ class YuNetDetector final : public FaceDetector {
       throw Error(ErrorCode::Model,
                   fmt::format("{}: cannot load YuNet model ({})", config.detector_model.string(), e.err));
     }
+    // Another ONNX model (an FR model given as --detector) loads, and fails only when it runs:
+    // run it once here, before a store or an output folder exists.
+    try {
+      const cv::Mat blank(320, 320, CV_8UC3, cv::Scalar::all(0));
+      cv::Mat rows;
+      yunet_->detect(blank, rows);
+    } catch (const cv::Exception& e) {
+      throw Error(ErrorCode::Model, fmt::format("{}: not a YuNet face detector model (OpenCV: {})",
+                                                config.detector_model.string(), e.err));
+    }
   }
 
   std::vector<Face> detect(const cv::Mat& bgr) override {

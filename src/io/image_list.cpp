@@ -13,6 +13,7 @@
 
 #include "amva/error.hpp"
 #include "amva/io/input_file.hpp"
+#include "amva/io/output_dir.hpp"
 
 namespace amva::io {
 namespace fs = std::filesystem;
@@ -37,6 +38,16 @@ bool is_hidden(const fs::path& relative) {
 // (a symlink loop, or two links to one folder) is not walked twice; an unreadable folder is
 // skipped. Both go to `skipped` with the reason. A dangling symlink is listed, so that the
 // run records it (`missing`) instead of dropping it silently.
+// A folder amva wrote: a study, analysis or other output (its marker) or a store (meta.json
+// beside index.csv, its lock or its shards). An --out inside --images is one on a second run,
+// and its figures, thumbnails and arrays are no input images.
+bool is_amva_output(const fs::path& dir) {
+  std::error_code ec;
+  if (fs::exists(dir / kOutputMarker, ec)) return true;
+  return fs::exists(dir / "meta.json", ec) &&
+         (fs::exists(dir / "index.csv", ec) || fs::exists(dir / ".lock", ec) || fs::exists(dir / "shards", ec));
+}
+
 std::vector<ImageEntry> list_folder(const fs::path& root, std::vector<std::string>* skipped) {
   std::vector<ImageEntry> entries;
   const auto skip = [&](const std::string& what) {
@@ -58,6 +69,10 @@ std::vector<ImageEntry> list_folder(const fs::path& root, std::vector<std::strin
     } else if (fs::is_directory(target)) {
       if (::access(path.c_str(), R_OK | X_OK) != 0) {
         skip(fmt::format("{}: folder cannot be read ({}); skipped", path.string(), std::strerror(errno)));
+        it.disable_recursion_pending();
+      } else if (is_amva_output(path)) {
+        skip(fmt::format("{}: a folder of amva's outputs (a study, analysis or store); not read as images",
+                         path.string()));
         it.disable_recursion_pending();
       } else if (!walked.insert(fs::canonical(path, status_ec)).second) {
         skip(

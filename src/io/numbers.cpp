@@ -1,6 +1,10 @@
 #include "amva/io/numbers.hpp"
 
 #include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <string>
 
 namespace amva::io {
 namespace {
@@ -20,9 +24,16 @@ std::optional<double> to_double(std::string_view text) {
   if (t.empty()) return std::nullopt;
   double v = 0;
   const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-  // Out of range: from_chars leaves v alone; the text still names a number too large or too
-  // small for a double, which the callers treat as not a usable number.
-  if (ec != std::errc() || end != t.data() + t.size()) return std::nullopt;
+  if (end != t.data() + t.size()) return std::nullopt;
+  if (ec == std::errc::result_out_of_range) {
+    // Too large for a double: not a usable number. Too small (4e-320, a subnormal value, or
+    // 1e-400, which rounds to zero): a number all the same, as strtod gives it.
+    const std::string copy(t);
+    const double near = std::strtod(copy.c_str(), nullptr);
+    if (!(std::abs(near) <= std::numeric_limits<double>::min())) return std::nullopt;
+    return near;
+  }
+  if (ec != std::errc()) return std::nullopt;
   return v;
 }
 

@@ -68,6 +68,7 @@ void complete_publication(const fs::path& staging, const fs::path& out, const st
 StagedOutput::StagedOutput(fs::path out, bool force, const std::vector<std::string>& signatures)
     : out_(std::move(out)), staging_(out_ / kStagingName) {
   claim_output_dir(out_, force, signatures);
+  lock_.emplace(out_, "output folder");
   std::error_code ec;
   const auto status = fs::symlink_status(staging_, ec);
   if (fs::is_directory(status) && fs::exists(staging_ / kComplete)) {

@@ -241,6 +241,12 @@ void write_quality_csv(const fs::path& dir, const std::vector<store::Record>& re
     out << io::csv_line(row) << '\n';
     records[i].ok ? ++summary.scored : ++summary.skipped;
   }
+  // Under the store's lock no other writer's temporary file is live: one left here is a killed
+  // run's (quality.csv.tmp<pid>-<n>), which would otherwise stay for good.
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (entry.path().filename().string().starts_with("quality.csv.tmp")) fs::remove(entry.path(), ec);
+  }
   io::write_text_atomically(dir / "quality.csv", out.str());
   summary.columns = header;
 }

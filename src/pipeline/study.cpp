@@ -13,6 +13,7 @@
 #include "amva/analysis/reference.hpp"
 #include "amva/error.hpp"
 #include "amva/eval/edc_study.hpp"
+#include "amva/io/folder_lock.hpp"
 #include "amva/io/image_list.hpp"
 #include "amva/io/json_values.hpp"
 #include "amva/io/output_dir.hpp"
@@ -21,6 +22,7 @@
 #include "amva/pipeline/extract.hpp"
 #include "amva/pipeline/thumbnails.hpp"
 #include "amva/quality/quality_measure.hpp"
+#include "amva/quality/scores.hpp"
 #include "amva/report/html_report.hpp"
 #include "amva/store/settings.hpp"
 #include "amva/store/store.hpp"
@@ -50,6 +52,39 @@ ExtractSummary extract_stage(const Stages& s, const ExtractOptions& e) {
                         ? fmt::format("; {} faces of an earlier run re-read", extracted.quality->rescored)
                         : ""));
   return extracted;
+}
+
+// A study needs faces: say why there are none (an empty folder, files that are not images,
+// photos without a face) instead of failing later on missing maps or constant scores.
+void require_faces(const StudyOptions& opt, const ExtractSummary& extracted) {
+  if (extracted.faces > 0) return;
+  if (extracted.records == 0) {
+    throw Error(ErrorCode::NotFound, fmt::format("{}: no files to read (an empty folder or list)", opt.images.string()));
+  }
+  std::vector<std::string> reasons;
+  for (const auto& [reason, count] : extracted.failures) reasons.push_back(fmt::format("{} {}", count, reason));
+  throw Error(ErrorCode::Image, fmt::format("{}: no face was found in its {} files ({}); see {}", opt.images.string(),
+                                            extracted.records, fmt::join(reasons, ", "),
+                                            (opt.out / "store" / "index.csv").string()));
+}
+
+// Built-in methods whose scores cannot rank these faces (constant: face_size on pre-aligned
+// crops) are left out with a warning rather than stopping the study before its report.
+void drop_unrankable_methods(const Stages& s, StudyOptions& study, const fs::path& store) {
+  const auto index = store::read_index_entries(store);
+  for (const auto& name : quality::unrankable_methods(store, index, study.scores)) {
+    auto& methods = study.scores.methods;
+    const auto it = std::find(methods.begin(), methods.end(), name);
+    if (it == methods.end()) continue;  // a score file's method: load_scores names it and stops
+    methods.erase(it);
+    s.say(fmt::format("warning: FIQA method '{}' left out: its scores are constant or missing, so it cannot rank "
+                      "these faces",
+                      name));
+    if (methods.empty() && study.scores.files.empty()) {
+      throw Error(ErrorCode::InvalidArgument,
+                  fmt::format("no FIQA method can rank these faces ('{}' was the last one left)", name));
+    }
+  }
 }
 
 // 3. The activation map variation analysis; the comparisons' identities also make its
@@ -293,12 +328,14 @@ report::StudyDataset dataset_of(const StudyOptions& opt, const ExtractSummary& e
 
 }  // namespace
 
-StudyResult run_study(const StudyOptions& opt) {
+StudyResult run_study(const StudyOptions& options) {
   // Inputs are checked before the output folder is made: a typo leaves nothing behind.
-  if (!fs::exists(opt.images)) {
-    throw Error(ErrorCode::NotFound, fmt::format("{}: no such folder or image list", opt.images.string()));
+  if (!fs::exists(options.images)) {
+    throw Error(ErrorCode::NotFound, fmt::format("{}: no such folder or image list", options.images.string()));
   }
-  io::claim_output_dir(opt.out, opt.force, {"store/meta.json", "report.html"});
+  io::claim_output_dir(options.out, options.force, {"store/meta.json", "report.html"});
+  const io::FolderLock one_writer(options.out, "study folder");
+  StudyOptions opt = options;  // its methods lose those that cannot rank the faces found
   const Stages s{opt};
   ExtractOptions e;
   static_cast<ModelSetup&>(e) = opt.resolved();
@@ -307,6 +344,8 @@ StudyResult run_study(const StudyOptions& opt) {
   e.cams = {opt.cam};
   e.quality = opt.scores.methods;
   const auto extracted = extract_stage(s, e);
+  require_faces(opt, extracted);
+  drop_unrankable_methods(s, opt, e.out);
 
   const fs::path analysis_dir = opt.out / "analysis";
   const auto analysis = analysis_stage(s, e.out, analysis_dir);

@@ -27,19 +27,12 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
+// A score is a finite number: NaN, infinities and numbers past a double's range are invalid
+// (and counted as such); subnormal values are numbers.
 std::optional<double> parse_score(const std::string& text) {
-  std::string t = text;
-  t.erase(0, t.find_first_not_of(" \t"));
-  t.erase(t.find_last_not_of(" \t") + 1);
-  if (t.empty()) return std::nullopt;
-  try {
-    std::size_t used = 0;
-    const double v = std::stod(t, &used);
-    if (used != t.size() || std::isnan(v)) return std::nullopt;
-    return v;
-  } catch (const std::logic_error&) {
-    return std::nullopt;
-  }
+  const auto v = io::to_double(text);
+  if (!v || !std::isfinite(*v)) return std::nullopt;
+  return v;
 }
 
 bool is_path_column(std::string name) {
@@ -297,11 +290,24 @@ ScoreColumn load_external_scores(const ScoreFileSpec& spec, const std::vector<st
   return column;
 }
 
-std::vector<ScoreColumn> load_scores(const fs::path& store, const std::vector<store::IndexEntry>& index,
-                                     const ScoreRequest& opt, std::vector<ScoreMatchReport>& reports) {
+namespace {
+// Whether a method's scores can rank images: two different values among the scored faces.
+bool ranks(const ScoreColumn& c) {
+  double first = kNaN;
+  for (double v : c.values) {
+    if (std::isnan(v)) continue;
+    if (std::isnan(first)) first = v;
+    if (v != first) return true;
+  }
+  return false;
+}
+
+std::vector<ScoreColumn> load_columns(const fs::path& store, const std::vector<store::IndexEntry>& index,
+                                      const ScoreRequest& opt, std::vector<ScoreMatchReport>& reports) {
   std::vector<ScoreColumn> columns;
-  // Built-in methods: those named, else every one quality.csv holds (also beside --scores).
-  if (!opt.methods.empty() || opt.files.empty() || fs::exists(store / "quality.csv")) {
+  // Built-in methods: those named, else every one quality.csv holds, but none when score files
+  // are given (as --methods' help says: `--scores X=F` alone analyses X alone).
+  if (!opt.methods.empty() || opt.files.empty()) {
     columns = read_builtin_scores(store, index, opt.methods);
   }
   std::set<std::string> external;
@@ -337,20 +343,33 @@ std::vector<ScoreColumn> load_scores(const fs::path& store, const std::vector<st
     for (std::size_t i = 0; i < index.size(); ++i) {
       if (!index[i].ok) c.values[i] = kNaN;
     }
-    double first = kNaN;
-    bool varies = false;
-    for (double v : c.values) {
-      if (std::isnan(v)) continue;
-      if (std::isnan(first)) first = v;
-      varies = varies || v != first;
-    }
-    if (!varies) {
+  }
+  return columns;
+}
+
+}  // namespace
+
+std::vector<ScoreColumn> load_scores(const fs::path& store, const std::vector<store::IndexEntry>& index,
+                                     const ScoreRequest& opt, std::vector<ScoreMatchReport>& reports) {
+  auto columns = load_columns(store, index, opt, reports);
+  for (const auto& c : columns) {
+    if (!ranks(c)) {
       throw Error(ErrorCode::InvalidArgument,
                   fmt::format("FIQA method '{}' ({}): scores are constant or missing; it cannot rank images", c.name,
                               c.source));
     }
   }
   return columns;
+}
+
+std::vector<std::string> unrankable_methods(const fs::path& store, const std::vector<store::IndexEntry>& index,
+                                            const ScoreRequest& request) {
+  std::vector<ScoreMatchReport> reports;
+  std::vector<std::string> names;
+  for (const auto& c : load_columns(store, index, request, reports)) {
+    if (!ranks(c)) names.push_back(c.name);
+  }
+  return names;
 }
 
 }  // namespace amva::quality

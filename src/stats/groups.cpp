@@ -72,6 +72,8 @@ GroupRule GroupRule::parse(const std::string& text) {
   if (const auto colon = text.find(':'); colon != std::string::npos) {
     kind = text.substr(0, colon);
     value = text.substr(colon + 1);
+    // "top:" with nothing after the colon is a typo, not a request for the default.
+    if (value.empty()) throw bad_rule(text, "a value must follow the colon (e.g. top:10, quantiles:4)");
   } else if (!text.empty() && text.back() == '%') {
     kind = "top";
     value = text.substr(0, text.size() - 1);

@@ -88,12 +88,7 @@ nlohmann::json import_meta(const std::string& cam, const std::vector<std::int64_
 }
 
 StoreContent write_new_store(StoreContent content, const fs::path& out) {
-  if (fs::exists(out) && !fs::is_empty(out)) {
-    throw Error(ErrorCode::InvalidArgument, fmt::format("{}: folder exists and is not empty", out.string()));
-  }
-  fs::create_directories(out);
-  write_table(out, content.table);
-  io::write_text_atomically(out / "meta.json", io::json_text(content.meta, 2) + "\n");
+  store::write_new_store(out, content.meta, content.table);
   return content;
 }
 

@@ -254,6 +254,12 @@ std::vector<IndexEntry> read_index_entries(const fs::path& dir) {
       throw Error(ErrorCode::Parse, fmt::format("{}:{}: id {} out of order (expected {})", file.string(),
                                                 reader.line_number(), f[0], entries.size()));
     }
+    // As record_from_fields (extract and quality): a status other than ok or error means a
+    // damaged index, named with its row, not a face quietly left out.
+    if (f[3] != "ok" && f[3] != "error") {
+      throw Error(ErrorCode::Parse, fmt::format("{}:{}: status is '{}', not ok or error", file.string(),
+                                                reader.line_number(), f[3]));
+    }
     entries.push_back({std::move(f[1]), f[3] == "ok"});
   }
   return entries;
@@ -290,69 +296,7 @@ StoreContent read_store(const fs::path& dir) {
   return s;
 }
 
-namespace {
-// The locks this process holds, by lock file: a lock is taken once per process and counted,
-// so that a step inside a run (quality scores after extraction, a reader completing a commit)
-// does not find its own run's lock and refuse.
-struct HeldLock {
-  int fd = -1;
-  int count = 0;
-};
-std::mutex held_mutex;
-std::map<std::string, HeldLock>& held_locks() {
-  static std::map<std::string, HeldLock> held;
-  return held;
-}
-std::string lock_key(const fs::path& file) {
-  std::error_code ec;
-  const auto canonical = fs::weakly_canonical(fs::absolute(file), ec);
-  return ec ? fs::absolute(file).lexically_normal().string() : canonical.string();
-}
-}  // namespace
-
-StoreLock::StoreLock(const fs::path& dir) : file_(dir / ".lock") {
-  const std::lock_guard guard(held_mutex);
-  auto& held = held_locks()[lock_key(file_)];
-  if (held.count > 0) {
-    ++held.count;
-    fd_ = held.fd;
-    return;
-  }
-  fd_ = ::open(file_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd_ < 0) {
-    held_locks().erase(lock_key(file_));
-    throw Error(ErrorCode::Io,
-                fmt::format("{}: cannot open the store lock ({})", file_.string(), std::strerror(errno)));
-  }
-  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-    char pid[32] = {0};
-    const auto n = ::pread(fd_, pid, sizeof pid - 1, 0);
-    ::close(fd_);
-    fd_ = -1;
-    held_locks().erase(lock_key(file_));
-    const std::string who = n > 0 ? std::string(pid, static_cast<std::size_t>(n)) : std::string("another process");
-    throw Error(ErrorCode::InvalidArgument,
-                fmt::format("{}: store in use by process {}; wait for it to end (a lock left by a killed process "
-                            "does not count)",
-                            dir.string(), who.substr(0, who.find_first_of("\n "))));
-  }
-  held = {fd_, 1};
-  // The lock is the flock, held until this process ends; the pid is only for the message.
-  const auto text = std::to_string(::getpid());
-  if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, text.data(), text.size(), 0) < 0) {
-    // A lock whose pid could not be written still locks; the message then names no process.
-  }
-}
-
-StoreLock::~StoreLock() {
-  if (fd_ < 0) return;
-  const std::lock_guard guard(held_mutex);
-  const auto key = lock_key(file_);
-  auto it = held_locks().find(key);
-  if (it != held_locks().end() && --it->second.count > 0) return;
-  ::close(fd_);
-  if (it != held_locks().end()) held_locks().erase(it);
-}
+StoreLock::StoreLock(const fs::path& dir) : lock_(dir, "store") {}
 
 void recover_if_interrupted(const fs::path& dir) {
   if (!fs::exists(dir / kStaging)) return;
@@ -363,7 +307,31 @@ void recover_if_interrupted(const fs::path& dir) {
 StoreWriter::StoreWriter(fs::path dir, nlohmann::json meta, std::shared_ptr<StoreLock> lock)
     : dir_(std::move(dir)), meta_(std::move(meta)), lock_(std::move(lock)) {}
 
+namespace {
+// What a store's birth leaves before its meta.json is in place: the lock, and the temporary
+// meta.json of a run killed (or out of disk) while writing it. A folder holding nothing else
+// is a store being born (by another process, whose lock then says so, or by a dead one).
+bool only_birth_leftovers(const fs::path& dir) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const auto name = entry.path().filename().string();
+    if (name != io::kLockName && !name.starts_with("meta.json.tmp")) return false;
+  }
+  return !ec;
+}
+}  // namespace
+
 StoreWriter StoreWriter::open(const fs::path& dir, const nlohmann::json& meta) {
+  if (!fs::exists(dir / "meta.json")) {
+    if (fs::exists(dir) && !only_birth_leftovers(dir)) {
+      throw Error(ErrorCode::InvalidArgument,
+                  fmt::format("{}: folder exists, is not empty and is not an amva store", dir.string()));
+    }
+    fs::create_directories(dir);
+  }
+  // The lock first: a second process creating the same store is told it is in use, and the
+  // settings are read, or meta.json written, by the lock's holder alone.
+  auto lock = std::make_shared<StoreLock>(dir);
   if (fs::exists(dir / "meta.json")) {
     const auto existing = read_meta(dir);
     if (auto diff = settings_mismatch(existing, meta); !diff.empty()) {
@@ -371,14 +339,11 @@ StoreWriter StoreWriter::open(const fs::path& dir, const nlohmann::json& meta) {
                   fmt::format("{}: store was made with other settings ({}); use another --out", dir.string(), diff));
     }
   } else {
-    if (fs::exists(dir) && !fs::is_empty(dir)) {
-      throw Error(ErrorCode::InvalidArgument,
-                  fmt::format("{}: folder exists, is not empty and is not an amva store", dir.string()));
+    for (const auto& entry : fs::directory_iterator(dir)) {
+      if (entry.path().filename().string().starts_with("meta.json.tmp")) fs::remove(entry.path());
     }
-    fs::create_directories(dir);
+    io::write_text_atomically(dir / "meta.json", io::json_text(meta, 2) + "\n");
   }
-  auto lock = std::make_shared<StoreLock>(dir);
-  if (!fs::exists(dir / "meta.json")) io::write_text_atomically(dir / "meta.json", io::json_text(meta, 2) + "\n");
   recover_commit(dir);
   StoreWriter w(dir, meta, std::move(lock));
   if (fs::exists(dir / "index.csv")) {
@@ -510,16 +475,32 @@ StoreContent merge_stores(const std::vector<fs::path>& inputs, const fs::path& o
     }
   }
   const std::string quality = merged_quality_csv(inputs, contents, merged.table);
-  if (fs::exists(out / "meta.json") || (fs::exists(out) && !fs::is_empty(out))) {
-    throw Error(ErrorCode::InvalidArgument, fmt::format("{}: output folder exists and is not empty", out.string()));
-  }
-  fs::create_directories(out);
   merged.meta["merged_from"] = nlohmann::json::array();
   for (const auto& in : inputs) merged.meta["merged_from"].push_back(fs::absolute(in).string());
-  write_table(out, merged.table);
-  if (!quality.empty()) io::write_text_atomically(out / "quality.csv", quality);
-  io::write_text_atomically(out / "meta.json", io::json_text(merged.meta, 2) + "\n");
+  write_new_store(out, merged.meta, merged.table, quality);
   return merged;
+}
+
+void write_new_store(const fs::path& out, const nlohmann::json& meta, const Table& table,
+                     const std::string& quality_csv) {
+  std::error_code ec;
+  if (fs::exists(out, ec) && (!fs::is_directory(out, ec) || !fs::is_empty(out, ec))) {
+    throw Error(ErrorCode::InvalidArgument, fmt::format("{}: output folder exists and is not empty", out.string()));
+  }
+  fs::path target = fs::absolute(out).lexically_normal();
+  if (target.filename().empty()) target = target.parent_path();  // "store/" names "store"
+  const fs::path partial = target.parent_path() / fmt::format(".{}.amva-partial", target.filename().string());
+  fs::remove_all(partial, ec);
+  fs::create_directories(partial);
+  write_table(partial, table);
+  if (!quality_csv.empty()) io::write_text_atomically(partial / "quality.csv", quality_csv);
+  io::write_text_atomically(partial / "meta.json", io::json_text(meta, 2) + "\n");
+  io::fault_point("AMVA_FAULT_NEW_STORE_STEP", out.string());
+  fs::remove(out, ec);  // an empty folder the user made for it
+  fs::rename(partial, out, ec);
+  if (ec) {
+    throw Error(ErrorCode::Io, fmt::format("{}: cannot move the new store into place ({})", out.string(), ec.message()));
+  }
 }
 
 }  // namespace amva::store

@@ -137,7 +137,8 @@ TEST(Analyze, ExternalScoresQuantilesAndNoNormalisation) {
   EXPECT_NE(out.find("200 by path"), std::string::npos) << out;
   const auto s = read_json(dir / "out" / "summary.json");
   ASSERT_TRUE(s["methods"].contains("badness"));
-  EXPECT_TRUE(s["methods"].contains("m0")) << "built-in methods stay beside --scores, as the README says";
+  // --scores alone analyses its methods alone, as --methods' help says (issue 34, item 8).
+  EXPECT_FALSE(s["methods"].contains("m0")) << "a built-in method beside --scores without --methods";
   const auto& m = s["methods"]["badness"];
   EXPECT_TRUE(m["negated"].get<bool>());
   EXPECT_EQ(m["group_order"], nlohmann::json({"q1", "q2", "q3", "q4"}));

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 #include <regex>
 
 #include "amva/io/atomic_file.hpp"
@@ -284,4 +285,26 @@ TEST_F(Demo, ReportIsExplorableInChromium) {
   EXPECT_GT(enlarge["natural_width"].get<double>(), 100) << "the enlarged figure decoded";
   EXPECT_NEAR(enlarge["shown_width"].get<double>(), enlarge["natural_width"].get<double>(), 1.0);
   EXPECT_TRUE(enlarge["closed"].get<bool>());
+}
+
+// A built-in method that cannot rank the faces (face_size of pre-aligned crops: every crop is
+// the whole image) is left out of the study with a warning, and the study still reports
+// (issue 34, item 7: it stopped before the report).
+TEST(Cli, RunLeavesOutAMethodThatCannotRankTheFaces) {
+  test::TempDir dir;
+  fs::create_directories(dir / "crops");
+  for (const char* f : {"astronaut.png", "grace_hopper.jpg", "sample1.jpg", "sample2.jpg"}) {
+    cv::Mat crop;
+    cv::resize(cv::imread((test::sources_dir() / f).string()), crop, cv::Size(112, 112), 0, 0, cv::INTER_AREA);
+    cv::imwrite((dir / "crops" / (fs::path(f).stem().string() + ".png")).string(), crop);
+  }
+  const auto [rc, out] = test::run(amva_cmd(fmt::format(
+      "run --images {} --out {} --aligned --methods face_size,sharpness --group top:25 --explain 0",
+      (dir / "crops").string(), (dir / "study").string())));
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("warning: FIQA method 'face_size' left out"), std::string::npos) << out;
+  EXPECT_TRUE(fs::exists(dir / "study" / "report.html"));
+  const auto summary = test::read_json(dir / "study" / "analysis" / "summary.json");
+  EXPECT_TRUE(summary["methods"].contains("sharpness"));
+  EXPECT_FALSE(summary["methods"].contains("face_size"));
 }

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "amva/io/atomic_file.hpp"
+#include "amva/io/folder_lock.hpp"
 #include "amva/io/npy.hpp"
 #include "amva/io/staged_output.hpp"
 #include "support.hpp"
@@ -119,4 +120,28 @@ TEST(OutputFaults, AFailedRunLeavesThePreviousOutputsAsTheyWere) {
   }
   EXPECT_EQ(io::read_text(dir / "out" / "a.txt"), "first\n");
   EXPECT_FALSE(fs::exists(dir / "out" / io::kStagingName));
+}
+
+// One writer per output folder (issue 34, item 2): while one command writes into --out, a
+// second is refused naming the first's process, and leaves the folder as it was. (Two analyze
+// runs at once ended with the first printing top:10 results the folder no longer held.)
+TEST(OutputFaults, ASecondWriterOfAnOutputFolderIsRefused) {
+  test::TempDir dir;
+  test::write_synthetic_store(dir / "store", {.faces = 60, .failed = 0, .methods = 1});
+  ASSERT_EQ(analyze(dir, "top:30").first, 0);
+  const auto before = io::read_text(dir / "out" / "summary.json");
+  {
+    const io::FolderLock held(dir / "out", "output folder");  // as a running command holds it
+    const auto [rc, out] = analyze(dir, "top:10");
+    EXPECT_EQ(rc, 2) << out;
+    EXPECT_NE(out.find(fmt::format("output folder in use by process {}", ::getpid())), std::string::npos) << out;
+    EXPECT_EQ(io::read_text(dir / "out" / "summary.json"), before);
+    const auto [rc_run, out_run] =
+        test::run(fmt::format("{} run --images {} --out {} --models {}", test::cli().string(),
+                              test::sources_dir().string(), (dir / "out").string(), test::models_dir().string()));
+    EXPECT_EQ(rc_run, 2) << out_run;
+    EXPECT_NE(out_run.find("in use by process"), std::string::npos) << out_run;
+  }
+  // Once the first ends (however it ends), the folder is free again.
+  EXPECT_EQ(analyze(dir, "top:10").first, 0);
 }

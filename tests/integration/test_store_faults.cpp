@@ -126,3 +126,92 @@ TEST(StoreFaults, OneWriterAtATime) {
   EXPECT_EQ(rc, 0) << out;
   EXPECT_EQ(store::read_index_entries(dir / "store").size(), 6u);
 }
+
+// Stores and output folders are never stuck at birth (issue 34, item 4). What a kill or a full
+// disk leaves before meta.json (or the output marker) is in place, the same command completes;
+// a second process creating the same store at once is told it is in use.
+TEST(StoreFaults, CreationInterruptedBeforeTheFirstFileIsCompleted) {
+  test::TempDir dir;
+  make_lists(dir);
+  const auto extract = [&](const fs::path& out) {
+    return test::run(fmt::format("AMVA_CACHE={} {} extract --images {} --out {} --aligned --cam gradcam --quality "
+                                 "sharpness --models {}",
+                                 test::jacobian_cache().string(), test::cli().string(), (dir / "first.txt").string(),
+                                 out.string(), test::models_dir().string()));
+  };
+  // A store killed while writing its first meta.json: its lock and a temporary file.
+  fs::create_directories(dir / "store");
+  std::ofstream(dir / "store" / ".lock") << "12345";
+  std::ofstream(dir / "store" / "meta.json.tmp12345-0") << "{\"amva_ver";
+  auto [rc, out] = extract(dir / "store");
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_FALSE(fs::exists(dir / "store" / "meta.json.tmp12345-0"));
+  EXPECT_EQ(store::read_store(dir / "store").table.records.size(), 3u);
+  // Another process creating the same store holds its lock: "in use", not "not an amva store".
+  {
+    fs::create_directories(dir / "racing");
+    const store::StoreLock other(dir / "racing");
+    std::tie(rc, out) = extract(dir / "racing");
+    EXPECT_EQ(rc, 2) << out;
+    EXPECT_NE(out.find("store in use by process"), std::string::npos) << out;
+  }
+  std::tie(rc, out) = extract(dir / "racing");
+  EXPECT_EQ(rc, 0) << out;
+  // An output folder whose claim was killed while writing its marker.
+  fs::create_directories(dir / "analysis");
+  std::ofstream(dir / "analysis" / ".amva-output.tmp12345-0") << "This folder";
+  std::tie(rc, out) = test::run(fmt::format(
+      "{} analyze --store {} --out {} --bootstrap 0 --no-figures --methods sharpness --group top:50",
+      test::cli().string(), (dir / "store").string(), (dir / "analysis").string()));
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_TRUE(fs::exists(dir / "analysis" / "summary.json"));
+}
+
+// merge and import write a new store as one unit: a kill or a full disk at the last step
+// leaves no part of a store at --out, and the same command then succeeds.
+TEST(StoreFaults, MergeAndImportLeaveNoPartOfAStore) {
+  test::TempDir dir;
+  make_lists(dir);
+  auto [rc, out] = test::run(fmt::format("{} extract --images {} --out {} --aligned --models {}", test::cli().string(),
+                                         (dir / "first.txt").string(), (dir / "a").string(),
+                                         test::models_dir().string()));
+  ASSERT_EQ(rc, 0) << out;
+  std::vector<float> maps(3 * 7 * 7, 0.5f);
+  for (std::size_t i = 0; i < maps.size(); ++i) maps[i] += static_cast<float>(i % 7) * 0.01f;
+  io::write_npy(dir / "maps.npy", {3, 7, 7}, maps.data());
+  std::ofstream(dir / "maps.txt") << "x.png\ny.png\nz.png\n";
+  const std::vector<std::pair<std::string, std::string>> commands = {
+      {"merge", fmt::format("merge {} --out {}", (dir / "a").string(), (dir / "merged").string())},
+      {"import", fmt::format("import --maps {} --list {} --cam gradcam --out {}", (dir / "maps.npy").string(),
+                             (dir / "maps.txt").string(), (dir / "imported").string())}};
+  for (const auto& [name, args] : commands) {
+    const auto target = dir / (name == "merge" ? "merged" : "imported");
+    for (const std::string kind : {"kill", "enospc"}) {
+      std::tie(rc, out) = test::run(fmt::format("AMVA_FAULT_NEW_STORE_STEP=1 AMVA_FAULT_KIND={} {} {}", kind,
+                                                test::cli().string(), args));
+      EXPECT_NE(rc, 0) << name << " " << kind << ": the fault fired\n" << out;
+      EXPECT_FALSE(fs::exists(target)) << name << " " << kind;
+    }
+    std::tie(rc, out) = test::run(fmt::format("{} {}", test::cli().string(), args));
+    EXPECT_EQ(rc, 0) << name << "\n" << out;
+    EXPECT_EQ(store::read_store(target).table.records.size(), 3u) << name;
+    EXPECT_FALSE(fs::exists(dir / ("." + target.filename().string() + ".amva-partial"))) << name;
+  }
+}
+
+// quality.csv's temporary file of a killed run is removed by the next run (it stayed for good).
+TEST(StoreFaults, AKilledQualityWriteLeavesNoTemporaryFile) {
+  test::TempDir dir;
+  make_lists(dir);
+  auto [rc, out] = test::run(fmt::format("{} extract --images {} --out {} --aligned --models {}", test::cli().string(),
+                                         (dir / "first.txt").string(), (dir / "store").string(),
+                                         test::models_dir().string()));
+  ASSERT_EQ(rc, 0) << out;
+  std::ofstream(dir / "store" / "quality.csv.tmp12345-0") << "id,path,shar";
+  std::tie(rc, out) = test::run(fmt::format("{} quality --store {} --methods sharpness --models {}",
+                                            test::cli().string(), (dir / "store").string(),
+                                            test::models_dir().string()));
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_FALSE(fs::exists(dir / "store" / "quality.csv.tmp12345-0"));
+  EXPECT_TRUE(fs::exists(dir / "store" / "quality.csv"));
+}

@@ -120,3 +120,48 @@ TEST(ScoreFiles, TooFewMatchesStopTheRunWithTheCounts) {
   write(dir / "bad.csv", "path,score\nalice/a_0001.jpg,1,extra\n");
   EXPECT_THROW(load_external_scores(ScoreFileSpec::parse((dir / "bad.csv").string()), kIndex, false, 0, r), Error);
 }
+
+// A score is a finite number (issue 34, item 8): NaN, infinities and numbers past a double's
+// range are invalid and counted; a subnormal number is a number.
+TEST(ScoreFiles, NonFiniteAndOverflowingScoresAreInvalidSubnormalOnesAreNot) {
+  test::TempDir dir;
+  write(dir / "odd.txt",
+        "erin/same.jpg 0.25\n"  // first: a file that opens with a number is read as `path score` lines
+        "alice/a_0001.jpg inf\n"
+        "alice/a_0002.jpg -inf\n"
+        "bob/b_0001.jpg 1e400\n"
+        "dave/same.jpg 4e-320\n");
+  ScoreMatchReport r;
+  const auto c = load_external_scores(ScoreFileSpec::parse((dir / "odd.txt").string()), kIndex, false, 0.1, r);
+  EXPECT_EQ(r.invalid, 3u);
+  EXPECT_TRUE(std::isnan(c.values[0]));
+  EXPECT_TRUE(std::isnan(c.values[1]));
+  EXPECT_TRUE(std::isnan(c.values[2]));
+  EXPECT_DOUBLE_EQ(c.values[5], 4e-320);
+  EXPECT_GT(c.values[5], 0.0);
+  EXPECT_DOUBLE_EQ(c.values[6], 0.25);
+}
+
+// `--scores X=F` alone analyses X alone; named built-in methods still come beside it.
+TEST(ScoreFiles, ScoreFilesAloneLeaveTheBuiltInMethodsOut) {
+  test::TempDir dir;
+  const std::vector<store::IndexEntry> index = index_of({{"a.jpg", true}, {"b.jpg", true}, {"c.jpg", true}});
+  write(dir / "quality.csv", "id,path,sharpness\n0,a.jpg,1\n1,b.jpg,2\n2,c.jpg,3\n");
+  write(dir / "ext.txt", "a.jpg 3\nb.jpg 1\nc.jpg 2\n");
+  std::vector<ScoreMatchReport> reports;
+  ScoreRequest request;
+  request.files = {ScoreFileSpec::parse("x=" + (dir / "ext.txt").string())};
+  auto columns = load_scores(dir.path(), index, request, reports);
+  ASSERT_EQ(columns.size(), 1u);
+  EXPECT_EQ(columns[0].name, "x");
+  request.methods = {"sharpness"};
+  columns = load_scores(dir.path(), index, request, reports);
+  ASSERT_EQ(columns.size(), 2u);
+  EXPECT_EQ(columns[0].name, "sharpness");
+  // A constant method cannot rank faces: load_scores refuses it, and amva run asks which.
+  write(dir / "quality.csv", "id,path,sharpness,face_size\n0,a.jpg,1,112\n1,b.jpg,2,112\n2,c.jpg,3,112\n");
+  request = {};
+  request.methods = {"sharpness", "face_size"};
+  EXPECT_THROW(load_scores(dir.path(), index, request, reports), Error);
+  EXPECT_EQ(unrankable_methods(dir.path(), index, request), std::vector<std::string>{"face_size"});
+}

@@ -5,14 +5,18 @@
 // symlink already in --out is replaced, never written through: everything is written into
 // folders amva has just made.
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "amva/io/folder_lock.hpp"
 
 namespace amva::io {
 
 class StagedOutput {
  public:
-  /// Claims `out` as claim_output_dir does (`force`, `signatures`), completes the publication
+  /// Claims `out` as claim_output_dir does (`force`, `signatures`), locks it against a second
+  /// writer (FolderLock: "output folder in use by process N"), completes the publication
   /// of an earlier run that was killed while publishing (or discards its unfinished staging),
   /// and makes an empty staging folder.
   StagedOutput(std::filesystem::path out, bool force, const std::vector<std::string>& signatures = {});
@@ -33,6 +37,7 @@ class StagedOutput {
  private:
   std::filesystem::path out_;
   std::filesystem::path staging_;
+  std::optional<FolderLock> lock_;
   bool published_ = false;
 };
 

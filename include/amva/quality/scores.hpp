@@ -75,7 +75,7 @@ ScoreColumn load_external_scores(const ScoreFileSpec& spec, const std::vector<st
 /// What FIQA scores a command wants: built-in methods (empty: every method in quality.csv, when
 /// there is one or no files are given) and external files.
 struct ScoreRequest {
-  std::vector<std::string> methods{};
+  std::vector<std::string> methods{};  // built-in methods; empty: all of quality.csv, or none beside `files`
   std::vector<ScoreFileSpec> files{};
   std::vector<std::string> lower_is_better{};  // external methods to negate
   double min_match = 0.9;
@@ -86,5 +86,11 @@ struct ScoreRequest {
 /// are constant (it cannot rank images); the other errors as above.
 std::vector<ScoreColumn> load_scores(const std::filesystem::path& store, const std::vector<store::IndexEntry>& index,
                                      const ScoreRequest& request, std::vector<ScoreMatchReport>& reports);
+
+/// The requested methods whose scores cannot rank images (constant, or missing for every
+/// face: face_size on pre-aligned crops), which load_scores refuses. amva run leaves them out
+/// of the study with a warning instead of stopping before its report.
+std::vector<std::string> unrankable_methods(const std::filesystem::path& store,
+                                            const std::vector<store::IndexEntry>& index, const ScoreRequest& request);
 
 }  // namespace amva::quality

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "amva/io/folder_lock.hpp"
 #include "amva/store/record.hpp"
 
 namespace amva::store {
@@ -60,19 +61,14 @@ struct StoreContent {
 /// The first setting in which two metas differ, as "key: a vs b"; empty when they agree.
 std::string settings_mismatch(const nlohmann::json& a, const nlohmann::json& b);
 
-/// One writer per store: an exclusive flock on <store>/.lock, released when the holder ends,
-/// however it ends (a lock left by a killed process never blocks). Throws
-/// Error(InvalidArgument) "store in use by process N" when another process holds it.
+/// One writer per store (io::FolderLock on the store folder): Error(InvalidArgument) "store in
+/// use by process N" when another process holds it.
 class StoreLock {
  public:
   explicit StoreLock(const std::filesystem::path& dir);
-  ~StoreLock();
-  StoreLock(const StoreLock&) = delete;
-  StoreLock& operator=(const StoreLock&) = delete;
 
  private:
-  std::filesystem::path file_;
-  int fd_ = -1;
+  io::FolderLock lock_;
 };
 
 /// Completes or discards a commit that a kill or a full disk interrupted (under the lock);
@@ -128,6 +124,13 @@ StoreContent read_store(const std::filesystem::path& dir);
 Table read_table(const std::filesystem::path& dir);
 /// Writes a table into `dir` (index.csv and the arrays), each file atomically.
 void write_table(const std::filesystem::path& dir, const Table& table);
+
+/// Writes a new store at `out` as one unit: into a hidden folder beside it (named after it,
+/// so that a rerun removes what a killed or failed run left there), then one rename. A kill or
+/// a full disk at any instant leaves no part of a store at `out`, and the same command run
+/// again succeeds. Throws Error(InvalidArgument) when `out` exists and is not empty.
+void write_new_store(const std::filesystem::path& out, const nlohmann::json& meta, const Table& table,
+                     const std::string& quality_csv = {});
 
 /// Joins stores made separately into `out`. Their settings must agree and no image path may
 /// appear in two of them (Error(Mismatch) naming the store and the path).
