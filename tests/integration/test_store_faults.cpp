@@ -39,6 +39,12 @@ fs::path make_lists(const test::TempDir& dir) {
   return dir.path();
 }
 
+// A store of the first three crops at `out` (embeddings only).
+std::pair<int, std::string> extract_first(const test::TempDir& dir, const fs::path& out) {
+  return test::run(fmt::format("{} extract --images {} --out {} --aligned --models {}", test::cli().string(),
+                               (dir / "first.txt").string(), out.string(), test::models_dir().string()));
+}
+
 std::pair<int, std::string> extract(const fs::path& list, const fs::path& store, const std::string& env = "") {
   return test::run(fmt::format("{} {} extract --images {} --out {} --aligned --cam gradcam --shard-size 2 --models {}",
                                env, test::cli().string(), list.string(), store.string(), test::models_dir().string()));
@@ -172,9 +178,7 @@ TEST(StoreFaults, CreationInterruptedBeforeTheFirstFileIsCompleted) {
 TEST(StoreFaults, MergeAndImportLeaveNoPartOfAStore) {
   test::TempDir dir;
   make_lists(dir);
-  auto [rc, out] = test::run(fmt::format("{} extract --images {} --out {} --aligned --models {}", test::cli().string(),
-                                         (dir / "first.txt").string(), (dir / "a").string(),
-                                         test::models_dir().string()));
+  auto [rc, out] = extract_first(dir, dir / "a");
   ASSERT_EQ(rc, 0) << out;
   std::vector<float> maps(3 * 7 * 7, 0.5f);
   for (std::size_t i = 0; i < maps.size(); ++i) maps[i] += static_cast<float>(i % 7) * 0.01f;
@@ -203,9 +207,7 @@ TEST(StoreFaults, MergeAndImportLeaveNoPartOfAStore) {
 TEST(StoreFaults, AKilledQualityWriteLeavesNoTemporaryFile) {
   test::TempDir dir;
   make_lists(dir);
-  auto [rc, out] = test::run(fmt::format("{} extract --images {} --out {} --aligned --models {}", test::cli().string(),
-                                         (dir / "first.txt").string(), (dir / "store").string(),
-                                         test::models_dir().string()));
+  auto [rc, out] = extract_first(dir, dir / "store");
   ASSERT_EQ(rc, 0) << out;
   std::ofstream(dir / "store" / "quality.csv.tmp12345-0") << "id,path,shar";
   std::tie(rc, out) = test::run(fmt::format("{} quality --store {} --methods sharpness --models {}",
