@@ -128,9 +128,8 @@ TEST_F(CamTest, HeadReproducesTheFullModelsEmbedding) {
 
 TEST(HeadReconstruction, SharedMobileFaceNets) {
   AMVA_REQUIRE_SHARED();
-  test::TempDir cache;
   for (const char* name : {"paddlex_mobilefacenet128", "foamliu_mobilefacenet128"}) {
-    const Model m = load(test::card(name), cache.path());
+    const Model m = load(test::card(name), test::jacobian_cache());
     const double err = head_reconstruction_error(m, some_faces());
     std::cout << name << ": head reconstruction max abs error " << err << "\n";
     EXPECT_LT(err, 1e-4) << name;
