@@ -8,15 +8,22 @@
 #include <sstream>
 
 #include "amva/error.hpp"
+#include "amva/io/folder_lock.hpp"
 #include "amva/io/input_file.hpp"
 
 namespace amva::io {
 namespace fs = std::filesystem;
+namespace {
+// The temporary file names of write_atomically: "<target name>.tmp<pid>-<n>".
+std::string temporary_prefix(const std::string& name) {
+  return name + ".tmp";
+}
+}  // namespace
 
 void write_atomically(const fs::path& target, const std::function<void(std::ostream&)>& write) {
   static std::atomic<unsigned> counter{0};
-  fs::path temp = target;
-  temp += fmt::format(".tmp{}-{}", ::getpid(), counter++);
+  const fs::path temp =
+      target.parent_path() / fmt::format("{}{}-{}", temporary_prefix(target.filename().string()), ::getpid(), counter++);
   {
     std::ofstream out(temp, std::ios::binary | std::ios::trunc);
     if (!out) throw Error(ErrorCode::Io, fmt::format("{}: cannot create file", temp.string()));
@@ -60,6 +67,24 @@ std::string read_text(const fs::path& file) {
   if (in.peek() != std::ifstream::traits_type::eof()) s << in.rdbuf();
   if (in.bad() || s.bad()) throw Error(ErrorCode::Io, fmt::format("{}: read failed", file.string()));
   return s.str();
+}
+
+void remove_temporaries_of(const fs::path& target) {
+  const auto prefix = temporary_prefix(target.filename().string());
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(target.parent_path(), ec)) {
+    if (entry.path().filename().string().starts_with(prefix)) fs::remove(entry.path(), ec);
+  }
+}
+
+bool holds_only_an_interrupted_write(const fs::path& dir, const std::string& name) {
+  const auto prefix = temporary_prefix(name);
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const auto entry_name = entry.path().filename().string();
+    if (entry_name != kLockName && !entry_name.starts_with(prefix)) return false;
+  }
+  return !ec;
 }
 
 }  // namespace amva::io

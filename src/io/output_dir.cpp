@@ -4,25 +4,9 @@
 
 #include "amva/error.hpp"
 #include "amva/io/atomic_file.hpp"
-#include "amva/io/folder_lock.hpp"
 
 namespace amva::io {
 namespace fs = std::filesystem;
-
-namespace {
-// A folder whose claim a kill or a full disk interrupted: it holds only the lock and the
-// marker's temporary file (".amva-output.tmp<pid>-<n>"). It is amva's, not the user's.
-bool only_an_interrupted_claim(const fs::path& dir) {
-  std::error_code ec;
-  bool any = false;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    const auto name = entry.path().filename().string();
-    if (name != kLockName && !name.starts_with(std::string(kOutputMarker) + ".tmp")) return false;
-    any = true;
-  }
-  return any && !ec;
-}
-}  // namespace
 
 void claim_output_dir(const fs::path& dir, bool force, const std::vector<std::string>& signatures) {
   std::error_code ec;
@@ -30,7 +14,10 @@ void claim_output_dir(const fs::path& dir, bool force, const std::vector<std::st
   if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) {
     throw Error(ErrorCode::InvalidArgument, fmt::format("{}: --out names a file, not a folder", dir.string()));
   }
-  bool ours = !fs::exists(dir, ec) || fs::is_empty(dir, ec) || force || only_an_interrupted_claim(dir);
+  // A folder whose claim a kill or a full disk interrupted (its lock and the marker's temporary
+  // file) is amva's, not the user's.
+  bool ours = !fs::exists(dir, ec) || fs::is_empty(dir, ec) || force ||
+              holds_only_an_interrupted_write(dir, kOutputMarker);
   for (const auto& s : signatures) ours = ours || fs::exists(dir / s, ec);
   if (!ours) {
     throw Error(ErrorCode::InvalidArgument,

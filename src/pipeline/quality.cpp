@@ -242,11 +242,8 @@ void write_quality_csv(const fs::path& dir, const std::vector<store::Record>& re
     records[i].ok ? ++summary.scored : ++summary.skipped;
   }
   // Under the store's lock no other writer's temporary file is live: one left here is a killed
-  // run's (quality.csv.tmp<pid>-<n>), which would otherwise stay for good.
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    if (entry.path().filename().string().starts_with("quality.csv.tmp")) fs::remove(entry.path(), ec);
-  }
+  // run's, which would otherwise stay for good.
+  io::remove_temporaries_of(dir / "quality.csv");
   io::write_text_atomically(dir / "quality.csv", out.str());
   summary.columns = header;
 }

@@ -307,23 +307,11 @@ void recover_if_interrupted(const fs::path& dir) {
 StoreWriter::StoreWriter(fs::path dir, nlohmann::json meta, std::shared_ptr<StoreLock> lock)
     : dir_(std::move(dir)), meta_(std::move(meta)), lock_(std::move(lock)) {}
 
-namespace {
-// What a store's birth leaves before its meta.json is in place: the lock, and the temporary
-// meta.json of a run killed (or out of disk) while writing it. A folder holding nothing else
-// is a store being born (by another process, whose lock then says so, or by a dead one).
-bool only_birth_leftovers(const fs::path& dir) {
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    const auto name = entry.path().filename().string();
-    if (name != io::kLockName && !name.starts_with("meta.json.tmp")) return false;
-  }
-  return !ec;
-}
-}  // namespace
-
 StoreWriter StoreWriter::open(const fs::path& dir, const nlohmann::json& meta) {
   if (!fs::exists(dir / "meta.json")) {
-    if (fs::exists(dir) && !only_birth_leftovers(dir)) {
+    // A folder holding only the lock and a killed first meta.json's temporary file is a store
+    // being born (by another process, whose lock then says so, or by a dead one).
+    if (fs::exists(dir) && !io::holds_only_an_interrupted_write(dir, "meta.json")) {
       throw Error(ErrorCode::InvalidArgument,
                   fmt::format("{}: folder exists, is not empty and is not an amva store", dir.string()));
     }
@@ -339,9 +327,7 @@ StoreWriter StoreWriter::open(const fs::path& dir, const nlohmann::json& meta) {
                   fmt::format("{}: store was made with other settings ({}); use another --out", dir.string(), diff));
     }
   } else {
-    for (const auto& entry : fs::directory_iterator(dir)) {
-      if (entry.path().filename().string().starts_with("meta.json.tmp")) fs::remove(entry.path());
-    }
+    io::remove_temporaries_of(dir / "meta.json");
     io::write_text_atomically(dir / "meta.json", io::json_text(meta, 2) + "\n");
   }
   recover_commit(dir);
