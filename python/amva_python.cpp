@@ -183,7 +183,7 @@ std::vector<std::string> paths_or_numbers(const std::optional<std::vector<std::s
 
 py::object analyze(const FloatArray& maps, const std::map<std::string, std::vector<double>>& scores,
                    const fs::path& out, const std::optional<std::vector<std::string>>& paths, const std::string& group,
-                   int bootstrap, bool identities_from_folders, bool figures) {
+                   int bootstrap, bool identities_from_folders, bool figures, int null_controls, int permutations) {
   Scratch scratch;
   const auto names = paths_or_numbers(paths, maps.ndim() ? maps.shape(0) : 0);
   analysis::AnalysisOptions o;
@@ -195,6 +195,8 @@ py::object analyze(const FloatArray& maps, const std::map<std::string, std::vect
   o.bootstrap.replicates = bootstrap;
   o.identities.from_folders = identities_from_folders;
   o.figures = figures;
+  o.verdicts.null_controls = null_controls;
+  o.verdicts.permutations = permutations;
   analysis::AnalysisResult result;
   {
     py::gil_scoped_release release;
@@ -278,7 +280,7 @@ PYBIND11_MODULE(amva, m) {
         "'embeddings': N x D}");
   m.def("analyze", &analyze, py::arg("maps"), py::arg("scores"), py::arg("out"), py::arg("paths") = py::none(),
         py::arg("group") = "top:10", py::arg("bootstrap") = 1000, py::arg("identities_from_folders") = false,
-        py::arg("figures") = false,
+        py::arg("figures") = false, py::arg("null_controls") = 20, py::arg("permutations") = 1000,
         "The activation map variation analysis of maps (N x H x W) grouped by each method's scores (higher is "
         "better); writes into `out` and returns summary.json as a dict");
   m.def("edc", &edc, py::arg("embeddings"), py::arg("scores"), py::arg("identities"), py::arg("out"),

@@ -44,9 +44,10 @@ CLI::Validator thread_count() {
         int value = 0;
         const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
         if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < 1 || value > most) {
-          return fmt::format("'{}' threads: use 1 to {} (4 per hardware thread of this machine; each worker holds "
-                             "its own network)",
-                             text, most);
+          return fmt::format(
+              "'{}' threads: use 1 to {} (4 per hardware thread of this machine; each worker holds "
+              "its own network)",
+              text, most);
         }
         return {};
       },
@@ -168,6 +169,46 @@ void add_identity_options(CLI::App& app, eval::IdentitySource& identities) {
                          "Identities for the bootstrap from the images' parent folders");
   p->excludes(l)->excludes(f);
   l->excludes(f);
+}
+
+void add_no_identities_flag(CLI::App& app, bool& no_identities) {
+  auto* flag = app.add_flag("--no-identities", no_identities,
+                            "Without --labels, --pairs or --labels-from-folders, treat images as independent even "
+                            "when the folders evidently name people (one sub-folder per person, as LFW)");
+  for (const auto* other : {"--labels", "--pairs", "--labels-from-folders"}) {
+    if (auto* o = app.get_option_no_throw(other)) flag->excludes(o);
+  }
+}
+
+void VerdictCliOptions::add_to(CLI::App& app, analysis::VerdictOptions& verdicts) {
+  app.add_option("--cell-test", cell_test,
+                 "Per-cell variance test: permutation (whole people moved when identities are known; max-T over the "
+                 "cells) or brown-forsythe (parametric, images independent; Benjamini-Hochberg)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"permutation", "brown-forsythe"}));
+  app.add_option("--permutations", verdicts.permutations, "Permutations of every permutation test")
+      ->capture_default_str()
+      ->check(CLI::Range(19, 1000000));
+  app.add_option("--family", family,
+                 "Correction of the region verdicts across the run's FIQA methods: holm (intervals at 1 - alpha / "
+                 "methods) or none")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"holm", "none"}));
+  app.add_option("--smallest-effect", verdicts.smallest_effect,
+                 "|log(outside AM-V low / high)| below which a verdict says 'negligible' (0.1: about 10 %)")
+      ->capture_default_str()
+      ->check(CLI::Range(1e-6, 10.0));
+  app.add_option("--null-controls", verdicts.null_controls,
+                 "Null control methods (random scores clustered by person as the real ones) that measure the "
+                 "verdicts' false-positive rate on this data; 0: none")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100000));
+}
+
+void VerdictCliOptions::apply(analysis::VerdictOptions& verdicts) const {
+  verdicts.cell_test = cell_test == "permutation" ? analysis::VerdictOptions::CellTest::Permutation
+                                                  : analysis::VerdictOptions::CellTest::BrownForsythe;
+  verdicts.family_correction = family == "holm";
 }
 
 void TieCliOptions::add_to(CLI::App& app) {

@@ -55,6 +55,18 @@ void add_comparison_options(CLI::App& app, std::filesystem::path& pairs, std::fi
 /// identity bootstrap).
 void add_identity_options(CLI::App& app, eval::IdentitySource& identities);
 
+/// How verdicts are tested (--cell-test, --permutations, --family, --smallest-effect,
+/// --null-controls), shared by analyze and run.
+struct VerdictCliOptions {
+  std::string cell_test = "permutation";
+  std::string family = "holm";
+  void add_to(CLI::App& app, analysis::VerdictOptions& verdicts);
+  void apply(analysis::VerdictOptions& verdicts) const;
+};
+
+/// --no-identities: no identities from folders that evidently name people (analyze, run).
+void add_no_identities_flag(CLI::App& app, bool& no_identities);
+
 /// --ties and --tie-seed, shared by analyze, edc and run; applied to the parsed group rule.
 struct TieCliOptions {
   std::string ties = "random";

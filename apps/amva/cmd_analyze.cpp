@@ -10,13 +10,32 @@
 #include "launch.hpp"
 
 namespace amva::cli {
-namespace {}  // namespace
+
+void print_null_controls(const analysis::NullControls& n) {
+  fmt::print(
+      "null controls: {} of {} got a false verdict (nominal {:g}, binomial p = {:.3g}); {} had a significant "
+      "cell (nominal {:g}, p = {:.3g})\n",
+      n.false_verdicts, n.controls.size(), n.alpha, n.p_false_verdicts, n.with_significant_cell, n.cell_level,
+      n.p_significant_cell);
+  if (n.warns_verdicts() || n.warns_cells()) {
+    fmt::print(
+        "warning: the null controls got more false {} than the nominal rate allows: the verdicts on this data "
+        "are not calibrated{}\n",
+        n.warns_verdicts() ? "verdicts" : "significant cells",
+        n.identities ? "" : " (give identities, so that the tests move whole people)");
+  }
+}
 
 void print_analysis(const analysis::AnalysisResult& result, const std::filesystem::path& out) {
   for (const auto& r : result.score_reports) fmt::print("{}\n", r.describe());
   for (const auto& w : result.warnings) fmt::print("warning: {}\n", w);
   fmt::print("{} faces of {} records; {} maps, {} normalisation, groups {}\n", result.faces, result.records, result.cam,
              result.normalization, result.group_rule);
+  if (result.identities_from_evident_folders) {
+    fmt::print(
+        "identities: from the images' folders, one sub-folder per person (--no-identities to treat images as "
+        "independent)\n");
+  }
   fmt::print("mean AM-V outside / inside the central face, {:.0f} % bootstrap intervals over {}{}:\n",
              100 * result.confidence, result.bootstrap_unit == "identity" ? "identities" : "images",
              result.bootstrap_unit == "identity" ? " (" + result.bootstrap_identities + ")" : std::string());
@@ -30,15 +49,30 @@ void print_analysis(const analysis::AnalysisResult& result, const std::filesyste
                  text(g.region->inside_amv));
     }
     if (m.compared()) {
-      fmt::print("  {:<12} low - high outside: {} -> {}\n", m.name, text(f.outside_amv_low_minus_high), f.finding);
+      fmt::print("  {:<12} low - high outside: {}, p = {:.3g} ({}: {:.3g}) -> {}\n", m.name,
+                 text(f.outside_amv_low_minus_high), f.p_outside, result.family, f.p_outside_family, f.finding);
+      fmt::print("  {:<12} log(outside AM-V low / high): {}; smallest detectable {:.3g}\n", m.name, text(f.log_ratio),
+                 f.detectable_log_ratio);
       fmt::print("  {:<12} (outside - inside) of low - high: {} -> {}\n", m.name, text(f.outside_minus_inside),
                  f.specificity.empty() ? "n/a" : f.specificity);
     }
     if (const auto& v = m.variance_test) {
-      fmt::print("  {:<12} cells with a variance difference (FDR {:g}): {}/{} outside, {}/{} inside\n", m.name,
-                 result.fdr, v->significant_outside, v->cells_outside, v->significant_inside, v->cells_inside);
+      fmt::print("  {:<12} cells with a variance difference ({}, level {:g}): {}/{} outside, {}/{} inside\n", m.name,
+                 v->test, result.fdr, v->significant_outside, v->cells_outside, v->significant_inside, v->cells_inside);
+    }
+    if (const auto& d = m.degenerate; d && (d->low || d->high)) {
+      fmt::print("  {:<12} maps with one value everywhere: {} low, {} high\n", m.name, d->low, d->high);
     }
   }
+  fmt::print("verdicts at alpha {:g}, {} permutations of {}; family correction: {} over {} methods\n", result.alpha,
+             result.permutations, result.bootstrap_unit == "identity" ? "whole people" : "images", result.family,
+             result.family_size);
+  if (result.bootstrap_unit != "identity") {
+    fmt::print(
+        "note: identities unknown, so every verdict treats images as independent; give --labels FILE, --pairs "
+        "FILE or --labels-from-folders so that the tests move whole people\n");
+  }
+  if (const auto& n = result.null_controls) print_null_controls(*n);
   fmt::print("wrote {}\n", analysis::AnalysisFolder{out}.summary().string());
 }
 
@@ -51,8 +85,10 @@ void add_analyze(CLI::App& app) {
     std::string median = "lower";
     std::string bootstrap_unit = "auto";
     TieCliOptions ties;
+    VerdictCliOptions verdicts;
     std::size_t memory_mib = 256;
     bool no_figures = false;
+    bool no_identities = false;
   };
   auto args = std::make_shared<Args>();
   auto& o = args->options;
@@ -80,11 +116,15 @@ void add_analyze(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::IsMember({"lower", "midpoint"}));
   add_identity_options(*cmd, o.identities);
+  add_no_identities_flag(*cmd, args->no_identities);
   cmd->add_option("--bootstrap-unit", args->bootstrap_unit,
                   "Resample images, or identities then their images (auto: identities when given)")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "image", "identity"}));
-  cmd->add_option("--fdr", o.fdr, "False discovery rate of the per-cell variance tests")
+  args->verdicts.add_to(*cmd, o.verdicts);
+  cmd->add_option("--fdr", o.fdr,
+                  "Level of the per-cell variance tests (family-wise with the permutation test, false discovery rate "
+                  "with brown-forsythe)")
       ->capture_default_str()
       ->check(CLI::Range(1e-6, 0.5));
   cmd->add_option("--bootstrap", o.bootstrap.replicates, "Bootstrap replicates for the intervals")
@@ -106,11 +146,13 @@ void add_analyze(CLI::App& app) {
     args->scores.apply(opt.scores);
     opt.group = stats::GroupRule::parse(args->group);
     args->ties.apply(opt.group);
+    args->verdicts.apply(opt.verdicts);
     opt.normalization = analysis::parse_normalization(args->normalize);
     opt.median = stats::parse_median_convention(args->median);
     opt.bootstrap_unit = eval::parse_bootstrap_unit(args->bootstrap_unit);
     opt.memory_budget = args->memory_mib << 20;
     opt.figures = !args->no_figures;
+    opt.identities_from_evident_folders = !args->no_identities;
     // Under mpirun the ranks share each group's maps; the root speaks and writes the folder.
     auto& team = launched_team();
     if (team.is_root()) opt.progress = [](const std::string& m) { print_stage("analyze", m); };

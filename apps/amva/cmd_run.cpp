@@ -40,6 +40,8 @@ void add_run(CLI::App& app) {
     ScoreCliOptions scores;
     std::string group = "top:10";
     TieCliOptions ties;
+    VerdictCliOptions verdicts;
+    bool no_identities = false;
   };
   auto args = std::make_shared<Args>();
   auto& o = args->options;
@@ -48,8 +50,11 @@ void add_run(CLI::App& app) {
                                  "a self-contained HTML report");
   add_quiet_flag(*cmd);
   cmd->add_option("--images", o.images, "Image folder or list")->required();
-  cmd->add_option("--out", o.out, "Study folder (an existing store in it is resumed)")->required()->check(folder_name());
+  cmd->add_option("--out", o.out, "Study folder (an existing store in it is resumed)")
+      ->required()
+      ->check(folder_name());
   add_comparison_options(*cmd, o.pairs, o.labels, o.labels_from_folders);
+  add_no_identities_flag(*cmd, args->no_identities);
   cmd->add_option("--methods", o.scores.methods, "Built-in FIQA methods")
       ->delimiter(',')
       ->check(CLI::IsMember(quality::QualityRegistry::instance().names()))
@@ -62,6 +67,7 @@ void add_run(CLI::App& app) {
   cmd->add_option("--group", args->group, "Quality groups: top:K, quantiles:B or thresholds:...")
       ->capture_default_str();
   args->ties.add_to(*cmd);
+  args->verdicts.add_to(*cmd, o.verdicts);
   cmd->add_option("--explain", o.explain_count, "Explain the N most and N least deviating faces")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
@@ -80,6 +86,8 @@ void add_run(CLI::App& app) {
     args->scores.apply(opt.scores);
     opt.group = stats::GroupRule::parse(args->group);
     args->ties.apply(opt.group);
+    args->verdicts.apply(opt.verdicts);
+    opt.identities_from_evident_folders = !args->no_identities;
     opt.card = args->models.card();
     opt.detector = args->models.detector_config();
     run_study_and_report(opt, args->models);

@@ -76,6 +76,14 @@ def heatmap_grid(spec):
     rows, cols = len(cells), max(len(r) for r in cells)
     column_scale = spec.get("column_scale")
     shared = spec.get("shared_scale", True) and not column_scale
+    diverging = spec.get("diverging", False)
+    cmap = "RdBu_r" if diverging else COLORMAP
+
+    def centred(lo, hi):
+        if not diverging:
+            return lo, hi
+        m = max(abs(lo), abs(hi), 1e-12)
+        return -m, m
 
     def cell(r, c):
         return cells[r][c] if c < len(cells[r]) else None
@@ -84,8 +92,8 @@ def heatmap_grid(spec):
         present = [cell(r, c) for r in range(rows) for c in columns if cell(r, c) is not None]
         if not present:
             return 0.0, 1.0
-        return (float(np.nanmin([np.nanmin(x) for x in present])),
-                float(np.nanmax([np.nanmax(x) for x in present])))
+        return centred(float(np.nanmin([np.nanmin(x) for x in present])),
+                       float(np.nanmax([np.nanmax(x) for x in present])))
 
     scales = {}
     if column_scale:
@@ -112,8 +120,8 @@ def heatmap_grid(spec):
             elif shared:
                 lo, hi = vmin, vmax
             else:
-                lo, hi = np.nanmin(data), np.nanmax(data)
-            image = ax.imshow(data, cmap=COLORMAP, vmin=lo, vmax=hi, interpolation="nearest")
+                lo, hi = centred(float(np.nanmin(data)), float(np.nanmax(data)))
+            image = ax.imshow(data, cmap=cmap, vmin=lo, vmax=hi, interpolation="nearest")
             named = spec.get("cell_titles", [])
             title = named[r][c] if r < len(named) and c < len(named[r]) else " / ".join(t for t in (
                 spec["row_titles"][r] if r < len(spec.get("row_titles", [])) else "",

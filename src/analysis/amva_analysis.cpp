@@ -12,11 +12,13 @@
 #include "amva/analysis/reference.hpp"
 #include "amva/analysis/regions.hpp"
 #include "amva/analysis/variance_significance.hpp"
+#include "amva/analysis/verdicts.hpp"
 #include "amva/error.hpp"
 #include "amva/io/npy.hpp"
 #include "amva/io/staged_output.hpp"
 #include "amva/stats/distributions.hpp"
 #include "amva/stats/random_streams.hpp"
+#include "amva/stats/variance_tests.hpp"
 #include "amva/store/store.hpp"
 #include "analysis_parts.hpp"
 #include "shared_maps.hpp"
@@ -40,28 +42,12 @@ std::vector<double> mat_values(const cv::Mat& m) {
   return v;
 }
 
-// Whether the low group's extra variation is specific to the region outside the face.
-std::string specificity(const Interval& outside_low_minus_high, const Interval& difference_of_differences) {
-  if (!std::isfinite(outside_low_minus_high.lo) || !std::isfinite(difference_of_differences.lo)) {
-    return "not enough images";
-  }
-  if (!(outside_low_minus_high.lo > 0)) return "absent";
-  return difference_of_differences.lo > 0 ? "specific to outside" : "general";
-}
-
 // Replicate i of a against replicate i of b: the groups draw from independent streams, so the
 // pairs are independent draws of the difference.
 std::vector<double> replicate_differences(const std::vector<double>& a, const std::vector<double>& b) {
   std::vector<double> diff(std::min(a.size(), b.size()));
   for (std::size_t i = 0; i < diff.size(); ++i) diff[i] = a[i] - b[i];
   return diff;
-}
-
-std::string finding(const Interval& outside_low_minus_high) {
-  if (!std::isfinite(outside_low_minus_high.lo)) return "not enough images";
-  if (outside_low_minus_high.lo > 0) return "reproduced";
-  if (outside_low_minus_high.hi < 0) return "reversed";
-  return "inconclusive";
 }
 
 DensityPair densities(const cv::Mat& high, const cv::Mat& low) {
@@ -108,6 +94,7 @@ struct Run {
   eval::Identities identities;
   bool by_identity = false;
   std::string cam;
+  double family_confidence = 0.95;  // of the low-against-high intervals: 1 - alpha / methods
 };
 
 // The CAM method whose maps are analysed: the one asked for, else the store's only one, else gradcam.
@@ -184,7 +171,8 @@ MethodResult analyse_groups(const Run& run, quality::ScoreColumn& column, std::v
   return m;
 }
 
-// Low against high: the bootstrap intervals of their region differences and the verdicts.
+// Low against high: the bootstrap intervals of their region differences, at the confidence of
+// the run's family of methods (Bonferroni).
 void add_bootstrap_comparison(MethodResult& m, const RegionStatistics& lr, const RegionStatistics& hr, double conf) {
   const auto out_reps = replicate_differences(lr.replicates_outside_amv, hr.replicates_outside_amv);
   const auto in_reps = replicate_differences(lr.replicates_inside_amv, hr.replicates_inside_amv);
@@ -195,10 +183,14 @@ void add_bootstrap_comparison(MethodResult& m, const RegionStatistics& lr, const
                                     replicate_differences(lr.replicates_ratio_amv, hr.replicates_ratio_amv), conf);
   d.outside_minus_inside =
       percentile_interval(d.outside_amv.value - d.inside_amv.value, replicate_differences(out_reps, in_reps), conf);
-  m.finding.finding = finding(d.outside_amv);
+  std::vector<double> log_ratios(std::min(lr.replicates_outside_amv.size(), hr.replicates_outside_amv.size()));
+  for (std::size_t i = 0; i < log_ratios.size(); ++i) {
+    log_ratios[i] = std::log(lr.replicates_outside_amv[i] / hr.replicates_outside_amv[i]);
+  }
+  d.log_ratio = percentile_interval(std::log(lr.outside_amv.value / hr.outside_amv.value), log_ratios, conf);
   m.finding.outside_amv_low_minus_high = d.outside_amv;
-  m.finding.specificity = specificity(d.outside_amv, d.outside_minus_inside);
   m.finding.outside_minus_inside = d.outside_minus_inside;
+  m.finding.log_ratio = d.log_ratio;
   m.low_minus_high = d;
 }
 
@@ -208,21 +200,41 @@ void compare_groups(const Run& run, MethodResult& m) {
   const auto& inside = central_face_mask();
   auto& low = m.groups.front();
   auto& high = m.groups.back();
-  m.d_amv = cv::abs(high.stats.amv - low.stats.amv);
-  m.d_mam = cv::abs(high.stats.mam - low.stats.mam);
+  m.d_amv_signed = low.stats.amv - high.stats.amv;
+  m.d_mam_signed = low.stats.mam - high.stats.mam;
+  m.d_amv = cv::abs(m.d_amv_signed);
+  m.d_mam = cv::abs(m.d_mam_signed);
   cv::Mat flipped;
   cv::flip(m.d_amv, flipped, 1);
   m.d_amv_symmetric = 0.5 * (m.d_amv + flipped);
   m.d_amv_mean_inside = masked_mean(m.d_amv, inside);
   m.d_amv_mean_outside = masked_mean(m.d_amv, ~inside);
-  if (low.region && high.region) add_bootstrap_comparison(m, *low.region, *high.region, run.opt.bootstrap.confidence);
+  if (low.region && high.region) add_bootstrap_comparison(m, *low.region, *high.region, run.family_confidence);
   if (low.group.rows.size() >= 2 && high.group.rows.size() >= 2) {
-    m.significance = variance_significance(low.native_maps, low.group.rows.size(), high.native_maps,
-                                           high.group.rows.size(), static_cast<int>(run.maps.shape()[1]),
-                                           static_cast<int>(run.maps.shape()[2]), run.opt.fdr, central_face_box());
+    const auto& opt = run.opt;
+    report(opt, fmt::format("{}: permutation tests ({} permutations{})", m.scores.name, opt.verdicts.permutations,
+                            run.by_identity ? ", whole people" : ""));
+    PooledGroups pooled{low.native_maps, low.group.rows.size(), high.native_maps, high.group.rows.size(), {}, {}};
+    if (run.by_identity) {
+      pooled.low_identities = clusters_of(low.group.rows, run.identities);
+      pooled.high_identities = clusters_of(high.group.rows, run.identities);
+    }
+    m.permutation = permutation_tests(
+        pooled, run.up,
+        {opt.verdicts.permutations, stats::stream_seed(opt.bootstrap.seed, m.scores.name + "/permutations")});
+    if (opt.verdicts.cell_test == VerdictOptions::CellTest::Permutation) {
+      m.significance = cell_significance(*m.permutation, opt.fdr, central_face_box());
+    } else {
+      m.significance = variance_significance(low.native_maps, low.group.rows.size(), high.native_maps,
+                                             high.group.rows.size(), static_cast<int>(run.maps.shape()[1]),
+                                             static_cast<int>(run.maps.shape()[2]), opt.fdr, central_face_box());
+    }
     const auto& sig = *m.significance;
-    m.typed.variance_test =
-        VarianceTestCounts{sig.cells_inside, sig.cells_outside, sig.significant_inside, sig.significant_outside};
+    m.typed.variance_test = VarianceTestCounts{sig.cells_inside, sig.cells_outside, sig.significant_inside,
+                                               sig.significant_outside, sig.test};
+    const auto d = static_cast<std::size_t>(run.up.low_pixels());
+    m.typed.degenerate = DegenerateMaps{constant_maps(low.native_maps, low.group.rows.size(), d),
+                                        constant_maps(high.native_maps, high.group.rows.size(), d)};
   }
   // The native maps were kept for the test only; with many methods they would add up.
   for (auto& g : m.groups) std::vector<float>().swap(g.native_maps);
@@ -316,6 +328,75 @@ OpenedStore open_store(const AnalysisOptions& opt, Team& team) {
   return s;
 }
 
+// The verdicts of the run's methods: permutation p-values, Holm across the methods (the
+// family), and the decision table of verdicts.hpp.
+void decide_verdicts(const AnalysisOptions& opt, std::vector<MethodResult>& results) {
+  const double alpha = 1 - opt.bootstrap.confidence;
+  std::vector<double> p;
+  for (const auto& m : results) p.push_back(m.permutation ? m.permutation->p_outside : kNaN);
+  const auto adjusted = opt.verdicts.family_correction ? stats::holm(p) : p;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    auto& m = results[i];
+    auto& f = m.finding;
+    if (!m.low_minus_high || !m.permutation) {
+      f.finding = "not enough images";
+      f.specificity = "not enough images";
+      continue;
+    }
+    const auto& d = *m.low_minus_high;
+    RegionEvidence e;
+    e.enough_images = true;
+    e.outside_difference = m.permutation->outside_difference;
+    e.outside_interval = d.outside_amv;
+    e.p_family = adjusted[i];
+    e.alpha = alpha;
+    e.log_ratio = d.log_ratio;
+    e.smallest_effect = opt.verdicts.smallest_effect;
+    e.inside_difference = d.inside_amv;
+    e.outside_minus_inside = d.outside_minus_inside;
+    f.p_outside = m.permutation->p_outside;
+    f.p_outside_family = adjusted[i];
+    f.finding = decide_finding(e);
+    f.specificity = decide_specificity(e, f.finding);
+    // The design's reach at the family's level: p must reach alpha / methods (Bonferroni, the
+    // strictest Holm step).
+    const double level = opt.verdicts.family_correction ? alpha / static_cast<double>(results.size()) : alpha;
+    f.detectable_difference = detectable_difference(*m.permutation, level);
+    const double high_outside = m.groups.back().region->outside_amv.value;
+    f.detectable_log_ratio = std::log((high_outside + f.detectable_difference) / high_outside);
+  }
+}
+
+// The null controls over every face a method scored, with the real methods' clustering.
+NullControls null_controls(const Run& run, const std::vector<MethodResult>& results) {
+  const auto& opt = run.opt;
+  std::vector<std::int64_t> rows;
+  for (std::size_t r = 0; r < run.index.size(); ++r) {
+    for (const auto& m : results) {
+      if (!std::isnan(m.scores.values[r])) {
+        rows.push_back(static_cast<std::int64_t>(r));
+        break;
+      }
+    }
+  }
+  std::vector<double> iccs;
+  if (run.by_identity) {
+    for (const auto& m : results) iccs.push_back(intraclass_correlation(m.scores.values, run.identities.of_row));
+  }
+  report(opt, fmt::format("null controls: {} methods of random scores over {} faces", opt.verdicts.null_controls,
+                          rows.size()));
+  const auto maps = run.shared.maps(rows);
+  NullControlOptions o;
+  o.count = opt.verdicts.null_controls;
+  o.seed = opt.bootstrap.seed;
+  o.alpha = 1 - opt.bootstrap.confidence;
+  o.cell_level = opt.fdr;
+  o.permutations = opt.verdicts.permutations;
+  return run_null_controls(maps, rows, run.index.size(),
+                           run.by_identity ? run.identities.of_row : std::vector<std::int64_t>{}, iccs, opt.group,
+                           run.up, o);
+}
+
 // The run's own settings in the typed result, as the report and the terminal show them.
 void describe_run(const Run& run, std::size_t faces, AnalysisResult& result) {
   const auto& opt = run.opt;
@@ -329,6 +410,11 @@ void describe_run(const Run& run, std::size_t faces, AnalysisResult& result) {
   result.bootstrap_identities = run.by_identity ? run.identities.description : std::string();
   result.confidence = opt.bootstrap.confidence;
   result.ties = stats::GroupRule::to_string(opt.group.ties);
+  result.family = opt.verdicts.family_correction ? "holm" : "none";
+  result.alpha = 1 - opt.bootstrap.confidence;
+  result.cell_test = opt.verdicts.cell_test == VerdictOptions::CellTest::Permutation ? "permutation" : "brown-forsythe";
+  result.permutations = opt.verdicts.permutations;
+  result.smallest_effect = opt.verdicts.smallest_effect;
 }
 
 }  // namespace
@@ -348,7 +434,20 @@ AnalysisResult analyze(const AnalysisOptions& opt, Team* team_or_alone) {
   }
   AnalysisResult result;
   Run run(opt, meta, index, maps, up, shared);
-  if (!opt.identities.empty()) run.identities = eval::read_identities(index, opt.identities);
+  auto source = opt.identities;
+  if (source.empty() && opt.identities_from_evident_folders && opt.bootstrap_unit != eval::BootstrapUnit::Image &&
+      eval::folders_name_people(index)) {
+    source.from_folders = true;
+    result.identities_from_evident_folders = true;
+    report(opt, "identities from the images' folders: one sub-folder per person (--no-identities switches this off)");
+  }
+  if (!source.empty()) {
+    run.identities = eval::read_identities(index, source);
+    if (result.identities_from_evident_folders) {
+      run.identities.description =
+          "identities from parent folders (one sub-folder per person, taken without being asked)";
+    }
+  }
   run.by_identity = eval::resamples_identities(opt.bootstrap_unit, run.identities);
   if (!run.by_identity) run.identities = {};
   run.cam = opened.cam;
@@ -365,11 +464,17 @@ AnalysisResult analyze(const AnalysisOptions& opt, Team* team_or_alone) {
     for (std::size_t i = 0; i < index.size(); ++i) ok[i] = index[i].ok;
     std::tie(run.gopt.value_lo, run.gopt.value_hi) = shared.value_range(ok);
   }
+  result.family_size = score_columns.size();
+  run.family_confidence = opt.verdicts.family_correction && score_columns.size() > 1
+                              ? 1 - (1 - opt.bootstrap.confidence) / static_cast<double>(score_columns.size())
+                              : opt.bootstrap.confidence;
   std::vector<MethodResult> results;
   for (auto& column : score_columns) {
     results.push_back(analyse_groups(run, column, result.warnings));
     compare_groups(run, results.back());
   }
+  decide_verdicts(opt, results);
+  if (opt.verdicts.null_controls > 0 && !results.empty()) result.null_controls = null_controls(run, results);
   for (auto& m : results) measure_deviations(run, m);
   const auto agreement = agreement_of(results, index.size(), result.agreement);
   // By name, as summary.json lists the methods.

@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "amva/analysis/regions.hpp"
+#include "amva/analysis/verdicts.hpp"
 #include "amva/io/atomic_file.hpp"
 #include "amva/io/csv.hpp"
 #include "amva/io/json_values.hpp"
@@ -123,6 +124,39 @@ nlohmann::json cam_settings_json(const ComputedAnalysis& a) {
   return cam;
 }
 
+nlohmann::json words_json(const std::vector<VerdictWord>& words) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& w : words) j[w.word] = w.definition;
+  return j;
+}
+
+nlohmann::json variance_test_settings(const ComputedAnalysis& a) {
+  const auto& opt = a.options;
+  const bool permutation = a.result.cell_test == "permutation";
+  return {{"test", permutation ? "block permutation test of the Brown-Forsythe F of the low against the high group, "
+                                 "per cell of the map's native grid, on the normalised maps (the verdicts' "
+                                 "permutation unit)"
+                               : "parametric Brown-Forsythe test (Levene's test centred on the median) of the low "
+                                 "group against the high group, per cell of the map's native grid, on the "
+                                 "normalised maps"},
+          {"correction", permutation ? "max-T (Westfall-Young): a cell's q is the share of permutations whose "
+                                       "largest F over the cells reaches its F; family-wise error control over the "
+                                       "cells, and so false discovery rate control too"
+                                     : "Benjamini-Hochberg false discovery rate; undefined tests (no spread) count "
+                                       "as p = 1"},
+          {"assumption", permutation ? "exchangeability of whole blocks (people, or images when identities are "
+                                       "unknown) between the groups under the null"
+                                     : "images are independent samples; with several images per person the tests are "
+                                       "anti-conservative (identity-clustered random scores get significant cells)"},
+          {"fdr", opt.fdr},
+          {"cell_inside",
+           "a cell is inside the central face when its centre, in 112x112 pixel coordinates, lies in the central "
+           "face region"},
+          {"display",
+           "significance.npy holds -log10 q at 112x112, each cell's value repeated over its pixels (nearest), for "
+           "display only; the tests are per cell"}};
+}
+
 // summary.json's settings: every choice that made the numbers, with its definition.
 nlohmann::json settings_json(const ComputedAnalysis& a, const nlohmann::json& cam_settings) {
   const auto& opt = a.options;
@@ -153,6 +187,7 @@ nlohmann::json settings_json(const ComputedAnalysis& a, const nlohmann::json& ca
         {"unit", a.result.bootstrap_unit},
         {"identities", by_identity ? nlohmann::json(a.result.bootstrap_identities) : nlohmann::json(nullptr)},
         {"identity_count", a.identity_count},
+        {"identities_from_evident_folders", a.result.identities_from_evident_folders},
         {"method",
          by_identity ? "percentile intervals; per group, its identities resampled with replacement, then each drawn "
                        "identity's images with replacement (images without an identity are their own identity); each "
@@ -160,21 +195,26 @@ nlohmann::json settings_json(const ComputedAnalysis& a, const nlohmann::json& ca
                        "independent replicates"
                      : "percentile intervals; each group's images resampled with replacement, each group from its own "
                        "random stream (seed, method and group), so group differences pair independent replicates"}}},
-      {"variance_test",
-       {{"test",
-         "Brown-Forsythe (Levene's test centred on the median) of the low group against the high group, per "
-         "cell of the map's native grid, on the normalised maps"},
-        {"correction", "Benjamini-Hochberg false discovery rate; undefined tests (no spread) count as p = 1"},
-        {"assumption",
-         "images are independent samples; with several images per person the tests are anti-conservative (the "
-         "identity bootstrap of the region statistics is not)"},
-        {"fdr", opt.fdr},
-        {"cell_inside",
-         "a cell is inside the central face when its centre, in 112x112 pixel coordinates, lies in the central "
-         "face region"},
-        {"display",
-         "significance.npy holds -log10 q at 112x112, each cell's value repeated over its pixels (nearest), for "
-         "display only; the tests are per cell"}}},
+      {"variance_test", variance_test_settings(a)},
+      {"verdicts",
+       {{"alpha", a.result.alpha},
+        {"family", a.result.family},
+        {"family_size", a.result.family_size},
+        {"family_definition",
+         a.result.family == "holm"
+             ? "Holm's step-down correction of the outside permutation p-values across the run's FIQA methods (the "
+               "null controls are not in the family); the low - high intervals at 1 - alpha / methods (Bonferroni)"
+             : "none: every method's verdict at level alpha alone"},
+        {"permutations", a.result.permutations},
+        {"permutation_unit",
+         by_identity ? "people: the faces of the low and the high group pooled, each person's faces one block, "
+                       "whole blocks dealt to low and high in a random order up to the low group's size"
+                     : "images: identities unknown, so images are treated as independent; give --labels, --pairs "
+                       "or --labels-from-folders to move whole people"},
+        {"smallest_effect", a.result.smallest_effect},
+        {"smallest_effect_definition", "|log(outside AM-V low / high)| below which a difference counts as negligible"},
+        {"finding_words", words_json(finding_words())},
+        {"specificity_words", words_json(specificity_words())}}},
       {"central_face_region",
        {{"box", box},
         {"pixels", cv::countNonZero(inside)},
@@ -182,12 +222,8 @@ nlohmann::json settings_json(const ComputedAnalysis& a, const nlohmann::json& ca
          "rectangle spanning the ArcFace 5-point template widened by a quarter of the inter-eye distance on every "
          "side (pixel centres, inclusive); outside = the other pixels of the 112x112 face"}}},
       {"differences",
-       "D-AM-V = |AM-V(high) - AM-V(low)|, D-MAM = |MAM(high) - MAM(low)|; high = the last group, "
-       "low = the first"},
-      {"specificity",
-       "(low - high outside AM-V) - (low - high inside AM-V), interval from the same replicates; verdict "
-       "'specific to outside' when the outside difference and this interval both lie above 0, 'general' when "
-       "only the outside difference does, 'absent' when the outside difference's interval does not lie above 0"}};
+       "D-AM-V = |AM-V(high) - AM-V(low)|, D-MAM = |MAM(high) - MAM(low)|; d_amv_signed = AM-V(low) - "
+       "AM-V(high), d_mam_signed = MAM(low) - MAM(high); high = the last group, low = the first"}};
 }
 
 nlohmann::json score_files_json(const std::vector<quality::ScoreMatchReport>& reports) {
@@ -281,6 +317,7 @@ nlohmann::json variance_test_json(const CellSignificance& sig, double fdr) {
           {"share_significant_inside", io::json_number(share(sig.significant_inside, sig.cells_inside))},
           {"share_significant_outside", io::json_number(share(sig.significant_outside, sig.cells_outside))},
           {"undefined", sig.undefined},
+          {"test", sig.test},
           {"fdr", fdr}};
 }
 
@@ -297,12 +334,33 @@ nlohmann::json comparison_json(const MethodResult& m, double fdr) {
     c["inside_amv_low_minus_high_ci"] = interval_json(d->inside_amv);
     c["ratio_amv_low_minus_high"] = io::json_number(d->ratio_amv.value);
     c["ratio_amv_low_minus_high_ci"] = interval_json(d->ratio_amv);
-    c["finding"] = m.finding.finding;
-    c["finding_definition"] =
-        "reproduced: the interval of outside AM-V (low - high) lies above 0; reversed: below 0; else inconclusive";
+    c["log_ratio_outside_amv"] = io::json_number(d->log_ratio.value);
+    c["log_ratio_outside_amv_ci"] = interval_json(d->log_ratio);
     c["outside_minus_inside_difference"] = io::json_number(d->outside_minus_inside.value);
     c["outside_minus_inside_difference_ci"] = interval_json(d->outside_minus_inside);
-    c["specificity"] = m.finding.specificity;
+  }
+  const auto& f = m.finding;
+  c["finding"] = f.finding;
+  c["finding_definition"] = definition_of(f.finding);
+  c["specificity"] = f.specificity;
+  c["specificity_definition"] = definition_of(f.specificity);
+  if (const auto& t = m.permutation) {
+    c["permutation"] = {{"p_outside", t->p_outside},
+                        {"p_outside_family", io::json_number(f.p_outside_family)},
+                        {"p_inside", t->p_inside},
+                        {"outside_difference", t->outside_difference},
+                        {"inside_difference", t->inside_difference},
+                        {"detectable_difference", io::json_number(f.detectable_difference)},
+                        {"detectable_log_ratio", io::json_number(f.detectable_log_ratio)},
+                        {"permutations", t->permutations},
+                        {"blocks", t->blocks},
+                        {"largest_block", t->largest_block},
+                        {"low_size_range", {t->low_size_min, t->low_size_max}}};
+  }
+  if (const auto& g = m.typed.degenerate) {
+    c["degenerate_maps"] = {{"low", g->low},
+                            {"high", g->high},
+                            {"definition", "maps with one value everywhere (all zero after the ReLU, or flat)"}};
   }
   if (m.significance) c["variance_test"] = variance_test_json(*m.significance, fdr);
   c["distances"] = {{"amv", {{"wasserstein1", m.amv_density.wasserstein1}, {"ks", m.amv_density.ks}}},
@@ -329,7 +387,7 @@ nlohmann::json method_json(const MethodResult& m, const AnalysisFolder& folder, 
 }
 
 // A method's folder: every group's maps, the differences, the variance test and the curves.
-void write_method_files(const MethodResult& m, const AnalysisFolder& folder) {
+void write_method_files(const MethodResult& m, const AnalysisFolder& folder, double alpha) {
   const auto& name = m.scores.name;
   fs::create_directories(folder.method(name));
   for (const auto& g : m.groups) {
@@ -344,6 +402,15 @@ void write_method_files(const MethodResult& m, const AnalysisFolder& folder) {
   write_map(folder.method_map(name, "d_amv"), m.d_amv);
   write_map(folder.method_map(name, "d_mam"), m.d_mam);
   write_map(folder.method_map(name, "d_amv_symmetric"), m.d_amv_symmetric);
+  write_map(folder.method_map(name, "d_amv_signed"), m.d_amv_signed);
+  write_map(folder.method_map(name, "d_mam_signed"), m.d_mam_signed);
+  if (const auto& t = m.permutation) {
+    write_map(folder.method_map(name, "d_amv_null_sd"), t->pixel_null_sd);
+    write_map(folder.method_map(name, "d_amv_p"), t->pixel_p);
+    cv::Mat beyond = cv::Mat::zeros(t->pixel_p.size(), CV_64F);
+    beyond.setTo(1.0, t->pixel_p <= alpha);
+    write_map(folder.method_map(name, "d_amv_beyond_null"), beyond);
+  }
   if (const auto& sig = m.significance) {
     write_map(folder.method_map(name, "significance"), cells_for_display(sig->minus_log10_q));
     write_map(folder.method_map(name, "significance_native"), sig->minus_log10_q);
@@ -438,11 +505,28 @@ void add_method_figures(const ComputedAnalysis& a, const MethodResult& m, const 
                        {{"MAM " + hn, "AM-V " + hn, "median " + hn, "MAD " + hn},
                         {"MAM " + ln, "AM-V " + ln, "median " + ln, "MAD " + ln},
                         {"D-MAM", "D-AM-V", "symmetrised D-AM-V", ""}}});
+  if (m.permutation) {
+    viz::HeatmapGrid signed_maps;
+    signed_maps.file = folder.method_figure(name, "signed");
+    signed_maps.title = fmt::format(
+        "{}: {} - {} (signed; red: the low group higher)\nhatched: AM-V difference beyond the permutation null "
+        "(pointwise p <= {:g}, {} permutations)",
+        name, ln, hn, 1 - opt.bootstrap.confidence, m.permutation->permutations);
+    signed_maps.column_titles = {"AM-V low - high", "null band (sd)", "MAM low - high", "|D-AM-V|"};
+    signed_maps.cells = {{map("d_amv_signed"), map("d_amv_null_sd"), map("d_mam_signed"), map("d_amv")}};
+    signed_maps.outlines = {{map("d_amv_beyond_null"), "", "", ""}};
+    signed_maps.shared_scale = false;
+    signed_maps.diverging = true;
+    signed_maps.box = box;
+    figures.add(signed_maps);
+  }
   if (m.significance) {
     viz::HeatmapGrid sig;
     sig.file = folder.method_figure(name, "significance");
-    sig.title = fmt::format("{}: {} vs {} variation per map cell\n(Brown-Forsythe, BH FDR {:g}; hatched: significant)",
-                            name, ln, hn, opt.fdr);
+    sig.title =
+        fmt::format("{}: {} vs {} variation per map cell\n({}; hatched: significant)", name, ln, hn,
+                    m.significance->test == "permutation" ? fmt::format("block permutation, max-T level {:g}", opt.fdr)
+                                                          : fmt::format("Brown-Forsythe, BH FDR {:g}", opt.fdr));
     sig.column_titles = {"D-AM-V", "-log10 q per cell"};
     sig.cells = {{map("d_amv"), map("significance")}};
     sig.outlines = {{map("significant_cells"), map("significant_cells")}};
@@ -499,6 +583,35 @@ viz::HeatmapGrid grid_figure(const ComputedAnalysis& a, const AnalysisFolder& fo
   return grid;
 }
 
+// The null controls: their counts and binomial tests in summary.json, one row each in a CSV.
+nlohmann::json write_null_controls(const NullControls& n, const AnalysisFolder& folder) {
+  std::string csv =
+      io::csv_line({"control", "icc", "finding", "outside_difference", "p_outside", "significant_cells"}) + "\n";
+  for (const auto& c : n.controls) {
+    csv += io::csv_line({c.name, fmt::format("{}", c.icc), c.finding, fmt::format("{}", c.outside_difference),
+                         fmt::format("{}", c.p_outside), fmt::format("{}", c.significant_cells)}) +
+           "\n";
+  }
+  io::write_text_atomically(folder.null_controls_csv(), csv);
+  return {{"count", n.controls.size()},
+          {"false_verdicts", n.false_verdicts},
+          {"with_significant_cell", n.with_significant_cell},
+          {"alpha", n.alpha},
+          {"cell_level", n.cell_level},
+          {"p_false_verdicts", n.p_false_verdicts},
+          {"p_significant_cell", n.p_significant_cell},
+          {"warns", n.warns_verdicts() || n.warns_cells()},
+          {"identities", n.identities},
+          {"definition",
+           "score columns that carry no information about the maps: sqrt(icc) x a person effect + sqrt(1 - icc) x "
+           "a face effect (standard normal), icc estimated from each real method's scores over the known "
+           "identities (one-way ANOVA; 0 without identities); grouped by the run's rule and judged alone at level "
+           "alpha by the same permutation tests and verdict table; a false verdict is reproduced or reversed; "
+           "p_false_verdicts and p_significant_cell are binomial upper tails at the nominal level, and the run warns "
+           "below 0.05"},
+          {"file", folder.null_controls_csv().filename().string()}};
+}
+
 }  // namespace
 
 nlohmann::json write_analysis_folder(const ComputedAnalysis& a, const fs::path& dir) {
@@ -516,18 +629,20 @@ nlohmann::json write_analysis_folder(const ComputedAnalysis& a, const fs::path& 
   viz::FigureBatch figures;
   figures.set_colormap(viz::to_string(opt.colormap));
   for (const auto& m : a.methods) {
-    write_method_files(m, folder);
+    write_method_files(m, folder, 1 - opt.bootstrap.confidence);
     write_reference(a, m, folder, summary["store"], cam_settings);
     summary["methods"][m.scores.name] = method_json(m, folder, opt.fdr);
     if (opt.figures) add_method_figures(a, m, folder, figures);
   }
   summary["agreement"] = write_agreement(a, folder);
+  if (const auto& n = a.result.null_controls) summary["null_controls"] = write_null_controls(*n, folder);
   io::write_text_atomically(folder.groups_csv(), groups_csv(a));
   io::write_text_atomically(folder.regions_csv(), regions_csv(a));
   if (opt.figures && !a.methods.empty()) {
     figures.add(grid_figure(a, folder));
-    summary["figures"] = {{"grid", viz::png_of(folder.grid_figure()).filename().string()},
-                          {"per_method", {"intra.png", "significance.png", "density.png", "profiles.png"}}};
+    summary["figures"] = {
+        {"grid", viz::png_of(folder.grid_figure()).filename().string()},
+        {"per_method", {"intra.png", "signed.png", "significance.png", "density.png", "profiles.png"}}};
   }
   io::write_text_atomically(folder.summary(), io::json_text(summary, 2) + "\n");
   if (opt.figures) {

@@ -12,6 +12,7 @@
 
 #include "amva/analysis/amva_analysis.hpp"
 #include "amva/analysis/group_maps.hpp"
+#include "amva/analysis/permutation_tests.hpp"
 #include "amva/analysis/reference.hpp"
 #include "amva/analysis/variance_significance.hpp"
 #include "amva/quality/scores.hpp"
@@ -32,6 +33,7 @@ struct GroupResult {
 struct LowHighDifferences {
   Interval outside_amv, inside_amv, ratio_amv;
   Interval outside_minus_inside;  // of the two differences above: is the extra variation specific to outside?
+  Interval log_ratio;             // log(outside AM-V low / high)
 };
 
 /// Densities of the per-pixel values of a high and a low map, on one grid.
@@ -48,9 +50,11 @@ struct MethodResult {
   std::size_t scored = 0;           // faces with a score
   std::vector<GroupResult> groups;  // every group, lowest quality first
   cv::Mat d_amv, d_mam, d_amv_symmetric;
+  cv::Mat d_amv_signed, d_mam_signed;  // low - high
   double d_amv_mean_inside = 0, d_amv_mean_outside = 0;
   std::optional<LowHighDifferences> low_minus_high;  // when the low and the high group have region statistics
   std::optional<CellSignificance> significance;      // when both have two faces
+  std::optional<PermutationTests> permutation;       // the block permutation tests, when both have two faces
   DensityPair amv_density, median_density;           // of the high and the low group's AM-V and median maps
   cv::Mat reference_amv;                             // the high group's AM-V, NaN (one face) as 0
   double reference_eps = 0;

@@ -19,6 +19,7 @@
 #include "amva/stats/distributions.hpp"
 #include "amva/stats/order_statistics.hpp"
 #include "amva/stats/pixel_moments.hpp"
+#include "region_evaluator.hpp"
 #include "team_values.hpp"
 
 namespace amva::analysis {
@@ -31,80 +32,6 @@ cv::Mat to_mat(const std::vector<double>& v, int size) {
   std::copy(v.begin(), v.end(), m.ptr<double>());
   return m;
 }
-
-// Everything the region statistics of one resampling need: the per-pixel mean and variance
-// follow from the low-resolution mean and the covariance entries of neighbouring pixels.
-class RegionEvaluator {
- public:
-  RegionEvaluator(const Upsampler& up, const cv::Mat& inside_mask) : up_(up) {
-    const int d = up.low_pixels();
-    std::map<std::pair<int, int>, int> pair_index;
-    pixel_terms_.resize(static_cast<std::size_t>(up.pixels()));
-    inside_.resize(static_cast<std::size_t>(up.pixels()));
-    weights_in_ = Eigen::VectorXd::Zero(d);
-    weights_out_ = Eigen::VectorXd::Zero(d);
-    const auto* mask = inside_mask.ptr<std::uint8_t>();
-    for (int p = 0; p < up.pixels(); ++p) {
-      const bool in = mask[p] != 0;
-      inside_[static_cast<std::size_t>(p)] = in;
-      (in ? n_in_ : n_out_) += 1;
-      const auto& taps = up.taps(p);
-      for (const auto& t : taps) (in ? weights_in_ : weights_out_)[t.index] += t.weight;
-      for (std::size_t a = 0; a < taps.size(); ++a) {
-        for (std::size_t b = a; b < taps.size(); ++b) {
-          const auto key = std::minmax(taps[a].index, taps[b].index);
-          auto [it, inserted] = pair_index.emplace(key, static_cast<int>(pairs_.size()));
-          if (inserted) pairs_.push_back(key);
-          const double coef = taps[a].weight * taps[b].weight * (a == b ? 1.0 : 2.0);
-          pixel_terms_[static_cast<std::size_t>(p)].push_back({it->second, coef});
-        }
-      }
-    }
-    if (n_in_ == 0 || n_out_ == 0) throw Error(ErrorCode::InvalidArgument, "the region mask must split the face");
-    weights_in_ /= n_in_;
-    weights_out_ /= n_out_;
-  }
-
-  [[nodiscard]] int features() const { return up_.low_pixels() + static_cast<int>(pairs_.size()); }
-
-  // Features of one centred map: the values, then the products of the neighbour pairs.
-  void features(const float* x, const Eigen::VectorXd& centre, double* out) const {
-    const int d = up_.low_pixels();
-    for (int a = 0; a < d; ++a) out[a] = x[a] - centre[a];
-    for (std::size_t k = 0; k < pairs_.size(); ++k) out[d + k] = out[pairs_[k].first] * out[pairs_[k].second];
-  }
-
-  struct Values {
-    double inside_am, inside_amv, outside_am, outside_amv;
-  };
-  // From the weighted feature sums (weights summing to n) of one resampling.
-  [[nodiscard]] Values evaluate(const double* sums, double n, const Eigen::VectorXd& centre) const {
-    const int d = up_.low_pixels();
-    Eigen::Map<const Eigen::VectorXd> s1(sums, d);
-    const Eigen::VectorXd mu = s1 / n;  // centred mean
-    Values v{weights_in_.dot(centre + mu), 0, weights_out_.dot(centre + mu), 0};
-    std::vector<double> cov(pairs_.size());
-    for (std::size_t k = 0; k < pairs_.size(); ++k) {
-      cov[k] = (sums[d + k] - n * mu[pairs_[k].first] * mu[pairs_[k].second]) / (n - 1);
-    }
-    for (std::size_t p = 0; p < pixel_terms_.size(); ++p) {
-      double var = 0;
-      for (const auto& [k, coef] : pixel_terms_[p]) var += coef * cov[static_cast<std::size_t>(k)];
-      (inside_[p] ? v.inside_amv : v.outside_amv) += std::sqrt(std::max(var, 0.0));
-    }
-    v.inside_amv /= n_in_;
-    v.outside_amv /= n_out_;
-    return v;
-  }
-
- private:
-  const Upsampler& up_;
-  std::vector<std::pair<int, int>> pairs_;
-  std::vector<std::vector<std::pair<int, double>>> pixel_terms_;
-  std::vector<bool> inside_;
-  Eigen::VectorXd weights_in_, weights_out_;
-  double n_in_ = 0, n_out_ = 0;
-};
 
 }  // namespace
 
@@ -166,6 +93,16 @@ void normalize_maps(float* maps, std::size_t n, Normalization normalization, con
       minmax_in_place(m, d, *ulo, *uhi);
     }
   }
+}
+
+std::size_t constant_maps(const std::vector<float>& maps, std::size_t n, std::size_t d) {
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto first = maps.begin() + static_cast<std::ptrdiff_t>(i * d);
+    const auto [lo, hi] = std::minmax_element(first, first + static_cast<std::ptrdiff_t>(d));
+    count += *lo == *hi ? 1 : 0;
+  }
+  return count;
 }
 
 Upsampler::Upsampler(int h, int w, int size) : h_(h), w_(w), size_(size) {

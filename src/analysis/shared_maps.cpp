@@ -142,6 +142,11 @@ std::vector<double> SharedMaps::deviations(const std::vector<std::int64_t>& rows
   return guarded(team_, [&] { return run_deviations(rows, mam, amv, eps); });
 }
 
+std::vector<float> SharedMaps::maps(const std::vector<std::int64_t>& rows) {
+  if (team_.size() > 1) ask(team_, {{"op", "maps"}, {"rows", rows}});
+  return guarded(team_, [&] { return run_maps(rows); });
+}
+
 void SharedMaps::serve() {
   for (;;) {
     const auto text = team_.broadcast({});
@@ -158,6 +163,8 @@ void SharedMaps::serve() {
         run_value_range(request["ok"].get<std::vector<bool>>());
       } else if (op == "group") {
         run_group(request_of(request));
+      } else if (op == "maps") {
+        run_maps(request["rows"].get<std::vector<std::int64_t>>());
       } else if (op == "deviations") {
         run_deviations(request["rows"].get<std::vector<std::int64_t>>(),
                        vector_mat(request["mam"].get<std::vector<double>>()),
@@ -222,6 +229,13 @@ GroupMaps SharedMaps::run_group(const GroupRequest& request) {
     out.maps = team_.size() == 1 ? std::move(maps) : gathered_on_root(team_, maps);
   }
   return out;
+}
+
+std::vector<float> SharedMaps::run_maps(const std::vector<std::int64_t>& rows) {
+  const auto [first, last] = my_slice(rows.size());
+  const auto mine =
+      read_maps({rows.begin() + static_cast<std::ptrdiff_t>(first), rows.begin() + static_cast<std::ptrdiff_t>(last)});
+  return team_.size() == 1 ? mine : gathered_on_root(team_, mine);
 }
 
 std::vector<double> SharedMaps::run_deviations(const std::vector<std::int64_t>& rows, const cv::Mat& mam,

@@ -50,6 +50,10 @@ class SharedMaps {
   std::vector<double> deviations(const std::vector<std::int64_t>& rows, const cv::Mat& mam, const cv::Mat& amv,
                                  double eps);
 
+  /// The normalised native maps of `rows` (ascending store ids), rows x low_pixels, on the
+  /// root: what the null controls' permutation tests deal from.
+  std::vector<float> maps(const std::vector<std::int64_t>& rows);
+
   /// The other ranks: answer the root's requests until it is done.
   void serve();
 
@@ -58,6 +62,7 @@ class SharedMaps {
   GroupMaps run_group(const GroupRequest& request);
   std::vector<double> run_deviations(const std::vector<std::int64_t>& rows, const cv::Mat& mam, const cv::Mat& amv,
                                      double eps);
+  std::vector<float> run_maps(const std::vector<std::int64_t>& rows);
   [[nodiscard]] std::pair<std::size_t, std::size_t> my_slice(std::size_t total) const;
   [[nodiscard]] std::vector<float> read_maps(const std::vector<std::int64_t>& rows) const;
 

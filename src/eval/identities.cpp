@@ -128,6 +128,18 @@ Identities identities_from_pairs(const std::vector<store::IndexEntry>& index, co
   return number_identities(names, fmt::format("identities named in {}", file.string()));
 }
 
+bool folders_name_people(const std::vector<store::IndexEntry>& index) {
+  std::map<std::string, std::size_t> faces_in;
+  for (const auto& e : index) {
+    if (!e.ok) continue;
+    const auto folder = fs::path(e.path).parent_path().string();
+    if (folder.empty()) return false;
+    faces_in[folder] += 1;
+  }
+  if (faces_in.size() < 2) return false;
+  return std::any_of(faces_in.begin(), faces_in.end(), [](const auto& f) { return f.second >= 2; });
+}
+
 Identities read_identities(const std::vector<store::IndexEntry>& index, const IdentitySource& source) {
   if (source.labels.empty() && !source.from_folders && !source.pairs.empty()) {
     return identities_from_pairs(index, read_pairs(source.pairs), source.pairs);

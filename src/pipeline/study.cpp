@@ -59,13 +59,14 @@ ExtractSummary extract_stage(const Stages& s, const ExtractOptions& e) {
 void require_faces(const StudyOptions& opt, const ExtractSummary& extracted) {
   if (extracted.faces > 0) return;
   if (extracted.records == 0) {
-    throw Error(ErrorCode::NotFound, fmt::format("{}: no files to read (an empty folder or list)", opt.images.string()));
+    throw Error(ErrorCode::NotFound,
+                fmt::format("{}: no files to read (an empty folder or list)", opt.images.string()));
   }
   std::vector<std::string> reasons;
   for (const auto& [reason, count] : extracted.failures) reasons.push_back(fmt::format("{} {}", count, reason));
-  throw Error(ErrorCode::Image, fmt::format("{}: no face was found in its {} files ({}); see {}", opt.images.string(),
-                                            extracted.records, fmt::join(reasons, ", "),
-                                            (opt.out / "store" / "index.csv").string()));
+  throw Error(ErrorCode::Image,
+              fmt::format("{}: no face was found in its {} files ({}); see {}", opt.images.string(), extracted.records,
+                          fmt::join(reasons, ", "), (opt.out / "store" / "index.csv").string()));
 }
 
 // Built-in methods whose scores cannot rank these faces (constant: face_size on pre-aligned
@@ -77,9 +78,10 @@ void drop_unrankable_methods(const Stages& s, StudyOptions& study, const fs::pat
     const auto it = std::find(methods.begin(), methods.end(), name);
     if (it == methods.end()) continue;  // a score file's method: load_scores names it and stops
     methods.erase(it);
-    s.say(fmt::format("warning: FIQA method '{}' left out: its scores are constant or missing, so it cannot rank "
-                      "these faces",
-                      name));
+    s.say(
+        fmt::format("warning: FIQA method '{}' left out: its scores are constant or missing, so it cannot rank "
+                    "these faces",
+                    name));
     if (methods.empty() && study.scores.files.empty()) {
       throw Error(ErrorCode::InvalidArgument,
                   fmt::format("no FIQA method can rank these faces ('{}' was the last one left)", name));
@@ -98,6 +100,8 @@ analysis::AnalysisResult analysis_stage(const Stages& s, const fs::path& store, 
   a.scores = opt.scores;
   a.cam = opt.cam;
   a.group = opt.group;
+  a.verdicts = opt.verdicts;
+  a.identities_from_evident_folders = opt.identities_from_evident_folders;
   a.colormap = opt.colormap;
   a.identities.labels = opt.labels;
   a.identities.from_folders = opt.labels_from_folders;
@@ -106,6 +110,11 @@ analysis::AnalysisResult analysis_stage(const Stages& s, const fs::path& store, 
   auto analysis = analysis::analyze(a);
   for (const auto& r : analysis.score_reports) s.say("scores: " + r.describe());
   for (const auto& w : analysis.warnings) s.say("warning: " + w);
+  if (const auto& n = analysis.null_controls) {
+    s.say(fmt::format("null controls: {} of {} got a false verdict (nominal {:g}), {} a significant cell{}",
+                      n->false_verdicts, n->controls.size(), n->alpha, n->with_significant_cell,
+                      n->warns_verdicts() || n->warns_cells() ? "; warning: more than the nominal rate allows" : ""));
+  }
   return analysis;
 }
 

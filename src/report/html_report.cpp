@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "amva/analysis/analysis_folder.hpp"
+#include "amva/analysis/verdicts.hpp"
 #include "amva/error.hpp"
 #include "amva/eval/edc_folder.hpp"
 #include "amva/io/atomic_file.hpp"
@@ -39,7 +40,9 @@ std::string pauc_html(const eval::Pauc& p, bool intervals) {
 }
 
 std::string verdict_span(const std::string& v) {
-  return fmt::format("<span class=\"{}\">{}</span>", html_escape(v), html_escape(v));
+  std::string css = v;
+  std::replace(css.begin(), css.end(), ' ', '_');
+  return fmt::format("<span class=\"{}\">{}</span>", html_escape(css), html_escape(v));
 }
 
 std::string region_rows(const analysis::MethodAnalysis& m) {
@@ -153,33 +156,59 @@ std::string verdicts_section(const ReportInput& in, FigureEmbedder& figures) {
                            : std::string("images"));
   inter += kRegionHeader;
   for (const auto& m : a.methods) inter += region_rows(m);
-  inter +=
+  inter += fmt::format(
       "</table>\n<h3>Low minus high: mean AM-V outside the central face, and whether it is specific to "
-      "outside</h3>\n<table><tr><th class=l>method</th><th>outside, low - high</th><th class=l>verdict</th>"
-      "<th>(outside - inside) of low - high</th><th class=l>specificity</th><th>cells with a variance "
-      "difference, outside / inside</th><th>W1 (AM-V values)</th><th>KS</th></tr>\n";
+      "outside</h3>\n<p>Intervals at {:.1f} % ({}); p from {} permutations of {}; verdicts at alpha {:g}.</p>\n"
+      "<table><tr><th class=l>method</th><th>outside, low - high</th><th>p ({})</th><th>log(outside AM-V low / "
+      "high)</th><th>smallest detectable log ratio</th><th class=l>verdict</th><th>(outside - inside) of low - high"
+      "</th><th class=l>specificity</th><th>cells with a variance difference, outside / inside</th><th>maps with "
+      "one value, low / high</th><th>W1 (AM-V values)</th><th>KS</th></tr>\n",
+      100 * (a.family == "holm" && a.family_size > 1 ? 1 - a.alpha / static_cast<double>(a.family_size) : 1 - a.alpha),
+      a.family == "holm" ? fmt::format("Bonferroni over {} methods", a.family_size)
+                         : std::string("no family correction"),
+      a.permutations, a.bootstrap_unit == "identity" ? "whole people" : "images (identities unknown)", a.alpha,
+      a.family);
   for (std::size_t i = 0; i < a.methods.size(); ++i) {
     const auto& m = a.methods[i];
     const auto& f = a.findings[i];
     const bool compared = m.compared();
     std::string cells = "n/a";
     if (const auto& v = m.variance_test) {
-      cells = fmt::format("{}/{} / {}/{}", v->significant_outside, v->cells_outside, v->significant_inside,
-                          v->cells_inside);
+      cells = fmt::format("{}/{} / {}/{} ({})", v->significant_outside, v->cells_outside, v->significant_inside,
+                          v->cells_inside, v->test);
     }
+    const std::string degenerate =
+        m.degenerate ? fmt::format("{} / {}", m.degenerate->low, m.degenerate->high) : std::string("n/a");
     inter += fmt::format(
-        "<tr><td class=l>{}</td><td>{}</td><td class=l>{}</td><td>{}</td><td class=l>{}</td><td>{}</td><td>{}</td>"
-        "<td>{}</td></tr>\n",
-        html_escape(m.name), compared ? with_ci(f.outside_amv_low_minus_high) : "n/a", verdict_span(f.finding),
+        "<tr><td class=l>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=l>{}</td><td>{}</td>"
+        "<td class=l>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+        html_escape(m.name), compared ? with_ci(f.outside_amv_low_minus_high) : "n/a", num(f.p_outside_family, 3),
+        compared ? with_ci(f.log_ratio, 3) : "n/a", num(f.detectable_log_ratio, 3), verdict_span(f.finding),
         compared ? with_ci(f.outside_minus_inside) : "n/a", html_escape(compared ? f.specificity : "n/a"), cells,
-        num(m.amv.wasserstein1), num(m.amv.ks, 3));
+        degenerate, num(m.amv.wasserstein1), num(m.amv.ks, 3));
   }
-  inter +=
-      "</table>\n<p>Verdict: <em>reproduced</em> when the interval of the outside difference lies above 0 (the seed "
-      "paper's finding), <em>reversed</em> below 0, else <em>inconclusive</em>. Specificity: <em>specific to "
-      "outside</em> when the low group's extra variation is larger outside than inside (interval above 0), "
-      "<em>general</em> when it is not, <em>absent</em> without an outside difference. Cells: Brown-Forsythe "
-      "test per cell of the map's native grid, Benjamini-Hochberg FDR.</p>\n";
+  inter += "</table>\n<dl class=definitions>\n";
+  for (const auto* table : {&analysis::finding_words(), &analysis::specificity_words()}) {
+    for (const auto& w : *table) {
+      inter += fmt::format("<dt>{}</dt><dd>{}</dd>\n", verdict_span(w.word), html_escape(w.definition));
+    }
+  }
+  inter += "</dl>\n";
+  if (a.bootstrap_unit != "identity") {
+    inter +=
+        "<p class=warning>Identities are unknown: every test treats images as independent, which calls "
+        "identity-clustered noise significant. Give --labels, --pairs or --labels-from-folders.</p>\n";
+  }
+  if (const auto& n = a.null_controls) {
+    inter += fmt::format(
+        "<p>Null controls: {} score columns that carry no information about the maps{}: {} got a false verdict "
+        "(nominal rate {:g}, binomial p = {}), {} had a significant cell (nominal {:g}, p = {}).{}</p>\n",
+        n->controls.size(), n->identities ? " but cluster by person as the real scores do" : "", n->false_verdicts,
+        n->alpha, num(n->p_false_verdicts, 3), n->with_significant_cell, n->cell_level, num(n->p_significant_cell, 3),
+        n->warns_verdicts() || n->warns_cells() ? " <strong>More than the nominal rate allows: the verdicts on this "
+                                                  "data are not calibrated.</strong>"
+                                                : "");
+  }
   return inter;
 }
 
@@ -247,11 +276,24 @@ std::string methods_section(const ReportInput& in, FigureEmbedder& figures) {
         fmt::format("Per-pixel values of the AM-V and median maps. AM-V: W1 {}, KS {}; median: W1 "
                     "{}, KS {}.",
                     num(m.amv.wasserstein1), num(m.amv.ks, 3), num(m.median.wasserstein1), num(m.median.ks, 3)));
+    if (fs::exists(figure(name, "signed"))) {
+      intra += figures.embed(figure(name, "signed"), name + "_signed",
+                             "Signed differences, low minus high (red: the low group higher), on a scale centred on "
+                             "0: AM-V with the pixels beyond the permutation null hatched (pointwise), the null "
+                             "band (standard deviation of the difference over the permutations, where noise alone "
+                             "reaches), MAM, and the unsigned D-AM-V of the seed paper.");
+    }
     if (fs::exists(figure(name, "significance"))) {
-      intra += figures.embed(figure(name, "significance"), name + "_significance",
-                             "D-AM-V with the map cells outlined where the low and high groups differ in "
-                             "variation (Brown-Forsythe per native cell, Benjamini-Hochberg FDR), and -log10 q per "
-                             "cell (each cell shown over its pixels).");
+      const auto& v = m.variance_test;
+      intra += figures.embed(
+          figure(name, "significance"), name + "_significance",
+          v && v->test == "brown-forsythe"
+              ? "D-AM-V with the map cells outlined where the low and high groups differ in variation (parametric "
+                "Brown-Forsythe per native cell, images independent, Benjamini-Hochberg FDR), and -log10 q per cell "
+                "(each cell shown over its pixels)."
+              : "D-AM-V with the map cells outlined where the low and high groups differ in variation (block "
+                "permutation of the Brown-Forsythe F per native cell, whole people moved when identities are known, "
+                "max-T across the cells), and -log10 q per cell (each cell shown over its pixels).");
     }
     intra += figures.embed(figure(name, "profiles"), name + "_profiles", "Row and column profiles of MAM and AM-V.");
     intra += kRegionHeader + region_rows(m) + "</table>\n";

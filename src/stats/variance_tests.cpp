@@ -1,6 +1,7 @@
 #include "amva/stats/variance_tests.hpp"
 
 #include <algorithm>
+#include <boost/math/distributions/binomial.hpp>
 #include <boost/math/distributions/fisher_f.hpp>
 #include <cmath>
 #include <limits>
@@ -30,7 +31,7 @@ std::vector<double> deviations(const std::vector<double>& x, double& mean) {
 
 }  // namespace
 
-TestResult brown_forsythe(const std::vector<double>& a, const std::vector<double>& b) {
+double brown_forsythe_statistic(const std::vector<double>& a, const std::vector<double>& b) {
   if (a.size() < 2 || b.size() < 2) {
     throw Error(ErrorCode::InvalidArgument, "the Brown-Forsythe test needs at least two values in each sample");
   }
@@ -44,15 +45,18 @@ TestResult brown_forsythe(const std::vector<double>& a, const std::vector<double
   double within = 0;
   for (const double z : za) within += (z - mean_a) * (z - mean_a);
   for (const double z : zb) within += (z - mean_b) * (z - mean_b);
-  const double df2 = na + nb - 2;
+  if (!(within > 0)) return std::numeric_limits<double>::quiet_NaN();
+  return (na + nb - 2) * between / within;
+}
+
+TestResult brown_forsythe(const std::vector<double>& a, const std::vector<double>& b) {
   TestResult r;
-  if (!(within > 0)) {
-    r.statistic = std::numeric_limits<double>::quiet_NaN();
+  r.statistic = brown_forsythe_statistic(a, b);
+  if (std::isnan(r.statistic)) {
     r.p = std::numeric_limits<double>::quiet_NaN();
     return r;
   }
-  r.statistic = df2 * between / within;
-  const boost::math::fisher_f_distribution<double> f(1.0, df2);
+  const boost::math::fisher_f_distribution<double> f(1.0, static_cast<double>(a.size() + b.size()) - 2);
   r.p = boost::math::cdf(boost::math::complement(f, r.statistic));
   return r;
 }
@@ -71,6 +75,28 @@ std::vector<double> benjamini_hochberg(const std::vector<double>& p) {
     q[order[k]] = running;
   }
   return q;
+}
+
+std::vector<double> holm(const std::vector<double>& p) {
+  const std::size_t m = p.size();
+  std::vector<double> adjusted(m);
+  const auto value = [&](std::size_t i) { return std::isnan(p[i]) ? 1.0 : p[i]; };
+  std::vector<std::size_t> order(m);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) { return value(x) < value(y); });
+  double running = 0;
+  for (std::size_t k = 0; k < m; ++k) {
+    running = std::max(running, std::min(1.0, value(order[k]) * static_cast<double>(m - k)));
+    adjusted[order[k]] = running;
+  }
+  return adjusted;
+}
+
+double binomial_upper_tail(std::size_t k, std::size_t n, double p) {
+  if (k == 0) return 1.0;
+  if (k > n) return 0.0;
+  const boost::math::binomial_distribution<double> b(static_cast<double>(n), p);
+  return boost::math::cdf(boost::math::complement(b, static_cast<double>(k - 1)));
 }
 
 }  // namespace amva::stats

@@ -51,6 +51,7 @@ void FigureBatch::add(const HeatmapGrid& g) {
                       {"shared_scale", g.shared_scale}, {"colorbar_label", g.colorbar_label}};
   if (g.box) j["box"] = *g.box;
   if (!g.cell_titles.empty()) j["cell_titles"] = g.cell_titles;
+  if (g.diverging) j["diverging"] = true;
   if (!g.column_scale.empty()) {
     j["column_scale"] = g.column_scale;
     j["scale_labels"] = g.scale_labels;

@@ -115,9 +115,20 @@ TEST(Analyze, IdentityBootstrapWhenIdentitiesAreKnown) {
   EXPECT_EQ(id["methods"]["m0"]["comparison"]["outside_amv_low_minus_high"],
             img["methods"]["m0"]["comparison"]["outside_amv_low_minus_high"]);
   // Asking for identities without any is an error that says what to give.
-  const auto [rc3, out3] = run("--bootstrap-unit identity", "none");
+  const auto [rc3, out3] = run("--bootstrap-unit identity --no-identities", "none");
   EXPECT_EQ(rc3, 2) << out3;
   EXPECT_NE(out3.find("--labels-from-folders"), std::string::npos) << out3;
+  // Folders that evidently name people (p000/, p001/, ...) give the identities unasked, and say so.
+  const auto [rc4, out4] = run("", "unasked");
+  ASSERT_EQ(rc4, 0) << out4;
+  EXPECT_NE(out4.find("identities: from the images' folders"), std::string::npos) << out4;
+  const auto unasked = read_json(dir / "unasked" / "summary.json");
+  EXPECT_TRUE(unasked["settings"]["bootstrap"]["identities_from_evident_folders"].get<bool>());
+  EXPECT_EQ(unasked["methods"]["m0"]["comparison"]["outside_amv_low_minus_high"],
+            id["methods"]["m0"]["comparison"]["outside_amv_low_minus_high"]);
+  EXPECT_EQ(unasked["methods"]["m0"]["comparison"]["permutation"]["blocks"],
+            id["methods"]["m0"]["comparison"]["permutation"]["blocks"]);
+  EXPECT_FALSE(img["settings"]["bootstrap"]["identities_from_evident_folders"].get<bool>());  // images asked for
 }
 
 TEST(Analyze, ExternalScoresQuantilesAndNoNormalisation) {

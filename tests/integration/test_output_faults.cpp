@@ -20,8 +20,9 @@ namespace fs = std::filesystem;
 
 namespace {
 std::pair<int, std::string> analyze(const test::TempDir& dir, const std::string& group, const std::string& env = "") {
-  return test::run(fmt::format("{} {} analyze --store {} --out {} --group {} --bootstrap 0 --no-figures", env,
-                               test::cli().string(), (dir / "store").string(), (dir / "out").string(), group));
+  return test::run(fmt::format(
+      "{} {} analyze --store {} --out {} --group {} --bootstrap 0 --null-controls 2 --permutations 19 --no-figures",
+      env, test::cli().string(), (dir / "store").string(), (dir / "out").string(), group));
 }
 
 nlohmann::json read_json(const fs::path& file) {

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "amva/analysis/group_maps.hpp"
+#include "amva/analysis/null_controls.hpp"
 #include "amva/eval/identities.hpp"
 #include "amva/quality/scores.hpp"
 #include "amva/stats/groups.hpp"
@@ -31,6 +32,19 @@
 namespace amva::analysis {
 
 inline constexpr double kUndefined = std::numeric_limits<double>::quiet_NaN();
+
+/// How the low-against-high verdicts are tested (issue 28; verdicts.hpp defines the words).
+struct VerdictOptions {
+  // The per-cell test: the block permutation test with max-T (permutation_tests.hpp), or the
+  // parametric Brown-Forsythe test with Benjamini-Hochberg, which treats images as independent.
+  enum class CellTest { Permutation, BrownForsythe };
+  CellTest cell_test = CellTest::Permutation;
+  int permutations = 1000;  // of every permutation test
+  // Holm across the run's methods for the region verdicts, with intervals at 1 - alpha / m.
+  bool family_correction = true;
+  double smallest_effect = 0.1;  // |log(outside AM-V low / high)| below which an effect is negligible
+  int null_controls = 20;        // built-in null control methods (null_controls.hpp); 0: none
+};
 
 struct AnalysisOptions {
   std::filesystem::path store;
@@ -43,9 +57,13 @@ struct AnalysisOptions {
   BootstrapOptions bootstrap;
   // Who is in each image: when known, the bootstrap resamples people, then their images.
   eval::IdentitySource identities;
+  // Without identities given: take them from the folders when the folders evidently name
+  // people (eval::folders_name_people), as the terminal and summary.json then say.
+  bool identities_from_evident_folders = true;
   eval::BootstrapUnit bootstrap_unit = eval::BootstrapUnit::Auto;  // Auto: identities when given
   stats::MedianConvention median = stats::MedianConvention::Lower;
-  double fdr = 0.05;                                   // false discovery rate of the per-cell variance tests
+  double fdr = 0.05;  // level of the per-cell variance tests (family-wise for the permutation test, so FDR too)
+  VerdictOptions verdicts;
   std::size_t memory_budget = std::size_t{256} << 20;  // for exact medians of one group
   bool figures = true;
   viz::Colormap colormap = viz::Colormap::Jet;       // of the map figures
@@ -56,10 +74,15 @@ struct AnalysisOptions {
 /// One method's low-against-high verdicts (summary.json: methods.<name>.comparison).
 struct MethodFinding {
   std::string method;
-  std::string finding = "n/a";  // reproduced, reversed, inconclusive; n/a without region statistics
-  Interval outside_amv_low_minus_high{kUndefined, kUndefined, kUndefined};
-  std::string specificity;  // specific to outside, general, absent; empty without region statistics
+  std::string finding = "n/a";  // a word of finding_words() (verdicts.hpp); n/a without region statistics
+  Interval outside_amv_low_minus_high{kUndefined, kUndefined, kUndefined};  // at the family's level
+  std::string specificity;  // a word of specificity_words(); empty without region statistics
   Interval outside_minus_inside{kUndefined, kUndefined, kUndefined};
+  double p_outside = kUndefined;         // permutation p of the outside difference, alone
+  double p_outside_family = kUndefined;  // after the family correction (Holm) across the run's methods
+  Interval log_ratio{kUndefined, kUndefined, kUndefined};  // log(outside AM-V low / high)
+  double detectable_difference = kUndefined;               // smallest outside difference the design detects
+  double detectable_log_ratio = kUndefined;                // the same as a log ratio over the high group's AM-V
 };
 /// A group's mean MAM and AM-V inside and outside the central face, and outside over inside,
 /// each with its bootstrap interval (summary.json: methods.<name>.groups.<group>.region).
@@ -79,6 +102,12 @@ struct GroupSummary {
 /// to differ, inside and outside the central face.
 struct VarianceTestCounts {
   std::size_t cells_inside = 0, cells_outside = 0, significant_inside = 0, significant_outside = 0;
+  std::string test;  // "permutation" or "brown-forsythe"
+};
+/// Maps with one value everywhere (all zero after the ReLU, or flat), which carry no location:
+/// the low and the high group's counts.
+struct DegenerateMaps {
+  std::size_t low = 0, high = 0;
 };
 /// How far apart the per-pixel values of the high and the low group's map lie.
 struct MapDistances {
@@ -92,6 +121,7 @@ struct MethodAnalysis {
   std::vector<stats::BoundaryTie> ties;             // tied scores that straddle a group boundary
   std::optional<VarianceTestCounts> variance_test;  // when both groups have two faces
   MapDistances amv, median;                         // of the AM-V and the median maps
+  std::optional<DegenerateMaps> degenerate;         // when both groups were compared
   /// Whether the low and the high group both have region statistics, so that the finding's
   /// low-against-high intervals are defined.
   [[nodiscard]] bool compared() const { return !groups.empty() && groups.front().region && groups.back().region; }
@@ -113,12 +143,20 @@ struct AnalysisResult {
   std::vector<MethodFinding> findings;  // one per method, in the order of summary.json's methods
   std::vector<MethodAnalysis> methods;  // in the same order as `findings`
   MethodAgreement agreement;
-  std::string bootstrap_unit;        // "identity" or "image"
-  std::string bootstrap_identities;  // where the identities came from, when the bootstrap resampled them
-  double confidence = 0.95;          // of every interval
-  std::string ties;                  // the rule for scores tied at a group boundary
+  std::string bootstrap_unit;                    // "identity" or "image"
+  std::string bootstrap_identities;              // where the identities came from, when the bootstrap resampled them
+  bool identities_from_evident_folders = false;  // taken from the folders without being asked
+  double confidence = 0.95;                      // of every interval
+  std::string ties;                              // the rule for scores tied at a group boundary
   std::vector<quality::ScoreMatchReport> score_reports;
   std::vector<std::string> warnings;  // e.g. ties at group boundaries, for the terminal
+  std::optional<analysis::NullControls> null_controls;
+  std::string family;  // the correction across methods: "holm" or "none"
+  std::size_t family_size = 0;
+  double alpha = 0.05;    // of the region verdicts
+  std::string cell_test;  // "permutation" or "brown-forsythe"
+  int permutations = 0;
+  double smallest_effect = 0.1;
 };
 
 /// Runs the analysis and writes the output folder (each file atomically). Throws Error for a

@@ -14,6 +14,7 @@ struct AnalysisFolder {
   [[nodiscard]] std::filesystem::path groups_csv() const { return dir / "groups.csv"; }
   [[nodiscard]] std::filesystem::path regions_csv() const { return dir / "regions.csv"; }
   [[nodiscard]] std::filesystem::path agreement_csv() const { return dir / "agreement.csv"; }
+  [[nodiscard]] std::filesystem::path null_controls_csv() const { return dir / "null_controls.csv"; }
   [[nodiscard]] std::filesystem::path grid_figure() const { return dir / "grid"; }
 
   /// A method's own folder: its group maps, differences, tests, curves and figures.

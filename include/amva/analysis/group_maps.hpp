@@ -46,6 +46,8 @@ class Upsampler {
     double weight;
   };
   [[nodiscard]] int low_pixels() const { return h_ * w_; }
+  [[nodiscard]] int low_rows() const { return h_; }
+  [[nodiscard]] int low_cols() const { return w_; }
   [[nodiscard]] int pixels() const { return size_ * size_; }
   /// Output pixel p = sum over taps(p) of weight * low[index].
   [[nodiscard]] const std::vector<Tap>& taps(int p) const { return taps_[static_cast<std::size_t>(p)]; }
@@ -56,6 +58,10 @@ class Upsampler {
   int h_, w_, size_;
   std::vector<std::vector<Tap>> taps_;
 };
+
+/// How many of n maps (n x d values) hold one value everywhere: all zero after the ReLU, or
+/// flat; they carry no location, and min-max makes them all-zero maps.
+std::size_t constant_maps(const std::vector<float>& maps, std::size_t n, std::size_t d);
 
 struct GroupStatistics {
   std::size_t count = 0;

@@ -8,11 +8,13 @@
 #include <array>
 #include <cstddef>
 #include <opencv2/core.hpp>
+#include <string>
 #include <vector>
 
 namespace amva::analysis {
 
 struct CellSignificance {
+  std::string test;       // "brown-forsythe" (q: Benjamini-Hochberg) or "permutation" (q: max-T family-wise p)
   cv::Mat statistic;      // h x w CV_64F: F of each cell (NaN when undefined)
   cv::Mat p;              // h x w: p-value (NaN when undefined)
   cv::Mat q;              // h x w: Benjamini-Hochberg adjusted p (undefined cells count as p = 1)
@@ -31,6 +33,11 @@ struct CellSignificance {
 /// lies in it. Throws Error(InvalidArgument) when a group has fewer than two maps.
 CellSignificance variance_significance(const std::vector<float>& low, std::size_t n_low, const std::vector<float>& high,
                                        std::size_t n_high, int h, int w, double fdr, const std::array<double, 4>& box);
+
+struct PermutationTests;
+/// The same outputs from the block permutation test (permutation_tests.hpp): p of each cell
+/// alone, and its max-T family-wise p as q.
+CellSignificance cell_significance(const PermutationTests& tests, double level, const std::array<double, 4>& box);
 
 /// A native-resolution map repeated over the 112x112 pixels nearest to each cell.
 cv::Mat cells_for_display(const cv::Mat& cells, int size = 112);

@@ -40,6 +40,12 @@ BootstrapUnit parse_bootstrap_unit(const std::string& text);
 /// saying what to give when none are known), or when any are known (Auto).
 bool resamples_identities(BootstrapUnit unit, const Identities& identities);
 
+/// Whether the images' folders evidently name their people: every readable image lies in a
+/// sub-folder, there is more than one sub-folder, and some sub-folder holds two or more
+/// images (LFW's layout). amva analyze and amva run then take identities from the folders
+/// unless told otherwise.
+bool folders_name_people(const std::vector<store::IndexEntry>& index);
+
 /// Identities of the store's rows. From a pairs file: the people LFW's format names; for a
 /// pair list, images joined by a mated pair are one person (connected components), the others
 /// their own. Labels that match no store image are ignored. Throws Error(NotFound/Parse)

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "amva/analysis/amva_analysis.hpp"
 #include "amva/face/detector.hpp"
 #include "amva/model/model_card.hpp"
 #include "amva/pipeline/model_setup.hpp"
@@ -28,7 +29,9 @@ struct StudyOptions : ModelSetup {
   std::filesystem::path pairs;  // comparisons for the EDC (any one of the three)
   std::filesystem::path labels;
   bool labels_from_folders = false;
+  bool identities_from_evident_folders = true;  // for the analysis, without identities given
   stats::GroupRule group;
+  analysis::VerdictOptions verdicts;
   int explain_count = 4;  // the N most and the N least deviating faces
   // Maps of the explanations: occlusion localises a covered part best (bench/occlusion_hits.py);
   // its reference is made from the first method's high and low groups only. The study's own

@@ -29,6 +29,9 @@ struct HeatmapGrid {
   std::vector<std::vector<std::filesystem::path>> outlines{};
   // What each cell shows, for a viewer's read-out (default: "row title / column title").
   std::vector<std::vector<std::string>> cell_titles{};
+  // Signed values: a diverging colour map (blue below 0, red above) centred on 0, each scale
+  // symmetric about it.
+  bool diverging = false;
 };
 
 struct Series {
