@@ -31,6 +31,10 @@ void print_analysis(const analysis::AnalysisResult& result, const std::filesyste
   for (const auto& w : result.warnings) fmt::print("warning: {}\n", w);
   fmt::print("{} faces of {} records; {} maps, {} normalisation, groups {}\n", result.faces, result.records, result.cam,
              result.normalization, result.group_rule);
+  if (result.constant_maps_dropped > 0) {
+    fmt::print("left out {} faces whose map holds one value everywhere (--drop-constant-maps)\n",
+               result.constant_maps_dropped);
+  }
   if (result.identities_from_evident_folders) {
     fmt::print(
         "identities: from the images' folders, one sub-folder per person (--no-identities to treat images as "
@@ -49,8 +53,9 @@ void print_analysis(const analysis::AnalysisResult& result, const std::filesyste
                  text(g.region->inside_amv));
     }
     if (m.compared()) {
-      fmt::print("  {:<12} low - high outside: {}, p = {:.3g} ({}: {:.3g}) -> {}\n", m.name,
-                 text(f.outside_amv_low_minus_high), f.p_outside, result.family, f.p_outside_family, f.finding);
+      fmt::print("  {:<12} low - high outside: {}, p = {:.3g} ({}: {:.3g}) -> {}{}\n", m.name,
+                 text(f.outside_amv_low_minus_high), f.p_outside, result.family, f.p_outside_family, f.finding,
+                 result.bootstrap_unit == "identity" ? "" : " (images treated as independent)");
       fmt::print("  {:<12} log(outside AM-V low / high): {}; smallest detectable {:.3g}\n", m.name, text(f.log_ratio),
                  f.detectable_log_ratio);
       fmt::print("  {:<12} (outside - inside) of low - high: {} -> {}\n", m.name, text(f.outside_minus_inside),
@@ -137,6 +142,9 @@ void add_analyze(CLI::App& app) {
   cmd->add_option("--memory-budget", args->memory_mib,
                   "MiB for exact per-pixel medians of one group; larger groups use histograms")
       ->capture_default_str();
+  cmd->add_flag("--drop-constant-maps", o.drop_constant_maps,
+                "Leave out faces whose map holds one value everywhere (all zero after the ReLU): they carry no "
+                "location (counted per group either way)");
   cmd->add_flag("--no-figures", args->no_figures, "Skip the figures (no matplotlib needed)");
   add_colormap_option(*cmd, o.colormap);
   cmd->add_flag("--force", o.force,

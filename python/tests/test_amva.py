@@ -63,6 +63,13 @@ def test_analysis_from_numpy_equals_import_and_analyze(tmp_path):
     expected = json.loads((tmp_path / "cli" / "summary.json").read_text())["methods"]["q"]
     got = summary["methods"]["q"]
     assert got["comparison"]["finding"] == expected["comparison"]["finding"] == "reproduced"
+    # The calibrated verdicts: the same permutation p and null controls through the module as the CLI.
+    assert got["comparison"]["permutation"]["p_outside"] == expected["comparison"]["permutation"]["p_outside"]
+    # whole people are permuted: at most the 30 people, far fewer blocks than the 48 pooled faces
+    assert got["comparison"]["permutation"]["blocks"] == expected["comparison"]["permutation"]["blocks"] <= 30
+    assert summary["null_controls"]["count"] == 20
+    assert summary["null_controls"]["false_verdicts"] == \
+        json.loads((tmp_path / "cli" / "summary.json").read_text())["null_controls"]["false_verdicts"]
     for g in ("low", "high"):
         for side in ("inside", "outside"):
             a = got["groups"][g]["region"][side]

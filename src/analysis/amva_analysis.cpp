@@ -196,7 +196,7 @@ void add_bootstrap_comparison(MethodResult& m, const RegionStatistics& lr, const
 
 // D-AM-V, D-MAM, the low-against-high intervals, the per-cell variance test on the native
 // grid, and the densities of the two groups' map values.
-void compare_groups(const Run& run, MethodResult& m) {
+void compare_groups(const Run& run, MethodResult& m, std::vector<std::string>& warnings) {
   const auto& inside = central_face_mask();
   auto& low = m.groups.front();
   auto& high = m.groups.back();
@@ -222,6 +222,16 @@ void compare_groups(const Run& run, MethodResult& m) {
     m.permutation = permutation_tests(
         pooled, run.up,
         {opt.verdicts.permutations, stats::stream_seed(opt.bootstrap.seed, m.scores.name + "/permutations")});
+    // With few people, whole-person permutations have few distinct splits, and sizes wander.
+    const auto& t = *m.permutation;
+    const auto smaller = std::min(low.group.rows.size(), high.group.rows.size());
+    if (run.by_identity && 4 * t.largest_block > smaller) {
+      warnings.push_back(fmt::format(
+          "{}: one person holds {} of the {} pooled low and high faces, more than a quarter of the smaller group "
+          "({}): the permutations have few distinct splits (low group sizes {} to {}), so the tests are coarse",
+          m.scores.name, t.largest_block, low.group.rows.size() + high.group.rows.size(), smaller, t.low_size_min,
+          t.low_size_max));
+    }
     if (opt.verdicts.cell_test == VerdictOptions::CellTest::Permutation) {
       m.significance = cell_significance(*m.permutation, opt.fdr, central_face_box());
     } else {
@@ -326,6 +336,26 @@ OpenedStore open_store(const AnalysisOptions& opt, Team& team) {
     team.abort(fmt::format("rank {} of {} cannot read the store: {}", team.rank(), team.size(), e.what()));
   }
   return s;
+}
+
+// Leaves out the faces whose map holds one value everywhere from every method's scores.
+std::size_t drop_constant_maps(const Run& run, std::vector<quality::ScoreColumn>& columns) {
+  std::vector<std::int64_t> rows;
+  for (std::size_t r = 0; r < run.index.size(); ++r) {
+    if (run.index[r].ok) rows.push_back(static_cast<std::int64_t>(r));
+  }
+  report(run.opt, "finding the maps with one value everywhere");
+  const auto maps = run.shared.maps(rows);
+  const auto d = static_cast<std::size_t>(run.up.low_pixels());
+  std::size_t dropped = 0;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const std::vector<float> one(maps.begin() + static_cast<std::ptrdiff_t>(i * d),
+                                 maps.begin() + static_cast<std::ptrdiff_t>((i + 1) * d));
+    if (constant_maps(one, 1, d) == 0) continue;
+    ++dropped;
+    for (auto& c : columns) c.values[static_cast<std::size_t>(rows[i])] = kNaN;
+  }
+  return dropped;
 }
 
 // The verdicts of the run's methods: permutation p-values, Holm across the methods (the
@@ -452,6 +482,7 @@ AnalysisResult analyze(const AnalysisOptions& opt, Team* team_or_alone) {
   if (!run.by_identity) run.identities = {};
   run.cam = opened.cam;
   auto score_columns = quality::load_scores(opt.store, index, opt.scores, result.score_reports);
+  if (opt.drop_constant_maps) result.constant_maps_dropped = drop_constant_maps(run, score_columns);
 
   // Every output is written into a staging folder and moved into place at the end, so that a
   // killed run never mixes new maps with an old reference.
@@ -471,7 +502,7 @@ AnalysisResult analyze(const AnalysisOptions& opt, Team* team_or_alone) {
   std::vector<MethodResult> results;
   for (auto& column : score_columns) {
     results.push_back(analyse_groups(run, column, result.warnings));
-    compare_groups(run, results.back());
+    compare_groups(run, results.back(), result.warnings);
   }
   decide_verdicts(opt, results);
   if (opt.verdicts.null_controls > 0 && !results.empty()) result.null_controls = null_controls(run, results);

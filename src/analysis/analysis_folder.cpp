@@ -188,6 +188,8 @@ nlohmann::json settings_json(const ComputedAnalysis& a, const nlohmann::json& ca
         {"identities", by_identity ? nlohmann::json(a.result.bootstrap_identities) : nlohmann::json(nullptr)},
         {"identity_count", a.identity_count},
         {"identities_from_evident_folders", a.result.identities_from_evident_folders},
+        {"constant_maps_dropped",
+         opt.drop_constant_maps ? nlohmann::json(a.result.constant_maps_dropped) : nlohmann::json(nullptr)},
         {"method",
          by_identity ? "percentile intervals; per group, its identities resampled with replacement, then each drawn "
                        "identity's images with replacement (images without an identity are their own identity); each "

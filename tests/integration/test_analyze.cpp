@@ -3,6 +3,7 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "amva/io/atomic_file.hpp"
 #include "amva/io/csv.hpp"
@@ -221,4 +222,62 @@ TEST(Analyze, RefusesAForeignNonEmptyOutputFolder) {
   EXPECT_EQ(io::read_text(dir / "mine" / "summary.csv"), "my own file\n");
   std::tie(rc, out) = run("");  // now amva's folder
   EXPECT_EQ(rc, 0) << out;
+}
+
+// The calibrated verdicts end to end: the permutation tests and their unit, the verdict words
+// with their one definition, the null controls, the signed D-AM-V, and the maps with one value
+// everywhere, counted per group and left out on request.
+TEST(Analyze, VerdictsSayTheirTestsAndCountConstantMaps) {
+  test::TempDir dir;
+  test::write_synthetic_store(dir / "store", {.faces = 400, .failed = 0, .methods = 1, .identities = 40});
+  auto maps = io::read_npy(dir / "store" / "maps_gradcam.npy");
+  for (std::size_t k = 0; k < 12 * 49; ++k) maps.data[k] = 0.f;  // faces 0..11: all zero after the ReLU
+  io::write_npy(dir / "store" / "maps_gradcam.npy", maps);
+  const auto run = [&](const std::string& extra, const std::string& out) {
+    return test::run(fmt::format("{} analyze --store {} --out {} --bootstrap 200 --permutations 199 --no-figures {}",
+                                 test::cli().string(), (dir / "store").string(), (dir / out).string(), extra));
+  };
+  const auto [rc, out] = run("", "default");
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("null controls: "), std::string::npos) << out;
+  const auto s = read_json(dir / "default" / "summary.json");
+  const auto& c = s["methods"]["m0"]["comparison"];
+  EXPECT_EQ(s["settings"]["verdicts"]["family"], "holm");
+  EXPECT_EQ(s["settings"]["verdicts"]["finding_words"][c["finding"].get<std::string>()], c["finding_definition"]);
+  EXPECT_EQ(c["finding"], "reproduced") << c.dump(2);  // the built-in effect
+  EXPECT_EQ(c["variance_test"]["test"], "permutation");
+  EXPECT_LE(c["permutation"]["p_outside"].get<double>(), 0.01);
+  EXPECT_EQ(s["null_controls"]["count"], 20);
+  EXPECT_TRUE(std::filesystem::exists(dir / "default" / "null_controls.csv"));
+  // Which of the zeroed faces fell in the low and the high group.
+  std::map<std::string, int> zeroed;
+  std::set<std::string> people;  // of the pooled low and high faces: the permutations' blocks
+  const auto groups = io::read_csv(dir / "default" / "groups.csv");
+  for (const auto& r : groups.rows) {
+    if (std::stoi(r[0]) < 12) zeroed[r[3]] += 1;
+    if (r[3] == "low" || r[3] == "high") people.insert(std::filesystem::path(r[1]).parent_path().string());
+  }
+  EXPECT_EQ(c["permutation"]["blocks"].get<std::size_t>(), people.size());
+  EXPECT_LT(people.size(), 80u);
+  EXPECT_EQ(c["degenerate_maps"]["low"].get<int>(), zeroed["low"]);
+  EXPECT_EQ(c["degenerate_maps"]["high"].get<int>(), zeroed["high"]);
+  // Signed: AM-V low - high, pixel by pixel.
+  const auto signed_amv = io::read_npy(dir / "default" / "m0" / "d_amv_signed.npy");
+  const auto low = io::read_npy(dir / "default" / "m0" / "amv_low.npy");
+  const auto high = io::read_npy(dir / "default" / "m0" / "amv_high.npy");
+  for (std::size_t k = 0; k < signed_amv.data.size(); k += 97) {
+    EXPECT_NEAR(signed_amv.data[k], low.data[k] - high.data[k], 1e-6) << k;
+  }
+
+  const auto [rc2, out2] = run("--drop-constant-maps --cell-test brown-forsythe --family none", "dropped");
+  ASSERT_EQ(rc2, 0) << out2;
+  EXPECT_NE(out2.find("left out 12 faces"), std::string::npos) << out2;
+  const auto d = read_json(dir / "dropped" / "summary.json");
+  EXPECT_EQ(d["settings"]["bootstrap"]["constant_maps_dropped"], 12);
+  EXPECT_EQ(d["settings"]["verdicts"]["family"], "none");
+  const auto& dc = d["methods"]["m0"]["comparison"];
+  EXPECT_EQ(dc["variance_test"]["test"], "brown-forsythe");
+  EXPECT_EQ(dc["degenerate_maps"]["low"], 0);
+  EXPECT_EQ(dc["degenerate_maps"]["high"], 0);
+  EXPECT_EQ(d["methods"]["m0"]["scored"], 388);
 }

@@ -65,6 +65,9 @@ struct AnalysisOptions {
   double fdr = 0.05;  // level of the per-cell variance tests (family-wise for the permutation test, so FDR too)
   VerdictOptions verdicts;
   std::size_t memory_budget = std::size_t{256} << 20;  // for exact medians of one group
+  // Leave out every face whose map holds one value everywhere (all zero after the ReLU, or
+  // flat): it carries no location, yet adds zeros to its group's statistics.
+  bool drop_constant_maps = false;
   bool figures = true;
   viz::Colormap colormap = viz::Colormap::Jet;       // of the map figures
   bool force = false;                                // write into a non-empty folder amva did not make
@@ -146,6 +149,7 @@ struct AnalysisResult {
   std::string bootstrap_unit;                    // "identity" or "image"
   std::string bootstrap_identities;              // where the identities came from, when the bootstrap resampled them
   bool identities_from_evident_folders = false;  // taken from the folders without being asked
+  std::size_t constant_maps_dropped = 0;         // faces left out by drop_constant_maps
   double confidence = 0.95;                      // of every interval
   std::string ties;                              // the rule for scores tied at a group boundary
   std::vector<quality::ScoreMatchReport> score_reports;
