@@ -406,7 +406,7 @@ void write_method_files(const MethodResult& m, const AnalysisFolder& folder, dou
   write_map(folder.method_map(name, "d_amv_symmetric"), m.d_amv_symmetric);
   write_map(folder.method_map(name, "d_amv_signed"), m.d_amv_signed);
   write_map(folder.method_map(name, "d_mam_signed"), m.d_mam_signed);
-  if (const auto& t = m.permutation) {
+  if (const auto& t = m.permutation; t && !t->pixel_p.empty()) {
     write_map(folder.method_map(name, "d_amv_null_sd"), t->pixel_null_sd);
     write_map(folder.method_map(name, "d_amv_p"), t->pixel_p);
     cv::Mat beyond = cv::Mat::zeros(t->pixel_p.size(), CV_64F);

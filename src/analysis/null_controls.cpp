@@ -115,8 +115,11 @@ NullControls run_null_controls(const std::vector<float>& maps, const std::vector
     auto low = gather(maps, rows, d, low_rows, out.identities ? identity_of_row : std::vector<std::int64_t>{});
     auto high = gather(maps, rows, d, high_rows, out.identities ? identity_of_row : std::vector<std::int64_t>{});
     const PooledGroups pooled{low.maps, low_rows.size(), high.maps, high_rows.size(), low.identities, high.identities};
-    const auto t = permutation_tests(
-        pooled, up, {options.permutations, stats::stream_seed(options.seed, c.name + "/permutations")});
+    PermutationOptions po;
+    po.permutations = options.permutations;
+    po.seed = stats::stream_seed(options.seed, c.name + "/permutations");
+    po.pixel_null = false;
+    const auto t = permutation_tests(pooled, up, po);
     RegionEvidence e;
     e.enough_images = true;
     e.outside_difference = t.outside_difference;

@@ -165,8 +165,9 @@ PermutationTests permutation_tests(const PooledGroups& g, const Upsampler& up, c
   // Per-pixel sums over fixed chunks of permutations, added in chunk order: the same on any
   // number of threads.
   constexpr std::size_t kChunks = 16;
-  std::vector<std::vector<double>> chunk_sum(kChunks, std::vector<double>(P, 0.0)), chunk_sq(chunk_sum);
-  std::vector<std::vector<std::size_t>> chunk_extreme(kChunks, std::vector<std::size_t>(P, 0));
+  const std::size_t band = options.pixel_null ? P : 0;
+  std::vector<std::vector<double>> chunk_sum(kChunks, std::vector<double>(band, 0.0)), chunk_sq(chunk_sum);
+  std::vector<std::vector<std::size_t>> chunk_extreme(kChunks, std::vector<std::size_t>(band, 0));
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, kChunks, 1), [&](const tbb::blocked_range<std::size_t>& chunks) {
     std::vector<std::size_t> order(blocks.size());
     std::vector<char> is_low(n);
@@ -183,10 +184,10 @@ PermutationTests permutation_tests(const PooledGroups& g, const Upsampler& up, c
         }
         low_sizes[p] = size;
         cell_statistics(by_cell, n, d, is_low, a, b, null_f.data() + p * d);
-        const auto r = region(is_low, size, pixels.data());
+        const auto r = region(is_low, size, options.pixel_null ? pixels.data() : nullptr);
         null_outside[p] = r.outside;
         null_inside[p] = r.inside;
-        for (std::size_t q = 0; q < P; ++q) {
+        for (std::size_t q = 0; options.pixel_null && q < P; ++q) {
           chunk_sum[c][q] += pixels[q];
           chunk_sq[c][q] += pixels[q] * pixels[q];
           chunk_extreme[c][q] += std::abs(pixels[q]) >= std::abs(observed_pixels[q]) * (1 - 1e-12) ? 1 : 0;
@@ -194,11 +195,11 @@ PermutationTests permutation_tests(const PooledGroups& g, const Upsampler& up, c
       }
     }
   });
-  const int size = static_cast<int>(std::lround(std::sqrt(static_cast<double>(P))));
+  const int size = options.pixel_null ? static_cast<int>(std::lround(std::sqrt(static_cast<double>(P)))) : 0;
   t.pixel_difference = cv::Mat(size, size, CV_64F);
   t.pixel_null_sd = cv::Mat(size, size, CV_64F);
   t.pixel_p = cv::Mat(size, size, CV_64F);
-  for (std::size_t q = 0; q < P; ++q) {
+  for (std::size_t q = 0; options.pixel_null && q < P; ++q) {
     double sum = 0, sq = 0;
     std::size_t extreme = 0;
     for (std::size_t c = 0; c < kChunks; ++c) {

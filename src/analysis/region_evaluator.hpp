@@ -23,7 +23,7 @@ class RegionEvaluator {
   RegionEvaluator(const Upsampler& up, const cv::Mat& inside_mask) : up_(up) {
     const int d = up.low_pixels();
     std::map<std::pair<int, int>, int> pair_index;
-    pixel_terms_.resize(static_cast<std::size_t>(up.pixels()));
+    std::vector<std::vector<std::pair<int, double>>> pixel_terms(static_cast<std::size_t>(up.pixels()));
     inside_.resize(static_cast<std::size_t>(up.pixels()));
     weights_in_ = Eigen::VectorXd::Zero(d);
     weights_out_ = Eigen::VectorXd::Zero(d);
@@ -40,9 +40,17 @@ class RegionEvaluator {
           auto [it, inserted] = pair_index.emplace(key, static_cast<int>(pairs_.size()));
           if (inserted) pairs_.push_back(key);
           const double coef = taps[a].weight * taps[b].weight * (a == b ? 1.0 : 2.0);
-          pixel_terms_[static_cast<std::size_t>(p)].push_back({it->second, coef});
+          pixel_terms[static_cast<std::size_t>(p)].push_back({it->second, coef});
         }
       }
+    }
+    term_start_.push_back(0);
+    for (const auto& terms : pixel_terms) {
+      for (const auto& [k, coef] : terms) {
+        term_pair_.push_back(static_cast<std::size_t>(k));
+        term_coef_.push_back(coef);
+      }
+      term_start_.push_back(term_pair_.size());
     }
     if (n_in_ == 0 || n_out_ == 0) throw Error(ErrorCode::InvalidArgument, "the region mask must split the face");
     weights_in_ /= n_in_;
@@ -73,9 +81,10 @@ class RegionEvaluator {
     for (std::size_t k = 0; k < pairs_.size(); ++k) {
       cov[k] = (sums[d + k] - n * mu[pairs_[k].first] * mu[pairs_[k].second]) / (n - 1);
     }
-    for (std::size_t p = 0; p < pixel_terms_.size(); ++p) {
+    const std::size_t pixels = term_start_.size() - 1;
+    for (std::size_t p = 0; p < pixels; ++p) {
       double var = 0;
-      for (const auto& [k, coef] : pixel_terms_[p]) var += coef * cov[static_cast<std::size_t>(k)];
+      for (std::size_t t = term_start_[p]; t < term_start_[p + 1]; ++t) var += term_coef_[t] * cov[term_pair_[t]];
       const double amv = std::sqrt(std::max(var, 0.0));
       if (pixel_amv) pixel_amv[p] = amv;
       (inside_[p] ? v.inside_amv : v.outside_amv) += amv;
@@ -88,8 +97,11 @@ class RegionEvaluator {
  private:
   const Upsampler& up_;
   std::vector<std::pair<int, int>> pairs_;
-  std::vector<std::vector<std::pair<int, double>>> pixel_terms_;
-  std::vector<bool> inside_;
+  // Each pixel's variance as a sum of coefficients times pair covariances, flattened: pixel p's
+  // terms are term_start_[p] .. term_start_[p + 1] (thousands of evaluations run through them).
+  std::vector<std::size_t> term_start_, term_pair_;
+  std::vector<double> term_coef_;
+  std::vector<char> inside_;
   Eigen::VectorXd weights_in_, weights_out_;
   double n_in_ = 0, n_out_ = 0;
 };

@@ -22,8 +22,9 @@ using test::read_json;
 TEST(Analyze, FindsTheBuiltInEffectOnASyntheticStore) {
   test::TempDir dir;
   test::write_synthetic_store(dir / "store", {.faces = 400, .failed = 3, .methods = 3});
-  const auto [rc, out] = test::run(fmt::format("{} analyze --store {} --out {} --bootstrap 300", test::cli().string(),
-                                               (dir / "store").string(), (dir / "out").string()));
+  const auto [rc, out] =
+      test::run(fmt::format("{} analyze --store {} --out {} --bootstrap 300 --permutations 199 --null-controls 0",
+                            test::cli().string(), (dir / "store").string(), (dir / "out").string()));
   ASSERT_EQ(rc, 0) << out;
   const auto s = read_json(dir / "out" / "summary.json");
   EXPECT_EQ(s["faces"], 400);
@@ -99,8 +100,9 @@ TEST(Analyze, IdentityBootstrapWhenIdentitiesAreKnown) {
   test::TempDir dir;
   test::write_synthetic_store(dir / "store", {.faces = 400, .failed = 3, .methods = 1, .identities = 40});
   const auto run = [&](const std::string& extra, const std::string& out) {
-    return test::run(fmt::format("{} analyze --store {} --out {} --bootstrap 200 --no-figures {}", test::cli().string(),
-                                 (dir / "store").string(), (dir / out).string(), extra));
+    return test::run(fmt::format(
+        "{} analyze --store {} --out {} --bootstrap 200 --permutations 199 --null-controls 0 --no-figures {}",
+        test::cli().string(), (dir / "store").string(), (dir / out).string(), extra));
   };
   const auto [rc, out] = run("--labels-from-folders", "by_id");
   ASSERT_EQ(rc, 0) << out;
@@ -143,6 +145,7 @@ TEST(Analyze, ExternalScoresQuantilesAndNoNormalisation) {
   }
   const auto [rc, out] = test::run(fmt::format(
       "{} analyze --store {} --out {} --scores {} --lower-is-better badness --group quantiles:4 --normalize none "
+      "--permutations 199 --null-controls 0 "
       "--bootstrap 100 --no-figures",
       test::cli().string(), (dir / "store").string(), (dir / "out").string(), (dir / "badness.txt").string()));
   ASSERT_EQ(rc, 0) << out;
@@ -210,8 +213,9 @@ TEST(Analyze, RefusesAForeignNonEmptyOutputFolder) {
   test::fs::create_directories(dir / "mine");
   std::ofstream(dir / "mine" / "summary.csv") << "my own file\n";
   const auto run = [&](const std::string& extra) {
-    return test::run(fmt::format("{} analyze --store {} --out {} --bootstrap 50 --no-figures {}", test::cli().string(),
-                                 (dir / "store").string(), (dir / "mine").string(), extra));
+    return test::run(fmt::format(
+        "{} analyze --store {} --out {} --bootstrap 50 --permutations 199 --null-controls 0 --no-figures {}",
+        test::cli().string(), (dir / "store").string(), (dir / "mine").string(), extra));
   };
   auto [rc, out] = run("");
   EXPECT_EQ(rc, 2) << out;
@@ -234,8 +238,9 @@ TEST(Analyze, VerdictsSayTheirTestsAndCountConstantMaps) {
   for (std::size_t k = 0; k < 12 * 49; ++k) maps.data[k] = 0.f;  // faces 0..11: all zero after the ReLU
   io::write_npy(dir / "store" / "maps_gradcam.npy", maps);
   const auto run = [&](const std::string& extra, const std::string& out) {
-    return test::run(fmt::format("{} analyze --store {} --out {} --bootstrap 200 --permutations 199 --no-figures {}",
-                                 test::cli().string(), (dir / "store").string(), (dir / out).string(), extra));
+    return test::run(fmt::format(
+        "{} analyze --store {} --out {} --bootstrap 200 --permutations 199 --null-controls 5 --no-figures {}",
+        test::cli().string(), (dir / "store").string(), (dir / out).string(), extra));
   };
   const auto [rc, out] = run("", "default");
   ASSERT_EQ(rc, 0) << out;
@@ -247,7 +252,7 @@ TEST(Analyze, VerdictsSayTheirTestsAndCountConstantMaps) {
   EXPECT_EQ(c["finding"], "reproduced") << c.dump(2);  // the built-in effect
   EXPECT_EQ(c["variance_test"]["test"], "permutation");
   EXPECT_LE(c["permutation"]["p_outside"].get<double>(), 0.01);
-  EXPECT_EQ(s["null_controls"]["count"], 20);
+  EXPECT_EQ(s["null_controls"]["count"], 5);
   EXPECT_TRUE(std::filesystem::exists(dir / "default" / "null_controls.csv"));
   // Which of the zeroed faces fell in the low and the high group.
   std::map<std::string, int> zeroed;

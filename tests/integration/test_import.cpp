@@ -73,10 +73,11 @@ TEST(Import, NumpyMapsGiveTheNumbersOfTheSameMapsInAStore) {
   for (const auto& [store, cam] : {std::pair<std::string, std::string>{s, "gradcam"},
                                    {d + "/imported", "external"},
                                    {d + "/from_files", "mine"}}) {
-    std::tie(rc, out) = test::run(fmt::format(
-        "{} analyze --store {} --cam {} --scores {}/scores.txt --labels-from-folders --bootstrap 200 --no-figures "
-        "--out {}_analysis",
-        cli, store, cam, d, store));
+    std::tie(rc, out) =
+        test::run(fmt::format("{} analyze --store {} --cam {} --scores {}/scores.txt --labels-from-folders --bootstrap "
+                              "200 --permutations 199 --null-controls 0 --no-figures "
+                              "--out {}_analysis",
+                              cli, store, cam, d, store));
     ASSERT_EQ(rc, 0) << out;
   }
   const auto reference = read_json(s + "_analysis/summary.json")["methods"]["scores"];
@@ -98,9 +99,10 @@ TEST(Import, OfficialHighLowStacksGiveTheirGroups) {
   const auto cli = test::cli().string();
   auto [rc, out] = test::run(fmt::format("{} import --group-stacks {} --out {}/store", cli, d, d));
   ASSERT_EQ(rc, 0) << out;
-  std::tie(rc, out) = test::run(fmt::format(
-      "{} analyze --store {}/store --cam external --group thresholds:0.5 --bootstrap 200 --no-figures --out {}/an", cli,
-      d, d));
+  std::tie(rc, out) =
+      test::run(fmt::format("{} analyze --store {}/store --cam external --group thresholds:0.5 --bootstrap 200 "
+                            "--permutations 199 --null-controls 0 --no-figures --out {}/an",
+                            cli, d, d));
   ASSERT_EQ(rc, 0) << out;
   const auto m = read_json(d + "/an/summary.json")["methods"]["SER-FIQ"];
   const auto& groups = m["group_order"];

@@ -153,8 +153,9 @@ TEST(InputFaults, NewlinesAndNonUtf8BytesInFileNames) {
   EXPECT_NE(out.find("already in store 4"), std::string::npos) << out;
   std::tie(rc, out) = amva(fmt::format("quality --store {} --methods sharpness,brightness", store));
   ASSERT_EQ(rc, 0) << out;
-  std::tie(rc, out) = test::run(fmt::format("{} analyze --store {} --out {} --no-figures --group top:50",
-                                            test::cli().string(), store, (dir / "analysis").string()));
+  std::tie(rc, out) = test::run(
+      fmt::format("{} analyze --store {} --out {} --no-figures --permutations 99 --null-controls 2 --group top:50",
+                  test::cli().string(), store, (dir / "analysis").string()));
   ASSERT_EQ(rc, 0) << out;
   std::tie(rc, out) = amva(fmt::format("explain --reference {} --image '{}' --out {}",
                                        (dir / "analysis" / "reference_sharpness").string(),
@@ -178,9 +179,9 @@ TEST(InputFaults, NewlinesAndNonUtf8BytesInFileNames) {
   EXPECT_TRUE(fs::exists(dir / "dots" / "out" / "_.." / "explain.json")) << out;
   EXPECT_FALSE(fs::exists(dir / "dots" / "explain.json"));
   std::ofstream(dir / "s.csv") << "path,score\nplain.jpg,1\n";
-  std::tie(rc, out) =
-      test::run(fmt::format("{} analyze --store {} --out {} --scores '..={}' --min-match 0", test::cli().string(),
-                            store, (dir / "a2").string(), (dir / "s.csv").string()));
+  std::tie(rc, out) = test::run(
+      fmt::format("{} analyze --store {} --out {} --scores '..={}' --min-match 0 --permutations 99 --null-controls 2",
+                  test::cli().string(), store, (dir / "a2").string(), (dir / "s.csv").string()));
   EXPECT_EQ(rc, 2) << out;
   EXPECT_NE(out.find("cannot name a method"), std::string::npos) << out;
 }

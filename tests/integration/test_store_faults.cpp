@@ -140,10 +140,11 @@ TEST(StoreFaults, CreationInterruptedBeforeTheFirstFileIsCompleted) {
   test::TempDir dir;
   make_lists(dir);
   const auto extract = [&](const fs::path& out) {
-    return test::run(fmt::format("AMVA_CACHE={} {} extract --images {} --out {} --aligned --cam gradcam --quality "
-                                 "sharpness --models {}",
-                                 test::jacobian_cache().string(), test::cli().string(), (dir / "first.txt").string(),
-                                 out.string(), test::models_dir().string()));
+    return test::run(
+        fmt::format("AMVA_CACHE={} {} extract --images {} --out {} --aligned --cam gradcam --quality "
+                    "sharpness --models {}",
+                    test::jacobian_cache().string(), test::cli().string(), (dir / "first.txt").string(), out.string(),
+                    test::models_dir().string()));
   };
   // A store killed while writing its first meta.json: its lock and a temporary file.
   fs::create_directories(dir / "store");
@@ -166,9 +167,10 @@ TEST(StoreFaults, CreationInterruptedBeforeTheFirstFileIsCompleted) {
   // An output folder whose claim was killed while writing its marker.
   fs::create_directories(dir / "analysis");
   std::ofstream(dir / "analysis" / ".amva-output.tmp12345-0") << "This folder";
-  std::tie(rc, out) = test::run(fmt::format(
-      "{} analyze --store {} --out {} --bootstrap 0 --no-figures --methods sharpness --group top:50",
-      test::cli().string(), (dir / "store").string(), (dir / "analysis").string()));
+  std::tie(rc, out) =
+      test::run(fmt::format("{} analyze --store {} --out {} --bootstrap 0 --permutations 99 --null-controls 0 "
+                            "--no-figures --methods sharpness --group top:50",
+                            test::cli().string(), (dir / "store").string(), (dir / "analysis").string()));
   EXPECT_EQ(rc, 0) << out;
   EXPECT_TRUE(fs::exists(dir / "analysis" / "summary.json"));
 }
@@ -191,8 +193,8 @@ TEST(StoreFaults, MergeAndImportLeaveNoPartOfAStore) {
   for (const auto& [name, args] : commands) {
     const auto target = dir / (name == "merge" ? "merged" : "imported");
     for (const std::string kind : {"kill", "enospc"}) {
-      std::tie(rc, out) = test::run(fmt::format("AMVA_FAULT_NEW_STORE_STEP=1 AMVA_FAULT_KIND={} {} {}", kind,
-                                                test::cli().string(), args));
+      std::tie(rc, out) = test::run(
+          fmt::format("AMVA_FAULT_NEW_STORE_STEP=1 AMVA_FAULT_KIND={} {} {}", kind, test::cli().string(), args));
       EXPECT_NE(rc, 0) << name << " " << kind << ": the fault fired\n" << out;
       EXPECT_FALSE(fs::exists(target)) << name << " " << kind;
     }
@@ -210,9 +212,9 @@ TEST(StoreFaults, AKilledQualityWriteLeavesNoTemporaryFile) {
   auto [rc, out] = extract_first(dir, dir / "store");
   ASSERT_EQ(rc, 0) << out;
   std::ofstream(dir / "store" / "quality.csv.tmp12345-0") << "id,path,shar";
-  std::tie(rc, out) = test::run(fmt::format("{} quality --store {} --methods sharpness --models {}",
-                                            test::cli().string(), (dir / "store").string(),
-                                            test::models_dir().string()));
+  std::tie(rc, out) =
+      test::run(fmt::format("{} quality --store {} --methods sharpness --models {}", test::cli().string(),
+                            (dir / "store").string(), test::models_dir().string()));
   ASSERT_EQ(rc, 0) << out;
   EXPECT_FALSE(fs::exists(dir / "store" / "quality.csv.tmp12345-0"));
   EXPECT_TRUE(fs::exists(dir / "store" / "quality.csv"));

@@ -30,6 +30,7 @@ namespace amva::analysis {
 struct PermutationOptions {
   int permutations = 1000;
   std::uint64_t seed = 29794;  // the test's own stream (stats::stream_seed of the user's seed)
+  bool pixel_null = true;      // the per-pixel null band (the null controls need none)
 };
 
 /// The two groups' normalised native maps (n x low_pixels each, row-major) and who is in them.
@@ -55,7 +56,8 @@ struct PermutationTests {
   std::vector<double> null_outside;
   // Per 112x112 pixel (CV_64F): the observed AM-V low - high, the standard deviation of that
   // difference over the permutations (the null band: +-1.96 of it holds about 95 % of noise),
-  // and the pointwise two-sided permutation p of the observed difference.
+  // and the pointwise two-sided permutation p of the observed difference (empty without
+  // PermutationOptions::pixel_null).
   cv::Mat pixel_difference, pixel_null_sd, pixel_p;
   std::size_t blocks = 0, largest_block = 0;
   std::size_t low_size_min = 0, low_size_max = 0;  // of the permuted low groups
