@@ -120,7 +120,7 @@ PermutationTests permutation_tests(const PooledGroups& g, const Upsampler& up, c
     for (std::size_t k = 0; k < d; ++k) centre[static_cast<Eigen::Index>(k)] += value(i, k);
   }
   centre /= static_cast<double>(n);
-  std::vector<double> features(n * F), row(d);
+  std::vector<double> features(n * F);
   std::vector<double> total(F, 0.0);
   for (std::size_t i = 0; i < n; ++i) {
     std::vector<float> map(d);
