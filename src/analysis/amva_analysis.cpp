@@ -349,9 +349,7 @@ std::size_t drop_constant_maps(const Run& run, std::vector<quality::ScoreColumn>
   const auto d = static_cast<std::size_t>(run.up.low_pixels());
   std::size_t dropped = 0;
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    const std::vector<float> one(maps.begin() + static_cast<std::ptrdiff_t>(i * d),
-                                 maps.begin() + static_cast<std::ptrdiff_t>((i + 1) * d));
-    if (constant_maps(one, 1, d) == 0) continue;
+    if (!is_constant_map(maps.data() + i * d, d)) continue;
     ++dropped;
     for (auto& c : columns) c.values[static_cast<std::size_t>(rows[i])] = kNaN;
   }

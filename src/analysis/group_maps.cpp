@@ -95,13 +95,14 @@ void normalize_maps(float* maps, std::size_t n, Normalization normalization, con
   }
 }
 
+bool is_constant_map(const float* map, std::size_t d) {
+  const auto [lo, hi] = std::minmax_element(map, map + d);
+  return *lo == *hi;
+}
+
 std::size_t constant_maps(const std::vector<float>& maps, std::size_t n, std::size_t d) {
   std::size_t count = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const auto first = maps.begin() + static_cast<std::ptrdiff_t>(i * d);
-    const auto [lo, hi] = std::minmax_element(first, first + static_cast<std::ptrdiff_t>(d));
-    count += *lo == *hi ? 1 : 0;
-  }
+  for (std::size_t i = 0; i < n; ++i) count += is_constant_map(maps.data() + i * d, d) ? 1 : 0;
   return count;
 }
 

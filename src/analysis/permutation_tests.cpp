@@ -98,9 +98,9 @@ PermutationTests permutation_tests(const PooledGroups& g, const Upsampler& up, c
   }
   if (options.permutations < 1) throw Error(ErrorCode::InvalidArgument, "permutation tests need permutations >= 1");
   const std::size_t n = g.n_low + g.n_high;
-  const auto value = [&](std::size_t i, std::size_t k) {
-    return static_cast<double>(i < g.n_low ? g.low[i * d + k] : g.high[(i - g.n_low) * d + k]);
-  };
+  // Face i of the pool: the low group's faces, then the high group's.
+  const auto map_of = [&](std::size_t i) { return i < g.n_low ? &g.low[i * d] : &g.high[(i - g.n_low) * d]; };
+  const auto value = [&](std::size_t i, std::size_t k) { return static_cast<double>(map_of(i)[k]); };
   const auto blocks = blocks_of(g);
 
   PermutationTests t;
@@ -123,9 +123,7 @@ PermutationTests permutation_tests(const PooledGroups& g, const Upsampler& up, c
   std::vector<double> features(n * F);
   std::vector<double> total(F, 0.0);
   for (std::size_t i = 0; i < n; ++i) {
-    std::vector<float> map(d);
-    for (std::size_t k = 0; k < d; ++k) map[k] = static_cast<float>(value(i, k));
-    eval.features(map.data(), centre, features.data() + i * F);
+    eval.features(map_of(i), centre, features.data() + i * F);
     for (std::size_t f = 0; f < F; ++f) total[f] += features[i * F + f];
   }
   const auto P = static_cast<std::size_t>(up.pixels());
@@ -158,6 +156,10 @@ PermutationTests permutation_tests(const PooledGroups& g, const Upsampler& up, c
   t.outside_difference = observed_region.outside;
   t.inside_difference = observed_region.inside;
 
+  // A relative tolerance, so that a permutation equal to the observed split counts as extreme.
+  const auto at_least = [](double null_value, double observed_value) {
+    return null_value >= observed_value - 1e-12 * std::abs(observed_value);
+  };
   // Every permutation draws from its own stream, so the result does not depend on the threads.
   const auto B = static_cast<std::size_t>(options.permutations);
   std::vector<double> null_f(B * d), null_outside(B), null_inside(B);
@@ -190,7 +192,7 @@ PermutationTests permutation_tests(const PooledGroups& g, const Upsampler& up, c
         for (std::size_t q = 0; options.pixel_null && q < P; ++q) {
           chunk_sum[c][q] += pixels[q];
           chunk_sq[c][q] += pixels[q] * pixels[q];
-          chunk_extreme[c][q] += std::abs(pixels[q]) >= std::abs(observed_pixels[q]) * (1 - 1e-12) ? 1 : 0;
+          chunk_extreme[c][q] += at_least(std::abs(pixels[q]), std::abs(observed_pixels[q])) ? 1 : 0;
         }
       }
     }
@@ -216,10 +218,6 @@ PermutationTests permutation_tests(const PooledGroups& g, const Upsampler& up, c
   t.low_size_min = *std::min_element(low_sizes.begin(), low_sizes.end());
   t.low_size_max = *std::max_element(low_sizes.begin(), low_sizes.end());
 
-  // A relative tolerance, so that a permutation equal to the observed split counts as extreme.
-  const auto at_least = [](double null_value, double observed_value) {
-    return null_value >= observed_value - 1e-12 * std::abs(observed_value);
-  };
   const auto p_value = [&](std::size_t extreme) {
     return static_cast<double>(1 + extreme) / static_cast<double>(1 + B);
   };

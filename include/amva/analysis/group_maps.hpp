@@ -59,8 +59,10 @@ class Upsampler {
   std::vector<std::vector<Tap>> taps_;
 };
 
-/// How many of n maps (n x d values) hold one value everywhere: all zero after the ReLU, or
-/// flat; they carry no location, and min-max makes them all-zero maps.
+/// Whether a map of d values holds one value everywhere: all zero after the ReLU, or flat; it
+/// carries no location, and min-max makes it an all-zero map.
+bool is_constant_map(const float* map, std::size_t d);
+/// How many of n maps (n x d values) are constant.
 std::size_t constant_maps(const std::vector<float>& maps, std::size_t n, std::size_t d);
 
 struct GroupStatistics {
