@@ -25,6 +25,27 @@
 namespace amva::test {
 namespace fs = std::filesystem;
 
+/// Whether this executable runs under AddressSanitizer (scripts/sanitize.sh), where every amva
+/// process costs two to three times as much: a test that repeats one fault at every step of a
+/// write takes a sample of the steps there, and every step in the Release pass.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+inline constexpr bool kSanitized = true;
+#else
+inline constexpr bool kSanitized = false;
+#endif
+#else
+inline constexpr bool kSanitized = false;
+#endif
+
+/// Whether a test that injects a fault at each step k = 1, 2, ... of a write tries step k: every
+/// step, but under the sanitizers the first three and every third after them.
+inline bool fault_step_sampled(int k) {
+  return !kSanitized || k <= 3 || k % 3 == 0;
+}
+
 inline fs::path models_dir() {
   return AMVA_TEST_MODELS_DIR;
 }

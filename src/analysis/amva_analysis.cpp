@@ -27,7 +27,7 @@ namespace amva::analysis {
 namespace fs = std::filesystem;
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+using stats::kNaN;
 
 void report(const AnalysisOptions& opt, const std::string& message) {
   if (opt.progress) opt.progress(message);

@@ -14,6 +14,7 @@
 #include "amva/io/csv.hpp"
 #include "amva/io/json_values.hpp"
 #include "amva/io/npy.hpp"
+#include "amva/stats/distributions.hpp"
 #include "amva/store/settings.hpp"
 #include "amva/version.hpp"
 #include "amva/viz/figures.hpp"
@@ -23,7 +24,7 @@ namespace amva::analysis {
 namespace fs = std::filesystem;
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+using stats::kNaN;
 
 nlohmann::json interval_json(const Interval& i) {
   return io::json_interval(i.lo, i.hi);

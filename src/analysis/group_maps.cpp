@@ -25,7 +25,7 @@
 namespace amva::analysis {
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+using stats::kNaN;
 
 cv::Mat to_mat(const std::vector<double>& v, int size) {
   cv::Mat m(size, size, CV_64F);

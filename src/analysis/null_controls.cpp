@@ -11,13 +11,14 @@
 #include "amva/analysis/permutation_tests.hpp"
 #include "amva/analysis/verdicts.hpp"
 #include "amva/error.hpp"
+#include "amva/stats/distributions.hpp"
 #include "amva/stats/random_streams.hpp"
 #include "amva/stats/variance_tests.hpp"
 
 namespace amva::analysis {
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+using stats::kNaN;
 
 // The maps of `wanted` (store ids, a subset of `rows`) in their order, and their identities.
 struct GroupMapsOf {

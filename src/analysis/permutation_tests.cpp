@@ -14,6 +14,7 @@
 
 #include "amva/analysis/regions.hpp"
 #include "amva/error.hpp"
+#include "amva/stats/distributions.hpp"
 #include "amva/stats/random_streams.hpp"
 #include "amva/stats/variance_tests.hpp"
 #include "region_evaluator.hpp"
@@ -21,7 +22,7 @@
 namespace amva::analysis {
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+using stats::kNaN;
 
 // The pooled faces' blocks: members of each, in pool order (low first, then high).
 std::vector<std::vector<std::size_t>> blocks_of(const PooledGroups& g) {

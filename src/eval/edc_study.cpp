@@ -25,7 +25,7 @@ namespace amva::eval {
 namespace fs = std::filesystem;
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+using stats::kNaN;
 
 struct Split {
   std::vector<double> similarity, quality;

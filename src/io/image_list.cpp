@@ -64,7 +64,15 @@ std::vector<ImageEntry> list_folder(const fs::path& root, std::vector<std::strin
     std::error_code status_ec;
     const auto link = it->symlink_status(status_ec);
     const auto target = it->status(status_ec);
-    if (is_hidden(relative)) {
+    if (status_ec && status_ec != std::errc::no_such_file_or_directory && status_ec != std::errc::not_a_directory) {
+      // A path beyond PATH_MAX (a folder nested too deep) or one the system cannot stat: named
+      // with the reason, never dropped without a word (a dangling link is not_found: listed below).
+      skip(status_ec == std::errc::filename_too_long
+               ? fmt::format("{}: a path of {} characters, longer than the system allows; not read", path.string(),
+                             path.native().size())
+               : fmt::format("{}: cannot be read ({}); skipped", path.string(), status_ec.message()));
+      it.disable_recursion_pending();
+    } else if (is_hidden(relative)) {
       if (fs::is_directory(target)) it.disable_recursion_pending();
     } else if (fs::is_directory(target)) {
       if (::access(path.c_str(), R_OK | X_OK) != 0) {

@@ -11,8 +11,6 @@
 namespace amva::stats {
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
 // Calls f(x, next_x, Fa(x), Fb(x)) for every step of the two right-continuous empirical CDFs.
 template <class F>
 void walk_cdfs(std::vector<double>& a, std::vector<double>& b, F&& f) {

@@ -118,7 +118,8 @@ TEST(Import, BadInputsNameTheFileAndTheRow) {
   python(fmt::format(
       "import numpy as np; m = np.ones((3, 7, 7), np.float32); np.save('{0}/ok.npy', m); np.save('{0}/f64.npy', "
       "m.astype(float));"
-      "m[1, 2, 3] = np.nan; np.save('{0}/nan.npy', m); np.save('{0}/flat.npy', np.ones((3, 49), np.float32))",
+      "m[1, 2, 3] = np.nan; np.save('{0}/nan.npy', m); np.save('{0}/flat.npy', np.ones((3, 49), np.float32));"
+      "np.save('{0}/empty.npy', np.ones((3, 0, 7), np.float32))",
       d));
   io::write_text_atomically(dir / "three.txt", "a.jpg\nb.jpg\nc.jpg\n");
   io::write_text_atomically(dir / "two.txt", "a.jpg\nb.jpg\n");
@@ -143,4 +144,8 @@ TEST(Import, BadInputsNameTheFileAndTheRow) {
             std::string::npos);
   EXPECT_NE(attempt("f64.npy", "three.txt").find("astype(np.float32)"), std::string::npos);
   EXPECT_NE(attempt("flat.npy", "three.txt").find("not a stack N x H x W"), std::string::npos);
+  // A stack of maps without pixels is named with its file (it reached the store's own row check).
+  EXPECT_NE(attempt("empty.npy", "three.txt").find("empty.npy: maps of shape 0 x 7 hold no pixels"),
+            std::string::npos)
+      << attempt("empty.npy", "three.txt");
 }

@@ -1,9 +1,13 @@
 #pragma once
 // Comparing two samples of values (e.g. the per-pixel values of the AM-V maps of the high and
 // the low group) and ranking scores.
+#include <limits>
 #include <vector>
 
 namespace amva::stats {
+
+/// The value of a statistic that is undefined (too few values, no spread).
+inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 /// Wasserstein-1 (earth mover's) distance between the empirical distributions of `a` and `b`:
 /// the integral of |F_a - F_b|, exact for any sizes (as scipy.stats.wasserstein_distance).
