@@ -13,3 +13,4 @@ find_package(Threads REQUIRED)
 # run time, so the portable build gets the speed of -march=native for it.
 set(BLA_VENDOR OpenBLAS)
 find_package(BLAS REQUIRED)
+find_package(JPEG REQUIRED)  # libjpeg-dev: the check for damaged JPEG data

@@ -10,6 +10,7 @@ packages=(
   g++ cmake make pkg-config git ca-certificates
   libopencv-dev opencv-data libonnx-dev libprotobuf-dev protobuf-compiler libcli11-dev nlohmann-json3-dev
   libfmt-dev libtbb-dev libeigen3-dev libssl-dev libboost-dev
+  libjpeg-dev  # amva's own check for damaged JPEG data (src/io/jpeg_check.hpp)
   libopenblas-dev  # SER-FIQ's one matrix product: OpenBLAS picks the CPU's vector units at run time
   libopenmpi-dev openmpi-bin  # optional: mpirun -n N amva extract (docs/cluster.md)
   pybind11-dev python3-dev python3-pytest  # the Python module `amva` and its tests (docs/python.md)

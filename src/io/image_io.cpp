@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "amva/error.hpp"
+#include "jpeg_check.hpp"
 
 namespace amva::io {
 namespace {
@@ -140,6 +141,13 @@ cv::Mat decode_bgr(const std::vector<unsigned char>& bytes, const std::string& n
   }
   if (is_jpeg(bytes) && !jpeg_has_end_marker(bytes)) {
     throw Error(ErrorCode::Image, fmt::format("{}: truncated JPEG (no end-of-image marker)", name), "truncated");
+  }
+  if (is_jpeg(bytes)) {
+    // A damaged scan decodes to grey or garbage behind one line on the terminal that names no
+    // file: such an image is recorded with libjpeg's words instead of analysed.
+    if (const auto damage = jpeg_data_damage(bytes)) {
+      throw Error(ErrorCode::Image, fmt::format("{}: damaged JPEG data ({}); not used", name, *damage), "corrupt");
+    }
   }
   cv::Mat image;
   try {

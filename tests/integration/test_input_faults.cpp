@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <random>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
@@ -128,6 +129,51 @@ TEST(InputFaults, ListingAndDecodingFaultsBecomeRecords) {
   const auto index2 = reasons_of(dir / "s2");
   EXPECT_NE(index2.find("dangling.jpg"), std::string::npos) << index2;
   EXPECT_NE(index2.find("missing"), std::string::npos) << index2;
+}
+
+// Damaged compressed data in a JPEG (a third of the scan overwritten, a marker in the middle):
+// libjpeg decoded it into grey and garbage, printed "Corrupt JPEG data" naming no file even
+// under -q, and the image was stored as ok. Now it is a record with libjpeg's words, and
+// nothing reaches the terminal but amva's own lines.
+TEST(InputFaults, DamagedJpegDataIsRecordedNotAnalysed) {
+  test::TempDir dir;
+  fs::create_directories(dir / "in");
+  fs::copy(test::sources_dir() / "sample2.jpg", dir / "in" / "intact.jpg");
+  auto b = bytes_of(test::sources_dir() / "sample1.jpg");
+  std::size_t scan = 0;
+  for (std::size_t i = 2; i + 4 < b.size(); ++i) {
+    if (b[i] == 0xFF && b[i + 1] == 0xDA) {
+      scan = i + 2 + (static_cast<std::size_t>(b[i + 2]) << 8 | b[i + 3]);
+      break;
+    }
+  }
+  ASSERT_GT(scan, 0u);
+  const std::size_t from = scan + (b.size() - scan) / 3;
+  std::mt19937 random(1);
+  for (std::size_t i = from; i < from + 400; ++i) b[i] = static_cast<unsigned char>(random() % 255);
+  b[from + 200] = 0xFF;
+  b[from + 201] = 0xD9;  // an end-of-image marker inside the scan
+  {
+    std::ofstream out(dir / "in" / "damaged.jpg", std::ios::binary);
+    out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+  }
+  const auto [rc, out] = test::run(fmt::format("{} extract -q --images {} --out {} --models {}", test::cli().string(),
+                                               (dir / "in").string(), (dir / "s").string(),
+                                               test::models_dir().string()));
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_EQ(out.find("Corrupt JPEG data"), std::string::npos) << "libjpeg's own line reached the terminal:\n" << out;
+  EXPECT_NE(out.find("corrupt"), std::string::npos) << out;
+  const auto store = store::read_store(dir / "s");
+  ASSERT_EQ(store.table.records.size(), 2u);
+  for (const auto& r : store.table.records) {
+    if (r.path == "damaged.jpg") {
+      EXPECT_FALSE(r.ok);
+      EXPECT_EQ(r.reason, "corrupt");
+      EXPECT_NE(r.error.find("damaged.jpg: damaged JPEG data (Corrupt JPEG data"), std::string::npos) << r.error;
+    } else {
+      EXPECT_TRUE(r.ok) << r.path;
+    }
+  }
 }
 
 // A folder nested beyond the system's path limit (4,096 characters) is named as such when the
