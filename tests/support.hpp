@@ -1,20 +1,19 @@
 #pragma once
 // Paths and helpers shared by the tests.
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-
-#include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
 
 #include <cstdlib>
-#include <functional>
-#include <iterator>
-#include <stdexcept>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <stdexcept>
 #include <string>
 
 #include "amva/error.hpp"
@@ -166,7 +165,8 @@ inline fs::path shared_fixture(const std::string& name, const std::function<void
 /// once per build of amva instead of once per test process; every test executable uses the
 /// same one. Tests of the cache itself use their own.
 inline fs::path jacobian_cache() {
-  return shared_fixture("jacobian-cache", [](const fs::path&) {}, false);
+  return shared_fixture(
+      "jacobian-cache", [](const fs::path&) {}, false);
 }
 
 }  // namespace amva::test

@@ -1,12 +1,15 @@
 #include "jpeg_check.hpp"
 
-// jpeglib.h needs size_t and FILE declared before it.
 #include <csetjmp>
+#include <vector>
+
+// The order matters: jpeglib.h needs size_t and FILE, jerror.h's warning codes need jpeglib.h.
+// clang-format off
 #include <cstddef>
 #include <cstdio>
 #include <jpeglib.h>
-#include <jerror.h>  // after jpeglib.h: the warning codes
-#include <vector>
+#include <jerror.h>
+// clang-format on
 
 namespace amva::io {
 namespace {

@@ -30,8 +30,9 @@ io::NpyArray read_float32(const fs::path& file) {
 std::vector<std::int64_t> map_shape(const std::vector<std::int64_t>& row_shape, const fs::path& file) {
   const bool empty = std::any_of(row_shape.begin(), row_shape.end(), [](std::int64_t n) { return n <= 0; });
   if (empty && (row_shape.size() == 2 || row_shape.size() == 3)) {
-    throw Error(ErrorCode::InvalidArgument, fmt::format("{}: maps of shape {} hold no pixels (H and W must be at least 1)",
-                                                        file.string(), fmt::join(row_shape, " x ")));
+    throw Error(ErrorCode::InvalidArgument,
+                fmt::format("{}: maps of shape {} hold no pixels (H and W must be at least 1)", file.string(),
+                            fmt::join(row_shape, " x ")));
   }
   if (row_shape.size() == 2) return row_shape;
   if (row_shape.size() == 3 && row_shape[0] == 1) return {row_shape[1], row_shape[2]};

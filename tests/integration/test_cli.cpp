@@ -49,10 +49,9 @@ TEST(Cli, ProgressLinesInALogAndQuietSilencesThem) {
 
 TEST(Cli, CamWritesMapsAndOverlaysPerImage) {
   test::TempDir dir;
-  const auto [rc, out] =
-      test::run(amva_cmd(fmt::format("cam --image {} --image {} --out {} --cam gradcam,eigencam",
-                                     (test::sources_dir() / "grace_hopper.jpg").string(),
-                                     (test::sources_dir() / "astronaut.png").string(), (dir / "out").string())));
+  const auto [rc, out] = test::run(amva_cmd(fmt::format(
+      "cam --image {} --image {} --out {} --cam gradcam,eigencam", (test::sources_dir() / "grace_hopper.jpg").string(),
+      (test::sources_dir() / "astronaut.png").string(), (dir / "out").string())));
   ASSERT_EQ(rc, 0) << out;
   for (const char* stem : {"grace_hopper", "astronaut"}) {
     for (const char* file : {"aligned.png", "gradcam.npy", "gradcam.png", "eigencam.npy", "eigencam.png"}) {
@@ -72,9 +71,9 @@ class Demo : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = test::shared_fixture("demo", [](const fs::path& dir) {
-      const auto [rc, out] = test::run(fmt::format("cd '{}' && AMVA_CACHE={} {} demo --levels 1 --out demo --models {}",
-                                                   dir.string(), test::jacobian_cache().string(),
-                                                   test::cli().string(), test::models_dir().string()));
+      const auto [rc, out] =
+          test::run(fmt::format("cd '{}' && AMVA_CACHE={} {} demo --levels 1 --out demo --models {}", dir.string(),
+                                test::jacobian_cache().string(), test::cli().string(), test::models_dir().string()));
       std::ofstream(dir / "rc.txt") << rc;
       std::ofstream(dir / "out.txt") << out;
     });
@@ -231,7 +230,8 @@ TEST_F(Demo, ReportIsExplorableInChromium) {
     // CI sets CI=true and reaches the registry, so there a missing driver is a failed set-up.
     const char* ci = std::getenv("CI");
     if (ci && std::string(ci) == "true") {
-      FAIL() << "CI=true: node, chromium or playwright-core (.cache/browser) is missing; scripts/setup.sh must install them";
+      FAIL() << "CI=true: node, chromium or playwright-core (.cache/browser) is missing; scripts/setup.sh must install "
+                "them";
     }
     GTEST_SKIP() << "node, chromium or playwright-core (.cache/browser) is missing; scripts/setup.sh installs them";
   }
@@ -300,9 +300,9 @@ TEST(Cli, RunLeavesOutAMethodThatCannotRankTheFaces) {
     cv::resize(cv::imread((test::sources_dir() / f).string()), crop, cv::Size(112, 112), 0, 0, cv::INTER_AREA);
     cv::imwrite((dir / "crops" / (fs::path(f).stem().string() + ".png")).string(), crop);
   }
-  const auto [rc, out] = test::run(amva_cmd(fmt::format(
-      "run --images {} --out {} --aligned --methods face_size,sharpness --group top:25 --explain 0",
-      (dir / "crops").string(), (dir / "study").string())));
+  const auto [rc, out] = test::run(amva_cmd(
+      fmt::format("run --images {} --out {} --aligned --methods face_size,sharpness --group top:25 --explain 0",
+                  (dir / "crops").string(), (dir / "study").string())));
   ASSERT_EQ(rc, 0) << out;
   EXPECT_NE(out.find("warning: FIQA method 'face_size' left out"), std::string::npos) << out;
   EXPECT_TRUE(fs::exists(dir / "study" / "report.html"));

@@ -145,7 +145,6 @@ TEST(Import, BadInputsNameTheFileAndTheRow) {
   EXPECT_NE(attempt("f64.npy", "three.txt").find("astype(np.float32)"), std::string::npos);
   EXPECT_NE(attempt("flat.npy", "three.txt").find("not a stack N x H x W"), std::string::npos);
   // A stack of maps without pixels is named with its file (it reached the store's own row check).
-  EXPECT_NE(attempt("empty.npy", "three.txt").find("empty.npy: maps of shape 0 x 7 hold no pixels"),
-            std::string::npos)
+  EXPECT_NE(attempt("empty.npy", "three.txt").find("empty.npy: maps of shape 0 x 7 hold no pixels"), std::string::npos)
       << attempt("empty.npy", "three.txt");
 }

@@ -1,13 +1,13 @@
 // Bad inputs at listing and decoding (issue 11, items 4-5): every one becomes a record with its
 // reason or a printed skip, and the run goes on; nothing hangs or allocates what a header claims.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <fstream>
-#include <random>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <random>
 
 #include "amva/error.hpp"
 #include "amva/io/atomic_file.hpp"
@@ -157,9 +157,9 @@ TEST(InputFaults, DamagedJpegDataIsRecordedNotAnalysed) {
     std::ofstream out(dir / "in" / "damaged.jpg", std::ios::binary);
     out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
   }
-  const auto [rc, out] = test::run(fmt::format("{} extract -q --images {} --out {} --models {}", test::cli().string(),
-                                               (dir / "in").string(), (dir / "s").string(),
-                                               test::models_dir().string()));
+  const auto [rc, out] =
+      test::run(fmt::format("{} extract -q --images {} --out {} --models {}", test::cli().string(),
+                            (dir / "in").string(), (dir / "s").string(), test::models_dir().string()));
   ASSERT_EQ(rc, 0) << out;
   EXPECT_EQ(out.find("Corrupt JPEG data"), std::string::npos) << "libjpeg's own line reached the terminal:\n" << out;
   EXPECT_NE(out.find("corrupt"), std::string::npos) << out;
@@ -196,9 +196,9 @@ TEST(InputFaults, AFolderBeyondThePathLimitIsNamed) {
   }
   ::close(at);
   ::close(parent);
-  const auto [rc, out] = test::run(fmt::format("{} extract --images {} --out {} --models {}", test::cli().string(),
-                                               (dir / "in").string(), (dir / "s").string(),
-                                               test::models_dir().string()));
+  const auto [rc, out] =
+      test::run(fmt::format("{} extract --images {} --out {} --models {}", test::cli().string(), (dir / "in").string(),
+                            (dir / "s").string(), test::models_dir().string()));
   ASSERT_EQ(rc, 0) << out;
   EXPECT_NE(out.find("longer than the system allows; not read"), std::string::npos) << out.substr(0, 3000);
   EXPECT_NE(out.find("images listed 1"), std::string::npos) << out.substr(0, 3000);

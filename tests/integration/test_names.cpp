@@ -5,8 +5,11 @@
 // internal hand-over depends on the working directory or on a name being printable.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "amva/io/csv.hpp"
 #include "amva/io/hex.hpp"
+#include "amva/io/npy.hpp"
 #include "amva/store/store.hpp"
 #include "support.hpp"
 
@@ -16,9 +19,8 @@ namespace fs = std::filesystem;
 namespace {
 // The odd names, each a copy of a default photo with one face.
 const std::vector<std::pair<std::string, std::string>> kPhotos = {
-    {"astronaut.png", "astronaut.png"},      {"grace_hopper.jpg", "new\nline.jpg"},
-    {"sample1.jpg", "caf\xe9.jpg"},          {"sample2.jpg", "a b.jpg"},
-    {"sample3.jpg", "sample3.jpg"},          {"sample6.jpg", "-dash.jpg"},
+    {"astronaut.png", "astronaut.png"}, {"grace_hopper.jpg", "new\nline.jpg"}, {"sample1.jpg", "caf\xe9.jpg"},
+    {"sample2.jpg", "a b.jpg"},         {"sample3.jpg", "sample3.jpg"},        {"sample6.jpg", "-dash.jpg"},
 };
 
 void make_photos(const fs::path& dir) {
@@ -44,10 +46,10 @@ TEST(Names, RunFromARelativeFolderWithOddNames) {
   test::TempDir dir;
   make_photos(dir / "photos");
   const auto run = [&] {
-    return test::run(fmt::format("cd {} && AMVA_CACHE={} {} run --images photos --out study --group top:34 "
-                                 "--explain 1 --methods sharpness,brightness --models {} --quiet",
-                                 dir.path().string(), test::jacobian_cache().string(), test::cli().string(),
-                                 test::models_dir().string()));
+    return test::run(fmt::format(
+        "cd {} && AMVA_CACHE={} {} run --images photos --out study --group top:34 "
+        "--explain 1 --methods sharpness,brightness --models {} --quiet",
+        dir.path().string(), test::jacobian_cache().string(), test::cli().string(), test::models_dir().string()));
   };
   const auto [rc, out] = run();
   ASSERT_EQ(rc, 0) << out;
@@ -74,4 +76,81 @@ TEST(Names, RunFromARelativeFolderWithOddNames) {
   // Run again: everything is resumed, nothing is refused.
   const auto [rc2, out2] = run();
   EXPECT_EQ(rc2, 0) << out2;
+}
+
+// The rest of the commands that take images or stores by name, from a relative folder with the
+// same odd names in folders that name three people: extract --part and merge, edc with
+// identities from the folders, cam on single files and import from a folder of maps. Every
+// name comes through under its own key, and the merged parts equal one extraction.
+TEST(Names, EveryCommandTakesOddNamesFromARelativeFolder) {
+  test::TempDir dir;
+  const std::vector<std::pair<std::string, std::string>> photos = {
+      {"p1/new\nline.jpg", "grace_hopper.jpg"},
+      {"p1/caf\xe9.jpg", "sample1.jpg"},
+      {"p2/a b.jpg", "sample2.jpg"},
+      {"p2/-dash.jpg", "sample6.jpg"},
+      {"p3/astronaut.png", "astronaut.png"},
+      {"p3/sample3.jpg", "sample3.jpg"},
+  };
+  std::set<std::string> expected;
+  for (const auto& [to, from] : photos) {
+    fs::create_directories((dir / "photos" / to).parent_path());
+    fs::copy_file(test::sources_dir() / from, dir / "photos" / to);
+    expected.insert(to);
+  }
+  const auto amva = [&](const std::string& args) {
+    return test::run(fmt::format("cd '{}' && AMVA_CACHE={} {} {} --quiet", dir.path().string(),
+                                 test::jacobian_cache().string(), test::cli().string(), args));
+  };
+  const auto keys_of = [&](const fs::path& store) {
+    std::set<std::string> keys;
+    for (const auto& e : store::read_index_entries(dir / store)) {
+      EXPECT_TRUE(e.ok) << io::to_hex(e.path);
+      keys.insert(e.path);
+    }
+    return keys;
+  };
+  const std::string models = "--models " + test::models_dir().string();
+
+  auto [rc, out] = amva("extract --images photos --out whole --quality sharpness " + models);
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_EQ(keys_of("whole"), expected);
+  for (const char* part : {"1/2", "2/2"}) {
+    std::tie(rc, out) = amva(
+        fmt::format("extract --images photos --out part{} --part {} --quality sharpness {}", part[0], part, models));
+    ASSERT_EQ(rc, 0) << part << "\n" << out;
+  }
+  std::tie(rc, out) = amva("merge part1 part2 --out merged");
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_EQ(keys_of("merged"), expected);
+  EXPECT_EQ(io::read_csv(dir / "merged" / "quality.csv", ',').rows.size(), photos.size());
+
+  std::tie(rc, out) = amva(
+      "edc --store whole --out edc --labels-from-folders --methods sharpness --bootstrap 20 "
+      "--start-fnmr 0.3");
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_TRUE(fs::exists(dir / "edc" / "edc.json"));
+
+  // Single files named on the command line, quoted as a shell user would.
+  std::tie(rc, out) =
+      amva(fmt::format("cam --image 'photos/p1/new\nline.jpg' --image 'photos/p1/caf\xe9.jpg' "
+                       "--out cams --cam gradcam {}",
+                       models));
+  ASSERT_EQ(rc, 0) << out;
+  int written = 0;
+  for (const auto& e : fs::directory_iterator(dir / "cams")) written += fs::exists(e.path() / "gradcam.npy") ? 1 : 0;
+  EXPECT_EQ(written, 2);
+
+  // Maps made elsewhere, one file per image under the image's own name.
+  std::set<std::string> map_keys;
+  const std::vector<float> map(49, 0.5f);
+  for (const auto& [to, from] : photos) {
+    const fs::path file = dir / "maps" / fs::path(to).replace_extension(".npy");
+    fs::create_directories(file.parent_path());
+    io::write_npy(file, {7, 7}, map.data());
+    map_keys.insert(fs::path(to).replace_extension().generic_string());
+  }
+  std::tie(rc, out) = amva("import --maps maps --out imported");
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_EQ(keys_of("imported"), map_keys);
 }

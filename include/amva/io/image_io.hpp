@@ -14,8 +14,8 @@ namespace amva::io {
 /// EXIF orientation is applied. Only regular files are opened (a FIFO would block forever).
 /// Throws Error (Image or Io) naming the file, with the reason a store records: `missing`
 /// (absent, or a dangling symlink), `not_a_file` (folder, FIFO, device), `unreadable`,
-/// `empty_file`, `truncated`, `corrupt` (damaged JPEG data), `too_large` (the header claims more than `max_pixels`; nothing
-/// is decoded) or `not_an_image`.
+/// `empty_file`, `truncated`, `corrupt` (damaged JPEG data), `too_large` (the header claims more than `max_pixels`;
+/// nothing is decoded) or `not_an_image`.
 cv::Mat load_bgr(const std::filesystem::path& file, std::size_t max_pixels = kDefaultMaxPixels);
 
 /// As load_bgr, from bytes already in memory; `name` only labels errors.
