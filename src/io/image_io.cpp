@@ -139,10 +139,10 @@ cv::Mat decode_bgr(const std::vector<unsigned char>& bytes, const std::string& n
                   "too_large");
     }
   }
-  if (is_jpeg(bytes) && !jpeg_has_end_marker(bytes)) {
-    throw Error(ErrorCode::Image, fmt::format("{}: truncated JPEG (no end-of-image marker)", name), "truncated");
-  }
   if (is_jpeg(bytes)) {
+    if (!jpeg_has_end_marker(bytes)) {
+      throw Error(ErrorCode::Image, fmt::format("{}: truncated JPEG (no end-of-image marker)", name), "truncated");
+    }
     // A damaged scan decodes to grey or garbage behind one line on the terminal that names no
     // file: such an image is recorded with libjpeg's words instead of analysed.
     if (const auto damage = jpeg_data_damage(bytes)) {
