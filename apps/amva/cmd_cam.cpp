@@ -3,7 +3,6 @@
 // exactly the map a store would hold.
 #include <fmt/format.h>
 
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "amva/error.hpp"
@@ -62,14 +61,14 @@ void add_cam(CLI::App& app) {
       }
       fs::create_directories(dir);
       const cv::Mat& face = faces.aligned[static_cast<std::size_t>(r.id)];
-      cv::imwrite((dir / "aligned.png").string(), face);
+      io::write_image(dir / "aligned.png", face);
       for (const auto& name : opt.cams) {
         const auto& maps = faces.table.maps(name);
         const float* row = maps.row(static_cast<std::size_t>(r.id));
         io::write_npy(dir / (name + ".npy"), maps.row_shape, row);
         const cv::Mat map(static_cast<int>(maps.row_shape[0]), static_cast<int>(maps.row_shape[1]), CV_32F,
                           const_cast<float*>(row));
-        cv::imwrite((dir / (name + ".png")).string(), viz::overlay_heatmap(face, map, args->colormap));
+        io::write_image(dir / (name + ".png"), viz::overlay_heatmap(face, map, args->colormap));
       }
       fmt::print("{}: maps {} written to {}\n", r.path, fmt::join(opt.cams, ", "), (args->out / folder).string());
     }

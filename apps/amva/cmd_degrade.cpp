@@ -21,6 +21,8 @@ void add_degrade(CLI::App& app) {
   cmd->add_option("--seed", args->degrade.seed, "Random seed (noise, motion direction)")
       ->capture_default_str()
       ->check(seed_value());
+  cmd->add_flag("--force", args->degrade.force,
+                "Write into a non-empty --out folder that amva did not make (its same-named files are overwritten)");
   args->models.add_to(*cmd, false);
   cmd->callback([args] {
     args->degrade.detector = args->models.detector_config();

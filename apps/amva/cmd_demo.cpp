@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include "amva/data/default_data.hpp"
+#include "amva/io/folder_lock.hpp"
 #include "amva/io/output_dir.hpp"
 #include "amva/share.hpp"
 #include "cli.hpp"
@@ -31,6 +32,8 @@ void add_demo(CLI::App& app) {
   args->models.add_to(*cmd);
   cmd->callback([args] {
     io::claim_output_dir(args->out, args->force, {"store/meta.json", "report.html"});
+    // Held from the data through the report; the study's own lock on the folder is this one.
+    const io::FolderLock one_writer(args->out, "demo folder");
     data::DefaultDataOptions d;
     d.sources = args->sources.empty() ? share_dir() / "sources" : args->sources;
     d.out = args->out / "data";

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "amva/analysis/explanation_folder.hpp"
@@ -14,6 +13,7 @@
 #include "amva/face/alignment.hpp"
 #include "amva/io/atomic_file.hpp"
 #include "amva/io/csv.hpp"
+#include "amva/io/image_io.hpp"
 #include "amva/io/json_values.hpp"
 #include "amva/io/npy.hpp"
 #include "amva/version.hpp"
@@ -125,7 +125,7 @@ void write_regions_legend(const fs::path& file) {
     cv::rectangle(out, cv::Rect(kPanel + 10, y - 12, 16, 16), kColours[i], cv::FILLED);
     viz::put_text(out, to_string(kFaceParts[i]), {kPanel + 32, y + 2});
   }
-  cv::imwrite(file.string(), out);
+  io::write_image(file, out);
 }
 
 namespace {
@@ -379,7 +379,7 @@ ExplainedImage explain_face(const FaceToExplain& f, const Reference& ref, const 
   x.json = explanation_json(f, ref, x, facts);
   io::write_text_atomically(files.explanation(), io::json_text(x.json, 2) + "\n");
   const auto& peak = *facts.largest_loss;
-  cv::imwrite(files.sheet().string(),
+  io::write_image(files.sheet(),
               sheet(f.aligned, {am, ref.mam, d, z, loss, cv::Point(peak.x, peak.y)},
                     fmt::format("{}: deviation {:.3f} (percentile {:.0f} among high, {:.0f} among all); {} maps "
                                 "{}x{}, upsampled to 112x112",

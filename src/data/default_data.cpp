@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "amva/error.hpp"
@@ -37,9 +36,7 @@ DefaultDataSummary prepare_default_data(const DefaultDataOptions& opt,
       cv::Mat crop;
       cv::warpAffine(photo, crop, m, cv::Size(opt.crop_size, opt.crop_size), cv::INTER_AREA, cv::BORDER_REFLECT101);
       const fs::path file = faces_dir / fmt::format("{}_f{:02d}.png", fs::path(e.key).stem().string(), k++);
-      if (!cv::imwrite(file.string(), crop)) {
-        throw Error(ErrorCode::Io, fmt::format("{}: cannot write image", file.string()));
-      }
+      io::write_image(file, crop);
       ++summary.faces;
     }
   }

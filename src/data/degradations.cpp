@@ -13,6 +13,7 @@
 #include "amva/io/csv.hpp"
 #include "amva/io/image_io.hpp"
 #include "amva/io/image_list.hpp"
+#include "amva/io/staged_output.hpp"
 
 namespace amva::data {
 namespace fs = std::filesystem;
@@ -125,7 +126,7 @@ DegradeSummary generate_degraded_set(const DegradeOptions& opt,
   const auto entries = io::list_images(opt.images);
   auto detector = face::FaceDetector::create(opt.detector);
   const auto plan = degradation_plan(opt.levels);
-  fs::create_directories(opt.out);
+  io::StagedOutput staged(opt.out, opt.force, {"manifest.csv"});
   DegradeSummary summary;
   std::ostringstream manifest;
   std::ostringstream labels;
@@ -151,12 +152,10 @@ DegradeSummary generate_degraded_set(const DegradeOptions& opt,
     ++summary.sources;
     const std::string identity = identity_of(e);
     const std::string stem = fs::path(e.key).stem().string();
-    const fs::path folder = opt.out / "images" / identity;
+    const fs::path folder = staged.dir() / "images" / identity;
     fs::create_directories(folder);
     const auto write = [&](const std::string& file, const cv::Mat& img, const Degradation* d, const cv::Rect& patch) {
-      if (!cv::imwrite((folder / file).string(), img)) {
-        throw Error(ErrorCode::Io, fmt::format("{}: cannot write image", (folder / file).string()));
-      }
+      io::write_image(folder / file, img);
       const std::string rel = identity + "/" + file;
       manifest << io::csv_line({rel, e.key, identity, d ? d->kind : "original", d ? std::to_string(d->level) : "0",
                                 d ? fmt::format("{:g}", d->parameter) : "", d ? d->position : "",
@@ -174,8 +173,9 @@ DegradeSummary generate_degraded_set(const DegradeOptions& opt,
       write(fmt::format("{}__{}.png", stem, plan[k].name()), out, &plan[k], patch);
     }
   }
-  io::write_text_atomically(opt.out / "manifest.csv", manifest.str());
-  io::write_text_atomically(opt.out / "labels.txt", labels.str());
+  io::write_text_atomically(staged.dir() / "manifest.csv", manifest.str());
+  io::write_text_atomically(staged.dir() / "labels.txt", labels.str());
+  staged.publish("manifest.csv");
   return summary;
 }
 

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "amva/error.hpp"
+#include "amva/io/fault_injection.hpp"
 #include "amva/io/folder_lock.hpp"
 #include "amva/io/input_file.hpp"
 
@@ -41,7 +42,16 @@ void write_atomically(const fs::path& target, const std::function<void(std::ostr
       throw Error(ErrorCode::Io, fmt::format("{}: write failed (disk full?)", target.string()));
     }
   }
+  // The worst instant: the new content whole beside the old. A kill here leaves a temporary
+  // file that the file's next writer removes (remove_temporaries_of) or that a staging folder
+  // discards.
   std::error_code ec;
+  try {
+    fault_point("AMVA_FAULT_WRITE_STEP", target.string());
+  } catch (const Error&) {
+    fs::remove(temp, ec);  // as a real full disk's failed write is
+    throw;
+  }
   fs::rename(temp, target, ec);
   if (ec) {
     fs::remove(temp);

@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "amva/error.hpp"
+#include "amva/io/atomic_file.hpp"
 #include "jpeg_check.hpp"
 
 namespace amva::io {
@@ -200,6 +201,18 @@ cv::Mat load_bgr(const std::filesystem::path& file, std::size_t max_pixels) {
     throw Error(ErrorCode::Io, fmt::format("{}: read failed", file.string()), "unreadable");
   }
   return decode_bgr(bytes, file.string(), max_pixels);
+}
+
+void write_image(const std::filesystem::path& file, const cv::Mat& image) {
+  std::vector<unsigned char> bytes;
+  bool encoded = false;
+  try {
+    encoded = cv::imencode(file.extension().string(), image, bytes);
+  } catch (const cv::Exception& e) {
+    throw Error(ErrorCode::Io, fmt::format("{}: cannot encode the image ({})", file.string(), e.what()));
+  }
+  if (!encoded) throw Error(ErrorCode::Io, fmt::format("{}: cannot encode the image", file.string()));
+  write_text_atomically(file, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
 }  // namespace amva::io

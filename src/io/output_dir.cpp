@@ -4,6 +4,7 @@
 
 #include "amva/error.hpp"
 #include "amva/io/atomic_file.hpp"
+#include "amva/io/folder_lock.hpp"
 
 namespace amva::io {
 namespace fs = std::filesystem;
@@ -26,7 +27,12 @@ void claim_output_dir(const fs::path& dir, bool force, const std::vector<std::st
                             dir.string()));
   }
   fs::create_directories(dir);
-  write_text_atomically(dir / kOutputMarker, "This folder holds amva outputs; amva may overwrite its files.\n");
+  // Marked under the folder's lock: a second command refused for a folder in use writes nothing.
+  const FolderLock one_writer(dir, "output folder");
+  if (!fs::exists(dir / kOutputMarker, ec)) {
+    remove_temporaries_of(dir / kOutputMarker);  // of a claim killed while writing the marker
+    write_text_atomically(dir / kOutputMarker, "This folder holds amva outputs; amva may overwrite its files.\n");
+  }
 }
 
 void make_real_dir(const fs::path& dir) {

@@ -3,11 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <vector>
 
 #include "amva/error.hpp"
+#include "amva/io/image_io.hpp"
 #include "amva/pipeline/extract.hpp"
 #include "amva/store/store.hpp"
 #include "amva/viz/text.hpp"
@@ -82,9 +82,7 @@ std::map<std::string, fs::path> write_group_thumbnails(const fs::path& store_dir
       }
     }
     const fs::path file = out_dir / fmt::format("thumbnails_{}.png", method);
-    if (!cv::imwrite(file.string(), sheet)) {
-      throw Error(ErrorCode::Io, fmt::format("{}: cannot write the example faces", file.string()));
-    }
+    io::write_image(file, sheet);
     written[method] = file;
   }
   return written;

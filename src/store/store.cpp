@@ -469,23 +469,38 @@ StoreContent merge_stores(const std::vector<fs::path>& inputs, const fs::path& o
 
 void write_new_store(const fs::path& out, const nlohmann::json& meta, const Table& table,
                      const std::string& quality_csv) {
-  std::error_code ec;
-  if (fs::exists(out, ec) && (!fs::is_directory(out, ec) || !fs::is_empty(out, ec))) {
-    throw Error(ErrorCode::InvalidArgument, fmt::format("{}: output folder exists and is not empty", out.string()));
-  }
+  const auto refuse_if_taken = [&] {
+    std::error_code ec;
+    if (fs::exists(out, ec) && (!fs::is_directory(out, ec) || !fs::is_empty(out, ec))) {
+      throw Error(ErrorCode::InvalidArgument, fmt::format("{}: output folder exists and is not empty", out.string()));
+    }
+  };
+  refuse_if_taken();
   fs::path target = fs::absolute(out).lexically_normal();
   if (target.filename().empty()) target = target.parent_path();  // "store/" names "store"
   const fs::path partial = target.parent_path() / fmt::format(".{}.amva-partial", target.filename().string());
-  fs::remove_all(partial, ec);
   fs::create_directories(partial);
-  write_table(partial, table);
-  if (!quality_csv.empty()) io::write_text_atomically(partial / "quality.csv", quality_csv);
-  io::write_text_atomically(partial / "meta.json", io::json_text(meta, 2) + "\n");
-  io::fault_point("AMVA_FAULT_NEW_STORE_STEP", out.string());
-  fs::remove(out, ec);  // an empty folder the user made for it
-  fs::rename(partial, out, ec);
-  if (ec) {
-    throw Error(ErrorCode::Io, fmt::format("{}: cannot move the new store into place ({})", out.string(), ec.message()));
+  // Two commands making one store at once shared this folder, each deleting the other's files.
+  const io::FolderLock one_writer(partial, fmt::format("the new store {}", out.string()));
+  refuse_if_taken();  // made by a writer that finished while this one waited for the lock
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(partial)) {
+    if (entry.path().filename() != io::kLockName) fs::remove_all(entry.path(), ec);  // a killed run's
+  }
+  try {
+    write_table(partial, table);
+    if (!quality_csv.empty()) io::write_text_atomically(partial / "quality.csv", quality_csv);
+    io::write_text_atomically(partial / "meta.json", io::json_text(meta, 2) + "\n");
+    io::fault_point("AMVA_FAULT_NEW_STORE_STEP", out.string());
+    fs::remove(out, ec);  // an empty folder the user made for it
+    fs::rename(partial, out, ec);
+    if (ec) {
+      throw Error(ErrorCode::Io,
+                  fmt::format("{}: cannot move the new store into place ({})", out.string(), ec.message()));
+    }
+  } catch (...) {
+    fs::remove_all(partial, ec);  // a failed command leaves no part of a store behind
+    throw;
   }
 }
 

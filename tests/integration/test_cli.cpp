@@ -10,7 +10,9 @@
 
 #include "amva/io/atomic_file.hpp"
 #include "amva/io/csv.hpp"
+#include "amva/io/folder_lock.hpp"
 #include "amva/io/npy.hpp"
+#include "amva/io/staged_output.hpp"
 #include "amva/store/store.hpp"
 #include "support.hpp"
 
@@ -71,9 +73,16 @@ class Demo : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = test::shared_fixture("demo", [](const fs::path& dir) {
-      const auto [rc, out] =
-          test::run(fmt::format("cd '{}' && AMVA_CACHE={} {} demo --levels 1 --out demo --models {}", dir.string(),
-                                test::jacobian_cache().string(), test::cli().string(), test::models_dir().string()));
+      const auto demo = [&](const std::string& env) {
+        return test::run(fmt::format("cd '{}' && {} AMVA_CACHE={} {} demo --levels 1 --out demo --models {}",
+                                     dir.string(), env, test::jacobian_cache().string(), test::cli().string(),
+                                     test::models_dir().string()));
+      };
+      // The demo's cell of the fault matrix (test_fault_matrix.cpp), where the demo runs anyway:
+      // killed while its degraded set is moved into place, then run again as a user would.
+      const auto [killed_rc, killed_out] = demo("AMVA_FAULT_PUBLISH_STEP=3 AMVA_FAULT_KIND=kill");
+      std::ofstream(dir / "killed_rc.txt") << killed_rc;
+      const auto [rc, out] = demo("");
       std::ofstream(dir / "rc.txt") << rc;
       std::ofstream(dir / "out.txt") << out;
     });
@@ -85,6 +94,23 @@ class Demo : public ::testing::Test {
   static inline int rc_ = -1;
   static inline std::string out_;
 };
+
+// A demo killed while publishing its data completes on the next run (the other tests of the
+// fixture check what it made); a second demo into the folder of a running one is refused.
+TEST_F(Demo, CompletesAfterAKillAndHasOneWriter) {
+  EXPECT_EQ(std::stoi(io::read_text(dir_ / "killed_rc.txt")), 137) << "the injected kill did not fire";
+  ASSERT_EQ(rc_, 0) << out_;
+  EXPECT_FALSE(fs::exists(demo() / "data" / "set" / io::kStagingName));
+  EXPECT_EQ(io::read_csv(demo() / "data" / "set" / "manifest.csv", ',').rows.size(), 23u * 13u);
+  test::TempDir dir;
+  fs::create_directories(dir / "demo");
+  const io::FolderLock running(dir / "demo", "demo folder");
+  const auto [rc, out] = test::run(fmt::format("cd '{}' && {} demo --levels 1 --out demo --models {}",
+                                               dir.path().string(), test::cli().string(), test::models_dir().string()));
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_NE(out.find(fmt::format("in use by process {}", ::getpid())), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(dir / "demo" / "data"));
+}
 
 TEST_F(Demo, RunsTheWholeStudyOnTheDefaultData) {
   ASSERT_EQ(rc_, 0) << out_;

@@ -188,9 +188,18 @@ TEST_F(Explain, OcclusionMapsPutTheLargestLossOnThePatch) {
   std::tie(rc, out) = test::run(plain_cmd(fmt::format(
       "analyze --store {} --out {} --group top:50 --no-figures --bootstrap 0", store.string(), analysis.string())));
   ASSERT_EQ(rc, 0) << out;
+  // Only the kinds asserted below are explained: occlusion maps cost 49 forward passes a face.
+  const fs::path asserted = (*dir_) / "occluded_eye_mouth";
+  fs::create_directories(asserted);
+  for (const auto& [name, patch] : patches) {
+    if (patch.name == "left_eye" || patch.name == "mouth") {
+      fs::copy_file((*dir_) / "occluded" / (name + ".png"), asserted / (name + ".png"),
+                    fs::copy_options::overwrite_existing);
+    }
+  }
   std::tie(rc, out) = test::run(
       amva_cmd(fmt::format("explain --reference {} --image {} --out {}", (analysis / "reference_sharpness").string(),
-                           ((*dir_) / "occluded").string(), explained.string()),
+                           asserted.string(), explained.string()),
                cache()));
   ASSERT_EQ(rc, 0) << out;
   std::map<std::string, std::pair<int, int>> hits;  // kind -> hits, faces

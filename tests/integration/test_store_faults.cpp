@@ -9,6 +9,7 @@
 
 #include "amva/io/atomic_file.hpp"
 #include "amva/io/csv.hpp"
+#include "amva/io/folder_lock.hpp"
 #include "amva/io/image_io.hpp"
 #include "amva/io/npy.hpp"
 #include "amva/store/store.hpp"
@@ -131,6 +132,18 @@ TEST(StoreFaults, OneWriterAtATime) {
   const auto [rc, out] = extract(root / "all.txt", dir / "store");
   EXPECT_EQ(rc, 0) << out;
   EXPECT_EQ(store::read_index_entries(dir / "store").size(), 6u);
+}
+
+// A lock that cannot be made is named with the system's reason (issue 34, item 9: a read-only
+// store said "Invalid argument", an errno read after another call had changed it). Root writes
+// anywhere, so the reason here is a folder where the lock file goes.
+TEST(StoreFaults, ALockThatCannotBeMadeSaysWhy) {
+  test::TempDir dir;
+  const auto root = make_lists(dir);
+  fs::create_directories(dir / "store" / io::kLockName);
+  const auto [rc, out] = extract(root / "first.txt", dir / "store");
+  EXPECT_EQ(rc, 4) << out;
+  EXPECT_NE(out.find("cannot lock the store (Is a directory)"), std::string::npos) << out;
 }
 
 // Stores and output folders are never stuck at birth (issue 34, item 4). What a kill or a full

@@ -38,6 +38,7 @@ struct DegradeOptions {
   int levels = 3;
   std::uint64_t seed = 20221;
   face::DetectorConfig detector;  // places occluding patches and rotation centres
+  bool force = false;             // write into a non-empty `out` that amva did not make
 };
 
 struct DegradeSummary {
@@ -49,7 +50,9 @@ struct DegradeSummary {
 /// Writes `out/images/<identity>/<stem>.png` (the original) and
 /// `out/images/<identity>/<stem>__<name>.png` for each degradation, plus `out/manifest.csv`
 /// (file, source, identity, kind, level, parameter, position, patch box) and
-/// `out/labels.txt` (path TAB identity); paths in both are relative to `out/images`.
+/// `out/labels.txt` (path TAB identity); paths in both are relative to `out/images`. The
+/// outputs are staged and published as one unit (io::StagedOutput): a run that is killed or
+/// fails leaves `out` as it was, and a second writer of `out` is refused.
 DegradeSummary generate_degraded_set(const DegradeOptions& options,
                                      const std::function<void(std::size_t, std::size_t)>& progress = {});
 

@@ -2,8 +2,8 @@
 // Fault injection for the tests of amva's commit protocols (tests/integration/
 // test_store_faults.cpp, test_output_faults.cpp, cluster/test_mpi_extract.py): the environment variable `variable` = N
 // makes the N-th step counted under that name fail, as a kill -9 would (AMVA_FAULT_KIND=kill:
-// the process ends on the spot with status 137) or as a full disk would (otherwise: an I/O
-// error). Unset, a step costs one getenv per process.
+// the process ends on the spot with status 137), as a read-only file system would
+// (AMVA_FAULT_KIND=erofs) or as a full disk would (otherwise); the last two are I/O errors. Unset, a step costs one getenv per process.
 #include <string>
 
 namespace amva::io {

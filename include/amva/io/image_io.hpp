@@ -22,6 +22,11 @@ cv::Mat load_bgr(const std::filesystem::path& file, std::size_t max_pixels = kDe
 cv::Mat decode_bgr(const std::vector<unsigned char>& bytes, const std::string& name,
                    std::size_t max_pixels = kDefaultMaxPixels);
 
+/// Encodes `image` in the format its extension names and writes it atomically (write_atomically).
+/// Throws Error(Io) naming the file when it cannot be encoded or written (a full disk, a
+/// read-only folder): cv::imwrite's false was ignored in places, and a lost figure went unsaid.
+void write_image(const std::filesystem::path& file, const cv::Mat& image);
+
 /// Converts any decoded Mat (1, 3 or 4 channels; 8U, 16U or 32F) to 8-bit BGR.
 cv::Mat to_bgr8(const cv::Mat& image);
 
