@@ -6,6 +6,7 @@
 #include <pybind11/stl.h>
 #include <pybind11/stl/filesystem.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <opencv2/imgcodecs.hpp>
 #include <random>
@@ -16,6 +17,7 @@
 #include "amva/face/detector.hpp"
 #include "amva/io/atomic_file.hpp"
 #include "amva/io/npy.hpp"
+#include "amva/io/safe_name.hpp"
 #include "amva/model/model_card.hpp"
 #include "amva/pipeline/explain.hpp"
 #include "amva/pipeline/extract.hpp"
@@ -181,16 +183,54 @@ std::vector<std::string> paths_or_numbers(const std::optional<std::vector<std::s
   return numbered;
 }
 
-py::object analyze(const FloatArray& maps, const std::map<std::string, std::vector<double>>& scores,
+// One array of maps, or a dict of map kinds ({"gradcam": ..., "contribution": ...}) of the same
+// faces: the first kind (gradcam when given) is analysed, and all of them make the robustness grid.
+std::vector<std::pair<std::string, FloatArray>> map_kinds(const py::object& maps) {
+  std::vector<std::pair<std::string, FloatArray>> kinds;
+  if (py::isinstance<py::dict>(maps)) {
+    for (const auto& [name, array] : maps.cast<py::dict>()) {
+      kinds.emplace_back(py::cast<std::string>(name), py::cast<FloatArray>(array));
+    }
+    if (kinds.empty()) throw Error(ErrorCode::InvalidArgument, "maps: an empty dict of map kinds");
+    std::stable_partition(kinds.begin(), kinds.end(), [](const auto& k) { return k.first == "gradcam"; });
+  } else {
+    kinds.emplace_back("external", py::cast<FloatArray>(maps));
+  }
+  for (const auto& [name, array] : kinds) {
+    if (!io::is_safe_name(name)) {
+      throw Error(ErrorCode::InvalidArgument, fmt::format("maps: '{}' is not a name for a map kind", name));
+    }
+    if (array.ndim() != kinds.front().second.ndim() || array.shape(0) != kinds.front().second.shape(0)) {
+      throw Error(ErrorCode::Mismatch, fmt::format("maps['{}'] has {} maps, maps['{}'] {}", name, array.shape(0),
+                                                   kinds.front().first, kinds.front().second.shape(0)));
+    }
+  }
+  return kinds;
+}
+
+py::object analyze(const py::object& maps_or_kinds, const std::map<std::string, std::vector<double>>& scores,
                    const fs::path& out, const std::optional<std::vector<std::string>>& paths, const std::string& group,
-                   int bootstrap, bool identities_from_folders, bool figures, int null_controls, int permutations) {
+                   int bootstrap, bool identities_from_folders, bool figures, int null_controls, int permutations,
+                   bool robustness) {
   Scratch scratch;
+  const auto kinds = map_kinds(maps_or_kinds);
+  const auto& maps = kinds.front().second;
   const auto names = paths_or_numbers(paths, maps.ndim() ? maps.shape(0) : 0);
   analysis::AnalysisOptions o;
   o.store = scratch_store(scratch, maps, names, nullptr);
+  for (std::size_t k = 0; k < kinds.size(); ++k) {
+    const auto& a = kinds[k].second;
+    const fs::path file = store::maps_file(o.store, kinds[k].first);
+    if (k == 0) {
+      if (kinds[k].first != "external") fs::rename(store::maps_file(o.store, "external"), file);
+      continue;
+    }
+    io::write_npy(file, std::vector<std::int64_t>(a.shape(), a.shape() + a.ndim()), a.data());
+  }
   o.out = out;
   o.scores = score_files(scratch, scores, names);
-  o.cam = "external";
+  o.cam = kinds.front().first;
+  if (robustness) o.robustness = analysis::RobustnessGrid{};
   o.group = stats::GroupRule::parse(group);
   o.bootstrap.replicates = bootstrap;
   o.identities.from_folders = identities_from_folders;
@@ -202,7 +242,30 @@ py::object analyze(const FloatArray& maps, const std::map<std::string, std::vect
     py::gil_scoped_release release;
     result = analysis::analyze(o);
   }
-  return from_json(result.summary);
+  py::object summary = from_json(result.summary);
+  if (const auto& r = result.robustness) {
+    // The grid itself, one dict per specification (robustness.csv's rows).
+    py::list rows;
+    for (const auto& spec : r->specifications) {
+      py::dict d;
+      d["method"] = spec.method;
+      d["cam"] = spec.cam;
+      d["normalize"] = analysis::to_string(spec.normalization);
+      d["group"] = fmt::format("top:{:g}", spec.group_percent);
+      d["margin"] = spec.margin;
+      d["low"] = spec.low;
+      d["high"] = spec.high;
+      d["effect"] = spec.log_ratio.value;
+      d["lo"] = spec.log_ratio.lo;
+      d["hi"] = spec.log_ratio.hi;
+      d["p"] = spec.p;
+      d["p_family"] = spec.p_family;
+      d["verdict"] = spec.verdict;
+      rows.append(d);
+    }
+    summary["robustness"]["specifications"] = rows;
+  }
+  return summary;
 }
 
 py::object edc(const FloatArray& embeddings, const std::map<std::string, std::vector<double>>& scores,
@@ -281,6 +344,7 @@ PYBIND11_MODULE(amva, m) {
   m.def("analyze", &analyze, py::arg("maps"), py::arg("scores"), py::arg("out"), py::arg("paths") = py::none(),
         py::arg("group") = "top:10", py::arg("bootstrap") = 1000, py::arg("identities_from_folders") = false,
         py::arg("figures") = false, py::arg("null_controls") = 20, py::arg("permutations") = 1000,
+        py::arg("robustness") = false,
         "The activation map variation analysis of maps (N x H x W) grouped by each method's scores (higher is "
         "better); writes into `out` and returns summary.json as a dict");
   m.def("edc", &edc, py::arg("embeddings"), py::arg("scores"), py::arg("identities"), py::arg("out"),

@@ -205,6 +205,45 @@ void VerdictCliOptions::add_to(CLI::App& app, analysis::VerdictOptions& verdicts
       ->check(CLI::Range(0, 100000));
 }
 
+void RobustnessCliOptions::add_to(CLI::App& app, bool on_by_default) {
+  on = on_by_default;
+  if (on_by_default) {
+    app.add_flag("--no-robustness{false}", on,
+                 "Skip the robustness grid (every method's outside verdict recomputed over the CAM methods stored x "
+                 "normalisation x group size x central face margin)");
+  } else {
+    app.add_flag("--robustness", on,
+                 "Recompute every method's outside verdict over a grid of the analyst's choices (CAM methods stored "
+                 "x normalisation x group size x central face margin): robustness.csv and one line per method");
+  }
+  app.add_option("--robustness-cams", cams, "CAM methods of the grid (default: every one the store holds)")
+      ->delimiter(',');
+  app.add_option("--robustness-normalizations", normalizations, "Normalisations of the grid")
+      ->delimiter(',')
+      ->capture_default_str()
+      ->check(CLI::IsMember({"minmax", "minmax-native", "none"}));
+  app.add_option("--robustness-groups", groups, "Group sizes of the grid, K of top:K")
+      ->delimiter(',')
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 50.0));
+  app.add_option("--robustness-margins", margins,
+                 "Margins of the central face region in the grid, in inter-eye distances (the analysis uses 0.25)")
+      ->delimiter(',')
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 2.0));
+}
+
+std::optional<analysis::RobustnessGrid> RobustnessCliOptions::grid() const {
+  if (!on) return std::nullopt;
+  analysis::RobustnessGrid g;
+  g.cams = cams;
+  g.normalizations.clear();
+  for (const auto& n : normalizations) g.normalizations.push_back(analysis::parse_normalization(n));
+  g.group_percents = groups;
+  g.margins = margins;
+  return g;
+}
+
 void VerdictCliOptions::apply(analysis::VerdictOptions& verdicts) const {
   verdicts.cell_test = cell_test == "permutation" ? analysis::VerdictOptions::CellTest::Permutation
                                                   : analysis::VerdictOptions::CellTest::BrownForsythe;

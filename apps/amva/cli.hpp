@@ -64,6 +64,18 @@ struct VerdictCliOptions {
   void apply(analysis::VerdictOptions& verdicts) const;
 };
 
+/// The robustness grid (--robustness and the values of its choices), shared by analyze and run.
+struct RobustnessCliOptions {
+  bool on = false;  // analyze: --robustness turns it on; run: on unless --no-robustness
+  std::vector<std::string> cams;
+  std::vector<std::string> normalizations{"minmax", "minmax-native", "none"};
+  std::vector<double> groups{5, 10, 20, 25};
+  std::vector<double> margins{0, 0.25, 0.5};
+  void add_to(CLI::App& app, bool on_by_default);
+  /// The grid asked for, or none when off.
+  [[nodiscard]] std::optional<analysis::RobustnessGrid> grid() const;
+};
+
 /// --no-identities: no identities from folders that evidently name people (analyze, run).
 void add_no_identities_flag(CLI::App& app, bool& no_identities);
 

@@ -26,6 +26,14 @@ void print_null_controls(const analysis::NullControls& n) {
   }
 }
 
+void print_robustness(const analysis::Robustness& r) {
+  fmt::print("robustness: {} specifications per method ({} CAM methods x {} normalisations x {} group sizes x {} "
+             "margins), {:.1f} s:\n",
+             r.methods.empty() ? 0 : r.methods.front().specifications, r.grid.cams.size(), r.grid.normalizations.size(),
+             r.grid.group_percents.size(), r.grid.margins.size(), r.seconds);
+  for (const auto& m : r.methods) fmt::print("  {:<12} {}\n", m.method, m.sentence);
+}
+
 void print_analysis(const analysis::AnalysisResult& result, const std::filesystem::path& out) {
   for (const auto& r : result.score_reports) fmt::print("{}\n", r.describe());
   for (const auto& w : result.warnings) fmt::print("warning: {}\n", w);
@@ -78,6 +86,7 @@ void print_analysis(const analysis::AnalysisResult& result, const std::filesyste
         "FILE or --labels-from-folders so that the tests move whole people\n");
   }
   if (const auto& n = result.null_controls) print_null_controls(*n);
+  if (const auto& r = result.robustness) print_robustness(*r);
   fmt::print("wrote {}\n", analysis::AnalysisFolder{out}.summary().string());
 }
 
@@ -91,6 +100,7 @@ void add_analyze(CLI::App& app) {
     std::string bootstrap_unit = "auto";
     TieCliOptions ties;
     VerdictCliOptions verdicts;
+    RobustnessCliOptions robustness;
     std::size_t memory_mib = 256;
     bool no_figures = false;
     bool no_identities = false;
@@ -127,6 +137,7 @@ void add_analyze(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "image", "identity"}));
   args->verdicts.add_to(*cmd, o.verdicts);
+  args->robustness.add_to(*cmd, false);
   cmd->add_option("--fdr", o.fdr,
                   "Level of the per-cell variance tests (family-wise with the permutation test, false discovery rate "
                   "with brown-forsythe)")
@@ -155,6 +166,7 @@ void add_analyze(CLI::App& app) {
     opt.group = stats::GroupRule::parse(args->group);
     args->ties.apply(opt.group);
     args->verdicts.apply(opt.verdicts);
+    opt.robustness = args->robustness.grid();
     opt.normalization = analysis::parse_normalization(args->normalize);
     opt.median = stats::parse_median_convention(args->median);
     opt.bootstrap_unit = eval::parse_bootstrap_unit(args->bootstrap_unit);

@@ -41,6 +41,7 @@ void add_run(CLI::App& app) {
     std::string group = "top:10";
     TieCliOptions ties;
     VerdictCliOptions verdicts;
+    RobustnessCliOptions robustness;
     bool no_identities = false;
   };
   auto args = std::make_shared<Args>();
@@ -68,6 +69,7 @@ void add_run(CLI::App& app) {
       ->capture_default_str();
   args->ties.add_to(*cmd);
   args->verdicts.add_to(*cmd, o.verdicts);
+  args->robustness.add_to(*cmd, true);
   cmd->add_option("--explain", o.explain_count, "Explain the N most and N least deviating faces")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
@@ -87,6 +89,7 @@ void add_run(CLI::App& app) {
     opt.group = stats::GroupRule::parse(args->group);
     args->ties.apply(opt.group);
     args->verdicts.apply(opt.verdicts);
+    opt.robustness = args->robustness.grid();
     opt.identities_from_evident_folders = !args->no_identities;
     opt.card = args->models.card();
     opt.detector = args->models.detector_config();

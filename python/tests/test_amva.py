@@ -116,3 +116,30 @@ def test_explanation_equals_amva_explain(tmp_path):
     assert len(ours) == 1 and ours[0]["deviation"] == theirs["deviation"]
     with pytest.raises(amva.Error, match="reference"):
         amva.explain([photo], str(tmp_path / "nowhere"), str(tmp_path / "py2"))
+
+
+def test_analysis_of_several_map_kinds_has_a_robustness_grid(tmp_path):
+    # The effect lives in one map kind only: the grid's line names the CAM method.
+    rng = np.random.default_rng(9)
+    n = 240
+    quality = rng.random(n)
+    centre = np.zeros((7, 7), np.float32)
+    centre[2:5, 2:5] = 1
+    varying = (centre + (1.2 - quality)[:, None, None] * rng.random((n, 7, 7))).astype(np.float32)
+    flat = (centre + 0.6 * rng.random((n, 7, 7))).astype(np.float32)
+    paths = [f"p{i % 30:02d}/img_{i:04d}.jpg" for i in range(n)]
+    summary = amva.analyze({"flat": flat, "gradcam": varying}, {"q": quality.tolist()}, str(tmp_path / "py"),
+                           paths=paths, bootstrap=100, permutations=99, null_controls=0,
+                           identities_from_folders=True, robustness=True)
+    assert summary["settings"]["cam"]["method"] == "gradcam", "gradcam is the kind analysed"
+    grid = summary["robustness"]
+    assert grid["grid"]["cams"] == ["flat", "gradcam"]
+    assert len(grid["specifications"]) == 2 * 3 * 4 * 3
+    line = grid["methods"]["q"]
+    assert line["turns_on"]["dimension"] == "cam", line["sentence"]
+    by_cam = {v["value"]: v for v in line["turns_on"]["values"]}
+    assert by_cam["flat"]["reproduced"] == 0
+    assert by_cam["gradcam"]["reproduced"] > by_cam["gradcam"]["specifications"] / 2
+    own = [s for s in grid["specifications"] if (s["cam"], s["normalize"], s["group"], s["margin"]) ==
+           ("gradcam", "minmax", "top:10", 0.25)]
+    assert len(own) == 1 and own[0]["p"] == summary["methods"]["q"]["comparison"]["permutation"]["p_outside"]

@@ -174,20 +174,7 @@ MethodResult analyse_groups(const Run& run, quality::ScoreColumn& column, std::v
 // Low against high: the bootstrap intervals of their region differences, at the confidence of
 // the run's family of methods (Bonferroni).
 void add_bootstrap_comparison(MethodResult& m, const RegionStatistics& lr, const RegionStatistics& hr, double conf) {
-  const auto out_reps = replicate_differences(lr.replicates_outside_amv, hr.replicates_outside_amv);
-  const auto in_reps = replicate_differences(lr.replicates_inside_amv, hr.replicates_inside_amv);
-  LowHighDifferences d;
-  d.outside_amv = percentile_interval(lr.outside_amv.value - hr.outside_amv.value, out_reps, conf);
-  d.inside_amv = percentile_interval(lr.inside_amv.value - hr.inside_amv.value, in_reps, conf);
-  d.ratio_amv = percentile_interval(lr.ratio_amv.value - hr.ratio_amv.value,
-                                    replicate_differences(lr.replicates_ratio_amv, hr.replicates_ratio_amv), conf);
-  d.outside_minus_inside =
-      percentile_interval(d.outside_amv.value - d.inside_amv.value, replicate_differences(out_reps, in_reps), conf);
-  std::vector<double> log_ratios(std::min(lr.replicates_outside_amv.size(), hr.replicates_outside_amv.size()));
-  for (std::size_t i = 0; i < log_ratios.size(); ++i) {
-    log_ratios[i] = std::log(lr.replicates_outside_amv[i] / hr.replicates_outside_amv[i]);
-  }
-  d.log_ratio = percentile_interval(std::log(lr.outside_amv.value / hr.outside_amv.value), log_ratios, conf);
+  const auto d = low_high_differences(lr, hr, conf);
   m.finding.outside_amv_low_minus_high = d.outside_amv;
   m.finding.outside_minus_inside = d.outside_minus_inside;
   m.finding.log_ratio = d.log_ratio;
@@ -425,6 +412,27 @@ NullControls null_controls(const Run& run, const std::vector<MethodResult>& resu
                            run.up, o);
 }
 
+// The verdicts over the grid of choices, with this run's scores, people and test settings.
+Robustness robustness(const Run& run, const std::vector<MethodResult>& results) {
+  const auto& opt = run.opt;
+  std::vector<quality::ScoreColumn> columns;
+  for (const auto& m : results) columns.push_back(m.scores);
+  RobustnessInputs in;
+  in.store = opt.store;
+  in.rows = run.index.size();
+  in.columns = &columns;
+  if (run.by_identity) {
+    for (std::size_t r = 0; r < run.index.size(); ++r) in.units.push_back(run.identities.unit_of(r));
+  }
+  in.group = opt.group;
+  in.bootstrap = opt.bootstrap;
+  in.permutations = opt.verdicts.permutations;
+  in.family_correction = opt.verdicts.family_correction;
+  in.smallest_effect = opt.verdicts.smallest_effect;
+  in.progress = opt.progress;
+  return robustness_grid(in, *opt.robustness);
+}
+
 // The run's own settings in the typed result, as the report and the terminal show them.
 void describe_run(const Run& run, std::size_t faces, AnalysisResult& result) {
   const auto& opt = run.opt;
@@ -446,6 +454,24 @@ void describe_run(const Run& run, std::size_t faces, AnalysisResult& result) {
 }
 
 }  // namespace
+
+LowHighDifferences low_high_differences(const RegionStatistics& lr, const RegionStatistics& hr, double conf) {
+  const auto out_reps = replicate_differences(lr.replicates_outside_amv, hr.replicates_outside_amv);
+  const auto in_reps = replicate_differences(lr.replicates_inside_amv, hr.replicates_inside_amv);
+  LowHighDifferences d;
+  d.outside_amv = percentile_interval(lr.outside_amv.value - hr.outside_amv.value, out_reps, conf);
+  d.inside_amv = percentile_interval(lr.inside_amv.value - hr.inside_amv.value, in_reps, conf);
+  d.ratio_amv = percentile_interval(lr.ratio_amv.value - hr.ratio_amv.value,
+                                    replicate_differences(lr.replicates_ratio_amv, hr.replicates_ratio_amv), conf);
+  d.outside_minus_inside =
+      percentile_interval(d.outside_amv.value - d.inside_amv.value, replicate_differences(out_reps, in_reps), conf);
+  std::vector<double> log_ratios(std::min(lr.replicates_outside_amv.size(), hr.replicates_outside_amv.size()));
+  for (std::size_t i = 0; i < log_ratios.size(); ++i) {
+    log_ratios[i] = std::log(lr.replicates_outside_amv[i] / hr.replicates_outside_amv[i]);
+  }
+  d.log_ratio = percentile_interval(std::log(lr.outside_amv.value / hr.outside_amv.value), log_ratios, conf);
+  return d;
+}
 
 AnalysisResult analyze(const AnalysisOptions& opt, Team* team_or_alone) {
   const auto alone = team_or_alone ? nullptr : solo_team();
@@ -504,6 +530,7 @@ AnalysisResult analyze(const AnalysisOptions& opt, Team* team_or_alone) {
   }
   decide_verdicts(opt, results);
   if (opt.verdicts.null_controls > 0 && !results.empty()) result.null_controls = null_controls(run, results);
+  if (opt.robustness && !results.empty()) result.robustness = robustness(run, results);
   for (auto& m : results) measure_deviations(run, m);
   const auto agreement = agreement_of(results, index.size(), result.agreement);
   // By name, as summary.json lists the methods.

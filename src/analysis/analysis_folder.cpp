@@ -615,6 +615,48 @@ nlohmann::json write_null_controls(const NullControls& n, const AnalysisFolder& 
           {"file", folder.null_controls_csv().filename().string()}};
 }
 
+// The robustness grid: one row per specification in a CSV, the grid, its cost and each
+// method's line in summary.json.
+nlohmann::json write_robustness(const Robustness& r, const AnalysisFolder& folder) {
+  std::string csv = io::csv_line({"method", "cam", "normalize", "group", "margin", "low", "high", "effect", "lo", "hi",
+                                  "outside_difference", "p", "p_family", "verdict"}) +
+                    "\n";
+  for (const auto& s : r.specifications) {
+    csv += io::csv_line({s.method, s.cam, to_string(s.normalization), fmt::format("top:{:g}", s.group_percent),
+                         fmt::format("{:g}", s.margin), std::to_string(s.low), std::to_string(s.high),
+                         fmt::format("{}", s.log_ratio.value), fmt::format("{}", s.log_ratio.lo),
+                         fmt::format("{}", s.log_ratio.hi), fmt::format("{}", s.outside_difference.value),
+                         fmt::format("{}", s.p), fmt::format("{}", s.p_family), s.verdict}) +
+           "\n";
+  }
+  io::write_text_atomically(folder.robustness_csv(), csv);
+  nlohmann::json normalizations = nlohmann::json::array();
+  for (const auto n : r.grid.normalizations) normalizations.push_back(to_string(n));
+  nlohmann::json methods = nlohmann::json::object();
+  for (const auto& m : r.methods) {
+    nlohmann::json j = {{"reproduced", m.reproduced}, {"specifications", m.specifications}, {"sentence", m.sentence}};
+    if (const auto& t = m.turns_on) {
+      nlohmann::json values = nlohmann::json::array();
+      for (const auto& v : t->values) {
+        values.push_back({{"value", v.value}, {"reproduced", v.reproduced}, {"specifications", v.specifications}});
+      }
+      j["turns_on"] = {{"dimension", t->dimension}, {"spread", t->spread}, {"values", values}};
+    }
+    methods[m.method] = j;
+  }
+  return {{"grid",
+           {{"cams", r.grid.cams},
+            {"normalizations", normalizations},
+            {"group_percents", r.grid.group_percents},
+            {"margins", r.grid.margins}}},
+          {"specifications_per_method", r.methods.empty() ? 0 : r.methods.front().specifications},
+          {"seconds", r.seconds},
+          {"effect", "log(mean outside AM-V of the low group / of the high group)"},
+          {"margin_unit", "the central face region's margin around the template points, in inter-eye distances"},
+          {"methods", methods},
+          {"file", folder.robustness_csv().filename().string()}};
+}
+
 }  // namespace
 
 nlohmann::json write_analysis_folder(const ComputedAnalysis& a, const fs::path& dir) {
@@ -639,6 +681,7 @@ nlohmann::json write_analysis_folder(const ComputedAnalysis& a, const fs::path& 
   }
   summary["agreement"] = write_agreement(a, folder);
   if (const auto& n = a.result.null_controls) summary["null_controls"] = write_null_controls(*n, folder);
+  if (const auto& r = a.result.robustness) summary["robustness"] = write_robustness(*r, folder);
   io::write_text_atomically(folder.groups_csv(), groups_csv(a));
   io::write_text_atomically(folder.regions_csv(), regions_csv(a));
   if (opt.figures && !a.methods.empty()) {

@@ -35,6 +35,9 @@ struct LowHighDifferences {
   Interval outside_minus_inside;  // of the two differences above: is the extra variation specific to outside?
   Interval log_ratio;             // log(outside AM-V low / high)
 };
+/// The differences of two groups' region statistics at `confidence`, replicate by replicate
+/// (the groups draw from independent streams, so the pairs are independent draws).
+LowHighDifferences low_high_differences(const RegionStatistics& low, const RegionStatistics& high, double confidence);
 
 /// Densities of the per-pixel values of a high and a low map, on one grid.
 struct DensityPair {

@@ -279,6 +279,16 @@ RegionStatistics region_statistics(const std::vector<float>& maps, std::size_t n
   return region_statistics(GroupSlice{maps, n, 0, n}, up, inside_mask, options, stream_seed, clusters, *alone);
 }
 
+std::vector<RegionStatistics> region_statistics(const std::vector<float>& maps, std::size_t n, const Upsampler& up,
+                                                const std::vector<cv::Mat>& inside_masks,
+                                                const BootstrapOptions& options, std::uint64_t stream_seed,
+                                                const std::vector<std::int64_t>& clusters) {
+  const auto d = static_cast<std::size_t>(up.low_pixels());
+  if (maps.size() != n * d) throw Error(ErrorCode::InvalidArgument, "maps must hold n x low_pixels values");
+  const auto alone = solo_team();
+  return region_statistics(GroupSlice{maps, n, 0, n}, up, inside_masks, options, stream_seed, clusters, *alone);
+}
+
 namespace {
 // The members of each bootstrap cluster (one cluster per image when resampling images).
 std::vector<std::vector<std::size_t>> cluster_members(const std::vector<std::int64_t>& clusters, std::size_t n) {
@@ -300,6 +310,14 @@ std::vector<std::vector<std::size_t>> cluster_members(const std::vector<std::int
 RegionStatistics region_statistics(const GroupSlice& slice, const Upsampler& up, const cv::Mat& inside_mask,
                                    const BootstrapOptions& options, std::uint64_t stream_seed,
                                    const std::vector<std::int64_t>& clusters, Team& team) {
+  auto one = region_statistics(slice, up, std::vector<cv::Mat>{inside_mask}, options, stream_seed, clusters, team);
+  return one.empty() ? RegionStatistics{} : std::move(one.front());
+}
+
+std::vector<RegionStatistics> region_statistics(const GroupSlice& slice, const Upsampler& up,
+                                                const std::vector<cv::Mat>& inside_masks,
+                                                const BootstrapOptions& options, std::uint64_t stream_seed,
+                                                const std::vector<std::int64_t>& clusters, Team& team) {
   const auto d = static_cast<std::size_t>(up.low_pixels());
   const std::size_t n = slice.total;
   if (slice.maps.size() != slice.count * d || slice.first + slice.count > n) {
@@ -309,7 +327,12 @@ RegionStatistics region_statistics(const GroupSlice& slice, const Upsampler& up,
   if (!clusters.empty() && clusters.size() != n) {
     throw Error(ErrorCode::InvalidArgument, "a cluster bootstrap needs one cluster id per map");
   }
-  const RegionEvaluator eval(up, inside_mask);
+  if (inside_masks.empty()) throw Error(ErrorCode::InvalidArgument, "region statistics need a region mask");
+  // One evaluator per mask; the features depend on the upsampler alone, so they are shared.
+  std::vector<RegionEvaluator> evaluators;
+  evaluators.reserve(inside_masks.size());
+  for (const auto& mask : inside_masks) evaluators.emplace_back(up, mask);
+  const RegionEvaluator& eval = evaluators.front();
   const auto F = static_cast<std::size_t>(eval.features());
   const auto sum_on_root = [&](const double* values, std::size_t count) {
     return bytes_doubles(team.reduce(double_bytes(values, count), add_doubles));
@@ -348,11 +371,13 @@ RegionStatistics region_statistics(const GroupSlice& slice, const Upsampler& up,
 
   const double nd = static_cast<double>(n);
   const Eigen::MatrixXd point_sums = weighted_sums(Eigen::MatrixXd::Ones(static_cast<Eigen::Index>(n), 1));
-  RegionStatistics r;
+  const std::size_t masks = evaluators.size();
+  std::vector<RegionStatistics> results(masks);
   // Every rank draws the same counts, so that each weights its own maps as one process would.
   const auto members = cluster_members(clusters, n);
-  if (!clusters.empty()) r.clusters = members.size();
-  std::vector<double> in_am, out_am, ratio_am;
+  for (auto& r : results) r.clusters = clusters.empty() ? 0 : members.size();
+  std::vector<std::vector<double>> in_am(masks), out_am(masks), ratio_am(masks);
+  std::vector<double> pixel_amv(masks > 1 ? static_cast<std::size_t>(up.pixels()) : 0);
   std::mt19937_64 rng(stream_seed);
   std::uniform_int_distribution<std::size_t> pick_cluster(0, members.size() - 1);
   constexpr int kBatch = 32;
@@ -375,25 +400,34 @@ RegionStatistics region_statistics(const GroupSlice& slice, const Upsampler& up,
     for (int b = 0; b < R; ++b) {
       // A cluster resample's size varies with the identities drawn (always >= 2 for n >= 2).
       const double weight = counts.col(b).sum();
-      const auto v = eval.evaluate(sums.col(b).data(), weight, centre);
-      in_am.push_back(v.inside_am);
-      out_am.push_back(v.outside_am);
-      ratio_am.push_back(v.outside_am / v.inside_am);
-      r.replicates_inside_amv.push_back(v.inside_amv);
-      r.replicates_outside_amv.push_back(v.outside_amv);
-      r.replicates_ratio_amv.push_back(v.outside_amv / v.inside_amv);
+      if (masks > 1) (void)eval.evaluate(sums.col(b).data(), weight, centre, pixel_amv.data());
+      for (std::size_t k = 0; k < masks; ++k) {
+        auto& r = results[k];
+        const auto v = masks > 1 ? evaluators[k].evaluate_from_pixels(sums.col(b).data(), weight, centre,
+                                                                      pixel_amv.data())
+                                 : eval.evaluate(sums.col(b).data(), weight, centre);
+        in_am[k].push_back(v.inside_am);
+        out_am[k].push_back(v.outside_am);
+        ratio_am[k].push_back(v.outside_am / v.inside_am);
+        r.replicates_inside_amv.push_back(v.inside_amv);
+        r.replicates_outside_amv.push_back(v.outside_amv);
+        r.replicates_ratio_amv.push_back(v.outside_amv / v.inside_amv);
+      }
     }
   }
   if (!team.is_root()) return {};
-  const auto point = eval.evaluate(point_sums.col(0).data(), nd, centre);
   const double c = options.confidence;
-  r.inside_am = percentile_interval(point.inside_am, in_am, c);
-  r.outside_am = percentile_interval(point.outside_am, out_am, c);
-  r.ratio_am = percentile_interval(point.outside_am / point.inside_am, ratio_am, c);
-  r.inside_amv = percentile_interval(point.inside_amv, r.replicates_inside_amv, c);
-  r.outside_amv = percentile_interval(point.outside_amv, r.replicates_outside_amv, c);
-  r.ratio_amv = percentile_interval(point.outside_amv / point.inside_amv, r.replicates_ratio_amv, c);
-  return r;
+  for (std::size_t k = 0; k < masks; ++k) {
+    auto& r = results[k];
+    const auto point = evaluators[k].evaluate(point_sums.col(0).data(), nd, centre);
+    r.inside_am = percentile_interval(point.inside_am, in_am[k], c);
+    r.outside_am = percentile_interval(point.outside_am, out_am[k], c);
+    r.ratio_am = percentile_interval(point.outside_am / point.inside_am, ratio_am[k], c);
+    r.inside_amv = percentile_interval(point.inside_amv, r.replicates_inside_amv, c);
+    r.outside_amv = percentile_interval(point.outside_amv, r.replicates_outside_amv, c);
+    r.ratio_amv = percentile_interval(point.outside_amv / point.inside_amv, r.replicates_ratio_amv, c);
+  }
+  return results;
 }
 
 std::vector<double> deviation_scores(const std::vector<float>& maps, std::size_t n, const Upsampler& up,

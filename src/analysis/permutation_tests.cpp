@@ -71,6 +71,22 @@ std::size_t deal(const std::vector<std::vector<std::size_t>>& blocks, std::size_
   return best_size;
 }
 
+// Permutation p of the test seeded `seed`: each draws from its own stream, so the result does
+// not depend on the threads. Throws when no cut of the blocks makes two groups of two faces.
+std::size_t deal_permutation(const std::vector<std::vector<std::size_t>>& blocks, std::size_t n, std::size_t n_low,
+                             std::uint64_t seed, std::size_t p, std::vector<std::size_t>& order,
+                             std::vector<char>& is_low) {
+  std::mt19937_64 rng(stats::mix64(seed ^ stats::mix64(p)));
+  const auto size = deal(blocks, n, n_low, rng, order, is_low);
+  if (size == 0) {
+    throw Error(ErrorCode::InvalidArgument,
+                fmt::format("the {} faces of the two groups form {} blocks (people), too few to make two groups of "
+                            "two faces",
+                            n, blocks.size()));
+  }
+  return size;
+}
+
 // Brown-Forsythe F of every cell for one split of the pool (cells x n values, cell-major).
 void cell_statistics(const std::vector<double>& by_cell, std::size_t n, std::size_t d, const std::vector<char>& is_low,
                      std::vector<double>& a, std::vector<double>& b, double* out) {
@@ -177,14 +193,7 @@ PermutationTests permutation_tests(const PooledGroups& g, const Upsampler& up, c
     std::vector<double> a, b, pixels(P);
     for (std::size_t c = chunks.begin(); c < chunks.end(); ++c) {
       for (std::size_t p = c * B / kChunks; p < (c + 1) * B / kChunks; ++p) {
-        std::mt19937_64 rng(stats::mix64(options.seed ^ stats::mix64(p)));
-        const auto size = deal(blocks, n, g.n_low, rng, order, is_low);
-        if (size == 0) {
-          throw Error(ErrorCode::InvalidArgument,
-                      fmt::format("the {} faces of the two groups form {} blocks (people), too few to make two "
-                                  "groups of two faces",
-                                  n, blocks.size()));
-        }
+        const auto size = deal_permutation(blocks, n, g.n_low, options.seed, p, order, is_low);
         low_sizes[p] = size;
         cell_statistics(by_cell, n, d, is_low, a, b, null_f.data() + p * d);
         const auto r = region(is_low, size, options.pixel_null ? pixels.data() : nullptr);
@@ -261,6 +270,95 @@ PermutationTests permutation_tests(const PooledGroups& g, const Upsampler& up, c
   for (std::size_t p = 0; p < B; ++p) t.null_outside[p] = std::abs(null_outside[p]);
   std::sort(t.null_outside.begin(), t.null_outside.end());
   return t;
+}
+
+std::vector<OutsideTest> outside_tests(const PooledGroups& g, const Upsampler& up,
+                                       const std::vector<cv::Mat>& inside_masks, int permutations,
+                                       std::uint64_t seed) {
+  const auto d = static_cast<std::size_t>(up.low_pixels());
+  if (g.n_low < 2 || g.n_high < 2) {
+    throw Error(ErrorCode::InvalidArgument, "permutation tests need at least two faces in each group");
+  }
+  if (g.low.size() != g.n_low * d || g.high.size() != g.n_high * d || inside_masks.empty() || permutations < 1) {
+    throw Error(ErrorCode::InvalidArgument, "outside tests need n x low_pixels maps per group, a mask and permutations");
+  }
+  const std::size_t n = g.n_low + g.n_high;
+  const auto map_of = [&](std::size_t i) { return i < g.n_low ? &g.low[i * d] : &g.high[(i - g.n_low) * d]; };
+  const auto blocks = blocks_of(g);
+  // Features centred on the pool's mean, as permutation_tests has them; every mask reads the
+  // same per-pixel AM-V, summed over its outside pixels in pixel order.
+  const RegionEvaluator eval(up, inside_masks.front());
+  const auto F = static_cast<std::size_t>(eval.features());
+  Eigen::VectorXd centre = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(d));
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t k = 0; k < d; ++k) centre[static_cast<Eigen::Index>(k)] += static_cast<double>(map_of(i)[k]);
+  }
+  centre /= static_cast<double>(n);
+  std::vector<double> features(n * F), total(F, 0.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    eval.features(map_of(i), centre, features.data() + i * F);
+    for (std::size_t f = 0; f < F; ++f) total[f] += features[i * F + f];
+  }
+  const auto P = static_cast<std::size_t>(up.pixels());
+  const std::size_t M = inside_masks.size();
+  std::vector<std::vector<std::size_t>> outside(M);
+  for (std::size_t m = 0; m < M; ++m) {
+    const auto* mask = inside_masks[m].ptr<std::uint8_t>();
+    for (std::size_t q = 0; q < P; ++q) {
+      if (mask[q] == 0) outside[m].push_back(q);
+    }
+    if (outside[m].empty() || outside[m].size() == P) {
+      throw Error(ErrorCode::InvalidArgument, "the region mask must split the face");
+    }
+  }
+  // Outside differences (one per mask) of one split.
+  const auto differences = [&](const std::vector<char>& is_low, std::size_t n_low, double* out) {
+    std::vector<double> low(F, 0.0), high(F), low_amv(P), high_amv(P);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!is_low[i]) continue;
+      const double* f = features.data() + i * F;
+      for (std::size_t j = 0; j < F; ++j) low[j] += f[j];
+    }
+    for (std::size_t j = 0; j < F; ++j) high[j] = total[j] - low[j];
+    // Only the per-pixel AM-V is read: each mask sums its own outside pixels.
+    (void)eval.evaluate(low.data(), static_cast<double>(n_low), centre, low_amv.data());
+    (void)eval.evaluate(high.data(), static_cast<double>(n - n_low), centre, high_amv.data());
+    for (std::size_t m = 0; m < M; ++m) {
+      double l = 0, h = 0;
+      for (const auto q : outside[m]) {
+        l += low_amv[q];
+        h += high_amv[q];
+      }
+      const auto count = static_cast<double>(outside[m].size());
+      out[m] = l / count - h / count;
+    }
+  };
+  std::vector<char> observed(n, 0);
+  std::fill(observed.begin(), observed.begin() + static_cast<std::ptrdiff_t>(g.n_low), 1);
+  std::vector<double> observed_difference(M);
+  differences(observed, g.n_low, observed_difference.data());
+  const auto B = static_cast<std::size_t>(permutations);
+  std::vector<double> null(B * M);
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, B), [&](const tbb::blocked_range<std::size_t>& range) {
+    std::vector<std::size_t> order(blocks.size());
+    std::vector<char> is_low(n);
+    for (std::size_t p = range.begin(); p < range.end(); ++p) {
+      const auto size = deal_permutation(blocks, n, g.n_low, seed, p, order, is_low);
+      differences(is_low, size, null.data() + p * M);
+    }
+  });
+  const auto at_least = [](double null_value, double observed_value) {
+    return null_value >= observed_value - 1e-12 * std::abs(observed_value);
+  };
+  std::vector<OutsideTest> tests(M);
+  for (std::size_t m = 0; m < M; ++m) {
+    std::size_t extreme = 0;
+    for (std::size_t p = 0; p < B; ++p) {
+      extreme += at_least(std::abs(null[p * M + m]), std::abs(observed_difference[m])) ? 1 : 0;
+    }
+    tests[m] = {observed_difference[m], static_cast<double>(1 + extreme) / static_cast<double>(1 + B)};
+  }
+  return tests;
 }
 
 double detectable_difference(const PermutationTests& tests, double alpha) {

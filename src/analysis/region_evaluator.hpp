@@ -94,6 +94,20 @@ class RegionEvaluator {
     return v;
   }
 
+  // The same as evaluate, from every pixel's AM-V that another evaluator of the same upsampler
+  // returned (the pixels do not depend on the mask): several masks cost one pass over the pixels.
+  [[nodiscard]] Values evaluate_from_pixels(const double* sums, double n, const Eigen::VectorXd& centre,
+                                            const double* pixel_amv) const {
+    const int d = up_.low_pixels();
+    Eigen::Map<const Eigen::VectorXd> s1(sums, d);
+    const Eigen::VectorXd mu = s1 / n;
+    Values v{weights_in_.dot(centre + mu), 0, weights_out_.dot(centre + mu), 0};
+    for (std::size_t p = 0; p < inside_.size(); ++p) (inside_[p] ? v.inside_amv : v.outside_amv) += pixel_amv[p];
+    v.inside_amv /= n_in_;
+    v.outside_amv /= n_out_;
+    return v;
+  }
+
  private:
   const Upsampler& up_;
   std::vector<std::pair<int, int>> pairs_;

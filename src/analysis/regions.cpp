@@ -22,24 +22,30 @@ TemplateGeometry geometry() {
 
 }  // namespace
 
-std::array<double, 4> central_face_box() {
+std::array<double, 4> central_face_box(double margin) {
+  if (!(margin >= 0) || margin > 2) {
+    throw Error(ErrorCode::InvalidArgument,
+                "the central face's margin is a share of the inter-eye distance between 0 and 2");
+  }
   const auto g = geometry();
-  const double m = g.eye_distance / 4;
+  const double m = g.eye_distance * margin;
   return {g.left_eye.x - m, std::min(g.left_eye.y, g.right_eye.y) - m, g.right_eye.x + m,
           std::max(g.left_mouth.y, g.right_mouth.y) + m};
 }
 
-const cv::Mat& central_face_mask() {
-  static const cv::Mat mask = [] {
-    const auto box = central_face_box();
-    cv::Mat m(face::kAlignedSize, face::kAlignedSize, CV_8U, cv::Scalar(0));
-    for (int r = 0; r < m.rows; ++r) {
-      for (int c = 0; c < m.cols; ++c) {
-        if (c >= box[0] && c <= box[2] && r >= box[1] && r <= box[3]) m.at<std::uint8_t>(r, c) = 255;
-      }
+cv::Mat central_face_mask(double margin) {
+  const auto box = central_face_box(margin);
+  cv::Mat m(face::kAlignedSize, face::kAlignedSize, CV_8U, cv::Scalar(0));
+  for (int r = 0; r < m.rows; ++r) {
+    for (int c = 0; c < m.cols; ++c) {
+      if (c >= box[0] && c <= box[2] && r >= box[1] && r <= box[3]) m.at<std::uint8_t>(r, c) = 255;
     }
-    return m;
-  }();
+  }
+  return m;
+}
+
+const cv::Mat& central_face_mask() {
+  static const cv::Mat mask = central_face_mask(kCentralFaceMargin);
   return mask;
 }
 

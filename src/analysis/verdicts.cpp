@@ -22,7 +22,9 @@ const std::vector<VerdictWord>& finding_words() {
       {"inconclusive",
        "not significant, and the interval of the log ratio reaches beyond +-smallest effect: too little data to tell "
        "an effect of that size from none"},
-      {"not enough images", "a group has fewer than two faces"},
+      {"not enough images",
+       "a group has fewer than two faces, or (in the robustness grid) the two groups' people are too few to deal "
+       "into two groups of two faces"},
   };
   return words;
 }
@@ -41,7 +43,9 @@ const std::vector<VerdictWord>& specificity_words() {
       {"undetermined",
        "reproduced, but neither the difference of the differences nor the inside difference is established"},
       {"absent", "the finding is not reproduced: there is no extra outside variation to locate"},
-      {"not enough images", "a group has fewer than two faces"},
+      {"not enough images",
+       "a group has fewer than two faces, or (in the robustness grid) the two groups' people are too few to deal "
+       "into two groups of two faces"},
   };
   return words;
 }

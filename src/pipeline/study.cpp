@@ -101,6 +101,7 @@ analysis::AnalysisResult analysis_stage(const Stages& s, const fs::path& store, 
   a.cam = opt.cam;
   a.group = opt.group;
   a.verdicts = opt.verdicts;
+  a.robustness = opt.robustness;
   a.identities_from_evident_folders = opt.identities_from_evident_folders;
   a.colormap = opt.colormap;
   a.identities.labels = opt.labels;
@@ -114,6 +115,9 @@ analysis::AnalysisResult analysis_stage(const Stages& s, const fs::path& store, 
     s.say(fmt::format("null controls: {} of {} got a false verdict (nominal {:g}), {} a significant cell{}",
                       n->false_verdicts, n->controls.size(), n->alpha, n->with_significant_cell,
                       n->warns_verdicts() || n->warns_cells() ? "; warning: more than the nominal rate allows" : ""));
+  }
+  if (const auto& r = analysis.robustness) {
+    for (const auto& m : r->methods) s.say(fmt::format("robustness: {}: {}", m.method, m.sentence));
   }
   return analysis;
 }

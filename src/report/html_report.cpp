@@ -19,6 +19,7 @@
 #include "amva/version.hpp"
 #include "amva/viz/figures.hpp"
 #include "figure_embedder.hpp"
+#include "robustness_section.hpp"
 
 namespace amva::report {
 namespace fs = std::filesystem;
@@ -458,6 +459,7 @@ void write_html_report(const ReportInput& in, const fs::path& out) {
       {"{{summary}}", findings_section(in)},
       {"{{dataset}}", dataset_section(in)},
       {"{{inter}}", inter},
+      {"{{robustness}}", robustness_section(*in.analysis)},
       {"{{intra}}", intra},
       {"{{edc}}", edc},
       {"{{explanations}}", explanations},

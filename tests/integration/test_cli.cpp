@@ -138,6 +138,12 @@ TEST_F(Demo, RunsTheWholeStudyOnTheDefaultData) {
   }
   EXPECT_TRUE(serfiq["comparison"].contains("finding"));
   EXPECT_TRUE(fs::exists(demo() / "analysis" / "grid.png"));
+  // The robustness grid, on by default in a study: the store's one CAM method x 3 normalisations
+  // x 4 group sizes x 3 margins, a line per method on the terminal.
+  ASSERT_TRUE(summary.contains("robustness"));
+  EXPECT_EQ(summary["robustness"]["specifications_per_method"], 36);
+  EXPECT_EQ(io::read_csv(demo() / "analysis" / "robustness.csv", ',').rows.size(), 4u * 36u);
+  EXPECT_NE(out_.find("robustness: serfiq: reproduced in "), std::string::npos) << out_;
   // EDC from the identity labels, explanations, the report and its figures.
   std::ifstream edc_in(demo() / "edc" / "edc.json");
   const auto edc = nlohmann::json::parse(edc_in);
@@ -231,9 +237,15 @@ TEST_F(Demo, ReportOpensInHeadlessChromium) {
   EXPECT_EQ(m[1], m[2]) << "images that did not load";
   EXPECT_EQ(m[3], "0") << "script errors";
   EXPECT_EQ(dom.find("CONSOLE"), std::string::npos) << "console messages:\n" << dom.substr(0, 3000);
-  for (const char* id : {"summary", "dataset", "inter", "intra", "edc", "explanations", "methods"}) {
+  for (const char* id : {"summary", "dataset", "inter", "robustness", "intra", "edc", "explanations", "methods"}) {
     EXPECT_NE(dom.find(fmt::format("<section id=\"{}\">", id)), std::string::npos) << id;
   }
+  // A specification curve per method, drawn in the page (inline SVG).
+  std::size_t curves = 0;
+  for (auto at = dom.find("class=\"speccurve\""); at != std::string::npos; at = dom.find("class=\"speccurve\"", at + 1)) {
+    ++curves;
+  }
+  EXPECT_EQ(curves, 4u);
   const auto shot = scratch / "report.png";
   const auto [src, sout] =
       browser(fmt::format("--window-size=1280,2400 --screenshot={}", shot.string()), "profile-shot");
@@ -270,7 +282,7 @@ TEST_F(Demo, ReportIsExplorableInChromium) {
   EXPECT_TRUE(r["page_errors"].empty()) << r["page_errors"].dump();
   EXPECT_GT(r["images_total"].get<int>(), 10);
   EXPECT_EQ(r["images_loaded"], r["images_total"]);
-  EXPECT_EQ(r["sections"].size(), 7u);
+  EXPECT_EQ(r["sections"].size(), 8u);
   // Every section has content: text beyond its heading, and, but for the summary of findings
   // (prose), a figure or a table.
   for (const auto& section : r["section_content"]) {

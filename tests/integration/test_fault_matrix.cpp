@@ -27,9 +27,8 @@ namespace {
 // Photos in four person folders; p4's are small (degrade, cam and explain use them).
 const std::vector<std::pair<std::string, std::string>>& photos() {
   static const std::vector<std::pair<std::string, std::string>> list = {
-      {"p1/a b.jpg", "sample1.jpg"},         {"p1/-dash.jpg", "sample2.jpg"},
-      {"p2/sample3.jpg", "sample3.jpg"},     {"p2/sample4.jpg", "sample4.jpg"},
-      {"p3/sample5.jpg", "sample5.jpg"},     {"p3/sample6.jpg", "sample6.jpg"},
+      {"p1/a b.jpg", "sample1.jpg"},         {"p1/-dash.jpg", "sample2.jpg"},        {"p2/sample3.jpg", "sample3.jpg"},
+      {"p2/sample4.jpg", "sample4.jpg"},     {"p3/sample5.jpg", "sample5.jpg"},      {"p3/sample6.jpg", "sample6.jpg"},
       {"p4/new\nline.png", "astronaut.png"}, {"p4/caf\xe9.jpg", "grace_hopper.jpg"},
   };
   return list;
@@ -37,8 +36,8 @@ const std::vector<std::pair<std::string, std::string>>& photos() {
 
 std::pair<int, std::string> amva_in(const fs::path& work, const std::string& args, const std::string& env = "") {
   return test::run(fmt::format("cd '{}' && AMVA_MODELS={} AMVA_CACHE={} {} {} {} --quiet", work.string(),
-                               test::models_dir().string(), test::jacobian_cache().string(), env,
-                               test::cli().string(), args));
+                               test::models_dir().string(), test::jacobian_cache().string(), env, test::cli().string(),
+                               args));
 }
 
 // The inputs every command needs, made once per build: the photos, a store with gradcam maps
@@ -72,13 +71,14 @@ fs::path inputs() {
 // A file name as a message can show it: bytes outside printable ASCII as \xNN.
 std::string printable(const std::string& name) {
   std::string out;
-  for (const unsigned char c : name) out += c >= 0x20 && c < 0x7f ? std::string(1, static_cast<char>(c)) : fmt::format("\\x{:02x}", c);
+  for (const unsigned char c : name)
+    out += c >= 0x20 && c < 0x7f ? std::string(1, static_cast<char>(c)) : fmt::format("\\x{:02x}", c);
   return out;
 }
 
 // A folder's files by relative path, as much of each as two uninterrupted runs share: lock
 // files (a pid), drawn figures and the report (a date each; their presence still counts) and
-// the "created" lines of JSON files are left out.
+// the "created" and "seconds" (what a step cost) lines of JSON files are left out.
 std::map<std::string, std::string> contents(const fs::path& dir) {
   std::map<std::string, std::string> files;
   if (!fs::exists(dir)) return files;
@@ -102,7 +102,9 @@ std::map<std::string, std::string> contents(const fs::path& dir) {
       while (start < text.size()) {
         const std::size_t end = std::min(text.find('\n', start), text.size());
         const auto line = text.substr(start, end - start);
-        if (line.find("\"created\"") == std::string::npos) kept += line + "\n";
+        if (line.find("\"created\"") == std::string::npos && line.find("\"seconds\"") == std::string::npos) {
+          kept += line + "\n";
+        }
         start = end + 1;
       }
       text = kept;
@@ -116,8 +118,10 @@ std::map<std::string, std::string> contents(const fs::path& dir) {
 std::string differences(const std::map<std::string, std::string>& a, const std::map<std::string, std::string>& b) {
   std::string out;
   for (const auto& [k, v] : a) {
-    if (!b.contains(k)) out += "  only after the fault: " + k + "\n";
-    else if (b.at(k) != v) out += "  differs: " + k + "\n";
+    if (!b.contains(k))
+      out += "  only after the fault: " + k + "\n";
+    else if (b.at(k) != v)
+      out += "  differs: " + k + "\n";
   }
   for (const auto& [k, v] : b) {
     if (!a.contains(k)) out += "  missing after the fault: " + k + "\n";
@@ -133,10 +137,10 @@ struct Fault {
 
 struct WritingCommand {
   std::string name;
-  std::string args;       // run in the work folder
-  std::string out;        // the folder it writes
-  std::string lock_dir;   // the folder whose lock a second writer meets (empty: out)
-  std::string start;      // a folder copied to `out` before each run (empty: `out` absent)
+  std::string args;      // run in the work folder
+  std::string out;       // the folder it writes
+  std::string lock_dir;  // the folder whose lock a second writer meets (empty: out)
+  std::string start;     // a folder copied to `out` before each run (empty: `out` absent)
   std::vector<Fault> faults;
 };
 
@@ -163,15 +167,20 @@ const std::vector<WritingCommand>& commands() {
   static const std::vector<WritingCommand> list = {
       {"extract", "extract --images photos --out store --cam gradcam --quality sharpness --shard-size 3", "store", "",
        "", faults_of(commit, 6)},
-      {"quality", "quality --store store --methods sharpness,brightness", "store", "", "plain",
+      {"quality",
+       "quality --store store --methods sharpness,brightness",
+       "store",
+       "",
+       "plain",
        {{"kill", write, 1}, {"enospc", write, 1}, {"erofs", write, 1}}},  // quality.csv is its one write
       {"analyze",
        "analyze --store base --out out --methods sharpness --group top:50 --bootstrap 0 --permutations 19 "
        "--null-controls 0 --no-figures",
        "out", "", "", faults_of(publish, 3)},
       {"edc",
-       "edc --store base --out out --labels-from-folders --methods sharpness --bootstrap 20 --start-fnmr 0.3 --no-figures", "out",
-       "", "", faults_of(publish, 2)},
+       "edc --store base --out out --labels-from-folders --methods sharpness --bootstrap 20 --start-fnmr 0.3 "
+       "--no-figures",
+       "out", "", "", faults_of(publish, 2)},
       {"explain", "explain --reference analysis/reference_sharpness --image 'photos/p4/new\nline.png' --out out", "out",
        "", "", faults_of(publish, 2)},
       {"cam", "cam --image 'photos/p4/caf\xe9.jpg' --image 'photos/p1/-dash.jpg' --out out --cam gradcam", "out", "",
@@ -219,7 +228,8 @@ TEST_P(FaultMatrix, FaultsAreReportedAndTheRerunEqualsAnUninterruptedRun) {
     } else {
       EXPECT_EQ(rc, 4) << cell << "\n" << out;
       EXPECT_NE(out.find(f.kind == "erofs" ? "Read-only file system" : "No space left on device"), std::string::npos)
-          << cell << "\n" << out;
+          << cell << "\n"
+          << out;
       EXPECT_EQ(out.find("internal error"), std::string::npos) << cell << "\n" << out;
     }
     std::tie(rc, out) = amva_in(work_.path(), c.args);

@@ -39,6 +39,17 @@ TEST(Regions, CentralFaceMaskMatchesTheHandDrawnBox) {
   EXPECT_FALSE(inside(0, 0));
 }
 
+// The margin in inter-eye distances (the robustness grid's choice): a quarter is the default
+// mask; none is the rectangle of the template points, columns 39..73 and rows 52..92; half
+// takes columns 21..91 and rows 34..109.
+TEST(Regions, CentralFaceMarginsGrowTheBox) {
+  EXPECT_EQ(cv::norm(central_face_mask(0.25), central_face_mask(), cv::NORM_INF), 0.0);
+  EXPECT_EQ(cv::countNonZero(central_face_mask(0)), 35 * 41);
+  EXPECT_EQ(cv::countNonZero(central_face_mask(0.5)), 71 * 76);
+  EXPECT_THROW((void)central_face_mask(-0.1), Error);
+  EXPECT_THROW((void)central_face_mask(2.5), Error);
+}
+
 TEST(Regions, FacePartsCoverTheFaceOncePerPixel) {
   const auto& l = face_part_labels();
   const auto part = [&](int x, int y) { return static_cast<FacePart>(l.at<std::uint8_t>(y, x)); };
@@ -170,6 +181,32 @@ TEST(GroupMaps, RegionStatisticsEqualMaskedMeansOfThePixelMaps) {
   // Same stream, same intervals.
   const auto again = region_statistics(maps, n, up, central_face_mask(), b, 1);
   EXPECT_EQ(again.outside_amv.lo, r.outside_amv.lo);
+}
+
+// Several masks at once (the robustness grid's margins) give each mask's own statistics: one
+// bootstrap, evaluated under every mask.
+TEST(GroupMaps, RegionStatisticsOfSeveralMasksEqualOneMaskAtATime) {
+  const std::size_t n = 40;
+  auto maps = random_maps(n, 5);
+  const Upsampler up(7, 7);
+  normalize_maps(maps.data(), n, Normalization::MinMax, up);
+  BootstrapOptions b;
+  b.replicates = 50;
+  const std::vector<std::int64_t> people = {0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9,
+                                            10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15, 16, 16, 17, 17, 18, 18,
+                                            19, 19};
+  const std::vector<cv::Mat> masks = {central_face_mask(0), central_face_mask(), central_face_mask(0.5)};
+  const auto together = region_statistics(maps, n, up, masks, b, 3, people);
+  ASSERT_EQ(together.size(), 3u);
+  for (std::size_t k = 0; k < masks.size(); ++k) {
+    const auto alone = region_statistics(maps, n, up, masks[k], b, 3, people);
+    EXPECT_EQ(together[k].outside_amv.value, alone.outside_amv.value) << k;
+    EXPECT_EQ(together[k].outside_amv.lo, alone.outside_amv.lo) << k;
+    EXPECT_EQ(together[k].replicates_outside_amv, alone.replicates_outside_amv) << k;
+    EXPECT_EQ(together[k].inside_amv.hi, alone.inside_amv.hi) << k;
+    EXPECT_EQ(together[k].clusters, 20u);
+  }
+  EXPECT_NE(together[0].outside_amv.value, together[2].outside_amv.value);
 }
 
 double spread(const std::vector<double>& v) {

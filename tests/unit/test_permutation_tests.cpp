@@ -33,6 +33,17 @@ std::vector<float> maps_with_spread(std::size_t n, float spread, unsigned seed) 
   return maps;
 }
 
+// 30 people of 6 faces each, the first 84 faces low and the other 96 high.
+struct PeopleGroups {
+  test::People p = test::people_maps(30, 6, 3);
+  std::size_t n_low = 84, n_high = 96;
+  std::vector<float> low{p.maps.begin(), p.maps.begin() + static_cast<std::ptrdiff_t>(n_low * 49)};
+  std::vector<float> high{p.maps.begin() + static_cast<std::ptrdiff_t>(n_low * 49), p.maps.end()};
+  std::vector<std::int64_t> low_ids{p.identity.begin(), p.identity.begin() + static_cast<std::ptrdiff_t>(n_low)};
+  std::vector<std::int64_t> high_ids{p.identity.begin() + static_cast<std::ptrdiff_t>(n_low), p.identity.end()};
+  [[nodiscard]] PooledGroups pooled() const { return {low, n_low, high, n_high, low_ids, high_ids}; }
+};
+
 }  // namespace
 
 // The permutation tests recompute the very statistics the analysis reports: the observed
@@ -69,13 +80,11 @@ TEST(PermutationTests, ObservedValuesEqualTheRegionStatisticsAndTheBrownForsythe
 // person's faces of its observed size.
 TEST(PermutationTests, MovesWholePeopleAndDoesNotDependOnTheThreads) {
   const analysis::Upsampler up(7, 7);
-  const auto p = test::people_maps(30, 6, 3);
-  const std::size_t n_low = 84, n_high = 96;
-  const std::vector<float> low(p.maps.begin(), p.maps.begin() + n_low * 49);
-  const std::vector<float> high(p.maps.begin() + n_low * 49, p.maps.end());
-  const std::vector<std::int64_t> low_ids(p.identity.begin(), p.identity.begin() + n_low);
-  const std::vector<std::int64_t> high_ids(p.identity.begin() + n_low, p.identity.end());
-  const PooledGroups pooled{low, n_low, high, n_high, low_ids, high_ids};
+  const PeopleGroups people;
+  const auto& low = people.low;
+  const auto& high = people.high;
+  const std::size_t n_low = people.n_low, n_high = people.n_high;
+  const PooledGroups pooled = people.pooled();
   const auto t = analysis::permutation_tests(pooled, up, {99, 11});
   EXPECT_EQ(t.blocks, 30u);
   EXPECT_EQ(t.largest_block, 6u);
@@ -94,6 +103,27 @@ TEST(PermutationTests, MovesWholePeopleAndDoesNotDependOnTheThreads) {
   EXPECT_THROW(
       analysis::permutation_tests(PooledGroups{low, n_low, high, n_high, one_person_low, one_person_high}, up, {19, 1}),
       Error);
+}
+
+// The outside test alone, under several masks (the robustness grid): the same splits as the
+// full tests, so under the analysis' mask it gives their difference and p exactly; under a
+// wider central face the outside shrinks, and the difference with it.
+TEST(PermutationTests, OutsideTestsOfSeveralMasksEqualTheFullTests) {
+  const analysis::Upsampler up(7, 7);
+  const PeopleGroups people;
+  const PooledGroups pooled = people.pooled();
+  const auto full = analysis::permutation_tests(pooled, up, {99, 11});
+  const auto tests = analysis::outside_tests(
+      pooled, up, {analysis::central_face_mask(0), analysis::central_face_mask(), analysis::central_face_mask(0.5)},
+      99, 11);
+  ASSERT_EQ(tests.size(), 3u);
+  EXPECT_EQ(tests[1].difference, full.outside_difference);
+  EXPECT_EQ(tests[1].p, full.p_outside);
+  for (const auto& t : tests) {
+    EXPECT_GE(t.p, 1.0 / 100);
+    EXPECT_LE(t.p, 1.0);
+  }
+  EXPECT_THROW((void)analysis::outside_tests(pooled, up, {}, 99, 11), Error);
 }
 
 // The smallest detectable difference is the null value whose p reaches alpha exactly.

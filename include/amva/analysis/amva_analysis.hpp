@@ -23,6 +23,7 @@
 
 #include "amva/analysis/group_maps.hpp"
 #include "amva/analysis/null_controls.hpp"
+#include "amva/analysis/robustness.hpp"
 #include "amva/eval/identities.hpp"
 #include "amva/quality/scores.hpp"
 #include "amva/stats/groups.hpp"
@@ -68,6 +69,8 @@ struct AnalysisOptions {
   // Leave out every face whose map holds one value everywhere (all zero after the ReLU, or
   // flat): it carries no location, yet adds zeros to its group's statistics.
   bool drop_constant_maps = false;
+  // The verdicts recomputed over a grid of the analyst's choices (robustness.hpp); absent: off.
+  std::optional<RobustnessGrid> robustness;
   bool figures = true;
   viz::Colormap colormap = viz::Colormap::Jet;       // of the map figures
   bool force = false;                                // write into a non-empty folder amva did not make
@@ -161,6 +164,7 @@ struct AnalysisResult {
   std::string cell_test;  // "permutation" or "brown-forsythe"
   int permutations = 0;
   double smallest_effect = 0.1;
+  std::optional<Robustness> robustness;  // with AnalysisOptions::robustness
 };
 
 /// Runs the analysis and writes the output folder (each file atomically). Throws Error for a

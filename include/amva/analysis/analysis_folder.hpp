@@ -15,6 +15,8 @@ struct AnalysisFolder {
   [[nodiscard]] std::filesystem::path regions_csv() const { return dir / "regions.csv"; }
   [[nodiscard]] std::filesystem::path agreement_csv() const { return dir / "agreement.csv"; }
   [[nodiscard]] std::filesystem::path null_controls_csv() const { return dir / "null_controls.csv"; }
+  /// Every specification of the robustness grid, one row each (with --robustness).
+  [[nodiscard]] std::filesystem::path robustness_csv() const { return dir / "robustness.csv"; }
   [[nodiscard]] std::filesystem::path grid_figure() const { return dir / "grid"; }
 
   /// A method's own folder: its group maps, differences, tests, curves and figures.

@@ -136,6 +136,13 @@ RegionStatistics region_statistics(const std::vector<float>& maps, std::size_t n
                                    const cv::Mat& inside_mask, const BootstrapOptions& options,
                                    std::uint64_t stream_seed, const std::vector<std::int64_t>& clusters = {});
 
+/// The same for several masks at once (the robustness grid's region margins): one bootstrap,
+/// each replicate evaluated under every mask; element k equals region_statistics with mask k.
+std::vector<RegionStatistics> region_statistics(const std::vector<float>& maps, std::size_t n, const Upsampler& up,
+                                                const std::vector<cv::Mat>& inside_masks,
+                                                const BootstrapOptions& options, std::uint64_t stream_seed,
+                                                const std::vector<std::int64_t>& clusters = {});
+
 /// Collective: region_statistics of the whole group, on the root (empty on the other ranks).
 /// Every rank draws the same bootstrap counts for the whole group (`clusters` has one id per
 /// map of the group) and sums its own maps' features; the sums meet on the root, so the
@@ -143,6 +150,11 @@ RegionStatistics region_statistics(const std::vector<float>& maps, std::size_t n
 RegionStatistics region_statistics(const GroupSlice& slice, const Upsampler& up, const cv::Mat& inside_mask,
                                    const BootstrapOptions& options, std::uint64_t stream_seed,
                                    const std::vector<std::int64_t>& clusters, Team& team);
+/// Collective, for several masks (empty on the ranks other than the root).
+std::vector<RegionStatistics> region_statistics(const GroupSlice& slice, const Upsampler& up,
+                                                const std::vector<cv::Mat>& inside_masks,
+                                                const BootstrapOptions& options, std::uint64_t stream_seed,
+                                                const std::vector<std::int64_t>& clusters, Team& team);
 
 /// The percentile interval of `replicates` around `value`.
 Interval percentile_interval(double value, const std::vector<double>& replicates, double confidence);

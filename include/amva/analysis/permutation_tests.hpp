@@ -68,6 +68,18 @@ struct PermutationTests {
 /// whose blocks cannot make two groups of two faces.
 PermutationTests permutation_tests(const PooledGroups& groups, const Upsampler& up, const PermutationOptions& options);
 
+/// The outside test alone, under several central-face masks at once (the robustness grid's
+/// margins): the same splits as permutation_tests with the same seed, so that under
+/// central_face_mask() the difference and p equal its outside_difference and p_outside. One
+/// result per mask.
+struct OutsideTest {
+  double difference = 0;  // mean outside AM-V, low - high
+  double p = 1;           // two-sided
+};
+std::vector<OutsideTest> outside_tests(const PooledGroups& groups, const Upsampler& up,
+                                       const std::vector<cv::Mat>& inside_masks, int permutations,
+                                       std::uint64_t seed);
+
 /// The smallest outside difference the design detects at level alpha: the (1 - alpha)
 /// quantile of the permutations' |low - high|.
 double detectable_difference(const PermutationTests& tests, double alpha);

@@ -19,8 +19,14 @@
 
 namespace amva::analysis {
 
+/// The central face region's margin around the template points, as a share of the inter-eye
+/// distance: a quarter (d/4 above).
+inline constexpr double kCentralFaceMargin = 0.25;
 /// 112x112 CV_8U mask, 255 inside the central face region.
 const cv::Mat& central_face_mask();
+/// The same region with another margin (a share of the inter-eye distance, 0 to 2): the
+/// robustness grid varies it.
+cv::Mat central_face_mask(double margin);
 
 enum class FacePart { LeftEye, RightEye, Nose, Mouth, RestOfFace, Outside };
 constexpr std::array<FacePart, 6> kFaceParts = {FacePart::LeftEye, FacePart::RightEye,   FacePart::Nose,
@@ -31,8 +37,10 @@ std::string to_string(FacePart part);
 /// 112x112 CV_8U label image: each pixel holds static_cast<int>(FacePart).
 const cv::Mat& face_part_labels();
 
-/// The central face rectangle in pixel-centre coordinates: x0, y0, x1, y1 (inclusive bounds).
-std::array<double, 4> central_face_box();
+/// The central face rectangle in pixel-centre coordinates: x0, y0, x1, y1 (inclusive bounds),
+/// with the margin given (a share of the inter-eye distance); throws Error(InvalidArgument)
+/// outside 0 to 2.
+std::array<double, 4> central_face_box(double margin = kCentralFaceMargin);
 
 /// Mean of a 112x112 map (CV_32F or CV_64F) over the pixels where `mask` is non-zero.
 double masked_mean(const cv::Mat& map, const cv::Mat& mask);
