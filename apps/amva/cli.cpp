@@ -231,6 +231,19 @@ void RobustnessCliOptions::add_to(CLI::App& app, bool on_by_default) {
       ->delimiter(',')
       ->capture_default_str()
       ->check(CLI::Range(0.0, 2.0));
+  // The joint test costs 35 s on all of LFW with gradcam, which would take amva run past 1.5
+  // times its extraction: there it runs on request.
+  null_draws = on_by_default ? 0 : 500;
+  app.add_option("--robustness-null-draws", null_draws,
+                 "Draws of null scores of the joint test across the specifications (the whole curve recomputed on "
+                 "each): at least 500, or 0 for none")
+      ->capture_default_str()
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            const auto n = std::strtol(text.c_str(), nullptr, 10);
+            return n == 0 || (n >= 500 && n <= 1000000) ? std::string() : "at least 500 draws, or 0 for none";
+          },
+          "0 or 500..1000000"));
 }
 
 std::optional<analysis::RobustnessGrid> RobustnessCliOptions::grid() const {
@@ -241,6 +254,7 @@ std::optional<analysis::RobustnessGrid> RobustnessCliOptions::grid() const {
   for (const auto& n : normalizations) g.normalizations.push_back(analysis::parse_normalization(n));
   g.group_percents = groups;
   g.margins = margins;
+  g.null_draws = null_draws;
   return g;
 }
 

@@ -71,6 +71,7 @@ struct RobustnessCliOptions {
   std::vector<std::string> normalizations{"minmax", "minmax-native", "none"};
   std::vector<double> groups{5, 10, 20, 25};
   std::vector<double> margins{0, 0.25, 0.5};
+  int null_draws = 500;  // analyze; run: 0 unless asked
   void add_to(CLI::App& app, bool on_by_default);
   /// The grid asked for, or none when off.
   [[nodiscard]] std::optional<analysis::RobustnessGrid> grid() const;

@@ -28,9 +28,9 @@ void print_null_controls(const analysis::NullControls& n) {
 
 void print_robustness(const analysis::Robustness& r) {
   fmt::print("robustness: {} specifications per method ({} CAM methods x {} normalisations x {} group sizes x {} "
-             "margins), {:.1f} s:\n",
+             "margins), {:.1f} s (the joint test {:.1f} s):\n",
              r.methods.empty() ? 0 : r.methods.front().specifications, r.grid.cams.size(), r.grid.normalizations.size(),
-             r.grid.group_percents.size(), r.grid.margins.size(), r.seconds);
+             r.grid.group_percents.size(), r.grid.margins.size(), r.seconds, r.joint_seconds);
   for (const auto& m : r.methods) fmt::print("  {:<12} {}\n", m.method, m.sentence);
 }
 

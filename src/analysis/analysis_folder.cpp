@@ -642,6 +642,13 @@ nlohmann::json write_robustness(const Robustness& r, const AnalysisFolder& folde
       }
       j["turns_on"] = {{"dimension", t->dimension}, {"spread", t->spread}, {"values", values}};
     }
+    if (const auto& t = m.joint) {
+      j["joint_test"] = {{"draws", t->draws},
+                         {"observed", t->observed},
+                         {"null_mean", t->null_mean},
+                         {"null_95", t->null_95},
+                         {"p", t->p}};
+    }
     methods[m.method] = j;
   }
   return {{"grid",
@@ -651,6 +658,12 @@ nlohmann::json write_robustness(const Robustness& r, const AnalysisFolder& folde
             {"margins", r.grid.margins}}},
           {"specifications_per_method", r.methods.empty() ? 0 : r.methods.front().specifications},
           {"seconds", r.seconds},
+          {"joint_test_seconds", r.joint_seconds},
+          {"joint_test_definition",
+           "the count of specifications whose outside difference is positive and reaches the threshold of its own "
+           "block permutation test at alpha / methods, against the same count over draws of null scores (drawn as "
+           "the null controls are: a person effect with the method's intra-class correlation plus a face effect) "
+           "with every specification's threshold kept; p = (1 + draws reaching the observed count) / (1 + draws)"},
           {"effect", "log(mean outside AM-V of the low group / of the high group)"},
           {"margin_unit", "the central face region's margin around the template points, in inter-eye distances"},
           {"methods", methods},

@@ -73,6 +73,27 @@ double intraclass_correlation(const std::vector<double>& scores, const std::vect
   return std::isfinite(icc) ? std::clamp(icc, 0.0, 0.99) : 0.0;
 }
 
+std::vector<double> null_scores(const std::vector<std::int64_t>& rows, std::size_t records,
+                                const std::vector<std::int64_t>& identity_of_row, double icc, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> normal;
+  std::map<std::int64_t, double> person;
+  std::vector<double> scores(records, kNaN);
+  for (const auto r : rows) {
+    const auto id = identity_of_row.empty() ? -1 : identity_of_row[static_cast<std::size_t>(r)];
+    double u = 0;
+    if (id >= 0) {
+      const auto [it, added] = person.emplace(id, 0.0);
+      if (added) it->second = normal(rng);
+      u = it->second;
+    } else {
+      u = normal(rng);
+    }
+    scores[static_cast<std::size_t>(r)] = std::sqrt(icc) * u + std::sqrt(1 - icc) * normal(rng);
+  }
+  return scores;
+}
+
 NullControls run_null_controls(const std::vector<float>& maps, const std::vector<std::int64_t>& rows,
                                std::size_t records, const std::vector<std::int64_t>& identity_of_row,
                                const std::vector<double>& iccs, const stats::GroupRule& rule, const Upsampler& up,
@@ -87,22 +108,7 @@ NullControls run_null_controls(const std::vector<float>& maps, const std::vector
     NullControl c;
     c.name = fmt::format("null_{}", j + 1);
     c.icc = iccs.empty() || !out.identities ? 0.0 : iccs[static_cast<std::size_t>(j) % iccs.size()];
-    std::mt19937_64 rng(stats::stream_seed(options.seed, c.name));
-    std::normal_distribution<double> normal;
-    std::map<std::int64_t, double> person;
-    std::vector<double> scores(records, kNaN);
-    for (const auto r : rows) {
-      const auto id = out.identities ? identity_of_row[static_cast<std::size_t>(r)] : -1;
-      double u = 0;
-      if (id >= 0) {
-        const auto [it, added] = person.emplace(id, 0.0);
-        if (added) it->second = normal(rng);
-        u = it->second;
-      } else {
-        u = normal(rng);
-      }
-      scores[static_cast<std::size_t>(r)] = std::sqrt(c.icc) * u + std::sqrt(1 - c.icc) * normal(rng);
-    }
+    const auto scores = null_scores(rows, records, identity_of_row, c.icc, stats::stream_seed(options.seed, c.name));
     auto group_rule = rule;
     group_rule.tie_seed = stats::stream_seed(options.seed, c.name + "/ties");
     const auto groups = stats::make_groups(scores, group_rule);

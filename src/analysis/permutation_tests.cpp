@@ -356,20 +356,27 @@ std::vector<OutsideTest> outside_tests(const PooledGroups& g, const Upsampler& u
     for (std::size_t p = 0; p < B; ++p) {
       extreme += at_least(std::abs(null[p * M + m]), std::abs(observed_difference[m])) ? 1 : 0;
     }
-    tests[m] = {observed_difference[m], static_cast<double>(1 + extreme) / static_cast<double>(1 + B)};
+    tests[m].difference = observed_difference[m];
+    tests[m].p = static_cast<double>(1 + extreme) / static_cast<double>(1 + B);
+    for (std::size_t p = 0; p < B; ++p) tests[m].null_outside.push_back(std::abs(null[p * M + m]));
+    std::sort(tests[m].null_outside.begin(), tests[m].null_outside.end());
   }
   return tests;
 }
 
 double detectable_difference(const PermutationTests& tests, double alpha) {
-  const auto B = tests.null_outside.size();
+  return detectable_difference(tests.null_outside, alpha);
+}
+
+double detectable_difference(const std::vector<double>& null_outside, double alpha) {
+  const auto B = null_outside.size();
   if (B == 0) return kNaN;
   // p(x) = (1 + #{null >= x}) / (1 + B) <= alpha  <=>  #{null >= x} <= k = floor(alpha (1 + B)) - 1,
   // reached just above the (k + 1)-th largest null value.
   const auto k = static_cast<long long>(std::floor(alpha * static_cast<double>(B + 1))) - 1;
   if (k < 0) return std::numeric_limits<double>::infinity();
   if (static_cast<std::size_t>(k) >= B) return 0.0;
-  return tests.null_outside[B - static_cast<std::size_t>(k) - 1];
+  return null_outside[B - static_cast<std::size_t>(k) - 1];
 }
 
 }  // namespace amva::analysis

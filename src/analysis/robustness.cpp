@@ -8,6 +8,7 @@
 #include <cmath>
 #include <map>
 
+#include "amva/analysis/null_controls.hpp"
 #include "amva/analysis/permutation_tests.hpp"
 #include "amva/analysis/regions.hpp"
 #include "amva/analysis/verdicts.hpp"
@@ -17,6 +18,7 @@
 #include "amva/stats/variance_tests.hpp"
 #include "amva/store/store.hpp"
 #include "analysis_parts.hpp"
+#include "region_evaluator.hpp"
 
 namespace amva::analysis {
 namespace fs = std::filesystem;
@@ -70,12 +72,13 @@ struct Evidence {
   Specification spec;
   bool enough = false;
   LowHighDifferences differences;
+  double threshold = kUndefined;  // the outside difference whose permutation p is alpha / methods
 };
 
 std::vector<Evidence> evaluate(const RobustnessInputs& in, const quality::ScoreColumn& column,
                                const std::vector<float>& maps, const Upsampler& up, const std::string& cam,
                                Normalization normalization, double percent, const std::vector<double>& margins,
-                               const std::vector<cv::Mat>& masks, double confidence) {
+                               const std::vector<cv::Mat>& masks, double confidence, double level) {
   auto rule = in.group;
   rule.kind = stats::GroupRule::Kind::Extremes;
   rule.percent = percent;
@@ -127,6 +130,7 @@ std::vector<Evidence> evaluate(const RobustnessInputs& in, const quality::ScoreC
     e.spec.outside_difference = e.differences.outside_amv;
     e.spec.outside_difference.value = tests[k].difference;
     e.spec.p = tests[k].p;
+    e.threshold = detectable_difference(tests[k].null_outside, level);
   }
   return out;
 }
@@ -172,6 +176,134 @@ std::string dimension_words(const std::string& dimension) {
   if (dimension == "group") return "the group size";
   return "the central face's margin";
 }
+
+// The joint test's counts (JointTest): for each method, the specifications beyond their
+// threshold on the real scores, and on each draw of null scores. Filled one CAM method and
+// normalisation at a time, as the grid computes them.
+class JointCounts {
+ public:
+  JointCounts(const RobustnessInputs& in, const RobustnessGrid& grid) : in_(in), grid_(grid) {
+    const auto& columns = *in.columns;
+    identity_.resize(in.units.empty() ? 0 : in.rows);
+    for (std::size_t r = 0; r < identity_.size(); ++r) identity_[r] = in.units[r] >= 0 ? in.units[r] : -1;
+    for (const auto& column : columns) {
+      std::vector<std::int64_t> rows;
+      for (std::size_t r = 0; r < column.values.size(); ++r) {
+        if (!std::isnan(column.values[r])) rows.push_back(static_cast<std::int64_t>(r));
+      }
+      scored_.push_back(std::move(rows));
+      iccs_.push_back(identity_.empty() ? 0.0 : intraclass_correlation(column.values, identity_));
+    }
+    observed_.assign(columns.size(), 0);
+    null_.assign(columns.size(), std::vector<std::size_t>(static_cast<std::size_t>(grid.null_draws), 0));
+  }
+
+  // One CAM method and normalisation: `done` holds its specifications, task t = group size
+  // t / methods and method t % methods, one Evidence per margin.
+  void add(const std::vector<float>& maps, const Upsampler& up, const std::vector<cv::Mat>& masks,
+           const std::vector<std::vector<Evidence>>& done) {
+    const auto& columns = *in_.columns;
+    const std::size_t methods = columns.size();
+    for (std::size_t t = 0; t < done.size(); ++t) {
+      for (const auto& e : done[t]) observed_[t % methods] += beyond(e.spec.outside_difference.value, e.threshold);
+    }
+    // Every row's features once, centred on the scored rows' mean; a group's are their sums.
+    const RegionEvaluator eval(up, masks.front());
+    const auto d = static_cast<std::size_t>(up.low_pixels());
+    const auto F = static_cast<std::size_t>(eval.features());
+    const auto P = static_cast<std::size_t>(up.pixels());
+    std::vector<char> used(in_.rows, 0);
+    for (const auto& rows : scored_) {
+      for (const auto r : rows) used[static_cast<std::size_t>(r)] = 1;
+    }
+    Eigen::VectorXd centre = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(d));
+    double count = 0;
+    for (std::size_t r = 0; r < in_.rows; ++r) {
+      if (!used[r]) continue;
+      for (std::size_t k = 0; k < d; ++k) centre[static_cast<Eigen::Index>(k)] += maps[r * d + k];
+      count += 1;
+    }
+    if (count > 0) centre /= count;
+    std::vector<double> features(in_.rows * F, 0.0);
+    tbb::parallel_for(std::size_t{0}, in_.rows, [&](std::size_t r) {
+      if (used[r]) eval.features(maps.data() + r * d, centre, features.data() + r * F);
+    });
+    std::vector<std::vector<std::size_t>> outside(masks.size());
+    for (std::size_t m = 0; m < masks.size(); ++m) {
+      const auto* mask = masks[m].ptr<std::uint8_t>();
+      for (std::size_t q = 0; q < P; ++q) {
+        if (mask[q] == 0) outside[m].push_back(q);
+      }
+    }
+    const auto outside_amv = [&](const std::vector<std::int64_t>& rows, std::vector<double>& sums,
+                                 std::vector<double>& pixels, std::vector<double>& out) {
+      std::fill(sums.begin(), sums.end(), 0.0);
+      for (const auto r : rows) {
+        const double* f = features.data() + static_cast<std::size_t>(r) * F;
+        for (std::size_t j = 0; j < F; ++j) sums[j] += f[j];
+      }
+      (void)eval.evaluate(sums.data(), static_cast<double>(rows.size()), centre, pixels.data());
+      for (std::size_t m = 0; m < outside.size(); ++m) {
+        double sum = 0;
+        for (const auto q : outside[m]) sum += pixels[q];
+        out[m] = sum / static_cast<double>(outside[m].size());
+      }
+    };
+    tbb::parallel_for(std::size_t{0}, static_cast<std::size_t>(grid_.null_draws), [&](std::size_t draw) {
+      std::vector<double> sums(F), pixels(P), low(masks.size()), high(masks.size());
+      for (std::size_t c = 0; c < methods; ++c) {
+        const auto name = fmt::format("{}/joint/{}", columns[c].name, draw);
+        const auto scores =
+            null_scores(scored_[c], in_.rows, identity_, iccs_[c], stats::stream_seed(in_.bootstrap.seed, name));
+        for (std::size_t g = 0; g < grid_.group_percents.size(); ++g) {
+          const auto& evidence = done[g * methods + c];
+          auto rule = in_.group;
+          rule.kind = stats::GroupRule::Kind::Extremes;
+          rule.percent = grid_.group_percents[g];
+          rule.tie_seed = stats::stream_seed(in_.bootstrap.seed, name + "/ties");
+          const auto groups = stats::make_groups(scores, rule);
+          if (groups.front().rows.size() < 2 || groups.back().rows.size() < 2) continue;
+          outside_amv(groups.front().rows, sums, pixels, low);
+          outside_amv(groups.back().rows, sums, pixels, high);
+          for (std::size_t m = 0; m < masks.size(); ++m)
+            null_[c][draw] += beyond(low[m] - high[m], evidence[m].threshold);
+        }
+      }
+    });
+  }
+
+  [[nodiscard]] JointTest test(std::size_t method) const {
+    JointTest t;
+    t.draws = grid_.null_draws;
+    t.observed = observed_[method];
+    auto counts = null_[method];
+    std::size_t reaching = 0;
+    double sum = 0;
+    for (const auto n : counts) {
+      reaching += n >= t.observed ? 1 : 0;
+      sum += static_cast<double>(n);
+    }
+    t.null_mean = sum / static_cast<double>(counts.size());
+    std::sort(counts.begin(), counts.end());
+    t.null_95 = static_cast<double>(counts[static_cast<std::size_t>(0.95 * static_cast<double>(counts.size() - 1))]);
+    t.p = static_cast<double>(1 + reaching) / static_cast<double>(1 + counts.size());
+    return t;
+  }
+
+ private:
+  // A positive outside difference that reaches its specification's threshold.
+  static std::size_t beyond(double difference, double threshold) {
+    return std::isfinite(threshold) && difference > 0 && difference >= threshold ? 1 : 0;
+  }
+
+  const RobustnessInputs& in_;
+  const RobustnessGrid& grid_;
+  std::vector<std::int64_t> identity_;  // one per row, -1 unknown; empty without identities
+  std::vector<std::vector<std::int64_t>> scored_;
+  std::vector<double> iccs_;
+  std::vector<std::size_t> observed_;
+  std::vector<std::vector<std::size_t>> null_;  // [method][draw]
+};
 
 }  // namespace
 
@@ -268,6 +400,12 @@ Robustness robustness_grid(const RobustnessInputs& in, const RobustnessGrid& gri
   const double confidence = in.family_correction && columns.size() > 1
                                 ? 1 - (1 - in.bootstrap.confidence) / static_cast<double>(columns.size())
                                 : in.bootstrap.confidence;
+  // The level of each specification's threshold in the joint test: the strictest Holm step.
+  const double alpha = 1 - in.bootstrap.confidence;
+  const double level = in.family_correction ? alpha / static_cast<double>(columns.size()) : alpha;
+  std::optional<JointCounts> joint;
+  double joint_seconds = 0;
+  if (grid.null_draws > 0) joint.emplace(in, grid);
   // evidence[method][spec within the method], in the grid's order.
   std::vector<std::vector<Evidence>> evidence(columns.size());
   for (const auto& cam : grid.cams) {
@@ -284,8 +422,13 @@ Robustness robustness_grid(const RobustnessInputs& in, const RobustnessGrid& gri
       tbb::parallel_for(std::size_t{0}, tasks, [&](std::size_t t) {
         const double percent = grid.group_percents[t / columns.size()];
         done[t] = evaluate(in, columns[t % columns.size()], maps, up, cam, normalization, percent, grid.margins, masks,
-                           confidence);
+                           confidence, level);
       });
+      if (joint) {
+        const auto joint_started = std::chrono::steady_clock::now();
+        joint->add(maps, up, masks, done);
+        joint_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - joint_started).count();
+      }
       for (std::size_t t = 0; t < tasks; ++t) {
         for (auto& e : done[t]) evidence[t % columns.size()].push_back(std::move(e));
       }
@@ -301,7 +444,18 @@ Robustness robustness_grid(const RobustnessInputs& in, const RobustnessGrid& gri
   for (std::size_t c = 0; c < columns.size(); ++c) {
     for (auto& e : evidence[c]) result.specifications.push_back(std::move(e.spec));
   }
-  for (const auto& column : columns) result.methods.push_back(summarize_robustness(column.name, result.specifications));
+  for (std::size_t c = 0; c < columns.size(); ++c) {
+    result.methods.push_back(summarize_robustness(columns[c].name, result.specifications));
+    if (joint) {
+      auto& m = result.methods.back();
+      m.joint = joint->test(c);
+      m.sentence += fmt::format(
+          "; joint test: {} specifications beyond their permutation threshold, {:.1f} on average under null scores "
+          "(p = {:.3g}, {} draws)",
+          m.joint->observed, m.joint->null_mean, m.joint->p, m.joint->draws);
+    }
+  }
+  result.joint_seconds = joint_seconds;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return result;
 }

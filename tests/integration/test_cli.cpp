@@ -201,7 +201,7 @@ TEST_F(Demo, RunsTheWholeStudyOnTheDefaultData) {
   const auto quantiles = scratch / "quantiles";
   const auto [rc, out] =
       test::run(amva_cmd(fmt::format("run --images {} --labels {} --out {} --group quantiles:3 "
-                                     "--methods sharpness --explain 0",
+                                     "--methods sharpness --explain 0 --no-robustness",
                                      set.string(), (set / "labels.txt").string(), quantiles.string())));
   ASSERT_EQ(rc, 0) << out;
   const auto edc_q = nlohmann::json::parse(io::read_text(quantiles / "edc" / "edc.json"));
@@ -339,7 +339,8 @@ TEST(Cli, RunLeavesOutAMethodThatCannotRankTheFaces) {
     cv::imwrite((dir / "crops" / (fs::path(f).stem().string() + ".png")).string(), crop);
   }
   const auto [rc, out] = test::run(amva_cmd(
-      fmt::format("run --images {} --out {} --aligned --methods face_size,sharpness --group top:25 --explain 0",
+      fmt::format("run --images {} --out {} --aligned --methods face_size,sharpness --group top:25 --explain 0 "
+                  "--no-robustness",
                   (dir / "crops").string(), (dir / "study").string())));
   ASSERT_EQ(rc, 0) << out;
   EXPECT_NE(out.find("warning: FIQA method 'face_size' left out"), std::string::npos) << out;

@@ -191,7 +191,7 @@ const std::vector<WritingCommand>& commands() {
        faults_of(new_store, 1)},
       {"run",
        "run --images photos --out study --labels-from-folders --methods sharpness --explain 1 --explain-cam gradcam "
-       "--null-controls 0 --permutations 19",
+       "--null-controls 0 --permutations 19 --robustness-normalizations minmax --robustness-groups 25",
        "study", "", "", faults_of(publish, 2)},
   };
   return list;

@@ -1,9 +1,11 @@
 // The robustness grid (issue 29): every method's outside verdict recomputed over the analyst's
 // choices. On a synthetic store whose effect exists in one CAM method's maps only, the line of
 // each method names the CAM method as the choice the verdict turns on, and that method as
-// where it holds; the specification of the analysis' own settings reproduces its numbers.
+// where it holds; the specification of the analysis' own settings reproduces its numbers; the
+// joint test tells a real effect from random scores.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <map>
 #include <random>
 
@@ -96,4 +98,32 @@ TEST(Robustness, AGridCamTheStoreLacksIsNamed) {
   EXPECT_NE(rc, 0) << out;
   EXPECT_NE(out.find("no scorecam maps for the robustness grid (it has: gradcam)"), std::string::npos) << out;
   EXPECT_FALSE(fs::exists(dir / "out" / "summary.json"));
+}
+
+// The joint test: a method whose groups differ reaches its thresholds in more specifications
+// than any draw of null scores; a column of random scores does not stand out from them.
+TEST(Robustness, TheJointTestSeparatesARealEffectFromRandomScores) {
+  test::TempDir dir;
+  test::write_synthetic_store(dir / "store", {.faces = 400, .failed = 0, .methods = 1, .identities = 100});
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<double> uniform(0, 1);
+  std::string random_scores;
+  for (int r = 0; r < 400; ++r) random_scores += fmt::format("p{:03d}/img_{:07d}.jpg {}\n", r % 100, r, uniform(rng));
+  std::ofstream(dir / "random.txt") << random_scores;
+  const auto [rc, out] = test::run(fmt::format(
+      "{} analyze --store {} --out {} --methods m0 --scores random={} --bootstrap 100 --permutations 99 "
+      "--null-controls 0 --no-figures --robustness --robustness-normalizations minmax,minmax-native "
+      "--robustness-groups 10,25 --robustness-margins 0,0.5",
+      test::cli().string(), (dir / "store").string(), (dir / "out").string(), (dir / "random.txt").string()));
+  ASSERT_EQ(rc, 0) << out;
+  const auto r = test::read_json(dir / "out" / "summary.json")["robustness"];
+  const auto& real = r["methods"]["m0"]["joint_test"];
+  const auto& noise = r["methods"]["random"]["joint_test"];
+  EXPECT_EQ(real["draws"], 500);
+  EXPECT_EQ(real["observed"], 8) << r.dump(1);
+  EXPECT_LT(real["null_95"].get<double>(), 8.0);
+  EXPECT_LE(real["p"].get<double>(), 0.01) << real.dump();
+  EXPECT_GT(noise["p"].get<double>(), 0.05) << noise.dump();
+  EXPECT_LE(noise["observed"].get<int>(), 2) << noise.dump();
+  EXPECT_NE(out.find("joint test: 8 specifications beyond their permutation threshold"), std::string::npos) << out;
 }

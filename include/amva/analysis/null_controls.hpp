@@ -53,6 +53,12 @@ struct NullControls {
 /// left out), clamped to [0, 0.99]; 0 when fewer than two people or no person with two faces.
 double intraclass_correlation(const std::vector<double>& scores, const std::vector<std::int64_t>& identity);
 
+/// One control's scores: sqrt(icc) u + sqrt(1 - icc) e for each of `rows` (NaN for the other
+/// of `records` rows), u drawn once per person of `identity_of_row` (its own when -1 or when
+/// the vector is empty), all from the stream `seed`.
+std::vector<double> null_scores(const std::vector<std::int64_t>& rows, std::size_t records,
+                                const std::vector<std::int64_t>& identity_of_row, double icc, std::uint64_t seed);
+
 /// Draws and analyses the controls. `maps` holds the normalised native maps of `rows` (store
 /// ids, ascending), the faces a control scores; `identity_of_row` has one identity per store
 /// row (-1 unknown) or is empty; `iccs` one per real method (empty: 0).

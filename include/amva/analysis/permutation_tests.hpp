@@ -73,8 +73,9 @@ PermutationTests permutation_tests(const PooledGroups& groups, const Upsampler& 
 /// central_face_mask() the difference and p equal its outside_difference and p_outside. One
 /// result per mask.
 struct OutsideTest {
-  double difference = 0;  // mean outside AM-V, low - high
-  double p = 1;           // two-sided
+  double difference = 0;            // mean outside AM-V, low - high
+  double p = 1;                     // two-sided
+  std::vector<double> null_outside;  // |low - high| of every permutation, ascending
 };
 std::vector<OutsideTest> outside_tests(const PooledGroups& groups, const Upsampler& up,
                                        const std::vector<cv::Mat>& inside_masks, int permutations,
@@ -83,5 +84,7 @@ std::vector<OutsideTest> outside_tests(const PooledGroups& groups, const Upsampl
 /// The smallest outside difference the design detects at level alpha: the (1 - alpha)
 /// quantile of the permutations' |low - high|.
 double detectable_difference(const PermutationTests& tests, double alpha);
+/// The same from the ascending |low - high| of the permutations.
+double detectable_difference(const std::vector<double>& null_outside, double alpha);
 
 }  // namespace amva::analysis

@@ -31,6 +31,7 @@ struct RobustnessGrid {
   std::vector<Normalization> normalizations{Normalization::MinMax, Normalization::MinMaxNative, Normalization::None};
   std::vector<double> group_percents{5, 10, 20, 25};  // top:K
   std::vector<double> margins{0, 0.25, 0.5};          // of the central face, in inter-eye distances
+  int null_draws = 500;                               // of the joint test (JointTest); 0: none
 };
 
 /// One specification's verdict (a row of robustness.csv).
@@ -58,12 +59,29 @@ struct VerdictTurn {
   double spread = 0;  // largest minus smallest share of `reproduced` over the values
 };
 
+/// Whether a long curve manufactures a finding (Simonsohn, Simmons and Nelson's inferential
+/// specification curve): the count of specifications whose outside difference is positive and
+/// reaches its own permutation threshold at level alpha / methods (the Bonferroni bound of the
+/// Holm step), against the same count when the whole curve is recomputed with null scores
+/// (scores that cluster by person as the method's do, as the null controls draw them, and
+/// carry no information about the maps). The count uses each specification's threshold from
+/// the real curve's permutations, not new ones per draw: that is what makes 500 draws of the
+/// whole curve affordable, and it is an approximation (the pooled faces differ under null scores).
+struct JointTest {
+  int draws = 0;
+  std::size_t observed = 0;  // specifications beyond their threshold, on the real scores
+  double null_mean = 0;      // the same count under null scores, on average over the draws
+  double null_95 = 0;        // and its 95th percentile
+  double p = 1;              // (1 + draws whose count reaches `observed`) / (1 + draws)
+};
+
 /// One method's curve in one line: how often it reproduces, and on which choice that turns
 /// (the dimension whose values differ most in their share of reproduced specifications).
 struct MethodRobustness {
   std::string method;
   std::size_t reproduced = 0, specifications = 0;
   std::optional<VerdictTurn> turns_on;  // absent when every specification has the same verdict
+  std::optional<JointTest> joint;       // with RobustnessGrid::null_draws > 0
   std::string sentence;                 // "reproduced in 14 of 72 specifications; the verdict turns on ..."
 };
 
@@ -71,7 +89,8 @@ struct Robustness {
   RobustnessGrid grid;                        // the values of every dimension, as run
   std::vector<Specification> specifications;  // by method, cam, normalisation, group, margin
   std::vector<MethodRobustness> methods;      // in the order of the score columns
-  double seconds = 0;                         // what the grid cost
+  double seconds = 0;                         // what the grid cost, its joint test included
+  double joint_seconds = 0;                   // what the joint test cost
 };
 
 /// What the grid needs from the analysis: the store, its methods' scores (one per row) and who
