@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "amva/cam/cam_method.hpp"
+#include "amva/cam/faithfulness.hpp"
 #include "amva/face/alignment.hpp"
 #include "amva/face/detector.hpp"
 #include "amva/io/image_io.hpp"
@@ -239,5 +240,20 @@ void ScoreCamFidelity(benchmark::State& state) {
   state.counters["mean_pearson_r"] = r_sum / static_cast<double>(faces.size());
 }
 BENCHMARK(ScoreCamFidelity)->Arg(32)->Arg(64)->Arg(128)->Iterations(1)->Unit(benchmark::kSecond);
+
+// ROAD's noisy linear imputation of one 112 x 112 face with the first `percent` % of a
+// centre order missing (a contiguous hole, its hardest case): what each ROAD step of
+// amva faithfulness pays besides its forward pass.
+void RoadImputation(benchmark::State& state) {
+  auto r = model::FaceRecognizer::create(card());
+  const cv::Mat input = r->preprocess({aligned_faces(1).front()});
+  const cv::Size face(input.size[3], input.size[2]);
+  const auto order = cam::centre_order(face, {56.f, 72.f}, 1);
+  std::vector<std::uint8_t> known(order.size(), 1);
+  const auto missing = static_cast<std::size_t>(state.range(0)) * order.size() / 100;
+  for (std::size_t i = 0; i < missing; ++i) known[static_cast<std::size_t>(order[i])] = 0;
+  for (auto _ : state) benchmark::DoNotOptimize(cam::impute_linear(input, known, 0.01, 1).data);
+}
+BENCHMARK(RoadImputation)->Arg(10)->Arg(50)->Arg(90)->Arg(100)->Unit(benchmark::kMillisecond);
 
 }  // namespace

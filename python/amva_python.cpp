@@ -21,6 +21,7 @@
 #include "amva/model/model_card.hpp"
 #include "amva/pipeline/explain.hpp"
 #include "amva/pipeline/extract.hpp"
+#include "amva/pipeline/faithfulness.hpp"
 #include "amva/stats/groups.hpp"
 #include "amva/store/import.hpp"
 #include "amva/store/store.hpp"
@@ -322,6 +323,25 @@ py::list explain(const std::vector<fs::path>& images, const fs::path& reference,
   return explained;
 }
 
+py::object faithfulness(const fs::path& store, const fs::path& out, const std::vector<std::string>& cams, int faces,
+                        int steps, std::uint64_t seed, const std::string& model_card, int threads) {
+  pipeline::FaithfulnessOptions o;
+  o.card = card_of(model_card);
+  o.store = store;
+  o.out = out;
+  o.cams = cams;
+  o.faces = faces;
+  o.game.steps = steps;
+  o.seed = seed;
+  o.threads = threads;
+  nlohmann::json summary;
+  {
+    py::gil_scoped_release release;
+    summary = pipeline::faithfulness_json(pipeline::measure_faithfulness(o));
+  }
+  return from_json(summary);
+}
+
 }  // namespace
 
 PYBIND11_MODULE(amva, m) {
@@ -351,6 +371,12 @@ PYBIND11_MODULE(amva, m) {
         py::arg("bootstrap") = 1000, py::arg("figures") = false,
         "The error-versus-discard characteristic of each method's scores over all comparisons of the embeddings "
         "(N x D) by identity; writes into `out` and returns edc.json as a dict");
+  m.def("faithfulness", &faithfulness, py::arg("store"), py::arg("out"), py::arg("cams") = std::vector<std::string>{},
+        py::arg("faces") = 200, py::arg("steps") = 20, py::arg("seed") = 1, py::arg("model_card") = "default",
+        py::arg("threads") = 2,
+        "How faithful each CAM method's maps are to the model (deletion and insertion games against a random order "
+        "and a centre prior, blur and ROAD fills) on a sample of a store's faces; writes faithfulness.csv, .json "
+        "and .svg into `out` and returns faithfulness.json as a dict");
   m.def("explain", &explain, py::arg("images"), py::arg("reference"), py::arg("out"), py::arg("model_card") = "default",
         py::arg("aligned") = false, py::arg("threads") = 2,
         "Explains face images (files) against a reference_<method>/ folder of amva analyze: writes each face's maps "

@@ -169,6 +169,12 @@ inline fs::path jacobian_cache() {
       "jacobian-cache", [](const fs::path&) {}, false);
 }
 
+/// An amva command line with the tests' models and shared Jacobian cache.
+inline std::string amva_cmd(const std::string& args) {
+  return fmt::format("AMVA_CACHE={} {} {} --models {}", jacobian_cache().string(), cli().string(), args,
+                     models_dir().string());
+}
+
 }  // namespace amva::test
 
 #define AMVA_REQUIRE_SHARED()                                                                        \

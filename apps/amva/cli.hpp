@@ -139,6 +139,7 @@ void add_quality(CLI::App& app);
 void add_analyze(CLI::App& app);
 void add_edc(CLI::App& app);
 void add_explain(CLI::App& app);
+void add_faithfulness(CLI::App& app);
 void add_run(CLI::App& app);
 /// Runs the whole study (amva run, amva demo) with progress, then prints the report's path
 /// and the five-line summary.

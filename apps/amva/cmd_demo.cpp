@@ -15,6 +15,7 @@ void add_demo(CLI::App& app) {
     std::filesystem::path out = "amva-demo";
     int levels = 3;
     int threads = 2;
+    int faithfulness_faces = 6;
     bool force = false;
   };
   auto args = std::make_shared<Args>();
@@ -27,6 +28,10 @@ void add_demo(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(1, 3));
   add_threads_option(*cmd, args->threads);
+  cmd->add_option("--faithfulness-faces", args->faithfulness_faces,
+                  "Faces on which the faithfulness of the maps is measured (0: not measured)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--force", args->force,
                 "Write into a non-empty --out folder that amva did not make (its same-named files are overwritten)");
   args->models.add_to(*cmd);
@@ -55,6 +60,7 @@ void add_demo(CLI::App& app) {
     o.threads = args->threads;
     o.title = "amva demo: the default faces and their controlled degradations";
     o.force = args->force;
+    if (args->faithfulness_faces > 0) o.faithfulness_faces = args->faithfulness_faces;
     run_study_and_report(o, args->models);
   });
 }

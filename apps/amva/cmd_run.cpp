@@ -43,6 +43,8 @@ void add_run(CLI::App& app) {
     VerdictCliOptions verdicts;
     RobustnessCliOptions robustness;
     bool no_identities = false;
+    bool faithfulness = false;
+    int faithfulness_faces = 200;
   };
   auto args = std::make_shared<Args>();
   auto& o = args->options;
@@ -78,6 +80,12 @@ void add_run(CLI::App& app) {
                   "when it differs from --cam)")
       ->check(CLI::IsMember(cam::CamMethod::names()))
       ->capture_default_str();
+  cmd->add_flag("--faithfulness", args->faithfulness,
+                "Also measure how faithful the maps of --cam and --explain-cam are (amva faithfulness: about 800 "
+                "forward passes per face)");
+  cmd->add_option("--faithfulness-faces", args->faithfulness_faces, "Faces of the faithfulness games")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--title", o.title, "Report title")->capture_default_str();
   add_colormap_option(*cmd, o.colormap);
   cmd->add_option("--cache", o.cache_dir, "Jacobian cache folder");
@@ -90,6 +98,7 @@ void add_run(CLI::App& app) {
     args->ties.apply(opt.group);
     args->verdicts.apply(opt.verdicts);
     opt.robustness = args->robustness.grid();
+    if (args->faithfulness) opt.faithfulness_faces = args->faithfulness_faces;
     opt.identities_from_evident_folders = !args->no_identities;
     opt.card = args->models.card();
     opt.detector = args->models.detector_config();

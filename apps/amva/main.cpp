@@ -65,6 +65,7 @@ int main(int argc, char** argv) {
   amva::cli::add_analyze(app);
   amva::cli::add_edc(app);
   amva::cli::add_explain(app);
+  amva::cli::add_faithfulness(app);
   amva::cli::add_run(app);
   try {
     // Only extract, quality and analyze share their work among the ranks of an MPI job; any

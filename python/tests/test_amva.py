@@ -143,3 +143,16 @@ def test_analysis_of_several_map_kinds_has_a_robustness_grid(tmp_path):
     own = [s for s in grid["specifications"] if (s["cam"], s["normalize"], s["group"], s["margin"]) ==
            ("gradcam", "minmax", "top:10", 0.25)]
     assert len(own) == 1 and own[0]["p"] == summary["methods"]["q"]["comparison"]["permutation"]["p_outside"]
+
+
+def test_faithfulness_equals_amva_faithfulness(tmp_path):
+    sources = os.path.join(SOURCE, "data", "default", "sources")
+    cli("extract", "--images", sources, "--out", str(tmp_path / "s"), "--cam", "gradcam", "--quiet")
+    ours = amva.faithfulness(str(tmp_path / "s"), str(tmp_path / "py"), faces=2, steps=3)
+    cli("faithfulness", "--store", str(tmp_path / "s"), "--out", str(tmp_path / "cli"), "--faces", "2", "--steps", "3",
+        "--quiet")
+    theirs = json.loads((tmp_path / "cli" / "faithfulness.json").read_text())
+    assert ours["orders"] == ["gradcam", "random", "centre"]
+    assert [s["deletion"] for s in ours["scores"]] == [s["deletion"] for s in theirs["scores"]]
+    with pytest.raises(amva.Error, match="no face|not a store|meta.json"):
+        amva.faithfulness(str(tmp_path / "nowhere"), str(tmp_path / "py2"))

@@ -39,7 +39,11 @@ cv::Mat CamMethod::combine(const CamInput& in, const float* grads) const {
     const float* a = in.activations + static_cast<std::size_t>(c) * p;
     for (int i = 0; i < p; ++i) out[i] += w[c] * a[i];
   }
-  return cv::max(cam, 0.f);
+  return final_relu(in, cam);
+}
+
+cv::Mat CamMethod::final_relu(const CamInput& in, const cv::Mat& map) {
+  return in.before_relu ? map : cv::Mat(cv::max(map, 0.f));
 }
 
 cv::Mat CamMethod::compute(const CamInput& in) const {

@@ -30,7 +30,8 @@ class EigenCam final : public CamMethod {
       projection = -projection;
     }
     cv::Mat cam(in.shape.height, in.shape.width, CV_32F);
-    for (int i = 0; i < p; ++i) cam.ptr<float>()[i] = static_cast<float>(std::max(0.0, projection[i]));
+    for (int i = 0; i < p; ++i)
+      cam.ptr<float>()[i] = static_cast<float>(in.before_relu ? projection[i] : std::max(0.0, projection[i]));
     return cam;
   }
 };

@@ -91,7 +91,7 @@ class LayerCam final : public GradientMethod {
 
  protected:
   [[nodiscard]] cv::Mat combine(const CamInput& in, const float* g) const override {
-    return cv::max(gradient_weighted_sum(in, g, [](float v) { return std::max(v, 0.f); }), 0.f);
+    return final_relu(in, gradient_weighted_sum(in, g, [](float v) { return std::max(v, 0.f); }));
   }
 };
 

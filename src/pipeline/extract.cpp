@@ -16,11 +16,11 @@
 #include "amva/error.hpp"
 #include "amva/face/alignment.hpp"
 #include "amva/io/hash.hpp"
+#include "amva/io/hex.hpp"
 #include "amva/io/image_io.hpp"
 #include "amva/io/image_list.hpp"
 #include "amva/io/list_part.hpp"
 #include "amva/model/face_recognizer.hpp"
-#include "amva/io/hex.hpp"
 #include "amva/pipeline/quality.hpp"
 #include "amva/pipeline/workers.hpp"
 #include "amva/quality/quality_measure.hpp"
@@ -141,10 +141,7 @@ store::RowArray& nan_array(Table& t, const std::string& name, std::vector<std::i
   return a;
 }
 
-BatchResult process_batch(const std::vector<io::ImageEntry>& entries, const ExtractOptions& opt, Worker& w,
-                          const CamPlan& plan) {
-  Prepared p;
-  for (const auto& e : entries) prepare_image(e, opt, w, p);
+BatchResult process_prepared(Prepared p, const CamPlan& plan, Worker& w, bool before_relu) {
   const int dim = w.recognizer->embedding_size();
   BatchResult out;
   Table& t = out.table;
@@ -199,6 +196,7 @@ BatchResult process_batch(const std::vector<io::ImageEntry>& entries, const Extr
     in.head = plan.head.get();
     in.input = &input;
     in.embed = [&w](const cv::Mat& batch) { return w.recognizer->forward_blob(batch).embeddings; };
+    in.before_relu = before_relu;
     for (std::size_t m = 0; m < plan.methods.size(); ++m) {
       in.target = plan.targets[m].get();
       in.gradients = plan.methods[m]->uses_gradients()
@@ -239,21 +237,35 @@ class ImageCounter {
 };
 
 // Batches are cut at fixed positions in the list, so results do not depend on thread count.
-std::vector<BatchResult> run_batches(const std::vector<io::ImageEntry>& entries, const ExtractOptions& opt,
-                                     std::vector<Worker>& workers, const CamPlan& plan, ImageCounter& done) {
+// Batches of `count` items over the workers; `prepare(first, last, worker, p)` readies items
+// [first, last) for the network.
+using PrepareBatch = std::function<void(std::size_t first, std::size_t last, Worker& w, Prepared& p)>;
+std::vector<BatchResult> run_prepared_batches(std::size_t count, const ExtractOptions& opt,
+                                              std::vector<Worker>& workers, const CamPlan& plan, ImageCounter& done,
+                                              const PrepareBatch& prepare) {
   const std::size_t batch = static_cast<std::size_t>(opt.batch);
-  const std::size_t n_batches = (entries.size() + batch - 1) / batch;
+  const std::size_t n_batches = (count + batch - 1) / batch;
   std::vector<BatchResult> results(n_batches);
   std::atomic<std::size_t> next{0};
   run_workers(static_cast<int>(workers.size()), [&](int worker, const std::function<bool()>& stop) {
     for (std::size_t b; !stop() && (b = next++) < n_batches;) {
-      const auto first = entries.begin() + static_cast<std::ptrdiff_t>(b * batch);
-      const auto last = entries.begin() + static_cast<std::ptrdiff_t>(std::min(entries.size(), (b + 1) * batch));
-      results[b] = process_batch({first, last}, opt, workers[static_cast<std::size_t>(worker)], plan);
-      done.add(static_cast<std::size_t>(last - first));
+      const std::size_t first = b * batch, last = std::min(count, (b + 1) * batch);
+      Worker& w = workers[static_cast<std::size_t>(worker)];
+      Prepared p;
+      prepare(first, last, w, p);
+      results[b] = process_prepared(std::move(p), plan, w, opt.maps_before_relu);
+      done.add(last - first);
     }
   });
   return results;
+}
+
+std::vector<BatchResult> run_batches(const std::vector<io::ImageEntry>& entries, const ExtractOptions& opt,
+                                     std::vector<Worker>& workers, const CamPlan& plan, ImageCounter& done) {
+  return run_prepared_batches(entries.size(), opt, workers, plan, done,
+                              [&](std::size_t first, std::size_t last, Worker& w, Prepared& p) {
+                                for (std::size_t i = first; i < last; ++i) prepare_image(entries[i], opt, w, p);
+                              });
 }
 
 std::map<std::string, double> named_scores(const CamPlan& plan, const std::vector<double>& scores) {
@@ -340,6 +352,22 @@ nlohmann::json cam_settings(const CamPlan& plan) {
           {"map_shape", {plan.shape.height, plan.shape.width}},
           {"channels", plan.shape.channels},
           {"methods", methods}};
+}
+
+// The batches of an in-memory pass as one table, in order, with their faces and scores.
+ExtractedFaces in_memory(std::vector<BatchResult> results, const CamPlan& plan, nlohmann::json settings) {
+  ExtractedFaces out;
+  out.settings = std::move(settings);
+  out.settings["cam"] = cam_settings(plan);
+  for (auto& r : results) {
+    const std::size_t base = out.table.records.size();
+    out.table.append(r.table);
+    out.aligned.resize(out.table.records.size());
+    out.quality.resize(out.table.records.size());
+    for (auto& [row, face] : r.faces) out.aligned[base + row] = std::move(face);
+    for (const auto& [row, scores] : r.scores) out.quality[base + row] = named_scores(plan, scores);
+  }
+  return out;
 }
 
 }  // namespace
@@ -527,19 +555,30 @@ ExtractedFaces extract_faces(const std::vector<std::filesystem::path>& images, c
   for (const auto& image : images) entries.push_back({image, image.string()});
 
   ImageCounter done(entries.size(), progress);
-  ExtractedFaces out;
-  out.settings = extraction_settings(opt, workers.front().recognizer->model_sha256());
-  out.settings["cam"] = cam_settings(plan);
-  for (auto& r : run_batches(entries, opt, workers, plan, done)) {
-    const std::size_t base = out.table.records.size();
-    out.table.append(r.table);
-    out.aligned.resize(out.table.records.size());
-    out.quality.resize(out.table.records.size());
-    for (auto& [row, face] : r.faces) out.aligned[base + row] = std::move(face);
-    for (const auto& [row, scores] : r.scores) out.quality[base + row] = named_scores(plan, scores);
-  }
+  auto out = in_memory(run_batches(entries, opt, workers, plan, done), plan,
+                       extraction_settings(opt, workers.front().recognizer->model_sha256()));
   for (std::size_t i = 0; i < out.table.records.size(); ++i) out.table.records[i].id = static_cast<std::int64_t>(i);
   return out;
+}
+
+ExtractedFaces extract_aligned_faces(const std::vector<cv::Mat>& faces, const std::vector<store::Record>& records,
+                                     const ExtractOptions& options,
+                                     const std::function<void(const ExtractProgress&)>& progress) {
+  if (faces.size() != records.size()) throw Error(ErrorCode::InvalidArgument, "one record per aligned face");
+  ExtractOptions opt = with_default_batch(options);
+  opt.aligned = true;  // no detector: the faces are given
+  auto workers = make_workers(opt);
+  const CamPlan plan = make_cam_plan(opt, *workers.front().recognizer);
+  ImageCounter done(faces.size(), progress);
+  auto results = run_prepared_batches(faces.size(), opt, workers, plan, done,
+                                      [&](std::size_t first, std::size_t last, Worker&, Prepared& p) {
+                                        for (std::size_t i = first; i < last; ++i) {
+                                          p.face_of.push_back(p.records.size());
+                                          p.records.push_back(records[i]);
+                                          p.faces.push_back(faces[i]);
+                                        }
+                                      });
+  return in_memory(std::move(results), plan, extraction_settings(opt, workers.front().recognizer->model_sha256()));
 }
 
 }  // namespace amva::pipeline

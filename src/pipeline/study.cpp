@@ -20,9 +20,11 @@
 #include "amva/pipeline/explain.hpp"
 #include "amva/pipeline/explanation_reference.hpp"
 #include "amva/pipeline/extract.hpp"
+#include "amva/pipeline/faithfulness.hpp"
 #include "amva/pipeline/thumbnails.hpp"
 #include "amva/quality/quality_measure.hpp"
 #include "amva/quality/scores.hpp"
+#include "amva/report/faithfulness_section.hpp"
 #include "amva/report/html_report.hpp"
 #include "amva/store/settings.hpp"
 #include "amva/store/store.hpp"
@@ -120,6 +122,34 @@ analysis::AnalysisResult analysis_stage(const Stages& s, const fs::path& store, 
     for (const auto& m : r->methods) s.say(fmt::format("robustness: {}: {}", m.method, m.sentence));
   }
   return analysis;
+}
+
+// 3b. On request, how faithful the study's maps are: its CAM method's and its explanations'.
+std::optional<nlohmann::json> faithfulness_stage(const Stages& s, const fs::path& store) {
+  const auto& opt = s.opt;
+  if (!opt.faithfulness_faces) return std::nullopt;
+  FaithfulnessOptions f;
+  static_cast<ModelSetup&>(f) = opt.resolved();
+  f.store = store;
+  f.out = opt.out / "faithfulness";
+  f.force = true;  // inside the study's own folder
+  f.faces = *opt.faithfulness_faces;
+  f.cams = {opt.cam};
+  if (opt.explain_cam != opt.cam && cam::CamRegistry::instance().contains(opt.explain_cam)) {
+    f.cams.push_back(opt.explain_cam);
+  }
+  f.identities.labels = opt.labels;
+  f.identities.from_folders = opt.labels_from_folders;
+  f.identities.pairs = opt.pairs;
+  f.identities_from_evident_folders = opt.identities_from_evident_folders;
+  f.progress = [&](const std::string& stage, std::size_t done, std::size_t total) {
+    if (opt.progress) opt.progress("faithfulness " + stage, done, total);
+  };
+  s.say(fmt::format("[3/6] faithfulness of the {} maps on {} faces into {}", fmt::join(f.cams, " and "), f.faces,
+                    f.out.string()));
+  const auto summary = faithfulness_json(measure_faithfulness(f));
+  for (const auto& line : report::faithfulness_lines(summary)) s.say("faithfulness: " + line);
+  return summary;
 }
 
 // 4. The EDC, when there are comparisons; otherwise, or when too few remain, the reason why not.
@@ -365,6 +395,7 @@ StudyResult run_study(const StudyOptions& options) {
   const fs::path thumbnails_dir = opt.out / "thumbnails";
   io::make_real_dir(thumbnails_dir);
   report::ReportInput r;
+  r.faithfulness = faithfulness_stage(s, e.out);
   r.thumbnails = write_group_thumbnails(e.out, analysis, thumbnails_dir);
   const auto edc = edc_stage(s, e.out);
   const auto reference = explanation_reference(s, e, analysis);

@@ -15,6 +15,7 @@
 #include "amva/io/atomic_file.hpp"
 #include "amva/io/json_values.hpp"
 #include "amva/io/output_dir.hpp"
+#include "amva/report/faithfulness_section.hpp"
 #include "amva/share.hpp"
 #include "amva/version.hpp"
 #include "amva/viz/figures.hpp"
@@ -459,7 +460,8 @@ void write_html_report(const ReportInput& in, const fs::path& out) {
       {"{{summary}}", findings_section(in)},
       {"{{dataset}}", dataset_section(in)},
       {"{{inter}}", inter},
-      {"{{robustness}}", robustness_section(*in.analysis)},
+      {"{{robustness}}", robustness_section(*in.analysis, in.faithfulness)},
+      {"{{faithfulness}}", faithfulness_section(in.faithfulness)},
       {"{{intra}}", intra},
       {"{{edc}}", edc},
       {"{{explanations}}", explanations},

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <map>
 
+#include "amva/report/faithfulness_section.hpp"
 #include "amva/report/html_report.hpp"
 
 namespace amva::report {
@@ -155,7 +156,31 @@ std::string specification_curve_svg(const analysis::Robustness& r, const std::st
   return svg + "</svg>\n";
 }
 
-std::string robustness_section(const analysis::AnalysisResult& a) {
+// Per CAM method of the grid: how many specifications reproduce, beside how faithful its maps
+// are (issue 33), so that a verdict that holds only with unfaithful maps shows as such.
+std::string cam_table(const analysis::Robustness& r, const std::optional<nlohmann::json>& faithfulness) {
+  std::string html =
+      "<table><tr><th class=l>CAM method</th><th>reproduced</th><th>specifications</th><th class=l>faithfulness of "
+      "its maps (blur / road fill)</th></tr>\n";
+  for (const auto& cam : r.grid.cams) {
+    std::size_t total = 0, reproduced = 0;
+    for (const auto& s : r.specifications) {
+      if (s.cam != cam) continue;
+      ++total;
+      if (s.verdict == "reproduced") ++reproduced;
+    }
+    std::string faithful = "not measured (amva faithfulness, or amva run --faithfulness)";
+    if (faithfulness) {
+      const auto brief = faithfulness_brief(*faithfulness, cam);
+      faithful = brief.empty() ? "not judged in this study's faithfulness run" : brief;
+    }
+    html += fmt::format("<tr><td class=l>{}</td><td>{}</td><td>{}</td><td class=l>{}</td></tr>\n", html_escape(cam),
+                        reproduced, total, html_escape(faithful));
+  }
+  return html + "</table>\n";
+}
+
+std::string robustness_section(const analysis::AnalysisResult& a, const std::optional<nlohmann::json>& faithfulness) {
   if (!a.robustness) {
     return "<p>Not computed. With <code>--robustness</code>, <code>amva run</code> and <code>amva analyze</code> "
            "recompute every method's verdict over the analyst's choices (CAM method, normalisation, group size, "
@@ -190,7 +215,7 @@ std::string robustness_section(const analysis::AnalysisResult& a) {
         j ? std::to_string(j->observed) : "n/a", j ? fmt::format("{:.1f}, {:g}", j->null_mean, j->null_95) : "n/a",
         j ? fmt::format("{:.3g}", j->p) : "n/a", html_escape(m.sentence));
   }
-  html += "</table>\n";
+  html += "</table>\n" + cam_table(r, faithfulness);
   if (!r.methods.empty() && r.methods.front().joint) {
     html += fmt::format(
         "<p>Joint test (a long curve must not manufacture a finding): the count of specifications whose outside "

@@ -19,12 +19,7 @@
 using namespace amva;
 namespace fs = std::filesystem;
 
-namespace {
-std::string amva_cmd(const std::string& args) {
-  return fmt::format("AMVA_CACHE={} {} {} --models {}", test::jacobian_cache().string(), test::cli().string(), args,
-                     test::models_dir().string());
-}
-}  // namespace
+using test::amva_cmd;
 
 // Into a log (no terminal): plain progress lines, and the stage's last line when it ends;
 // --quiet leaves only the results.
@@ -211,6 +206,24 @@ TEST_F(Demo, RunsTheWholeStudyOnTheDefaultData) {
   EXPECT_NE(io::read_text(quantiles / "report.html").find(row), std::string::npos) << row;
 }
 
+// The demo measures how faithful its maps are (gradcam, and occlusion for the explanations) on
+// a few faces: the terminal's lines, faithfulness/ and the report's section, with the
+// robustness table showing each CAM method's faithfulness beside its verdicts.
+TEST_F(Demo, MeasuresTheFaithfulnessOfItsMaps) {
+  ASSERT_EQ(rc_, 0) << out_;
+  const auto summary = test::read_json(demo() / "faithfulness" / "faithfulness.json");
+  EXPECT_EQ(summary["faces"], 6);
+  EXPECT_EQ(summary["cams"], (nlohmann::json{"gradcam", "occlusion"}));
+  EXPECT_EQ(summary["bootstrap_unit"], "identity") << "the demo's labels name its people";
+  EXPECT_EQ(io::read_csv(demo() / "faithfulness" / "faithfulness.csv", ',').rows.size(), 6u * 4u * 2u);
+  EXPECT_NE(out_.find("faithfulness: gradcam: deletion"), std::string::npos) << out_;
+  const std::string html = io::read_text(demo() / "report.html");
+  EXPECT_NE(html.find("Which maps to believe"), std::string::npos);
+  EXPECT_NE(html.find("class=\"faithfulness\""), std::string::npos) << "the curves";
+  EXPECT_EQ(html.find("Not measured in this study"), std::string::npos);
+  EXPECT_NE(html.find("faithfulness of its maps"), std::string::npos) << "beside the verdicts";
+}
+
 // Debian's headless Chromium opens the report from disk: no console or script error, every
 // image decoded (the page's own check writes naturalWidth counts into <body>), all sections.
 TEST_F(Demo, ReportOpensInHeadlessChromium) {
@@ -242,7 +255,8 @@ TEST_F(Demo, ReportOpensInHeadlessChromium) {
   }
   // A specification curve per method, drawn in the page (inline SVG).
   std::size_t curves = 0;
-  for (auto at = dom.find("class=\"speccurve\""); at != std::string::npos; at = dom.find("class=\"speccurve\"", at + 1)) {
+  for (auto at = dom.find("class=\"speccurve\""); at != std::string::npos;
+       at = dom.find("class=\"speccurve\"", at + 1)) {
     ++curves;
   }
   EXPECT_EQ(curves, 4u);
@@ -282,7 +296,7 @@ TEST_F(Demo, ReportIsExplorableInChromium) {
   EXPECT_TRUE(r["page_errors"].empty()) << r["page_errors"].dump();
   EXPECT_GT(r["images_total"].get<int>(), 10);
   EXPECT_EQ(r["images_loaded"], r["images_total"]);
-  EXPECT_EQ(r["sections"].size(), 8u);
+  EXPECT_EQ(r["sections"].size(), 9u);
   // Every section has content: text beyond its heading, and, but for the summary of findings
   // (prose), a figure or a table.
   for (const auto& section : r["section_content"]) {

@@ -186,12 +186,15 @@ const std::vector<WritingCommand>& commands() {
       {"cam", "cam --image 'photos/p4/caf\xe9.jpg' --image 'photos/p1/-dash.jpg' --out out --cam gradcam", "out", "",
        "", faults_of(publish, 2)},
       {"degrade", "degrade --images photos/p4 --levels 1 --out out", "out", "", "", faults_of(publish, 3)},
+      {"faithfulness", "faithfulness --store base --out out --faces 3 --steps 2 --bootstrap 20", "out", "", "",
+       faults_of(publish, 2)},
       {"merge", "merge part1 part2 --out merged", "merged", ".merged.amva-partial", "", faults_of(new_store, 1)},
       {"import", "import --maps maps --cam external --out imported", "imported", ".imported.amva-partial", "",
        faults_of(new_store, 1)},
       {"run",
        "run --images photos --out study --labels-from-folders --methods sharpness --explain 1 --explain-cam gradcam "
-       "--null-controls 0 --permutations 19 --robustness-normalizations minmax --robustness-groups 25",
+       "--null-controls 0 --permutations 19 --robustness-normalizations minmax --robustness-groups 25 --faithfulness "
+       "--faithfulness-faces 1",
        "study", "", "", faults_of(publish, 2)},
   };
   return list;

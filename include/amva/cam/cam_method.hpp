@@ -30,6 +30,9 @@ struct CamInput {
   /// batch of inputs (N x 3 x H x W -> N x D).
   const cv::Mat* input = nullptr;
   std::function<cv::Mat(const cv::Mat&)> embed;
+  /// The map before the method's final ReLU (amva faithfulness ranks pixels by it, so that
+  /// the positions a ReLU ties at zero keep their order); false: the method's map as defined.
+  bool before_relu = false;
 };
 
 struct CamOptions {
@@ -72,6 +75,8 @@ class CamMethod {
   static std::vector<std::string> names();
 
  protected:
+  /// ReLU(map), or `map` as it is when the input asks for the map before the ReLU.
+  [[nodiscard]] static cv::Mat final_relu(const CamInput& in, const cv::Mat& map);
   /// Hook: one weight per channel (C); the default combination is ReLU(sum_c w_c A_c).
   /// `grads` is dt/dA (C x h x w) for methods that use gradients, else empty.
   [[nodiscard]] virtual std::vector<float> channel_weights(const CamInput& in, const float* grads) const;

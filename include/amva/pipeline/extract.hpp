@@ -22,7 +22,7 @@
 namespace amva::pipeline {
 
 struct ExtractOptions : ModelSetup {
-  std::filesystem::path images;                        // a folder (recursive) or a list file
+  std::filesystem::path images;  // a folder (recursive) or a list file
   // When not empty, exactly these images (file and store key) instead of listing `images`,
   // which still names their source: how one stage hands images to another without a list
   // file, which could not hold every file name (a newline, bytes that are not UTF-8) nor
@@ -35,6 +35,7 @@ struct ExtractOptions : ModelSetup {
   std::vector<std::string> quality;                    // built-in FIQA measures scored in the same pass (quality.csv)
   std::string target;                                  // target for every method; empty: each method's default
   cam::CamOptions cam_options;
+  bool maps_before_relu = false;  // maps before each method's final ReLU (faithfulness ranks pixels by them)
   std::size_t max_pixels = io::kDefaultMaxPixels;  // larger images are recorded as too_large
   int batch = 0;                                   // images per batch; 0: 32, or 2 when a method forwards masked inputs
                                                    // (Score-CAM's own passes are batched, and small face batches
@@ -98,5 +99,11 @@ struct ExtractedFaces {
 /// in this order and keyed by their path as given.
 ExtractedFaces extract_faces(const std::vector<std::filesystem::path>& images, const ExtractOptions& options,
                              const std::function<void(const ExtractProgress&)>& progress = {});
+
+/// The same pass over faces already aligned and held in memory, each with its record (path,
+/// face, detection): no image is read and nothing is detected. The records keep their ids.
+ExtractedFaces extract_aligned_faces(const std::vector<cv::Mat>& faces, const std::vector<store::Record>& records,
+                                     const ExtractOptions& options,
+                                     const std::function<void(const ExtractProgress&)>& progress = {});
 
 }  // namespace amva::pipeline

@@ -4,7 +4,7 @@
 // deviating faces, and the HTML report.
 //
 // Output folder: store/, analysis/ (amva analyze), edc/ (amva edc), explain/ (amva explain),
-// report.html (self-contained) with its figures also in figures/.
+// faithfulness/ (amva faithfulness, on request), report.html (self-contained) with its figures also in figures/.
 #include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -40,6 +40,10 @@ struct StudyOptions : ModelSetup {
     grid.null_draws = 0;
     return grid;
   }();
+  // The faithfulness of the study's CAM method and its explanations' (faithfulness.hpp), on
+  // that many faces; only on request (--faithfulness), since it costs about 800 forward passes
+  // and 400 imputations per face; absent: not measured.
+  std::optional<int> faithfulness_faces;
   int explain_count = 4;  // the N most and the N least deviating faces
   // Maps of the explanations: occlusion localises a covered part best (bench/occlusion_hits.py);
   // its reference is made from the first method's high and low groups only. The study's own

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,7 @@ struct ReportInput {
   std::vector<std::string> sheet_captions;
   std::vector<std::string> findings;
   std::map<std::string, std::filesystem::path> thumbnails;  // method -> example faces of its groups
+  std::optional<nlohmann::json> faithfulness;               // faithfulness.json, when the study measured it
 };
 
 /// Writes `out` (report.html) and copies the figures next to it under figures/. Throws

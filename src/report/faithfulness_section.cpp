@@ -1,0 +1,214 @@
+#include "amva/report/faithfulness_section.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "amva/report/html_report.hpp"
+
+namespace amva::report {
+namespace {
+
+std::string area_text(double v) {
+  return std::isfinite(v) ? fmt::format("{:.3f}", v) : "n/a";
+}
+
+std::string interval_text(const nlohmann::json& i) {
+  const auto lo = i.value("lo", std::nan("")), hi = i.value("hi", std::nan(""));
+  if (!std::isfinite(lo)) return area_text(i.value("mean", std::nan("")));
+  return fmt::format("{} [{}, {}]", area_text(i.value("mean", std::nan(""))), area_text(lo), area_text(hi));
+}
+
+const nlohmann::json* score_of(const nlohmann::json& s, const std::string& order, const std::string& fill) {
+  for (const auto& score : s.at("scores")) {
+    if (score.at("order") == order && score.at("fill") == fill) return &score;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> string_list(const nlohmann::json& array) {
+  return array.get<std::vector<std::string>>();
+}
+
+// A fixed palette for up to eight CAM methods; the controls are grey.
+std::string order_colour(const nlohmann::json& s, const std::string& order) {
+  static const char* palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd",
+                                  "#ff7f0e", "#8c564b", "#e377c2", "#17becf"};
+  const auto cams = string_list(s.at("cams"));
+  const auto it = std::find(cams.begin(), cams.end(), order);
+  if (it == cams.end()) return order == "random" ? "#999999" : "#444444";
+  return palette[static_cast<std::size_t>(it - cams.begin()) % 8];
+}
+
+std::string versus_words(const nlohmann::json& s, const std::string& cam, const std::string& versus) {
+  std::vector<std::string> words;
+  for (const auto& fill : string_list(s.at("fills"))) {
+    words.push_back(s.at("verdicts").at(cam).at(fill).at(versus).get<std::string>());
+  }
+  return fmt::format("{}", fmt::join(words, " / "));
+}
+
+}  // namespace
+
+std::vector<std::string> faithfulness_lines(const nlohmann::json& s) {
+  std::vector<std::string> lines;
+  const auto fills = string_list(s.at("fills"));
+  for (const auto& cam : string_list(s.at("cams"))) {
+    std::vector<std::string> del, ins;
+    for (const auto& fill : fills) {
+      const auto* score = score_of(s, cam, fill);
+      del.push_back(interval_text(score->at("deletion")));
+      ins.push_back(interval_text(score->at("insertion")));
+    }
+    lines.push_back(fmt::format("{}: deletion {}, insertion {} ({}); against the centre prior {}, against random {}",
+                                cam, fmt::join(del, " / "), fmt::join(ins, " / "), fmt::join(fills, " / "),
+                                versus_words(s, cam, "versus_centre"), versus_words(s, cam, "versus_random")));
+  }
+  for (const std::string control : {"random", "centre"}) {
+    std::vector<std::string> del, ins;
+    for (const auto& fill : fills) {
+      const auto* score = score_of(s, control, fill);
+      del.push_back(interval_text(score->at("deletion")));
+      ins.push_back(interval_text(score->at("insertion")));
+    }
+    lines.push_back(
+        fmt::format("{} (control): deletion {}, insertion {}", control, fmt::join(del, " / "), fmt::join(ins, " / ")));
+  }
+  std::vector<std::string> rankings;
+  for (const auto& fill : fills) {
+    rankings.push_back(fmt::format("{}: {}", fill, fmt::join(string_list(s.at("ranking").at(fill)), " > ")));
+  }
+  lines.push_back(fmt::format(
+      "ranking by insertion - deletion ({}); {}", fmt::join(rankings, "; "),
+      s.value("ranking_agrees_across_fills", false) ? "the fills agree" : "the fills rank the methods differently"));
+  return lines;
+}
+
+std::string faithfulness_curves_svg(const nlohmann::json& s) {
+  constexpr double kPanelW = 300, kPanelH = 190, kLeft = 46, kTop = 28, kGap = 34, kLegend = 130;
+  const auto fills = string_list(s.at("fills"));
+  const auto orders = string_list(s.at("orders"));
+  const std::vector<std::string> games = {"deletion", "insertion"};
+  const double width = kLeft + 2 * (kPanelW + kGap) + kLegend;
+  const double height = kTop + static_cast<double>(fills.size()) * (kPanelH + kGap + 14) + 10;
+  std::string svg = fmt::format(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"faithfulness\" width=\"{:.0f}\" height=\"{:.0f}\" "
+      "font-family=\"sans-serif\" font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
+      width, height);
+  for (std::size_t f = 0; f < fills.size(); ++f) {
+    for (std::size_t g = 0; g < games.size(); ++g) {
+      const double x0 = kLeft + static_cast<double>(g) * (kPanelW + kGap);
+      const double y0 = kTop + static_cast<double>(f) * (kPanelH + kGap + 14);
+      const auto x_of = [&](double t) { return x0 + t * kPanelW; };
+      const auto y_of = [&](double v) { return y0 + (1 - std::clamp(v, -0.2, 1.0)) / 1.2 * kPanelH; };
+      svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" font-weight=\"bold\">{} ({} fill)</text>\n", x0, y0 - 8,
+                         games[g], html_escape(fills[f]));
+      svg += fmt::format(
+          "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"none\" "
+          "stroke=\"#888\"/>\n",
+          x0, y0, kPanelW, kPanelH);
+      for (const double v : {0.0, 0.5, 1.0}) {
+        svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\">{:g}</text>\n", x0 - 4, y_of(v) + 4, v);
+        svg += fmt::format("<line x1=\"{:.1f}\" x2=\"{:.1f}\" y1=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#eee\"/>\n", x0,
+                           x0 + kPanelW, y_of(v), y_of(v));
+      }
+      svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">share of pixels {}</text>\n",
+                         x0 + kPanelW / 2, y0 + kPanelH + 14, g == 0 ? "removed" : "inserted");
+      for (const auto& order : orders) {
+        const auto* score = score_of(s, order, fills[f]);
+        if (!score) continue;
+        const auto curve = score->at(games[g] + "_curve").get<std::vector<double>>();
+        std::string points;
+        for (std::size_t k = 0; k < curve.size(); ++k) {
+          points += fmt::format("{:.1f},{:.1f} ", x_of(static_cast<double>(k) / static_cast<double>(curve.size() - 1)),
+                                y_of(curve[k]));
+        }
+        const bool control = score->value("control", false);
+        svg += fmt::format(
+            "<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"1.6\"{}><title>{}: "
+            "area {}</title></polyline>\n",
+            points, order_colour(s, order), control ? " stroke-dasharray=\"5,3\"" : "", html_escape(order),
+            area_text(score->at(games[g]).value("mean", std::nan(""))));
+      }
+    }
+  }
+  const double lx = kLeft + 2 * (kPanelW + kGap);
+  for (std::size_t o = 0; o < orders.size(); ++o) {
+    const double y = kTop + 10 + static_cast<double>(o) * 16;
+    const bool control = std::find(s.at("cams").begin(), s.at("cams").end(), orders[o]) == s.at("cams").end();
+    svg += fmt::format(
+        "<line x1=\"{:.1f}\" x2=\"{:.1f}\" y1=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\" "
+        "stroke-width=\"2\"{}/><text x=\"{:.1f}\" y=\"{:.1f}\">{}</text>\n",
+        lx, lx + 22, y, y, order_colour(s, orders[o]), control ? " stroke-dasharray=\"5,3\"" : "", lx + 27, y + 4,
+        html_escape(orders[o]) + (control ? " (control)" : ""));
+  }
+  svg += fmt::format("<text x=\"{:.1f}\" y=\"14\">cosine with the clean face's embedding</text>\n", kLeft);
+  return svg + "</svg>\n";
+}
+
+std::string faithfulness_brief(const nlohmann::json& s, const std::string& cam) {
+  const auto cams = string_list(s.at("cams"));
+  if (std::find(cams.begin(), cams.end(), cam) == cams.end()) return {};
+  std::vector<std::string> del, ins;
+  for (const auto& fill : string_list(s.at("fills"))) {
+    const auto* score = score_of(s, cam, fill);
+    del.push_back(area_text(score->at("deletion").value("mean", std::nan(""))));
+    ins.push_back(area_text(score->at("insertion").value("mean", std::nan(""))));
+  }
+  return fmt::format("deletion {}, insertion {}; against the centre prior {}", fmt::join(del, " / "),
+                     fmt::join(ins, " / "), versus_words(s, cam, "versus_centre"));
+}
+
+std::string faithfulness_section(const std::optional<nlohmann::json>& summary) {
+  if (!summary) {
+    return "<p>Not measured in this study. <code>amva run --faithfulness</code> or <code>amva faithfulness --store "
+           "STORE --out DIR</code> plays the deletion and insertion games for every CAM method on a sample of the "
+           "faces (it costs forward passes: see docs).</p>\n";
+  }
+  const auto& s = *summary;
+  const auto fills = string_list(s.at("fills"));
+  std::string html = fmt::format(
+      "<p>Which maps reflect what the FR model uses: each CAM method's map (before its ReLU) ranks the pixels of "
+      "{} faces{}; they are removed (deletion: a faithful map makes the cosine with the clean face's embedding "
+      "fall fast, a low area) or inserted into the filled face (insertion: a high area), in steps of 1/{} of the "
+      "face, under two fills ({}). Two controls play the same games: a random order and a centre prior (pixels "
+      "nearest the face's centre first). Intervals: {} % percentile bootstrap, {} as units. Cost: {} forward "
+      "passes per face ({} per order and fill), {:.0f} s.</p>\n",
+      s.value("faces", 0), s.value("identities", 0) > 0 ? fmt::format(" of {} people", s.value("identities", 0)) : "",
+      s.value("steps", 0), fmt::join(fills, " and "), std::lround(100 * s.value("confidence", 0.95)),
+      s.value("bootstrap_unit", "image") == "identity" ? "people" : "images", s.value("forwards_per_face", 0),
+      s.value("forwards_per_face_and_order", 0) / std::max<std::size_t>(1, fills.size()), s.value("seconds", 0.0));
+  html += "<ul class=\"lines\">\n";
+  for (const auto& line : faithfulness_lines(s)) html += "<li>" + html_escape(line) + "</li>\n";
+  html += "</ul>\n<figure>" + faithfulness_curves_svg(s) +
+          "<figcaption>Mean curves over the faces; the controls dashed.</figcaption></figure>\n";
+  html += "<table class=\"sortable\"><thead><tr><th>order</th>";
+  for (const auto& fill : fills) {
+    html += fmt::format(
+        "<th>deletion ({0})</th><th>insertion ({0})</th><th>vs centre ({0})</th><th>vs random "
+        "({0})</th>",
+        html_escape(fill));
+  }
+  html += "</tr></thead><tbody>\n";
+  for (const auto& order : string_list(s.at("orders"))) {
+    const bool control = !s.at("verdicts").contains(order);
+    html += "<tr><td>" + html_escape(order) + (control ? " (control)" : "") + "</td>";
+    for (const auto& fill : fills) {
+      const auto* score = score_of(s, order, fill);
+      html +=
+          "<td>" + interval_text(score->at("deletion")) + "</td><td>" + interval_text(score->at("insertion")) + "</td>";
+      if (control) {
+        html += "<td></td><td></td>";
+      } else {
+        const auto& v = s.at("verdicts").at(order).at(fill);
+        html += "<td>" + html_escape(v.at("versus_centre").get<std::string>()) + "</td><td>" +
+                html_escape(v.at("versus_random").get<std::string>()) + "</td>";
+      }
+    }
+    html += "</tr>\n";
+  }
+  return html + "</tbody></table>\n";
+}
+
+}  // namespace amva::report
