@@ -309,6 +309,26 @@ nlohmann::json faithfulness_json(const FaithfulnessResult& r) {
   }
   nlohmann::json ranking = nlohmann::json::object();
   for (const auto& fill : r.fills) ranking[fill] = r.ranking(fill);
+  // How alike the fills rank the methods: Kendall's tau and the pairs they order differently.
+  nlohmann::json swapped = nlohmann::json::array();
+  double tau = 1;
+  if (r.fills.size() >= 2 && r.cams.size() >= 2) {
+    const auto first = r.ranking(r.fills.front()), last = r.ranking(r.fills.back());
+    const auto rank_in = [](const std::vector<std::string>& order, const std::string& cam) {
+      return std::find(order.begin(), order.end(), cam) - order.begin();
+    };
+    std::size_t pairs = 0;
+    for (std::size_t a = 0; a < r.cams.size(); ++a) {
+      for (std::size_t b = a + 1; b < r.cams.size(); ++b, ++pairs) {
+        const auto& x = r.cams[a];
+        const auto& y = r.cams[b];
+        if ((rank_in(first, x) < rank_in(first, y)) != (rank_in(last, x) < rank_in(last, y))) {
+          swapped.push_back({x, y});
+        }
+      }
+    }
+    tau = 1 - 2.0 * static_cast<double>(swapped.size()) / static_cast<double>(pairs);
+  }
   return {
       {"cams", r.cams},
       {"orders", r.orders},
@@ -326,6 +346,8 @@ nlohmann::json faithfulness_json(const FaithfulnessResult& r) {
       {"differences", differences},
       {"verdicts", verdicts},
       {"ranking", ranking},
+      {"ranking_kendall_tau", tau},
+      {"ranking_swapped_pairs", swapped},
       {"ranking_agrees_across_fills", r.fills.size() < 2 || r.ranking(r.fills.front()) == r.ranking(r.fills.back())},
       {"definition",
        "deletion and insertion games on the embedding: pixels ranked by each CAM method's map before its ReLU "

@@ -403,6 +403,7 @@ StudyResult run_study(const StudyOptions& options) {
 
   StudyResult result;
   result.findings = study_findings(opt, extracted, analysis, edc, explained);
+  if (r.faithfulness) result.findings.push_back(report::faithfulness_finding(*r.faithfulness));
   s.say("[6/6] report");
   r.title = opt.title;
   r.study = opt.out;

@@ -79,9 +79,17 @@ std::vector<std::string> faithfulness_lines(const nlohmann::json& s) {
   for (const auto& fill : fills) {
     rankings.push_back(fmt::format("{}: {}", fill, fmt::join(string_list(s.at("ranking").at(fill)), " > ")));
   }
-  lines.push_back(fmt::format(
-      "ranking by insertion - deletion ({}); {}", fmt::join(rankings, "; "),
-      s.value("ranking_agrees_across_fills", false) ? "the fills agree" : "the fills rank the methods differently"));
+  std::string agreement = "the fills agree";
+  if (!s.value("ranking_agrees_across_fills", true)) {
+    std::vector<std::string> pairs;
+    for (const auto& p : s.value("ranking_swapped_pairs", nlohmann::json::array())) {
+      pairs.push_back(fmt::format("{} and {}", p.at(0).get<std::string>(), p.at(1).get<std::string>()));
+    }
+    agreement =
+        fmt::format("the fills order all but {} of the pairs of methods alike (Kendall tau {:.2f}; swapped: {})",
+                    pairs.size(), s.value("ranking_kendall_tau", 1.0), fmt::join(pairs, ", "));
+  }
+  lines.push_back(fmt::format("ranking by insertion - deletion ({}); {}", fmt::join(rankings, "; "), agreement));
   return lines;
 }
 
@@ -145,6 +153,15 @@ std::string faithfulness_curves_svg(const nlohmann::json& s) {
   }
   svg += fmt::format("<text x=\"{:.1f}\" y=\"14\">cosine with the clean face's embedding</text>\n", kLeft);
   return svg + "</svg>\n";
+}
+
+std::string faithfulness_finding(const nlohmann::json& s) {
+  std::vector<std::string> parts;
+  for (const auto& cam : string_list(s.at("cams"))) {
+    parts.push_back(fmt::format("{} {}", cam, versus_words(s, cam, "versus_centre")));
+  }
+  return fmt::format("faithfulness on {} faces, against the centre prior ({} fill): {}", s.value("faces", 0),
+                     fmt::join(string_list(s.at("fills")), " / "), fmt::join(parts, "; "));
 }
 
 std::string faithfulness_brief(const nlohmann::json& s, const std::string& cam) {

@@ -21,6 +21,10 @@ std::string faithfulness_curves_svg(const nlohmann::json& summary);
 /// to measure it when the study did not.
 std::string faithfulness_section(const std::optional<nlohmann::json>& summary);
 
+/// One line for the study's findings: how each CAM method fares against the centre prior
+/// under each fill.
+std::string faithfulness_finding(const nlohmann::json& summary);
+
 /// "deletion 0.41 / 0.38, insertion 0.62 / 0.55; vs centre: better / better" for one CAM method
 /// (blur / road): what the robustness section shows beside each CAM method's verdicts; empty
 /// when the method was not judged.
