@@ -86,6 +86,9 @@ void add_run(CLI::App& app) {
   cmd->add_option("--faithfulness-faces", args->faithfulness_faces, "Faces of the faithfulness games")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--faithfulness-steps", o.faithfulness_steps, "The games change the face in steps of 1/STEPS")
+      ->capture_default_str()
+      ->check(CLI::Range(2, 1000));
   cmd->add_option("--title", o.title, "Report title")->capture_default_str();
   add_colormap_option(*cmd, o.colormap);
   cmd->add_option("--cache", o.cache_dir, "Jacobian cache folder");

@@ -96,7 +96,10 @@ std::map<std::string, std::vector<cv::Mat>> signed_maps(const FaithfulnessOption
   if (settings.cam && settings.cam->layer && *settings.cam->layer != "imported")
     e.card.target_layer = *settings.cam->layer;
   std::map<std::string, std::vector<cv::Mat>> maps;
-  for (const auto& [target, names] : by_target) {
+  for (const auto& entry : by_target) {
+    // (named, not a structured binding: clang 14 cannot capture one in the progress lambda)
+    const std::string& target = entry.first;
+    const std::vector<std::string>& names = entry.second;
     e.target = target;
     e.cams = names;
     const auto extracted = extract_aligned_faces(faces, records, e, [&](const ExtractProgress& p) {

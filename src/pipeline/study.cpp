@@ -134,6 +134,7 @@ std::optional<nlohmann::json> faithfulness_stage(const Stages& s, const fs::path
   f.out = opt.out / "faithfulness";
   f.force = true;  // inside the study's own folder
   f.faces = *opt.faithfulness_faces;
+  f.game.steps = opt.faithfulness_steps;
   f.cams = {opt.cam};
   if (opt.explain_cam != opt.cam && cam::CamRegistry::instance().contains(opt.explain_cam)) {
     f.cams.push_back(opt.explain_cam);

@@ -94,7 +94,7 @@ std::vector<std::string> faithfulness_lines(const nlohmann::json& s) {
 }
 
 std::string faithfulness_curves_svg(const nlohmann::json& s) {
-  constexpr double kPanelW = 300, kPanelH = 190, kLeft = 46, kTop = 28, kGap = 34, kLegend = 130;
+  constexpr double kPanelW = 300, kPanelH = 190, kLeft = 46, kTop = 46, kGap = 34, kLegend = 130;
   const auto fills = string_list(s.at("fills"));
   const auto orders = string_list(s.at("orders"));
   const std::vector<std::string> games = {"deletion", "insertion"};
@@ -200,7 +200,7 @@ std::string faithfulness_section(const std::optional<nlohmann::json>& summary) {
   for (const auto& line : faithfulness_lines(s)) html += "<li>" + html_escape(line) + "</li>\n";
   html += "</ul>\n<figure>" + faithfulness_curves_svg(s) +
           "<figcaption>Mean curves over the faces; the controls dashed.</figcaption></figure>\n";
-  html += "<table class=\"sortable\"><thead><tr><th>order</th>";
+  html += "<table class=\"sortable\"><thead><tr><th class=l>order</th>";
   for (const auto& fill : fills) {
     html += fmt::format(
         "<th>deletion ({0})</th><th>insertion ({0})</th><th>vs centre ({0})</th><th>vs random "
@@ -210,7 +210,7 @@ std::string faithfulness_section(const std::optional<nlohmann::json>& summary) {
   html += "</tr></thead><tbody>\n";
   for (const auto& order : string_list(s.at("orders"))) {
     const bool control = !s.at("verdicts").contains(order);
-    html += "<tr><td>" + html_escape(order) + (control ? " (control)" : "") + "</td>";
+    html += "<tr><td class=l>" + html_escape(order) + (control ? " (control)" : "") + "</td>";
     for (const auto& fill : fills) {
       const auto* score = score_of(s, order, fill);
       html +=

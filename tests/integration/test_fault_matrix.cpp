@@ -194,7 +194,7 @@ const std::vector<WritingCommand>& commands() {
       {"run",
        "run --images photos --out study --labels-from-folders --methods sharpness --explain 1 --explain-cam gradcam "
        "--null-controls 0 --permutations 19 --robustness-normalizations minmax --robustness-groups 25 --faithfulness "
-       "--faithfulness-faces 1",
+       "--faithfulness-faces 1 --faithfulness-steps 2",
        "study", "", "", faults_of(publish, 2)},
   };
   return list;

@@ -44,6 +44,7 @@ struct StudyOptions : ModelSetup {
   // that many faces; only on request (--faithfulness), since it costs about 800 forward passes
   // and 400 imputations per face; absent: not measured.
   std::optional<int> faithfulness_faces;
+  int faithfulness_steps = 20;  // the games change the face in steps of 1/steps
   int explain_count = 4;  // the N most and the N least deviating faces
   // Maps of the explanations: occlusion localises a covered part best (bench/occlusion_hits.py);
   // its reference is made from the first method's high and low groups only. The study's own
