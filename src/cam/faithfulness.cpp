@@ -10,6 +10,7 @@
 #include <opencv2/imgproc.hpp>
 #include <random>
 
+#include "amva/cam/target.hpp"
 #include "amva/error.hpp"
 #include "amva/stats/random_streams.hpp"
 
@@ -41,16 +42,6 @@ double area(const std::vector<double>& curve) {
   double sum = 0;
   for (std::size_t k = 0; k + 1 < curve.size(); ++k) sum += 0.5 * (curve[k] + curve[k + 1]);
   return sum / static_cast<double>(curve.size() - 1);
-}
-
-double cosine(const float* a, const std::vector<float>& b) {
-  double ab = 0, aa = 0, bb = 0;
-  for (std::size_t i = 0; i < b.size(); ++i) {
-    ab += static_cast<double>(a[i]) * b[i];
-    aa += static_cast<double>(a[i]) * a[i];
-    bb += static_cast<double>(b[i]) * b[i];
-  }
-  return aa > 0 && bb > 0 ? ab / std::sqrt(aa * bb) : 0.0;
 }
 
 // How many pixels step k of `steps` changes.
@@ -194,6 +185,9 @@ std::vector<GameCurves> play_games(const cv::Mat& input, const std::vector<float
   }
   // The face with `changed` of `order`'s pixels taken from `source` over `base`; under ROAD the
   // pixels not taken from the face itself are imputed from those that are.
+  const auto target = Target::create("self-cosine");  // the score: cos(e, clean face's e)
+  const int d = static_cast<int>(clean_embedding.size());
+  const auto cosine = [&](const float* e) { return target->value(e, clean_embedding.data(), d); };
   const auto step_seed = [&](bool deletion, int k) {
     return stats::stream_seed(seed, fmt::format("{}-{}-{}", fill_name(fill), deletion ? "deletion" : "insertion", k));
   };
@@ -240,7 +234,7 @@ std::vector<GameCurves> play_games(const cv::Mat& input, const std::vector<float
                                : impute_linear(input, std::vector<std::uint8_t>(static_cast<std::size_t>(n), 0),
                                                settings.road_noise, step_seed(true, steps));
     const cv::Mat e = embed(filled);
-    const double floor = cosine(e.ptr<float>(0), clean_embedding);
+    const double floor = cosine(e.ptr<float>(0));
     for (auto& c : curves) c.deletion[static_cast<std::size_t>(steps)] = c.insertion[0] = floor;
   }
   batch = std::max(1, batch);
@@ -256,7 +250,7 @@ std::vector<GameCurves> play_games(const cv::Mat& input, const std::vector<float
     for (std::size_t j = 0; j < m; ++j) {
       const Job& job = jobs[first + j];
       auto& curve = job.deletion ? curves[job.order].deletion : curves[job.order].insertion;
-      curve[static_cast<std::size_t>(job.k)] = cosine(e.ptr<float>(static_cast<int>(j)), clean_embedding);
+      curve[static_cast<std::size_t>(job.k)] = cosine(e.ptr<float>(static_cast<int>(j)));
     }
   }
   for (auto& c : curves) {

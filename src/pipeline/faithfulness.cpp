@@ -13,11 +13,13 @@
 #include "amva/face/alignment.hpp"
 #include "amva/io/atomic_file.hpp"
 #include "amva/io/csv.hpp"
+#include "amva/io/hash.hpp"
 #include "amva/io/staged_output.hpp"
 #include "amva/model/face_recognizer.hpp"
 #include "amva/pipeline/extract.hpp"
 #include "amva/pipeline/workers.hpp"
 #include "amva/report/faithfulness_section.hpp"
+#include "amva/stats/distributions.hpp"
 #include "amva/stats/random_streams.hpp"
 #include "amva/store/settings.hpp"
 #include "amva/store/store.hpp"
@@ -36,8 +38,7 @@ void check_store(const FaithfulnessOptions& opt, const store::StoreSettings& set
                             "from the images (amva extract) to judge amva's CAM methods on them",
                             opt.store.string()));
   }
-  const auto probe = model::FaceRecognizer::create(opt.card);
-  if (probe->model_sha256() != settings.model_sha256) {
+  if (io::sha256_file(opt.card.file) != settings.model_sha256) {
     throw Error(ErrorCode::Mismatch, fmt::format("{}: the store was made with another model than {}",
                                                  opt.store.string(), opt.card.file.string()));
   }
@@ -162,15 +163,8 @@ class Bootstrap {
       }
       means.push_back(sum / total);
     }
-    std::sort(means.begin(), means.end());
-    const auto at = [&](double q) {
-      const double pos = q * static_cast<double>(means.size() - 1);
-      const auto below = static_cast<std::size_t>(std::floor(pos));
-      const std::size_t above = std::min(below + 1, means.size() - 1);
-      return means[below] + (pos - static_cast<double>(below)) * (means[above] - means[below]);
-    };
-    out.lo = at((1 - confidence_) / 2);
-    out.hi = at(1 - (1 - confidence_) / 2);
+    out.lo = stats::quantile(means, (1 - confidence_) / 2);
+    out.hi = stats::quantile(means, 1 - (1 - confidence_) / 2);
     return out;
   }
 
