@@ -13,6 +13,7 @@
 #include "amva/cam/cam_method.hpp"
 #include "amva/error.hpp"
 #include "amva/io/hash.hpp"
+#include "amva/quality/quality_measure.hpp"
 #include "amva/share.hpp"
 
 namespace amva::cli {
@@ -346,6 +347,42 @@ void Progress::update(std::size_t done, std::size_t total) {
   const int filled = static_cast<int>(width * done / total);
   fmt::print(stderr, "\r{} [{}{}] {}/{}  {:.1f}/s  ETA {:.0f}s   ", label_, std::string(filled, '#'),
              std::string(width - filled, '.'), done, total, rate, eta);
+}
+
+}  // namespace amva::cli
+
+namespace amva::cli {
+
+void DeviationCliOptions::add_to(CLI::App& app, pipeline::DeviationOptions& options) {
+  app.add_option("--deviation-cam", options.cam, "deviation: the CAM method whose maps define it")
+      ->check(CLI::IsMember(cam::CamMethod::names()))
+      ->capture_default_str();
+  app.add_option("--deviation-folds", options.cross_fit.folds,
+                 "deviation: folds of people (of faces, without identities); each fold is scored against a "
+                 "reference made of the others")
+      ->capture_default_str()
+      ->check(CLI::Range(2, 1000));
+  app.add_option("--deviation-reference", options.reference_method,
+                 "deviation: the FIQA method whose high group (--deviation-group) of the other folds makes each "
+                 "reference, or all (every face of the other folds)")
+      ->capture_default_str();
+  app.add_option("--deviation-group", group, "deviation: the reference's high group: top:K (the top K % of the scores)")
+      ->capture_default_str();
+}
+
+void DeviationCliOptions::apply(pipeline::DeviationOptions& options) const {
+  options.cross_fit.high_group = stats::GroupRule::parse(group);
+  if (options.cross_fit.high_group.kind != stats::GroupRule::Kind::Extremes) {
+    throw Error(ErrorCode::InvalidArgument,
+                fmt::format("--deviation-group {}: the reference is one high group; give top:K", group));
+  }
+}
+
+std::vector<std::string> fiqa_method_names() {
+  auto names = quality::QualityRegistry::instance().names();
+  names.push_back(quality::kDeviationMethod);
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 }  // namespace amva::cli

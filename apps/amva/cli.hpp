@@ -7,6 +7,7 @@
 #include "amva/analysis/amva_analysis.hpp"
 #include "amva/face/detector.hpp"
 #include "amva/model/model_card.hpp"
+#include "amva/pipeline/deviation.hpp"
 #include "amva/pipeline/extract.hpp"
 #include "amva/pipeline/study.hpp"
 #include "amva/viz/overlay.hpp"
@@ -87,6 +88,16 @@ struct TieCliOptions {
   void add_to(CLI::App& app);
   void apply(stats::GroupRule& rule) const;
 };
+
+/// How the FIQA method `deviation` is made (--deviation-cam, --deviation-folds,
+/// --deviation-reference, --deviation-group), shared by quality and run.
+struct DeviationCliOptions {
+  std::string group = "top:10";
+  void add_to(CLI::App& app, pipeline::DeviationOptions& options);
+  void apply(pipeline::DeviationOptions& options) const;
+};
+/// The method names --methods accepts: the built-in per-face measures and deviation.
+std::vector<std::string> fiqa_method_names();
 
 /// Progress of a long stage on stderr: on a terminal a bar with done/total, rate and ETA;
 /// otherwise (a log, tee, nohup) a plain line every few seconds ($AMVA_PROGRESS_SECONDS,

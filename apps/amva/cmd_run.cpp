@@ -40,6 +40,7 @@ void add_run(CLI::App& app) {
     ScoreCliOptions scores;
     std::string group = "top:10";
     TieCliOptions ties;
+    DeviationCliOptions deviation;
     VerdictCliOptions verdicts;
     RobustnessCliOptions robustness;
     bool no_identities = false;
@@ -58,10 +59,13 @@ void add_run(CLI::App& app) {
       ->check(folder_name());
   add_comparison_options(*cmd, o.pairs, o.labels, o.labels_from_folders);
   add_no_identities_flag(*cmd, args->no_identities);
-  cmd->add_option("--methods", o.scores.methods, "Built-in FIQA methods")
+  cmd->add_option("--methods", o.scores.methods,
+                  "Built-in FIQA methods (deviation: made after extraction from --deviation-cam maps, which the pass "
+                  "then also extracts)")
       ->delimiter(',')
-      ->check(CLI::IsMember(quality::QualityRegistry::instance().names()))
+      ->check(CLI::IsMember(fiqa_method_names()))
       ->capture_default_str();
+  args->deviation.add_to(*cmd, o.deviation);
   args->scores.add_to(*cmd, o.scores);
   cmd->add_option("--cam", o.cam, "CAM method of the maps")->capture_default_str();
   cmd->add_flag("--aligned", o.aligned, "Images are aligned 112x112 crops");
@@ -100,6 +104,7 @@ void add_run(CLI::App& app) {
     opt.group = stats::GroupRule::parse(args->group);
     args->ties.apply(opt.group);
     args->verdicts.apply(opt.verdicts);
+    args->deviation.apply(opt.deviation);
     opt.robustness = args->robustness.grid();
     if (args->faithfulness) opt.faithfulness_faces = args->faithfulness_faces;
     opt.identities_from_evident_folders = !args->no_identities;

@@ -222,12 +222,14 @@ void add_rank_scores(const std::string& text, Scores& scores) {
   }
 }
 
-// quality.csv: id, path, then every column, these measures' replaced and the others kept.
-void write_quality_csv(const fs::path& dir, const std::vector<store::Record>& records, const Measures& measures,
-                       const Scores& scores, QualitySummary& summary) {
+}  // namespace
+
+// quality.csv: id, path, then every column, these methods' replaced and the others kept.
+std::vector<std::string> write_quality_columns(const fs::path& dir, const std::vector<store::Record>& records,
+                                               const std::vector<std::string>& names, const Scores& scores) {
   auto columns = existing_columns(dir / "quality.csv", records.size());
-  for (std::size_t m = 0; m < measures.size(); ++m) {
-    auto& col = columns[measures[m]->name()];
+  for (std::size_t m = 0; m < names.size(); ++m) {
+    auto& col = columns[names[m]];
     col.clear();
     for (double v : scores[m]) col.push_back(std::isnan(v) ? "nan" : fmt::format("{}", v));
   }
@@ -239,13 +241,22 @@ void write_quality_csv(const fs::path& dir, const std::vector<store::Record>& re
     std::vector<std::string> row{std::to_string(records[i].id), records[i].path};
     for (const auto& [name, col] : columns) row.push_back(col[i]);
     out << io::csv_line(row) << '\n';
-    records[i].ok ? ++summary.scored : ++summary.skipped;
   }
   // Under the store's lock no other writer's temporary file is live: one left here is a killed
   // run's, which would otherwise stay for good.
   io::remove_temporaries_of(dir / "quality.csv");
   io::write_text_atomically(dir / "quality.csv", out.str());
-  summary.columns = header;
+  return header;
+}
+
+namespace {
+
+void write_quality_csv(const fs::path& dir, const std::vector<store::Record>& records, const Measures& measures,
+                       const Scores& scores, QualitySummary& summary) {
+  std::vector<std::string> names;
+  for (const auto& m : measures) names.push_back(m->name());
+  summary.columns = write_quality_columns(dir, records, names, scores);
+  for (const auto& r : records) r.ok ? ++summary.scored : ++summary.skipped;
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <optional>
 #include <set>
 
@@ -45,11 +46,11 @@ struct Stages {
 // settings is resumed, never redone; every image is decoded, aligned and forwarded once.
 ExtractSummary extract_stage(const Stages& s, const ExtractOptions& e) {
   const auto& opt = s.opt;
-  s.say(fmt::format("[1/6] extract faces, embeddings and {} maps into {}", opt.cam, e.out.string()));
+  s.say(fmt::format("[1/6] extract faces, embeddings and {} maps into {}", fmt::join(e.cams, " and "), e.out.string()));
   const auto extracted = extract(e, [&](const ExtractProgress& p) {
     if (opt.progress) opt.progress("extract", p.done, p.total);
   });
-  s.say(fmt::format("[2/6] built-in FIQA: {} (scored in the extraction pass{})", fmt::join(opt.scores.methods, ", "),
+  s.say(fmt::format("[2/6] built-in FIQA: {} (scored in the extraction pass{})", fmt::join(e.quality, ", "),
                     extracted.quality && extracted.quality->rescored
                         ? fmt::format("; {} faces of an earlier run re-read", extracted.quality->rescored)
                         : ""));
@@ -270,7 +271,7 @@ ExplainResult explain_stage(const Stages& s, const ExplanationReference& ref, co
   io::make_real_dir(x.out);
   x.pose_model = opt.pose_model;
   x.eye_model = opt.eye_model;
-  x.quality_methods = opt.scores.methods;
+  x.quality_methods = e.quality;  // the per-face methods (deviation is not one)
   x.colormap = opt.colormap;
   if (opt.progress) x.progress = [&](std::size_t d, std::size_t t) { opt.progress("explain", d, t); };
   try {
@@ -287,6 +288,89 @@ ExplainResult explain_stage(const Stages& s, const ExplanationReference& ref, co
                                                 img.percentile_high, ref.method, img.causes));
   }
   return explained;
+}
+
+bool names_deviation(const StudyOptions& opt) {
+  const auto& m = opt.scores.methods;
+  return std::find(m.begin(), m.end(), quality::kDeviationMethod) != m.end();
+}
+
+// 2b. The FIQA method deviation, when named: every face against a reference of other people.
+std::optional<DeviationSummary> deviation_stage(const Stages& s, const fs::path& store, report::ReportInput& report) {
+  const auto& opt = s.opt;
+  if (!names_deviation(opt)) return std::nullopt;
+  DeviationOptions d = opt.deviation;
+  d.store = store;
+  d.identities.labels = opt.labels;
+  d.identities.from_folders = opt.labels_from_folders;
+  d.identities.pairs = opt.pairs;
+  d.identities_from_evident_folders = opt.identities_from_evident_folders;
+  d.references_out = opt.out / "deviation";
+  io::make_real_dir(d.references_out);
+  d.stage = [&](const std::string& m) { s.say("[2/6] " + m); };
+  auto summary = compute_deviation(d);
+  s.say(fmt::format("[2/6] deviation: {} faces scored in {:.1f} s ({})", summary.scored, summary.seconds,
+                    summary.reference));
+  report.deviation = deviation_json(d, summary);
+  return summary;
+}
+
+// 5b. The faces deviation scored lowest, each explained against the fold reference that scored
+// it: the sheet's deviation is the score.
+void deviation_explain_stage(const Stages& s, const DeviationSummary& d, const ExtractOptions& e,
+                             report::ReportInput& report) {
+  const auto& opt = s.opt;
+  if (opt.explain_count <= 0 || d.fold_references.empty()) return;
+  const auto index = store::read_index_entries(e.out);
+  std::vector<std::pair<double, std::size_t>> ranked;
+  for (std::size_t r = 0; r < d.deviation.size(); ++r) {
+    if (std::isfinite(d.deviation[r]) && d.fold_of_row[r] >= 0) ranked.emplace_back(d.deviation[r], r);
+  }
+  std::sort(ranked.begin(), ranked.end(), std::greater<>());
+  std::map<int, std::vector<std::size_t>> by_fold;
+  std::set<std::string> seen;
+  for (std::size_t k = 0, taken = 0; k < ranked.size() && taken < static_cast<std::size_t>(opt.explain_count); ++k) {
+    const auto row = ranked[k].second;
+    if (!seen.insert(index[row].path).second) continue;
+    by_fold[d.fold_of_row[row]].push_back(row);
+    ++taken;
+  }
+  s.say(fmt::format("[5/6] explain the {} faces deviation scored lowest, each against its fold's reference",
+                    seen.size()));
+  std::vector<std::pair<double, std::size_t>> shown;  // (deviation, sheet), for the report's order
+  std::vector<fs::path> sheets;
+  std::vector<std::string> captions;
+  for (const auto& [fold, rows] : by_fold) {
+    const analysis::ExplanationFolder folder{opt.out / "deviation" / "explain" / fmt::format("fold_{}", fold + 1)};
+    ExplainOptions x;
+    static_cast<ModelSetup&>(x) = e;
+    x.reference = d.fold_references.at(static_cast<std::size_t>(fold));
+    for (const auto row : rows) x.images.push_back(io::resolve_key(opt.images, index[row].path));
+    x.out = folder.dir;
+    io::make_real_dir(x.out);
+    x.force = true;  // inside the study's own folder
+    x.pose_model = opt.pose_model;
+    x.eye_model = opt.eye_model;
+    x.colormap = opt.colormap;
+    if (opt.progress)
+      x.progress = [&](std::size_t done, std::size_t total) { opt.progress("deviation sheets", done, total); };
+    const auto explained = explain(x);
+    for (std::size_t k = 0; k < explained.images.size(); ++k) {
+      const auto& img = explained.images[k];
+      if (!img.ok) continue;
+      shown.emplace_back(img.deviation, sheets.size());
+      sheets.push_back(folder.image(img.folder).sheet());
+      captions.push_back(fmt::format(
+          "{}: deviation {:.3f} (quality score {:.3f}), scored against the reference of fold "
+          "{} (people of the other folds). {}",
+          fs::path(img.path).filename().string(), img.deviation, -d.deviation[rows[k]], fold + 1, img.causes));
+    }
+  }
+  std::sort(shown.begin(), shown.end(), std::greater<>());
+  for (const auto& [deviation, i] : shown) {
+    report.deviation_sheets.push_back(sheets[i]);
+    report.deviation_captions.push_back(captions[i]);
+  }
 }
 
 std::string interval_text(const analysis::Interval& i) {
@@ -377,6 +461,14 @@ StudyResult run_study(const StudyOptions& options) {
   if (!fs::exists(options.images)) {
     throw Error(ErrorCode::NotFound, fmt::format("{}: no such folder or image list", options.images.string()));
   }
+  if (names_deviation(options) && options.deviation.reference_method != "all" &&
+      std::find(options.scores.methods.begin(), options.scores.methods.end(), options.deviation.reference_method) ==
+          options.scores.methods.end()) {
+    throw Error(ErrorCode::InvalidArgument,
+                fmt::format("--deviation-reference {}: the study does not score it; name it in --methods, or use "
+                            "--deviation-reference all",
+                            options.deviation.reference_method));
+  }
   io::claim_output_dir(options.out, options.force, {"store/meta.json", "report.html"});
   const io::FolderLock one_writer(options.out, "study folder");
   StudyOptions opt = options;  // its methods lose those that cannot rank the faces found
@@ -386,24 +478,50 @@ StudyResult run_study(const StudyOptions& options) {
   e.images = opt.images;
   e.out = opt.out / "store";
   e.cams = {opt.cam};
-  e.quality = opt.scores.methods;
+  // deviation is made after the pass, from its own maps, which the pass extracts beside the study's.
+  if (names_deviation(opt) && opt.deviation.cam != opt.cam) e.cams.push_back(opt.deviation.cam);
+  for (const auto& m : opt.scores.methods) {
+    if (m != quality::kDeviationMethod) e.quality.push_back(m);
+  }
   const auto extracted = extract_stage(s, e);
   require_faces(opt, extracted);
+  report::ReportInput r;
+  const auto deviation = deviation_stage(s, e.out, r);
   drop_unrankable_methods(s, opt, e.out);
 
   const fs::path analysis_dir = opt.out / "analysis";
   const auto analysis = analysis_stage(s, e.out, analysis_dir);
+  const bool circular = deviation && opt.deviation.cam == opt.cam;
+  if (deviation && !circular && analysis.robustness) {
+    // The grid reads every map kind of the store, the deviation's own among them.
+    s.say(fmt::format("note: deviation's robustness specifications with {} maps are circular (that map kind defines "
+                      "it); read its verdict on the {} maps",
+                      opt.deviation.cam, opt.cam));
+  }
+  if (circular) {
+    s.say(
+        fmt::format("warning: deviation is defined by the {} maps this analysis groups; groups chosen by a map's "
+                    "own deviation vary more by construction, so its AMVA verdict is circular (use --cam or "
+                    "--deviation-cam to tell them apart)",
+                    opt.cam));
+  }
   const fs::path thumbnails_dir = opt.out / "thumbnails";
   io::make_real_dir(thumbnails_dir);
-  report::ReportInput r;
   r.faithfulness = faithfulness_stage(s, e.out);
   r.thumbnails = write_group_thumbnails(e.out, analysis, thumbnails_dir);
   const auto edc = edc_stage(s, e.out);
   const auto reference = explanation_reference(s, e, analysis);
   const auto explained = explain_stage(s, reference, e, r);
+  if (deviation) deviation_explain_stage(s, *deviation, e, r);
 
   StudyResult result;
   result.findings = study_findings(opt, extracted, analysis, edc, explained);
+  if (circular) {
+    result.findings.push_back(
+        fmt::format("deviation's AMVA verdict above is circular: it is defined by the {} maps "
+                    "the analysis groups",
+                    opt.cam));
+  }
   if (r.faithfulness) result.findings.push_back(report::faithfulness_finding(*r.faithfulness));
   s.say("[6/6] report");
   r.title = opt.title;

@@ -187,7 +187,7 @@ std::vector<ScoreColumn> read_builtin_scores(const fs::path& store, const std::v
     cols.push_back(static_cast<std::size_t>(it - h.begin()));
     // quality.csv holds scores already higher-is-better; `negated` says whether that came from
     // negating the measure's own scale (brisque), as it does for external files.
-    bool negated = false;
+    bool negated = name == kDeviationMethod;
     if (quality::QualityRegistry::instance().contains(name)) {
       negated = quality::QualityRegistry::instance().create(name)->negated();
     }

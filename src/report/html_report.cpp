@@ -390,6 +390,21 @@ std::string explanations_section(const ReportInput& in, FigureEmbedder& figures)
         figures.embed(in.sheets[i], fmt::format("explanation_{:02d}", i + 1), html_escape(in.sheet_captions[i]));
   }
   if (in.sheets.empty()) explanations += "<p>No face was explained.</p>\n";
+  if (in.deviation) {
+    const auto& d = *in.deviation;
+    explanations += fmt::format(
+        "<h3>Deviation as a quality score: its lowest-scoring faces</h3>\n<p>The FIQA method <code>deviation</code> "
+        "scores each face by how far its {} map lies from a high-quality reference (mean |Z|, lower deviation is "
+        "better quality), {}. No reference holds the face it scores, nor that person's other faces. Its error-versus-"
+        "discard curve stands beside the other methods' in the EDC section. Each sheet below was made against the "
+        "very reference that scored the face, so the sheet shows why the score is low.</p>\n",
+        html_escape(d.value("cam", "")), html_escape(d.value("reference", "")));
+    for (std::size_t i = 0; i < in.deviation_sheets.size(); ++i) {
+      explanations += figures.embed(in.deviation_sheets[i], fmt::format("deviation_{:02d}", i + 1),
+                                    html_escape(in.deviation_captions[i]));
+    }
+    if (in.deviation_sheets.empty()) explanations += "<p>No face of the lowest deviation scores was explained.</p>\n";
+  }
 
   return explanations;
 }

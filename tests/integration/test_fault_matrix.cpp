@@ -173,6 +173,14 @@ const std::vector<WritingCommand>& commands() {
        "",
        "plain",
        {{"kill", write, 1}, {"enospc", write, 1}, {"erofs", write, 1}}},  // quality.csv is its one write
+      // deviation (issue 36): quality.csv, then deviation.json, from the odd names' maps.
+      {"quality_deviation",
+       "quality --store store --methods deviation --deviation-cam gradcam --deviation-folds 2 --deviation-reference "
+       "sharpness --deviation-group top:50",
+       "store",
+       "",
+       "base",
+       {{"kill", write, 2}, {"enospc", write, 1}, {"erofs", write, 2}}},
       {"analyze",
        "analyze --store base --out out --methods sharpness --group top:50 --bootstrap 0 --permutations 19 "
        "--null-controls 0 --no-figures",
@@ -192,7 +200,8 @@ const std::vector<WritingCommand>& commands() {
       {"import", "import --maps maps --cam external --out imported", "imported", ".imported.amva-partial", "",
        faults_of(new_store, 1)},
       {"run",
-       "run --images photos --out study --labels-from-folders --methods sharpness --explain 1 --explain-cam gradcam "
+       "run --images photos --out study --labels-from-folders --methods sharpness,deviation --deviation-cam gradcam "
+       "--deviation-folds 2 --deviation-reference sharpness --deviation-group top:50 --explain 1 --explain-cam gradcam "
        "--null-controls 0 --permutations 19 --robustness-normalizations minmax --robustness-groups 25 --faithfulness "
        "--faithfulness-faces 1 --faithfulness-steps 2",
        "study", "", "", faults_of(publish, 2)},

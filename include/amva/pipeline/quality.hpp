@@ -9,6 +9,7 @@
 
 #include "amva/io/list_part.hpp"
 #include "amva/model/model_card.hpp"
+#include "amva/store/record.hpp"
 #include "amva/team.hpp"
 
 namespace amva::pipeline {
@@ -57,5 +58,13 @@ QualitySummary update_quality(const QualityOptions& options, const ScoredFaces& 
 /// faces `scored` lacks (a grown store keeps what an earlier run computed).
 void add_stored_scores(const std::filesystem::path& store, const std::vector<std::string>& methods,
                        ScoredFaces& scored);
+
+/// Writes the store's quality.csv with the columns `names` (scores[m][row]; NaN written "nan")
+/// replaced or added, and the other columns kept when they cover the same rows; returns its
+/// header. The caller holds the store's lock.
+std::vector<std::string> write_quality_columns(const std::filesystem::path& store,
+                                               const std::vector<store::Record>& records,
+                                               const std::vector<std::string>& names,
+                                               const std::vector<std::vector<double>>& scores);
 
 }  // namespace amva::pipeline

@@ -4,6 +4,7 @@
 // deviating faces, and the HTML report.
 //
 // Output folder: store/, analysis/ (amva analyze), edc/ (amva edc), explain/ (amva explain),
+// deviation/ (the FIQA method deviation's fold references and the sheets of its lowest faces),
 // faithfulness/ (amva faithfulness, on request), report.html (self-contained) with its figures also in figures/.
 #include <filesystem>
 #include <functional>
@@ -15,6 +16,7 @@
 #include "amva/analysis/amva_analysis.hpp"
 #include "amva/face/detector.hpp"
 #include "amva/model/model_card.hpp"
+#include "amva/pipeline/deviation.hpp"
 #include "amva/pipeline/model_setup.hpp"
 #include "amva/quality/scores.hpp"
 #include "amva/stats/groups.hpp"
@@ -45,7 +47,10 @@ struct StudyOptions : ModelSetup {
   // and 400 imputations per face; absent: not measured.
   std::optional<int> faithfulness_faces;
   int faithfulness_steps = 20;  // the games change the face in steps of 1/steps
-  int explain_count = 4;  // the N most and the N least deviating faces
+  // The FIQA method deviation (made after extraction, when scores.methods names it): its map
+  // kind, folds and reference; the store, identities and output folder are the study's.
+  DeviationOptions deviation;
+  int explain_count = 4;  // the N most and the N least deviating faces; and deviation's N lowest
   // Maps of the explanations: occlusion localises a covered part best (bench/occlusion_hits.py);
   // its reference is made from the first method's high and low groups only. The study's own
   // --cam when equal, or when that method is not built in.

@@ -55,6 +55,10 @@ class QualityRegistry {
   std::map<std::string, Factory> factories_;
 };
 
+/// The FIQA method made after extraction from every face's maps (pipeline/deviation.hpp), not
+/// per face: the explanation deviation from a high-quality reference, stored negated.
+inline constexpr const char* kDeviationMethod = "deviation";
+
 /// Where OpenCV's BRISQUE model files are looked for: $AMVA_BRISQUE_DIR, else
 /// /usr/share/opencv4/quality (Debian's opencv-data).
 std::string brisque_model_dir();

@@ -38,6 +38,11 @@ struct ReportInput {
   std::vector<std::string> findings;
   std::map<std::string, std::filesystem::path> thumbnails;  // method -> example faces of its groups
   std::optional<nlohmann::json> faithfulness;               // faithfulness.json, when the study measured it
+  // The FIQA method deviation, when the study made it: deviation.json, and the sheets of its
+  // lowest-scoring faces, each made against the fold reference that scored it.
+  std::optional<nlohmann::json> deviation;
+  std::vector<std::filesystem::path> deviation_sheets;
+  std::vector<std::string> deviation_captions;
 };
 
 /// Writes `out` (report.html) and copies the figures next to it under figures/. Throws
