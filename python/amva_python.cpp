@@ -8,10 +8,13 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <opencv2/imgcodecs.hpp>
+#include <optional>
 #include <random>
 
 #include "amva/analysis/amva_analysis.hpp"
+#include "amva/analysis/cross_fitting.hpp"
 #include "amva/error.hpp"
 #include "amva/eval/edc_study.hpp"
 #include "amva/face/detector.hpp"
@@ -342,6 +345,43 @@ py::object faithfulness(const fs::path& store, const fs::path& out, const std::v
   return from_json(summary);
 }
 
+// deviation of maps (N x h x w) against cross-fitted references: the scores rank each fold's
+// reference candidates; faces of one identity share a fold (none: each face its own).
+py::dict deviation(const FloatArray& maps, const std::vector<double>& reference_scores,
+                   const std::optional<std::vector<std::string>>& identities, int folds, const std::string& group,
+                   std::uint64_t seed, const std::string& normalization) {
+  if (maps.ndim() != 3) throw Error(ErrorCode::InvalidArgument, "maps must be N x h x w");
+  const auto n = static_cast<std::size_t>(maps.shape(0));
+  if (reference_scores.size() != n) {
+    throw Error(ErrorCode::Mismatch, fmt::format("{} reference scores for {} maps", reference_scores.size(), n));
+  }
+  if (identities && identities->size() != n) {
+    throw Error(ErrorCode::Mismatch, fmt::format("{} identities for {} maps", identities->size(), n));
+  }
+  std::vector<std::int64_t> unit(n);
+  std::map<std::string, std::int64_t> number;
+  for (std::size_t i = 0; i < n; ++i) {
+    unit[i] = identities ? number.emplace((*identities)[i], static_cast<std::int64_t>(number.size())).first->second
+                         : -1 - static_cast<std::int64_t>(i);
+  }
+  analysis::CrossFitOptions o;
+  o.folds = folds;
+  o.seed = seed;
+  o.high_group = stats::GroupRule::parse(group);
+  o.normalization = analysis::parse_normalization(normalization);
+  const std::vector<float> values(maps.data(), maps.data() + maps.size());
+  analysis::CrossFitResult fit;
+  {
+    py::gil_scoped_release release;
+    fit = analysis::cross_fitted_deviations(values, static_cast<int>(maps.shape(1)), static_cast<int>(maps.shape(2)),
+                                            std::vector<bool>(n, true), reference_scores, unit, o);
+  }
+  py::dict out;
+  out["deviation"] = py::array_t<double>(static_cast<py::ssize_t>(n), fit.deviation.data());
+  out["fold"] = py::array_t<int>(static_cast<py::ssize_t>(n), fit.fold_of_row.data());
+  return out;
+}
+
 }  // namespace
 
 PYBIND11_MODULE(amva, m) {
@@ -377,6 +417,11 @@ PYBIND11_MODULE(amva, m) {
         "How faithful each CAM method's maps are to the model (deletion and insertion games against a random order "
         "and a centre prior, blur and ROAD fills) on a sample of a store's faces; writes faithfulness.csv, .json "
         "and .svg into `out` and returns faithfulness.json as a dict");
+  m.def("deviation", &deviation, py::arg("maps"), py::arg("reference_scores"), py::arg("identities") = py::none(),
+        py::arg("folds") = 5, py::arg("group") = "top:10", py::arg("seed") = 29794, py::arg("normalization") = "minmax",
+        "The FIQA method deviation of maps (N x h x w): each face's mean |Z| against the high group (by "
+        "reference_scores, `group`) of the other folds' faces, folds made of whole identities; returns "
+        "{'deviation': N (lower is better), 'fold': N}, as amva quality --methods deviation writes it (negated)");
   m.def("explain", &explain, py::arg("images"), py::arg("reference"), py::arg("out"), py::arg("model_card") = "default",
         py::arg("aligned") = false, py::arg("threads") = 2,
         "Explains face images (files) against a reference_<method>/ folder of amva analyze: writes each face's maps "

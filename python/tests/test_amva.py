@@ -1,4 +1,5 @@
 """The Python API against the CLI on the same data: equal results, amva's errors as exceptions."""
+import csv
 import json
 import os
 import subprocess
@@ -156,3 +157,24 @@ def test_faithfulness_equals_amva_faithfulness(tmp_path):
     assert [s["deletion"] for s in ours["scores"]] == [s["deletion"] for s in theirs["scores"]]
     with pytest.raises(amva.Error, match="no face|not a store|meta.json"):
         amva.faithfulness(str(tmp_path / "nowhere"), str(tmp_path / "py2"))
+
+
+def test_deviation_equals_amva_quality(tmp_path):
+    sources = os.path.join(SOURCE, "data", "default", "sources")
+    cli("extract", "--images", sources, "--out", str(tmp_path / "s"), "--cam", "gradcam", "--quality", "sharpness",
+        "--quiet")
+    cli("quality", "--store", str(tmp_path / "s"), "--methods", "deviation", "--deviation-cam", "gradcam",
+        "--deviation-folds", "2", "--deviation-reference", "sharpness", "--deviation-group", "top:50", "--quiet")
+    s = amva.read_store(str(tmp_path / "s"))
+    ok = np.array([r["ok"] for r in s["index"]])
+    assert ok.all(), "every source photo has a face: the folds number the same faces"
+    with open(tmp_path / "s" / "quality.csv") as f:
+        rows = list(csv.DictReader(f))
+    sharpness = np.array([float(r["sharpness"]) for r in rows])[ok]
+    stored = np.array([float(r["deviation"]) for r in rows])[ok]
+    ours = amva.deviation(s["arrays"]["maps_gradcam"][ok], sharpness.tolist(), folds=2, group="top:50")
+    # quality.csv holds it negated, written with the shortest exact decimal form.
+    assert np.array_equal(-ours["deviation"], stored)
+    assert sorted(set(ours["fold"].tolist())) == [0, 1]
+    with pytest.raises(amva.Error, match="reference scores for"):
+        amva.deviation(s["arrays"]["maps_gradcam"][ok], [1.0])

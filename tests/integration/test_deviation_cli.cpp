@@ -1,0 +1,84 @@
+// The FIQA method deviation through amva run and amva quality (issue 36), from a relative
+// folder: the report shows the lowest faces against the fold reference that scored them, each
+// sheet's deviation is the face's score, and a reference holding the scored faces is refused.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+
+#include "amva/io/atomic_file.hpp"
+#include "amva/io/csv.hpp"
+#include "support.hpp"
+
+namespace amva {
+namespace {
+namespace fs = std::filesystem;
+
+class DeviationCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // Four people of two photos each.
+    int k = 0;
+    for (const auto& photo : fs::directory_iterator(test::sources_dir())) {
+      const fs::path to = dir_ / "photos" / fmt::format("p{}", k++ / 2) / photo.path().filename();
+      fs::create_directories(to.parent_path());
+      fs::copy_file(photo.path(), to);
+    }
+  }
+  std::pair<int, std::string> amva_here(const std::string& args) const {
+    return test::run(fmt::format("cd '{}' && {} --quiet", dir_.path().string(), test::amva_cmd(args)));
+  }
+  test::TempDir dir_;
+};
+
+TEST_F(DeviationCli, RunShowsTheLowestFacesAgainstTheReferenceThatScoredThem) {
+  const auto [rc, out] = amva_here(
+      "run --images photos --out study --labels-from-folders --methods sharpness,deviation --deviation-cam gradcam "
+      "--deviation-folds 2 --deviation-reference sharpness --deviation-group top:50 --explain 2 --no-robustness "
+      "--null-controls 0 --permutations 19");
+  ASSERT_EQ(rc, 0) << out;
+  // The map kind that defines deviation is the one the analysis groups: said among the findings.
+  EXPECT_NE(out.find("deviation's AMVA verdict above is circular"), std::string::npos) << out;
+
+  std::map<std::string, double> score;
+  const auto quality = io::read_csv(dir_ / "study" / "store" / "quality.csv");
+  const auto path = quality.column("path", "quality.csv");
+  const auto deviation = quality.column("deviation", "quality.csv");
+  for (std::size_t i = 0; i < quality.rows.size(); ++i)
+    score[quality.rows[i][path]] = std::stod(quality.rows[i][deviation]);
+  ASSERT_EQ(score.size(), 8u);
+
+  int sheets = 0;
+  for (const auto& fold : fs::directory_iterator(dir_ / "study" / "deviation" / "explain")) {
+    const auto ranking = io::read_csv(fold.path() / "ranking.csv");
+    const auto image = ranking.column("image", "ranking.csv");
+    const auto dev = ranking.column("deviation", "ranking.csv");
+    for (const auto& row : ranking.rows) {
+      const auto key = fs::path(row[image]).lexically_relative(dir_ / "photos").generic_string();
+      ASSERT_TRUE(score.count(key)) << row[image];
+      EXPECT_NEAR(std::stod(row[dev]), -score[key], 1e-4) << key << ": the sheet and the score disagree";
+      ++sheets;
+    }
+  }
+  EXPECT_EQ(sheets, 2);
+  const auto report = io::read_text(dir_ / "study" / "report.html");
+  EXPECT_NE(report.find("Deviation as a quality score"), std::string::npos);
+  std::size_t captions = 0;
+  for (auto at = report.find("scored against the reference of fold"); at != std::string::npos;
+       at = report.find("scored against the reference of fold", at + 1)) {
+    ++captions;
+  }
+  EXPECT_GE(captions, 2u);
+  EXPECT_TRUE(fs::exists(dir_ / "study" / "deviation" / "fold_2" / "reference.json"));
+
+  // A fold reference holds faces of this store: scoring the store against it is refused.
+  const auto before = io::read_text(dir_ / "study" / "store" / "quality.csv");
+  const auto [refused, why] = amva_here(
+      "quality --store study/store --methods deviation --deviation-cam gradcam --reference study/deviation/fold_1");
+  EXPECT_NE(refused, 0) << why;
+  EXPECT_NE(why.find("a face it would score"), std::string::npos) << why;
+  EXPECT_EQ(io::read_text(dir_ / "study" / "store" / "quality.csv"), before);
+}
+
+}  // namespace
+}  // namespace amva
