@@ -296,7 +296,8 @@ bool names_deviation(const StudyOptions& opt) {
 }
 
 // 2b. The FIQA method deviation, when named: every face against a reference of other people.
-std::optional<DeviationSummary> deviation_stage(const Stages& s, const fs::path& store, report::ReportInput& report) {
+std::optional<DeviationSummary> deviation_stage(const Stages& s, StudyOptions& study, const fs::path& store,
+                                                report::ReportInput& report) {
   const auto& opt = s.opt;
   if (!names_deviation(opt)) return std::nullopt;
   DeviationOptions d = opt.deviation;
@@ -308,7 +309,18 @@ std::optional<DeviationSummary> deviation_stage(const Stages& s, const fs::path&
   d.references_out = opt.out / "deviation";
   io::make_real_dir(d.references_out);
   d.stage = [&](const std::string& m) { s.say("[2/6] " + m); };
-  auto summary = compute_deviation(d);
+  DeviationSummary summary;
+  try {
+    summary = compute_deviation(d);
+  } catch (const Error& err) {
+    // Too few faces or people for its folds: the study goes on without it, as without a
+    // method that cannot rank the faces.
+    if (err.code() != ErrorCode::InvalidArgument) throw;
+    auto& methods = study.scores.methods;
+    methods.erase(std::find(methods.begin(), methods.end(), quality::kDeviationMethod));
+    s.say(fmt::format("warning: FIQA method 'deviation' left out: {}", err.what()));
+    return std::nullopt;
+  }
   s.say(fmt::format("[2/6] deviation: {} faces scored in {:.1f} s ({})", summary.scored, summary.seconds,
                     summary.reference));
   report.deviation = deviation_json(d, summary);
@@ -486,7 +498,7 @@ StudyResult run_study(const StudyOptions& options) {
   const auto extracted = extract_stage(s, e);
   require_faces(opt, extracted);
   report::ReportInput r;
-  const auto deviation = deviation_stage(s, e.out, r);
+  const auto deviation = deviation_stage(s, opt, e.out, r);
   drop_unrankable_methods(s, opt, e.out);
 
   const fs::path analysis_dir = opt.out / "analysis";
@@ -494,9 +506,10 @@ StudyResult run_study(const StudyOptions& options) {
   const bool circular = deviation && opt.deviation.cam == opt.cam;
   if (deviation && !circular && analysis.robustness) {
     // The grid reads every map kind of the store, the deviation's own among them.
-    s.say(fmt::format("note: deviation's robustness specifications with {} maps are circular (that map kind defines "
-                      "it); read its verdict on the {} maps",
-                      opt.deviation.cam, opt.cam));
+    s.say(
+        fmt::format("note: deviation's robustness specifications with {} maps are circular (that map kind defines "
+                    "it); read its verdict on the {} maps",
+                    opt.deviation.cam, opt.cam));
   }
   if (circular) {
     s.say(

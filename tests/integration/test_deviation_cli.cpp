@@ -31,6 +31,13 @@ class DeviationCli : public ::testing::Test {
   test::TempDir dir_;
 };
 
+TEST_F(DeviationCli, ARunWhoseReferenceMethodItDoesNotScoreIsRefusedBeforeAnythingIsWritten) {
+  const auto [rc, out] = amva_here("run --images photos --out study --methods sharpness,deviation");
+  EXPECT_NE(rc, 0) << out;
+  EXPECT_NE(out.find("--deviation-reference serfiq: the study does not score it"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(dir_ / "study"));
+}
+
 TEST_F(DeviationCli, RunShowsTheLowestFacesAgainstTheReferenceThatScoredThem) {
   const auto [rc, out] = amva_here(
       "run --images photos --out study --labels-from-folders --methods sharpness,deviation --deviation-cam gradcam "

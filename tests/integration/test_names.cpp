@@ -48,7 +48,8 @@ TEST(Names, RunFromARelativeFolderWithOddNames) {
   const auto run = [&] {
     return test::run(fmt::format(
         "cd {} && AMVA_CACHE={} {} run --images photos --out study --group top:34 "
-        "--explain 1 --methods sharpness,brightness --no-robustness --models {} --quiet",
+        "--explain 1 --methods sharpness,brightness,deviation --deviation-cam gradcam --deviation-folds 2 "
+        "--deviation-reference all --no-robustness --models {} --quiet",
         dir.path().string(), test::jacobian_cache().string(), test::cli().string(), test::models_dir().string()));
   };
   const auto [rc, out] = run();
@@ -63,6 +64,15 @@ TEST(Names, RunFromARelativeFolderWithOddNames) {
   const auto quality = io::read_csv(dir / "study" / "store" / "quality.csv", ',');
   ASSERT_EQ(quality.rows.size(), kPhotos.size());
   for (const auto& row : quality.rows) EXPECT_EQ(keys.count(row[1]), 1u) << io::to_hex(row[1]);
+  // deviation (issue 36), made after the pass from the store's maps, scored every face, and its
+  // lowest face was explained against its fold's reference, found again by its odd name.
+  const auto deviation = quality.column("deviation", "quality.csv");
+  for (const auto& row : quality.rows) EXPECT_NE(row[deviation], "nan") << io::to_hex(row[1]);
+  std::size_t sheets = 0;
+  for (const auto& fold : fs::directory_iterator(dir / "study" / "deviation" / "explain")) {
+    for (const auto& row : io::read_csv(fold.path() / "ranking.csv", ',').rows) sheets += row.back().empty() ? 1 : 0;
+  }
+  EXPECT_EQ(sheets, 1u);
   // The reference store holds the high and low groups (2 + 2 faces), each found and scored.
   const auto reference = store::read_index_entries(dir / "study" / "explain_reference" / "store");
   ASSERT_EQ(reference.size(), 4u);
