@@ -216,6 +216,31 @@ ExplanationReference explanation_reference(const Stages& s, const ExtractOptions
       !quality::QualityRegistry::instance().contains(ref.method)) {
     return ref;
   }
+  const auto kinds = store::cams(e.out);
+  if (std::find(kinds.begin(), kinds.end(), opt.explain_cam) != kinds.end()) {
+    // The pass extracted these maps already (for deviation): the reference is the method's high
+    // group among the study's own maps, and no face is mapped twice.
+    analysis::AnalysisOptions a;
+    a.store = e.out;
+    a.out = opt.out / "explain_reference" / "analysis";
+    fs::create_directories(a.out.parent_path());
+    io::make_real_dir(a.out);
+    a.scores.methods = {ref.method};
+    a.cam = opt.explain_cam;
+    a.group = opt.group;
+    a.bootstrap.replicates = 0;  // only the reference and its deviations are used
+    a.verdicts.null_controls = 0;
+    a.verdicts.permutations = 19;
+    a.identities_from_evident_folders = false;  // no verdict is read here, only the reference
+    a.figures = false;
+    a.force = true;  // a folder of the study's own
+    s.say(fmt::format("[5/6] the explanations' reference: the {} high group's {} maps, from the store", ref.method,
+                      opt.explain_cam));
+    analysis::analyze(a);
+    ref.dir = analysis::AnalysisFolder{a.out}.reference(ref.method);
+    ref.cam = opt.explain_cam;
+    return ref;
+  }
   ExplanationReferenceOptions x;
   x.images = opt.images;
   x.store = e.out;

@@ -87,5 +87,21 @@ TEST_F(DeviationCli, RunShowsTheLowestFacesAgainstTheReferenceThatScoredThem) {
   EXPECT_EQ(io::read_text(dir_ / "study" / "store" / "quality.csv"), before);
 }
 
+// With deviation's occlusion maps in the store, the explanations' occlusion reference is made
+// from them: no face is mapped a second time.
+TEST_F(DeviationCli, TheExplanationsReferenceUsesTheOcclusionMapsThePassMade) {
+  const auto [rc, out] = amva_here(
+      "run --images photos --out study --labels-from-folders --methods sharpness,deviation --deviation-folds 2 "
+      "--deviation-reference sharpness --deviation-group top:50 --group top:50 --explain 1 --no-robustness "
+      "--null-controls 0 --permutations 19");
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_FALSE(fs::exists(dir_ / "study" / "explain_reference" / "store"));
+  const auto reference =
+      io::read_text(dir_ / "study" / "explain_reference" / "analysis" / "reference_sharpness" / "reference.json");
+  EXPECT_NE(reference.find("\"cam\": {\n    \"layer\""), std::string::npos) << reference;
+  EXPECT_NE(reference.find("\"method\": \"occlusion\""), std::string::npos) << reference;
+  EXPECT_EQ(io::read_csv(dir_ / "study" / "explain" / "ranking.csv").rows.size(), 2u);
+}
+
 }  // namespace
 }  // namespace amva
