@@ -388,10 +388,19 @@ void deviation_explain_stage(const Stages& s, const DeviationSummary& d, const E
     x.force = true;  // inside the study's own folder
     x.pose_model = opt.pose_model;
     x.eye_model = opt.eye_model;
+    x.quality_methods = e.quality;
     x.colormap = opt.colormap;
     if (opt.progress)
       x.progress = [&](std::size_t done, std::size_t total) { opt.progress("deviation sheets", done, total); };
-    const auto explained = explain(x);
+    ExplainResult explained;
+    try {
+      explained = explain(x);
+    } catch (const Error& err) {
+      // A fold reference that cannot measure deviations leaves the study standing, as in 5.
+      if (err.code() != ErrorCode::InvalidArgument) throw;
+      s.say(fmt::format("No sheets for fold {}: {}", fold + 1, err.what()));
+      continue;
+    }
     for (std::size_t k = 0; k < explained.images.size(); ++k) {
       const auto& img = explained.images[k];
       if (!img.ok) continue;
