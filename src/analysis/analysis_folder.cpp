@@ -117,12 +117,7 @@ nlohmann::json ties_json(const std::vector<stats::BoundaryTie>& ties) {
 }
 
 nlohmann::json cam_settings_json(const ComputedAnalysis& a) {
-  nlohmann::json cam = {{"method", a.result.cam}, {"map_shape", {a.map_rows, a.map_cols}}};
-  if (const auto s = store::StoreSettings::of_meta(a.store_meta); s.cam) {
-    if (s.cam->layer) cam["layer"] = *s.cam->layer;
-    if (s.cam->has(a.result.cam)) cam["options"] = s.cam->options(a.result.cam);
-  }
-  return cam;
+  return reference_cam_json(a.store_meta, a.result.cam, a.map_rows, a.map_cols);
 }
 
 nlohmann::json words_json(const std::vector<VerdictWord>& words) {

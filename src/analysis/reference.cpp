@@ -13,6 +13,7 @@
 #include "amva/io/npy.hpp"
 #include "amva/io/numbers.hpp"
 #include "amva/stats/distributions.hpp"
+#include "amva/store/settings.hpp"
 #include "amva/version.hpp"
 
 namespace amva::analysis {
@@ -185,6 +186,16 @@ void save_reference(const fs::path& dir, const ReferenceToSave& r) {
         {"eps", r.eps},
         {"high_group_median", io::json_number(stats::quantile(high, 0.5))}}}};
   io::write_text_atomically(dir / "reference.json", io::json_text(j, 2) + "\n");
+}
+
+nlohmann::json reference_cam_json(const nlohmann::json& store_meta, const std::string& cam, int map_rows,
+                                  int map_cols) {
+  nlohmann::json j = {{"method", cam}, {"map_shape", {map_rows, map_cols}}};
+  if (const auto s = store::StoreSettings::of_meta(store_meta); s.cam) {
+    if (s.cam->layer) j["layer"] = *s.cam->layer;
+    if (s.cam->has(cam)) j["options"] = s.cam->options(cam);
+  }
+  return j;
 }
 
 }  // namespace amva::analysis

@@ -156,4 +156,10 @@ Identities read_identities(const std::vector<store::IndexEntry>& index, const Id
   return number_identities(names, std::move(description));
 }
 
+Identities find_identities(const std::vector<store::IndexEntry>& index, IdentitySource source,
+                           bool from_evident_folders) {
+  if (source.empty() && from_evident_folders && folders_name_people(index)) source.from_folders = true;
+  return source.empty() ? Identities{} : read_identities(index, source);
+}
+
 }  // namespace amva::eval

@@ -46,23 +46,6 @@ StoredMaps stored_maps(const fs::path& store, const std::string& cam, std::size_
   return {std::move(npy.data), static_cast<int>(npy.shape[1]), static_cast<int>(npy.shape[2])};
 }
 
-eval::Identities identities_of(const DeviationOptions& opt, const std::vector<store::IndexEntry>& index) {
-  auto source = opt.identities;
-  if (source.empty() && opt.identities_from_evident_folders && eval::folders_name_people(index)) {
-    source.from_folders = true;
-  }
-  return source.empty() ? eval::Identities{} : eval::read_identities(index, source);
-}
-
-nlohmann::json cam_json(const nlohmann::json& meta, const std::string& cam, int h, int w) {
-  nlohmann::json j = {{"method", cam}, {"map_shape", {h, w}}};
-  if (const auto s = store::StoreSettings::of_meta(meta); s.cam) {
-    if (s.cam->layer) j["layer"] = *s.cam->layer;
-    if (s.cam->has(cam)) j["options"] = s.cam->options(cam);
-  }
-  return j;
-}
-
 // A saved reference scores only faces it does not contain, nor (identities known) their people.
 void refuse_overlap(const DeviationOptions& opt, const analysis::Reference& ref,
                     const std::vector<store::IndexEntry>& index) {
@@ -86,7 +69,7 @@ void refuse_overlap(const DeviationOptions& opt, const analysis::Reference& ref,
   // The reference's faces and the store's, told apart by position, named by the same source.
   std::vector<store::IndexEntry> both = index;
   for (const auto& path : members) both.push_back({path, true});
-  const auto identities = identities_of(opt, both);
+  const auto identities = eval::find_identities(both, opt.identities, opt.identities_from_evident_folders);
   if (identities.of_row.empty()) return;
   std::set<std::int64_t> people;
   for (std::size_t k = index.size(); k < both.size(); ++k) {
@@ -158,7 +141,7 @@ DeviationSummary compute_deviation(const DeviationOptions& opt) {
   const auto maps = stored_maps(opt.store, opt.cam, index.size());
   std::vector<bool> has_map(index.size());
   for (std::size_t r = 0; r < index.size(); ++r) has_map[r] = index[r].ok;
-  const auto identities = identities_of(opt, index);
+  const auto identities = eval::find_identities(index, opt.identities, opt.identities_from_evident_folders);
   std::vector<std::int64_t> unit(index.size());
   std::set<std::int64_t> people;
   for (std::size_t r = 0; r < index.size(); ++r) {
@@ -237,7 +220,7 @@ DeviationSummary compute_deviation(const DeviationOptions& opt) {
   }
   if (fit && !opt.references_out.empty()) {
     fs::create_directories(opt.references_out);
-    const auto cam = cam_json(meta, opt.cam, maps.h, maps.w);
+    const auto cam = analysis::reference_cam_json(meta, opt.cam, maps.h, maps.w);
     for (const auto& fold : fit->folds) {
       const auto dir = opt.references_out / fmt::format("fold_{}", fold.fold + 1);
       fs::remove_all(dir);  // amva's own folder: what a killed run left there goes
@@ -270,16 +253,6 @@ nlohmann::json deviation_json(const DeviationOptions& opt, const DeviationSummar
           {"scored", s.scored},
           {"fold_references", folds},
           {"seconds", s.seconds}};
-}
-
-std::string deviation_cam(const fs::path& store) {
-  const auto file = store / "deviation.json";
-  if (!fs::exists(file)) return {};
-  try {
-    return nlohmann::json::parse(io::read_text(file)).value("cam", "");
-  } catch (const nlohmann::json::exception&) {
-    return {};
-  }
 }
 
 }  // namespace amva::pipeline

@@ -388,12 +388,7 @@ FaithfulnessResult measure_faithfulness(const FaithfulnessOptions& options) {
   // Who is in each face: the bootstrap moves whole people when they are known.
   std::vector<store::IndexEntry> index;
   for (const auto& rec : records) index.push_back({rec.path, rec.ok});
-  auto source = opt.identities;
-  if (source.empty() && opt.identities_from_evident_folders && eval::folders_name_people(index)) {
-    source.from_folders = true;
-  }
-  eval::Identities identities;
-  if (!source.empty()) identities = eval::read_identities(index, source);
+  const auto identities = eval::find_identities(index, opt.identities, opt.identities_from_evident_folders);
   std::set<std::int64_t> people;
   r.per_face.resize(chosen.size());
   for (std::size_t k = 0; k < chosen.size(); ++k) {

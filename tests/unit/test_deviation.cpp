@@ -214,7 +214,7 @@ TEST_F(DeviationStore, WritesANegatedColumnAndReferencesAmvaExplainReads) {
       cv::mean((a - ma.at<double>(0)).mul(b - mb.at<double>(0)))[0] / (sa.at<double>(0) * sb.at<double>(0));
   EXPECT_GT(corr, 0.5);
   ASSERT_EQ(s.fold_references.size(), 5u);
-  EXPECT_EQ(pipeline::deviation_cam(o.store), "gradcam");
+  EXPECT_EQ(nlohmann::json::parse(io::read_text(o.store / "deviation.json")).at("cam"), "gradcam");
   for (const auto& dir : s.fold_references) {
     const auto ref = analysis::read_reference(dir);
     EXPECT_EQ(ref.cam, "gradcam");

@@ -56,6 +56,9 @@ struct ReferenceToSave {
   double eps = 0;                         // reference_eps(mam, amv)
   std::vector<FaceDeviation> deviations;  // every scored face
 };
+/// A reference's "cam" object: the method, its map shape, and the store's layer and options of
+/// that method (from the store's meta.json).
+nlohmann::json reference_cam_json(const nlohmann::json& store_meta, const std::string& cam, int map_rows, int map_cols);
 /// The deviation's guard: 0.01 x mean AM-V, or for a one-face group (AM-V 0) 0.01 x |mean MAM|
 /// + 1e-12, so that Z stays defined and float noise does not blow up.
 double reference_eps(const cv::Mat& mam, const cv::Mat& amv);

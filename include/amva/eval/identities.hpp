@@ -45,6 +45,10 @@ bool resamples_identities(BootstrapUnit unit, const Identities& identities);
 /// images (LFW's layout). amva analyze and amva run then take identities from the folders
 /// unless told otherwise.
 bool folders_name_people(const std::vector<store::IndexEntry>& index);
+/// The identities `source` names; when it names none and `from_evident_folders`, those of the
+/// folders if they evidently name people (folders_name_people); otherwise none.
+Identities find_identities(const std::vector<store::IndexEntry>& index, IdentitySource source,
+                           bool from_evident_folders);
 
 /// Identities of the store's rows. From a pairs file: the people LFW's format names; for a
 /// pair list, images joined by a mated pair are one person (connected components), the others

@@ -57,12 +57,8 @@ struct DeviationSummary {
 /// Error(Mismatch) for a saved reference of another model or CAM method.
 DeviationSummary compute_deviation(const DeviationOptions& options);
 
-/// What deviation.json (beside the fold references) says about how the scores were made; the
-/// analysis reads `cam` from it to tell a circular verdict.
+/// deviation.json, written into the store and beside the fold references: how the scores were
+/// made (map kind, reference, folds, seed), for whoever reads quality.csv later.
 nlohmann::json deviation_json(const DeviationOptions& options, const DeviationSummary& summary);
-
-/// The CAM method that defined the store's deviation scores (its quality.csv), or empty when
-/// they were not made by compute_deviation.
-std::string deviation_cam(const std::filesystem::path& store);
 
 }  // namespace amva::pipeline
