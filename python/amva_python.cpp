@@ -238,7 +238,7 @@ py::object analyze(const py::object& maps_or_kinds, const std::map<std::string, 
   o.group = stats::GroupRule::parse(group);
   o.bootstrap.replicates = bootstrap;
   o.identities.from_folders = identities_from_folders;
-  o.figures = figures;
+  o.figures.draw = figures;
   o.verdicts.null_controls = null_controls;
   o.verdicts.permutations = permutations;
   analysis::AnalysisResult result;
@@ -292,7 +292,7 @@ py::object edc(const FloatArray& embeddings, const std::map<std::string, std::ve
   o.scores = score_files(scratch, scores, names);
   o.with_random = true;
   o.bootstrap = bootstrap;
-  o.figures = figures;
+  o.figures.draw = figures;
   eval::EdcResult result;
   {
     py::gil_scoped_release release;

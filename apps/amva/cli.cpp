@@ -297,6 +297,15 @@ void add_colormap_option(CLI::App& app, viz::Colormap& colormap) {
       ->default_str("jet");
 }
 
+void add_figure_options(CLI::App& app, viz::FigureOptions& figures, FigureChoice choice) {
+  if (choice == FigureChoice::CanSkip) {
+    app.add_flag_callback("--no-figures", [&figures] { figures.draw = false; },
+                          "Skip the figures (no matplotlib needed)");
+  }
+  app.add_flag("--svg", figures.svg, "Also write every figure as SVG, for print (takes about a third longer)");
+  add_colormap_option(app, figures.colormap);
+}
+
 void add_quiet_flag(CLI::App& app) {
   app.add_flag_callback(
       "--quiet,-q", [] { quiet_flag = true; }, "No progress or stage messages (results and errors only)");

@@ -159,6 +159,13 @@ void run_study_and_report(pipeline::StudyOptions& options, const ModelOptions& m
 void print_analysis(const analysis::AnalysisResult& result, const std::filesystem::path& out);
 /// `--colormap NAME` of heat maps in figures, sheets and overlays (default: the paper's JET).
 void add_colormap_option(CLI::App& app, viz::Colormap& colormap);
+
+/// Whether a command's figures may be left out (amva analyze, amva edc) or are always drawn
+/// (amva run: its report shows them).
+enum class FigureChoice { CanSkip, Always };
+
+/// `--colormap`, `--svg`, and with FigureChoice::CanSkip `--no-figures`.
+void add_figure_options(CLI::App& app, viz::FigureOptions& figures, FigureChoice choice);
 /// `--quality LIST` for extract and demo (scored in the extraction pass).
 void add_quality_option(CLI::App& app, std::vector<std::string>& methods);
 /// amva quality: scores every face of a store again, re-reading each image (`part` "i/N": only

@@ -102,7 +102,6 @@ void add_analyze(CLI::App& app) {
     VerdictCliOptions verdicts;
     RobustnessCliOptions robustness;
     std::size_t memory_mib = 256;
-    bool no_figures = false;
     bool no_identities = false;
   };
   auto args = std::make_shared<Args>();
@@ -156,8 +155,7 @@ void add_analyze(CLI::App& app) {
   cmd->add_flag("--drop-constant-maps", o.drop_constant_maps,
                 "Leave out faces whose map holds one value everywhere (all zero after the ReLU): they carry no "
                 "location (counted per group either way)");
-  cmd->add_flag("--no-figures", args->no_figures, "Skip the figures (no matplotlib needed)");
-  add_colormap_option(*cmd, o.colormap);
+  add_figure_options(*cmd, o.figures, FigureChoice::CanSkip);
   cmd->add_flag("--force", o.force,
                 "Write into a non-empty --out folder that amva did not make (its same-named files are overwritten)");
   cmd->callback([args] {
@@ -171,7 +169,6 @@ void add_analyze(CLI::App& app) {
     opt.median = stats::parse_median_convention(args->median);
     opt.bootstrap_unit = eval::parse_bootstrap_unit(args->bootstrap_unit);
     opt.memory_budget = args->memory_mib << 20;
-    opt.figures = !args->no_figures;
     opt.identities_from_evident_folders = !args->no_identities;
     // Under mpirun the ranks share each group's maps; the root speaks and writes the folder.
     auto& team = launched_team();

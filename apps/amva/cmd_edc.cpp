@@ -68,7 +68,6 @@ void add_edc(CLI::App& app) {
     TieCliOptions ties;
     std::string bootstrap_unit = "auto";
     double start_fnmr = -1;
-    bool no_figures = false;
   };
   auto args = std::make_shared<Args>();
   auto& o = args->options;
@@ -111,7 +110,7 @@ void add_edc(CLI::App& app) {
   cmd->add_option("--seed", o.seed, "Seed for sampled pairs and random baselines")
       ->capture_default_str()
       ->check(seed_value());
-  cmd->add_flag("--no-figures", args->no_figures, "Skip the figures");
+  add_figure_options(*cmd, o.figures, FigureChoice::CanSkip);
   cmd->add_flag("--force", o.force,
                 "Write into a non-empty --out folder that amva did not make (its same-named files are overwritten)");
   cmd->callback([args] {
@@ -121,7 +120,6 @@ void add_edc(CLI::App& app) {
     args->ties.apply(opt.group);
     opt.bootstrap_unit = eval::parse_bootstrap_unit(args->bootstrap_unit);
     if (args->start_fnmr >= 0) opt.start_fnmr = args->start_fnmr;
-    opt.figures = !args->no_figures;
     opt.progress = [](const std::string& m) { print_stage("edc", m); };
     const auto r = eval::run_edc(opt);
     print_edc(r, opt);

@@ -94,7 +94,7 @@ void add_run(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(2, 1000));
   cmd->add_option("--title", o.title, "Report title")->capture_default_str();
-  add_colormap_option(*cmd, o.colormap);
+  add_figure_options(*cmd, o.figures, FigureChoice::Always);
   cmd->add_option("--cache", o.cache_dir, "Jacobian cache folder");
   add_threads_option(*cmd, o.threads);
   args->models.add_to(*cmd);

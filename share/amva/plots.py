@@ -1,7 +1,7 @@
 """Draws the figures amva describes in a JSON job file (see include/amva/viz/figures.hpp).
 
 Usage: python3 plots.py JOB.json
-Each figure is written as FILE.png (150 dpi) and FILE.svg.
+Each figure is written as FILE.png (150 dpi), and as FILE.svg when the job says "svg": true.
 """
 import json
 import multiprocessing
@@ -20,6 +20,7 @@ plt.rcParams.update({"font.size": 9, "axes.titlesize": 9, "figure.titlesize": 11
 # Line panels per row: a figure wider than this shrinks below legibility at page width.
 MAX_PANELS_PER_ROW = 3
 COLORMAP = "jet"
+SVG = False
 PNG_DPI = 150
 
 
@@ -28,7 +29,7 @@ def as_array(values):
 
 
 def save(fig, file, cells=None):
-    """Writes FILE.png and FILE.svg cropped to the drawn content. With `cells` (pairs of axes
+    """Writes FILE.png (and FILE.svg with SVG) cropped to the drawn content. With `cells` (pairs of axes
     and the .npy it shows), also FILE.axes.json: where each map lies in the PNG, as fractions
     of its width and height from the top left, so that a viewer can read a pixel's value."""
     fig.set_dpi(PNG_DPI)
@@ -55,7 +56,8 @@ def save(fig, file, cells=None):
         Image.fromarray(out).save(file + ".png", dpi=(PNG_DPI, PNG_DPI))
     else:  # a legend below the axes, say, reaches past the canvas
         fig.savefig(file + ".png", dpi=PNG_DPI, bbox_inches=box)
-    fig.savefig(file + ".svg", bbox_inches=box)
+    if SVG:
+        fig.savefig(file + ".svg", bbox_inches=box)
     if cells:
         located = []
         for ax, npy, title in cells:
@@ -217,10 +219,11 @@ def draw(spec):
 
 
 def main():
-    global COLORMAP
+    global COLORMAP, SVG
     with open(sys.argv[1]) as f:
         job = json.load(f)
     COLORMAP = job.get("colormap", "jet")
+    SVG = job.get("svg", False)
     figures = job["figures"]
     workers = min(len(figures), os.cpu_count() or 1)
     if workers > 1:

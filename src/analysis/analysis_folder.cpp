@@ -679,27 +679,26 @@ nlohmann::json write_analysis_folder(const ComputedAnalysis& a, const fs::path& 
                             {"settings", settings_json(a, cam_settings)},
                             {"score_files", score_files_json(a.result.score_reports)},
                             {"methods", nlohmann::json::object()}};
-  viz::FigureBatch figures;
-  figures.set_colormap(viz::to_string(opt.colormap));
+  viz::FigureBatch figures(opt.figures);
   for (const auto& m : a.methods) {
     write_method_files(m, folder, 1 - opt.bootstrap.confidence);
     write_reference(a, m, folder, summary["store"], cam_settings);
     summary["methods"][m.scores.name] = method_json(m, folder, opt.fdr);
-    if (opt.figures) add_method_figures(a, m, folder, figures);
+    if (opt.figures.draw) add_method_figures(a, m, folder, figures);
   }
   summary["agreement"] = write_agreement(a, folder);
   if (const auto& n = a.result.null_controls) summary["null_controls"] = write_null_controls(*n, folder);
   if (const auto& r = a.result.robustness) summary["robustness"] = write_robustness(*r, folder);
   io::write_text_atomically(folder.groups_csv(), groups_csv(a));
   io::write_text_atomically(folder.regions_csv(), regions_csv(a));
-  if (opt.figures && !a.methods.empty()) {
+  if (opt.figures.draw && !a.methods.empty()) {
     figures.add(grid_figure(a, folder));
     summary["figures"] = {
         {"grid", viz::png_of(folder.grid_figure()).filename().string()},
         {"per_method", {"intra.png", "signed.png", "significance.png", "density.png", "profiles.png"}}};
   }
   io::write_text_atomically(folder.summary(), io::json_text(summary, 2) + "\n");
-  if (opt.figures) {
+  if (opt.figures.draw) {
     if (opt.progress) opt.progress("drawing figures");
     figures.render(dir / ".figures");
   }

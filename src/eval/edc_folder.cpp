@@ -287,7 +287,7 @@ viz::Panel edc_panel(const EdcStudy& s, bool fnm) {
 
 void draw_figures(const EdcStudy& s, const EdcFolder& folder) {
   const auto& opt = s.opt;
-  viz::FigureBatch figures;
+  viz::FigureBatch figures(opt.figures);
   figures.add(viz::LinePanels{
       folder.edc_figure(),
       opt.start_fnmr
@@ -339,7 +339,7 @@ nlohmann::json write_edc_folder(const EdcStudy& s, const EdcResult& result, cons
   }
   write_tables(s, result, folder);
   io::write_text_atomically(folder.summary(), io::json_text(summary, 2) + "\n");
-  if (opt.figures) {
+  if (opt.figures.draw) {
     if (opt.progress) opt.progress("drawing figures");
     draw_figures(s, folder);
   }

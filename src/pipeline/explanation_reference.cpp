@@ -72,7 +72,7 @@ fs::path build_explanation_reference(const ExplanationReferenceOptions& o) {
   a.cam = o.cam;
   a.group = stats::GroupRule::parse("top:50");
   a.bootstrap.replicates = 0;  // only the reference and its deviations are used
-  a.figures = false;
+  a.figures.draw = false;
   a.force = true;  // a folder of this function's own
   analysis::analyze(a);
   return analysis::AnalysisFolder{a.out}.reference(method);

@@ -106,7 +106,7 @@ analysis::AnalysisResult analysis_stage(const Stages& s, const fs::path& store, 
   a.verdicts = opt.verdicts;
   a.robustness = opt.robustness;
   a.identities_from_evident_folders = opt.identities_from_evident_folders;
-  a.colormap = opt.colormap;
+  a.figures = opt.figures;
   a.identities.labels = opt.labels;
   a.identities.from_folders = opt.labels_from_folders;
   a.identities.pairs = opt.pairs;
@@ -232,7 +232,7 @@ ExplanationReference explanation_reference(const Stages& s, const ExtractOptions
     a.verdicts.null_controls = 0;
     a.verdicts.permutations = 19;
     a.identities_from_evident_folders = false;  // no verdict is read here, only the reference
-    a.figures = false;
+    a.figures.draw = false;
     a.force = true;  // a folder of the study's own
     s.say(fmt::format("[5/6] the explanations' reference: the {} high group's {} maps, from the store", ref.method,
                       opt.explain_cam));
@@ -297,7 +297,7 @@ ExplainResult explain_stage(const Stages& s, const ExplanationReference& ref, co
   x.pose_model = opt.pose_model;
   x.eye_model = opt.eye_model;
   x.quality_methods = e.quality;  // the per-face methods (deviation is not one)
-  x.colormap = opt.colormap;
+  x.colormap = opt.figures.colormap;
   if (opt.progress) x.progress = [&](std::size_t d, std::size_t t) { opt.progress("explain", d, t); };
   try {
     explained = explain(x);
@@ -389,7 +389,7 @@ void deviation_explain_stage(const Stages& s, const DeviationSummary& d, const E
     x.pose_model = opt.pose_model;
     x.eye_model = opt.eye_model;
     x.quality_methods = e.quality;
-    x.colormap = opt.colormap;
+    x.colormap = opt.figures.colormap;
     if (opt.progress)
       x.progress = [&](std::size_t done, std::size_t total) { opt.progress("deviation sheets", done, total); };
     ExplainResult explained;

@@ -99,7 +99,9 @@ void FigureBatch::render(const fs::path& work_dir) const {
   const fs::path job = work_dir / "figures.json";
   const fs::path log = work_dir / "figures.log";
   io::write_text_atomically(job,
-                            io::json_text(nlohmann::json{{"figures", figures_}, {"colormap", colormap_}}, 1) + "\n");
+                            io::json_text(nlohmann::json{{"figures", figures_},
+                                                           {"colormap", to_string(options_.colormap)},
+                                                           {"svg", options_.svg}}, 1) + "\n");
   const auto command = fmt::format("{} {} {} > {} 2>&1", shell_quote(python_interpreter()),
                                    shell_quote(script.string()), shell_quote(job.string()), shell_quote(log.string()));
   const int status = std::system(command.c_str());

@@ -23,7 +23,7 @@ TEST(Analyze, FindsTheBuiltInEffectOnASyntheticStore) {
   test::TempDir dir;
   test::write_synthetic_store(dir / "store", {.faces = 400, .failed = 3, .methods = 3});
   const auto [rc, out] =
-      test::run(fmt::format("{} analyze --store {} --out {} --bootstrap 300 --permutations 199 --null-controls 0",
+      test::run(fmt::format("{} analyze --store {} --out {} --bootstrap 300 --permutations 199 --null-controls 0 --svg",
                             test::cli().string(), (dir / "store").string(), (dir / "out").string()));
   ASSERT_EQ(rc, 0) << out;
   const auto s = read_json(dir / "out" / "summary.json");

@@ -38,9 +38,10 @@ TEST(EdcCli, LabelsFromFoldersAgainstTheBaselines) {
   EXPECT_GT(s["methods"]["m0"]["groups"]["low"]["fnmr"].get<double>(),
             s["methods"]["m0"]["groups"]["high"]["fnmr"].get<double>());
   EXPECT_TRUE(s["methods"]["m0"].contains("erc_refit"));
-  for (const char* f : {"edc.csv", "groups.csv", "comparisons.csv", "edc.png", "edc.svg", "distributions.png"}) {
+  for (const char* f : {"edc.csv", "groups.csv", "comparisons.csv", "edc.png", "distributions.png"}) {
     EXPECT_TRUE(test::fs::exists(dir / "out" / f)) << f;
   }
+  EXPECT_FALSE(test::fs::exists(dir / "out" / "edc.svg")) << "SVG is drawn on request (--svg) only";
   EXPECT_NE(out.find("random order"), std::string::npos) << out;
 }
 

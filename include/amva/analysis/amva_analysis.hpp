@@ -3,11 +3,11 @@
 // statistics per group, intra-FIQA (high against low) and inter-FIQA (methods side by side)
 // comparisons, and the reference folders single-image explanation reads.
 //
-// Output folder (see README, "amva analyze"; AnalysisFolder names each file):
+// Output folder (see docs/definitions.md, "Analysis"; AnalysisFolder names each file):
 //   summary.json                    every number below, with the settings that made it
 //   regions.csv, agreement.csv      region statistics per method and group; method agreement
 //   groups.csv                      id, path, method, group, score of every grouped face
-//   grid.png/.svg                   inter-FIQA figure grid, one colour scale per column kind
+//   grid.png (.svg on request)      inter-FIQA figure grid, one colour scale per column kind
 //   <method>/                       per-group maps (.npy, 112x112 float32), D-AM-V, D-MAM,
 //                                   symmetrised D-AM-V, significance.npy (-log10 q of the
 //                                   per-cell variance test), densities.csv, profiles.csv, figures
@@ -28,7 +28,7 @@
 #include "amva/quality/scores.hpp"
 #include "amva/stats/groups.hpp"
 #include "amva/team.hpp"
-#include "amva/viz/overlay.hpp"
+#include "amva/viz/figures.hpp"
 
 namespace amva::analysis {
 
@@ -71,8 +71,7 @@ struct AnalysisOptions {
   bool drop_constant_maps = false;
   // The verdicts recomputed over a grid of the analyst's choices (robustness.hpp); absent: off.
   std::optional<RobustnessGrid> robustness;
-  bool figures = true;
-  viz::Colormap colormap = viz::Colormap::Jet;       // of the map figures
+  viz::FigureOptions figures;
   bool force = false;                                // write into a non-empty folder amva did not make
   std::function<void(const std::string&)> progress;  // stage messages; may be empty
 };

@@ -1,7 +1,7 @@
 #pragma once
 // Where amva analyze puts each file of its output folder: the one place that names them, for
 // the writer (analysis_folder.cpp), the report and the study. Figures are named without their
-// extension; viz writes .png, .svg and .axes.json beside one another.
+// extension; viz writes .png, .axes.json and, on request, .svg beside one another.
 #include <filesystem>
 #include <string>
 

@@ -7,7 +7,7 @@
 // minus the ideal area at each discard limit with bootstrap intervals, the curve points, group
 // errors; paired intervals of every pair of methods' pAUC difference), edc.csv (every curve
 // point), pauc.csv (the pAUC table with intervals), pauc_differences.csv, comparisons.csv,
-// groups.csv, edc.png/.svg (curves with their bootstrap bands) and distributions.png/.svg.
+// groups.csv, edc.png (curves with their bootstrap bands) and distributions.png, with .svg beside them on request.
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -19,6 +19,7 @@
 #include "amva/eval/identities.hpp"
 #include "amva/quality/scores.hpp"
 #include "amva/stats/groups.hpp"
+#include "amva/viz/figures.hpp"
 
 namespace amva::eval {
 
@@ -41,7 +42,7 @@ struct EdcOptions {
   int bootstrap = 1000;     // replicates for the pAUC intervals (0: none)
   double confidence = 0.95;
   BootstrapUnit bootstrap_unit = BootstrapUnit::Auto;  // Auto: identities when the comparisons know them
-  bool figures = true;
+  viz::FigureOptions figures;
   bool force = false;  // write into a non-empty folder amva did not make
   std::function<void(const std::string&)> progress;
 };

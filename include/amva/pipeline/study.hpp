@@ -57,8 +57,8 @@ struct StudyOptions : ModelSetup {
   std::string explain_cam = "occlusion";
   std::filesystem::path pose_model, eye_model;
   std::string title = "amva study";
-  viz::Colormap colormap = viz::Colormap::Jet;  // of the map figures and explanation sheets
-  bool force = false;                           // write into a non-empty folder amva did not make
+  viz::FigureOptions figures;  // of the analysis and the EDC; its colour map also of the explanation sheets
+  bool force = false;          // write into a non-empty folder amva did not make
   /// Stage messages ("[3/6] analysis ...") and the progress of the long stages ("extract",
   /// "explain": done, total).
   std::function<void(const std::string&)> stage;
