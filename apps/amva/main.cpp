@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
     amva::cli::finish_team();
   } catch (const CLI::ParseError& e) {
-    // CLI11 prints the message (or the help); any usage error exits 2, as the README says,
+    // CLI11 prints the message (or the help); any usage error exits 2, as docs/cli.md says,
     // not CLI11's own codes (105, 106, 109...).
     return app.exit(e, std::cout, usage_errors) == 0 ? 0 : 2;
   } catch (const amva::RootError&) {

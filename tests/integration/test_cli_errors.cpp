@@ -88,7 +88,7 @@ TEST(CliErrors, ModelFileThatIsNotTheCardsModelIsRefused) {
   EXPECT_NE(out.find("--model-card"), std::string::npos) << out;
 }
 
-// Usage errors exit 2, as the README says, whatever CLI11's own code for them; help and
+// Usage errors exit 2, as docs/cli.md says, whatever CLI11's own code for them; help and
 // version exit 0.
 TEST(CliErrors, UsageErrorsExit2) {
   for (const char* args : {"analyze --bogus", "analyze --store", "analyze --store x --out y --bootstrap -5", "nonsense",

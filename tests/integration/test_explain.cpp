@@ -166,7 +166,7 @@ TEST_F(Explain, OcclusionMovesTheLargestDeviationIntoThePatch) {
     all.chance += c.chance;
   }
   ASSERT_GT(all.n, 50);
-  // Floors from the measured rates (README, "amva explain"), each well above chance.
+  // Floors from the measured rates (docs/definitions.md, "Single images"), each well above chance.
   const double chance = all.chance / all.n;
   EXPECT_GE(static_cast<double>(all.change) / all.n, 3 * chance) << all.change << " of " << all.n;
   EXPECT_GE(static_cast<double>(hits["left_eye"].d + hits["mouth"].d) / (hits["left_eye"].n + hits["mouth"].n),

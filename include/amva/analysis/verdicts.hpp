@@ -1,7 +1,7 @@
 #pragma once
 // The words of amva's low-against-high verdicts, each with its one definition. The decision
 // functions below, summary.json (comparison.definitions), the terminal, the report and the
-// README all read this table, so that a word never means two things.
+// definitions in docs/definitions.md all read this table, so that a word never means two things.
 #include <limits>
 #include <string>
 #include <vector>
