@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 
 amva::store::Table shard(std::size_t first, std::size_t rows) {
   amva::store::Table t;
-  auto& emb = t.arrays["embeddings"];
+  auto& emb = t.arrays[amva::store::kEmbeddings];
   emb.row_shape = {512};
   emb.data.assign(rows * 512, 0.5f);
   auto& maps = t.arrays[amva::store::maps_array("gradcam")];

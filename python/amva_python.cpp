@@ -131,8 +131,8 @@ py::dict compute_maps(const py::array_t<std::uint8_t, py::array::c_style>& faces
     out[py::str(m)] = to_numpy(shape, a.data);
   }
   out["embeddings"] = to_numpy({static_cast<std::int64_t>(extracted.table.records.size()),
-                                extracted.table.array("embeddings").row_shape.front()},
-                               extracted.table.array("embeddings").data);
+                                extracted.table.array(store::kEmbeddings).row_shape.front()},
+                               extracted.table.array(store::kEmbeddings).data);
   return out;
 }
 
@@ -224,9 +224,9 @@ py::object analyze(const py::object& maps_or_kinds, const std::map<std::string, 
   o.store = scratch_store(scratch, maps, names, nullptr);
   for (std::size_t k = 0; k < kinds.size(); ++k) {
     const auto& a = kinds[k].second;
-    const fs::path file = store::maps_file(o.store, kinds[k].first);
+    const fs::path file = store::StoreFolder{o.store}.maps(kinds[k].first);
     if (k == 0) {
-      if (kinds[k].first != "external") fs::rename(store::maps_file(o.store, "external"), file);
+      if (kinds[k].first != "external") fs::rename(store::StoreFolder{o.store}.maps("external"), file);
       continue;
     }
     io::write_npy(file, std::vector<std::int64_t>(a.shape(), a.shape() + a.ndim()), a.data());

@@ -35,7 +35,7 @@ void add_import(CLI::App& app) {
                              : store::import_maps(args->maps);
     const auto& shape = content.table.maps(args->maps.cam).row_shape;
     fmt::print("store {}: {} maps of {} x {} as maps_{}.npy{}\n", args->maps.out.string(), content.table.records.size(),
-               shape[0], shape[1], args->maps.cam, content.table.arrays.count("embeddings") ? ", with embeddings" : "");
+               shape[0], shape[1], args->maps.cam, content.table.arrays.count(store::kEmbeddings) ? ", with embeddings" : "");
     if (stacks->count()) {
       fmt::print("groups as chosen: amva analyze --store {} --out DIR --cam {} --group thresholds:0.5\n",
                  args->maps.out.string(), args->maps.cam);

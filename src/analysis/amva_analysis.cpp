@@ -124,7 +124,7 @@ void check_maps(const AnalysisOptions& opt, io::NpyRowReader& maps, const std::v
                 const std::string& cam) {
   if (maps.rows() != static_cast<std::int64_t>(index.size()) || maps.shape().size() != 3) {
     throw Error(ErrorCode::Mismatch, fmt::format("{}: {} rows of shape {} but index.csv has {} rows",
-                                                 store::maps_file(opt.store, cam).string(), maps.rows(),
+                                                 store::StoreFolder{opt.store}.maps(cam).string(), maps.rows(),
                                                  fmt::join(maps.shape(), "x"), index.size()));
   }
 }
@@ -312,12 +312,12 @@ OpenedStore open_store(const AnalysisOptions& opt, Team& team) {
     report(opt, "reading the store index");
     s.index = store::read_index_entries(opt.store);
     const auto chosen = choose_cam(opt);
-    io::NpyRowReader rows(store::maps_file(opt.store, chosen));
+    io::NpyRowReader rows(store::StoreFolder{opt.store}.maps(chosen));
     check_maps(opt, rows, s.index, chosen);
     return chosen;
   });
   try {
-    s.maps.emplace(store::maps_file(opt.store, s.cam));
+    s.maps.emplace(store::StoreFolder{opt.store}.maps(s.cam));
   } catch (const std::exception& e) {
     if (team.size() == 1) throw;
     team.abort(fmt::format("rank {} of {} cannot read the store: {}", team.rank(), team.size(), e.what()));

@@ -37,10 +37,10 @@ std::string group_label(double percent) {
 
 // Every row's map of one CAM method, as stored (rows x low_pixels).
 std::vector<float> read_all_maps(const fs::path& store, const std::string& cam, std::size_t rows, int& h, int& w) {
-  io::NpyRowReader reader(store::maps_file(store, cam));
+  io::NpyRowReader reader(store::StoreFolder{store}.maps(cam));
   if (reader.rows() != static_cast<std::int64_t>(rows) || reader.shape().size() != 3) {
     throw Error(ErrorCode::Mismatch,
-                fmt::format("{}: {} rows of shape {} but index.csv has {} rows", store::maps_file(store, cam).string(),
+                fmt::format("{}: {} rows of shape {} but index.csv has {} rows", store::StoreFolder{store}.maps(cam).string(),
                             reader.rows(), fmt::join(reader.shape(), "x"), rows));
   }
   h = static_cast<int>(reader.shape()[1]);

@@ -317,7 +317,7 @@ EdcResult run_edc(const EdcOptions& opt) {
   const auto index = store::read_index_entries(opt.store);
   EdcStudy s(opt, index);
   report("comparisons");
-  make_comparisons(s, io::read_npy(opt.store / "embeddings.npy"));
+  make_comparisons(s, io::read_npy(store::StoreFolder{opt.store}.embeddings()));
   EdcResult result;
   result.excluded = s.set.excluded;
   load_method_scores(s, result);

@@ -16,7 +16,7 @@ ScoredPairs score_pairs(const store::Table& table, const std::vector<Pair>& pair
   for (std::size_t i = 0; i < table.records.size(); ++i) {
     if (table.records[i].ok && table.records[i].face <= 0) row_of.emplace(table.records[i].path, i);
   }
-  const auto& emb = table.array("embeddings");
+  const auto& emb = table.array(store::kEmbeddings);
   const std::size_t d = emb.row_size();
   ScoredPairs out;
   for (const auto& p : pairs) {

@@ -32,7 +32,7 @@ struct StoredMaps {
 };
 
 StoredMaps stored_maps(const fs::path& store, const std::string& cam, std::size_t rows) {
-  const auto file = store::maps_file(store, cam);
+  const auto file = store::StoreFolder{store}.maps(cam);
   if (!fs::exists(file)) {
     throw Error(ErrorCode::NotFound,
                 fmt::format("{}: the store holds no {} maps, which define the deviation (it has: {}); extract them in "
@@ -215,8 +215,8 @@ DeviationSummary compute_deviation(const DeviationOptions& opt) {
     write_quality_columns(opt.store, records, {quality::kDeviationMethod}, {column});
     summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     // Under the lock a temporary file left here is a killed run's (as for quality.csv).
-    io::remove_temporaries_of(opt.store / "deviation.json");
-    io::write_text_atomically(opt.store / "deviation.json", io::json_text(deviation_json(opt, summary), 2) + "\n");
+    io::remove_temporaries_of(store::StoreFolder{opt.store}.deviation());
+    io::write_text_atomically(store::StoreFolder{opt.store}.deviation(), io::json_text(deviation_json(opt, summary), 2) + "\n");
   }
   if (fit && !opt.references_out.empty()) {
     fs::create_directories(opt.references_out);

@@ -69,7 +69,7 @@ void require_faces(const StudyOptions& opt, const ExtractSummary& extracted) {
   for (const auto& [reason, count] : extracted.failures) reasons.push_back(fmt::format("{} {}", count, reason));
   throw Error(ErrorCode::Image,
               fmt::format("{}: no face was found in its {} files ({}); see {}", opt.images.string(), extracted.records,
-                          fmt::join(reasons, ", "), (opt.out / "store" / "index.csv").string()));
+                          fmt::join(reasons, ", "), store::StoreFolder{opt.out / "store"}.index().string()));
 }
 
 // Built-in methods whose scores cannot rank these faces (constant: face_size on pre-aligned

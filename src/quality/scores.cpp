@@ -20,6 +20,7 @@
 #include "amva/io/safe_name.hpp"
 #include "amva/quality/quality_measure.hpp"
 #include "amva/store/path_matcher.hpp"
+#include "amva/store/quality_table.hpp"
 
 namespace amva::quality {
 namespace fs = std::filesystem;
@@ -161,53 +162,43 @@ std::string ScoreMatchReport::describe() const {
 
 std::vector<ScoreColumn> read_builtin_scores(const fs::path& store, const std::vector<store::IndexEntry>& index,
                                              const std::vector<std::string>& names) {
-  const fs::path file = store / "quality.csv";
-  if (!fs::exists(file)) {
-    throw Error(
-        ErrorCode::NotFound,
-        fmt::format("{}: no built-in FIQA scores (make them with: amva quality --store {} --methods {})", file.string(),
-                    store.string(), names.empty() ? "serfiq,brisque" : fmt::format("{}", fmt::join(names, ","))));
-  }
-  io::CsvReader reader(file, ',');
-  const auto& h = reader.header();
-  if (h.size() < 2 || h[0] != "id" || h[1] != "path") {
-    throw Error(ErrorCode::Parse, fmt::format("{}: expected columns id, path, methods...", file.string()));
-  }
+  store::QualityReader reader(store, names);
+  const auto& file = reader.file();
+  const auto& methods = reader.methods();
   std::vector<std::size_t> cols;
   std::vector<ScoreColumn> out;
-  const auto wanted = names.empty() ? std::vector<std::string>(h.begin() + 2, h.end()) : names;
+  const auto& wanted = names.empty() ? methods : names;
   for (const auto& name : wanted) {
-    const auto it = std::find(h.begin() + 2, h.end(), name);
-    if (it == h.end()) {
-      throw Error(
-          ErrorCode::NotFound,
-          fmt::format("{}: no scores of '{}' (it has: {}); make them with: amva quality --store {} --methods {}",
-                      file.string(), name, fmt::join(h.begin() + 2, h.end(), ", "), store.string(), name));
+    const auto it = std::find(methods.begin(), methods.end(), name);
+    if (it == methods.end()) {
+      throw Error(ErrorCode::NotFound,
+                  fmt::format("{}: no scores of '{}' (it has: {}); make them with: amva quality --store {} --methods {}",
+                              file.string(), name, fmt::join(methods, ", "), store.string(), name));
     }
-    cols.push_back(static_cast<std::size_t>(it - h.begin()));
+    cols.push_back(static_cast<std::size_t>(it - methods.begin()));
     // quality.csv holds scores already higher-is-better; `negated` says whether that came from
     // negating the measure's own scale (brisque), as it does for external files.
     bool negated = name == kDeviationMethod;
     if (quality::QualityRegistry::instance().contains(name)) {
       negated = quality::QualityRegistry::instance().create(name)->negated();
     }
-    out.push_back({name, "quality.csv", negated, std::vector<double>(index.size(), kNaN)});
+    out.push_back({name, file.filename().string(), negated, std::vector<double>(index.size(), kNaN)});
   }
-  std::vector<std::string> f;
+  store::QualityRow r;
   std::size_t row = 0;
-  while (reader.next(f)) {
-    if (row >= index.size() || f[0] != std::to_string(row) || f[1] != index[row].path) {
-      throw Error(ErrorCode::Mismatch, fmt::format("{}:{}: row does not match index.csv (run amva quality again)",
-                                                   file.string(), reader.line_number()));
+  while (reader.next(r)) {
+    if (row >= index.size() || r.id != std::to_string(row) || r.path != index[row].path) {
+      throw Error(ErrorCode::Mismatch,
+                  fmt::format("{}:{}: row does not match index.csv (run amva quality again)", file.string(), r.line));
     }
     for (std::size_t m = 0; m < cols.size(); ++m) {
       // Empty and nan are the scores of failed records; anything else that is not a number
       // means the file was damaged or edited by hand.
-      const auto& text = f[cols[m]];
+      const auto& text = r.cells[cols[m]];
       const auto v = io::to_double(text);
       if (!v && text.find_first_not_of(" \t") != std::string::npos) {
         throw Error(ErrorCode::Parse, fmt::format("{}:{}: {} is '{}', not a number (run amva quality again)",
-                                                  file.string(), reader.line_number(), out[m].name, text));
+                                                  file.string(), r.line, out[m].name, text));
       }
       out[m].values[row] = v.value_or(kNaN);
     }

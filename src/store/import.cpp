@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 
 #include "amva/error.hpp"
@@ -239,18 +240,18 @@ StoreContent import_group_stacks(const fs::path& dir, const std::string& cam, co
   }
   content.meta = import_meta(cam, maps.row_shape, fs::absolute(dir).string());
   content.meta["settings"]["groups_chosen_by"] = methods;
-  auto written = write_new_store(std::move(content), out);
-  std::vector<std::string> header{"id", "path"};
-  header.insert(header.end(), methods.begin(), methods.end());
-  std::string text = io::csv_line(header) + "\n";
-  for (const auto& r : written.table.records) {
-    std::vector<std::string> row{std::to_string(r.id), r.path};
-    const auto& [method, score] = membership.at(r.path);
-    for (const auto& m : methods) row.push_back(m == method ? fmt::format("{}", score) : "nan");
-    text += io::csv_line(row) + "\n";
+  // A method's high maps score 1 and its low ones 0; the other methods' maps have no score.
+  QualityTable quality;
+  for (const auto& m : methods) {
+    std::vector<std::string> cells;
+    for (const auto& r : content.table.records) {
+      const auto& [method, score] = membership.at(r.path);
+      cells.push_back(QualityTable::cell(m == method ? score : std::numeric_limits<double>::quiet_NaN()));
+    }
+    quality.set_column(m, cells);
   }
-  io::write_text_atomically(out / "quality.csv", text);
-  return written;
+  store::write_new_store(out, content.meta, content.table, quality);
+  return content;
 }
 
 }  // namespace amva::store

@@ -34,10 +34,6 @@ std::string maps_array(const std::string& cam) {
   return "maps_" + cam;
 }
 
-fs::path maps_file(const fs::path& dir, const std::string& cam) {
-  return dir / (maps_array(cam) + ".npy");
-}
-
 std::vector<std::string> cams(const fs::path& dir) {
   std::vector<std::string> found;
   if (!fs::is_directory(dir)) return found;
@@ -123,11 +119,11 @@ void write_table_files(const fs::path& dir, const Table& table, const std::funct
       throw Error(ErrorCode::Mismatch,
                   fmt::format("array '{}' has {} rows for {} records", name, array.rows(), table.records.size()));
     }
-    step(dir / (name + ".npy"));
-    io::write_npy(dir / (name + ".npy"), shape, array.data.data());
+    step(StoreFolder{dir}.array(name));
+    io::write_npy(StoreFolder{dir}.array(name), shape, array.data.data());
   }
-  step(dir / "index.csv");
-  io::write_atomically(dir / "index.csv", [&](std::ostream& out) {
+  step(StoreFolder{dir}.index());
+  io::write_atomically(StoreFolder{dir}.index(), [&](std::ostream& out) {
     out << io::csv_line(index_columns()) << '\n';
     for (const auto& r : table.records) out << io::csv_line(to_fields(r)) << '\n';
   });
@@ -139,33 +135,33 @@ void write_table_files(const fs::path& dir, const Table& table, const std::funct
 // disk strikes, the next open finds either no marker (the old files and the shards are
 // untouched: .commit/ is discarded and the commit redone) or the marker (the consolidated
 // files are all there, in .commit/ or already moved: the moves are finished).
-constexpr const char* kStaging = ".commit";
 constexpr const char* kComplete = "COMPLETE";
 
 void publish_commit(const fs::path& dir) {
-  const fs::path staging = dir / kStaging;
+  const fs::path staging = StoreFolder{dir}.commit();
   std::vector<fs::path> files;
   for (const auto& item : fs::directory_iterator(staging)) {
     if (item.path().filename() != kComplete) files.push_back(item.path());
   }
   // index.csv last: a reader that looks before recovery sees the old index with new arrays,
   // which read_table refuses by row count rather than misreads.
-  std::sort(files.begin(), files.end(), [](const fs::path& a, const fs::path& b) {
-    return std::pair{a.filename() == "index.csv", a} < std::pair{b.filename() == "index.csv", b};
+  const auto index_name = StoreFolder{dir}.index().filename();
+  std::sort(files.begin(), files.end(), [&](const fs::path& a, const fs::path& b) {
+    return std::pair{a.filename() == index_name, a} < std::pair{b.filename() == index_name, b};
   });
   for (const auto& f : files) {
     commit_step(f.string());
     fs::rename(f, dir / f.filename());
   }
-  commit_step((dir / "shards").string());
-  fs::remove_all(dir / "shards");
+  commit_step(StoreFolder{dir}.shards().string());
+  fs::remove_all(StoreFolder{dir}.shards());
   commit_step(staging.string());
   fs::remove_all(staging);
 }
 
 // Finishes a commit that was interrupted after its marker, or discards one interrupted before.
 void recover_commit(const fs::path& dir) {
-  const fs::path staging = dir / kStaging;
+  const fs::path staging = StoreFolder{dir}.commit();
   if (!fs::exists(staging)) return;
   if (fs::exists(staging / kComplete)) {
     publish_commit(dir);
@@ -181,7 +177,7 @@ void write_table(const fs::path& dir, const Table& table) {
 }
 
 Table read_table(const fs::path& dir) {
-  const fs::path index = dir / "index.csv";
+  const fs::path index = StoreFolder{dir}.index();
   if (!fs::exists(index)) throw Error(ErrorCode::NotFound, fmt::format("{}: no index.csv", dir.string()));
   const io::CsvTable csv = io::read_csv(index, ',');
   if (csv.header != index_columns()) {
@@ -214,7 +210,7 @@ const RowArray& Table::array(const std::string& name) const {
 }
 
 nlohmann::json read_meta(const fs::path& dir) {
-  const fs::path file = dir / "meta.json";
+  const fs::path file = StoreFolder{dir}.meta();
   if (!fs::exists(file)) {
     throw Error(ErrorCode::NotFound, fmt::format("{}: not an amva store (no meta.json)", dir.string()));
   }
@@ -238,7 +234,7 @@ nlohmann::json read_meta(const fs::path& dir) {
 
 std::vector<IndexEntry> read_index_entries(const fs::path& dir) {
   recover_if_interrupted(dir);
-  const fs::path file = dir / "index.csv";
+  const fs::path file = StoreFolder{dir}.index();
   if (!fs::exists(file)) {
     throw Error(ErrorCode::NotFound, fmt::format("{}: extraction not finished (no index.csv; run amva extract "
                                                  "again to resume)",
@@ -268,8 +264,8 @@ std::vector<IndexEntry> read_index_entries(const fs::path& dir) {
 namespace {
 std::vector<fs::path> shard_dirs(const fs::path& dir) {
   std::vector<fs::path> shards;
-  if (!fs::is_directory(dir / "shards")) return shards;
-  for (const auto& item : fs::directory_iterator(dir / "shards")) {
+  if (!fs::is_directory(StoreFolder{dir}.shards())) return shards;
+  for (const auto& item : fs::directory_iterator(StoreFolder{dir}.shards())) {
     const auto name = item.path().filename().string();
     // Only the writer's own numbered folders: anything else there is not a shard.
     const bool numbered = !name.empty() && name.size() < 10 &&
@@ -282,12 +278,12 @@ std::vector<fs::path> shard_dirs(const fs::path& dir) {
 }  // namespace
 
 StoreContent read_store(const fs::path& dir) {
-  if (!fs::exists(dir / "meta.json")) {
+  if (!fs::exists(StoreFolder{dir}.meta())) {
     throw Error(ErrorCode::NotFound, fmt::format("{}: not an amva store (no meta.json)", dir.string()));
   }
   recover_if_interrupted(dir);
   StoreContent s{read_meta(dir), {}};
-  if (!fs::exists(dir / "index.csv")) {
+  if (!fs::exists(StoreFolder{dir}.index())) {
     throw Error(ErrorCode::NotFound, fmt::format("{}: extraction not finished (no index.csv; run amva extract "
                                                  "again to resume)",
                                                  dir.string()));
@@ -299,7 +295,7 @@ StoreContent read_store(const fs::path& dir) {
 StoreLock::StoreLock(const fs::path& dir) : lock_(dir, "store") {}
 
 void recover_if_interrupted(const fs::path& dir) {
-  if (!fs::exists(dir / kStaging)) return;
+  if (!fs::exists(StoreFolder{dir}.commit())) return;
   const StoreLock lock(dir);
   recover_commit(dir);
 }
@@ -308,10 +304,10 @@ StoreWriter::StoreWriter(fs::path dir, nlohmann::json meta, std::shared_ptr<Stor
     : dir_(std::move(dir)), meta_(std::move(meta)), lock_(std::move(lock)) {}
 
 StoreWriter StoreWriter::open(const fs::path& dir, const nlohmann::json& meta) {
-  if (!fs::exists(dir / "meta.json")) {
+  if (!fs::exists(StoreFolder{dir}.meta())) {
     // A folder holding only the lock and a killed first meta.json's temporary file is a store
     // being born (by another process, whose lock then says so, or by a dead one).
-    if (fs::exists(dir) && !io::holds_only_an_interrupted_write(dir, "meta.json")) {
+    if (fs::exists(dir) && !io::holds_only_an_interrupted_write(dir, StoreFolder{dir}.meta().filename().string())) {
       throw Error(ErrorCode::InvalidArgument,
                   fmt::format("{}: folder exists, is not empty and is not an amva store", dir.string()));
     }
@@ -320,19 +316,19 @@ StoreWriter StoreWriter::open(const fs::path& dir, const nlohmann::json& meta) {
   // The lock first: a second process creating the same store is told it is in use, and the
   // settings are read, or meta.json written, by the lock's holder alone.
   auto lock = std::make_shared<StoreLock>(dir);
-  if (fs::exists(dir / "meta.json")) {
+  if (fs::exists(StoreFolder{dir}.meta())) {
     const auto existing = read_meta(dir);
     if (auto diff = settings_mismatch(existing, meta); !diff.empty()) {
       throw Error(ErrorCode::Mismatch,
                   fmt::format("{}: store was made with other settings ({}); use another --out", dir.string(), diff));
     }
   } else {
-    io::remove_temporaries_of(dir / "meta.json");
-    io::write_text_atomically(dir / "meta.json", io::json_text(meta, 2) + "\n");
+    io::remove_temporaries_of(StoreFolder{dir}.meta());
+    io::write_text_atomically(StoreFolder{dir}.meta(), io::json_text(meta, 2) + "\n");
   }
   recover_commit(dir);
   StoreWriter w(dir, meta, std::move(lock));
-  if (fs::exists(dir / "index.csv")) {
+  if (fs::exists(StoreFolder{dir}.index())) {
     for (const auto& r : read_table(dir).records) w.done_.insert(r.path);
   }
   for (const auto& shard : shard_dirs(dir)) {
@@ -343,8 +339,8 @@ StoreWriter StoreWriter::open(const fs::path& dir, const nlohmann::json& meta) {
 }
 
 void write_shard(const fs::path& dir, int number, const Table& shard) {
-  const fs::path final_dir = dir / "shards" / fmt::format("{:05d}", number);
-  const fs::path temp_dir = dir / "shards" / fmt::format(".tmp-{:05d}", number);
+  const fs::path final_dir = StoreFolder{dir}.shards() / fmt::format("{:05d}", number);
+  const fs::path temp_dir = StoreFolder{dir}.shards() / fmt::format(".tmp-{:05d}", number);
   fs::remove_all(temp_dir);
   write_table(temp_dir, shard);
   io::fault_point("AMVA_FAULT_SHARD_STEP", final_dir.string());
@@ -359,19 +355,19 @@ void StoreWriter::write_shard(const Table& shard) {
 
 StoreContent StoreWriter::finalize() {
   StoreContent s{read_meta(dir_), {}};
-  if (fs::exists(dir_ / "index.csv")) s.table = read_table(dir_);
+  if (fs::exists(StoreFolder{dir_}.index())) s.table = read_table(dir_);
   const auto shards = shard_dirs(dir_);
   for (const auto& shard : shards) s.table.append(read_table(shard));
   s.table.canonicalize();
-  if (!shards.empty() || !fs::exists(dir_ / "index.csv")) {
-    const fs::path staging = dir_ / kStaging;
+  if (!shards.empty() || !fs::exists(StoreFolder{dir_}.index())) {
+    const fs::path staging = StoreFolder{dir_}.commit();
     fs::remove_all(staging);
     write_table_files(staging, s.table, [](const fs::path& f) { commit_step(f.string()); });
     commit_step((staging / kComplete).string());
     io::write_text_atomically(staging / kComplete, "");
     publish_commit(dir_);
   } else {
-    fs::remove_all(dir_ / "shards");
+    fs::remove_all(StoreFolder{dir_}.shards());
   }
   return s;
 }
@@ -386,21 +382,16 @@ nlohmann::json without_part(nlohmann::json meta) {
 
 // Each input's quality.csv, keyed by (path, face) so that it follows the records to their ids
 // in the merged store. Every input must score the same measures: a column some parts lack
-// would otherwise become a column of holes. Empty when no input has one.
-std::string merged_quality_csv(const std::vector<fs::path>& inputs, const std::vector<StoreContent>& contents,
-                               const Table& merged) {
+// would otherwise become a column of holes. None when no input has one.
+std::optional<QualityTable> merged_quality(const std::vector<fs::path>& inputs,
+                                           const std::vector<StoreContent>& contents, const Table& merged) {
   std::vector<std::string> columns;
   bool any = false;
   std::map<std::pair<std::string, int>, std::vector<std::string>> rows;
   for (std::size_t s = 0; s < inputs.size(); ++s) {
-    const fs::path file = inputs[s] / "quality.csv";
-    const bool has = fs::exists(file);
-    io::CsvTable csv;
-    if (has) csv = io::read_csv(file, ',');
-    const std::vector<std::string> these = has && csv.header.size() > 2
-                                               ? std::vector<std::string>(csv.header.begin() + 2, csv.header.end())
-                                               : std::vector<std::string>{};
-    if (s > 0 && (has != any || these != columns)) {
+    const auto table = QualityTable::read(inputs[s]);
+    const auto these = table ? table->methods() : std::vector<std::string>{};
+    if (s > 0 && (table.has_value() != any || these != columns)) {
       throw Error(
           ErrorCode::Mismatch,
           fmt::format("{}: cannot merge, its quality.csv columns [{}] differ from {}'s [{}]; score every "
@@ -408,35 +399,31 @@ std::string merged_quality_csv(const std::vector<fs::path>& inputs, const std::v
                       "merged store with amva quality",
                       inputs[s].string(), fmt::join(these, ", "), inputs.front().string(), fmt::join(columns, ", ")));
     }
-    any = has;
+    any = table.has_value();
     columns = these;
+    if (!table) continue;
     const auto& records = contents[s].table.records;
-    for (std::size_t r = 0; r < csv.rows.size(); ++r) {
-      const auto& row = csv.rows[r];
-      const auto id = row.size() == csv.header.size() ? io::to_integer(row[0]) : std::nullopt;
+    for (const auto& row : table->rows()) {
+      const auto id = io::to_integer(row.id);
       if (!id || *id < 0 || static_cast<std::size_t>(*id) >= records.size() ||
-          records[static_cast<std::size_t>(*id)].path != row[1]) {
-        throw Error(ErrorCode::Mismatch,
-                    fmt::format("{}:{}: quality row names no record of its store", file.string(), csv.line_numbers[r]));
+          records[static_cast<std::size_t>(*id)].path != row.path) {
+        throw Error(ErrorCode::Mismatch, fmt::format("{}:{}: quality row names no record of its store",
+                                                     StoreFolder{inputs[s]}.quality().string(), row.line));
       }
       const auto& record = records[static_cast<std::size_t>(*id)];
-      rows[{record.path, record.face}] = std::vector<std::string>(row.begin() + 2, row.end());
+      rows[{record.path, record.face}] = row.cells;
     }
   }
-  if (!any) return {};
-  std::vector<std::string> header{"id", "path"};
-  header.insert(header.end(), columns.begin(), columns.end());
-  std::string text = io::csv_line(header) + "\n";
+  if (!any) return std::nullopt;
+  std::vector<QualityRow> ordered;
   for (const auto& r : merged.records) {
     const auto found = rows.find({r.path, r.face});
     if (found == rows.end()) {
       throw Error(ErrorCode::Mismatch, fmt::format("{}: cannot merge, face {} has no quality.csv row", r.path, r.face));
     }
-    std::vector<std::string> row{std::to_string(r.id), r.path};
-    row.insert(row.end(), found->second.begin(), found->second.end());
-    text += io::csv_line(row) + "\n";
+    ordered.push_back({std::to_string(r.id), r.path, found->second});
   }
-  return text;
+  return QualityTable(columns, std::move(ordered));
 }
 
 }  // namespace
@@ -460,7 +447,7 @@ StoreContent merge_stores(const std::vector<fs::path>& inputs, const fs::path& o
       throw Error(ErrorCode::Mismatch, fmt::format("{}: cannot merge ({})", inputs[i].string(), e.what()));
     }
   }
-  const std::string quality = merged_quality_csv(inputs, contents, merged.table);
+  const auto quality = merged_quality(inputs, contents, merged.table);
   merged.meta["merged_from"] = nlohmann::json::array();
   for (const auto& in : inputs) merged.meta["merged_from"].push_back(fs::absolute(in).string());
   write_new_store(out, merged.meta, merged.table, quality);
@@ -468,7 +455,7 @@ StoreContent merge_stores(const std::vector<fs::path>& inputs, const fs::path& o
 }
 
 void write_new_store(const fs::path& out, const nlohmann::json& meta, const Table& table,
-                     const std::string& quality_csv) {
+                     const std::optional<QualityTable>& quality) {
   const auto refuse_if_taken = [&] {
     std::error_code ec;
     if (fs::exists(out, ec) && (!fs::is_directory(out, ec) || !fs::is_empty(out, ec))) {
@@ -489,8 +476,8 @@ void write_new_store(const fs::path& out, const nlohmann::json& meta, const Tabl
   }
   try {
     write_table(partial, table);
-    if (!quality_csv.empty()) io::write_text_atomically(partial / "quality.csv", quality_csv);
-    io::write_text_atomically(partial / "meta.json", io::json_text(meta, 2) + "\n");
+    if (quality) quality->write(partial, table.records);
+    io::write_text_atomically(StoreFolder{partial}.meta(), io::json_text(meta, 2) + "\n");
     io::fault_point("AMVA_FAULT_NEW_STORE_STEP", out.string());
     fs::remove(out, ec);  // an empty folder the user made for it
     fs::rename(partial, out, ec);

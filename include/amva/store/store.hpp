@@ -1,9 +1,12 @@
 #pragma once
-// The store: a directory holding everything extraction produces (see DESIGN.md, "The store").
+// The store: a directory holding everything extraction produces (see DESIGN.md, "The store";
+// StoreFolder names each file).
 //   meta.json        settings that made the store; its "settings" object must match to resume
 //                    or merge
 //   index.csv        one Record per row, in canonical order (path, face); id = row
 //   <name>.npy       float32 arrays whose first axis is the row: embeddings, maps_<cam>, ...
+//   quality.csv      built-in FIQA scores, one column per method (QualityTable)
+//   deviation.json   how quality.csv's deviation column was made, when it has one
 //   shards/NNNNN/    completed chunks of an unfinished extraction, each with its own
 //                    index.csv and arrays; finalize() folds them into the files above
 //   .commit/         only while a commit runs (or after one was interrupted): the folded
@@ -13,12 +16,15 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "amva/io/folder_lock.hpp"
+#include "amva/store/quality_table.hpp"
 #include "amva/store/record.hpp"
+#include "amva/store/store_folder.hpp"
 
 namespace amva::store {
 
@@ -31,9 +37,6 @@ struct RowArray {
   [[nodiscard]] const float* row(std::size_t i) const { return data.data() + i * row_size(); }
 };
 
-/// The name of a CAM method's maps array ("maps_<cam>"), and its file in a store.
-std::string maps_array(const std::string& cam);
-std::filesystem::path maps_file(const std::filesystem::path& dir, const std::string& cam);
 /// The CAM methods whose maps a store folder holds (every maps_<cam>.npy), sorted; none when
 /// the folder does not exist.
 std::vector<std::string> cams(const std::filesystem::path& dir);
@@ -130,7 +133,7 @@ void write_table(const std::filesystem::path& dir, const Table& table);
 /// a full disk at any instant leaves no part of a store at `out`, and the same command run
 /// again succeeds. Throws Error(InvalidArgument) when `out` exists and is not empty.
 void write_new_store(const std::filesystem::path& out, const nlohmann::json& meta, const Table& table,
-                     const std::string& quality_csv = {});
+                     const std::optional<QualityTable>& quality = std::nullopt);
 
 /// Joins stores made separately into `out`. Their settings must agree and no image path may
 /// appear in two of them (Error(Mismatch) naming the store and the path).
