@@ -35,7 +35,8 @@ const Setup& setup() {
     Setup out;
     const auto card = model::ModelCard::load(fs::path(AMVA_BENCH_CARDS_DIR) / "default.json", AMVA_BENCH_MODELS_DIR);
     auto rec = model::FaceRecognizer::create(card);
-    const auto layer = rec->target_layer();
+    const auto target = model::probe_target_layer(*rec);
+    const auto& layer = target.name;
     for (const auto& e : io::list_images(AMVA_BENCH_SOURCES_DIR)) {
       cv::Mat face;
       cv::resize(io::load_bgr(e.file), face, cv::Size(card.input_width, card.input_height));
@@ -44,10 +45,7 @@ const Setup& setup() {
       const float* emb = r.embeddings.ptr<float>(0);
       out.embeddings.emplace_back(emb, emb + r.embeddings.cols);
     }
-    const auto& a = out.activations.front();
-    out.head = model::AffineHead::extract(card, rec->model_sha256(), layer,
-                                          {a.size[1], a.size[2], a.size[3], rec->embedding_size()},
-                                          model::default_cache_dir());
+    out.head = model::AffineHead::extract(card, rec->model_sha256(), layer, target.shape, model::default_cache_dir());
     return out;
   }();
   return s;

@@ -99,6 +99,12 @@ model::ModelCard ModelOptions::card() const {
   return c;
 }
 
+quality::MeasureConfig ModelOptions::measure_config() {
+  quality::MeasureConfig config;
+  if (const char* dir = std::getenv("AMVA_BRISQUE_DIR"); dir && *dir) config.brisque_dir = dir;
+  return config;
+}
+
 face::DetectorConfig ModelOptions::detector_config() const {
   if (detector.empty()) return face::default_detector(resolved_models_dir());
   face::DetectorConfig d;

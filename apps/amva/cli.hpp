@@ -25,6 +25,9 @@ struct ModelOptions {
   [[nodiscard]] std::filesystem::path resolved_models_dir() const;
   [[nodiscard]] model::ModelCard card() const;
   [[nodiscard]] face::DetectorConfig detector_config() const;
+  /// The built-in FIQA measures' configuration: BRISQUE's model files from $AMVA_BRISQUE_DIR
+  /// when set (the CLI reads the environment, as for $AMVA_MODELS; the library never does).
+  [[nodiscard]] static quality::MeasureConfig measure_config();
 };
 
 /// CAM options shared by extract and cam.

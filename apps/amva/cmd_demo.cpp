@@ -56,6 +56,7 @@ void add_demo(CLI::App& app) {
     o.out = args->out;
     o.labels = data.set.parent_path() / "labels.txt";
     o.card = args->models.card();
+    o.measures = ModelOptions::measure_config();
     o.detector = d.detector;
     o.threads = args->threads;
     o.title = "amva demo: the default faces and their controlled degradations";

@@ -39,6 +39,7 @@ void add_explain(CLI::App& app) {
     o.images = args->images;
     o.out = args->out;
     o.card = args->models.card();
+    o.measures = ModelOptions::measure_config();
     o.aligned = args->aligned;
     o.force = args->force;
     o.detector = args->models.detector_config();  // for --aligned: only its 68 points, for the eyes

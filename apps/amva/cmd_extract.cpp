@@ -46,6 +46,7 @@ void add_extract(CLI::App& app) {
     auto& opt = args->extract;
     if (!args->part.empty()) opt.part = io::parse_list_part(args->part);
     opt.card = args->models.card();
+    opt.measures = ModelOptions::measure_config();
     if (!opt.aligned) opt.detector = args->models.detector_config();
     opt.face_rule = face::face_rule_from_string(args->face_rule);
     args->cam.apply(opt);

@@ -26,6 +26,7 @@ void run_quality(const std::filesystem::path& store, const std::vector<std::stri
   q.card = card;
   q.cache_dir = cache.empty() ? model::default_cache_dir() : cache;
   q.threads = threads;
+  q.measures = ModelOptions::measure_config();
   if (!part.empty()) q.part = io::parse_list_part(part);
   auto& team = launched_team();
   // Under mpirun the root speaks for the job; its progress counts every rank's faces.

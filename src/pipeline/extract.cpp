@@ -146,7 +146,7 @@ BatchResult process_prepared(Prepared p, const CamPlan& plan, Worker& w, bool be
   BatchResult out;
   Table& t = out.table;
   t.records = std::move(p.records);
-  auto& emb = nan_array(t, "embeddings", {dim});
+  auto& emb = nan_array(t, store::kEmbeddings, {dim});
   for (const auto& m : plan.methods) {
     const cv::Size size = m->map_size(plan.shape);
     nan_array(t, store::maps_array(m->name()), {size.height, size.width});
@@ -316,17 +316,13 @@ CamPlan make_cam_plan(const ExtractOptions& opt, model::FaceRecognizer& recogniz
   CamPlan plan;
   bool needs_head = false;
   for (const auto& name : opt.quality) {
-    plan.measures.push_back(quality::QualityRegistry::instance().create(name));
+    plan.measures.push_back(quality::QualityRegistry::instance().create(name, opt.measures));
     needs_head = needs_head || plan.measures.back()->needs_activations();
   }
   if (opt.cams.empty() && !needs_head) return plan;
-  plan.layer = recognizer.target_layer();
-  const cv::Mat probe(opt.card.input_height, opt.card.input_width, CV_8UC3, cv::Scalar::all(0));
-  const cv::Mat a = recognizer.forward({probe}, {plan.layer}).activations.front();
-  if (a.dims != 4) {
-    throw Error(ErrorCode::Model, fmt::format("target layer '{}' is not a C x h x w feature map", plan.layer));
-  }
-  plan.shape = {a.size[1], a.size[2], a.size[3], recognizer.embedding_size()};
+  const auto target = model::probe_target_layer(recognizer);
+  plan.layer = target.name;
+  plan.shape = target.shape;
   for (const auto& name : opt.cams) {
     auto m = cam::CamMethod::create(name, opt.cam_options);
     const std::string target = opt.target.empty() || m->fixed_target() ? m->default_target() : opt.target;
@@ -471,6 +467,7 @@ void finish_store(const ExtractOptions& opt, store::StoreWriter& writer, const S
   q.card = opt.card;
   q.cache_dir = opt.cache_dir;
   q.threads = opt.threads;
+  q.measures = opt.measures;
   ScoredFaces all = scored;
   add_stored_scores(opt.out, opt.quality, all);
   summary.quality = update_quality(q, all);

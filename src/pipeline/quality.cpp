@@ -24,6 +24,7 @@
 #include "amva/pipeline/extract.hpp"
 #include "amva/pipeline/workers.hpp"
 #include "amva/quality/quality_measure.hpp"
+#include "amva/store/quality_table.hpp"
 #include "amva/store/settings.hpp"
 #include "amva/store/store.hpp"
 
@@ -31,17 +32,15 @@ namespace amva::pipeline {
 namespace fs = std::filesystem;
 
 namespace {
-// Existing quality.csv columns, keyed by id, so that a run adds to them.
-std::map<std::string, std::vector<std::string>> existing_columns(const fs::path& file, std::size_t rows) {
-  std::map<std::string, std::vector<std::string>> columns;
-  if (!fs::exists(file)) return columns;
-  const auto csv = io::read_csv(file, ',');
-  if (csv.rows.size() != rows) return columns;  // from an older extraction: start afresh
-  for (std::size_t c = 2; c < csv.header.size(); ++c) {
-    auto& col = columns[csv.header[c]];
-    for (const auto& row : csv.rows) col.push_back(row[c]);
+// The store's quality.csv, so that a run adds to it; none when it has none or when it cannot
+// be read (a damaged file is written afresh, as one of an older extraction is).
+std::optional<store::QualityTable> stored_quality(const fs::path& store) {
+  try {
+    return store::QualityTable::read(store);
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::Parse) throw;
+    return std::nullopt;
   }
-  return columns;
 }
 }  // namespace
 
@@ -50,20 +49,19 @@ QualitySummary compute_quality(const QualityOptions& opt, Team* team) {
 }
 
 void add_stored_scores(const fs::path& store, const std::vector<std::string>& methods, ScoredFaces& scored) {
-  const fs::path file = store / "quality.csv";
-  if (!fs::exists(file)) return;
-  const auto csv = io::read_csv(file, ',');
-  if (csv.header.size() < 2 || csv.header[1] != "path") return;
+  const auto table = stored_quality(store);
+  if (!table) return;
   // Rows are in the store's canonical order (path, then face), so the k-th row of a path is
   // its face k; ids may have moved since, as the store grew.
   std::map<std::string, int> seen;
-  for (const auto& row : csv.rows) {
-    const int face = seen[row[1]]++;
-    for (std::size_t c = 2; c < csv.header.size(); ++c) {
-      if (std::find(methods.begin(), methods.end(), csv.header[c]) == methods.end()) continue;
-      const auto v = io::to_double(row[c]);
+  const auto& names = table->methods();
+  for (const auto& row : table->rows()) {
+    const int face = seen[row.path]++;
+    for (std::size_t c = 0; c < names.size(); ++c) {
+      if (std::find(methods.begin(), methods.end(), names[c]) == methods.end()) continue;
+      const auto v = io::to_double(row.cells[c]);
       if (!v || std::isnan(*v)) continue;
-      scored[{row[1], face}].emplace(csv.header[c], *v);
+      scored[{row.path, face}].emplace(names[c], *v);
     }
   }
 }
@@ -106,15 +104,9 @@ Activations activations_for(const QualityOptions& opt, const nlohmann::json& met
     throw Error(ErrorCode::Mismatch, fmt::format("{}: the store was made with another model than {}",
                                                  opt.store.string(), opt.card.file.string()));
   }
-  Activations a;
-  a.layer = probe->target_layer();
-  const cv::Mat probe_out =
-      probe->forward({cv::Mat(opt.card.input_height, opt.card.input_width, CV_8UC3, cv::Scalar(0))}, {a.layer})
-          .activations.front();
-  a.head = model::AffineHead::extract(
-      opt.card, probe->model_sha256(), a.layer,
-      {probe_out.size[1], probe_out.size[2], probe_out.size[3], probe->embedding_size()}, opt.cache_dir);
-  return a;
+  const auto target = model::probe_target_layer(*probe);
+  return {target.name,
+          model::AffineHead::extract(opt.card, probe->model_sha256(), target.name, target.shape, opt.cache_dir)};
 }
 
 // Re-reads, re-aligns and scores the faces of `todo`, on opt.threads workers.
@@ -122,7 +114,7 @@ void rescore(const QualityOptions& opt, const store::StoreContent& store, const 
              const Measures& measures, const std::optional<Activations>& act, Scores& scores,
              const std::function<void()>& face_done) {
   const auto& records = store.table.records;
-  const auto& emb = store.table.array("embeddings");
+  const auto& emb = store.table.array(store::kEmbeddings);
   std::atomic<std::size_t> next{0};
   run_workers(opt.threads, [&](int, const std::function<bool()>& stop) {
     std::unique_ptr<model::FaceRecognizer> rec;
@@ -224,28 +216,22 @@ void add_rank_scores(const std::string& text, Scores& scores) {
 
 }  // namespace
 
-// quality.csv: id, path, then every column, these methods' replaced and the others kept.
+// quality.csv: id, path, then every column in name order, these methods' replaced and the
+// others kept when they cover the same rows.
 std::vector<std::string> write_quality_columns(const fs::path& dir, const std::vector<store::Record>& records,
                                                const std::vector<std::string>& names, const Scores& scores) {
-  auto columns = existing_columns(dir / "quality.csv", records.size());
+  auto table = stored_quality(dir).value_or(store::QualityTable{});
+  if (table.rows().size() != records.size()) table = {};  // from an older extraction: start afresh
   for (std::size_t m = 0; m < names.size(); ++m) {
-    auto& col = columns[names[m]];
-    col.clear();
-    for (double v : scores[m]) col.push_back(std::isnan(v) ? "nan" : fmt::format("{}", v));
+    std::vector<std::string> cells;
+    cells.reserve(scores[m].size());
+    for (double v : scores[m]) cells.push_back(store::QualityTable::cell(v));
+    table.set_column(names[m], cells);
   }
+  table.sort_methods();
+  table.write(dir, records);
   std::vector<std::string> header{"id", "path"};
-  for (const auto& [name, col] : columns) header.push_back(name);
-  std::ostringstream out;
-  out << io::csv_line(header) << '\n';
-  for (std::size_t i = 0; i < records.size(); ++i) {
-    std::vector<std::string> row{std::to_string(records[i].id), records[i].path};
-    for (const auto& [name, col] : columns) row.push_back(col[i]);
-    out << io::csv_line(row) << '\n';
-  }
-  // Under the store's lock no other writer's temporary file is live: one left here is a killed
-  // run's, which would otherwise stay for good.
-  io::remove_temporaries_of(dir / "quality.csv");
-  io::write_text_atomically(dir / "quality.csv", out.str());
+  header.insert(header.end(), table.methods().begin(), table.methods().end());
   return header;
 }
 
@@ -273,7 +259,7 @@ QualitySummary update_quality(const QualityOptions& opt, const ScoredFaces& scor
     return std::string();
   });
   Measures measures;
-  for (const auto& name : opt.methods) measures.push_back(quality::QualityRegistry::instance().create(name));
+  for (const auto& name : opt.methods) measures.push_back(quality::QualityRegistry::instance().create(name, opt.measures));
   const auto& records = store.table.records;
   ScoredFaces scored = scored_before;
   if (opt.part.whole()) add_part_scores(opt.store, measures, scored);

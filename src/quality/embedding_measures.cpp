@@ -122,10 +122,10 @@ class SerFiq final : public QualityMeasure {
 
 }  // namespace
 
-std::unique_ptr<QualityMeasure> make_magnitude() {
+std::unique_ptr<QualityMeasure> make_magnitude(const MeasureConfig& /*config*/) {
   return std::make_unique<Magnitude>();
 }
-std::unique_ptr<QualityMeasure> make_serfiq() {
+std::unique_ptr<QualityMeasure> make_serfiq(const MeasureConfig& /*config*/) {
   return std::make_unique<SerFiq>();
 }
 

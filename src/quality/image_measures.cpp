@@ -83,8 +83,7 @@ class FaceSize final : public QualityMeasure {
 // model cannot judge that face, and the analysis leaves it out of the method's groups.
 class Brisque final : public QualityMeasure {
  public:
-  Brisque() {
-    const std::filesystem::path dir = brisque_model_dir();
+  explicit Brisque(const std::filesystem::path& dir) {
     const auto model = dir / "brisque_model_live.yml";
     const auto range = dir / "brisque_range_live.yml";
     if (!std::filesystem::exists(model) || !std::filesystem::exists(range)) {
@@ -126,20 +125,20 @@ class Brisque final : public QualityMeasure {
 
 }  // namespace
 
-std::unique_ptr<QualityMeasure> make_sharpness() {
+std::unique_ptr<QualityMeasure> make_sharpness(const MeasureConfig& /*config*/) {
   return std::make_unique<Sharpness>();
 }
-std::unique_ptr<QualityMeasure> make_brightness() {
+std::unique_ptr<QualityMeasure> make_brightness(const MeasureConfig& /*config*/) {
   return std::make_unique<Brightness>();
 }
-std::unique_ptr<QualityMeasure> make_contrast() {
+std::unique_ptr<QualityMeasure> make_contrast(const MeasureConfig& /*config*/) {
   return std::make_unique<Contrast>();
 }
-std::unique_ptr<QualityMeasure> make_face_size() {
+std::unique_ptr<QualityMeasure> make_face_size(const MeasureConfig& /*config*/) {
   return std::make_unique<FaceSize>();
 }
-std::unique_ptr<QualityMeasure> make_brisque() {
-  return std::make_unique<Brisque>();
+std::unique_ptr<QualityMeasure> make_brisque(const MeasureConfig& config) {
+  return std::make_unique<Brisque>(config.brisque_dir);
 }
 
 }  // namespace amva::quality

@@ -1,7 +1,5 @@
 #include <fmt/format.h>
 
-#include <cstdlib>
-
 #include "amva/error.hpp"
 #include "measures.hpp"
 
@@ -26,24 +24,19 @@ void QualityRegistry::add(const std::string& name, Factory factory) {
   factories_[name] = std::move(factory);
 }
 
-std::unique_ptr<QualityMeasure> QualityRegistry::create(const std::string& name) const {
+std::unique_ptr<QualityMeasure> QualityRegistry::create(const std::string& name, const MeasureConfig& config) const {
   auto it = factories_.find(name);
   if (it == factories_.end()) {
     throw Error(ErrorCode::InvalidArgument,
                 fmt::format("unknown quality measure '{}' (known: {})", name, fmt::join(names(), ", ")));
   }
-  return it->second();
+  return it->second(config);
 }
 
 std::vector<std::string> QualityRegistry::names() const {
   std::vector<std::string> out;
   for (const auto& [name, f] : factories_) out.push_back(name);
   return out;
-}
-
-std::string brisque_model_dir() {
-  if (const char* env = std::getenv("AMVA_BRISQUE_DIR")) return env;
-  return "/usr/share/opencv4/quality";
 }
 
 }  // namespace amva::quality

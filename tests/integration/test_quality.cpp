@@ -101,7 +101,7 @@ TEST(Quality, MeasuresFollowControlledDegradations) {
 // real 112x112 faces, clamped scores tie and let file order pick a group).
 TEST(Quality, BrisqueIsOpenCvsScoreUnclamped) {
   const Face f = grace();
-  const auto dir = quality::brisque_model_dir();
+  const auto dir = quality::MeasureConfig{}.brisque_dir.string();
   const auto opencv = [&](const cv::Mat& m) {
     return cv::quality::QualityBRISQUE::compute(m, dir + "/brisque_model_live.yml", dir + "/brisque_range_live.yml")[0];
   };
@@ -133,6 +133,32 @@ TEST(Quality, BrisqueIsOpenCvsScoreUnclamped) {
   EXPECT_TRUE(std::isnan(score("brisque", ramp)));
   EXPECT_TRUE(quality::QualityRegistry::instance().create("brisque")->negated());
   EXPECT_FALSE(quality::QualityRegistry::instance().create("sharpness")->negated());
+}
+
+// A measure with a model of its own reads it from its configuration, never from the
+// environment: the same files elsewhere give the same score, and a folder without them is
+// refused, naming it.
+TEST(Quality, BrisqueReadsItsModelFromItsConfiguration) {
+  test::TempDir dir;
+  const auto debian = quality::MeasureConfig{}.brisque_dir;
+  std::filesystem::create_directories(dir / "brisque");
+  for (const char* f : {"brisque_model_live.yml", "brisque_range_live.yml"}) {
+    std::filesystem::copy_file(debian / f, dir / "brisque" / f);
+  }
+  const Face f = grace();
+  quality::QualityInput in;
+  in.aligned = &f.aligned;
+  const auto& registry = quality::QualityRegistry::instance();
+  EXPECT_EQ(registry.create("brisque", {.brisque_dir = dir / "brisque"})->score(in),
+            registry.create("brisque")->score(in));
+  std::filesystem::create_directories(dir / "empty");
+  try {
+    (void)registry.create("brisque", {.brisque_dir = dir / "empty"});
+    ADD_FAILURE() << "a folder without BRISQUE's files was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::NotFound);
+    EXPECT_NE(std::string(e.what()).find((dir / "empty").string()), std::string::npos) << e.what();
+  }
 }
 
 TEST(Quality, StoreGetsQualityCsvAndSerFiqPrefersCleanFaces) {

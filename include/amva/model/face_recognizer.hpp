@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "amva/model/affine_head.hpp"
 #include "amva/model/model_card.hpp"
 
 namespace amva::model {
@@ -43,5 +44,16 @@ class FaceRecognizer {
   /// mismatch is an Error(Model) that names the card field and what the model has instead.
   static std::unique_ptr<FaceRecognizer> create(const ModelCard& card);
 };
+
+/// The target layer and the shape of its activations, with the embedding size: what the maps
+/// and an affine head are made for.
+struct TargetLayer {
+  std::string name;
+  HeadShape shape;
+};
+
+/// The recognizer's target layer, measured by one forward pass of a blank face. Throws
+/// Error(Model) when the layer is not a C x h x w feature map.
+TargetLayer probe_target_layer(FaceRecognizer& recognizer);
 
 }  // namespace amva::model

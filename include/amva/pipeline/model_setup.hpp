@@ -7,6 +7,7 @@
 #include "amva/face/detector.hpp"
 #include "amva/model/affine_head.hpp"
 #include "amva/model/model_card.hpp"
+#include "amva/quality/quality_measure.hpp"
 
 namespace amva::pipeline {
 
@@ -16,6 +17,7 @@ struct ModelSetup {
   bool aligned = false;                                          // inputs are aligned crops: no detection
   std::filesystem::path cache_dir = model::default_cache_dir();  // Jacobian cache (empty: the default)
   int threads = 2;                                               // worker threads, each with its own networks
+  quality::MeasureConfig measures;                               // of the built-in FIQA measures
   /// This setup with an empty cache_dir replaced by the default one.
   [[nodiscard]] ModelSetup resolved() const {
     ModelSetup s = *this;

@@ -2,6 +2,7 @@
 // Built-in FIQA methods, plugged in by name through a registry (as OFIQ does with its
 // measures). Every score is "higher is better" for grouping; each measure documents what
 // its number means and its range.
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -24,6 +25,14 @@ struct QualityInput {
   const model::AffineHead* head = nullptr;
 };
 
+/// What the measures are configured with; the registry hands it to every factory, so that a
+/// measure never reads the environment. A measure with a model of its own finds its files here.
+struct MeasureConfig {
+  /// OpenCV's BRISQUE model and range (brisque_model_live.yml, brisque_range_live.yml); by
+  /// default Debian's opencv-data folder.
+  std::filesystem::path brisque_dir = "/usr/share/opencv4/quality";
+};
+
 class QualityMeasure {
  public:
   virtual ~QualityMeasure() = default;
@@ -41,12 +50,13 @@ class QualityMeasure {
 
 class QualityRegistry {
  public:
-  using Factory = std::function<std::unique_ptr<QualityMeasure>()>;
+  using Factory = std::function<std::unique_ptr<QualityMeasure>(const MeasureConfig&)>;
   /// The registry with every built-in measure.
   static QualityRegistry& instance();
   void add(const std::string& name, Factory factory);
   /// Throws Error(InvalidArgument) naming the known measures for an unknown name.
-  [[nodiscard]] std::unique_ptr<QualityMeasure> create(const std::string& name) const;
+  [[nodiscard]] std::unique_ptr<QualityMeasure> create(const std::string& name,
+                                                       const MeasureConfig& config = {}) const;
   [[nodiscard]] std::vector<std::string> names() const;
   /// Whether `name` is a built-in measure.
   [[nodiscard]] bool contains(const std::string& name) const { return factories_.count(name) > 0; }
@@ -58,9 +68,5 @@ class QualityRegistry {
 /// The FIQA method made after extraction from every face's maps (pipeline/deviation.hpp), not
 /// per face: the explanation deviation from a high-quality reference, stored negated.
 inline constexpr const char* kDeviationMethod = "deviation";
-
-/// Where OpenCV's BRISQUE model files are looked for: $AMVA_BRISQUE_DIR, else
-/// /usr/share/opencv4/quality (Debian's opencv-data).
-std::string brisque_model_dir();
 
 }  // namespace amva::quality
