@@ -13,7 +13,7 @@
 #include <optional>
 #include <random>
 
-#include "amva/analysis/amva_analysis.hpp"
+#include "amva/analysis/analyze.hpp"
 #include "amva/analysis/cross_fitting.hpp"
 #include "amva/error.hpp"
 #include "amva/eval/edc_study.hpp"
@@ -301,7 +301,7 @@ py::object edc(const FloatArray& embeddings, const std::map<std::string, std::ve
   return from_json(nlohmann::json::parse(io::read_text(out / "edc.json")));
 }
 
-py::list explain(const std::vector<fs::path>& images, const fs::path& reference, const fs::path& out,
+py::list explain_images(const std::vector<fs::path>& images, const fs::path& reference, const fs::path& out,
                  const std::string& model_card, bool aligned, int threads) {
   pipeline::ExplainOptions o;
   o.card = card_of(model_card);
@@ -422,7 +422,7 @@ PYBIND11_MODULE(amva, m) {
         "The FIQA method deviation of maps (N x h x w): each face's mean |Z| against the high group (by "
         "reference_scores, `group`) of the other folds' faces, folds made of whole identities; returns "
         "{'deviation': N (lower is better), 'fold': N}, as amva quality --methods deviation writes it (negated)");
-  m.def("explain", &explain, py::arg("images"), py::arg("reference"), py::arg("out"), py::arg("model_card") = "default",
+  m.def("explain", &explain_images, py::arg("images"), py::arg("reference"), py::arg("out"), py::arg("model_card") = "default",
         py::arg("aligned") = false, py::arg("threads") = 2,
         "Explains face images (files) against a reference_<method>/ folder of amva analyze: writes each face's maps "
         "and sheet into `out` and returns each face's explain.json as a dict ({'ok': False, 'error': ...} for an "

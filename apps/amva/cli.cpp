@@ -325,7 +325,38 @@ void print_stage(const std::string& command, const std::string& message) {
   if (!quiet_flag) fmt::print(stderr, "amva {}: {}\n", command, message);
 }
 
-Progress::Progress(std::string label)
+amva::Progress stage_messages(const std::string& command) {
+  amva::Progress p;
+  p.on_stage = [command](const std::string& m) { print_stage(command, m); };
+  return p;
+}
+
+TerminalProgress::TerminalProgress(std::function<void(const std::string&)> print_message)
+    : print_message_(std::move(print_message)) {}
+
+amva::Progress TerminalProgress::progress() {
+  amva::Progress p;
+  p.on_stage = [this](const std::string& m) {
+    finish();
+    if (print_message_) print_message_(m);
+  };
+  p.on_count = [this](const std::string& stage, std::size_t done, std::size_t total) {
+    if (!bar_ || stage != stage_) {
+      finish();
+      bar_ = std::make_unique<ProgressBar>(stage);
+      stage_ = stage;
+    }
+    bar_->update(done, total);
+  };
+  return p;
+}
+
+void TerminalProgress::finish() {
+  bar_.reset();
+  stage_.clear();
+}
+
+ProgressBar::ProgressBar(std::string label)
     : label_(std::move(label)),
       mode_(quiet_flag                     ? Mode::Quiet
             : ::isatty(STDERR_FILENO) == 1 ? Mode::Bar
@@ -335,14 +366,14 @@ Progress::Progress(std::string label)
   last_line_ = start_;
 }
 
-Progress::~Progress() {
+ProgressBar::~ProgressBar() {
   if (mode_ == Mode::Bar && total_ > 0) fmt::print(stderr, "\n");
   if (mode_ == Mode::Lines && total_ > 0) {
     fmt::print(stderr, "{}: {}/{} done in {:.1f} s\n", label_, done_, total_, now_seconds() - start_);
   }
 }
 
-void Progress::update(std::size_t done, std::size_t total) {
+void ProgressBar::update(std::size_t done, std::size_t total) {
   if (mode_ == Mode::Quiet || total == 0) return;
   done_ = done;
   total_ = total;

@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <string>
 
-#include "amva/analysis/amva_analysis.hpp"
+#include "amva/analysis/analyze.hpp"
 #include "amva/face/detector.hpp"
 #include "amva/model/model_card.hpp"
 #include "amva/pipeline/deviation.hpp"
@@ -105,12 +105,12 @@ std::vector<std::string> fiqa_method_names();
 /// Progress of a long stage on stderr: on a terminal a bar with done/total, rate and ETA;
 /// otherwise (a log, tee, nohup) a plain line every few seconds ($AMVA_PROGRESS_SECONDS,
 /// default 5) and one when the stage ends; nothing with --quiet.
-class Progress {
+class ProgressBar {
  public:
-  explicit Progress(std::string label);
-  ~Progress();
-  Progress(const Progress&) = delete;
-  Progress& operator=(const Progress&) = delete;
+  explicit ProgressBar(std::string label);
+  ~ProgressBar();
+  ProgressBar(const ProgressBar&) = delete;
+  ProgressBar& operator=(const ProgressBar&) = delete;
   void update(std::size_t done, std::size_t total);
 
  private:
@@ -122,6 +122,29 @@ class Progress {
   double interval_;
   std::size_t done_ = 0, total_ = 0;
 };
+
+/// The library's amva::Progress on this terminal: each counted stage gets its ProgressBar,
+/// ended (its last line printed) when another stage starts, a message comes or this ends;
+/// messages go to `print_message` (none: not shown).
+class TerminalProgress {
+ public:
+  explicit TerminalProgress(std::function<void(const std::string&)> print_message = {});
+  ~TerminalProgress() { finish(); }
+  TerminalProgress(const TerminalProgress&) = delete;
+  TerminalProgress& operator=(const TerminalProgress&) = delete;
+  /// Bound to this display, which must outlive the work it is given to.
+  [[nodiscard]] amva::Progress progress();
+  /// Ends the current stage's bar.
+  void finish();
+
+ private:
+  std::function<void(const std::string&)> print_message_;
+  std::string stage_;
+  std::unique_ptr<ProgressBar> bar_;
+};
+
+/// Stage messages as "amva COMMAND: message" on stderr (print_stage), no counts.
+amva::Progress stage_messages(const std::string& command);
 
 /// A folder named on the command line (--out, --store): an empty name names none (it failed
 /// later as "Invalid argument", exit code 4).

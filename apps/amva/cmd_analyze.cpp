@@ -3,7 +3,7 @@
 
 #include <cstdio>
 
-#include "amva/analysis/amva_analysis.hpp"
+#include "amva/analysis/analyze.hpp"
 #include "amva/analysis/analysis_folder.hpp"
 #include "amva/io/json_values.hpp"
 #include "cli.hpp"
@@ -172,7 +172,7 @@ void add_analyze(CLI::App& app) {
     opt.identities_from_evident_folders = !args->no_identities;
     // Under mpirun the ranks share each group's maps; the root speaks and writes the folder.
     auto& team = launched_team();
-    if (team.is_root()) opt.progress = [](const std::string& m) { print_stage("analyze", m); };
+    if (team.is_root()) opt.progress = stage_messages("analyze");
     const auto result = analysis::analyze(opt, &team);
     if (team.is_root()) print_analysis(result, opt.out);
   });

@@ -26,9 +26,8 @@ void add_degrade(CLI::App& app) {
   args->models.add_to(*cmd, false);
   cmd->callback([args] {
     args->degrade.detector = args->models.detector_config();
-    Progress progress("degrade");
-    const auto s =
-        data::generate_degraded_set(args->degrade, [&](std::size_t d, std::size_t t) { progress.update(d, t); });
+    TerminalProgress display;
+    const auto s = data::generate_degraded_set(args->degrade, display.progress());
     fmt::print("{} source faces, {} images written to {}\n", s.sources, s.written, args->degrade.out.string());
     for (const auto& why : s.skipped) fmt::print("  skipped {}\n", why);
   });

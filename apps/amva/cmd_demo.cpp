@@ -45,9 +45,9 @@ void add_demo(CLI::App& app) {
     d.levels = args->levels;
     d.detector = args->models.detector_config();
     fmt::print("[data] default data: faces from {}, degraded at {} levels\n", d.sources.string(), d.levels);
-    auto data_progress = std::make_unique<Progress>("degrade");
-    const auto data = data::prepare_default_data(d, [&](std::size_t a, std::size_t b) { data_progress->update(a, b); });
-    data_progress.reset();  // its last line before the study's
+    TerminalProgress data_display;
+    const auto data = data::prepare_default_data(d, data_display.progress());
+    data_display.finish();  // its last line before the study's
     fmt::print("{} photos, {} faces, {} images (identities in {})\n", data.photos, data.faces, data.degraded.written,
                (data.set.parent_path() / "labels.txt").string());
 

@@ -120,7 +120,7 @@ void add_edc(CLI::App& app) {
     args->ties.apply(opt.group);
     opt.bootstrap_unit = eval::parse_bootstrap_unit(args->bootstrap_unit);
     if (args->start_fnmr >= 0) opt.start_fnmr = args->start_fnmr;
-    opt.progress = [](const std::string& m) { print_stage("edc", m); };
+    opt.progress = stage_messages("edc");
     const auto r = eval::run_edc(opt);
     print_edc(r, opt);
     fmt::print("wrote {}\n", eval::EdcFolder{opt.out}.summary().string());

@@ -1,6 +1,6 @@
 #include <fmt/format.h>
 
-#include "amva/analysis/explanation_folder.hpp"
+#include "amva/explain/explanation_folder.hpp"
 #include "amva/pipeline/explain.hpp"
 #include "cli.hpp"
 
@@ -47,10 +47,10 @@ void add_explain(CLI::App& app) {
     o.cache_dir = args->cache;
     o.threads = args->threads;
     o.colormap = args->colormap;
-    auto progress = std::make_unique<Progress>("explain");
-    o.progress = [&](std::size_t d, std::size_t t) { progress->update(d, t); };
+    TerminalProgress display;
+    o.progress = display.progress();
     const auto r = pipeline::explain(o);
-    progress.reset();
+    display.finish();
     std::size_t ok = 0;
     for (const auto& x : r.images) {
       if (!x.ok) {
@@ -63,7 +63,7 @@ void add_explain(CLI::App& app) {
           x.folder, x.deviation, x.percentile_high, 100 * x.share_outside, x.causes);
     }
     fmt::print("{} of {} images explained; ranking in {}\n", ok, r.images.size(),
-               analysis::ExplanationFolder{args->out}.ranking_csv().string());
+               explain::ExplanationFolder{args->out}.ranking_csv().string());
   });
 }
 

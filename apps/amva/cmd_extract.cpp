@@ -53,12 +53,11 @@ void add_extract(CLI::App& app) {
     opt.quality = args->quality;  // scored in the same pass
     auto& team = launched_team();
     // Under mpirun the root speaks for the job; its progress counts every rank's images.
-    auto progress = team.is_root() ? std::make_unique<Progress>("extract") : nullptr;
-    std::function<void(const pipeline::ExtractProgress&)> report;
-    if (progress) report = [&](const pipeline::ExtractProgress& p) { progress->update(p.done, p.total); };
-    const auto summary = pipeline::extract(opt, report, &team);
-    if (progress && summary.finished) progress->update(summary.processed, summary.listed - summary.resumed);
-    progress.reset();
+    TerminalProgress display;
+    const auto progress = team.is_root() ? display.progress() : amva::Progress{};
+    const auto summary = pipeline::extract(opt, progress, &team);
+    if (summary.finished) progress.count("extract", summary.processed, summary.listed - summary.resumed);
+    display.finish();
     if (!team.is_root()) return;
     if (team.size() > 1) fmt::print("{} ranks\n", team.size());
     print_extract_summary(summary, opt.out);

@@ -52,18 +52,10 @@ void add_faithfulness(CLI::App& app) {
     opt.card = args->models.card();
     opt.cache_dir = args->cache;
     opt.identities_from_evident_folders = !args->no_identities;
-    std::unique_ptr<Progress> progress;
-    std::string stage;
-    opt.progress = [&](const std::string& now, std::size_t d, std::size_t t) {
-      if (now != stage) {
-        progress.reset();  // ends the last stage's line
-        progress = std::make_unique<Progress>(now);
-        stage = now;
-      }
-      progress->update(d, t);
-    };
+    TerminalProgress display;
+    opt.progress = display.progress();
     const auto r = pipeline::measure_faithfulness(opt);
-    progress.reset();
+    display.finish();
     const auto summary = pipeline::faithfulness_json(r);
     for (const auto& line : report::faithfulness_lines(summary)) fmt::print("{}\n", line);
     fmt::print("{} faces{}, {} forward passes per face, {:.1f} s; written to {}\n", r.faces,

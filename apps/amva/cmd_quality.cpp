@@ -30,10 +30,10 @@ void run_quality(const std::filesystem::path& store, const std::vector<std::stri
   if (!part.empty()) q.part = io::parse_list_part(part);
   auto& team = launched_team();
   // Under mpirun the root speaks for the job; its progress counts every rank's faces.
-  auto progress = team.is_root() ? std::make_unique<Progress>("quality") : nullptr;
-  if (progress) q.progress = [&](std::size_t d, std::size_t t) { progress->update(d, t); };
+  TerminalProgress display;
+  if (team.is_root()) q.progress = display.progress();
   const auto summary = pipeline::compute_quality(q, &team);
-  progress.reset();
+  display.finish();
   if (!team.is_root()) return;
   if (team.size() > 1) fmt::print("{} ranks\n", team.size());
   if (!summary.part_file.empty()) {
@@ -124,7 +124,7 @@ void add_quality(CLI::App& app) {
     args->deviation_cli.apply(d);
     d.store = args->store;
     d.identities_from_evident_folders = !args->no_identities;
-    d.stage = [](const std::string& m) { print_stage("quality", m); };
+    d.progress = stage_messages("quality");
     print_deviation(pipeline::compute_deviation(d), d);
   });
 }

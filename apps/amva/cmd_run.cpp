@@ -13,22 +13,13 @@ void run_study_and_report(pipeline::StudyOptions& o, const ModelOptions& models)
     o.pose_model = dir / "fr_pose.onnx";
     o.eye_model = dir / "fr_eye.onnx";
   }
-  // One display per long stage, ended (its last line printed) when the next stage starts.
-  auto current = std::make_shared<std::pair<std::string, std::unique_ptr<Progress>>>();
-  o.stage = [current](const std::string& m) {
-    current->second.reset();
-    current->first.clear();
+  // Stage lines on stdout, one bar per long stage.
+  TerminalProgress display([](const std::string& m) {
     if (!quiet()) fmt::print("{}\n", m);
-  };
-  o.progress = [current](const std::string& stage, std::size_t done, std::size_t total) {
-    if (current->first != stage) {
-      current->second.reset();
-      *current = {stage, std::make_unique<Progress>(stage)};
-    }
-    current->second->update(done, total);
-  };
+  });
+  o.progress = display.progress();
   const auto r = pipeline::run_study(o);
-  current->second.reset();
+  display.finish();
   fmt::print("\nreport: {}\n", std::filesystem::absolute(r.report).string());
   for (const auto& line : r.findings) fmt::print("  {}\n", line);
 }

@@ -699,7 +699,7 @@ nlohmann::json write_analysis_folder(const ComputedAnalysis& a, const fs::path& 
   }
   io::write_text_atomically(folder.summary(), io::json_text(summary, 2) + "\n");
   if (opt.figures.draw) {
-    if (opt.progress) opt.progress("drawing figures");
+    opt.progress.stage("drawing figures");
     figures.render(dir / ".figures");
   }
   return summary;

@@ -1,5 +1,5 @@
 #pragma once
-// Everything amva analyze computes, before anything is written: amva_analysis.cpp fills it,
+// Everything amva analyze computes, before anything is written: analyze.cpp fills it,
 // analysis_folder.cpp alone turns it into the output folder's files (file names, CSV columns
 // and JSON keys live there only).
 #include <cstddef>
@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "amva/analysis/amva_analysis.hpp"
+#include "amva/analysis/analyze.hpp"
 #include "amva/analysis/group_maps.hpp"
 #include "amva/analysis/permutation_tests.hpp"
 #include "amva/analysis/reference.hpp"

@@ -28,7 +28,7 @@ namespace {
 constexpr const char* kReproduced = "reproduced";
 
 void report(const RobustnessInputs& in, const std::string& message) {
-  if (in.progress) in.progress(message);
+  in.progress.stage(message);
 }
 
 std::string group_label(double percent) {

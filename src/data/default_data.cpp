@@ -12,7 +12,7 @@ namespace amva::data {
 namespace fs = std::filesystem;
 
 DefaultDataSummary prepare_default_data(const DefaultDataOptions& opt,
-                                        const std::function<void(std::size_t, std::size_t)>& progress) {
+                                        const Progress& progress) {
   if (!fs::is_directory(opt.sources)) {
     throw Error(ErrorCode::NotFound,
                 fmt::format("{}: default source photos not found (run scripts/setup.sh)", opt.sources.string()));

@@ -122,7 +122,7 @@ std::string identity_of(const io::ImageEntry& e) {
 }  // namespace
 
 DegradeSummary generate_degraded_set(const DegradeOptions& opt,
-                                     const std::function<void(std::size_t, std::size_t)>& progress) {
+                                     const Progress& progress) {
   const auto entries = io::list_images(opt.images);
   auto detector = face::FaceDetector::create(opt.detector);
   const auto plan = degradation_plan(opt.levels);
@@ -135,7 +135,7 @@ DegradeSummary generate_degraded_set(const DegradeOptions& opt,
            << '\n';
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const auto& e = entries[i];
-    if (progress) progress(i, entries.size());
+    progress.count("degrade", i, entries.size());
     cv::Mat image;
     std::vector<face::Face> faces;
     try {

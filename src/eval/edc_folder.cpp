@@ -340,7 +340,7 @@ nlohmann::json write_edc_folder(const EdcStudy& s, const EdcResult& result, cons
   write_tables(s, result, folder);
   io::write_text_atomically(folder.summary(), io::json_text(summary, 2) + "\n");
   if (opt.figures.draw) {
-    if (opt.progress) opt.progress("drawing figures");
+    opt.progress.stage("drawing figures");
     draw_figures(s, folder);
   }
   return summary;

@@ -306,7 +306,7 @@ std::string threshold_rule(const EdcOptions& opt) {
 
 EdcResult run_edc(const EdcOptions& opt) {
   const auto report = [&](const std::string& m) {
-    if (opt.progress) opt.progress(m);
+    opt.progress.stage(m);
   };
   for (const double l : opt.discard_limits) {
     if (!(l > 0 && l <= 1))

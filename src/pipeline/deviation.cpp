@@ -132,9 +132,7 @@ void save_fold(const fs::path& dir, const DeviationOptions& opt, const analysis:
 
 DeviationSummary compute_deviation(const DeviationOptions& opt) {
   const auto start = std::chrono::steady_clock::now();
-  const auto say = [&](const std::string& m) {
-    if (opt.stage) opt.stage(m);
-  };
+  const auto say = [&](const std::string& m) { opt.progress.stage(m); };
   store::recover_if_interrupted(opt.store);
   const auto meta = store::read_meta(opt.store);
   const auto index = store::read_index_entries(opt.store);

@@ -4,7 +4,7 @@
 
 #include <set>
 
-#include "amva/analysis/explanation_folder.hpp"
+#include "amva/explain/explanation_folder.hpp"
 #include "amva/analysis/reference.hpp"
 #include "amva/error.hpp"
 #include "amva/face/attributes.hpp"
@@ -108,7 +108,7 @@ class FaceFacts {
       detector_ = face::FaceDetector::create(opt.detector);
     }
   }
-  void add_to(analysis::FaceToExplain& f, const store::Record& rec) const {
+  void add_to(explain::FaceToExplain& f, const store::Record& rec) const {
     if (!attributes_) return;
     const cv::Mat source = aligned_ ? f.aligned : io::load_bgr(rec.path);
     const cv::Rect2f box =
@@ -135,33 +135,33 @@ ExplainResult explain(const ExplainOptions& opt) {
   const auto images = expand_images(opt.images);
   check_reference_model(ref, opt);
   // Outputs are staged and moved into place when all are written (a killed run changes nothing).
-  const analysis::ExplanationFolder named{opt.out};
+  const explain::ExplanationFolder named{opt.out};
   io::StagedOutput staged(opt.out, opt.force, {named.ranking_csv().filename().string()});
-  const analysis::ExplanationFolder folder{staged.dir()};
+  const explain::ExplanationFolder folder{staged.dir()};
 
   const auto faces = extract_faces(images, extraction_for(ref, opt));
   check_same_maps(ref.store_settings, faces.settings, ref.cam, opt.reference.string());
   const FaceFacts facts(opt);
   const auto& maps = faces.table.maps(ref.cam);
-  analysis::write_regions_legend(folder.regions_legend());
+  explain::write_regions_legend(folder.regions_legend());
 
   ExplainResult result;
   std::set<std::string> used;
   const std::string reference = fs::absolute(opt.reference).lexically_normal().string();
   for (std::size_t i = 0; i < images.size(); ++i) {
-    if (opt.progress) opt.progress(result.images.size(), images.size());
+    opt.progress.count("explain", result.images.size(), images.size());
     // Without --all-faces each image has one record, in image order.
     const auto& rec = faces.table.records[i];
     const std::string name = unique_folder(images[i], used);
     if (!rec.ok) {
-      analysis::ExplainedImage x;
+      explain::ExplainedImage x;
       x.path = images[i].string();
       x.folder = name;
       x.error = rec.error;
       result.images.push_back(x);
       continue;
     }
-    analysis::FaceToExplain f;
+    explain::FaceToExplain f;
     f.image = images[i].string();
     f.reference = reference;
     f.aligned = faces.aligned[i];
@@ -170,10 +170,10 @@ ExplainResult explain(const ExplainOptions& opt) {
     f.map_width = static_cast<int>(maps.row_shape.at(1));
     f.fiqa = faces.quality[i];
     facts.add_to(f, rec);
-    result.images.push_back(analysis::explain_face(f, ref, folder.image(name).dir, opt.colormap));
-    if (opt.progress) opt.progress(result.images.size(), images.size());
+    result.images.push_back(explain::explain_face(f, ref, folder.image(name).dir, opt.colormap));
+    opt.progress.count("explain", result.images.size(), images.size());
   }
-  analysis::write_ranking(folder.ranking_csv(), result.images);
+  explain::write_ranking(folder.ranking_csv(), result.images);
   staged.publish(named.ranking_csv().filename().string());
   result.out = opt.out;
   return result;

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <set>
 
-#include "amva/analysis/amva_analysis.hpp"
+#include "amva/analysis/analyze.hpp"
 #include "amva/analysis/analysis_folder.hpp"
 #include "amva/error.hpp"
 #include "amva/io/atomic_file.hpp"
@@ -61,9 +61,7 @@ fs::path build_explanation_reference(const ExplanationReferenceOptions& o) {
   e.out = o.dir / "store";
   e.cams = {o.cam};
   e.quality = {method};
-  extract(e, [&](const ExtractProgress& p) {
-    if (o.progress) o.progress(p.done, p.total);
-  });
+  extract(e, o.progress);
 
   analysis::AnalysisOptions a;
   a.store = e.out;

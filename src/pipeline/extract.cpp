@@ -214,13 +214,12 @@ BatchResult process_prepared(Prepared p, const CamPlan& plan, Worker& w, bool be
 // Images done across the workers, each step reported to the caller one at a time.
 class ImageCounter {
  public:
-  ImageCounter(std::size_t total, const std::function<void(const ExtractProgress&)>& progress)
-      : total_(total), progress_(progress) {}
+  ImageCounter(std::size_t total, const Progress& progress) : total_(total), progress_(progress) {}
   void add(std::size_t n) {
     const std::size_t d = done_ += n;
-    if (progress_) {
+    if (progress_.on_count) {
       const std::lock_guard lock(mutex_);
-      progress_({d + others_, total_});
+      progress_.count("extract", d + others_, total_);
     }
   }
   /// Images the other ranks of a team have finished: the progress counts the whole run.
@@ -230,7 +229,7 @@ class ImageCounter {
 
  private:
   std::size_t total_;
-  const std::function<void(const ExtractProgress&)>& progress_;
+  const Progress& progress_;
   std::atomic<std::size_t> done_{0};
   std::atomic<std::size_t> others_{0};
   std::mutex mutex_;
@@ -475,7 +474,7 @@ void finish_store(const ExtractOptions& opt, store::StoreWriter& writer, const S
 
 }  // namespace
 
-ExtractSummary extract(const ExtractOptions& options, const std::function<void(const ExtractProgress&)>& progress,
+ExtractSummary extract(const ExtractOptions& options, const Progress& progress,
                        Team* team_or_null) {
   const auto start = std::chrono::steady_clock::now();
   const auto solo = team_or_null ? nullptr : solo_team();
@@ -544,7 +543,7 @@ ExtractSummary extract(const ExtractOptions& options, const std::function<void(c
 }
 
 ExtractedFaces extract_faces(const std::vector<std::filesystem::path>& images, const ExtractOptions& options,
-                             const std::function<void(const ExtractProgress&)>& progress) {
+                             const Progress& progress) {
   const ExtractOptions opt = with_default_batch(options);
   auto workers = make_workers(opt);
   const CamPlan plan = make_cam_plan(opt, *workers.front().recognizer);
@@ -560,7 +559,7 @@ ExtractedFaces extract_faces(const std::vector<std::filesystem::path>& images, c
 
 ExtractedFaces extract_aligned_faces(const std::vector<cv::Mat>& faces, const std::vector<store::Record>& records,
                                      const ExtractOptions& options,
-                                     const std::function<void(const ExtractProgress&)>& progress) {
+                                     const Progress& progress) {
   if (faces.size() != records.size()) throw Error(ErrorCode::InvalidArgument, "one record per aligned face");
   ExtractOptions opt = with_default_batch(options);
   opt.aligned = true;  // no detector: the faces are given

@@ -97,15 +97,11 @@ std::map<std::string, std::vector<cv::Mat>> signed_maps(const FaithfulnessOption
   if (settings.cam && settings.cam->layer && *settings.cam->layer != "imported")
     e.card.target_layer = *settings.cam->layer;
   std::map<std::string, std::vector<cv::Mat>> maps;
-  for (const auto& entry : by_target) {
-    // (named, not a structured binding: clang 14 cannot capture one in the progress lambda)
-    const std::string& target = entry.first;
-    const std::vector<std::string>& names = entry.second;
+  for (const auto& [target, names] : by_target) {
     e.target = target;
     e.cams = names;
-    const auto extracted = extract_aligned_faces(faces, records, e, [&](const ExtractProgress& p) {
-      if (opt.progress) opt.progress(fmt::format("maps ({})", fmt::join(names, ", ")), p.done, p.total);
-    });
+    const auto extracted = extract_aligned_faces(
+        faces, records, e, opt.progress.counting_as(fmt::format("maps ({})", fmt::join(names, ", "))));
     for (const auto& name : names) {
       const auto& array = extracted.table.maps(name);
       auto& out = maps[name];
@@ -430,9 +426,9 @@ FaithfulnessResult measure_faithfulness(const FaithfulnessOptions& options) {
         for (std::size_t o = 0; o < orders.size(); ++o) f.curves[r.orders[o]][cam::fill_name(fill)] = curves[o];
       }
       const std::size_t d = ++done;
-      if (opt.progress) {
+      if (opt.progress.on_count) {
         const std::lock_guard lock(progress_mutex);
-        opt.progress("games", d, chosen.size());
+        opt.progress.count("games", d, chosen.size());
       }
     }
   });

@@ -291,9 +291,9 @@ QualitySummary update_quality(const QualityOptions& opt, const ScoredFaces& scor
                                              todo.begin() + static_cast<std::ptrdiff_t>(last));
         rescore(opt, store, block, measures, act, scores, [&] {
           const std::size_t d = ++own + others;
-          if (opt.progress) {
+          if (opt.progress.on_count) {
             const std::lock_guard guard(progress_mutex);
-            opt.progress(d, todo.size());
+            opt.progress.count("quality", d, todo.size());
           }
         });
         own_rows.insert(own_rows.end(), block.begin(), block.end());

@@ -8,9 +8,9 @@
 #include <optional>
 #include <set>
 
-#include "amva/analysis/amva_analysis.hpp"
+#include "amva/analysis/analyze.hpp"
 #include "amva/analysis/analysis_folder.hpp"
-#include "amva/analysis/explanation_folder.hpp"
+#include "amva/explain/explanation_folder.hpp"
 #include "amva/analysis/reference.hpp"
 #include "amva/error.hpp"
 #include "amva/eval/edc_study.hpp"
@@ -37,9 +37,7 @@ namespace {
 // The study's stages share its options and its stage messages.
 struct Stages {
   const StudyOptions& opt;
-  void say(const std::string& message) const {
-    if (opt.stage) opt.stage(message);
-  }
+  void say(const std::string& message) const { opt.progress.stage(message); }
 };
 
 // 1. Extraction, with the built-in FIQA measures scored in the same pass: a store with the same
@@ -47,9 +45,7 @@ struct Stages {
 ExtractSummary extract_stage(const Stages& s, const ExtractOptions& e) {
   const auto& opt = s.opt;
   s.say(fmt::format("[1/6] extract faces, embeddings and {} maps into {}", fmt::join(e.cams, " and "), e.out.string()));
-  const auto extracted = extract(e, [&](const ExtractProgress& p) {
-    if (opt.progress) opt.progress("extract", p.done, p.total);
-  });
+  const auto extracted = extract(e, opt.progress);
   s.say(fmt::format("[2/6] built-in FIQA: {} (scored in the extraction pass{})", fmt::join(e.quality, ", "),
                     extracted.quality && extracted.quality->rescored
                         ? fmt::format("; {} faces of an earlier run re-read", extracted.quality->rescored)
@@ -144,8 +140,8 @@ std::optional<nlohmann::json> faithfulness_stage(const Stages& s, const fs::path
   f.identities.from_folders = opt.labels_from_folders;
   f.identities.pairs = opt.pairs;
   f.identities_from_evident_folders = opt.identities_from_evident_folders;
-  f.progress = [&](const std::string& stage, std::size_t done, std::size_t total) {
-    if (opt.progress) opt.progress("faithfulness " + stage, done, total);
+  f.progress.on_count = [&](const std::string& stage, std::size_t done, std::size_t total) {
+    opt.progress.count("faithfulness " + stage, done, total);
   };
   s.say(fmt::format("[3/6] faithfulness of the {} maps on {} faces into {}", fmt::join(f.cams, " and "), f.faces,
                     f.out.string()));
@@ -248,7 +244,7 @@ ExplanationReference explanation_reference(const Stages& s, const ExtractOptions
   x.cam = opt.explain_cam;
   x.extract = e;
   x.dir = opt.out / "explain_reference";
-  if (opt.progress) x.progress = [&](std::size_t d, std::size_t t) { opt.progress("explain maps", d, t); };
+  x.progress = opt.progress.counting_as("explain maps");
   s.say(fmt::format("[5/6] {} maps of the {} high and low groups for the explanations' reference, into {}",
                     opt.explain_cam, ref.method, x.dir.string()));
   ref.dir = build_explanation_reference(x);
@@ -281,7 +277,7 @@ std::vector<fs::path> faces_to_explain(const StudyOptions& opt, const fs::path& 
 ExplainResult explain_stage(const Stages& s, const ExplanationReference& ref, const ExtractOptions& e,
                             report::ReportInput& report) {
   const auto& opt = s.opt;
-  const analysis::ExplanationFolder folder{opt.out / "explain"};
+  const explain::ExplanationFolder folder{opt.out / "explain"};
   report.regions_legend = folder.regions_legend();
   const auto chosen = faces_to_explain(opt, ref.dir);
   s.say(fmt::format("[5/6] explain the {} most and least deviating faces (reference: {} high group, {} maps)",
@@ -298,7 +294,7 @@ ExplainResult explain_stage(const Stages& s, const ExplanationReference& ref, co
   x.eye_model = opt.eye_model;
   x.quality_methods = e.quality;  // the per-face methods (deviation is not one)
   x.colormap = opt.figures.colormap;
-  if (opt.progress) x.progress = [&](std::size_t d, std::size_t t) { opt.progress("explain", d, t); };
+  x.progress = opt.progress.counting_as("explain");
   try {
     explained = explain(x);
   } catch (const Error& err) {
@@ -333,7 +329,7 @@ std::optional<DeviationSummary> deviation_stage(const Stages& s, StudyOptions& s
   d.identities_from_evident_folders = opt.identities_from_evident_folders;
   d.references_out = opt.out / "deviation";
   io::make_real_dir(d.references_out);
-  d.stage = [&](const std::string& m) { s.say("[2/6] " + m); };
+  d.progress.on_stage = [&](const std::string& m) { s.say("[2/6] " + m); };
   DeviationSummary summary;
   try {
     summary = compute_deviation(d);
@@ -378,7 +374,7 @@ void deviation_explain_stage(const Stages& s, const DeviationSummary& d, const E
   std::vector<fs::path> sheets;
   std::vector<std::string> captions;
   for (const auto& [fold, rows] : by_fold) {
-    const analysis::ExplanationFolder folder{opt.out / "deviation" / "explain" / fmt::format("fold_{}", fold + 1)};
+    const explain::ExplanationFolder folder{opt.out / "deviation" / "explain" / fmt::format("fold_{}", fold + 1)};
     ExplainOptions x;
     static_cast<ModelSetup&>(x) = e;
     x.reference = d.fold_references.at(static_cast<std::size_t>(fold));
@@ -390,8 +386,7 @@ void deviation_explain_stage(const Stages& s, const DeviationSummary& d, const E
     x.eye_model = opt.eye_model;
     x.quality_methods = e.quality;
     x.colormap = opt.figures.colormap;
-    if (opt.progress)
-      x.progress = [&](std::size_t done, std::size_t total) { opt.progress("deviation sheets", done, total); };
+    x.progress = opt.progress.counting_as("deviation sheets");
     ExplainResult explained;
     try {
       explained = explain(x);

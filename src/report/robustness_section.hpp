@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "amva/analysis/amva_analysis.hpp"
+#include "amva/analysis/analyze.hpp"
 
 namespace amva::report {
 

@@ -1,5 +1,5 @@
 // Built against amva::analysis alone: the areas below it (eval, quality, store, io...) are seen.
-#include "amva/analysis/amva_analysis.hpp"
+#include "amva/analysis/analyze.hpp"
 #include "amva/eval/edc.hpp"
 #include "amva/io/npy.hpp"
 #include "amva/quality/scores.hpp"

@@ -3,11 +3,11 @@
 
 #include <limits>
 
-#include "amva/analysis/explain.hpp"
+#include "amva/explain/explain_face.hpp"
 
-using amva::analysis::ExplanationFacts;
+using amva::explain::ExplanationFacts;
 using amva::analysis::FacePart;
-using amva::analysis::likely_causes;
+using amva::explain::likely_causes;
 
 namespace {
 
@@ -69,7 +69,7 @@ TEST(Causes, PoseHintsCarryTheirSpread) {
 
 TEST(Causes, TheLargestLossIsNamedByTheNearestLandmark) {
   auto j = explanation(90, 1.0);
-  j.largest_loss = amva::analysis::LargestLoss{42, 42, 0.3, FacePart::Outside, "left_eye"};
+  j.largest_loss = amva::explain::LargestLoss{42, 42, 0.3, FacePart::Outside, "left_eye"};
   auto line = likely_causes(j);
   EXPECT_EQ(line.find("the largest loss of activation against the reference is at the eye on the image's left"), 0u)
       << "first, since it localises covered parts best: " << line;

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "amva/analysis/group_maps.hpp"
+#include "amva/progress.hpp"
 #include "amva/quality/scores.hpp"
 #include "amva/stats/groups.hpp"
 
@@ -105,7 +106,7 @@ struct RobustnessInputs {
   int permutations = 1000;
   bool family_correction = true;
   double smallest_effect = 0.1;
-  std::function<void(const std::string&)> progress;  // may be empty
+  Progress progress;  // stage messages
 };
 
 /// Runs the grid. Throws Error(NotFound) for a CAM method the store lacks.

@@ -5,6 +5,7 @@
 #include <functional>
 
 #include "amva/data/degradations.hpp"
+#include "amva/progress.hpp"
 
 namespace amva::data {
 
@@ -27,6 +28,6 @@ struct DefaultDataSummary {
 
 /// Builds the default data set; deterministic for the same sources and settings.
 DefaultDataSummary prepare_default_data(const DefaultDataOptions& options,
-                                        const std::function<void(std::size_t, std::size_t)>& progress = {});
+                                        const Progress& progress = {});
 
 }  // namespace amva::data

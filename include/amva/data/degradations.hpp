@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "amva/face/detector.hpp"
+#include "amva/progress.hpp"
 
 namespace amva::data {
 
@@ -54,6 +55,6 @@ struct DegradeSummary {
 /// outputs are staged and published as one unit (io::StagedOutput): a run that is killed or
 /// fails leaves `out` as it was, and a second writer of `out` is refused.
 DegradeSummary generate_degraded_set(const DegradeOptions& options,
-                                     const std::function<void(std::size_t, std::size_t)>& progress = {});
+                                     const Progress& progress = {});
 
 }  // namespace amva::data

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "amva/eval/identities.hpp"
+#include "amva/progress.hpp"
 #include "amva/quality/scores.hpp"
 #include "amva/stats/groups.hpp"
 #include "amva/viz/figures.hpp"
@@ -44,7 +45,7 @@ struct EdcOptions {
   BootstrapUnit bootstrap_unit = BootstrapUnit::Auto;  // Auto: identities when the comparisons know them
   viz::FigureOptions figures;
   bool force = false;  // write into a non-empty folder amva did not make
-  std::function<void(const std::string&)> progress;
+  Progress progress;  // stage messages
 };
 
 /// A pAUC with its bootstrap interval (NaN bounds without a bootstrap).

@@ -18,6 +18,7 @@
 
 #include "amva/analysis/cross_fitting.hpp"
 #include "amva/eval/identities.hpp"
+#include "amva/progress.hpp"
 #include "amva/quality/quality_measure.hpp"
 
 namespace amva::pipeline {
@@ -35,7 +36,7 @@ struct DeviationOptions {
   // Where each fold's reference is saved as a reference folder (fold_<k>/) that amva explain
   // reads, with deviation.json; empty: not saved.
   std::filesystem::path references_out;
-  std::function<void(const std::string&)> stage;  // messages; may be empty
+  Progress progress;  // stage messages
 };
 
 struct DeviationSummary {

@@ -2,13 +2,13 @@
 // amva explain: single images against a high-quality reference. The faces go through the same
 // extraction pass as a store's (detection, alignment, embedding, the reference's CAM method,
 // target and layer, the built-in FIQA measures), held in memory; head pose and eye openness
-// are added, and analysis::explain_face writes each face's maps, sheet and explain.json.
+// are added, and explain::explain_face writes each face's maps, sheet and explain.json.
 #include <filesystem>
 #include <functional>
 #include <string>
 #include <vector>
 
-#include "amva/analysis/explain.hpp"
+#include "amva/explain/explain_face.hpp"
 #include "amva/face/detector.hpp"
 #include "amva/model/model_card.hpp"
 #include "amva/pipeline/model_setup.hpp"
@@ -25,12 +25,12 @@ struct ExplainOptions : ModelSetup {          // the card must be the reference'
   std::filesystem::path eye_model;                                    // fr_eye.onnx; empty: no eye openness
   std::vector<std::string> quality_methods;                           // empty: every built-in method
   viz::Colormap colormap = viz::Colormap::Jet;                        // of the sheets
-  std::function<void(std::size_t done, std::size_t total)> progress;  // images explained; may be empty
+  Progress progress;  // counts stage "explain": images explained
 };
 
 struct ExplainResult {
   std::filesystem::path out;                     // the output folder (ExplanationFolder names its files)
-  std::vector<analysis::ExplainedImage> images;  // in input order
+  std::vector<explain::ExplainedImage> images;  // in input order
 };
 
 /// Sets the head-pose and eye-openness models when `models_dir` holds both (fr_pose.onnx,

@@ -8,7 +8,7 @@
 #include <functional>
 #include <string>
 
-#include "amva/analysis/amva_analysis.hpp"
+#include "amva/analysis/analyze.hpp"
 #include "amva/pipeline/extract.hpp"
 
 namespace amva::pipeline {
@@ -20,7 +20,7 @@ struct ExplanationReferenceOptions {
   std::string cam;                  // the map kind of the reference
   ExtractOptions extract;           // model card, detector, alignment, threads, cache; the rest is set here
   std::filesystem::path dir;        // work folder: images.hex (the keys), store/, analysis/
-  std::function<void(std::size_t done, std::size_t total)> progress;
+  Progress progress;  // counts stage "extract": the groups' faces mapped
 };
 
 /// Extracts `cam` maps (and the method's scores) of the method's lowest and highest group,

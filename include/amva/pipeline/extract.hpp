@@ -15,6 +15,7 @@
 #include "amva/io/list_part.hpp"
 #include "amva/model/model_card.hpp"
 #include "amva/pipeline/model_setup.hpp"
+#include "amva/progress.hpp"
 #include "amva/pipeline/quality.hpp"
 #include "amva/store/store.hpp"
 #include "amva/team.hpp"
@@ -45,11 +46,6 @@ struct ExtractOptions : ModelSetup {
   io::ListPart part;                               // a job array's share: every N-th image
   /// Stop after this many shards without finalizing, as an interrupted run would.
   std::optional<int> stop_after_shards;
-};
-
-struct ExtractProgress {
-  std::size_t done = 0;   // images processed in this run
-  std::size_t total = 0;  // images to process in this run
 };
 
 struct ExtractSummary {
@@ -84,7 +80,8 @@ cv::Mat aligned_face_of(const nlohmann::json& meta, const store::Record& record)
 /// blocks of shard_size images as they finish their last, write them as shards of the one
 /// store, and the root commits: the store equals one process's. On ranks other than the root
 /// the summary counts only that rank's images. A rank that fails aborts the whole team.
-ExtractSummary extract(const ExtractOptions& options, const std::function<void(const ExtractProgress&)>& progress = {},
+/// `progress` counts stage "extract": images processed in this run of those it has to process.
+ExtractSummary extract(const ExtractOptions& options, const Progress& progress = {},
                        Team* team = nullptr);
 
 /// A few images through the same pass, kept in memory instead of a store (amva explain and
@@ -98,12 +95,12 @@ struct ExtractedFaces {
 /// `options.images`, `out`, `shard_size` and `stop_after_shards` are not used; `images` are read
 /// in this order and keyed by their path as given.
 ExtractedFaces extract_faces(const std::vector<std::filesystem::path>& images, const ExtractOptions& options,
-                             const std::function<void(const ExtractProgress&)>& progress = {});
+                             const Progress& progress = {});
 
 /// The same pass over faces already aligned and held in memory, each with its record (path,
 /// face, detection): no image is read and nothing is detected. The records keep their ids.
 ExtractedFaces extract_aligned_faces(const std::vector<cv::Mat>& faces, const std::vector<store::Record>& records,
                                      const ExtractOptions& options,
-                                     const std::function<void(const ExtractProgress&)>& progress = {});
+                                     const Progress& progress = {});
 
 }  // namespace amva::pipeline

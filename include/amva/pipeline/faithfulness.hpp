@@ -33,7 +33,7 @@ struct FaithfulnessOptions : ModelSetup {  // the card must be the store's model
   int bootstrap = 1000;
   double confidence = 0.95;
   /// Per stage ("maps": faces whose maps are made; "games": faces played): may be empty.
-  std::function<void(const std::string& stage, std::size_t done, std::size_t total)> progress;
+  Progress progress;  // counts the stages "maps (METHODS)" and "games"
 };
 
 /// Names of the two controls, beside the CAM methods' names.

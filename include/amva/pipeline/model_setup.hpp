@@ -7,6 +7,7 @@
 #include "amva/face/detector.hpp"
 #include "amva/model/affine_head.hpp"
 #include "amva/model/model_card.hpp"
+#include "amva/progress.hpp"
 #include "amva/quality/quality_measure.hpp"
 
 namespace amva::pipeline {

@@ -9,6 +9,7 @@
 
 #include "amva/io/list_part.hpp"
 #include "amva/model/model_card.hpp"
+#include "amva/progress.hpp"
 #include "amva/quality/quality_measure.hpp"
 #include "amva/store/record.hpp"
 #include "amva/team.hpp"
@@ -23,7 +24,7 @@ struct QualityOptions {
   int threads = 2;
   quality::MeasureConfig measures;  // of the built-in FIQA measures
   io::ListPart part;  // a job array's share: every N-th record, into quality-part-i-of-N.csv
-  std::function<void(std::size_t done, std::size_t total)> progress;  // faces read so far; may be empty
+  Progress progress;  // counts stage "quality": faces read so far
 };
 
 /// Scores already computed (by the extraction pass), by (path, face), then measure name.

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "amva/analysis/amva_analysis.hpp"
+#include "amva/analysis/analyze.hpp"
 #include "amva/face/detector.hpp"
 #include "amva/model/model_card.hpp"
 #include "amva/pipeline/deviation.hpp"
@@ -61,8 +61,7 @@ struct StudyOptions : ModelSetup {
   bool force = false;          // write into a non-empty folder amva did not make
   /// Stage messages ("[3/6] analysis ...") and the progress of the long stages ("extract",
   /// "explain": done, total).
-  std::function<void(const std::string&)> stage;
-  std::function<void(const std::string& stage, std::size_t, std::size_t)> progress;
+  Progress progress;
 };
 
 struct StudyResult {

@@ -5,7 +5,7 @@
 #include <map>
 #include <string>
 
-#include "amva/analysis/amva_analysis.hpp"
+#include "amva/analysis/analyze.hpp"
 
 namespace amva::pipeline {
 

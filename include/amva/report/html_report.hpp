@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "amva/analysis/amva_analysis.hpp"
+#include "amva/analysis/analyze.hpp"
 #include "amva/eval/edc_study.hpp"
 #include "amva/store/settings.hpp"
 

@@ -26,7 +26,7 @@
 #include "amva/face/attributes.hpp"
 #include "amva/viz/overlay.hpp"
 
-namespace amva::analysis {
+namespace amva::explain {
 
 struct ExplainedImage {
   std::string path;
@@ -56,7 +56,7 @@ struct FaceToExplain {
 /// The face's map against the reference: AM (normalised and upsampled as the reference's), D,
 /// Z, loss, the region breakdown, the deviation and its percentiles, the largest loss and the
 /// likely causes; written to `dir` (am.npy, d.npy, z.npy, loss.npy, explain.json, sheet.png).
-ExplainedImage explain_face(const FaceToExplain& face, const Reference& reference, const std::filesystem::path& dir,
+ExplainedImage explain_face(const FaceToExplain& face, const analysis::Reference& reference, const std::filesystem::path& dir,
                             viz::Colormap colormap);
 /// ranking.csv: the images by deviation, highest first, then those that could not be explained.
 void write_ranking(const std::filesystem::path& file, const std::vector<ExplainedImage>& images);
@@ -64,7 +64,7 @@ void write_ranking(const std::filesystem::path& file, const std::vector<Explaine
 void write_regions_legend(const std::filesystem::path& file);
 /// One face region's part of an image's deviation (explain.json: regions.<part>).
 struct RegionDeviation {
-  FacePart part = FacePart::Outside;
+  analysis::FacePart part = analysis::FacePart::Outside;
   int pixels = 0;
   double mean_abs_z = 0, mean_d = 0, mean_loss = 0;
   double share_of_abs_z = 0;  // of the image's total |Z|
@@ -73,7 +73,7 @@ struct RegionDeviation {
 struct LargestLoss {
   int x = 0, y = 0;  // 112x112 pixel
   double value = 0;
-  FacePart part = FacePart::Outside;
+  analysis::FacePart part = analysis::FacePart::Outside;
   std::string near = "elsewhere";  // the landmark it lies near: left_eye, right_eye, nose, mouth
 };
 /// What an explanation's plain-language line is read from.
@@ -91,4 +91,4 @@ struct ExplanationFacts {
 /// confidence.
 std::string likely_causes(const ExplanationFacts& facts);
 
-}  // namespace amva::analysis
+}  // namespace amva::explain

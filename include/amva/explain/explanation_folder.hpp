@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <string>
 
-namespace amva::analysis {
+namespace amva::explain {
 
 /// One image's folder: its maps, explain.json and its sheet.
 struct ImageExplanationFiles {
@@ -25,4 +25,4 @@ struct ExplanationFolder {
   [[nodiscard]] ImageExplanationFiles image(const std::string& folder) const { return {dir / folder}; }
 };
 
-}  // namespace amva::analysis
+}  // namespace amva::explain

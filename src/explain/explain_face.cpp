@@ -1,4 +1,4 @@
-#include "amva/analysis/explain.hpp"
+#include "amva/explain/explain_face.hpp"
 
 #include <fmt/format.h>
 
@@ -6,7 +6,7 @@
 #include <cmath>
 #include <opencv2/imgproc.hpp>
 
-#include "amva/analysis/explanation_folder.hpp"
+#include "amva/explain/explanation_folder.hpp"
 #include "amva/analysis/group_maps.hpp"
 #include "amva/analysis/reference.hpp"
 #include "amva/analysis/regions.hpp"
@@ -20,8 +20,14 @@
 #include "amva/viz/overlay.hpp"
 #include "amva/viz/text.hpp"
 
-namespace amva::analysis {
+namespace amva::explain {
 namespace fs = std::filesystem;
+using analysis::FacePart;
+using analysis::kFaceParts;
+using analysis::Reference;
+using analysis::Upsampler;
+using analysis::face_part_labels;
+using analysis::normalize_maps;
 namespace {
 
 constexpr int kPanel = 224;
@@ -409,4 +415,4 @@ void write_ranking(const fs::path& file, const std::vector<ExplainedImage>& imag
   io::write_text_atomically(file, csv);
 }
 
-}  // namespace amva::analysis
+}  // namespace amva::explain

@@ -1,4 +1,4 @@
-#include "amva/analysis/amva_analysis.hpp"
+#include "amva/analysis/analyze.hpp"
 
 #include <fmt/format.h>
 
@@ -30,7 +30,7 @@ namespace {
 using stats::kNaN;
 
 void report(const AnalysisOptions& opt, const std::string& message) {
-  if (opt.progress) opt.progress(message);
+  opt.progress.stage(message);
 }
 
 std::vector<double> mat_values(const cv::Mat& m) {

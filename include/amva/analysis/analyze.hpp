@@ -25,6 +25,7 @@
 #include "amva/analysis/null_controls.hpp"
 #include "amva/analysis/robustness.hpp"
 #include "amva/eval/identities.hpp"
+#include "amva/progress.hpp"
 #include "amva/quality/scores.hpp"
 #include "amva/stats/groups.hpp"
 #include "amva/team.hpp"
@@ -73,7 +74,7 @@ struct AnalysisOptions {
   std::optional<RobustnessGrid> robustness;
   viz::FigureOptions figures;
   bool force = false;                                // write into a non-empty folder amva did not make
-  std::function<void(const std::string&)> progress;  // stage messages; may be empty
+  Progress progress;  // stage messages
 };
 
 /// One method's low-against-high verdicts (summary.json: methods.<name>.comparison).
