@@ -31,25 +31,12 @@
 namespace amva::pipeline {
 namespace fs = std::filesystem;
 
-namespace {
-// The store's quality.csv, so that a run adds to it; none when it has none or when it cannot
-// be read (a damaged file is written afresh, as one of an older extraction is).
-std::optional<store::QualityTable> stored_quality(const fs::path& store) {
-  try {
-    return store::QualityTable::read(store);
-  } catch (const Error& e) {
-    if (e.code() != ErrorCode::Parse) throw;
-    return std::nullopt;
-  }
-}
-}  // namespace
-
 QualitySummary compute_quality(const QualityOptions& opt, Team* team) {
   return update_quality(opt, {}, team);
 }
 
 void add_stored_scores(const fs::path& store, const std::vector<std::string>& methods, ScoredFaces& scored) {
-  const auto table = stored_quality(store);
+  const auto table = store::QualityTable::read(store);
   if (!table) return;
   // Rows are in the store's canonical order (path, then face), so the k-th row of a path is
   // its face k; ids may have moved since, as the store grew.
@@ -220,7 +207,7 @@ void add_rank_scores(const std::string& text, Scores& scores) {
 // others kept when they cover the same rows.
 std::vector<std::string> write_quality_columns(const fs::path& dir, const std::vector<store::Record>& records,
                                                const std::vector<std::string>& names, const Scores& scores) {
-  auto table = stored_quality(dir).value_or(store::QualityTable{});
+  auto table = store::QualityTable::read(dir).value_or(store::QualityTable{});
   if (table.rows().size() != records.size()) table = {};  // from an older extraction: start afresh
   for (std::size_t m = 0; m < names.size(); ++m) {
     std::vector<std::string> cells;
