@@ -178,6 +178,7 @@ void add_edc(CLI::App& app);
 void add_explain(CLI::App& app);
 void add_faithfulness(CLI::App& app);
 void add_run(CLI::App& app);
+void add_model(CLI::App& app);
 /// Runs the whole study (amva run, amva demo) with progress, then prints the report's path
 /// and the five-line summary.
 void run_study_and_report(pipeline::StudyOptions& options, const ModelOptions& models);

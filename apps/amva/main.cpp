@@ -67,6 +67,7 @@ int main(int argc, char** argv) {
   amva::cli::add_explain(app);
   amva::cli::add_faithfulness(app);
   amva::cli::add_run(app);
+  amva::cli::add_model(app);
   try {
     // Only extract, quality and analyze share their work among the ranks of an MPI job; any
     // other command started as several ranks would run once per rank over the same files.

@@ -39,25 +39,7 @@ class OnnxFaceRecognizer final : public FaceRecognizer {
   }
 
   [[nodiscard]] cv::Mat preprocess(const std::vector<cv::Mat>& faces) const override {
-    const int n = static_cast<int>(faces.size());
-    const int h = card_.input_height;
-    const int w = card_.input_width;
-    cv::Mat blob(std::vector<int>{n, 3, h, w}, CV_32F);
-    for (int i = 0; i < n; ++i) {
-      cv::Mat face = faces[i];
-      if (face.size() != cv::Size(w, h)) cv::resize(face, face, cv::Size(w, h), 0, 0, cv::INTER_LINEAR);
-      if (face.type() != CV_8UC3) {
-        throw Error(ErrorCode::InvalidArgument, "FaceRecognizer::preprocess expects 8-bit BGR faces");
-      }
-      std::vector<cv::Mat> bgr;
-      cv::split(face, bgr);
-      for (int c = 0; c < 3; ++c) {
-        const int source = card_.rgb ? 2 - c : c;
-        cv::Mat plane(h, w, CV_32F, blob.ptr<float>(i, c));
-        bgr[source].convertTo(plane, CV_32F, 1.0 / card_.std[c], -card_.mean[c] / card_.std[c]);
-      }
-    }
-    return blob;
+    return input_blob(faces, card_);
   }
 
   ForwardResult forward(const std::vector<cv::Mat>& faces, const std::vector<std::string>& layers) override {
@@ -132,6 +114,28 @@ class OnnxFaceRecognizer final : public FaceRecognizer {
 };
 
 }  // namespace
+
+cv::Mat input_blob(const std::vector<cv::Mat>& faces, const ModelCard& card) {
+  const int n = static_cast<int>(faces.size());
+  const int h = card.input_height;
+  const int w = card.input_width;
+  cv::Mat blob(std::vector<int>{n, 3, h, w}, CV_32F);
+  for (int i = 0; i < n; ++i) {
+    cv::Mat face = faces[i];
+    if (face.size() != cv::Size(w, h)) cv::resize(face, face, cv::Size(w, h), 0, 0, cv::INTER_LINEAR);
+    if (face.type() != CV_8UC3) {
+      throw Error(ErrorCode::InvalidArgument, "FaceRecognizer::preprocess expects 8-bit BGR faces");
+    }
+    std::vector<cv::Mat> bgr;
+    cv::split(face, bgr);
+    for (int c = 0; c < 3; ++c) {
+      const int source = card.rgb ? 2 - c : c;
+      cv::Mat plane(h, w, CV_32F, blob.ptr<float>(i, c));
+      bgr[source].convertTo(plane, CV_32F, 1.0 / card.std[c], -card.mean[c] / card.std[c]);
+    }
+  }
+  return blob;
+}
 
 std::unique_ptr<FaceRecognizer> FaceRecognizer::create(const ModelCard& card) {
   return std::make_unique<OnnxFaceRecognizer>(card);

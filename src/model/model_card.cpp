@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "amva/error.hpp"
+#include "amva/io/atomic_file.hpp"
 #include "amva/io/json_fields.hpp"
 #include "amva/io/json_values.hpp"
 #include "amva/share.hpp"
@@ -93,6 +94,21 @@ nlohmann::json ModelCard::to_json() const {
   if (!sha256.empty()) j["sha256"] = sha256;
   if (target_layer) j["target_layer"] = *target_layer;
   return j;
+}
+
+void ModelCard::save(const fs::path& card_file) const {
+  auto j = to_json();
+  const fs::path folder = fs::absolute(card_file).lexically_normal().parent_path();
+  fs::create_directories(folder);
+  const fs::path model = fs::absolute(file).lexically_normal();
+  // Relative where the two share a top folder; a path up to / and down again (../../work/..)
+  // would only break when the card moves.
+  const auto top = [](const fs::path& p) {
+    return std::next(p.begin()) == p.end() ? fs::path{} : *std::next(p.begin());
+  };
+  const fs::path relative = top(model) == top(folder) ? model.lexically_relative(folder) : fs::path{};
+  j["file"] = relative.empty() ? model.string() : relative.string();
+  io::write_text_atomically(card_file, j.dump(2) + "\n");
 }
 
 fs::path default_models_dir() {

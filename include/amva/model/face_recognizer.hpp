@@ -45,6 +45,10 @@ class FaceRecognizer {
   static std::unique_ptr<FaceRecognizer> create(const ModelCard& card);
 };
 
+/// The N x 3 x H x W input blob of aligned 8-bit BGR faces under `card`'s input convention:
+/// resized to the input size if needed, channels reordered, (pixel - mean) / std.
+cv::Mat input_blob(const std::vector<cv::Mat>& aligned_bgr, const ModelCard& card);
+
 /// The target layer and the shape of its activations, with the embedding size: what the maps
 /// and an affine head are made for.
 struct TargetLayer {

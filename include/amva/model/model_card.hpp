@@ -25,6 +25,10 @@ struct ModelCard {
   /// when given and the file is there. Throws Error(Parse) naming the card and the field.
   static ModelCard load(const std::filesystem::path& card_file, const std::filesystem::path& models_dir = {});
   [[nodiscard]] nlohmann::json to_json() const;
+  /// Writes the card to `card_file` (making its folder), naming its model file relative to the
+  /// card's folder when they share a top folder, so that load() finds it wherever the two move
+  /// together; else by its absolute path.
+  void save(const std::filesystem::path& card_file) const;
 };
 
 /// Where the default models are: $AMVA_MODELS, else share/amva/models next to the program.
