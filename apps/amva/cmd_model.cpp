@@ -99,7 +99,8 @@ void add_model(CLI::App& app) {
   cmd->add_option("file", args->file, "The ONNX model")->required()->check(CLI::ExistingFile);
   cmd->add_option("--card-out", args->card_out,
                   "Write the model card here (its model file named relative to the card); default: print it");
-  cmd->add_option("--lfw", args->lfw, "LFW folder (pairs.txt, lfw-deepfunneled/): decide on its pairs as well");
+  cmd->add_option("--lfw", args->lfw, "LFW folder (pairs.txt, lfw-deepfunneled/): decide on its pairs as well")
+      ->check(CLI::ExistingDirectory);
   cmd->add_option("--lfw-pairs", args->lfw_pairs,
                   "How many of LFW's 6,000 pairs, spread evenly over its folds (half mated, half not)")
       ->capture_default_str()
@@ -110,12 +111,13 @@ void add_model(CLI::App& app) {
   cmd->callback([args] {
     TerminalProgress display([](const std::string& m) { print_stage("model inspect", m); });
     const auto detector = args->models.detector_config();
-    std::vector<pipeline::LabelledFaces> faces;
-    faces.push_back(pipeline::demo_faces(args->sources.empty() ? share_dir() / "sources" : args->sources, detector,
-                                         display.progress()));
+    std::vector<pipeline::LabelledFaces> faces(1);
+    // LFW first, where a mistake in --lfw shows at once; it decides, so it is the last set.
     if (!args->lfw.empty()) {
       faces.push_back(pipeline::lfw_faces(args->lfw, args->lfw_pairs, detector, display.progress()));
     }
+    faces.front() = pipeline::demo_faces(args->sources.empty() ? share_dir() / "sources" : args->sources, detector,
+                                         display.progress());
     pipeline::InspectModelOptions options;
     options.cache_dir = args->cache.empty() ? model::default_cache_dir() : args->cache;
     const auto r = pipeline::inspect_model(args->file, faces, options, display.progress());

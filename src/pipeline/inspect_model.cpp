@@ -13,7 +13,6 @@
 #include "amva/face/alignment.hpp"
 #include "amva/io/hash.hpp"
 #include "amva/io/image_io.hpp"
-#include "amva/io/record_lines.hpp"
 #include "amva/model/affine_head.hpp"
 #include "amva/model/face_recognizer.hpp"
 
@@ -170,19 +169,26 @@ LabelledFaces demo_faces(const fs::path& sources, const face::DetectorConfig& de
   auto faces_detector = face::FaceDetector::create(detector);
   LabelledFaces set;
   std::map<std::string, int> ids;
-  std::vector<std::pair<std::string, std::string>> listed;  // file, identity
-  io::for_each_record(data.set.parent_path() / "labels.txt", "labels", "path identity",
-                      [&](const std::vector<std::string>& f, int) { listed.emplace_back(f[0], f[1]); });
+  // The set holds a folder per person (images/<identity>/<file>); walking the folders instead
+  // of reading labels.txt back keeps any byte a photo's name may hold out of a text format.
+  std::vector<std::pair<fs::path, std::string>> listed;  // file, identity
+  for (const auto& person : fs::directory_iterator(data.set)) {
+    if (!person.is_directory()) continue;
+    for (const auto& image : fs::directory_iterator(person.path())) {
+      listed.emplace_back(image.path(), person.path().filename().string());
+    }
+  }
+  std::sort(listed.begin(), listed.end());
   std::size_t mirrors = 0;
   for (std::size_t i = 0; i < listed.size(); ++i) {
     progress.count("align", i, listed.size());
     const auto& [file, name] = listed[i];
-    const cv::Mat aligned = aligned_primary_face(*faces_detector, io::load_bgr(data.set / file));
+    const cv::Mat aligned = aligned_primary_face(*faces_detector, io::load_bgr(file));
     if (aligned.empty()) continue;
     const int id = identity_index(ids, name);
     set.aligned.push_back(aligned);
     set.identity.push_back(id);
-    if (fs::path(file).stem().string().find("__") == std::string::npos) {  // undegraded
+    if (file.stem().string().find("__") == std::string::npos) {  // undegraded
       cv::Mat mirror;
       cv::flip(aligned, mirror, 1);
       set.aligned.push_back(mirror);
@@ -247,6 +253,14 @@ LabelledFaces lfw_faces(const fs::path& lfw, int pairs, const face::DetectorConf
 ModelInspection inspect_model(const fs::path& model_file, const std::vector<LabelledFaces>& faces,
                               const InspectModelOptions& options, const Progress& progress) {
   if (faces.empty()) throw Error(ErrorCode::InvalidArgument, "inspect_model: no faces to run the model on");
+  for (const auto& set : faces) {
+    if (set.identities < 2 || set.aligned.size() < 3) {
+      throw Error(ErrorCode::InvalidArgument,
+                  fmt::format("{}: too few faces to tell a model's conventions apart ({} faces of {} people; at least "
+                              "two people and three faces are needed)",
+                              set.description, set.aligned.size(), set.identities));
+    }
+  }
   ModelInspection r;
   r.graph = model::inspect_graph(model_file);
   const auto conventions = common_input_conventions();
@@ -273,6 +287,13 @@ ModelInspection inspect_model(const fs::path& model_file, const std::vector<Labe
     r.scores.push_back(score);
   }
   progress.count("conventions", conventions.size(), conventions.size());
+  for (std::size_t k = 0; k < faces.size(); ++k) {
+    const auto& s = r.scores.front().separation[k];
+    if (s.mated == 0 || s.nonmated == 0) {
+      throw Error(ErrorCode::InvalidArgument, fmt::format("{}: no {} comparisons to judge a convention on",
+                                                          faces[k].description, s.mated == 0 ? "mated" : "non-mated"));
+    }
+  }
 
   std::vector<std::size_t> order(conventions.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;

@@ -10,6 +10,7 @@
 #include "amva/io/csv.hpp"
 #include "amva/io/hex.hpp"
 #include "amva/io/npy.hpp"
+#include "amva/model/model_card.hpp"
 #include "amva/store/store.hpp"
 #include "support.hpp"
 
@@ -165,4 +166,15 @@ TEST(Names, EveryCommandTakesOddNamesFromARelativeFolder) {
   std::tie(rc, out) = amva("import --maps maps --out imported");
   ASSERT_EQ(rc, 0) << out;
   EXPECT_EQ(keys_of("imported"), map_keys);
+
+  // A model and its card under odd names, the inspector's faces cut from the odd photos.
+  fs::create_directories(dir / "my models");
+  fs::copy_file(test::models_dir() / "fr_feature.onnx", dir / "my models" / "-new\nmodel.onnx");
+  std::tie(rc, out) =
+      amva(fmt::format("model inspect 'my models/-new\nmodel.onnx' --sources photos --card-out "
+                       "'cards/caf\xe9.json' {}",
+                       models));
+  ASSERT_EQ(rc, 0) << out;
+  const auto card = model::ModelCard::load(dir / "cards" / "caf\xe9.json");
+  EXPECT_EQ(fs::canonical(card.file), fs::canonical(dir / "my models" / "-new\nmodel.onnx"));
 }
