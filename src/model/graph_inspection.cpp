@@ -30,17 +30,6 @@ LayerCandidate candidate(const OnnxGraph& graph, const std::string& tensor, cons
   return c;
 }
 
-// The data input of a node that leads back towards the image: its first input that is not a
-// weight or a constant.
-std::optional<std::string> data_input(const OnnxGraph& graph, const OnnxNodeInfo& node) {
-  for (const auto& in : node.inputs) {
-    if (in.empty() || graph.is_initializer(in)) continue;
-    if (const auto q = graph.producer(in); q && graph.nodes()[*q].op_type == "Constant") continue;
-    return in;
-  }
-  return std::nullopt;
-}
-
 // Layers before `target`, nearest first, found as find_target_layer finds the target: walking
 // back from the target's input to the next non-linearity or join, and so on.
 std::vector<LayerCandidate> layers_before(const OnnxGraph& graph, const std::string& target,
@@ -51,11 +40,12 @@ std::vector<LayerCandidate> layers_before(const OnnxGraph& graph, const std::str
   while (static_cast<int>(found.size()) < count) {
     const auto p = graph.producer(current);
     if (!p) break;
-    const auto in = data_input(graph, graph.nodes()[*p]);
-    if (!in || !graph.producer(*in)) break;
+    // Back towards the image along the node's first data input, as find_target_layer walks.
+    const auto data = graph.data_inputs(graph.nodes()[*p]);
+    if (data.empty() || !graph.producer(data.front())) break;
     std::string next;
     try {
-      next = graph.find_target_layer(*in);
+      next = graph.find_target_layer(data.front());
     } catch (const Error&) {
       break;  // only affine operations left between here and the image
     }

@@ -119,6 +119,16 @@ bool OnnxGraph::is_initializer(const std::string& tensor) const {
   return impl_->initializers.count(tensor) > 0;
 }
 
+std::vector<std::string> OnnxGraph::data_inputs(const OnnxNodeInfo& node) const {
+  std::vector<std::string> data;
+  for (const auto& in : node.inputs) {
+    if (in.empty() || is_initializer(in)) continue;
+    if (const auto q = producer(in); q && impl_->nodes[*q].op_type == "Constant") continue;
+    data.push_back(in);
+  }
+  return data;
+}
+
 std::string OnnxGraph::skip_reshapes(const std::string& tensor) const {
   static const std::set<std::string> kReshapes = {"Reshape", "Flatten", "Squeeze", "Identity"};
   std::string current = tensor;
@@ -170,13 +180,7 @@ std::string OnnxGraph::find_target_layer(const std::string& embedding) const {
     if (!affine_ops().count(node.op_type) || node.op_type == "Shape" || node.op_type == "Gather") {
       return node.outputs.front();
     }
-    // The data inputs: those that are not a weight or a constant.
-    std::vector<std::string> data;
-    for (const auto& in : node.inputs) {
-      if (in.empty() || is_initializer(in)) continue;
-      if (auto q = producer(in); q && impl_->nodes[*q].op_type == "Constant") continue;
-      data.push_back(in);
-    }
+    const auto data = data_inputs(node);
     // Where two computed paths join (the residual Add that ends an iResNet or ResNet block),
     // the head is a function of this output and of neither input alone: the block's output is
     // the target, as pytorch-grad-cam's ResNet examples target the last block.

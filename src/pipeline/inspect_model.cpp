@@ -11,7 +11,6 @@
 #include "amva/error.hpp"
 #include "amva/eval/pairs.hpp"
 #include "amva/face/alignment.hpp"
-#include "amva/io/hash.hpp"
 #include "amva/io/image_io.hpp"
 #include "amva/model/affine_head.hpp"
 #include "amva/model/face_recognizer.hpp"

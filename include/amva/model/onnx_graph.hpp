@@ -37,6 +37,9 @@ class OnnxGraph {
   [[nodiscard]] std::optional<std::size_t> producer(const std::string& tensor) const;
   /// True if `tensor` is an initializer (a weight).
   [[nodiscard]] bool is_initializer(const std::string& tensor) const;
+  /// The inputs of `node` that carry data, in order: not empty, not a weight, not the output
+  /// of a Constant node.
+  [[nodiscard]] std::vector<std::string> data_inputs(const OnnxNodeInfo& node) const;
   /// The tensor a reshape chain ends in: follows Reshape, Flatten, Squeeze and Identity back
   /// from `tensor` to the first other producer. Reading that tensor gives the same values
   /// and does not depend on a batch size baked into a Reshape's shape constant.
