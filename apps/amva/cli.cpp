@@ -13,6 +13,7 @@
 #include "amva/cam/cam_method.hpp"
 #include "amva/error.hpp"
 #include "amva/io/hash.hpp"
+#include "amva/io/safe_name.hpp"
 #include "amva/quality/quality_measure.hpp"
 #include "amva/share.hpp"
 
@@ -75,8 +76,11 @@ void ModelOptions::add_to(CLI::App& app, bool with_recognizer) {
     app.add_option("--model", model, "ONNX face recognition model (default: the model card's file)");
     app.add_option("--model-card", model_card,
                    "Model card: a shipped name (default, paddlex_mobilefacenet128, foamliu_mobilefacenet128) or a "
-                   "JSON file")
+                   "JSON file; amva run and amva demo take several, comma-separated: a study across models")
         ->capture_default_str();
+    app.add_option("--model-dir", model_dirs,
+                   "More folders where a model card's file is looked for (after --models and the card's own folder)")
+        ->check(CLI::ExistingDirectory);
   }
   app.add_option("--detector", detector, "Use OpenCV's YuNet with this model file instead of the default detector");
 }
@@ -85,8 +89,47 @@ fs::path ModelOptions::resolved_models_dir() const {
   return models_dir.empty() ? model::default_models_dir() : models_dir;
 }
 
+model::ModelCard ModelOptions::card_named(const std::string& name_or_file) const {
+  model::ModelCard c = model::find_model_card(name_or_file, resolved_models_dir());
+  for (const auto& dir : model_dirs) {
+    if (fs::exists(c.file)) break;
+    if (fs::exists(dir / c.file.filename())) c.file = dir / c.file.filename();
+  }
+  return c;
+}
+
+std::vector<pipeline::StudyModel> ModelOptions::study_models() const {
+  std::vector<pipeline::StudyModel> models;
+  std::string_view rest = model_card;
+  while (true) {
+    const auto comma = rest.find(',');
+    const std::string name(rest.substr(0, comma));
+    if (name.empty())
+      throw Error(ErrorCode::InvalidArgument, fmt::format("--model-card '{}': an empty card name", model_card));
+    // A card file is keyed by its stem, a shipped card by its name.
+    const std::string key = fs::exists(name) ? io::safe_name(fs::path(name).stem().string()) : name;
+    models.push_back({key, card_named(name)});
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  if (models.size() > 1 && !model.empty()) {
+    throw Error(ErrorCode::InvalidArgument,
+                "--model names one model file: with several --model-card, each card names its own");
+  }
+  return models;
+}
+
+void ModelOptions::choose_models(pipeline::StudyOptions& study) const {
+  if (model_card.find(',') == std::string::npos) {
+    study.card = card();
+    return;
+  }
+  study.models = study_models();
+  study.card = study.models.front().card;
+}
+
 model::ModelCard ModelOptions::card() const {
-  model::ModelCard c = model::find_model_card(model_card, resolved_models_dir());
+  model::ModelCard c = card_named(model_card);
   if (!model.empty()) {
     c.file = model;
     // Another file under a card that pins a hash: the card describes some other model.
@@ -305,8 +348,8 @@ void add_colormap_option(CLI::App& app, viz::Colormap& colormap) {
 
 void add_figure_options(CLI::App& app, viz::FigureOptions& figures, FigureChoice choice) {
   if (choice == FigureChoice::CanSkip) {
-    app.add_flag_callback("--no-figures", [&figures] { figures.draw = false; },
-                          "Skip the figures (no matplotlib needed)");
+    app.add_flag_callback(
+        "--no-figures", [&figures] { figures.draw = false; }, "Skip the figures (no matplotlib needed)");
   }
   app.add_flag("--svg", figures.svg, "Also write every figure as SVG, for print (takes about a third longer)");
   add_colormap_option(app, figures.colormap);

@@ -16,14 +16,22 @@ namespace amva::cli {
 
 /// Options every command that loads models understands.
 struct ModelOptions {
-  std::filesystem::path models_dir;    // default: $AMVA_MODELS, else the build's models/ folder
-  std::string model;                   // ONNX file; default: the card's file
-  std::string model_card = "default";  // a shipped card name or a card file
-  std::string detector;                // a YuNet model file; empty: the default detector
+  std::filesystem::path models_dir;               // default: $AMVA_MODELS, else the build's models/ folder
+  std::string model;                              // ONNX file; default: the card's file
+  std::string model_card = "default";             // a shipped card name or a card file
+  std::string detector;                           // a YuNet model file; empty: the default detector
+  std::vector<std::filesystem::path> model_dirs;  // also searched for a card's model file (--model-dir)
 
   void add_to(CLI::App& app, bool with_recognizer = true);
   [[nodiscard]] std::filesystem::path resolved_models_dir() const;
   [[nodiscard]] model::ModelCard card() const;
+  /// The card `name_or_file` (a shipped name or a JSON file), its model file found in --models,
+  /// next to the card, or in a --model-dir.
+  [[nodiscard]] model::ModelCard card_named(const std::string& name_or_file) const;
+  /// --model-card A,B,...: each card with its key (a shipped name, or a card file's stem).
+  [[nodiscard]] std::vector<pipeline::StudyModel> study_models() const;
+  /// The study's model, or with --model-card A,B,... its models (a study across models).
+  void choose_models(pipeline::StudyOptions& study) const;
   [[nodiscard]] face::DetectorConfig detector_config() const;
   /// The built-in FIQA measures' configuration: BRISQUE's model files from $AMVA_BRISQUE_DIR
   /// when set (the CLI reads the environment, as for $AMVA_MODELS; the library never does).

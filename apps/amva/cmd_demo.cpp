@@ -55,7 +55,7 @@ void add_demo(CLI::App& app) {
     o.images = data.set;
     o.out = args->out;
     o.labels = data.set.parent_path() / "labels.txt";
-    o.card = args->models.card();
+    args->models.choose_models(o);
     o.measures = ModelOptions::measure_config();
     o.detector = d.detector;
     o.threads = args->threads;

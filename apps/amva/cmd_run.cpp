@@ -99,7 +99,7 @@ void add_run(CLI::App& app) {
     opt.robustness = args->robustness.grid();
     if (args->faithfulness) opt.faithfulness_faces = args->faithfulness_faces;
     opt.identities_from_evident_folders = !args->no_identities;
-    opt.card = args->models.card();
+    args->models.choose_models(opt);
     opt.measures = ModelOptions::measure_config();
     opt.detector = args->models.detector_config();
     run_study_and_report(opt, args->models);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -11,6 +12,7 @@
 #include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "amva/error.hpp"
@@ -33,10 +35,11 @@ namespace {
 using store::Record;
 using store::Table;
 
-// What one worker owns: its own networks, never shared between threads.
+// What one worker owns: its own networks, never shared between threads; one recognizer per
+// face recognition model of the pass.
 struct Worker {
   std::unique_ptr<face::FaceDetector> detector;  // null with --aligned
-  std::unique_ptr<model::FaceRecognizer> recognizer;
+  std::vector<std::unique_ptr<model::FaceRecognizer>> recognizers;
 };
 
 // The CAM methods and quality measures of a run, shared read-only by the workers.
@@ -141,8 +144,8 @@ store::RowArray& nan_array(Table& t, const std::string& name, std::vector<std::i
   return a;
 }
 
-BatchResult process_prepared(Prepared p, const CamPlan& plan, Worker& w, bool before_relu) {
-  const int dim = w.recognizer->embedding_size();
+BatchResult process_prepared(Prepared p, const CamPlan& plan, model::FaceRecognizer& recognizer, bool before_relu) {
+  const int dim = recognizer.embedding_size();
   BatchResult out;
   Table& t = out.table;
   t.records = std::move(p.records);
@@ -154,8 +157,8 @@ BatchResult process_prepared(Prepared p, const CamPlan& plan, Worker& w, bool be
   if (p.faces.empty()) return out;
   for (std::size_t i = 0; i < p.faces.size(); ++i) out.faces.emplace_back(p.face_of[i], p.faces[i]);
 
-  const cv::Mat blob = w.recognizer->preprocess(p.faces);
-  const auto result = w.recognizer->forward_blob(
+  const cv::Mat blob = recognizer.preprocess(p.faces);
+  const auto result = recognizer.forward_blob(
       blob, plan.layer.empty() ? std::vector<std::string>{} : std::vector<std::string>{plan.layer});
   const int n = static_cast<int>(p.faces.size());
   const std::size_t k = plan.layer.empty() ? 0 : static_cast<std::size_t>(plan.shape.inputs());
@@ -195,7 +198,7 @@ BatchResult process_prepared(Prepared p, const CamPlan& plan, Worker& w, bool be
     in.shape = plan.shape;
     in.head = plan.head.get();
     in.input = &input;
-    in.embed = [&w](const cv::Mat& batch) { return w.recognizer->forward_blob(batch).embeddings; };
+    in.embed = [&recognizer](const cv::Mat& batch) { return recognizer.forward_blob(batch).embeddings; };
     in.before_relu = before_relu;
     for (std::size_t m = 0; m < plan.methods.size(); ++m) {
       in.target = plan.targets[m].get();
@@ -237,14 +240,16 @@ class ImageCounter {
 
 // Batches are cut at fixed positions in the list, so results do not depend on thread count.
 // Batches of `count` items over the workers; `prepare(first, last, worker, p)` readies items
-// [first, last) for the network.
+// [first, last) for the networks, once: each model's plan then runs on the same faces.
+// Results per model (plan order), then per batch.
 using PrepareBatch = std::function<void(std::size_t first, std::size_t last, Worker& w, Prepared& p)>;
-std::vector<BatchResult> run_prepared_batches(std::size_t count, const ExtractOptions& opt,
-                                              std::vector<Worker>& workers, const CamPlan& plan, ImageCounter& done,
-                                              const PrepareBatch& prepare) {
+std::vector<std::vector<BatchResult>> run_prepared_batches(std::size_t count, const ExtractOptions& opt,
+                                                           std::vector<Worker>& workers,
+                                                           const std::vector<const CamPlan*>& plans, ImageCounter& done,
+                                                           const PrepareBatch& prepare) {
   const std::size_t batch = static_cast<std::size_t>(opt.batch);
   const std::size_t n_batches = (count + batch - 1) / batch;
-  std::vector<BatchResult> results(n_batches);
+  std::vector<std::vector<BatchResult>> results(plans.size(), std::vector<BatchResult>(n_batches));
   std::atomic<std::size_t> next{0};
   run_workers(static_cast<int>(workers.size()), [&](int worker, const std::function<bool()>& stop) {
     for (std::size_t b; !stop() && (b = next++) < n_batches;) {
@@ -252,16 +257,20 @@ std::vector<BatchResult> run_prepared_batches(std::size_t count, const ExtractOp
       Worker& w = workers[static_cast<std::size_t>(worker)];
       Prepared p;
       prepare(first, last, w, p);
-      results[b] = process_prepared(std::move(p), plan, w, opt.maps_before_relu);
+      for (std::size_t m = 0; m < plans.size(); ++m) {
+        Prepared faces = m + 1 < plans.size() ? Prepared(p) : std::move(p);  // (the last model takes them)
+        results[m][b] = process_prepared(std::move(faces), *plans[m], *w.recognizers[m], opt.maps_before_relu);
+      }
       done.add(last - first);
     }
   });
   return results;
 }
 
-std::vector<BatchResult> run_batches(const std::vector<io::ImageEntry>& entries, const ExtractOptions& opt,
-                                     std::vector<Worker>& workers, const CamPlan& plan, ImageCounter& done) {
-  return run_prepared_batches(entries.size(), opt, workers, plan, done,
+std::vector<std::vector<BatchResult>> run_batches(const std::vector<io::ImageEntry>& entries, const ExtractOptions& opt,
+                                                  std::vector<Worker>& workers,
+                                                  const std::vector<const CamPlan*>& plans, ImageCounter& done) {
+  return run_prepared_batches(entries.size(), opt, workers, plans, done,
                               [&](std::size_t first, std::size_t last, Worker& w, Prepared& p) {
                                 for (std::size_t i = first; i < last; ++i) prepare_image(entries[i], opt, w, p);
                               });
@@ -273,17 +282,22 @@ std::map<std::string, double> named_scores(const CamPlan& plan, const std::vecto
   return named;
 }
 
-Table process_chunk(const std::vector<io::ImageEntry>& chunk, const ExtractOptions& opt, std::vector<Worker>& workers,
-                    const CamPlan& plan, ImageCounter& done, ScoredFaces& scored) {
-  Table chunk_table;
-  for (const auto& r : run_batches(chunk, opt, workers, plan, done)) {
-    chunk_table.append(r.table);
-    for (const auto& [row, scores] : r.scores) {
-      const auto& rec = r.table.records[row];
-      scored[{rec.path, rec.face}] = named_scores(plan, scores);
-    }
+// The rows of `table` whose image `keep` accepts, with their arrays.
+Table rows_of_images(const Table& table, const std::function<bool(const std::string&)>& keep) {
+  Table out;
+  std::vector<std::size_t> rows;
+  for (std::size_t i = 0; i < table.records.size(); ++i) {
+    if (keep(table.records[i].path)) rows.push_back(i);
   }
-  return chunk_table;
+  if (rows.size() == table.records.size()) return table;
+  for (const auto& [name, a] : table.arrays) {
+    auto& o = out.arrays[name];
+    o.row_shape = a.row_shape;
+    const std::size_t k = a.row_size();
+    for (const auto i : rows) o.data.insert(o.data.end(), a.row(i), a.row(i) + k);
+  }
+  for (const auto i : rows) out.records.push_back(table.records[i]);
+  return out;
 }
 
 // Score-CAM and occlusion forward many masked inputs per face: small face batches spread that
@@ -302,10 +316,12 @@ ExtractOptions with_default_batch(const ExtractOptions& options) {
   return opt;
 }
 
-std::vector<Worker> make_workers(const ExtractOptions& opt) {
+// The first model's options decide what the models share: images, detector, threads.
+std::vector<Worker> make_workers(const std::vector<ExtractOptions>& models) {
+  const auto& opt = models.front();
   std::vector<Worker> workers(static_cast<std::size_t>(opt.threads));
   for (auto& w : workers) {
-    w.recognizer = model::FaceRecognizer::create(opt.card);
+    for (const auto& m : models) w.recognizers.push_back(model::FaceRecognizer::create(m.card));
     if (!opt.aligned) w.detector = face::FaceDetector::create(opt.detector);
   }
   return workers;
@@ -405,37 +421,44 @@ nlohmann::json extraction_settings(const ExtractOptions& opt, const std::string&
 namespace {
 
 // A rank's share of the run, sent to the root at the end: whether it stopped early, how many
-// images it read, and the quality scores of its faces (JSON has no NaN: null stands for it).
-// Image keys travel as hex: a file name need not be UTF-8, which JSON text must be.
-std::string rank_result_text(bool finished, std::size_t processed, const ScoredFaces& scored) {
-  nlohmann::json faces = nlohmann::json::array();
-  for (const auto& [key, scores] : scored) {
-    nlohmann::json values = nlohmann::json::object();
-    for (const auto& [name, v] : scores) values[name] = std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v);
-    faces.push_back({io::to_hex(key.first), key.second, values});
+// images it read, and per model the quality scores of its faces (JSON has no NaN: null stands
+// for it). Image keys travel as hex: a file name need not be UTF-8, which JSON text must be.
+std::string rank_result_text(bool finished, std::size_t processed, const std::vector<ScoredFaces>& scored) {
+  nlohmann::json models = nlohmann::json::array();
+  for (const auto& model : scored) {
+    nlohmann::json faces = nlohmann::json::array();
+    for (const auto& [key, scores] : model) {
+      nlohmann::json values = nlohmann::json::object();
+      for (const auto& [name, v] : scores) values[name] = std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v);
+      faces.push_back({io::to_hex(key.first), key.second, values});
+    }
+    models.push_back(std::move(faces));
   }
-  return nlohmann::json{{"finished", finished}, {"processed", processed}, {"scored", faces}}.dump();
+  return nlohmann::json{{"finished", finished}, {"processed", processed}, {"scored", models}}.dump();
 }
 
-void add_rank_result(const std::string& text, ExtractSummary& summary, ScoredFaces& scored) {
+void add_rank_result(const std::string& text, bool& finished, std::size_t& processed,
+                     std::vector<ScoredFaces>& scored) {
   const auto j = nlohmann::json::parse(text);
-  summary.finished = summary.finished && j["finished"].get<bool>();
-  summary.processed += j["processed"].get<std::size_t>();
-  for (const auto& face : j["scored"]) {
-    auto& scores = scored[{io::from_hex(face[0].get<std::string>()), face[1].get<int>()}];
-    for (const auto& [name, v] : face[2].items()) {
-      scores[name] = v.is_null() ? std::numeric_limits<double>::quiet_NaN() : v.get<double>();
+  finished = finished && j["finished"].get<bool>();
+  processed += j["processed"].get<std::size_t>();
+  for (std::size_t m = 0; m < scored.size(); ++m) {
+    for (const auto& face : j["scored"][m]) {
+      auto& scores = scored[m][{io::from_hex(face[0].get<std::string>()), face[1].get<int>()}];
+      for (const auto& [name, v] : face[2].items()) {
+        scores[name] = v.is_null() ? std::numeric_limits<double>::quiet_NaN() : v.get<double>();
+      }
     }
   }
 }
 
-nlohmann::json store_meta(const ExtractOptions& opt, const std::vector<Worker>& workers, const CamPlan& plan) {
-  const auto& recognizer = *workers.front().recognizer;
+nlohmann::json store_meta(const ExtractOptions& opt, const model::FaceRecognizer& recognizer,
+                          const face::FaceDetector* detector, const CamPlan& plan) {
   nlohmann::json meta = {{"amva_version", version()},
                          {"created", utc_timestamp()},
                          {"images", std::filesystem::absolute(opt.images).string()},
                          {"model", {{"name", opt.card.name}, {"file", opt.card.file.filename().string()}}},
-                         {"detector", workers.front().detector ? workers.front().detector->describe() : "none"},
+                         {"detector", detector ? detector->describe() : "none"},
                          {"embedding_size", recognizer.embedding_size()},
                          {"settings", extraction_settings(opt, recognizer.model_sha256())}};
   meta["settings"]["cam"] = cam_settings(plan);
@@ -472,42 +495,108 @@ void finish_store(const ExtractOptions& opt, store::StoreWriter& writer, const S
   summary.quality = update_quality(q, all);
 }
 
+// The settings every model of a pass must share: they decide which faces there are.
+void require_shared_input(const std::vector<ExtractOptions>& models) {
+  if (models.empty()) throw Error(ErrorCode::InvalidArgument, "extraction needs a face recognition model");
+  const auto& first = models.front();
+  for (const auto& m : models) {
+    if (m.images != first.images || m.aligned != first.aligned || m.all_faces != first.all_faces ||
+        m.face_rule != first.face_rule || m.part.to_string() != first.part.to_string() ||
+        m.entries.size() != first.entries.size() || m.maps_before_relu != first.maps_before_relu) {
+      throw Error(ErrorCode::InvalidArgument,
+                  fmt::format("{} and {}: the models of one extraction pass must share its images and detection",
+                              first.card.name, m.card.name));
+    }
+  }
+}
+
+// Model-independent measures (image measures) of the later models are copied from the first
+// model's scores instead of being computed again: the models see the same aligned faces.
+std::vector<ExtractOptions> with_shared_measures(std::vector<ExtractOptions> models) {
+  for (std::size_t m = 1; m < models.size(); ++m) {
+    auto& q = models[m].quality;
+    q.erase(
+        std::remove_if(q.begin(), q.end(),
+                       [&](const std::string& name) {
+                         const auto& first = models.front().quality;
+                         return std::find(first.begin(), first.end(), name) != first.end() &&
+                                !quality::QualityRegistry::instance().create(name, models[m].measures)->uses_model();
+                       }),
+        q.end());
+  }
+  return models;
+}
+
 }  // namespace
 
-ExtractSummary extract(const ExtractOptions& options, const Progress& progress,
-                       Team* team_or_null) {
+ExtractSummary extract(const ExtractOptions& options, const Progress& progress, Team* team) {
+  return extract_models({options}, progress, team).front();
+}
+
+std::vector<ExtractSummary> extract_models(const std::vector<ExtractOptions>& models, const Progress& progress,
+                                           Team* team_or_null) {
   const auto start = std::chrono::steady_clock::now();
   const auto solo = team_or_null ? nullptr : solo_team();
   Team& team = team_or_null ? *team_or_null : *solo;
-  const ExtractOptions opt = with_default_batch(options);
+  require_shared_input(models);
+  std::vector<ExtractOptions> opts;
+  for (const auto& m : models) opts.push_back(with_default_batch(m));
+  const auto planned = with_shared_measures(opts);
+  const ExtractOptions& opt = opts.front();  // what the models share
   std::vector<std::string> skipped;
   const auto entries =
       io::select_part(opt.entries.empty() ? io::list_images(opt.images, &skipped) : opt.entries, opt.part);
-  auto workers = make_workers(opt);
-  const CamPlan plan = make_cam_plan(opt, *workers.front().recognizer);
+  auto workers = make_workers(opts);
+  std::vector<CamPlan> plans;
+  for (std::size_t m = 0; m < opts.size(); ++m)
+    plans.push_back(make_cam_plan(planned[m], *workers.front().recognizers[m]));
+  std::vector<const CamPlan*> plan_of;
+  for (const auto& p : plans) plan_of.push_back(&p);
+  const std::size_t n_models = opts.size();
 
-  // Only the root opens the store (it holds the lock and commits); it tells the others the
-  // listing positions still to do and the first free shard number, under which they write.
-  std::optional<store::StoreWriter> writer;
+  // Only the root opens the stores (it holds their locks and commits); it tells the others the
+  // listing positions still to do in some store, which of them each store holds already, and
+  // each store's first free shard number, under which they write.
+  std::vector<std::optional<store::StoreWriter>> writers(n_models);
   const auto run = nlohmann::json::parse(decided_by_root(team, [&] {
-    writer.emplace(store::StoreWriter::open(opt.out, store_meta(opt, workers, plan)));
-    std::vector<std::size_t> todo;
-    for (std::size_t i = 0; i < entries.size(); ++i) {
-      if (!writer->done_paths().count(entries[i].key)) todo.push_back(i);
+    for (std::size_t m = 0; m < n_models; ++m) {
+      writers[m].emplace(store::StoreWriter::open(
+          opts[m].out, store_meta(opts[m], *workers.front().recognizers[m], workers.front().detector.get(), plans[m])));
     }
-    return nlohmann::json{{"todo", todo}, {"first_shard", writer->next_shard()}}.dump();
+    std::vector<std::size_t> todo;
+    nlohmann::json held = nlohmann::json::array(), first_shard = nlohmann::json::array();
+    for (std::size_t m = 0; m < n_models; ++m) held.push_back(nlohmann::json::array());
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      bool missing = false;
+      for (std::size_t m = 0; m < n_models; ++m) missing = missing || !writers[m]->done_paths().count(entries[i].key);
+      if (!missing) continue;
+      for (std::size_t m = 0; m < n_models; ++m) {
+        if (writers[m]->done_paths().count(entries[i].key)) held[m].push_back(todo.size());
+      }
+      todo.push_back(i);
+    }
+    for (const auto& w : writers) first_shard.push_back(w->next_shard());
+    return nlohmann::json{{"todo", todo}, {"held", held}, {"first_shard", first_shard}}.dump();
   }));
   const auto todo = run["todo"].get<std::vector<std::size_t>>();
-  const int first_shard = run["first_shard"].get<int>();
-  ExtractSummary summary;
-  summary.skipped = std::move(skipped);
-  summary.listed = entries.size();
-  summary.resumed = entries.size() - todo.size();
+  std::vector<std::set<std::string>> held(n_models);  // images a store holds already, among todo's
+  std::vector<int> first_shard;
+  for (std::size_t m = 0; m < n_models; ++m) {
+    for (const auto at : run["held"][m].get<std::vector<std::size_t>>()) held[m].insert(entries[todo[at]].key);
+    first_shard.push_back(run["first_shard"][m].get<int>());
+  }
+  std::vector<ExtractSummary> summaries(n_models);
+  for (std::size_t m = 0; m < n_models; ++m) {
+    summaries[m].skipped = skipped;
+    summaries[m].listed = entries.size();
+    summaries[m].resumed = entries.size() - todo.size() + held[m].size();
+  }
 
   // A block is a shard: the unit a rank claims and the unit a resumed run skips.
   const std::size_t shard = static_cast<std::size_t>(opt.shard_size);
   ImageCounter done(todo.size(), progress);
-  ScoredFaces scored;
+  std::vector<ScoredFaces> scored(n_models);
+  ScoredFaces first_model;  // every face's scores from the first model, for the shared measures
   bool finished = true;
   int own_shards = 0;
   std::size_t own_finished = 0;
@@ -520,53 +609,85 @@ ExtractSummary extract(const ExtractOptions& options, const Progress& progress,
         }
         std::vector<io::ImageEntry> chunk;
         for (std::size_t i = first; i < last; ++i) chunk.push_back(entries[todo[i]]);
-        store::write_shard(opt.out, first_shard + static_cast<int>(first / shard),
-                           process_chunk(chunk, opt, workers, plan, done, scored));
+        const auto results = run_batches(chunk, opt, workers, plan_of, done);
+        for (std::size_t m = 0; m < n_models; ++m) {
+          const auto wanted = [&](const std::string& path) { return !held[m].count(path); };
+          Table table;
+          for (const auto& r : results[m]) {
+            table.append(rows_of_images(r.table, wanted));
+            for (const auto& [row, scores] : r.scores) {
+              const auto& rec = r.table.records[row];
+              if (m == 0 && n_models > 1) first_model[{rec.path, rec.face}] = named_scores(plans[m], scores);
+              if (wanted(rec.path)) scored[m][{rec.path, rec.face}] = named_scores(plans[m], scores);
+            }
+          }
+          if (!table.records.empty()) {
+            store::write_shard(opts[m].out, first_shard[m] + static_cast<int>(first / shard), table);
+          }
+        }
         ++own_shards;
         own_finished += chunk.size();
         return true;
       },
       [&](std::size_t all_finished) { done.set_others(all_finished - own_finished); });
+  // The later models' shared measures, as the first model scored them on the same faces.
+  for (std::size_t m = 1; m < n_models; ++m) {
+    const auto& q = opts[m].quality;
+    for (auto& [key, scores] : scored[m]) {
+      const auto it = first_model.find(key);
+      if (it == first_model.end()) continue;
+      for (const auto& [name, v] : it->second) {
+        if (std::find(q.begin(), q.end(), name) != q.end()) scores.emplace(name, v);
+      }
+    }
+  }
 
   const auto results = team.gather(rank_result_text(finished, done.count(), scored));
   if (team.is_root()) {
-    summary.finished = true;
-    ScoredFaces all;
-    for (const auto& text : results) add_rank_result(text, summary, all);
-    if (summary.finished) finish_store(opt, *writer, all, summary);
+    bool all_finished = true;
+    std::size_t processed = 0;
+    std::vector<ScoredFaces> all(n_models);
+    for (const auto& text : results) add_rank_result(text, all_finished, processed, all);
+    for (std::size_t m = 0; m < n_models; ++m) {
+      summaries[m].finished = all_finished;
+      summaries[m].processed = processed;
+      if (all_finished) finish_store(opts[m], *writers[m], all[m], summaries[m]);
+    }
   } else {
-    summary.finished = finished;
-    summary.processed = done.count();
+    for (auto& s : summaries) {
+      s.finished = finished;
+      s.processed = done.count();
+    }
   }
-  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return summary;
+  const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  for (auto& s : summaries) s.seconds = total;
+  return summaries;
 }
 
 ExtractedFaces extract_faces(const std::vector<std::filesystem::path>& images, const ExtractOptions& options,
                              const Progress& progress) {
   const ExtractOptions opt = with_default_batch(options);
-  auto workers = make_workers(opt);
-  const CamPlan plan = make_cam_plan(opt, *workers.front().recognizer);
+  auto workers = make_workers({opt});
+  const CamPlan plan = make_cam_plan(opt, *workers.front().recognizers.front());
   std::vector<io::ImageEntry> entries;
   for (const auto& image : images) entries.push_back({image, image.string()});
 
   ImageCounter done(entries.size(), progress);
-  auto out = in_memory(run_batches(entries, opt, workers, plan, done), plan,
-                       extraction_settings(opt, workers.front().recognizer->model_sha256()));
+  auto out = in_memory(std::move(run_batches(entries, opt, workers, {&plan}, done).front()), plan,
+                       extraction_settings(opt, workers.front().recognizers.front()->model_sha256()));
   for (std::size_t i = 0; i < out.table.records.size(); ++i) out.table.records[i].id = static_cast<std::int64_t>(i);
   return out;
 }
 
 ExtractedFaces extract_aligned_faces(const std::vector<cv::Mat>& faces, const std::vector<store::Record>& records,
-                                     const ExtractOptions& options,
-                                     const Progress& progress) {
+                                     const ExtractOptions& options, const Progress& progress) {
   if (faces.size() != records.size()) throw Error(ErrorCode::InvalidArgument, "one record per aligned face");
   ExtractOptions opt = with_default_batch(options);
   opt.aligned = true;  // no detector: the faces are given
-  auto workers = make_workers(opt);
-  const CamPlan plan = make_cam_plan(opt, *workers.front().recognizer);
+  auto workers = make_workers({opt});
+  const CamPlan plan = make_cam_plan(opt, *workers.front().recognizers.front());
   ImageCounter done(faces.size(), progress);
-  auto results = run_prepared_batches(faces.size(), opt, workers, plan, done,
+  auto results = run_prepared_batches(faces.size(), opt, workers, {&plan}, done,
                                       [&](std::size_t first, std::size_t last, Worker&, Prepared& p) {
                                         for (std::size_t i = first; i < last; ++i) {
                                           p.face_of.push_back(p.records.size());
@@ -574,7 +695,8 @@ ExtractedFaces extract_aligned_faces(const std::vector<cv::Mat>& faces, const st
                                           p.faces.push_back(faces[i]);
                                         }
                                       });
-  return in_memory(std::move(results), plan, extraction_settings(opt, workers.front().recognizer->model_sha256()));
+  return in_memory(std::move(results.front()), plan,
+                   extraction_settings(opt, workers.front().recognizers.front()->model_sha256()));
 }
 
 }  // namespace amva::pipeline

@@ -8,16 +8,18 @@
 #include <optional>
 #include <set>
 
-#include "amva/analysis/analyze.hpp"
 #include "amva/analysis/analysis_folder.hpp"
-#include "amva/explain/explanation_folder.hpp"
+#include "amva/analysis/analyze.hpp"
 #include "amva/analysis/reference.hpp"
 #include "amva/error.hpp"
 #include "amva/eval/edc_study.hpp"
+#include "amva/explain/explanation_folder.hpp"
 #include "amva/io/folder_lock.hpp"
 #include "amva/io/image_list.hpp"
 #include "amva/io/json_values.hpp"
 #include "amva/io/output_dir.hpp"
+#include "amva/io/safe_name.hpp"
+#include "amva/pipeline/across_models.hpp"
 #include "amva/pipeline/explain.hpp"
 #include "amva/pipeline/explanation_reference.hpp"
 #include "amva/pipeline/extract.hpp"
@@ -37,7 +39,8 @@ namespace {
 // The study's stages share its options and its stage messages.
 struct Stages {
   const StudyOptions& opt;
-  void say(const std::string& message) const { opt.progress.stage(message); }
+  std::string prefix;  // "[model] " in a study across models
+  void say(const std::string& message) const { opt.progress.stage(prefix + message); }
 };
 
 // 1. Extraction, with the built-in FIQA measures scored in the same pass: a store with the same
@@ -495,25 +498,22 @@ report::StudyDataset dataset_of(const StudyOptions& opt, const ExtractSummary& e
           store::read_settings(store)};
 }
 
-}  // namespace
+// One model's study once its store is extracted: every stage after extraction, and its report.
+// Kept whole (the report input points into it) for a report across models.
+struct ModelStudy {
+  StudyOptions opt;
+  ExtractOptions e;
+  ExtractSummary extracted;
+  std::optional<DeviationSummary> deviation;
+  analysis::AnalysisResult analysis;
+  EdcStage edc;
+  ExplainResult explained;
+  report::ReportInput report;
+  StudyResult result;
+};
 
-StudyResult run_study(const StudyOptions& options) {
-  // Inputs are checked before the output folder is made: a typo leaves nothing behind.
-  if (!fs::exists(options.images)) {
-    throw Error(ErrorCode::NotFound, fmt::format("{}: no such folder or image list", options.images.string()));
-  }
-  if (names_deviation(options) && options.deviation.reference_method != "all" &&
-      std::find(options.scores.methods.begin(), options.scores.methods.end(), options.deviation.reference_method) ==
-          options.scores.methods.end()) {
-    throw Error(ErrorCode::InvalidArgument,
-                fmt::format("--deviation-reference {}: the study does not score it; name it in --methods, or use "
-                            "--deviation-reference all",
-                            options.deviation.reference_method));
-  }
-  io::claim_output_dir(options.out, options.force, {"store/meta.json", "report.html"});
-  const io::FolderLock one_writer(options.out, "study folder");
-  StudyOptions opt = options;  // its methods lose those that cannot rank the faces found
-  const Stages s{opt};
+// The extraction a study runs: its maps, and deviation's own; its per-face FIQA methods.
+ExtractOptions extraction_of(const StudyOptions& opt) {
   ExtractOptions e;
   static_cast<ModelSetup&>(e) = opt.resolved();
   e.images = opt.images;
@@ -524,14 +524,26 @@ StudyResult run_study(const StudyOptions& options) {
   for (const auto& m : opt.scores.methods) {
     if (m != quality::kDeviationMethod) e.quality.push_back(m);
   }
-  const auto extracted = extract_stage(s, e);
+  return e;
+}
+
+std::unique_ptr<ModelStudy> study_extracted(const StudyOptions& options, const ExtractOptions& e,
+                                            const ExtractSummary& extracted, const std::string& prefix = "") {
+  auto study = std::make_unique<ModelStudy>();
+  study->opt = options;  // its methods lose those that cannot rank the faces found
+  study->e = e;
+  study->extracted = extracted;
+  StudyOptions& opt = study->opt;
+  const Stages s{opt, prefix};
   require_faces(opt, extracted);
-  report::ReportInput r;
-  const auto deviation = deviation_stage(s, opt, e.out, r);
+  report::ReportInput& r = study->report;
+  study->deviation = deviation_stage(s, opt, e.out, r);
+  const auto& deviation = study->deviation;
   drop_unrankable_methods(s, opt, e.out);
 
   const fs::path analysis_dir = opt.out / "analysis";
-  const auto analysis = analysis_stage(s, e.out, analysis_dir);
+  study->analysis = analysis_stage(s, e.out, analysis_dir);
+  const auto& analysis = study->analysis;
   const bool circular = deviation && opt.deviation.cam == opt.cam;
   if (deviation && !circular && analysis.robustness) {
     // The grid reads every map kind of the store, the deviation's own among them.
@@ -551,13 +563,13 @@ StudyResult run_study(const StudyOptions& options) {
   io::make_real_dir(thumbnails_dir);
   r.faithfulness = faithfulness_stage(s, e.out);
   r.thumbnails = write_group_thumbnails(e.out, analysis, thumbnails_dir);
-  const auto edc = edc_stage(s, e.out);
+  study->edc = edc_stage(s, e.out);
   const auto reference = explanation_reference(s, e, analysis);
-  const auto explained = explain_stage(s, reference, e, r);
+  study->explained = explain_stage(s, reference, e, r);
   if (deviation) deviation_explain_stage(s, *deviation, e, r);
 
-  StudyResult result;
-  result.findings = study_findings(opt, extracted, analysis, edc, explained);
+  StudyResult& result = study->result;
+  result.findings = study_findings(opt, extracted, analysis, study->edc, study->explained);
   if (circular) {
     result.findings.push_back(
         fmt::format("deviation's AMVA verdict above is circular: it is defined by the {} maps "
@@ -570,12 +582,104 @@ StudyResult run_study(const StudyOptions& options) {
   r.study = opt.out;
   r.findings = result.findings;
   r.analysis = &analysis;
-  r.edc = edc.result ? &*edc.result : nullptr;
-  r.edc_note = edc.note;
+  r.edc = study->edc.result ? &*study->edc.result : nullptr;
+  r.edc_note = study->edc.note;
   r.dataset = dataset_of(opt, extracted, e.out);
   result.report = opt.out / "report.html";
   report::write_html_report(r, result.report);
+  return study;
+}
+
+// Inputs are checked before the output folder is made: a typo leaves nothing behind.
+void check_study_inputs(const StudyOptions& options) {
+  if (!fs::exists(options.images)) {
+    throw Error(ErrorCode::NotFound, fmt::format("{}: no such folder or image list", options.images.string()));
+  }
+  if (names_deviation(options) && options.deviation.reference_method != "all" &&
+      std::find(options.scores.methods.begin(), options.scores.methods.end(), options.deviation.reference_method) ==
+          options.scores.methods.end()) {
+    throw Error(ErrorCode::InvalidArgument,
+                fmt::format("--deviation-reference {}: the study does not score it; name it in --methods, or use "
+                            "--deviation-reference all",
+                            options.deviation.reference_method));
+  }
+  std::set<std::string> keys;
+  for (const auto& m : options.models) {
+    if (!io::is_safe_name(m.key)) {
+      throw Error(ErrorCode::InvalidArgument,
+                  fmt::format("model '{}': its key names a folder, so it must be a plain file name", m.key));
+    }
+    if (!keys.insert(m.key).second) {
+      throw Error(ErrorCode::InvalidArgument, fmt::format("model '{}' is named twice", m.key));
+    }
+  }
+}
+
+// Every model's study from one extraction pass, then the report across them: the first
+// model's report with the section "Across FR models".
+StudyResult run_across_models(const StudyOptions& options) {
+  std::vector<StudyOptions> per_model;
+  std::vector<ExtractOptions> extractions;
+  for (const auto& m : options.models) {
+    StudyOptions o = options;
+    o.models.clear();
+    o.card = m.card;
+    o.out = options.out / "models" / m.key;
+    o.title = fmt::format("{}: {}", options.title, m.key);
+    fs::create_directories(o.out);
+    extractions.push_back(extraction_of(o));
+    per_model.push_back(std::move(o));
+  }
+  std::vector<std::string> keys;
+  for (const auto& m : options.models) keys.push_back(m.key);
+  options.progress.stage(fmt::format("[1/6] extract faces once, and embeddings and {} maps per model ({}) into {}",
+                                     options.cam, fmt::join(keys, ", "), (options.out / "models").string()));
+  const auto extracted = extract_models(extractions, options.progress);
+  std::vector<std::unique_ptr<ModelStudy>> studies;
+  AcrossModelsOptions c;
+  for (std::size_t m = 0; m < per_model.size(); ++m) {
+    studies.push_back(study_extracted(per_model[m], extractions[m], extracted[m], "[" + keys[m] + "] "));
+    c.models.push_back(
+        {keys[m], options.models[m].card.name, per_model[m].out, &studies.back()->analysis, extracted[m].faces});
+  }
+  c.out = options.out / "across_models";
+  c.cam = options.cam;
+  c.scores = studies.front()->opt.scores;  // without the methods that could not rank the faces
+  c.pairs = options.pairs;
+  c.labels = options.labels;
+  c.labels_from_folders = options.labels_from_folders;
+  c.group = options.group;
+  c.figures = options.figures;
+  c.progress = options.progress;
+  report::ReportInput r = studies.front()->report;
+  r.across_models = compare_models(c);
+  r.title = options.title;
+  r.study = options.out;
+  StudyResult result;
+  result.findings = r.across_models->findings;
+  for (const auto& line : studies.front()->result.findings) {
+    result.findings.push_back(fmt::format("{}: {}", keys.front(), line));
+  }
+  r.findings = result.findings;
+  options.progress.stage("[6/6] report across models");
+  result.report = options.out / "report.html";
+  report::write_html_report(r, result.report);
   return result;
+}
+
+}  // namespace
+
+StudyResult run_study(const StudyOptions& options) {
+  check_study_inputs(options);
+  io::claim_output_dir(options.out, options.force, {"store/meta.json", "report.html", "models"});
+  const io::FolderLock one_writer(options.out, "study folder");
+  if (options.models.size() > 1) return run_across_models(options);
+  StudyOptions opt = options;
+  if (options.models.size() == 1) opt.card = options.models.front().card;
+  const Stages s{opt, ""};
+  const ExtractOptions e = extraction_of(opt);
+  const auto extracted = extract_stage(s, e);
+  return study_extracted(opt, e, extracted)->result;
 }
 
 }  // namespace amva::pipeline

@@ -16,6 +16,7 @@ namespace {
 class Magnitude final : public QualityMeasure {
  public:
   [[nodiscard]] std::string name() const override { return "magnitude"; }
+  [[nodiscard]] bool uses_model() const override { return true; }
   [[nodiscard]] std::string description() const override {
     return "norm of the unnormalised embedding (MagFace's quality); higher is better for magnitude-aware models; >= 0";
   }

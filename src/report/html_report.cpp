@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "across_models_section.hpp"
 #include "amva/analysis/analysis_folder.hpp"
 #include "amva/analysis/verdicts.hpp"
 #include "amva/error.hpp"
@@ -20,31 +21,16 @@
 #include "amva/version.hpp"
 #include "amva/viz/figures.hpp"
 #include "figure_embedder.hpp"
+#include "html_text.hpp"
 #include "robustness_section.hpp"
 
 namespace amva::report {
 namespace fs = std::filesystem;
 namespace {
 
-std::string num(double v, int digits = 4) {
-  return std::isfinite(v) ? fmt::format("{:.{}f}", v, digits) : "n/a";
-}
-
-// A value with its interval in smaller type: an analysis::Interval or an eval::Pauc.
-template <typename Bounded>
-std::string with_ci(const Bounded& b, int digits = 4) {
-  return fmt::format("{} <small>[{}, {}]</small>", num(b.value, digits), num(b.lo, digits), num(b.hi, digits));
-}
-
 // A pAUC with its interval when there was a bootstrap.
 std::string pauc_html(const eval::Pauc& p, bool intervals) {
   return intervals ? with_ci(p, 5) : num(p.value, 5);
-}
-
-std::string verdict_span(const std::string& v) {
-  std::string css = v;
-  std::replace(css.begin(), css.end(), ' ', '_');
-  return fmt::format("<span class=\"{}\">{}</span>", html_escape(css), html_escape(v));
 }
 
 std::string region_rows(const analysis::MethodAnalysis& m) {
@@ -467,12 +453,17 @@ void write_html_report(const ReportInput& in, const fs::path& out) {
   const std::string intra = methods_section(in, figures);
   const std::string edc = edc_section(in, figures);
   const std::string explanations = explanations_section(in, figures);
+  const std::string models = in.across_models ? "<section id=\"models\"><h2>Across FR models</h2>" +
+                                                    across_models_section(*in.across_models, figures) + "</section>\n"
+                                              : std::string();
   const std::vector<std::pair<std::string, std::string>> fill = {
       {"{{title}}", html_escape(in.title)},
       {"{{version}}", version()},
       {"{{created}}", utc_timestamp()},
       {"{{study}}", html_escape(fs::absolute(in.study).lexically_normal().string())},
       {"{{summary}}", findings_section(in)},
+      {"{{models_nav}}", in.across_models ? "<a href=\"#models\">Across FR models</a>" : ""},
+      {"{{models_section}}", models},
       {"{{dataset}}", dataset_section(in)},
       {"{{inter}}", inter},
       {"{{robustness}}", robustness_section(*in.analysis, in.faithfulness)},

@@ -8,6 +8,7 @@
 
 #include "amva/report/faithfulness_section.hpp"
 #include "amva/report/html_report.hpp"
+#include "html_text.hpp"
 
 namespace amva::report {
 namespace {
@@ -22,13 +23,8 @@ std::string colour_of(const std::string& verdict) {
   return "#aaaaaa";
 }
 
-std::string css_class(std::string verdict) {
-  std::replace(verdict.begin(), verdict.end(), ' ', '_');
-  return html_escape(verdict);
-}
-
 std::string number(double v, int digits = 3) {
-  return std::isfinite(v) ? fmt::format("{:.{}f}", v, digits) : "n/a";
+  return num(v, digits);
 }
 
 // The rows of the choice matrix: every value of every dimension, in the grid's order.
@@ -245,7 +241,7 @@ std::string robustness_section(const analysis::AnalysisResult& a, const std::opt
         "</td></tr>\n",
         html_escape(s.method), html_escape(s.cam), analysis::to_string(s.normalization), s.group_percent, s.margin,
         s.low, s.high, number(s.log_ratio.value), number(s.log_ratio.lo), number(s.log_ratio.hi), number(s.p_family),
-        css_class(s.verdict), html_escape(s.verdict));
+        verdict_class(s.verdict), html_escape(s.verdict));
   }
   return html + "</table></details>\n";
 }

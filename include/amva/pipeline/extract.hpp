@@ -15,8 +15,8 @@
 #include "amva/io/list_part.hpp"
 #include "amva/model/model_card.hpp"
 #include "amva/pipeline/model_setup.hpp"
-#include "amva/progress.hpp"
 #include "amva/pipeline/quality.hpp"
+#include "amva/progress.hpp"
 #include "amva/store/store.hpp"
 #include "amva/team.hpp"
 
@@ -81,8 +81,17 @@ cv::Mat aligned_face_of(const nlohmann::json& meta, const store::Record& record)
 /// store, and the root commits: the store equals one process's. On ranks other than the root
 /// the summary counts only that rank's images. A rank that fails aborts the whole team.
 /// `progress` counts stage "extract": images processed in this run of those it has to process.
-ExtractSummary extract(const ExtractOptions& options, const Progress& progress = {},
-                       Team* team = nullptr);
+ExtractSummary extract(const ExtractOptions& options, const Progress& progress = {}, Team* team = nullptr);
+
+/// One pass for several face recognition models: each image decoded, detected and aligned once
+/// and forwarded once per model into that model's store (`models[m].out`), as extract() would
+/// write it. The models share the first options' images, detection, threads, batch and shards;
+/// each has its own card, store, CAM methods and quality measures. Measures that do not use the
+/// model (image measures) are scored once, on the first model's pass, and written to every
+/// store that names them. Each store resumes on its own: an image one store holds already is
+/// written only to the others. One summary per model, in order.
+std::vector<ExtractSummary> extract_models(const std::vector<ExtractOptions>& models, const Progress& progress = {},
+                                           Team* team = nullptr);
 
 /// A few images through the same pass, kept in memory instead of a store (amva explain and
 /// amva cam): the maps and scores are those a store extracted with `options` would hold.
@@ -100,7 +109,6 @@ ExtractedFaces extract_faces(const std::vector<std::filesystem::path>& images, c
 /// The same pass over faces already aligned and held in memory, each with its record (path,
 /// face, detection): no image is read and nothing is detected. The records keep their ids.
 ExtractedFaces extract_aligned_faces(const std::vector<cv::Mat>& faces, const std::vector<store::Record>& records,
-                                     const ExtractOptions& options,
-                                     const Progress& progress = {});
+                                     const ExtractOptions& options, const Progress& progress = {});
 
 }  // namespace amva::pipeline

@@ -3,8 +3,8 @@
 // built-in FIQA, analysis, EDC when comparisons exist, explanations of the most and least
 // deviating faces, and the HTML report.
 //
-// Output folder: store/, analysis/ (amva analyze), edc/ (amva edc), explain/ (amva explain),
-// deviation/ (the FIQA method deviation's fold references and the sheets of its lowest faces),
+// Output folder (one model; with several, see StudyOptions::models): store/, analysis/ (amva analyze), edc/ (amva edc),
+// explain/ (amva explain), deviation/ (the FIQA method deviation's fold references and the sheets of its lowest faces),
 // faithfulness/ (amva faithfulness, on request), report.html (self-contained) with its figures also in figures/.
 #include <filesystem>
 #include <functional>
@@ -24,7 +24,19 @@
 
 namespace amva::pipeline {
 
+/// One face recognition model of a study across models.
+struct StudyModel {
+  std::string key;  // its folder, models/<key>/, and the @ suffix of its model-dependent FIQA columns
+  model::ModelCard card;
+};
+
 struct StudyOptions : ModelSetup {
+  // Two or more: a study across face recognition models. Each image is decoded, detected and
+  // aligned once and forwarded once per model into models/<key>/store; each model gets its own
+  // study in models/<key>/ (analysis, EDC, explanations, report), across_models/ compares them
+  // (verdicts, map agreement, cross-model EDC) and report.html is the first model's report
+  // with the section "Across FR models". One model here replaces `card`.
+  std::vector<StudyModel> models;
   std::filesystem::path images;  // folder or list
   std::filesystem::path out;
   std::string cam = "gradcam";

@@ -41,6 +41,9 @@ class QualityMeasure {
   [[nodiscard]] virtual std::string description() const = 0;
   /// Whether the measure needs target-layer activations and the affine head (serfiq).
   [[nodiscard]] virtual bool needs_activations() const { return false; }
+  /// Whether the score depends on the face recognition model (its embedding or activations):
+  /// such a measure is scored per model in a study across models, the others once.
+  [[nodiscard]] virtual bool uses_model() const { return needs_activations(); }
   /// Whether the score is the negation of a lower-is-better scale (brisque).
   [[nodiscard]] virtual bool negated() const { return false; }
   /// The score, higher is better. Throws Error for input it cannot score. Safe to call from
@@ -55,8 +58,7 @@ class QualityRegistry {
   static QualityRegistry& instance();
   void add(const std::string& name, Factory factory);
   /// Throws Error(InvalidArgument) naming the known measures for an unknown name.
-  [[nodiscard]] std::unique_ptr<QualityMeasure> create(const std::string& name,
-                                                       const MeasureConfig& config = {}) const;
+  [[nodiscard]] std::unique_ptr<QualityMeasure> create(const std::string& name, const MeasureConfig& config = {}) const;
   [[nodiscard]] std::vector<std::string> names() const;
   /// Whether `name` is a built-in measure.
   [[nodiscard]] bool contains(const std::string& name) const { return factories_.count(name) > 0; }

@@ -11,6 +11,7 @@
 
 #include "amva/analysis/analyze.hpp"
 #include "amva/eval/edc_study.hpp"
+#include "amva/report/across_models.hpp"
 #include "amva/store/settings.hpp"
 
 namespace amva::report {
@@ -43,6 +44,9 @@ struct ReportInput {
   std::optional<nlohmann::json> deviation;
   std::vector<std::filesystem::path> deviation_sheets;
   std::vector<std::string> deviation_captions;
+  // A study across FR models: the section "Across FR models", after the summary; the rest of
+  // the report is the first model's.
+  std::optional<AcrossModels> across_models;
 };
 
 /// Writes `out` (report.html) and copies the figures next to it under figures/. Throws
