@@ -241,12 +241,15 @@ class ImageCounter {
 // Batches are cut at fixed positions in the list, so results do not depend on thread count.
 // Batches of `count` items over the workers; `prepare(first, last, worker, p)` readies items
 // [first, last) for the networks, once: each model's plan then runs on the same faces.
-// Results per model (plan order), then per batch.
+// Results per model (plan order), then per batch. A model that `needed(model, first, last)`
+// says has the items already is not run on them (an empty result), but for the first model
+// while another runs: its scores of the image measures are the other models' too.
 using PrepareBatch = std::function<void(std::size_t first, std::size_t last, Worker& w, Prepared& p)>;
+using NeededBy = std::function<bool(std::size_t model, std::size_t first, std::size_t last)>;
 std::vector<std::vector<BatchResult>> run_prepared_batches(std::size_t count, const ExtractOptions& opt,
                                                            std::vector<Worker>& workers,
                                                            const std::vector<const CamPlan*>& plans, ImageCounter& done,
-                                                           const PrepareBatch& prepare) {
+                                                           const PrepareBatch& prepare, const NeededBy& needed = {}) {
   const std::size_t batch = static_cast<std::size_t>(opt.batch);
   const std::size_t n_batches = (count + batch - 1) / batch;
   std::vector<std::vector<BatchResult>> results(plans.size(), std::vector<BatchResult>(n_batches));
@@ -257,7 +260,13 @@ std::vector<std::vector<BatchResult>> run_prepared_batches(std::size_t count, co
       Worker& w = workers[static_cast<std::size_t>(worker)];
       Prepared p;
       prepare(first, last, w, p);
+      std::vector<bool> runs(plans.size(), true);
+      if (needed) {
+        for (std::size_t m = 0; m < plans.size(); ++m) runs[m] = needed(m, first, last);
+        runs[0] = std::find(runs.begin(), runs.end(), true) != runs.end();
+      }
       for (std::size_t m = 0; m < plans.size(); ++m) {
+        if (!runs[m]) continue;
         Prepared faces = m + 1 < plans.size() ? Prepared(p) : std::move(p);  // (the last model takes them)
         results[m][b] = process_prepared(std::move(faces), *plans[m], *w.recognizers[m], opt.maps_before_relu);
       }
@@ -269,11 +278,14 @@ std::vector<std::vector<BatchResult>> run_prepared_batches(std::size_t count, co
 
 std::vector<std::vector<BatchResult>> run_batches(const std::vector<io::ImageEntry>& entries, const ExtractOptions& opt,
                                                   std::vector<Worker>& workers,
-                                                  const std::vector<const CamPlan*>& plans, ImageCounter& done) {
-  return run_prepared_batches(entries.size(), opt, workers, plans, done,
-                              [&](std::size_t first, std::size_t last, Worker& w, Prepared& p) {
-                                for (std::size_t i = first; i < last; ++i) prepare_image(entries[i], opt, w, p);
-                              });
+                                                  const std::vector<const CamPlan*>& plans, ImageCounter& done,
+                                                  const NeededBy& needed = {}) {
+  return run_prepared_batches(
+      entries.size(), opt, workers, plans, done,
+      [&](std::size_t first, std::size_t last, Worker& w, Prepared& p) {
+        for (std::size_t i = first; i < last; ++i) prepare_image(entries[i], opt, w, p);
+      },
+      needed);
 }
 
 std::map<std::string, double> named_scores(const CamPlan& plan, const std::vector<double>& scores) {
@@ -609,11 +621,19 @@ std::vector<ExtractSummary> extract_models(const std::vector<ExtractOptions>& mo
         }
         std::vector<io::ImageEntry> chunk;
         for (std::size_t i = first; i < last; ++i) chunk.push_back(entries[todo[i]]);
-        const auto results = run_batches(chunk, opt, workers, plan_of, done);
+        // A model whose store holds a batch's every image already is not run on it.
+        const auto results =
+            run_batches(chunk, opt, workers, plan_of, done, [&](std::size_t m, std::size_t from, std::size_t to) {
+              for (std::size_t i = from; i < to; ++i) {
+                if (!held[m].count(chunk[i].key)) return true;
+              }
+              return false;
+            });
         for (std::size_t m = 0; m < n_models; ++m) {
           const auto wanted = [&](const std::string& path) { return !held[m].count(path); };
           Table table;
           for (const auto& r : results[m]) {
+            if (r.table.records.empty()) continue;  // not run: the store has these images
             table.append(rows_of_images(r.table, wanted));
             for (const auto& [row, scores] : r.scores) {
               const auto& rec = r.table.records[row];

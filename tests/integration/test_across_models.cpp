@@ -88,6 +88,16 @@ TEST_F(AcrossModels, OnePassWritesTheStoresEachModelsOwnPassWrites) {
   for (const char* file : {"index.csv", "embeddings.npy", "maps_gradcam.npy", "quality.csv"}) {
     EXPECT_EQ(io::read_text(dir_ / "both" / "b" / file), io::read_text(dir_ / "alone" / "b" / file)) << file;
   }
+  // A model added later: the stores that hold every image are left alone (the second model is
+  // not run), and the new one is what its own pass writes (here the default model once more).
+  const auto added = pipeline::extract_models({extraction(test::card(), dir_ / "both" / "a"),
+                                               extraction(tiny_card(), dir_ / "both" / "b"),
+                                               extraction(test::card(), dir_ / "both" / "c")});
+  EXPECT_EQ(added[1].resumed, 8u);
+  EXPECT_EQ(added[2].processed, 8u);
+  for (const char* file : {"index.csv", "embeddings.npy", "maps_gradcam.npy", "quality.csv"}) {
+    EXPECT_EQ(io::read_text(dir_ / "both" / "c" / file), io::read_text(dir_ / "alone" / "a" / file)) << file;
+  }
 }
 
 // The default model and a random-weight iResNet, under a card whose name holds a newline and
