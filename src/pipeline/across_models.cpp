@@ -8,11 +8,13 @@
 #include <opencv2/imgproc.hpp>
 
 #include "amva/analysis/analysis_folder.hpp"
+#include "amva/analysis/regions.hpp"
 #include "amva/error.hpp"
 #include "amva/eval/edc_folder.hpp"
 #include "amva/io/atomic_file.hpp"
 #include "amva/io/csv.hpp"
 #include "amva/io/output_dir.hpp"
+#include "amva/io/safe_name.hpp"
 #include "amva/quality/quality_measure.hpp"
 #include "amva/store/store.hpp"
 
@@ -191,6 +193,43 @@ void write_tables(const fs::path& out, const report::AcrossModels& a) {
   io::write_text_atomically(out / "cross_edc.csv", edc);
 }
 
+// Per FIQA method, its MAM and AM-V through each model: rows models, columns as in the
+// analysis's grid, each column kind on one scale shared by the models.
+void draw_method_grids(const AcrossModelsOptions& opt, report::AcrossModels& across) {
+  viz::FigureBatch figures(opt.figures);
+  std::vector<std::string> methods;
+  for (const auto& v : across.verdicts) {
+    if (std::find(methods.begin(), methods.end(), v.method) == methods.end()) methods.push_back(v.method);
+  }
+  for (const auto& method : methods) {
+    viz::HeatmapGrid grid;
+    grid.file = opt.out / ("grid_" + io::safe_name(method));
+    grid.title = fmt::format("{}: {} maps per face recognition model", method, opt.cam);
+    for (const auto& model : opt.models) {
+      const auto& methods_of = model.analysis->methods;
+      const auto it = std::find_if(methods_of.begin(), methods_of.end(),
+                                   [&](const analysis::MethodAnalysis& m) { return m.name == method; });
+      if (it == methods_of.end() || it->groups.size() < 2) continue;
+      const auto high = it->groups.back().name, low = it->groups.front().name;
+      if (grid.column_titles.empty()) {
+        grid.column_titles = {"MAM " + high, "MAM " + low, "AM-V " + high, "AM-V " + low, "D-AM-V"};
+      }
+      const analysis::AnalysisFolder folder{model.analysis->out};
+      grid.row_titles.push_back(model.key);
+      grid.cells.push_back({folder.group_map(method, "mam", high), folder.group_map(method, "mam", low),
+                            folder.group_map(method, "amv", high), folder.group_map(method, "amv", low),
+                            folder.method_map(method, "d_amv")});
+    }
+    if (grid.cells.empty()) continue;
+    grid.column_scale = {0, 0, 1, 1, 2};
+    grid.scale_labels = {"MAM (mean activation)", "AM-V (per-pixel std)", "D-AM-V"};
+    grid.box = analysis::central_face_box();
+    figures.add(grid);
+    across.method_grids.emplace_back(method, grid.file);
+  }
+  if (opt.figures.draw) figures.render(opt.out / ".figures");
+}
+
 // One line per FIQA method: on which models its verdict holds; then the maps and the EDC.
 std::vector<std::string> across_findings(const report::AcrossModels& a) {
   std::vector<std::string> lines;
@@ -254,7 +293,6 @@ report::AcrossModels compare_models(const AcrossModelsOptions& opt) {
     shown.name = m.name;
     shown.faces = m.faces;
     shown.report = fs::path("models") / m.key / "report.html";
-    shown.grid = analysis::AnalysisFolder{m.analysis->out}.grid_figure();
     a.models.push_back(shown);
     const auto& analysis = *m.analysis;
     for (std::size_t i = 0; i < analysis.methods.size() && i < analysis.findings.size(); ++i) {
@@ -263,7 +301,8 @@ report::AcrossModels compare_models(const AcrossModelsOptions& opt) {
                             f.outside_amv_low_minus_high, f.p_outside_family});
     }
   }
-  opt.progress.stage("[across models] agreement of the models' maps");
+  opt.progress.stage("[across models] each method's maps per model, and their agreement");
+  draw_method_grids(opt, a);
   for (std::size_t i = 0; i < opt.models.size(); ++i) {
     for (std::size_t j = i + 1; j < opt.models.size(); ++j) {
       a.agreement.push_back(agreement(opt.models[i], opt.models[j], opt.cam));

@@ -106,11 +106,14 @@ std::string across_models_section(const AcrossModels& a, FigureEmbedder& figures
       "<h3>Verdicts per model</h3>\n<p>Each cell: the verdict on that model's maps, the outside AM-V of the low minus "
       "the high group with its interval, and the family-corrected permutation p, as in that model's own report.</p>\n";
   html += verdict_table(a);
-  html += "<h3>MAM and AM-V per model</h3>\n";
-  for (const auto& m : a.models) {
-    html += figures.embed(viz::png_of(m.grid), "across_models_grid_" + m.key,
-                          fmt::format("{}: rows FIQA methods; columns MAM high, MAM low, AM-V high, AM-V low, D-AM-V.",
-                                      html_escape(m.key)));
+  html +=
+      "<h3>MAM and AM-V per model</h3>\n<p>Per FIQA method, its groups' maps through each model, each column kind on "
+      "one colour scale shared by the models (each model's own report has its grid of every method).</p>\n";
+  for (const auto& [method, grid] : a.method_grids) {
+    html += figures.embed(viz::png_of(grid), "across_models_" + method,
+                          fmt::format("{}: rows models; columns MAM high, MAM low, AM-V high, AM-V low, D-AM-V. "
+                                      "Dashed: the central face region.",
+                                      html_escape(method)));
   }
   html += fmt::format(
       "<h3>Do the models' maps agree?</h3>\n<p>Pearson's r between two models' {} maps of the same face, over every "

@@ -16,8 +16,7 @@ struct ModelColumn {
   std::string key;   // its folder under models/ and the @ suffix of its model-dependent FIQA columns
   std::string name;  // the card's name
   std::size_t faces = 0;
-  std::filesystem::path report;  // its own report.html
-  std::filesystem::path grid;    // its analysis's grid figure (without extension)
+  std::filesystem::path report;  // its own report.html, relative to the study
 };
 
 /// One FIQA method's verdict on one model's maps.
@@ -52,6 +51,9 @@ struct AcrossModels {
   std::string cam;  // the CAM method of the maps
   std::vector<ModelColumn> models;
   std::vector<ModelVerdict> verdicts;
+  // Per FIQA method, a figure (without extension) of its MAM and AM-V per model: rows models,
+  // each column kind on one colour scale shared by the models.
+  std::vector<std::pair<std::string, std::filesystem::path>> method_grids;
   std::vector<MapAgreement> agreement;
   double discard_limit = 0.20;
   std::vector<CrossEdcCell> cross_edc;
