@@ -635,6 +635,9 @@ StudyResult run_across_models(const StudyOptions& options) {
   options.progress.stage(fmt::format("[1/6] extract faces once, and embeddings and {} maps per model ({}) into {}",
                                      options.cam, fmt::join(keys, ", "), (options.out / "models").string()));
   const auto extracted = extract_models(extractions, options.progress);
+  options.progress.stage(fmt::format(
+      "[2/6] built-in FIQA: {} (scored in the extraction pass: image measures once, the others per model)",
+      fmt::join(extractions.front().quality, ", ")));
   std::vector<std::unique_ptr<ModelStudy>> studies;
   AcrossModelsOptions c;
   for (std::size_t m = 0; m < per_model.size(); ++m) {
