@@ -279,7 +279,7 @@ std::vector<std::string> across_findings(const report::AcrossModels& a) {
 bool uses_model(const std::string& method) {
   if (method == quality::kDeviationMethod) return true;  // made from the model's maps
   const auto& registry = quality::QualityRegistry::instance();
-  return registry.contains(method) && registry.create(method)->uses_model();
+  return registry.contains(method) && registry.traits(method).uses_model;
 }
 
 report::AcrossModels compare_models(const AcrossModelsOptions& opt) {

@@ -527,14 +527,13 @@ void require_shared_input(const std::vector<ExtractOptions>& models) {
 std::vector<ExtractOptions> with_shared_measures(std::vector<ExtractOptions> models) {
   for (std::size_t m = 1; m < models.size(); ++m) {
     auto& q = models[m].quality;
-    q.erase(
-        std::remove_if(q.begin(), q.end(),
-                       [&](const std::string& name) {
-                         const auto& first = models.front().quality;
-                         return std::find(first.begin(), first.end(), name) != first.end() &&
-                                !quality::QualityRegistry::instance().create(name, models[m].measures)->uses_model();
-                       }),
-        q.end());
+    q.erase(std::remove_if(q.begin(), q.end(),
+                           [&](const std::string& name) {
+                             const auto& first = models.front().quality;
+                             return std::find(first.begin(), first.end(), name) != first.end() &&
+                                    !quality::QualityRegistry::instance().traits(name).uses_model;
+                           }),
+            q.end());
   }
   return models;
 }

@@ -33,6 +33,14 @@ std::unique_ptr<QualityMeasure> QualityRegistry::create(const std::string& name,
   return it->second(config);
 }
 
+MeasureTraits QualityRegistry::traits(const std::string& name) const {
+  const std::lock_guard lock(*traits_mutex_);
+  const auto it = traits_.find(name);
+  if (it != traits_.end()) return it->second;
+  const auto measure = create(name);
+  return traits_[name] = {measure->needs_activations(), measure->uses_model(), measure->negated()};
+}
+
 std::vector<std::string> QualityRegistry::names() const {
   std::vector<std::string> out;
   for (const auto& [name, f] : factories_) out.push_back(name);

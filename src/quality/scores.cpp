@@ -171,16 +171,17 @@ std::vector<ScoreColumn> read_builtin_scores(const fs::path& store, const std::v
   for (const auto& name : wanted) {
     const auto it = std::find(methods.begin(), methods.end(), name);
     if (it == methods.end()) {
-      throw Error(ErrorCode::NotFound,
-                  fmt::format("{}: no scores of '{}' (it has: {}); make them with: amva quality --store {} --methods {}",
-                              file.string(), name, fmt::join(methods, ", "), store.string(), name));
+      throw Error(
+          ErrorCode::NotFound,
+          fmt::format("{}: no scores of '{}' (it has: {}); make them with: amva quality --store {} --methods {}",
+                      file.string(), name, fmt::join(methods, ", "), store.string(), name));
     }
     cols.push_back(static_cast<std::size_t>(it - methods.begin()));
     // quality.csv holds scores already higher-is-better; `negated` says whether that came from
     // negating the measure's own scale (brisque), as it does for external files.
     bool negated = name == kDeviationMethod;
     if (quality::QualityRegistry::instance().contains(name)) {
-      negated = quality::QualityRegistry::instance().create(name)->negated();
+      negated = quality::QualityRegistry::instance().traits(name).negated;
     }
     out.push_back({name, file.filename().string(), negated, std::vector<double>(index.size(), kNaN)});
   }

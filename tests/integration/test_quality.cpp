@@ -53,6 +53,21 @@ TEST(Quality, RegistryKnowsTheBuiltInsAndRefusesOthers) {
   EXPECT_THROW((void)quality::QualityRegistry::instance().create("ofiq"), Error);
 }
 
+// What a study across models scores once (image measures) and per model (the embedding's).
+TEST(Quality, RegistryTraitsAreEachMeasuresOwn) {
+  const auto& registry = quality::QualityRegistry::instance();
+  for (const auto& name : registry.names()) {
+    const auto measure = registry.create(name);
+    const auto traits = registry.traits(name);
+    EXPECT_EQ(traits.needs_activations, measure->needs_activations()) << name;
+    EXPECT_EQ(traits.uses_model, measure->uses_model()) << name;
+    EXPECT_EQ(traits.negated, measure->negated()) << name;
+    const bool embedding = name == "serfiq" || name == "magnitude";
+    EXPECT_EQ(traits.uses_model, embedding) << name;
+  }
+  EXPECT_TRUE(registry.traits("brisque").negated);
+}
+
 TEST(Quality, ImageMeasuresMatchNumpy) {
   test::TempDir dir;
   const Face f = grace();

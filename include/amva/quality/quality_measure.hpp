@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <opencv2/core.hpp>
 #include <string>
 #include <vector>
@@ -51,6 +52,13 @@ class QualityMeasure {
   [[nodiscard]] virtual double score(const QualityInput& in) const = 0;
 };
 
+/// What a measure is, as its virtual functions say, without scoring anything.
+struct MeasureTraits {
+  bool needs_activations = false;
+  bool uses_model = false;
+  bool negated = false;
+};
+
 class QualityRegistry {
  public:
   using Factory = std::function<std::unique_ptr<QualityMeasure>(const MeasureConfig&)>;
@@ -62,9 +70,14 @@ class QualityRegistry {
   [[nodiscard]] std::vector<std::string> names() const;
   /// Whether `name` is a built-in measure.
   [[nodiscard]] bool contains(const std::string& name) const { return factories_.count(name) > 0; }
+  /// The traits of measure `name`, read once from a measure made with the default
+  /// configuration, so that asking them costs no model load per question. Thread-safe.
+  [[nodiscard]] MeasureTraits traits(const std::string& name) const;
 
  private:
   std::map<std::string, Factory> factories_;
+  mutable std::map<std::string, MeasureTraits> traits_;
+  std::unique_ptr<std::mutex> traits_mutex_ = std::make_unique<std::mutex>();
 };
 
 /// The FIQA method made after extraction from every face's maps (pipeline/deviation.hpp), not
