@@ -13,6 +13,7 @@
 #include "amva/eval/edc_folder.hpp"
 #include "amva/io/atomic_file.hpp"
 #include "amva/io/csv.hpp"
+#include "amva/io/npy.hpp"
 #include "amva/io/output_dir.hpp"
 #include "amva/io/safe_name.hpp"
 #include "amva/quality/quality_measure.hpp"
@@ -58,25 +59,39 @@ cv::Mat map_of(const store::RowArray& maps, std::size_t row, cv::Size to) {
   return resized;
 }
 
-report::MapAgreement agreement(const StudiedModel& a, const StudiedModel& b, const std::string& cam) {
-  const auto ta = store::read_table(a.study / "store");
-  const auto tb = store::read_table(b.study / "store");
-  const auto& ma = ta.maps(cam);
-  const auto& mb = tb.maps(cam);
-  std::map<std::pair<std::string, int>, std::size_t> row_of;
-  for (std::size_t i = 0; i < tb.records.size(); ++i) {
-    if (tb.records[i].ok) row_of[{tb.records[i].path, tb.records[i].face}] = i;
+// A model's maps of the study's CAM method, with the index rows they belong to: only the maps,
+// not the whole store (embeddings are the larger part of a million-image store).
+struct ModelMaps {
+  std::string key;
+  std::vector<store::IndexEntry> index;
+  store::RowArray maps;
+};
+
+ModelMaps read_maps(const StudiedModel& model, const std::string& cam) {
+  const store::StoreFolder folder{model.study / "store"};
+  auto npy = io::read_npy(folder.maps(cam));
+  ModelMaps out{model.key, store::read_index_entries(folder.dir), {}};
+  out.maps.row_shape.assign(npy.shape.begin() + 1, npy.shape.end());
+  out.maps.data = std::move(npy.data);
+  if (out.maps.rows() != out.index.size() || out.maps.row_shape.size() != 2) {
+    throw Error(ErrorCode::Mismatch, fmt::format("{}: {} maps of shape {} for {} index rows", folder.maps(cam).string(),
+                                                 out.maps.rows(), out.maps.row_shape.size(), out.index.size()));
   }
-  const cv::Size shape(static_cast<int>(ma.row_shape.at(1)), static_cast<int>(ma.row_shape.at(0)));
-  const std::size_t cells = ma.row_size();
+  return out;
+}
+
+// Pearson's r per face between two models' maps (the second resized to the first's shape where
+// they differ), and of their mean maps. One extraction pass gives every model the same index
+// rows, so a face is the same row in both; a row whose image differs is left out.
+report::MapAgreement agreement(const ModelMaps& a, const ModelMaps& b) {
+  const cv::Size shape(static_cast<int>(a.maps.row_shape.at(1)), static_cast<int>(a.maps.row_shape.at(0)));
+  const std::size_t cells = a.maps.row_size();
   std::vector<double> r;
   cv::Mat sum_a = cv::Mat::zeros(shape, CV_64F), sum_b = cv::Mat::zeros(shape, CV_64F);
-  for (std::size_t i = 0; i < ta.records.size(); ++i) {
-    const auto& rec = ta.records[i];
-    const auto it = rec.ok ? row_of.find({rec.path, rec.face}) : row_of.end();
-    if (it == row_of.end()) continue;
-    const cv::Mat x = map_of(ma, i, shape);
-    const cv::Mat y = map_of(mb, it->second, shape).clone();
+  for (std::size_t i = 0; i < a.index.size() && i < b.index.size(); ++i) {
+    if (!a.index[i].ok || !b.index[i].ok || a.index[i].path != b.index[i].path) continue;
+    const cv::Mat x = map_of(a.maps, i, shape);
+    const cv::Mat y = map_of(b.maps, i, shape);
     if (!cv::checkRange(x) || !cv::checkRange(y)) continue;
     r.push_back(pearson(x.ptr<float>(), y.ptr<float>(), cells));
     cv::accumulate(x, sum_a);
@@ -303,10 +318,10 @@ report::AcrossModels compare_models(const AcrossModelsOptions& opt) {
   }
   opt.progress.stage("[across models] each method's maps per model, and their agreement");
   draw_method_grids(opt, a);
-  for (std::size_t i = 0; i < opt.models.size(); ++i) {
-    for (std::size_t j = i + 1; j < opt.models.size(); ++j) {
-      a.agreement.push_back(agreement(opt.models[i], opt.models[j], opt.cam));
-    }
+  std::vector<ModelMaps> maps;
+  for (const auto& m : opt.models) maps.push_back(read_maps(m, opt.cam));
+  for (std::size_t i = 0; i < maps.size(); ++i) {
+    for (std::size_t j = i + 1; j < maps.size(); ++j) a.agreement.push_back(agreement(maps[i], maps[j]));
   }
   cross_edc(opt, a);
   a.findings = across_findings(a);

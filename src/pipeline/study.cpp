@@ -498,16 +498,12 @@ report::StudyDataset dataset_of(const StudyOptions& opt, const ExtractSummary& e
           store::read_settings(store)};
 }
 
-// One model's study once its store is extracted: every stage after extraction, and its report.
-// Kept whole (the report input points into it) for a report across models.
+// One model's study once its store is extracted: what its report shows, kept whole (the report
+// input points into its analysis and EDC) for a report across models.
 struct ModelStudy {
-  StudyOptions opt;
-  ExtractOptions e;
-  ExtractSummary extracted;
-  std::optional<DeviationSummary> deviation;
+  StudyOptions opt;  // without the methods that could not rank the faces
   analysis::AnalysisResult analysis;
   EdcStage edc;
-  ExplainResult explained;
   report::ReportInput report;
   StudyResult result;
 };
@@ -530,15 +526,12 @@ ExtractOptions extraction_of(const StudyOptions& opt) {
 std::unique_ptr<ModelStudy> study_extracted(const StudyOptions& options, const ExtractOptions& e,
                                             const ExtractSummary& extracted, const std::string& prefix = "") {
   auto study = std::make_unique<ModelStudy>();
-  study->opt = options;  // its methods lose those that cannot rank the faces found
-  study->e = e;
-  study->extracted = extracted;
+  study->opt = options;
   StudyOptions& opt = study->opt;
   const Stages s{opt, prefix};
   require_faces(opt, extracted);
   report::ReportInput& r = study->report;
-  study->deviation = deviation_stage(s, opt, e.out, r);
-  const auto& deviation = study->deviation;
+  const auto deviation = deviation_stage(s, opt, e.out, r);
   drop_unrankable_methods(s, opt, e.out);
 
   const fs::path analysis_dir = opt.out / "analysis";
@@ -565,11 +558,11 @@ std::unique_ptr<ModelStudy> study_extracted(const StudyOptions& options, const E
   r.thumbnails = write_group_thumbnails(e.out, analysis, thumbnails_dir);
   study->edc = edc_stage(s, e.out);
   const auto reference = explanation_reference(s, e, analysis);
-  study->explained = explain_stage(s, reference, e, r);
+  const auto explained = explain_stage(s, reference, e, r);
   if (deviation) deviation_explain_stage(s, *deviation, e, r);
 
   StudyResult& result = study->result;
-  result.findings = study_findings(opt, extracted, analysis, study->edc, study->explained);
+  result.findings = study_findings(opt, extracted, analysis, study->edc, explained);
   if (circular) {
     result.findings.push_back(
         fmt::format("deviation's AMVA verdict above is circular: it is defined by the {} maps "
@@ -635,9 +628,9 @@ StudyResult run_across_models(const StudyOptions& options) {
   options.progress.stage(fmt::format("[1/6] extract faces once, and embeddings and {} maps per model ({}) into {}",
                                      options.cam, fmt::join(keys, ", "), (options.out / "models").string()));
   const auto extracted = extract_models(extractions, options.progress);
-  options.progress.stage(fmt::format(
-      "[2/6] built-in FIQA: {} (scored in the extraction pass: image measures once, the others per model)",
-      fmt::join(extractions.front().quality, ", ")));
+  options.progress.stage(
+      fmt::format("[2/6] built-in FIQA: {} (scored in the extraction pass: image measures once, the others per model)",
+                  fmt::join(extractions.front().quality, ", ")));
   std::vector<std::unique_ptr<ModelStudy>> studies;
   AcrossModelsOptions c;
   for (std::size_t m = 0; m < per_model.size(); ++m) {
