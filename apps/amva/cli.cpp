@@ -98,6 +98,17 @@ model::ModelCard ModelOptions::card_named(const std::string& name_or_file) const
   return c;
 }
 
+void ModelOptions::require_model_file(const model::ModelCard& c, const std::string& name_or_file) const {
+  if (fs::exists(c.file)) return;
+  std::vector<std::string> looked = {resolved_models_dir().string() + " (--models)",
+                                     c.file.parent_path().string() + " (the card's folder)"};
+  for (const auto& dir : model_dirs) looked.push_back(dir.string() + " (--model-dir)");
+  throw Error(ErrorCode::NotFound,
+              fmt::format("model card '{}': its model file {} is in none of {}; name the folder that holds it with "
+                          "--model-dir",
+                          name_or_file, c.file.filename().string(), fmt::join(looked, ", ")));
+}
+
 std::vector<pipeline::StudyModel> ModelOptions::study_models() const {
   std::vector<pipeline::StudyModel> models;
   std::string_view rest = model_card;
@@ -109,6 +120,7 @@ std::vector<pipeline::StudyModel> ModelOptions::study_models() const {
     // A card file is keyed by its stem, a shipped card by its name.
     const std::string key = fs::exists(name) ? io::safe_name(fs::path(name).stem().string()) : name;
     models.push_back({key, card_named(name)});
+    require_model_file(models.back().card, name);
     if (comma == std::string_view::npos) break;
     rest.remove_prefix(comma + 1);
   }

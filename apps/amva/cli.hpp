@@ -28,7 +28,10 @@ struct ModelOptions {
   /// The card `name_or_file` (a shipped name or a JSON file), its model file found in --models,
   /// next to the card, or in a --model-dir.
   [[nodiscard]] model::ModelCard card_named(const std::string& name_or_file) const;
-  /// --model-card A,B,...: each card with its key (a shipped name, or a card file's stem).
+  /// Error(NotFound) naming where the card's model file was looked for, when it is nowhere.
+  void require_model_file(const model::ModelCard& card, const std::string& name_or_file) const;
+  /// --model-card A,B,...: each card with its key (a shipped name, or a card file's stem), each
+  /// model file found (else require_model_file's error, before anything is written).
   [[nodiscard]] std::vector<pipeline::StudyModel> study_models() const;
   /// The study's model, or with --model-card A,B,... its models (a study across models).
   void choose_models(pipeline::StudyOptions& study) const;

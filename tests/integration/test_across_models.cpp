@@ -154,7 +154,9 @@ TEST_F(AcrossModels, BadModelListsAreRefusedBeforeAnythingIsWritten) {
   const std::vector<std::pair<std::string, std::string>> lists = {
       {"default,default", "model 'default' is named twice"},
       {"default,no_such_card", "model card 'no_such_card' not found"},
-      {"default,", "an empty card name"}};
+      {"default,", "an empty card name"},
+      // A shipped card whose model is not in --models (nor in a --model-dir).
+      {"default,paddlex_mobilefacenet128", "its model file paddlex_mobilefacenet128.onnx is in none of"}};
   for (const auto& [models, reason] : lists) {
     const auto [rc, out] = amva_here(fmt::format("run --images photos --out study --model-card {}", models));
     EXPECT_NE(rc, 0) << models << ": " << out;
