@@ -17,36 +17,16 @@
 #include "amva/io/output_dir.hpp"
 #include "amva/io/safe_name.hpp"
 #include "amva/quality/quality_measure.hpp"
+#include "amva/stats/distributions.hpp"
 #include "amva/store/store.hpp"
 
 namespace amva::pipeline {
 namespace fs = std::filesystem;
 namespace {
 
-double pearson(const float* x, const float* y, std::size_t n) {
-  double mx = 0, my = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    mx += x[i];
-    my += y[i];
-  }
-  mx /= static_cast<double>(n);
-  my /= static_cast<double>(n);
-  double sxy = 0, sxx = 0, syy = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    sxy += (x[i] - mx) * (y[i] - my);
-    sxx += (x[i] - mx) * (x[i] - mx);
-    syy += (y[i] - my) * (y[i] - my);
-  }
-  return sxx > 0 && syy > 0 ? sxy / std::sqrt(sxx * syy) : std::numeric_limits<double>::quiet_NaN();
-}
-
-double quantile(std::vector<double> v, double q) {
-  if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
-  std::sort(v.begin(), v.end());
-  const double at = q * static_cast<double>(v.size() - 1);
-  const auto lo = static_cast<std::size_t>(std::floor(at));
-  const auto hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (at - static_cast<double>(lo)) * (v[hi] - v[lo]);
+// A map's cells as doubles, for stats::pearson.
+std::vector<double> cells_of(const cv::Mat& map) {
+  return std::vector<double>(map.begin<float>(), map.end<float>());
 }
 
 // A map row as a matrix of `shape`, resized to `to` when the shapes differ.
@@ -85,7 +65,6 @@ ModelMaps read_maps(const StudiedModel& model, const std::string& cam) {
 // rows, so a face is the same row in both; a row whose image differs is left out.
 report::MapAgreement agreement(const ModelMaps& a, const ModelMaps& b) {
   const cv::Size shape(static_cast<int>(a.maps.row_shape.at(1)), static_cast<int>(a.maps.row_shape.at(0)));
-  const std::size_t cells = a.maps.row_size();
   std::vector<double> r;
   cv::Mat sum_a = cv::Mat::zeros(shape, CV_64F), sum_b = cv::Mat::zeros(shape, CV_64F);
   for (std::size_t i = 0; i < a.index.size() && i < b.index.size(); ++i) {
@@ -93,7 +72,7 @@ report::MapAgreement agreement(const ModelMaps& a, const ModelMaps& b) {
     const cv::Mat x = map_of(a.maps, i, shape);
     const cv::Mat y = map_of(b.maps, i, shape);
     if (!cv::checkRange(x) || !cv::checkRange(y)) continue;
-    r.push_back(pearson(x.ptr<float>(), y.ptr<float>(), cells));
+    r.push_back(stats::pearson(cells_of(x), cells_of(y)));
     cv::accumulate(x, sum_a);
     cv::accumulate(y, sum_b);
   }
@@ -108,14 +87,13 @@ report::MapAgreement agreement(const ModelMaps& a, const ModelMaps& b) {
   double total = 0;
   for (const double v : finite) total += v;
   g.mean = finite.empty() ? std::numeric_limits<double>::quiet_NaN() : total / static_cast<double>(finite.size());
-  g.q10 = quantile(finite, 0.10);
-  g.median = quantile(finite, 0.50);
-  g.q90 = quantile(finite, 0.90);
+  g.q10 = stats::quantile(finite, 0.10);
+  g.median = stats::quantile(finite, 0.50);
+  g.q90 = stats::quantile(finite, 0.90);
   cv::Mat fa, fb;
   sum_a.convertTo(fa, CV_32F);
   sum_b.convertTo(fb, CV_32F);
-  g.mean_map_r =
-      r.empty() ? std::numeric_limits<double>::quiet_NaN() : pearson(fa.ptr<float>(), fb.ptr<float>(), cells);
+  g.mean_map_r = r.empty() ? std::numeric_limits<double>::quiet_NaN() : stats::pearson(cells_of(fa), cells_of(fb));
   return g;
 }
 
@@ -212,11 +190,7 @@ void write_tables(const fs::path& out, const report::AcrossModels& a) {
 // analysis's grid, each column kind on one scale shared by the models.
 void draw_method_grids(const AcrossModelsOptions& opt, report::AcrossModels& across) {
   viz::FigureBatch figures(opt.figures);
-  std::vector<std::string> methods;
-  for (const auto& v : across.verdicts) {
-    if (std::find(methods.begin(), methods.end(), v.method) == methods.end()) methods.push_back(v.method);
-  }
-  for (const auto& method : methods) {
+  for (const auto& method : across.methods()) {
     viz::HeatmapGrid grid;
     grid.file = opt.out / ("grid_" + io::safe_name(method));
     grid.title = fmt::format("{}: {} maps per face recognition model", method, opt.cam);
@@ -248,19 +222,12 @@ void draw_method_grids(const AcrossModelsOptions& opt, report::AcrossModels& acr
 // One line per FIQA method: on which models its verdict holds; then the maps and the EDC.
 std::vector<std::string> across_findings(const report::AcrossModels& a) {
   std::vector<std::string> lines;
-  std::vector<std::string> methods;
-  for (const auto& v : a.verdicts) {
-    if (std::find(methods.begin(), methods.end(), v.method) == methods.end()) methods.push_back(v.method);
-  }
-  for (const auto& method : methods) {
+  for (const auto& method : a.methods()) {
     std::map<std::string, std::vector<std::string>> by_finding;
-    bool per_model = false;
     for (const auto& v : a.verdicts) {
-      if (v.method != method) continue;
-      by_finding[v.finding].push_back(v.model);
-      per_model = per_model || v.uses_model;
+      if (v.method == method) by_finding[v.finding].push_back(v.model);
     }
-    const std::string name = per_model ? method + "@model" : method;
+    const std::string name = a.scored_per_model(method) ? method + "@model" : method;
     if (by_finding.size() == 1) {
       lines.push_back(fmt::format("{}: {} on every model ({})", name, by_finding.begin()->first,
                                   by_finding.begin()->second.size()));

@@ -633,7 +633,11 @@ std::vector<ExtractSummary> extract_models(const std::vector<ExtractOptions>& mo
           Table table;
           for (const auto& r : results[m]) {
             if (r.table.records.empty()) continue;  // not run: the store has these images
-            table.append(rows_of_images(r.table, wanted));
+            if (held[m].empty()) {
+              table.append(r.table);  // (no copy of the batch's rows first: the common case)
+            } else {
+              table.append(rows_of_images(r.table, wanted));
+            }
             for (const auto& [row, scores] : r.scores) {
               const auto& rec = r.table.records[row];
               if (m == 0 && n_models > 1) first_model[{rec.path, rec.face}] = named_scores(plans[m], scores);

@@ -18,20 +18,11 @@ std::string verdict_table(const AcrossModels& a) {
   std::string html = "<table class=\"sortable\"><tr><th class=l>FIQA method</th>";
   for (const auto& m : a.models) html += fmt::format("<th class=l>{}</th>", html_escape(m.key));
   html += "</tr>\n";
-  std::vector<std::string> methods;
-  for (const auto& v : a.verdicts) {
-    if (std::find(methods.begin(), methods.end(), v.method) == methods.end()) methods.push_back(v.method);
-  }
-  for (const auto& method : methods) {
-    bool uses_model = false;
-    for (const auto& v : a.verdicts) uses_model = uses_model || (v.method == method && v.uses_model);
+  for (const auto& method : a.methods()) {
     html += fmt::format("<tr><td class=l>{}{}</td>", html_escape(method),
-                        uses_model ? "@<i>model</i> <small>(scored by each model)</small>" : "");
+                        a.scored_per_model(method) ? "@<i>model</i> <small>(scored by each model)</small>" : "");
     for (const auto& m : a.models) {
-      const ModelVerdict* found = nullptr;
-      for (const auto& v : a.verdicts) {
-        if (v.method == method && v.model == m.key) found = &v;
-      }
+      const ModelVerdict* found = a.verdict(method, m.key);
       html += found ? fmt::format("<td class=l>{}<br>{} <small>p {}</small></td>", verdict_span(found->finding),
                                   with_ci(found->outside_amv_low_minus_high), num(found->p, 3))
                     : "<td class=l>n/a</td>";
@@ -60,17 +51,10 @@ std::string cross_edc_table(const AcrossModels& a) {
   std::string html = fmt::format("<table class=\"sortable\"><tr><th class=l>FIQA scores</th>");
   for (const auto& m : a.models) html += fmt::format("<th>on {}</th>", html_escape(m.key));
   html += "</tr>\n";
-  std::vector<std::string> methods;
-  for (const auto& c : a.cross_edc) {
-    if (std::find(methods.begin(), methods.end(), c.method) == methods.end()) methods.push_back(c.method);
-  }
-  for (const auto& method : methods) {
-    html += fmt::format("<tr><td class=l>{}</td>", html_escape(method));
+  for (const auto& scores : a.edc_scores()) {
+    html += fmt::format("<tr><td class=l>{}</td>", html_escape(scores));
     for (const auto& m : a.models) {
-      const CrossEdcCell* found = nullptr;
-      for (const auto& c : a.cross_edc) {
-        if (c.method == method && c.judged_on == m.key) found = &c;
-      }
+      const CrossEdcCell* found = a.edc_cell(scores, m.key);
       html += found ? fmt::format("<td>{}</td>", with_ci(found->fnm, 5)) : "<td>n/a</td>";
     }
     html += "</tr>\n";

@@ -90,21 +90,25 @@ std::vector<double> average_ranks(const std::vector<double>& values) {
   return ranks;
 }
 
+double pearson(const std::vector<double>& a, const std::vector<double>& b) {
+  if (a.size() != b.size()) throw Error(ErrorCode::InvalidArgument, "a correlation needs paired samples");
+  if (a.size() < 2) return kNaN;
+  const double n = static_cast<double>(a.size());
+  const double ma = std::accumulate(a.begin(), a.end(), 0.0) / n;
+  const double mb = std::accumulate(b.begin(), b.end(), 0.0) / n;
+  double sab = 0, saa = 0, sbb = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    sab += (a[i] - ma) * (b[i] - mb);
+    saa += (a[i] - ma) * (a[i] - ma);
+    sbb += (b[i] - mb) * (b[i] - mb);
+  }
+  return saa > 0 && sbb > 0 ? sab / std::sqrt(saa * sbb) : kNaN;
+}
+
 double spearman(const std::vector<double>& a, const std::vector<double>& b) {
   if (a.size() != b.size()) throw Error(ErrorCode::InvalidArgument, "spearman needs paired samples");
   if (a.size() < 2) return kNaN;
-  const auto ra = average_ranks(a);
-  const auto rb = average_ranks(b);
-  const double n = static_cast<double>(a.size());
-  const double ma = std::accumulate(ra.begin(), ra.end(), 0.0) / n;
-  const double mb = std::accumulate(rb.begin(), rb.end(), 0.0) / n;
-  double sab = 0, saa = 0, sbb = 0;
-  for (std::size_t i = 0; i < ra.size(); ++i) {
-    sab += (ra[i] - ma) * (rb[i] - mb);
-    saa += (ra[i] - ma) * (ra[i] - ma);
-    sbb += (rb[i] - mb) * (rb[i] - mb);
-  }
-  return saa > 0 && sbb > 0 ? sab / std::sqrt(saa * sbb) : kNaN;
+  return pearson(average_ranks(a), average_ranks(b));
 }
 
 double quantile(std::vector<double> values, double q) {

@@ -60,6 +60,17 @@ struct AcrossModels {
   std::vector<std::filesystem::path> edc_figures;  // per model judged on (without extension), in model order
   std::string edc_note;                            // why there is no cross-model EDC, when there is none
   std::vector<std::string> findings;
+
+  /// The FIQA methods of `verdicts`, in the order they first appear.
+  [[nodiscard]] std::vector<std::string> methods() const;
+  /// Whether `method` is scored by each model (serfiq, magnitude, deviation).
+  [[nodiscard]] bool scored_per_model(const std::string& method) const;
+  /// The verdict of `method` on model `model`; null when there is none.
+  [[nodiscard]] const ModelVerdict* verdict(const std::string& method, const std::string& model) const;
+  /// The FIQA scores of `cross_edc`, in the order they first appear.
+  [[nodiscard]] std::vector<std::string> edc_scores() const;
+  /// The cross-model EDC of `scores` on model `judged_on`; null when there is none.
+  [[nodiscard]] const CrossEdcCell* edc_cell(const std::string& scores, const std::string& judged_on) const;
 };
 
 }  // namespace amva::report

@@ -30,6 +30,10 @@ std::vector<double> linspace(double lo, double hi, int count);
 /// Ranks 1..n with ties given their average rank.
 std::vector<double> average_ranks(const std::vector<double>& values);
 
+/// Pearson's correlation of paired samples; NaN when either sample is constant or fewer than
+/// two pairs are given.
+double pearson(const std::vector<double>& a, const std::vector<double>& b);
+
 /// Spearman's rank correlation (Pearson correlation of average ranks); NaN when either
 /// sample is constant or fewer than two pairs are given.
 double spearman(const std::vector<double>& a, const std::vector<double>& b);
