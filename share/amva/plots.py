@@ -33,17 +33,22 @@ def save(fig, file, cells=None):
     and the .npy it shows), also FILE.axes.json: where each map lies in the PNG, as fractions
     of its width and height from the top left, so that a viewer can read a pixel's value."""
     fig.set_dpi(PNG_DPI)
-    fig.canvas.draw()  # lays the figure out and renders the PNG's pixels, once
-    # The layout is done: keeping it saves laying the figure out again for the SVG, and the
-    # PNG, the SVG and the cell boxes agree.
-    fig.set_layout_engine("none")
+    # Lay the figure out once, without rendering it: the crop box needs only the layout, and
+    # every figure is then rendered exactly once. Keeping the layout makes the PNG, the SVG and
+    # the cell boxes agree.
+    engine = fig.get_layout_engine()
+    if engine is not None:
+        engine.execute(fig)
+    # No engine at all (not "none", a placeholder): savefig would lay the figure out again.
+    fig.set_layout_engine(None)
     renderer = fig.canvas.get_renderer()
     content = fig.get_tightbbox(renderer)
     box = content.padded(0.1)  # inches, what bbox_inches="tight" crops to
     width, height = fig.get_size_inches()
     if content.x0 >= 0 and content.y0 >= 0 and content.x1 <= width and content.y1 <= height:
-        # The content lies on the canvas: crop the pixels already drawn instead of drawing
-        # again, on the figure's background where the margin reaches past the canvas.
+        # The content lies on the canvas: render it once and crop the pixels, on the figure's
+        # background where the margin reaches past the canvas.
+        fig.canvas.draw()
         drawn = np.asarray(renderer.buffer_rgba())
         top, left = round((height - box.y1) * PNG_DPI), round(box.x0 * PNG_DPI)
         out = np.empty((round(box.height * PNG_DPI), round(box.width * PNG_DPI), 4), dtype=np.uint8)
@@ -214,6 +219,14 @@ def line_panels(spec):
     save(fig, spec["file"])
 
 
+def cost(spec):
+    """About how long a figure takes to draw, in axes: a heat map cell and its colour bar cost
+    about as much as a line panel."""
+    if spec["kind"] == "heatmap_grid":
+        return sum(1 for row in spec["cells"] for c in row if c) * (1 if spec.get("shared_scale", True) else 2)
+    return len(spec["panels"])
+
+
 def draw(spec):
     {"heatmap_grid": heatmap_grid, "line_panels": line_panels}[spec["kind"]](spec)
 
@@ -224,7 +237,8 @@ def main():
         job = json.load(f)
     COLORMAP = job.get("colormap", "jet")
     SVG = job.get("svg", False)
-    figures = job["figures"]
+    # Largest first, so that no worker is left drawing a big grid while the others are idle.
+    figures = sorted(job["figures"], key=cost, reverse=True)
     workers = min(len(figures), os.cpu_count() or 1)
     if workers > 1:
         with multiprocessing.get_context("fork").Pool(workers) as pool:

@@ -1,0 +1,133 @@
+// One test per figure kind, through FigureBatch and plots.py as every command draws them: the
+// pixels land where the figure says (the report's pointer read-out trusts .axes.json), and what
+// reaches past the canvas (a legend under the panels) is kept.
+#include <gtest/gtest.h>
+
+#include <opencv2/imgcodecs.hpp>
+#include <vector>
+
+#include "amva/io/npy.hpp"
+#include "amva/viz/figures.hpp"
+#include "support.hpp"
+
+namespace amva::test {
+namespace {
+
+// A map whose left half is 0 and right half 1, so each half takes one end of the colour map.
+fs::path write_halves(const fs::path& file, int height, int width) {
+  std::vector<float> values(static_cast<std::size_t>(height * width));
+  for (int y = 0; y < height; ++y) {
+    for (int x = width / 2; x < width; ++x) values[static_cast<std::size_t>(y * width + x)] = 1.0F;
+  }
+  io::write_npy(file, {height, width}, values.data());
+  return file;
+}
+
+// The PNG pixel at fractions (fx, fy) of a cell's box in .axes.json.
+cv::Vec3b pixel_in(const cv::Mat& png, const nlohmann::json& box, double fx, double fy) {
+  const double x = box[0].get<double>() + fx * (box[2].get<double>() - box[0].get<double>());
+  const double y = box[1].get<double>() + fy * (box[3].get<double>() - box[1].get<double>());
+  return png.at<cv::Vec3b>(static_cast<int>(y * png.rows), static_cast<int>(x * png.cols));
+}
+
+TEST(Figures, HeatmapGridPutsEachCellWhereItsAxesFileSays) {
+  const TempDir dir;
+  viz::HeatmapGrid grid;
+  grid.file = dir / "grid";
+  grid.title = "two cells";
+  grid.row_titles = {"a row title long enough to reach the left edge"};
+  grid.column_titles = {"wide", "tall"};
+  grid.cells = {{write_halves(dir / "wide.npy", 20, 40), write_halves(dir / "tall.npy", 60, 30)}};
+  grid.shared_scale = false;
+  viz::FigureBatch batch;
+  batch.add(grid);
+  batch.render(dir / "work");
+
+  const cv::Mat png = cv::imread((dir / "grid.png").string(), cv::IMREAD_COLOR);
+  ASSERT_FALSE(png.empty());
+  const auto cells = read_json(dir / "grid.axes.json")["cells"];
+  ASSERT_EQ(cells.size(), 2U);
+  EXPECT_EQ(cells[0]["npy"], "wide.npy");
+  EXPECT_EQ(cells[0]["title"], "a row title long enough to reach the left edge / wide");
+  for (const auto& cell : cells) {
+    const auto& box = cell["box"];
+    for (const auto& v : box) {
+      EXPECT_GE(v.get<double>(), 0.0);
+      EXPECT_LE(v.get<double>(), 1.0);
+    }
+    // jet: 0 is dark blue (0, 0, 0.5), 1 dark red (0.5, 0, 0); OpenCV reads BGR. Sampled close
+    // to the box's edges and to the halves' border: a box off by a few pixels fails.
+    for (const double fy : {0.04, 0.5, 0.96}) {
+      for (const double fx : {0.04, 0.45}) {
+        const cv::Vec3b low = pixel_in(png, box, fx, fy);
+        EXPECT_NEAR(low[0], 128, 2) << cell["npy"] << " at " << fx << ", " << fy;
+        EXPECT_LE(low[1] + low[2], 4) << cell["npy"] << " at " << fx << ", " << fy;
+        const cv::Vec3b high = pixel_in(png, box, 1.0 - fx, fy);
+        EXPECT_NEAR(high[2], 128, 2) << cell["npy"] << " at " << 1.0 - fx << ", " << fy;
+        EXPECT_LE(high[0] + high[1], 4) << cell["npy"] << " at " << 1.0 - fx << ", " << fy;
+      }
+    }
+    // Just outside the box on every side: no map colour (a box too large fails).
+    for (const auto& [fx, fy] : {std::pair{-0.04, 0.5}, {1.04, 0.5}, {0.25, -0.04}, {0.75, 1.04}}) {
+      const cv::Vec3b p = pixel_in(png, box, fx, fy);
+      const bool map_colour = (p[0] > 100 && p[1] + p[2] < 20) || (p[2] > 100 && p[0] + p[1] < 20);
+      EXPECT_FALSE(map_colour) << cell["npy"] << " at " << fx << ", " << fy;
+    }
+  }
+}
+
+TEST(Figures, LinePanelsKeepTheSharedLegendBelowTheCanvas) {
+  const TempDir dir;
+  viz::LinePanels lines;
+  lines.file = dir / "lines";
+  lines.title = "two panels, one legend";
+  for (const char* title : {"left", "right"}) {
+    viz::Panel panel{title, "x", "y", {}};
+    panel.series.push_back({"rising", {0.0, 1.0}, {0.0, 1.0}, {}, {}, "r-"});
+    panel.series.push_back({"flat, with a gap", {0.0, 0.5, 1.0}, {0.5, std::nan(""), 0.5}, {}, {}, "b--"});
+    lines.panels.push_back(panel);
+  }
+  viz::FigureBatch batch;
+  batch.add(lines);
+  batch.render(dir / "work");
+
+  const cv::Mat png = cv::imread((dir / "lines.png").string(), cv::IMREAD_COLOR);
+  ASSERT_FALSE(png.empty());
+  // Two panels of 4.2 x 3.3 inches at 150 dpi: the legend under them makes the crop taller
+  // than the canvas, and it is not cut off.
+  EXPECT_GT(png.rows, 495 + 20);
+  EXPECT_LT(png.cols, 2 * 630 + 10);
+  // The legend's red sample line lies below every red pixel of the rising curves.
+  int lowest_curve = -1;
+  int red_rows_in_legend = 0;
+  const int legend_top = png.rows - 60;
+  for (int y = 0; y < png.rows; ++y) {
+    bool red = false;
+    for (int x = 0; x < png.cols && !red; ++x) {
+      const cv::Vec3b p = png.at<cv::Vec3b>(y, x);
+      red = p[2] > 200 && p[1] < 60 && p[0] < 60;
+    }
+    if (red && y < legend_top) lowest_curve = y;
+    if (red && y >= legend_top) ++red_rows_in_legend;
+  }
+  EXPECT_GT(lowest_curve, 0);
+  EXPECT_GT(red_rows_in_legend, 0);
+  EXPECT_FALSE(fs::exists(dir / "lines.svg"));
+}
+
+TEST(Figures, SvgIsWrittenOnRequestBesideThePng) {
+  const TempDir dir;
+  viz::LinePanels lines;
+  lines.file = dir / "one";
+  lines.panels.push_back({"only", "x", "y", {{"line", {0.0, 1.0}, {1.0, 0.0}, {}, {}}}});
+  viz::FigureBatch batch({true, true, viz::Colormap::Jet});
+  batch.add(lines);
+  batch.render(dir / "work");
+  EXPECT_TRUE(fs::exists(dir / "one.png"));
+  std::ifstream svg(dir / "one.svg");
+  const std::string text{std::istreambuf_iterator<char>(svg), {}};
+  EXPECT_NE(text.find("<svg"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace amva::test
