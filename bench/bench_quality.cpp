@@ -18,6 +18,7 @@
 #include "amva/io/image_list.hpp"
 #include "amva/model/affine_head.hpp"
 #include "amva/model/face_recognizer.hpp"
+#include "amva/model/layer_probe.hpp"
 #include "amva/quality/quality_measure.hpp"
 
 namespace {
@@ -45,7 +46,7 @@ const Setup& setup() {
       const float* emb = r.embeddings.ptr<float>(0);
       out.embeddings.emplace_back(emb, emb + r.embeddings.cols);
     }
-    out.head = model::AffineHead::extract(card, rec->model_sha256(), layer, target.shape, model::default_cache_dir());
+    out.head = model::head_after(*rec, target, model::default_cache_dir());
     return out;
   }();
   return s;

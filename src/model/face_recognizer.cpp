@@ -141,16 +141,4 @@ std::unique_ptr<FaceRecognizer> FaceRecognizer::create(const ModelCard& card) {
   return std::make_unique<OnnxFaceRecognizer>(card);
 }
 
-TargetLayer probe_target_layer(FaceRecognizer& recognizer) {
-  const auto& card = recognizer.card();
-  TargetLayer layer{recognizer.target_layer(), {}};
-  const cv::Mat blank(card.input_height, card.input_width, CV_8UC3, cv::Scalar::all(0));
-  const cv::Mat a = recognizer.forward({blank}, {layer.name}).activations.front();
-  if (a.dims != 4) {
-    throw Error(ErrorCode::Model, fmt::format("target layer '{}' is not a C x h x w feature map", layer.name));
-  }
-  layer.shape = {a.size[1], a.size[2], a.size[3], recognizer.embedding_size()};
-  return layer;
-}
-
 }  // namespace amva::model

@@ -23,6 +23,7 @@
 #include "amva/io/image_list.hpp"
 #include "amva/io/list_part.hpp"
 #include "amva/model/face_recognizer.hpp"
+#include "amva/model/layer_probe.hpp"
 #include "amva/pipeline/quality.hpp"
 #include "amva/pipeline/workers.hpp"
 #include "amva/quality/quality_measure.hpp"
@@ -347,9 +348,9 @@ CamPlan make_cam_plan(const ExtractOptions& opt, model::FaceRecognizer& recogniz
     needs_head = needs_head || plan.measures.back()->needs_activations();
   }
   if (opt.cams.empty() && !needs_head) return plan;
-  const auto target = model::probe_target_layer(recognizer);
-  plan.layer = target.name;
-  plan.shape = target.shape;
+  const auto layer = model::probe_target_layer(recognizer);
+  plan.layer = layer.name;
+  plan.shape = layer.shape;
   for (const auto& name : opt.cams) {
     auto m = cam::CamMethod::create(name, opt.cam_options);
     const std::string target = opt.target.empty() || m->fixed_target() ? m->default_target() : opt.target;
@@ -358,7 +359,7 @@ CamPlan make_cam_plan(const ExtractOptions& opt, model::FaceRecognizer& recogniz
     plan.methods.push_back(std::move(m));
   }
   if (needs_head) {
-    plan.head = model::AffineHead::extract(opt.card, recognizer.model_sha256(), plan.layer, plan.shape, opt.cache_dir);
+    plan.head = model::head_after(recognizer, layer, opt.cache_dir);
   }
   return plan;
 }

@@ -12,8 +12,8 @@
 #include "amva/eval/pairs.hpp"
 #include "amva/face/alignment.hpp"
 #include "amva/io/image_io.hpp"
-#include "amva/model/affine_head.hpp"
 #include "amva/model/face_recognizer.hpp"
+#include "amva/model/layer_probe.hpp"
 
 namespace amva::pipeline {
 namespace fs = std::filesystem;
@@ -144,9 +144,7 @@ model::ModelCard card_for(const model::GraphInspection& graph, const InputConven
 
 std::string affine_check(model::FaceRecognizer& recognizer, const fs::path& cache_dir) {
   try {
-    const auto target = model::probe_target_layer(recognizer);
-    const auto head =
-        model::AffineHead::extract(recognizer.card(), recognizer.model_sha256(), target.name, target.shape, cache_dir);
+    const auto [target, head] = model::probe_layer_head(recognizer, cache_dir);
     return fmt::format("affine (max error {:.1g}; maps {} x {} of {} channels)", head->affinity_error(),
                        target.shape.height, target.shape.width, target.shape.channels);
   } catch (const Error& e) {

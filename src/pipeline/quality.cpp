@@ -21,6 +21,7 @@
 #include "amva/io/list_part.hpp"
 #include "amva/io/numbers.hpp"
 #include "amva/model/face_recognizer.hpp"
+#include "amva/model/layer_probe.hpp"
 #include "amva/pipeline/extract.hpp"
 #include "amva/pipeline/workers.hpp"
 #include "amva/quality/quality_measure.hpp"
@@ -91,9 +92,8 @@ Activations activations_for(const QualityOptions& opt, const nlohmann::json& met
     throw Error(ErrorCode::Mismatch, fmt::format("{}: the store was made with another model than {}",
                                                  opt.store.string(), opt.card.file.string()));
   }
-  const auto target = model::probe_target_layer(*probe);
-  return {target.name,
-          model::AffineHead::extract(opt.card, probe->model_sha256(), target.name, target.shape, opt.cache_dir)};
+  auto probed = model::probe_layer_head(*probe, opt.cache_dir);
+  return {probed.layer.name, std::move(probed.head)};
 }
 
 // Re-reads, re-aligns and scores the faces of `todo`, on opt.threads workers.
@@ -246,7 +246,8 @@ QualitySummary update_quality(const QualityOptions& opt, const ScoredFaces& scor
     return std::string();
   });
   Measures measures;
-  for (const auto& name : opt.methods) measures.push_back(quality::QualityRegistry::instance().create(name, opt.measures));
+  for (const auto& name : opt.methods)
+    measures.push_back(quality::QualityRegistry::instance().create(name, opt.measures));
   const auto& records = store.table.records;
   ScoredFaces scored = scored_before;
   if (opt.part.whole()) add_part_scores(opt.store, measures, scored);

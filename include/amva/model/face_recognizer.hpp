@@ -49,15 +49,4 @@ class FaceRecognizer {
 /// resized to the input size if needed, channels reordered, (pixel - mean) / std.
 cv::Mat input_blob(const std::vector<cv::Mat>& aligned_bgr, const ModelCard& card);
 
-/// The target layer and the shape of its activations, with the embedding size: what the maps
-/// and an affine head are made for.
-struct TargetLayer {
-  std::string name;
-  HeadShape shape;
-};
-
-/// The recognizer's target layer, measured by one forward pass of a blank face. Throws
-/// Error(Model) when the layer is not a C x h x w feature map.
-TargetLayer probe_target_layer(FaceRecognizer& recognizer);
-
 }  // namespace amva::model
