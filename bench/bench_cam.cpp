@@ -194,7 +194,9 @@ void ScoreCamFidelity(benchmark::State& state) {
     // Full maps from a store made by `amva extract --cam scorecam` (all channels): its faces
     // are re-aligned from the stored landmarks, which gives the pixels extraction saw.
     const auto store = store::read_store(store_dir);
-    if (store.meta["settings"]["cam"]["methods"]["scorecam"]["channels"] != 0) {
+    const auto& cam = store.meta.settings.cam;
+    const auto options = cam ? cam->options("scorecam") : nlohmann::json();
+    if (!options.is_object() || options.value("channels", -1) != 0) {
       state.SkipWithError("the store's scorecam maps are not full Score-CAM");
       return;
     }

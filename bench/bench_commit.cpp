@@ -40,7 +40,8 @@ void Commit(benchmark::State& state) {
   const fs::path dir = fs::path(tmp ? tmp : "/tmp") / fmt::format("amva-bench-commit-{}", faces);
   for (auto _ : state) {
     fs::remove_all(dir);
-    auto writer = amva::store::StoreWriter::open(dir, {{"settings", {{"model_sha256", "bench"}}}});
+    auto writer = amva::store::StoreWriter::open(
+        dir, amva::store::StoreMeta::from_json({{"settings", {{"model_sha256", "bench"}}}}));
     for (std::size_t first = 0; first < faces; first += 512)
       writer.write_shard(shard(first, std::min<std::size_t>(512, faces - first)));
     const auto start = std::chrono::steady_clock::now();

@@ -87,7 +87,7 @@ py::dict read_store(const fs::path& dir) {
     arrays[py::str(name)] = to_numpy(shape, a.data);
   }
   py::dict out;
-  out["meta"] = from_json(s.meta);
+  out["meta"] = from_json(s.meta.to_json());
   out["index"] = index;
   out["arrays"] = arrays;
   return out;
@@ -302,7 +302,7 @@ py::object edc(const FloatArray& embeddings, const std::map<std::string, std::ve
 }
 
 py::list explain_images(const std::vector<fs::path>& images, const fs::path& reference, const fs::path& out,
-                 const std::string& model_card, bool aligned, int threads) {
+                        const std::string& model_card, bool aligned, int threads) {
   pipeline::ExplainOptions o;
   o.card = card_of(model_card);
   o.detector = face::default_detector(model::default_models_dir());
@@ -422,8 +422,8 @@ PYBIND11_MODULE(amva, m) {
         "The FIQA method deviation of maps (N x h x w): each face's mean |Z| against the high group (by "
         "reference_scores, `group`) of the other folds' faces, folds made of whole identities; returns "
         "{'deviation': N (lower is better), 'fold': N}, as amva quality --methods deviation writes it (negated)");
-  m.def("explain", &explain_images, py::arg("images"), py::arg("reference"), py::arg("out"), py::arg("model_card") = "default",
-        py::arg("aligned") = false, py::arg("threads") = 2,
+  m.def("explain", &explain_images, py::arg("images"), py::arg("reference"), py::arg("out"),
+        py::arg("model_card") = "default", py::arg("aligned") = false, py::arg("threads") = 2,
         "Explains face images (files) against a reference_<method>/ folder of amva analyze: writes each face's maps "
         "and sheet into `out` and returns each face's explain.json as a dict ({'ok': False, 'error': ...} for an "
         "image without a usable face)");

@@ -161,7 +161,7 @@ nlohmann::json settings_json(const ComputedAnalysis& a, const nlohmann::json& ca
   const auto box = central_face_box();
   return {
       {"cam", cam_settings},
-      {"model_sha256", store::StoreSettings::of_meta(a.store_meta).model_sha256},
+      {"model_sha256", a.store_meta.settings.model_sha256},
       {"normalization", to_string(opt.normalization)},
       {"normalization_definition", describe(opt.normalization)},
       {"group_rule", opt.group.to_string()},
@@ -450,8 +450,8 @@ void write_reference(const ComputedAnalysis& a, const MethodResult& m, const Ana
       folder.reference(m.scores.name),
       ReferenceToSave{m.scores.name, m.scores.source, high.group.name, a.options.group.to_string(),
                       high.group.rows.size(), high.group.score_min, high.group.score_max, a.options.normalization,
-                      cam_settings, store_path, a.store_meta.value("settings", nlohmann::json::object()),
-                      high.stats.mam, m.reference_amv, high.stats.median, m.reference_eps, std::move(deviations)});
+                      cam_settings, store_path, a.store_meta.settings.json, high.stats.mam, m.reference_amv,
+                      high.stats.median, m.reference_eps, std::move(deviations)});
 }
 
 // summary.json's agreement and agreement.csv.
@@ -667,7 +667,7 @@ nlohmann::json write_robustness(const Robustness& r, const AnalysisFolder& folde
 
 }  // namespace
 
-nlohmann::json write_analysis_folder(const ComputedAnalysis& a, const fs::path& dir) {
+WrittenAnalysis write_analysis_folder(const ComputedAnalysis& a, const fs::path& dir) {
   const auto& opt = a.options;
   const AnalysisFolder folder{dir};
   const auto cam_settings = cam_settings_json(a);
@@ -698,11 +698,13 @@ nlohmann::json write_analysis_folder(const ComputedAnalysis& a, const fs::path& 
         {"per_method", {"intra.png", "signed.png", "significance.png", "density.png", "profiles.png"}}};
   }
   io::write_text_atomically(folder.summary(), io::json_text(summary, 2) + "\n");
+  WrittenAnalysis written{std::move(summary), {}};
   if (opt.figures.draw) {
     opt.progress.stage("drawing figures");
     figures.render(dir / ".figures");
+    for (const auto& file : figures.files()) written.figures.insert(file.lexically_relative(dir).generic_string());
   }
-  return summary;
+  return written;
 }
 
 }  // namespace amva::analysis

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -80,7 +81,7 @@ struct AgreementPair {
 /// The analysis as the output folder holds it.
 struct ComputedAnalysis {
   const AnalysisOptions& options;
-  const nlohmann::json& store_meta;
+  const store::StoreMeta& store_meta;
   const std::vector<store::IndexEntry>& index;
   const AnalysisResult& result;                 // its settings, findings and typed methods
   const std::vector<MethodResult>& methods;     // in score-column order
@@ -89,8 +90,15 @@ struct ComputedAnalysis {
   std::size_t identity_count = 0;               // people the bootstrap's identities name
 };
 
+/// What write_analysis_folder wrote: summary.json's content and the figures it drew, as
+/// AnalysisResult::figures names them.
+struct WrittenAnalysis {
+  nlohmann::json summary;
+  std::set<std::string> figures;
+};
+
 /// Writes every file of the output folder `dir` (each atomically, summary.json after the data
-/// and before the figures) and returns summary.json's content.
-nlohmann::json write_analysis_folder(const ComputedAnalysis& analysis, const std::filesystem::path& dir);
+/// and before the figures).
+WrittenAnalysis write_analysis_folder(const ComputedAnalysis& analysis, const std::filesystem::path& dir);
 
 }  // namespace amva::analysis

@@ -81,11 +81,11 @@ std::vector<std::int64_t> clusters_of(const std::vector<std::int64_t>& rows, con
 // What every step of one analysis reads: the options, the store's index and maps, and the
 // statistics settings they share.
 struct Run {
-  Run(const AnalysisOptions& options, const nlohmann::json& store_meta, const std::vector<store::IndexEntry>& rows,
+  Run(const AnalysisOptions& options, const store::StoreMeta& store_meta, const std::vector<store::IndexEntry>& rows,
       io::NpyRowReader& map_rows, const Upsampler& upsampler, SharedMaps& shared_maps)
       : opt(options), meta(store_meta), index(rows), maps(map_rows), up(upsampler), shared(shared_maps) {}
   const AnalysisOptions& opt;
-  const nlohmann::json& meta;
+  const store::StoreMeta& meta;
   const std::vector<store::IndexEntry>& index;
   io::NpyRowReader& maps;
   const Upsampler& up;
@@ -300,7 +300,7 @@ std::vector<AgreementPair> agreement_of(const std::vector<MethodResult>& results
 // The store as the ranks of a team open it: the root reads and checks it (an error it meets
 // stops every rank), and every rank opens the maps file for its own reads.
 struct OpenedStore {
-  nlohmann::json meta;
+  store::StoreMeta meta;
   std::vector<store::IndexEntry> index;  // the root's only
   std::string cam;
   std::optional<io::NpyRowReader> maps;
@@ -555,10 +555,16 @@ AnalysisResult analyze(const AnalysisOptions& opt, Team* team_or_alone) {
                                   static_cast<int>(maps.shape()[1]),
                                   static_cast<int>(maps.shape()[2]),
                                   run.identities.count()};
-  result.summary = write_analysis_folder(computed, staged.dir());
+  auto written = write_analysis_folder(computed, staged.dir());
+  result.summary = std::move(written.summary);
+  result.figures = std::move(written.figures);
   staged.publish(AnalysisFolder{}.summary().filename().string());
   result.out = opt.out;
   return result;
+}
+
+bool AnalysisResult::drew(const std::string& method, const std::string& kind) const {
+  return figures.contains(AnalysisFolder{}.method_figure(method, kind).generic_string());
 }
 
 }  // namespace amva::analysis

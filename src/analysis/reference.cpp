@@ -188,12 +188,12 @@ void save_reference(const fs::path& dir, const ReferenceToSave& r) {
   io::write_text_atomically(dir / "reference.json", io::json_text(j, 2) + "\n");
 }
 
-nlohmann::json reference_cam_json(const nlohmann::json& store_meta, const std::string& cam, int map_rows,
+nlohmann::json reference_cam_json(const store::StoreMeta& store_meta, const std::string& cam, int map_rows,
                                   int map_cols) {
   nlohmann::json j = {{"method", cam}, {"map_shape", {map_rows, map_cols}}};
-  if (const auto s = store::StoreSettings::of_meta(store_meta); s.cam) {
-    if (s.cam->layer) j["layer"] = *s.cam->layer;
-    if (s.cam->has(cam)) j["options"] = s.cam->options(cam);
+  if (const auto& c = store_meta.settings.cam) {
+    if (c->layer) j["layer"] = *c->layer;
+    if (c->has(cam)) j["options"] = c->options(cam);
   }
   return j;
 }

@@ -305,14 +305,12 @@ std::string threshold_rule(const EdcOptions& opt) {
 }
 
 EdcResult run_edc(const EdcOptions& opt) {
-  const auto report = [&](const std::string& m) {
-    opt.progress.stage(m);
-  };
+  const auto report = [&](const std::string& m) { opt.progress.stage(m); };
   for (const double l : opt.discard_limits) {
     if (!(l > 0 && l <= 1))
       throw Error(ErrorCode::InvalidArgument, fmt::format("discard limit {} is not in (0, 1]", l));
   }
-  store::read_meta(opt.store);
+  (void)store::read_meta(opt.store);                          // a store, or a clear error before anything is written
   io::StagedOutput staged(opt.out, opt.force, {"edc.json"});  // moved into place when complete
   const auto index = store::read_index_entries(opt.store);
   EdcStudy s(opt, index);

@@ -86,12 +86,12 @@ void refuse_overlap(const DeviationOptions& opt, const analysis::Reference& ref,
   }
 }
 
-void check_saved_reference(const DeviationOptions& opt, const analysis::Reference& ref, const nlohmann::json& meta) {
+void check_saved_reference(const DeviationOptions& opt, const analysis::Reference& ref, const store::StoreMeta& meta) {
   if (ref.cam != opt.cam) {
     throw Error(ErrorCode::Mismatch, fmt::format("the reference {} holds {} maps, not {}: use --deviation-cam {}",
                                                  opt.reference.string(), ref.cam, opt.cam, ref.cam));
   }
-  const auto mine = store::StoreSettings::of_meta(meta);
+  const auto& mine = meta.settings;
   const auto theirs = store::StoreSettings::from_json(ref.store_settings);
   if (mine.model_sha256 != theirs.model_sha256) {
     throw Error(ErrorCode::Mismatch,
@@ -102,7 +102,7 @@ void check_saved_reference(const DeviationOptions& opt, const analysis::Referenc
 
 void save_fold(const fs::path& dir, const DeviationOptions& opt, const analysis::FoldReference& fold,
                const std::vector<store::IndexEntry>& index, const std::vector<double>& scores,
-               const nlohmann::json& meta, const nlohmann::json& cam) {
+               const store::StoreMeta& meta, const nlohmann::json& cam) {
   analysis::ReferenceToSave r;
   r.fiqa_method = opt.cross_fit.all_faces ? "all" : opt.reference_method;
   r.fiqa_source = fmt::format("cross-fitted: the faces of the {} other folds", opt.cross_fit.folds - 1);
@@ -114,7 +114,7 @@ void save_fold(const fs::path& dir, const DeviationOptions& opt, const analysis:
   r.normalization = opt.cross_fit.normalization;
   r.cam = cam;
   r.store = fs::absolute(opt.store).lexically_normal().string();
-  r.store_settings = meta.value("settings", nlohmann::json::object());
+  r.store_settings = meta.settings.json;
   r.mam = fold.mam;
   r.amv = fold.amv;
   r.median = fold.median;
@@ -214,7 +214,8 @@ DeviationSummary compute_deviation(const DeviationOptions& opt) {
     summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     // Under the lock a temporary file left here is a killed run's (as for quality.csv).
     io::remove_temporaries_of(store::StoreFolder{opt.store}.deviation());
-    io::write_text_atomically(store::StoreFolder{opt.store}.deviation(), io::json_text(deviation_json(opt, summary), 2) + "\n");
+    io::write_text_atomically(store::StoreFolder{opt.store}.deviation(),
+                              io::json_text(deviation_json(opt, summary), 2) + "\n");
   }
   if (fit && !opt.references_out.empty()) {
     fs::create_directories(opt.references_out);

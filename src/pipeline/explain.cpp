@@ -4,9 +4,9 @@
 
 #include <set>
 
-#include "amva/explain/explanation_folder.hpp"
 #include "amva/analysis/reference.hpp"
 #include "amva/error.hpp"
+#include "amva/explain/explanation_folder.hpp"
 #include "amva/face/attributes.hpp"
 #include "amva/io/hash.hpp"
 #include "amva/io/image_io.hpp"
@@ -66,7 +66,7 @@ void check_same_maps(const nlohmann::json& ref_settings, const nlohmann::json& r
     }
     return p;
   };
-  const auto diff = store::settings_mismatch({{"settings", pick(ref_settings)}}, {{"settings", pick(run_settings)}});
+  const auto diff = store::settings_difference(pick(ref_settings), pick(run_settings));
   if (!diff.empty()) {
     throw Error(ErrorCode::Mismatch,
                 fmt::format("the reference {} was made with other settings than this run ({}); explain with the "

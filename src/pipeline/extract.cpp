@@ -396,14 +396,14 @@ ExtractedFaces in_memory(std::vector<BatchResult> results, const CamPlan& plan, 
 
 }  // namespace
 
-cv::Mat aligned_face_of(const nlohmann::json& meta, const store::Record& r) {
-  if (!meta.contains("images")) {
+cv::Mat aligned_face_of(const store::StoreMeta& meta, const store::Record& r) {
+  if (!meta.images) {
     throw Error(ErrorCode::NotFound,
                 "the store's meta.json names no image source (images), so its faces cannot be "
                 "read again");
   }
-  const cv::Mat image = io::load_bgr(io::resolve_key(meta["images"].get<std::string>(), r.path));
-  if (!store::StoreSettings::of_meta(meta).detected) {
+  const cv::Mat image = io::load_bgr(io::resolve_key(*meta.images, r.path));
+  if (!meta.settings.detected) {
     cv::Mat face;
     cv::resize(image, face, cv::Size(face::kAlignedSize, face::kAlignedSize), 0, 0, cv::INTER_AREA);
     return face;
@@ -465,19 +465,21 @@ void add_rank_result(const std::string& text, bool& finished, std::size_t& proce
   }
 }
 
-nlohmann::json store_meta(const ExtractOptions& opt, const model::FaceRecognizer& recognizer,
-                          const face::FaceDetector* detector, const CamPlan& plan) {
-  nlohmann::json meta = {{"amva_version", version()},
-                         {"created", utc_timestamp()},
-                         {"images", std::filesystem::absolute(opt.images).string()},
-                         {"model", {{"name", opt.card.name}, {"file", opt.card.file.filename().string()}}},
-                         {"detector", detector ? detector->describe() : "none"},
-                         {"embedding_size", recognizer.embedding_size()},
-                         {"settings", extraction_settings(opt, recognizer.model_sha256())}};
-  meta["settings"]["cam"] = cam_settings(plan);
+store::StoreMeta store_meta(const ExtractOptions& opt, const model::FaceRecognizer& recognizer,
+                            const face::FaceDetector* detector, const CamPlan& plan) {
+  store::StoreMeta meta;
+  meta.amva_version = version();
+  meta.created = utc_timestamp();
+  meta.images = std::filesystem::absolute(opt.images).string();
+  meta.model = store::StoreModel{opt.card.name, opt.card.file.filename().string()};
+  meta.detector = detector ? detector->describe() : "none";
+  meta.embedding_size = recognizer.embedding_size();
+  auto settings = extraction_settings(opt, recognizer.model_sha256());
+  settings["cam"] = cam_settings(plan);
   // A part's store resumes only as the same part; merge_stores drops it.
-  if (!opt.part.whole()) meta["settings"]["part"] = opt.part.to_string();
-  if (plan.head && !plan.methods.empty()) meta["head_affinity_error"] = plan.head->affinity_error();
+  if (!opt.part.whole()) settings["part"] = opt.part.to_string();
+  meta.settings = store::StoreSettings::from_json(settings);
+  if (plan.head && !plan.methods.empty()) meta.head_affinity_error = plan.head->affinity_error();
   return meta;
 }
 

@@ -359,7 +359,7 @@ FaithfulnessResult measure_faithfulness(const FaithfulnessOptions& options) {
     return o;
   }();
   const auto content = store::read_store(opt.store);
-  const auto settings = store::StoreSettings::of_meta(content.meta);
+  const auto& settings = content.meta.settings;
   check_store(opt, settings);
   FaithfulnessResult r;
   r.cams = cams_to_judge(opt, settings);

@@ -86,9 +86,9 @@ struct Activations {
   std::shared_ptr<const model::AffineHead> head;
 };
 
-Activations activations_for(const QualityOptions& opt, const nlohmann::json& meta) {
+Activations activations_for(const QualityOptions& opt, const store::StoreMeta& meta) {
   const auto probe = model::FaceRecognizer::create(opt.card);
-  if (probe->model_sha256() != store::StoreSettings::of_meta(meta).model_sha256) {
+  if (probe->model_sha256() != meta.settings.model_sha256) {
     throw Error(ErrorCode::Mismatch, fmt::format("{}: the store was made with another model than {}",
                                                  opt.store.string(), opt.card.file.string()));
   }

@@ -264,14 +264,14 @@ std::string methods_section(const ReportInput& in, FigureEmbedder& figures) {
         fmt::format("Per-pixel values of the AM-V and median maps. AM-V: W1 {}, KS {}; median: W1 "
                     "{}, KS {}.",
                     num(m.amv.wasserstein1), num(m.amv.ks, 3), num(m.median.wasserstein1), num(m.median.ks, 3)));
-    if (fs::exists(figure(name, "signed"))) {
+    if (a.drew(name, "signed")) {
       intra += figures.embed(figure(name, "signed"), name + "_signed",
                              "Signed differences, low minus high (red: the low group higher), on a scale centred on "
                              "0: AM-V with the pixels beyond the permutation null hatched (pointwise), the null "
                              "band (standard deviation of the difference over the permutations, where noise alone "
                              "reaches), MAM, and the unsigned D-AM-V of the seed paper.");
     }
-    if (fs::exists(figure(name, "significance"))) {
+    if (a.drew(name, "significance")) {
       const auto& v = m.variance_test;
       intra += figures.embed(
           figure(name, "significance"), name + "_significance",

@@ -84,14 +84,16 @@ Record imported_record(const std::string& path) {
   return r;
 }
 
-nlohmann::json import_meta(const std::string& cam, const std::vector<std::int64_t>& shape, const std::string& source) {
-  return {{"amva_version", version()},
-          {"created", utc_timestamp()},
-          {"imported_from", source},
-          {"settings",
-           {{"model_sha256", "none: maps imported, no model ran"},
-            {"imported", true},
-            {"cam", {{"layer", "imported"}, {"map_shape", shape}, {"methods", {{cam, {{"source", source}}}}}}}}}};
+StoreMeta import_meta(const std::string& cam, const std::vector<std::int64_t>& shape, const std::string& source) {
+  StoreMeta meta;
+  meta.amva_version = version();
+  meta.created = utc_timestamp();
+  meta.imported_from = source;
+  meta.settings = StoreSettings::from_json(
+      {{"model_sha256", "none: maps imported, no model ran"},
+       {"imported", true},
+       {"cam", {{"layer", "imported"}, {"map_shape", shape}, {"methods", {{cam, {{"source", source}}}}}}}});
+  return meta;
 }
 
 StoreContent write_new_store(StoreContent content, const fs::path& out) {
@@ -173,7 +175,7 @@ StoreContent import_maps(const MapsImport& opt) {
       check_finite(emb.data.data() + i * static_cast<std::size_t>(emb.row_size()),
                    static_cast<std::size_t>(emb.row_size()), opt.embeddings, i, content.table.records[i].path);
     }
-    auto& e = content.table.arrays["embeddings"];
+    auto& e = content.table.arrays[kEmbeddings];
     e.row_shape = {emb.shape[1]};
     e.data = std::move(emb.data);
   }
@@ -239,7 +241,7 @@ StoreContent import_group_stacks(const fs::path& dir, const std::string& cam, co
     content.table.records[i].id = static_cast<std::int64_t>(i);
   }
   content.meta = import_meta(cam, maps.row_shape, fs::absolute(dir).string());
-  content.meta["settings"]["groups_chosen_by"] = methods;
+  content.meta.settings = content.meta.settings.with("groups_chosen_by", methods);
   // A method's high maps score 1 and its low ones 0; the other methods' maps have no score.
   QualityTable quality;
   for (const auto& m : methods) {

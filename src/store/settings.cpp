@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "amva/error.hpp"
-#include "amva/store/store.hpp"
+#include "amva/store/store_meta.hpp"
 
 namespace amva::store {
 namespace {
@@ -46,12 +46,18 @@ StoreSettings StoreSettings::from_json(const nlohmann::json& settings) {
   return s;
 }
 
-StoreSettings StoreSettings::of_meta(const nlohmann::json& meta) {
-  return from_json(meta.value("settings", nlohmann::json::object()));
+StoreSettings StoreSettings::with(const std::string& key, const nlohmann::json& value) const {
+  nlohmann::json changed = json;
+  if (value.is_null()) {
+    changed.erase(key);
+  } else {
+    changed[key] = value;
+  }
+  return from_json(changed);
 }
 
 StoreSettings read_settings(const std::filesystem::path& dir) {
-  return StoreSettings::of_meta(read_meta(dir));
+  return read_meta(dir).settings;
 }
 
 }  // namespace amva::store

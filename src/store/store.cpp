@@ -88,20 +88,6 @@ void Table::canonicalize() {
   records = std::move(sorted);
 }
 
-std::string settings_mismatch(const nlohmann::json& a, const nlohmann::json& b) {
-  const auto& sa = a.value("settings", nlohmann::json::object());
-  const auto& sb = b.value("settings", nlohmann::json::object());
-  std::set<std::string> keys;
-  for (const auto& [k, v] : sa.items()) keys.insert(k);
-  for (const auto& [k, v] : sb.items()) keys.insert(k);
-  for (const auto& k : keys) {
-    const auto va = sa.value(k, nlohmann::json());
-    const auto vb = sb.value(k, nlohmann::json());
-    if (va != vb) return fmt::format("{}: {} vs {}", k, io::json_text(va, -1), io::json_text(vb, -1));
-  }
-  return {};
-}
-
 namespace {
 
 // A step of the commit protocol, where the tests inject a kill or a full disk.
@@ -209,29 +195,6 @@ const RowArray& Table::array(const std::string& name) const {
   return it->second;
 }
 
-nlohmann::json read_meta(const fs::path& dir) {
-  const fs::path file = StoreFolder{dir}.meta();
-  if (!fs::exists(file)) {
-    throw Error(ErrorCode::NotFound, fmt::format("{}: not an amva store (no meta.json)", dir.string()));
-  }
-  auto meta = io::parse_json_file(file);
-  // The fields the commands read, with the types they read them as: a hand-edited or damaged
-  // meta.json is refused here, naming the field, not deep inside a command.
-  const io::JsonFields fields(meta, file);
-  if (!meta.is_object()) throw Error(ErrorCode::Parse, fmt::format("{}: not a JSON object", file.string()));
-  if (fields.has("images")) (void)fields.string("images");
-  (void)fields.object("settings");
-  (void)fields.string("settings.model_sha256");
-  if (fields.has("settings.detector")) (void)fields.object("settings.detector");
-  if (fields.has("settings.cam")) {
-    (void)fields.object("settings.cam");
-    (void)fields.object("settings.cam.methods");
-    if (fields.has("settings.cam.layer")) (void)fields.string("settings.cam.layer");
-  }
-  if (fields.has("embedding_size")) (void)fields.number("embedding_size");
-  return meta;
-}
-
 std::vector<IndexEntry> read_index_entries(const fs::path& dir) {
   recover_if_interrupted(dir);
   const fs::path file = StoreFolder{dir}.index();
@@ -253,8 +216,8 @@ std::vector<IndexEntry> read_index_entries(const fs::path& dir) {
     // As record_from_fields (extract and quality): a status other than ok or error means a
     // damaged index, named with its row, not a face quietly left out.
     if (f[3] != "ok" && f[3] != "error") {
-      throw Error(ErrorCode::Parse, fmt::format("{}:{}: status is '{}', not ok or error", file.string(),
-                                                reader.line_number(), f[3]));
+      throw Error(ErrorCode::Parse,
+                  fmt::format("{}:{}: status is '{}', not ok or error", file.string(), reader.line_number(), f[3]));
     }
     entries.push_back({std::move(f[1]), f[3] == "ok"});
   }
@@ -300,10 +263,10 @@ void recover_if_interrupted(const fs::path& dir) {
   recover_commit(dir);
 }
 
-StoreWriter::StoreWriter(fs::path dir, nlohmann::json meta, std::shared_ptr<StoreLock> lock)
+StoreWriter::StoreWriter(fs::path dir, StoreMeta meta, std::shared_ptr<StoreLock> lock)
     : dir_(std::move(dir)), meta_(std::move(meta)), lock_(std::move(lock)) {}
 
-StoreWriter StoreWriter::open(const fs::path& dir, const nlohmann::json& meta) {
+StoreWriter StoreWriter::open(const fs::path& dir, const StoreMeta& meta) {
   if (!fs::exists(StoreFolder{dir}.meta())) {
     // A folder holding only the lock and a killed first meta.json's temporary file is a store
     // being born (by another process, whose lock then says so, or by a dead one).
@@ -324,7 +287,7 @@ StoreWriter StoreWriter::open(const fs::path& dir, const nlohmann::json& meta) {
     }
   } else {
     io::remove_temporaries_of(StoreFolder{dir}.meta());
-    io::write_text_atomically(StoreFolder{dir}.meta(), io::json_text(meta, 2) + "\n");
+    io::write_text_atomically(StoreFolder{dir}.meta(), io::json_text(meta.to_json(), 2) + "\n");
   }
   recover_commit(dir);
   StoreWriter w(dir, meta, std::move(lock));
@@ -375,8 +338,8 @@ StoreContent StoreWriter::finalize() {
 namespace {
 
 // A store's settings without its job-array part: the parts of one run merge.
-nlohmann::json without_part(nlohmann::json meta) {
-  if (meta.contains("settings") && meta["settings"].is_object()) meta["settings"].erase("part");
+StoreMeta without_part(StoreMeta meta) {
+  meta.settings = meta.settings.with("part", nullptr);
   return meta;
 }
 
@@ -448,13 +411,13 @@ StoreContent merge_stores(const std::vector<fs::path>& inputs, const fs::path& o
     }
   }
   const auto quality = merged_quality(inputs, contents, merged.table);
-  merged.meta["merged_from"] = nlohmann::json::array();
-  for (const auto& in : inputs) merged.meta["merged_from"].push_back(fs::absolute(in).string());
+  merged.meta.merged_from.emplace();
+  for (const auto& in : inputs) merged.meta.merged_from->push_back(fs::absolute(in).string());
   write_new_store(out, merged.meta, merged.table, quality);
   return merged;
 }
 
-void write_new_store(const fs::path& out, const nlohmann::json& meta, const Table& table,
+void write_new_store(const fs::path& out, const StoreMeta& meta, const Table& table,
                      const std::optional<QualityTable>& quality) {
   const auto refuse_if_taken = [&] {
     std::error_code ec;
@@ -477,7 +440,7 @@ void write_new_store(const fs::path& out, const nlohmann::json& meta, const Tabl
   try {
     write_table(partial, table);
     if (quality) quality->write(partial, table.records);
-    io::write_text_atomically(StoreFolder{partial}.meta(), io::json_text(meta, 2) + "\n");
+    io::write_text_atomically(StoreFolder{partial}.meta(), io::json_text(meta.to_json(), 2) + "\n");
     io::fault_point("AMVA_FAULT_NEW_STORE_STEP", out.string());
     fs::remove(out, ec);  // an empty folder the user made for it
     fs::rename(partial, out, ec);

@@ -49,6 +49,7 @@ void FigureBatch::add(const HeatmapGrid& g) {
   nlohmann::json j = {{"kind", "heatmap_grid"},         {"file", g.file.string()},           {"title", g.title},
                       {"row_titles", g.row_titles},     {"column_titles", g.column_titles},  {"cells", cells},
                       {"shared_scale", g.shared_scale}, {"colorbar_label", g.colorbar_label}};
+  files_.push_back(g.file);
   if (g.box) j["box"] = *g.box;
   if (!g.cell_titles.empty()) j["cell_titles"] = g.cell_titles;
   if (g.diverging) j["diverging"] = true;
@@ -78,6 +79,7 @@ void FigureBatch::add(const LinePanels& l) {
     panels.push_back(panel);
   }
   figures_.push_back({{"kind", "line_panels"}, {"file", l.file.string()}, {"title", l.title}, {"panels", panels}});
+  files_.push_back(l.file);
 }
 
 std::string python_interpreter() {
@@ -98,10 +100,11 @@ void FigureBatch::render(const fs::path& work_dir) const {
   fs::create_directories(work_dir);
   const fs::path job = work_dir / "figures.json";
   const fs::path log = work_dir / "figures.log";
-  io::write_text_atomically(job,
-                            io::json_text(nlohmann::json{{"figures", figures_},
-                                                           {"colormap", to_string(options_.colormap)},
-                                                           {"svg", options_.svg}}, 1) + "\n");
+  io::write_text_atomically(
+      job,
+      io::json_text(
+          nlohmann::json{{"figures", figures_}, {"colormap", to_string(options_.colormap)}, {"svg", options_.svg}}, 1) +
+          "\n");
   const auto command = fmt::format("{} {} {} > {} 2>&1", shell_quote(python_interpreter()),
                                    shell_quote(script.string()), shell_quote(job.string()), shell_quote(log.string()));
   const int status = std::system(command.c_str());

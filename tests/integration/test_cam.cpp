@@ -382,9 +382,10 @@ TEST_F(CamTest, ExtractedMapsEqualSingleFaceMaps) {
   o.batch = 4;
   pipeline::extract(o);
   const auto store = store::read_store(dir / "store");
-  EXPECT_EQ(store.meta["settings"]["cam"]["layer"], "507");
-  EXPECT_EQ(store.meta["settings"]["cam"]["methods"]["scorecam"]["target"], "self-cosine");
-  EXPECT_EQ(store.meta["settings"]["cam"]["methods"]["gradcam"]["target"], "projection");
+  ASSERT_TRUE(store.meta.settings.cam);
+  EXPECT_EQ(store.meta.settings.cam->layer.value_or(""), "507");
+  EXPECT_EQ(store.meta.settings.cam->options("scorecam")["target"], "self-cosine");
+  EXPECT_EQ(store.meta.settings.cam->options("gradcam")["target"], "projection");
 
   auto detector = face::FaceDetector::create(test::default_detector());
   for (const auto& r : store.table.records) {

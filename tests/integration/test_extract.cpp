@@ -63,7 +63,7 @@ TEST(Extract, RecordsEveryImageAndEveryFailureReason) {
       EXPECT_NE(r.error.find(r.path), std::string::npos) << "message names the image";
     }
   }
-  EXPECT_EQ(store.meta["settings"]["model_sha256"], test::card().sha256);
+  EXPECT_EQ(store.meta.settings.model_sha256, test::card().sha256);
 }
 
 TEST(Extract, InterruptedAndResumedEqualsUninterrupted) {
@@ -159,7 +159,8 @@ TEST(Extract, JobArrayPartsMergedEqualOneProcess) {
   }
   EXPECT_EQ(listed, 13u) << "the parts share the images, each read once";
   const auto merged = store::merge_stores(parts, dir / "merged");
-  EXPECT_FALSE(merged.meta["settings"].contains("part"));
+  EXPECT_FALSE(merged.meta.settings.json.contains("part"));
+  EXPECT_TRUE(merged.meta.settings.part.empty());
   for (const char* file : {"index.csv", "embeddings.npy", "quality.csv"}) {
     EXPECT_EQ(io::read_text(dir / "whole" / file), io::read_text(dir / "merged" / file)) << file;
   }

@@ -25,8 +25,8 @@ store::Table table_of(const std::vector<std::string>& paths, float base) {
   return t;
 }
 
-nlohmann::json meta(const std::string& model) {
-  return {{"settings", {{"model_sha256", model}}}};
+store::StoreMeta meta(const std::string& model) {
+  return store::StoreMeta::from_json({{"settings", {{"model_sha256", model}}}});
 }
 }  // namespace
 
@@ -89,7 +89,7 @@ TEST(Store, SettingsAreReadTyped) {
       "model_sha256": "ab12", "preprocessing": {"mean": 127.5}, "detector": {"kind": "default"},
       "part": "2/3", "cam": {"layer": "conv_6dw", "map_shape": [7, 7],
                              "methods": {"gradcam": {"target": "self-cosine"}}}}})");
-  const auto s = store::StoreSettings::of_meta(extracted);
+  const auto s = store::StoreSettings::from_json(extracted["settings"]);
   EXPECT_EQ(s.model_sha256, "ab12");
   EXPECT_TRUE(s.detected);
   EXPECT_EQ(s.part, "2/3");
@@ -106,8 +106,59 @@ TEST(Store, SettingsAreReadTyped) {
   EXPECT_FALSE(aligned.detected);
   EXPECT_FALSE(aligned.cam);
   EXPECT_TRUE(aligned.model_sha256.empty());
-  EXPECT_TRUE(store::StoreSettings::of_meta(nlohmann::json::object()).part.empty());
+  EXPECT_TRUE(store::StoreSettings::from_json(nlohmann::json::object()).part.empty());
 
   EXPECT_THROW(store::StoreSettings::from_json(nlohmann::json::parse(R"({"model_sha256": 7})")), Error);
   EXPECT_THROW(store::StoreSettings::from_json(nlohmann::json::parse(R"({"cam": {"methods": [1]}})")), Error);
+}
+
+// meta.json as extraction, import and merge write it reads typed and writes back unchanged,
+// with what amva does not know (a user's note, a field of another type) kept as it was.
+TEST(Store, MetaRoundTripsThroughJson) {
+  const auto extracted = nlohmann::json::parse(R"j({
+      "amva_version": "0.1.0", "created": "2026-12-07T00:13:14Z", "detector": "default (a.onnx + b.onnx)",
+      "embedding_size": 512, "head_affinity_error": 2.034616452625016e-06, "images": "/data/list.txt",
+      "model": {"file": "fr_feature.onnx", "name": "faceplugin fr_feature"},
+      "settings": {"alignment": "arcface", "cam": {"channels": 512, "layer": "507", "map_shape": [7, 7],
+                   "methods": {"gradcam": {"target": "projection"}}}, "detector": {"kind": "default"},
+                   "model_sha256": "87aa", "part": "1/2"}})j");
+  const auto m = store::StoreMeta::from_json(extracted);
+  EXPECT_EQ(m.images.value_or(""), "/data/list.txt");
+  ASSERT_TRUE(m.model);
+  EXPECT_EQ(m.model->name, "faceplugin fr_feature");
+  EXPECT_EQ(m.model->file, "fr_feature.onnx");
+  EXPECT_EQ(m.embedding_size.value_or(0), 512);
+  EXPECT_DOUBLE_EQ(m.head_affinity_error.value_or(0), 2.034616452625016e-06);
+  EXPECT_EQ(m.settings.model_sha256, "87aa");
+  EXPECT_EQ(m.settings.part, "1/2");
+  EXPECT_TRUE(m.other.empty());
+  EXPECT_EQ(m.to_json(), extracted);
+  EXPECT_EQ(m.to_json().dump(2), extracted.dump(2));
+
+  const auto imported = nlohmann::json::parse(R"({"amva_version": "0.1.0", "created": "t",
+      "imported_from": "/maps.npy", "merged_from": ["/a", "/b"],
+      "settings": {"imported": true, "model_sha256": "none: maps imported, no model ran",
+                   "groups_chosen_by": ["brisque"]}})");
+  const auto i = store::StoreMeta::from_json(imported);
+  EXPECT_FALSE(i.images);
+  EXPECT_EQ(i.imported_from.value_or(""), "/maps.npy");
+  EXPECT_EQ(i.merged_from.value_or(std::vector<std::string>{}), (std::vector<std::string>{"/a", "/b"}));
+  EXPECT_EQ(i.to_json(), imported);
+
+  const auto noted = nlohmann::json::parse(R"({"created": 5, "note": {"by": "me"}, "embedding_size": 1.5,
+      "model": "m", "settings": {"model_sha256": "x", "future": [1]}})");
+  const auto n = store::StoreMeta::from_json(noted);
+  EXPECT_FALSE(n.created);
+  EXPECT_FALSE(n.model);
+  EXPECT_FALSE(n.embedding_size);
+  EXPECT_EQ(n.other.size(), 4U);
+  EXPECT_EQ(n.to_json(), noted);
+
+  // Through a store: what open() writes, read_meta() reads back; settings.with() drops a key.
+  test::TempDir dir;
+  store::StoreWriter::open(dir / "s", m);
+  EXPECT_EQ(store::read_meta(dir / "s").to_json(), extracted);
+  EXPECT_FALSE(m.settings.with("part", nullptr).json.contains("part"));
+  EXPECT_TRUE(m.settings.with("part", nullptr).part.empty());
+  EXPECT_EQ(store::settings_mismatch(m, store::StoreMeta::from_json(noted)).substr(0, 10), "alignment:");
 }

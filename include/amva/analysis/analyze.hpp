@@ -18,6 +18,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -73,8 +74,8 @@ struct AnalysisOptions {
   // The verdicts recomputed over a grid of the analyst's choices (robustness.hpp); absent: off.
   std::optional<RobustnessGrid> robustness;
   viz::FigureOptions figures;
-  bool force = false;                                // write into a non-empty folder amva did not make
-  Progress progress;  // stage messages
+  bool force = false;  // write into a non-empty folder amva did not make
+  Progress progress;   // stage messages
 };
 
 /// One method's low-against-high verdicts (summary.json: methods.<name>.comparison).
@@ -141,6 +142,11 @@ struct MethodAgreement {
 struct AnalysisResult {
   std::filesystem::path out;  // the output folder (AnalysisFolder names its files)
   nlohmann::json summary;     // as written to summary.json
+  // The figures drawn, as paths below `out` without their extension ("brisque/signed",
+  // "grid"); none with --no-figures.
+  std::set<std::string> figures;
+  /// Whether the figure `kind` ("intra", "signed", ...) of `method` was drawn.
+  [[nodiscard]] bool drew(const std::string& method, const std::string& kind) const;
   std::size_t records = 0, faces = 0;
   std::string cam;                      // the maps analysed
   std::string normalization;            // of each map before the statistics

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "amva/analysis/group_maps.hpp"
+#include "amva/store/store_meta.hpp"
 
 namespace amva::analysis {
 
@@ -58,7 +59,8 @@ struct ReferenceToSave {
 };
 /// A reference's "cam" object: the method, its map shape, and the store's layer and options of
 /// that method (from the store's meta.json).
-nlohmann::json reference_cam_json(const nlohmann::json& store_meta, const std::string& cam, int map_rows, int map_cols);
+nlohmann::json reference_cam_json(const store::StoreMeta& store_meta, const std::string& cam, int map_rows,
+                                  int map_cols);
 /// The deviation's guard: 0.01 x mean AM-V, or for a one-face group (AM-V 0) 0.01 x |mean MAM|
 /// + 1e-12, so that Z stays defined and float noise does not blow up.
 double reference_eps(const cv::Mat& mam, const cv::Mat& amv);

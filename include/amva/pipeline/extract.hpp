@@ -68,7 +68,7 @@ nlohmann::json extraction_settings(const ExtractOptions& options, const std::str
 
 /// The aligned face of a stored record, re-made from the source image and the landmarks in
 /// index.csv (pre-aligned inputs are resized): the very pixels extraction saw.
-cv::Mat aligned_face_of(const nlohmann::json& meta, const store::Record& record);
+cv::Mat aligned_face_of(const store::StoreMeta& meta, const store::Record& record);
 
 /// Runs extraction, resuming a store that already holds part of the images. One bad image
 /// never stops the run: it becomes an error record with its reason. Throws Error only for

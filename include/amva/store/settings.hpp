@@ -31,8 +31,8 @@ struct StoreSettings {
   /// From a "settings" object (meta.json's, or a reference's store_settings). Fields that are
   /// absent stay empty; throws Error(Parse) for a field of the wrong type.
   static StoreSettings from_json(const nlohmann::json& settings);
-  /// From a whole meta.json.
-  static StoreSettings of_meta(const nlohmann::json& meta);
+  /// These settings with `key` set to `value`, or without it when `value` is null.
+  [[nodiscard]] StoreSettings with(const std::string& key, const nlohmann::json& value) const;
 };
 
 /// The settings in a store's meta.json. Throws Error(NotFound) when `dir` is not a store.

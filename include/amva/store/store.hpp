@@ -25,6 +25,7 @@
 #include "amva/store/quality_table.hpp"
 #include "amva/store/record.hpp"
 #include "amva/store/store_folder.hpp"
+#include "amva/store/store_meta.hpp"
 
 namespace amva::store {
 
@@ -57,12 +58,9 @@ struct Table {
 };
 
 struct StoreContent {
-  nlohmann::json meta;
+  StoreMeta meta;
   Table table;
 };
-
-/// The first setting in which two metas differ, as "key: a vs b"; empty when they agree.
-std::string settings_mismatch(const nlohmann::json& a, const nlohmann::json& b);
 
 /// One writer per store (io::FolderLock on the store folder): Error(InvalidArgument) "store in
 /// use by process N" when another process holds it.
@@ -83,7 +81,7 @@ class StoreWriter {
   /// Creates `dir` with `meta`, or reopens it to resume, holding the store's lock until the
   /// writer is gone. An existing store whose settings differ is refused with Error(Mismatch)
   /// naming the setting, and left untouched. An interrupted commit is completed first.
-  static StoreWriter open(const std::filesystem::path& dir, const nlohmann::json& meta);
+  static StoreWriter open(const std::filesystem::path& dir, const StoreMeta& meta);
 
   /// Paths already extracted (finalized or in shards): the resume set.
   [[nodiscard]] const std::set<std::string>& done_paths() const { return done_; }
@@ -97,9 +95,9 @@ class StoreWriter {
   [[nodiscard]] const std::filesystem::path& dir() const { return dir_; }
 
  private:
-  StoreWriter(std::filesystem::path dir, nlohmann::json meta, std::shared_ptr<StoreLock> lock);
+  StoreWriter(std::filesystem::path dir, StoreMeta meta, std::shared_ptr<StoreLock> lock);
   std::filesystem::path dir_;
-  nlohmann::json meta_;
+  StoreMeta meta_;
   std::shared_ptr<StoreLock> lock_;
   std::set<std::string> done_;
   int next_shard_ = 0;
@@ -109,9 +107,6 @@ class StoreWriter {
 /// the store's lock: for the ranks of a team whose root holds the StoreWriter and hands out
 /// distinct numbers. finalize() folds it in like any other shard.
 void write_shard(const std::filesystem::path& dir, int number, const Table& shard);
-
-/// A store's meta.json. Throws Error(NotFound) when `dir` is not a store.
-nlohmann::json read_meta(const std::filesystem::path& dir);
 
 /// What analyses need of an index row; far smaller than a Record for million-image stores.
 struct IndexEntry {
@@ -132,7 +127,7 @@ void write_table(const std::filesystem::path& dir, const Table& table);
 /// so that a rerun removes what a killed or failed run left there), then one rename. A kill or
 /// a full disk at any instant leaves no part of a store at `out`, and the same command run
 /// again succeeds. Throws Error(InvalidArgument) when `out` exists and is not empty.
-void write_new_store(const std::filesystem::path& out, const nlohmann::json& meta, const Table& table,
+void write_new_store(const std::filesystem::path& out, const StoreMeta& meta, const Table& table,
                      const std::optional<QualityTable>& quality = std::nullopt);
 
 /// Joins stores made separately into `out`. Their settings must agree and no image path may

@@ -81,6 +81,8 @@ class FigureBatch {
   void add(const LinePanels& lines);
   [[nodiscard]] bool empty() const { return figures_.empty(); }
   [[nodiscard]] const nlohmann::json& json() const { return figures_; }
+  /// Each figure's `file`, in the order added: what render() draws.
+  [[nodiscard]] const std::vector<std::filesystem::path>& files() const { return files_; }
   /// Draws every figure. The job file and Python's messages go to `work_dir`. Throws
   /// Error(NotFound) when Python or matplotlib is missing (naming the package to install),
   /// Error(Io) with Python's last message when drawing fails.
@@ -89,6 +91,7 @@ class FigureBatch {
  private:
   FigureOptions options_;
   nlohmann::json figures_ = nlohmann::json::array();
+  std::vector<std::filesystem::path> files_;
 };
 
 /// The Python interpreter used for figures: $AMVA_PYTHON, else /usr/bin/python3 (Debian's,
