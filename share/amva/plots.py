@@ -2,6 +2,8 @@
 
 Usage: python3 plots.py JOB.json
 Each figure is written as FILE.png (150 dpi), and as FILE.svg when the job says "svg": true.
+The keys read here are the ones FigureBatch writes (the structs in figures.hpp); a test holds
+both sides to the same set.
 """
 import json
 import multiprocessing

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <opencv2/imgcodecs.hpp>
+#include <regex>
+#include <set>
 #include <vector>
 
 #include "amva/io/npy.hpp"
@@ -127,6 +129,67 @@ TEST(Figures, SvgIsWrittenOnRequestBesideThePng) {
   std::ifstream svg(dir / "one.svg");
   const std::string text{std::istreambuf_iterator<char>(svg), {}};
   EXPECT_NE(text.find("<svg"), std::string::npos);
+}
+
+// The figure specification is the JSON that FigureBatch writes and plots.py reads: every key
+// the writer can write is read by the script, and every key the script reads is one the writer
+// writes, at each level (the job, a figure, a panel, a series).
+TEST(Figures, ScriptAndWriterShareOneSpecification) {
+  const TempDir dir;
+  viz::HeatmapGrid grid;
+  grid.file = dir / "grid";
+  grid.title = "every field";
+  grid.row_titles = {"r"};
+  grid.column_titles = {"a", "b"};
+  grid.cells = {{write_halves(dir / "a.npy", 8, 8), write_halves(dir / "b.npy", 8, 8)}};
+  grid.colorbar_label = "value";
+  grid.box = std::array<double, 4>{1, 1, 6, 6};
+  grid.column_scale = {0, 1};
+  grid.scale_labels = {"first", "second"};
+  grid.outlines = {{dir / "a.npy", ""}};
+  grid.cell_titles = {{"cell a", "cell b"}};
+  grid.diverging = true;
+  viz::LinePanels lines;
+  lines.file = dir / "lines";
+  lines.title = "every field";
+  viz::Panel panel{"p", "x", "y", {}};
+  panel.series.push_back({"with band", {0.0, 1.0}, {1.0, 2.0}, {0.5, 1.5}, {1.5, 2.5}, "o", true, false});
+  panel.series.push_back({"band", {0.0, 1.0}, {1.0, 2.0}, {0.5, 1.5}, {1.5, 2.5}, "-", false, true});
+  panel.xmax = 1.0;
+  lines.panels.push_back(panel);
+  viz::FigureBatch batch;
+  batch.add(grid);
+  batch.add(lines);
+  batch.render(dir / "work");
+
+  std::map<std::string, std::set<std::string>> written;  // level -> keys
+  const auto job = read_json(dir / "work" / "figures.json");
+  for (const auto& [key, v] : job.items()) written["job"].insert(key);
+  for (const auto& figure : job["figures"]) {
+    for (const auto& [key, v] : figure.items()) written["spec"].insert(key);
+    for (const auto& p : figure.value("panels", nlohmann::json::array())) {
+      for (const auto& [key, v] : p.items()) written["panel"].insert(key);
+      for (const auto& series : p["series"]) {
+        for (const auto& [key, v] : series.items()) written["s"].insert(key);
+      }
+    }
+  }
+  std::ifstream script(viz::plot_script());
+  ASSERT_TRUE(script) << viz::plot_script();
+  const std::string text{std::istreambuf_iterator<char>(script), {}};
+  std::map<std::string, std::set<std::string>> read;
+  const std::regex access(R"re(\b(job|spec|panel|s)(?:\["(\w+)"\]|\.get\("(\w+)"|\.value\("(\w+)"))re");
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), access); it != std::sregex_iterator(); ++it) {
+    const auto& m = *it;
+    read[m[1].str()].insert(m[2].matched ? m[2].str() : m[3].str());
+  }
+  const std::regex membership(R"re("(\w+)" in (s|spec|panel)\b)re");
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), membership); it != std::sregex_iterator(); ++it) {
+    read[(*it)[2].str()].insert((*it)[1].str());
+  }
+  for (const char* level : {"job", "spec", "panel", "s"}) {
+    EXPECT_EQ(written[level], read[level]) << "level " << level << " (s: a series)";
+  }
 }
 
 }  // namespace

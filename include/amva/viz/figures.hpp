@@ -2,7 +2,9 @@
 // Figures drawn with matplotlib (Debian's python3-matplotlib): amva describes each figure in
 // JSON (data inline or as .npy files) and one Python process draws them all as PNG (and SVG on
 // request), so that figures look like the ones researchers make, with real axes, legends and
-// colour bars.
+// colour bars. The structs below are the figure specification; FigureBatch writes them as
+// JSON and share/amva/plots.py reads exactly those keys (tests/integration/test_figures.cpp
+// fails when either side names a key the other does not, and checks each kind's pixels).
 #include <array>
 #include <filesystem>
 #include <nlohmann/json.hpp>
