@@ -11,6 +11,7 @@ Prints the seconds of each and the ratios run / (1) and run / (2).
 Usage:
   bench/study_ratio.py --images LIST|DIR [--work DIR] [--amva build/apps/amva/amva]
       [--cam gradcam] [--quality serfiq,brisque,magnitude,sharpness] [--labels-from-folders]
+      [--run-option=--no-robustness --run-option=--null-controls=0 ...]  (passed to amva run)
 """
 import argparse
 import os
@@ -41,6 +42,8 @@ def main():
     ap.add_argument("--cam", default="gradcam")
     ap.add_argument("--quality", default="serfiq,brisque,magnitude,sharpness")
     ap.add_argument("--labels-from-folders", action="store_true")
+    ap.add_argument("--run-option", action="append", default=[],
+                    help="an option for amva run alone, e.g. --run-option=--no-robustness (repeatable)")
     a = ap.parse_args()
     work = a.work or tempfile.mkdtemp(prefix="amva-ratio-")
     os.makedirs(work, exist_ok=True)
@@ -54,10 +57,11 @@ def main():
                "--explain", "0"]
     if a.labels_from_folders:
         run_cmd.append("--labels-from-folders")
+    run_cmd += a.run_option
     run, stages = timed(run_cmd)
     print(f"extraction alone ({a.cam}):               {extract:7.1f} s")
     print(f"extraction with quality ({a.quality}): {one_pass:7.1f} s")
-    print(f"amva run --explain 0:                     {run:7.1f} s")
+    print(f"amva run --explain 0 {' '.join(a.run_option):20s} {run:7.1f} s")
     for (t, line), nxt in zip(stages, [s[0] for s in stages[1:]] + [run]):
         print(f"  {nxt - t:6.1f} s  {line[:90]}")
     print(f"run / extraction alone:          {run / extract:.2f}")
