@@ -30,8 +30,6 @@ nlohmann::json StoreMeta::to_json() const {
 
 StoreMeta StoreMeta::from_json(const nlohmann::json& meta, const fs::path& file) {
   if (!meta.is_object()) throw Error(ErrorCode::Parse, fmt::format("{}: not a JSON object", file.string()));
-  // The fields the commands read, with the types they read them as: a hand-edited or damaged
-  // meta.json is refused here, naming the field, not deep inside a command.
   const io::JsonFields fields(meta, file);
   StoreMeta m;
   m.other = meta;

@@ -13,11 +13,7 @@
 using namespace amva;
 namespace fs = std::filesystem;
 
-namespace {
-std::string amva_cmd(const std::string& args) {
-  return fmt::format("{} {} --models {}", test::cli().string(), args, test::models_dir().string());
-}
-}  // namespace
+using test::amva_cmd;
 
 TEST(CliErrors, MissingImageFolderIsNamed) {
   test::TempDir dir;
@@ -127,9 +123,9 @@ TEST(CliErrors, OptionsThatDidSomethingElseAreRefused) {
 TEST(CliErrors, AWrongDetectorIsRefusedBeforeTheStoreExists) {
   test::TempDir dir;
   const auto extract = [&](const std::string& extra) {
-    return test::run(amva_cmd(fmt::format("extract --images {} --out {}{}",
-                                          (test::sources_dir() / "astronaut.png").string(),
-                                          (dir / "store").string(), extra)));
+    return test::run(
+        amva_cmd(fmt::format("extract --images {} --out {}{}", (test::sources_dir() / "astronaut.png").string(),
+                             (dir / "store").string(), extra)));
   };
   const auto [rc, out] = extract(" --detector " + (test::models_dir() / "fr_feature.onnx").string());
   EXPECT_EQ(rc, 6) << out;
@@ -144,7 +140,8 @@ TEST(CliErrors, AWrongDetectorIsRefusedBeforeTheStoreExists) {
 TEST(CliErrors, OutputsInsideTheImageFolderAreNotReadAsImages) {
   test::TempDir dir;
   fs::create_directories(dir / "photos");
-  for (const char* f : {"astronaut.png", "grace_hopper.jpg"}) fs::copy_file(test::sources_dir() / f, dir / "photos" / f);
+  for (const char* f : {"astronaut.png", "grace_hopper.jpg"})
+    fs::copy_file(test::sources_dir() / f, dir / "photos" / f);
   const auto extract = [&] {
     return test::run(amva_cmd(
         fmt::format("extract --images {} --out {}", (dir / "photos").string(), (dir / "photos" / "store").string())));
@@ -162,14 +159,14 @@ TEST(CliErrors, OutputsInsideTheImageFolderAreNotReadAsImages) {
 TEST(CliErrors, RunWithoutFacesSaysWhy) {
   test::TempDir dir;
   fs::create_directories(dir / "empty");
-  auto [rc, out] = test::run(
-      amva_cmd(fmt::format("run --images {} --out {}", (dir / "empty").string(), (dir / "study1").string())));
+  auto [rc, out] =
+      test::run(amva_cmd(fmt::format("run --images {} --out {}", (dir / "empty").string(), (dir / "study1").string())));
   EXPECT_EQ(rc, 3) << out;
   EXPECT_NE(out.find("no files to read"), std::string::npos) << out;
   fs::create_directories(dir / "notes");
   for (int i = 0; i < 5; ++i) std::ofstream(dir / "notes" / fmt::format("note{}.txt", i)) << "not an image\n";
-  std::tie(rc, out) = test::run(
-      amva_cmd(fmt::format("run --images {} --out {}", (dir / "notes").string(), (dir / "study2").string())));
+  std::tie(rc, out) =
+      test::run(amva_cmd(fmt::format("run --images {} --out {}", (dir / "notes").string(), (dir / "study2").string())));
   EXPECT_EQ(rc, 7) << out;
   EXPECT_NE(out.find("no face was found in its 5 files (5 not_an_image)"), std::string::npos) << out;
 }
