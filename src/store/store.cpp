@@ -97,6 +97,7 @@ void commit_step(const std::string& what) {
 
 // index.csv and the arrays of `table` in `dir`; `step` is called before each file.
 void write_table_files(const fs::path& dir, const Table& table, const std::function<void(const fs::path&)>& step) {
+  const StoreFolder folder{dir};
   fs::create_directories(dir);
   for (const auto& [name, array] : table.arrays) {
     std::vector<std::int64_t> shape{static_cast<std::int64_t>(table.records.size())};
@@ -105,11 +106,11 @@ void write_table_files(const fs::path& dir, const Table& table, const std::funct
       throw Error(ErrorCode::Mismatch,
                   fmt::format("array '{}' has {} rows for {} records", name, array.rows(), table.records.size()));
     }
-    step(StoreFolder{dir}.array(name));
-    io::write_npy(StoreFolder{dir}.array(name), shape, array.data.data());
+    step(folder.array(name));
+    io::write_npy(folder.array(name), shape, array.data.data());
   }
-  step(StoreFolder{dir}.index());
-  io::write_atomically(StoreFolder{dir}.index(), [&](std::ostream& out) {
+  step(folder.index());
+  io::write_atomically(folder.index(), [&](std::ostream& out) {
     out << io::csv_line(index_columns()) << '\n';
     for (const auto& r : table.records) out << io::csv_line(to_fields(r)) << '\n';
   });
@@ -124,14 +125,15 @@ void write_table_files(const fs::path& dir, const Table& table, const std::funct
 constexpr const char* kComplete = "COMPLETE";
 
 void publish_commit(const fs::path& dir) {
-  const fs::path staging = StoreFolder{dir}.commit();
+  const StoreFolder folder{dir};
+  const fs::path staging = folder.commit();
   std::vector<fs::path> files;
   for (const auto& item : fs::directory_iterator(staging)) {
     if (item.path().filename() != kComplete) files.push_back(item.path());
   }
   // index.csv last: a reader that looks before recovery sees the old index with new arrays,
   // which read_table refuses by row count rather than misreads.
-  const auto index_name = StoreFolder{dir}.index().filename();
+  const auto index_name = folder.index().filename();
   std::sort(files.begin(), files.end(), [&](const fs::path& a, const fs::path& b) {
     return std::pair{a.filename() == index_name, a} < std::pair{b.filename() == index_name, b};
   });
@@ -139,8 +141,8 @@ void publish_commit(const fs::path& dir) {
     commit_step(f.string());
     fs::rename(f, dir / f.filename());
   }
-  commit_step(StoreFolder{dir}.shards().string());
-  fs::remove_all(StoreFolder{dir}.shards());
+  commit_step(folder.shards().string());
+  fs::remove_all(folder.shards());
   commit_step(staging.string());
   fs::remove_all(staging);
 }
@@ -226,9 +228,10 @@ std::vector<IndexEntry> read_index_entries(const fs::path& dir) {
 
 namespace {
 std::vector<fs::path> shard_dirs(const fs::path& dir) {
+  const StoreFolder folder{dir};
   std::vector<fs::path> shards;
-  if (!fs::is_directory(StoreFolder{dir}.shards())) return shards;
-  for (const auto& item : fs::directory_iterator(StoreFolder{dir}.shards())) {
+  if (!fs::is_directory(folder.shards())) return shards;
+  for (const auto& item : fs::directory_iterator(folder.shards())) {
     const auto name = item.path().filename().string();
     // Only the writer's own numbered folders: anything else there is not a shard.
     const bool numbered = !name.empty() && name.size() < 10 &&
@@ -241,12 +244,13 @@ std::vector<fs::path> shard_dirs(const fs::path& dir) {
 }  // namespace
 
 StoreContent read_store(const fs::path& dir) {
-  if (!fs::exists(StoreFolder{dir}.meta())) {
+  const StoreFolder folder{dir};
+  if (!fs::exists(folder.meta())) {
     throw Error(ErrorCode::NotFound, fmt::format("{}: not an amva store (no meta.json)", dir.string()));
   }
   recover_if_interrupted(dir);
   StoreContent s{read_meta(dir), {}};
-  if (!fs::exists(StoreFolder{dir}.index())) {
+  if (!fs::exists(folder.index())) {
     throw Error(ErrorCode::NotFound, fmt::format("{}: extraction not finished (no index.csv; run amva extract "
                                                  "again to resume)",
                                                  dir.string()));
@@ -267,10 +271,11 @@ StoreWriter::StoreWriter(fs::path dir, StoreMeta meta, std::shared_ptr<StoreLock
     : dir_(std::move(dir)), meta_(std::move(meta)), lock_(std::move(lock)) {}
 
 StoreWriter StoreWriter::open(const fs::path& dir, const StoreMeta& meta) {
-  if (!fs::exists(StoreFolder{dir}.meta())) {
+  const StoreFolder folder{dir};
+  if (!fs::exists(folder.meta())) {
     // A folder holding only the lock and a killed first meta.json's temporary file is a store
     // being born (by another process, whose lock then says so, or by a dead one).
-    if (fs::exists(dir) && !io::holds_only_an_interrupted_write(dir, StoreFolder{dir}.meta().filename().string())) {
+    if (fs::exists(dir) && !io::holds_only_an_interrupted_write(dir, folder.meta().filename().string())) {
       throw Error(ErrorCode::InvalidArgument,
                   fmt::format("{}: folder exists, is not empty and is not an amva store", dir.string()));
     }
@@ -279,19 +284,19 @@ StoreWriter StoreWriter::open(const fs::path& dir, const StoreMeta& meta) {
   // The lock first: a second process creating the same store is told it is in use, and the
   // settings are read, or meta.json written, by the lock's holder alone.
   auto lock = std::make_shared<StoreLock>(dir);
-  if (fs::exists(StoreFolder{dir}.meta())) {
+  if (fs::exists(folder.meta())) {
     const auto existing = read_meta(dir);
     if (auto diff = settings_mismatch(existing, meta); !diff.empty()) {
       throw Error(ErrorCode::Mismatch,
                   fmt::format("{}: store was made with other settings ({}); use another --out", dir.string(), diff));
     }
   } else {
-    io::remove_temporaries_of(StoreFolder{dir}.meta());
-    io::write_text_atomically(StoreFolder{dir}.meta(), io::json_text(meta.to_json(), 2) + "\n");
+    io::remove_temporaries_of(folder.meta());
+    io::write_text_atomically(folder.meta(), io::json_text(meta.to_json(), 2) + "\n");
   }
   recover_commit(dir);
   StoreWriter w(dir, meta, std::move(lock));
-  if (fs::exists(StoreFolder{dir}.index())) {
+  if (fs::exists(folder.index())) {
     for (const auto& r : read_table(dir).records) w.done_.insert(r.path);
   }
   for (const auto& shard : shard_dirs(dir)) {
@@ -302,8 +307,9 @@ StoreWriter StoreWriter::open(const fs::path& dir, const StoreMeta& meta) {
 }
 
 void write_shard(const fs::path& dir, int number, const Table& shard) {
-  const fs::path final_dir = StoreFolder{dir}.shards() / fmt::format("{:05d}", number);
-  const fs::path temp_dir = StoreFolder{dir}.shards() / fmt::format(".tmp-{:05d}", number);
+  const StoreFolder folder{dir};
+  const fs::path final_dir = folder.shards() / fmt::format("{:05d}", number);
+  const fs::path temp_dir = folder.shards() / fmt::format(".tmp-{:05d}", number);
   fs::remove_all(temp_dir);
   write_table(temp_dir, shard);
   io::fault_point("AMVA_FAULT_SHARD_STEP", final_dir.string());
@@ -317,20 +323,21 @@ void StoreWriter::write_shard(const Table& shard) {
 }
 
 StoreContent StoreWriter::finalize() {
+  const StoreFolder folder{dir_};
   StoreContent s{read_meta(dir_), {}};
-  if (fs::exists(StoreFolder{dir_}.index())) s.table = read_table(dir_);
+  if (fs::exists(folder.index())) s.table = read_table(dir_);
   const auto shards = shard_dirs(dir_);
   for (const auto& shard : shards) s.table.append(read_table(shard));
   s.table.canonicalize();
-  if (!shards.empty() || !fs::exists(StoreFolder{dir_}.index())) {
-    const fs::path staging = StoreFolder{dir_}.commit();
+  if (!shards.empty() || !fs::exists(folder.index())) {
+    const fs::path staging = folder.commit();
     fs::remove_all(staging);
     write_table_files(staging, s.table, [](const fs::path& f) { commit_step(f.string()); });
     commit_step((staging / kComplete).string());
     io::write_text_atomically(staging / kComplete, "");
     publish_commit(dir_);
   } else {
-    fs::remove_all(StoreFolder{dir_}.shards());
+    fs::remove_all(folder.shards());
   }
   return s;
 }
