@@ -213,9 +213,9 @@ DeviationSummary compute_deviation(const DeviationOptions& opt) {
     write_quality_columns(opt.store, records, {quality::kDeviationMethod}, {column});
     summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     // Under the lock a temporary file left here is a killed run's (as for quality.csv).
-    io::remove_temporaries_of(store::StoreFolder{opt.store}.deviation());
-    io::write_text_atomically(store::StoreFolder{opt.store}.deviation(),
-                              io::json_text(deviation_json(opt, summary), 2) + "\n");
+    const auto file = store::StoreFolder{opt.store}.deviation();
+    io::remove_temporaries_of(file);
+    io::write_text_atomically(file, io::json_text(deviation_json(opt, summary), 2) + "\n");
   }
   if (fit && !opt.references_out.empty()) {
     fs::create_directories(opt.references_out);

@@ -81,24 +81,18 @@ std::vector<std::size_t> take_scored(const std::vector<store::Record>& records, 
 }
 
 // The target layer and affine head that measures reading activations need, from the store's model.
-struct Activations {
-  std::string layer;
-  std::shared_ptr<const model::AffineHead> head;
-};
-
-Activations activations_for(const QualityOptions& opt, const store::StoreMeta& meta) {
+model::LayerHead activations_for(const QualityOptions& opt, const store::StoreMeta& meta) {
   const auto probe = model::FaceRecognizer::create(opt.card);
   if (probe->model_sha256() != meta.settings.model_sha256) {
     throw Error(ErrorCode::Mismatch, fmt::format("{}: the store was made with another model than {}",
                                                  opt.store.string(), opt.card.file.string()));
   }
-  auto probed = model::probe_layer_head(*probe, opt.cache_dir);
-  return {probed.layer.name, std::move(probed.head)};
+  return model::probe_layer_head(*probe, opt.cache_dir);
 }
 
 // Re-reads, re-aligns and scores the faces of `todo`, on opt.threads workers.
 void rescore(const QualityOptions& opt, const store::StoreContent& store, const std::vector<std::size_t>& todo,
-             const Measures& measures, const std::optional<Activations>& act, Scores& scores,
+             const Measures& measures, const std::optional<model::LayerHead>& act, Scores& scores,
              const std::function<void()>& face_done) {
   const auto& records = store.table.records;
   const auto& emb = store.table.array(store::kEmbeddings);
@@ -118,7 +112,7 @@ void rescore(const QualityOptions& opt, const store::StoreContent& store, const 
       cv::Mat activations;
       if (act) {
         in.head = act->head.get();
-        activations = rec->forward({face}, {act->layer}).activations.front();
+        activations = rec->forward({face}, {act->layer.name}).activations.front();
         in.activations = activations.ptr<float>();
       }
       for (std::size_t m = 0; m < measures.size(); ++m) scores[m][i] = measures[m]->score(in);
@@ -265,7 +259,7 @@ QualitySummary update_quality(const QualityOptions& opt, const ScoredFaces& scor
   }
   bool needs_activations = false;
   for (const auto& m : measures) needs_activations = needs_activations || (m->needs_activations() && !todo.empty());
-  std::optional<Activations> act;
+  std::optional<model::LayerHead> act;
   if (needs_activations) act = activations_for(opt, store.meta);
 
   // Blocks of faces go to whichever rank is free; each rank reports its faces to the root.
