@@ -185,9 +185,7 @@ void ScoreCamFidelity(benchmark::State& state) {
     in.target = target.get();
     in.input = &blob;
     in.embed = [&](const cv::Mat& b) { return r.forward_blob(b).embeddings; };
-    cam::CamOptions o;
-    o.scorecam_channels = channels;
-    return cam::CamMethod::create("scorecam", o)->compute(in);
+    return cam::CamMethod::create("scorecam", {{"channels", channels}})->compute(in);
   };
   const char* store_dir = std::getenv("AMVA_BENCH_SCORECAM_STORE");
   if (full.empty() && store_dir) {

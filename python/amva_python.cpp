@@ -42,6 +42,10 @@ py::object from_json(const nlohmann::json& j) {
   return py::module_::import("json").attr("loads")(j.dump());
 }
 
+nlohmann::json to_json(const py::object& o) {
+  return nlohmann::json::parse(py::module_::import("json").attr("dumps")(o).cast<std::string>());
+}
+
 FloatArray to_numpy(const std::vector<std::int64_t>& shape, const std::vector<float>& data) {
   FloatArray out(std::vector<py::ssize_t>(shape.begin(), shape.end()));
   std::copy(data.begin(), data.end(), out.mutable_data());
@@ -99,7 +103,7 @@ model::ModelCard card_of(const std::string& name_or_file) {
 
 py::dict compute_maps(const py::array_t<std::uint8_t, py::array::c_style>& faces,
                       const std::vector<std::string>& methods, const std::string& target, const std::string& model_card,
-                      int threads) {
+                      int threads, const py::dict& settings) {
   if (faces.ndim() != 4 || faces.shape(1) != 112 || faces.shape(2) != 112 || faces.shape(3) != 3) {
     throw Error(ErrorCode::InvalidArgument, fmt::format("faces must be uint8 N x 112 x 112 x 3 (BGR, aligned), not {}",
                                                         fmt::join(faces.shape(), faces.shape() + faces.ndim(), " x ")));
@@ -118,6 +122,9 @@ py::dict compute_maps(const py::array_t<std::uint8_t, py::array::c_style>& faces
   o.cams = methods;
   o.target = target;
   o.threads = threads;
+  for (const auto& [method, config] : settings) {
+    o.cam_config[method.cast<std::string>()] = to_json(py::reinterpret_borrow<py::object>(config));
+  }
   pipeline::ExtractedFaces extracted;
   {
     py::gil_scoped_release release;
@@ -399,8 +406,10 @@ PYBIND11_MODULE(amva, m) {
         "A store as {'meta': dict, 'index': [dict(id, path, face, ok, reason)], 'arrays': {name: ndarray}}");
   m.def("compute_maps", &compute_maps, py::arg("faces"), py::arg("methods") = std::vector<std::string>{"gradcam"},
         py::arg("target") = "", py::arg("model_card") = "default", py::arg("threads") = 2,
+        py::arg("settings") = py::dict(),
         "Activation maps of aligned faces (uint8 N x 112 x 112 x 3, BGR) for each CAM method: {method: N x h x w, "
-        "'embeddings': N x D}");
+        "'embeddings': N x D}. `settings` gives methods their own settings by name, as the store records them: "
+        "{'scorecam': {'channels': 16}, 'occlusion': {'grid': 10}}");
   m.def("analyze", &analyze, py::arg("maps"), py::arg("scores"), py::arg("out"), py::arg("paths") = py::none(),
         py::arg("group") = "top:10", py::arg("bootstrap") = 1000, py::arg("identities_from_folders") = false,
         py::arg("figures") = false, py::arg("null_controls") = 20, py::arg("permutations") = 1000,

@@ -181,20 +181,22 @@ void add_cam_options(CLI::App& app, CamCliOptions& o) {
   app.add_option("--layer", o.layer,
                  "Target layer (ONNX tensor name; default: the last non-linearity before the "
                  "embedding)");
-  app.add_option("--channels", o.channels, "scorecam: only the K channels of largest activation mass (0: all)")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--occlusion-grid", o.occlusion_grid,
-                 "occlusion: patches per side, each 2 x 112 / (N + 1) px at half-patch strides (0: the target "
-                 "layer's grid)")
-      ->check(CLI::Range(0, 56));
+  // Each method's own settings, as it declares them: a new setting needs no edit here.
+  for (const auto& method : cam::CamMethod::names()) {
+    for (const auto& spec : cam::CamRegistry::instance().settings(method)) {
+      app.add_option_function<int>(
+             spec.flag, [&o, method, key = spec.key](int value) { o.config[method][key] = value; },
+             fmt::format("{}: {}", method, spec.help))
+          ->check(CLI::Range(spec.lowest, spec.highest));
+    }
+  }
   app.add_option("--cache", o.cache, "Jacobian cache folder (default: $AMVA_CACHE or ~/.cache/amva)");
 }
 
 void CamCliOptions::apply(pipeline::ExtractOptions& options) const {
   options.cams = cams;
   options.target = target;
-  options.cam_options.scorecam_channels = channels;
-  options.cam_options.occlusion_grid = occlusion_grid;
+  options.cam_config = config;
   if (!cache.empty()) options.cache_dir = cache;
   if (!layer.empty()) options.card.target_layer = layer;
 }

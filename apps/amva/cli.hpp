@@ -2,6 +2,7 @@
 // Helpers shared by the subcommands: where models and cards live, detector options, progress.
 #include <CLI/CLI.hpp>
 #include <filesystem>
+#include <map>
 #include <string>
 
 #include "amva/analysis/analyze.hpp"
@@ -46,8 +47,7 @@ struct CamCliOptions {
   std::vector<std::string> cams;
   std::string target;
   std::string layer;
-  int channels = 0;
-  int occlusion_grid = 0;
+  std::map<std::string, cam::MethodConfig> config;  // each method's settings, from the flags it declares
   std::filesystem::path cache;
   /// Copies the options into an extraction (and the layer into its model card).
   void apply(pipeline::ExtractOptions& options) const;

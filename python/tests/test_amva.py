@@ -34,6 +34,16 @@ def test_maps_of_aligned_faces_equal_amva_cam(tmp_path):
         assert np.allclose(two[m][0], from_cli, rtol=0, atol=1e-6)
 
 
+def test_method_settings_reach_the_method_as_the_cli_gives_them(tmp_path):
+    face = cv2.imread(FACE)
+    maps = amva.compute_maps(face[None], methods=["occlusion"], settings={"occlusion": {"grid": 4}})
+    assert maps["occlusion"].shape == (1, 4, 4)
+    cli("cam", "--image", FACE, "--aligned", "--cam", "occlusion", "--occlusion-grid", "4", "--out", str(tmp_path))
+    assert np.array_equal(maps["occlusion"][0], np.load(tmp_path / "face" / "occlusion.npy"))
+    with pytest.raises(amva.Error, match="gradcam has no setting 'grid'"):
+        amva.compute_maps(face[None], methods=["gradcam"], settings={"gradcam": {"grid": 4}})
+
+
 def test_store_reads_as_numpy(tmp_path):
     cli("extract", "--images", os.path.join(SOURCE, "tests", "models"), "--aligned", "--out", str(tmp_path / "s"),
         "--cam", "gradcam", "--quiet")

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "amva/cam/cam_method.hpp"
 #include "amva/error.hpp"
 #include "amva/io/atomic_file.hpp"
 #include "amva/io/csv.hpp"
@@ -92,22 +93,16 @@ Reference read_reference(const fs::path& dir) {
   if (fields.has("store_settings.cam.methods")) (void)fields.object("store_settings.cam.methods");
   if (fields.has("cam.layer")) r.cam_layer = fields.string("cam.layer");
   if (fields.has("cam.options.target")) r.cam_target = fields.string("cam.options.target");
-  if (fields.has("cam.options.channels")) {
-    const double channels = fields.number("cam.options.channels");
-    if (channels < 0 || channels > 1e6 || channels != std::floor(channels)) {
-      throw Error(ErrorCode::Parse,
-                  fmt::format("{}: field cam.options.channels: must be a whole number >= 0", file.string()));
+  if (fields.has("cam.options")) {
+    r.cam_config = cam::recorded_config(fields.object("cam.options"));
+    // The method checks its own settings; one amva does not know is checked when it is made.
+    if (cam::CamRegistry::instance().contains(r.cam)) {
+      try {
+        (void)cam::CamMethod::create(r.cam, r.cam_config);
+      } catch (const Error& e) {
+        throw Error(ErrorCode::Parse, fmt::format("{}: field cam.options: {}", file.string(), e.what()));
+      }
     }
-    r.scorecam_channels = static_cast<int>(channels);
-  }
-  if (fields.has("cam.options.grid")) {
-    const auto& grid = fields.at("cam.options.grid");
-    if (!grid.is_array() || grid.size() != 2 || !grid[0].is_number_integer() || grid[0].get<int>() < 1 ||
-        grid[0].get<int>() > 56) {
-      throw Error(ErrorCode::Parse,
-                  fmt::format("{}: field cam.options.grid: must be [rows, columns] from 1 to 56", file.string()));
-    }
-    r.occlusion_grid = grid[0].get<int>();
   }
   r.mam = read_map(dir / "mam.npy");
   r.amv = read_map(dir / "amv.npy");

@@ -7,14 +7,19 @@
 #include "amva/cam/cam_method.hpp"
 
 namespace amva::cam {
-std::unique_ptr<CamMethod> make_scorecam(const CamOptions& options);
+std::unique_ptr<CamMethod> make_scorecam(const MethodConfig& config);
+std::vector<SettingSpec> scorecam_settings();
 std::unique_ptr<CamMethod> make_gradcam();
 std::unique_ptr<CamMethod> make_gradcam_plus_plus();
 std::unique_ptr<CamMethod> make_xgradcam();
 std::unique_ptr<CamMethod> make_layercam();
 std::unique_ptr<CamMethod> make_contribution();
 std::unique_ptr<CamMethod> make_eigencam();
-std::unique_ptr<CamMethod> make_occlusion(const CamOptions& options);
+std::unique_ptr<CamMethod> make_occlusion(const MethodConfig& config);
+std::vector<SettingSpec> occlusion_settings();
+
+/// Masked (scorecam) or occluded (occlusion) inputs per forward pass.
+inline constexpr int kVariantsPerForward = 64;
 
 /// The forward-only methods' loop: the target at `count` variants of the face's input,
 /// forwarded `batch` at a time. `make(i, planes)` writes variant i into its three H x W planes.

@@ -15,10 +15,8 @@ namespace {
 
 class ScoreCam final : public CamMethod {
  public:
-  explicit ScoreCam(const CamOptions& options) : options_(options) {}
-  [[nodiscard]] nlohmann::json settings(const model::HeadShape&) const override {
-    return {{"channels", options_.scorecam_channels}};
-  }
+  explicit ScoreCam(const MethodConfig& config) : channels_(config.value("channels", 0)) {}
+  [[nodiscard]] nlohmann::json settings(const model::HeadShape&) const override { return {{"channels", channels_}}; }
   [[nodiscard]] std::string name() const override { return "scorecam"; }
   [[nodiscard]] std::string default_target() const override { return "self-cosine"; }
   [[nodiscard]] bool needs_forward() const override { return true; }
@@ -32,7 +30,7 @@ class ScoreCam final : public CamMethod {
     const int n = static_cast<int>(channels.size());
     const int height = in.input->size[2];
     const int width = in.input->size[3];
-    std::vector<double> scores = target_of_variants(in, n, options_.scorecam_batch, [&](int j, cv::Mat(&planes)[3]) {
+    std::vector<double> scores = target_of_variants(in, n, kVariantsPerForward, [&](int j, cv::Mat(&planes)[3]) {
       const cv::Mat a(in.shape.height, in.shape.width, CV_32F,
                       const_cast<float*>(in.activations + static_cast<std::size_t>(channels[j]) * p));
       cv::Mat up = upsample_align_corners(a, cv::Size(width, height));
@@ -58,7 +56,7 @@ class ScoreCam final : public CamMethod {
   [[nodiscard]] std::vector<int> selected_channels(const CamInput& in) const {
     std::vector<int> all(static_cast<std::size_t>(in.shape.channels));
     std::iota(all.begin(), all.end(), 0);
-    const int k = options_.scorecam_channels;
+    const int k = channels_;
     if (k <= 0 || k >= in.shape.channels) return all;
     const int p = in.shape.positions();
     std::vector<double> mass(all.size());
@@ -73,13 +71,17 @@ class ScoreCam final : public CamMethod {
     return all;
   }
 
-  CamOptions options_;
+  int channels_;  // 0: all; K: the K channels of largest activation mass
 };
 
 }  // namespace
 
-std::unique_ptr<CamMethod> make_scorecam(const CamOptions& options) {
-  return std::make_unique<ScoreCam>(options);
+std::unique_ptr<CamMethod> make_scorecam(const MethodConfig& config) {
+  return std::make_unique<ScoreCam>(config);
+}
+
+std::vector<SettingSpec> scorecam_settings() {
+  return {{"channels", "--channels", "only the K channels of largest activation mass (0: all)", 0, 1000000}};
 }
 
 }  // namespace amva::cam

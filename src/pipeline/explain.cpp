@@ -82,8 +82,7 @@ ExtractOptions extraction_for(const analysis::Reference& ref, const ExplainOptio
   e.cams = {ref.cam};
   if (!ref.cam_layer.empty()) e.card.target_layer = ref.cam_layer;
   e.target = ref.cam_target;
-  e.cam_options.scorecam_channels = ref.scorecam_channels;
-  e.cam_options.occlusion_grid = ref.occlusion_grid;
+  e.cam_config[ref.cam] = ref.cam_config;
   e.quality = opt.quality_methods.empty() ? quality::QualityRegistry::instance().names() : opt.quality_methods;
   return e;
 }

@@ -49,8 +49,7 @@ struct CamPlan {
   std::vector<std::unique_ptr<cam::Target>> targets;  // one per method (null for eigencam)
   std::vector<std::unique_ptr<quality::QualityMeasure>> measures;
   std::shared_ptr<const model::AffineHead> head;  // when a method or measure needs it
-  model::HeadShape shape;
-  std::string layer;  // empty: no activations are needed
+  model::TargetLayer layer;                       // name empty: no activations are needed
 };
 
 // A batch's rows, the quality scores of its ok faces (measure order of the plan) and their
@@ -152,7 +151,7 @@ BatchResult process_prepared(Prepared p, const CamPlan& plan, model::FaceRecogni
   t.records = std::move(p.records);
   auto& emb = nan_array(t, store::kEmbeddings, {dim});
   for (const auto& m : plan.methods) {
-    const cv::Size size = m->map_size(plan.shape);
+    const cv::Size size = m->map_size(plan.layer.shape);
     nan_array(t, store::maps_array(m->name()), {size.height, size.width});
   }
   if (p.faces.empty()) return out;
@@ -160,9 +159,9 @@ BatchResult process_prepared(Prepared p, const CamPlan& plan, model::FaceRecogni
 
   const cv::Mat blob = recognizer.preprocess(p.faces);
   const auto result = recognizer.forward_blob(
-      blob, plan.layer.empty() ? std::vector<std::string>{} : std::vector<std::string>{plan.layer});
+      blob, plan.layer.name.empty() ? std::vector<std::string>{} : std::vector<std::string>{plan.layer.name});
   const int n = static_cast<int>(p.faces.size());
-  const std::size_t k = plan.layer.empty() ? 0 : static_cast<std::size_t>(plan.shape.inputs());
+  const std::size_t k = plan.layer.name.empty() ? 0 : static_cast<std::size_t>(plan.layer.shape.inputs());
   for (int i = 0; i < n; ++i) {
     const float* row = result.embeddings.ptr<float>(i);
     std::copy(row, row + dim, emb.data.begin() + static_cast<std::ptrdiff_t>(p.face_of[i] * dim));
@@ -196,7 +195,7 @@ BatchResult process_prepared(Prepared p, const CamPlan& plan, model::FaceRecogni
     cam::CamInput in;
     in.activations = result.activations.front().ptr<float>() + static_cast<std::size_t>(i) * k;
     in.embedding = result.embeddings.ptr<float>(i);
-    in.shape = plan.shape;
+    in.shape = plan.layer.shape;
     in.head = plan.head.get();
     in.input = &input;
     in.embed = [&recognizer](const cv::Mat& batch) { return recognizer.forward_blob(batch).embeddings; };
@@ -348,18 +347,17 @@ CamPlan make_cam_plan(const ExtractOptions& opt, model::FaceRecognizer& recogniz
     needs_head = needs_head || plan.measures.back()->needs_activations();
   }
   if (opt.cams.empty() && !needs_head) return plan;
-  const auto layer = model::probe_target_layer(recognizer);
-  plan.layer = layer.name;
-  plan.shape = layer.shape;
+  plan.layer = model::probe_target_layer(recognizer);
   for (const auto& name : opt.cams) {
-    auto m = cam::CamMethod::create(name, opt.cam_options);
+    const auto config = opt.cam_config.find(name);
+    auto m = cam::CamMethod::create(name, config == opt.cam_config.end() ? cam::MethodConfig() : config->second);
     const std::string target = opt.target.empty() || m->fixed_target() ? m->default_target() : opt.target;
     plan.targets.push_back(target == "none" ? nullptr : cam::Target::create(target));
     needs_head = needs_head || m->needs_head();
     plan.methods.push_back(std::move(m));
   }
   if (needs_head) {
-    plan.head = model::head_after(recognizer, layer, opt.cache_dir);
+    plan.head = model::head_after(recognizer, plan.layer, opt.cache_dir);
   }
   return plan;
 }
@@ -368,13 +366,13 @@ nlohmann::json cam_settings(const CamPlan& plan) {
   if (plan.methods.empty()) return nullptr;  // (a layer read only for quality measures is no map setting)
   nlohmann::json methods = nlohmann::json::object();
   for (std::size_t m = 0; m < plan.methods.size(); ++m) {
-    nlohmann::json j = plan.methods[m]->settings(plan.shape);
+    nlohmann::json j = plan.methods[m]->settings(plan.layer.shape);
     j["target"] = plan.targets[m] ? plan.targets[m]->name() : "none";
     methods[plan.methods[m]->name()] = j;
   }
-  return {{"layer", plan.layer},
-          {"map_shape", {plan.shape.height, plan.shape.width}},
-          {"channels", plan.shape.channels},
+  return {{"layer", plan.layer.name},
+          {"map_shape", {plan.layer.shape.height, plan.layer.shape.width}},
+          {"channels", plan.layer.shape.channels},
           {"methods", methods}};
 }
 

@@ -84,13 +84,9 @@ std::map<std::string, std::vector<cv::Mat>> signed_maps(const FaithfulnessOption
   std::map<std::string, std::vector<std::string>> by_target;
   for (const auto& cam : cams) {
     const auto stored = settings.cam ? settings.cam->options(cam) : nlohmann::json();
-    std::string target;
-    if (stored.is_object()) {
-      target = stored.value("target", "");
-      if (stored.contains("channels")) e.cam_options.scorecam_channels = stored["channels"].get<int>();
-      if (stored.contains("grid")) e.cam_options.occlusion_grid = stored["grid"].at(0).get<int>();
-    }
-    const auto method = cam::CamMethod::create(cam, e.cam_options);
+    std::string target = stored.is_object() ? stored.value("target", "") : "";
+    e.cam_config[cam] = cam::recorded_config(stored);
+    const auto method = cam::CamMethod::create(cam, e.cam_config[cam]);
     if (target == method->default_target()) target.clear();
     by_target[target].push_back(cam);
   }

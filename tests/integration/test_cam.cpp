@@ -206,15 +206,15 @@ TEST_F(CamTest, GradientMethodsRefuseAVanishingTarget) {
 }
 
 TEST_F(CamTest, MapsAreFiniteOnBlackWhiteConstantAndNoiseImages) {
-  cam::CamOptions options;
-  options.scorecam_channels = 64;  // keeps the test short; all channels run in ScoreCamMatchesNumpy
+  const cam::MethodConfig scorecam = {
+      {"channels", 64}};  // keeps the test short; all channels run in ScoreCamMatchesNumpy
   cv::Mat noise(112, 112, CV_8UC3);
   cv::randu(noise, 0, 256);
   for (const cv::Mat& image :
        {cv::Mat(112, 112, CV_8UC3, cv::Scalar::all(0)), cv::Mat(112, 112, CV_8UC3, cv::Scalar::all(255)),
         cv::Mat(112, 112, CV_8UC3, cv::Scalar(127, 127, 127)), noise}) {
     for (const auto& name : cam::CamMethod::names()) {
-      const auto method = cam::CamMethod::create(name, options);
+      const auto method = cam::CamMethod::create(name, name == "scorecam" ? scorecam : cam::MethodConfig());
       const auto target = method->default_target() == "none" ? nullptr : cam::Target::create(method->default_target());
       const auto o = one(image, target.get());
       const cv::Mat map = method->compute(o.in);
@@ -362,9 +362,7 @@ TEST_F(CamTest, OcclusionFollowsItsDefinition) {
   double lo = 0;
   cv::minMaxLoc(map, &lo);
   EXPECT_GE(lo, -1e-6) << "covering part of a face never makes it more like itself";
-  cam::CamOptions finer;
-  finer.occlusion_grid = 10;
-  const auto method = cam::CamMethod::create("occlusion", finer);
+  const auto method = cam::CamMethod::create("occlusion", {{"grid", 10}});
   EXPECT_EQ(method->map_size(model_->shape), cv::Size(10, 10));
   EXPECT_EQ(method->compute(o.in).size(), cv::Size(10, 10));
 }
@@ -377,7 +375,7 @@ TEST_F(CamTest, ExtractedMapsEqualSingleFaceMaps) {
   o.card = test::card();
   o.detector = test::default_detector();
   o.cams = {"gradcam", "layercam", "contribution", "eigencam", "scorecam", "occlusion"};
-  o.cam_options.scorecam_channels = 16;
+  o.cam_config["scorecam"] = {{"channels", 16}};
   o.cache_dir = test::jacobian_cache();
   o.batch = 4;
   pipeline::extract(o);
@@ -394,7 +392,7 @@ TEST_F(CamTest, ExtractedMapsEqualSingleFaceMaps) {
     for (const auto& name : o.cams) {
       const auto& maps = store.table.arrays.at("maps_" + name);
       ASSERT_EQ(maps.row_shape, (std::vector<std::int64_t>{7, 7}));
-      const auto method = cam::CamMethod::create(name, o.cam_options);
+      const auto method = cam::CamMethod::create(name, o.cam_config[name]);
       auto target = method->default_target() == "none" ? nullptr : cam::Target::create(method->default_target());
       auto in = o1.in;
       in.target = target.get();
@@ -424,7 +422,7 @@ class MeanActivation final : public cam::CamMethod {
 
 TEST_F(CamTest, RegisteredMethodRunsThroughExtraction) {
   cam::CamRegistry::instance().add("mean-activation",
-                                   [](const cam::CamOptions&) { return std::make_unique<MeanActivation>(); });
+                                   [](const cam::MethodConfig&) { return std::make_unique<MeanActivation>(); });
   const auto names = cam::CamMethod::names();
   EXPECT_EQ(names.front(), "scorecam") << "built-ins first, in their order";
   EXPECT_EQ(names.back(), "mean-activation");

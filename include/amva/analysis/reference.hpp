@@ -18,15 +18,14 @@ struct Reference {
   nlohmann::json json;  // reference.json
   std::string cam;      // the CAM method of its maps
   Normalization normalization = Normalization::MinMax;
-  std::size_t count = 0;                                // faces in the reference group
-  cv::Mat mam, amv;                                     // 112x112 CV_64F
-  double eps = 0;                                       // the deviation's guard, > 0
-  std::vector<double> high_deviations, all_deviations;  // sorted; only finite values
-  nlohmann::json store_settings;                        // the settings of the store its maps came from (an object)
-  std::string cam_layer;                                // empty: the model card's
-  std::string cam_target;                               // empty: the default target
-  int scorecam_channels = 0;                            // 0: every channel
-  int occlusion_grid = 0;                               // 0: the layer's grid
+  std::size_t count = 0;                                 // faces in the reference group
+  cv::Mat mam, amv;                                      // 112x112 CV_64F
+  double eps = 0;                                        // the deviation's guard, > 0
+  std::vector<double> high_deviations, all_deviations;   // sorted; only finite values
+  nlohmann::json store_settings;                         // the settings of the store its maps came from (an object)
+  std::string cam_layer;                                 // empty: the model card's
+  std::string cam_target;                                // empty: the default target
+  nlohmann::json cam_config = nlohmann::json::object();  // the method's own settings (cam.options less the target)
 };
 
 /// Reads and checks a reference folder. A deviation is measured in units of the reference

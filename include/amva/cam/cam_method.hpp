@@ -35,10 +35,21 @@ struct CamInput {
   bool before_relu = false;
 };
 
-struct CamOptions {
-  int scorecam_channels = 0;  // 0: all; K: only the K channels of largest activation mass
-  int scorecam_batch = 64;    // masked (scorecam) or occluded (occlusion) inputs per forward pass
-  int occlusion_grid = 0;     // occlusion: patches per side (0: the target layer's h x w)
+/// A method's own settings by key, as it records them (meta.json's cam.methods.NAME, a
+/// reference's cam.options, without the target every method takes): {"channels": 16}. A key
+/// left out takes the method's default.
+using MethodConfig = nlohmann::json;
+
+/// One setting a CAM method declares beside its factory, so that the CLI, the Python module and
+/// a store's record reach it by name, and a new method's setting needs no edit elsewhere: its
+/// key in MethodConfig, the command-line flag that sets it and what it means. Values are whole
+/// numbers in [lowest, highest], or per axis an array of them (occlusion records [rows, cols]).
+struct SettingSpec {
+  std::string key;
+  std::string flag;  // e.g. "--channels"
+  std::string help;  // the flag's help, after the method's name
+  int lowest = 0;
+  int highest = 0;
 };
 
 class CamMethod {
@@ -68,9 +79,10 @@ class CamMethod {
   /// given a target whose gradient vanishes at the image.
   [[nodiscard]] cv::Mat compute(const CamInput& in) const;
 
-  /// Creates a method by name through CamRegistry (throws Error(InvalidArgument) naming the
-  /// known methods for an unknown name).
-  static std::unique_ptr<CamMethod> create(const std::string& name, const CamOptions& options = {});
+  /// Creates a method by name through CamRegistry with its own settings (throws
+  /// Error(InvalidArgument) naming the known methods for an unknown name, and the method's
+  /// settings for a key it does not declare or a value out of its range).
+  static std::unique_ptr<CamMethod> create(const std::string& name, const MethodConfig& config = {});
   /// The registered methods, in registration order.
   static std::vector<std::string> names();
 
@@ -93,17 +105,30 @@ class CamMethod {
 /// occlusion) are registered on first use, and a program may add its own.
 class CamRegistry {
  public:
-  using Factory = std::function<std::unique_ptr<CamMethod>(const CamOptions&)>;
+  /// Makes the method from its settings, already checked against its SettingSpecs.
+  using Factory = std::function<std::unique_ptr<CamMethod>(const MethodConfig&)>;
   static CamRegistry& instance();
-  /// Adds or replaces a method.
-  void add(const std::string& name, Factory factory);
-  [[nodiscard]] std::unique_ptr<CamMethod> create(const std::string& name, const CamOptions& options) const;
+  /// Adds or replaces a method with the settings it takes.
+  void add(const std::string& name, Factory factory, std::vector<SettingSpec> settings = {});
+  [[nodiscard]] std::unique_ptr<CamMethod> create(const std::string& name, const MethodConfig& config) const;
   [[nodiscard]] std::vector<std::string> names() const;
   [[nodiscard]] bool contains(const std::string& name) const;
+  /// The settings method `name` declares (Error(InvalidArgument) for an unknown method).
+  [[nodiscard]] const std::vector<SettingSpec>& settings(const std::string& name) const;
 
  private:
-  std::vector<std::pair<std::string, Factory>> factories_;  // in registration order
+  struct Entry {
+    std::string name;
+    Factory factory;
+    std::vector<SettingSpec> settings;
+  };
+  [[nodiscard]] const Entry& entry(const std::string& name) const;
+  std::vector<Entry> entries_;  // in registration order
 };
+
+/// What a store or a reference records of a method (meta.json's cam.methods.NAME, a
+/// reference's cam.options), less its target: the method's own settings.
+MethodConfig recorded_config(const nlohmann::json& recorded);
 
 /// dt/dA of every face of a batch for each distinct target (by name): one matrix product
 /// J^T dt/de per target for the whole batch. `embeddings` is N x D CV_32F; each value holds N
