@@ -110,11 +110,11 @@ double serfiq_per_pass(const model::AffineHead& head, const float* activations) 
 
 double serfiq_amva(const quality::QualityMeasure& m, std::size_t face) {
   const auto& s = setup();
-  quality::QualityInput in;
+  face::FaceContext in;
   in.activations = s.activations[face].ptr<float>();
   in.head = s.head.get();
   in.embedding = s.embeddings[face].data();
-  in.embedding_size = static_cast<int>(s.embeddings[face].size());
+  in.shape.embedding = static_cast<int>(s.embeddings[face].size());
   return m.score(in);
 }
 

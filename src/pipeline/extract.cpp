@@ -166,21 +166,6 @@ BatchResult process_prepared(Prepared p, const CamPlan& plan, model::FaceRecogni
     const float* row = result.embeddings.ptr<float>(i);
     std::copy(row, row + dim, emb.data.begin() + static_cast<std::ptrdiff_t>(p.face_of[i] * dim));
   }
-  // Quality from what this pass already holds: the aligned face, its embedding and activations.
-  for (int i = 0; i < n && !plan.measures.empty(); ++i) {
-    quality::QualityInput in;
-    in.aligned = &p.faces[static_cast<std::size_t>(i)];
-    in.detection = &t.records[p.face_of[i]].detection;
-    in.embedding = result.embeddings.ptr<float>(i);
-    in.embedding_size = dim;
-    in.activations = k ? result.activations.front().ptr<float>() + static_cast<std::size_t>(i) * k : nullptr;
-    in.head = plan.head.get();
-    std::vector<double> scores;
-    for (const auto& m : plan.measures) scores.push_back(m->score(in));
-    out.scores.emplace_back(p.face_of[i], std::move(scores));
-  }
-  if (plan.methods.empty()) return out;
-
   std::vector<const cam::Target*> targets;
   for (std::size_t m = 0; m < plan.methods.size(); ++m) {
     if (plan.methods[m]->uses_gradients()) targets.push_back(plan.targets[m].get());
@@ -188,17 +173,27 @@ BatchResult process_prepared(Prepared p, const CamPlan& plan, model::FaceRecogni
   const auto gradients = targets.empty() ? std::map<std::string, std::vector<float>>()
                                          : cam::batch_gradients(targets, result.embeddings, *plan.head);
 
+  // Each face's context, built once from what this pass holds, for its scores and its maps.
+  face::FaceContext context;
+  context.shape = plan.layer.shape;
+  context.shape.embedding = dim;
+  context.head = plan.head.get();
+  context.embed = [&recognizer](const cv::Mat& batch) { return recognizer.forward_blob(batch).embeddings; };
   for (int i = 0; i < n; ++i) {
     // The face's own input (for Score-CAM's masks) is a view into the batch blob.
     const cv::Mat input(std::vector<int>{1, 3, blob.size[2], blob.size[3]}, CV_32F,
                         const_cast<float*>(blob.ptr<float>(i)));
-    cam::CamInput in;
-    in.activations = result.activations.front().ptr<float>() + static_cast<std::size_t>(i) * k;
-    in.embedding = result.embeddings.ptr<float>(i);
-    in.shape = plan.layer.shape;
-    in.head = plan.head.get();
-    in.input = &input;
-    in.embed = [&recognizer](const cv::Mat& batch) { return recognizer.forward_blob(batch).embeddings; };
+    context.aligned = &p.faces[static_cast<std::size_t>(i)];
+    context.detection = &t.records[p.face_of[i]].detection;
+    context.embedding = result.embeddings.ptr<float>(i);
+    context.activations = k ? result.activations.front().ptr<float>() + static_cast<std::size_t>(i) * k : nullptr;
+    context.input = &input;
+    if (!plan.measures.empty()) {
+      std::vector<double> scores;
+      for (const auto& m : plan.measures) scores.push_back(m->score(context));
+      out.scores.emplace_back(p.face_of[i], std::move(scores));
+    }
+    cam::CamInput in(context);
     in.before_relu = before_relu;
     for (std::size_t m = 0; m < plan.methods.size(); ++m) {
       in.target = plan.targets[m].get();

@@ -104,11 +104,12 @@ void rescore(const QualityOptions& opt, const store::StoreContent& store, const 
       const std::size_t i = todo[t];
       const auto& r = records[i];
       const cv::Mat face = aligned_face_of(store.meta, r);
-      quality::QualityInput in;
+      face::FaceContext in;
       in.aligned = &face;
       in.detection = &r.detection;
       in.embedding = emb.row(i);
-      in.embedding_size = static_cast<int>(emb.row_size());
+      if (act) in.shape = act->layer.shape;
+      in.shape.embedding = static_cast<int>(emb.row_size());
       cv::Mat activations;
       if (act) {
         in.head = act->head.get();

@@ -20,9 +20,9 @@ class Magnitude final : public QualityMeasure {
   [[nodiscard]] std::string description() const override {
     return "norm of the unnormalised embedding (MagFace's quality); higher is better for magnitude-aware models; >= 0";
   }
-  [[nodiscard]] double score(const QualityInput& in) const override {
+  [[nodiscard]] double score(const face::FaceContext& in) const override {
     if (!in.embedding) throw Error(ErrorCode::InvalidArgument, "magnitude needs the embedding");
-    return Eigen::Map<const Eigen::VectorXf>(in.embedding, in.embedding_size).cast<double>().norm();
+    return Eigen::Map<const Eigen::VectorXf>(in.embedding, in.shape.embedding).cast<double>().norm();
   }
 };
 
@@ -46,7 +46,7 @@ class SerFiq final : public QualityMeasure {
         kPasses, kDropout, kSeed);
   }
   [[nodiscard]] bool needs_activations() const override { return true; }
-  [[nodiscard]] double score(const QualityInput& in) const override {
+  [[nodiscard]] double score(const face::FaceContext& in) const override {
     if (!in.activations || !in.head) throw Error(ErrorCode::InvalidArgument, "serfiq needs activations and the head");
     const int d = in.head->shape().embedding;
     const auto& masks = dropout_masks(in.head->shape().inputs());

@@ -16,7 +16,7 @@
 namespace amva::quality {
 namespace {
 
-cv::Mat gray_of(const QualityInput& in) {
+cv::Mat gray_of(const face::FaceContext& in) {
   if (!in.aligned || in.aligned->empty()) throw Error(ErrorCode::InvalidArgument, "measure needs the aligned face");
   cv::Mat gray;
   cv::cvtColor(*in.aligned, gray, cv::COLOR_BGR2GRAY);
@@ -29,7 +29,7 @@ class Sharpness final : public QualityMeasure {
   [[nodiscard]] std::string description() const override {
     return "variance of the Laplacian of the aligned face (grey, 0-255 scale); higher is sharper; >= 0";
   }
-  [[nodiscard]] double score(const QualityInput& in) const override {
+  [[nodiscard]] double score(const face::FaceContext& in) const override {
     cv::Mat lap;
     cv::Laplacian(gray_of(in), lap, CV_64F);
     cv::Scalar mean, sd;
@@ -44,7 +44,7 @@ class Brightness final : public QualityMeasure {
   [[nodiscard]] std::string description() const override {
     return "mean grey level of the aligned face; higher is brighter (not always better); 0-255";
   }
-  [[nodiscard]] double score(const QualityInput& in) const override { return cv::mean(gray_of(in))[0]; }
+  [[nodiscard]] double score(const face::FaceContext& in) const override { return cv::mean(gray_of(in))[0]; }
 };
 
 class Contrast final : public QualityMeasure {
@@ -53,7 +53,7 @@ class Contrast final : public QualityMeasure {
   [[nodiscard]] std::string description() const override {
     return "standard deviation of the grey levels of the aligned face (RMS contrast); higher is more contrast; 0-127.5";
   }
-  [[nodiscard]] double score(const QualityInput& in) const override {
+  [[nodiscard]] double score(const face::FaceContext& in) const override {
     cv::Scalar mean, sd;
     cv::meanStdDev(gray_of(in), mean, sd);
     return sd[0];
@@ -66,7 +66,7 @@ class FaceSize final : public QualityMeasure {
   [[nodiscard]] std::string description() const override {
     return "inter-eye distance in source-image pixels; higher is a larger face; >= 0";
   }
-  [[nodiscard]] double score(const QualityInput& in) const override {
+  [[nodiscard]] double score(const face::FaceContext& in) const override {
     if (!in.detection) throw Error(ErrorCode::InvalidArgument, "face_size needs the detection");
     const auto& lm = in.detection->landmarks;
     return cv::norm(lm[1] - lm[0]);
@@ -102,7 +102,7 @@ class Brisque final : public QualityMeasure {
            "[0, 100]; NaN where the features are undefined); higher is better; about -100-0";
   }
   [[nodiscard]] bool negated() const override { return true; }
-  [[nodiscard]] double score(const QualityInput& in) const override {
+  [[nodiscard]] double score(const face::FaceContext& in) const override {
     if (!in.aligned) throw Error(ErrorCode::InvalidArgument, "brisque needs the aligned face");
     cv::Mat features;
     cv::quality::QualityBRISQUE::computeFeatures(*in.aligned, features);

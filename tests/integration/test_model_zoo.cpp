@@ -140,7 +140,7 @@ TEST(ModelZoo, SerFiqEqualsItsDefinitionWithAndWithoutChannelFactors) {
         }
       EXPECT_LE(worst, 1e-5 * scale);
     }
-    quality::QualityInput in;
+    face::FaceContext in;
     in.activations = a.ptr<float>();
     in.head = head.get();
     EXPECT_NEAR(serfiq->score(in), serfiq_by_definition(*head, a.ptr<float>()), 1e-6);

@@ -38,7 +38,7 @@ Face grace() {
 }
 
 double score(const std::string& name, const cv::Mat& aligned) {
-  quality::QualityInput in;
+  face::FaceContext in;
   in.aligned = &aligned;
   return quality::QualityRegistry::instance().create(name)->score(in);
 }
@@ -161,7 +161,7 @@ TEST(Quality, BrisqueReadsItsModelFromItsConfiguration) {
     std::filesystem::copy_file(debian / f, dir / "brisque" / f);
   }
   const Face f = grace();
-  quality::QualityInput in;
+  face::FaceContext in;
   in.aligned = &f.aligned;
   const auto& registry = quality::QualityRegistry::instance();
   EXPECT_EQ(registry.create("brisque", {.brisque_dir = dir / "brisque"})->score(in),

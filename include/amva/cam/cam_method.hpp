@@ -12,24 +12,21 @@
 #include <vector>
 
 #include "amva/cam/target.hpp"
+#include "amva/face/face_context.hpp"
 #include "amva/model/affine_head.hpp"
 
 namespace amva::cam {
 
-/// Everything a method may need for one image.
-struct CamInput {
-  const float* activations = nullptr;  // C x h x w at the target layer
-  const float* embedding = nullptr;    // the image's own embedding r (D)
-  model::HeadShape shape;
-  const model::AffineHead* head = nullptr;  // for methods that use gradients
+/// Everything a method may need for one image: the face's context (its activations,
+/// embedding, the layer's shape, the head for methods that use gradients, the input and a
+/// forward pass for those that forward masked inputs) and what is the method's to explain.
+struct CamInput : face::FaceContext {
+  CamInput() = default;
+  explicit CamInput(const face::FaceContext& face) : face::FaceContext(face) {}
   const Target* target = nullptr;
   /// dt/dA (C x h x w) for `target`, when the caller computed it already (extraction does,
   /// for a whole batch in one matrix product); null: computed here from the head.
   const float* gradients = nullptr;
-  /// Score-CAM only: the preprocessed input (1 x 3 x H x W) and a function that embeds a
-  /// batch of inputs (N x 3 x H x W -> N x D).
-  const cv::Mat* input = nullptr;
-  std::function<cv::Mat(const cv::Mat&)> embed;
   /// The map before the method's final ReLU (amva faithfulness ranks pixels by it, so that
   /// the positions a ReLU ties at zero keep their order); false: the method's map as defined.
   bool before_relu = false;

@@ -11,20 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "amva/face/face.hpp"
+#include "amva/face/face_context.hpp"
 #include "amva/model/affine_head.hpp"
 
 namespace amva::quality {
-
-/// What a measure may look at for one face.
-struct QualityInput {
-  const cv::Mat* aligned = nullptr;       // 112x112 8-bit BGR aligned face
-  const face::Face* detection = nullptr;  // box and landmarks in source-image pixels
-  const float* embedding = nullptr;       // unnormalised embedding
-  int embedding_size = 0;                 // D
-  const float* activations = nullptr;     // target-layer activations (C x h x w), if needed
-  const model::AffineHead* head = nullptr;
-};
 
 /// What the measures are configured with; the registry hands it to every factory, so that a
 /// measure never reads the environment. A measure with a model of its own finds its files here.
@@ -47,9 +37,10 @@ class QualityMeasure {
   [[nodiscard]] virtual bool uses_model() const { return needs_activations(); }
   /// Whether the score is the negation of a lower-is-better scale (brisque).
   [[nodiscard]] virtual bool negated() const { return false; }
-  /// The score, higher is better. Throws Error for input it cannot score. Safe to call from
-  /// several threads at once.
-  [[nodiscard]] virtual double score(const QualityInput& in) const = 0;
+  /// The score, higher is better, from what the face's context holds (the aligned face and
+  /// detection; the embedding; the activations and head when needs_activations()). Throws
+  /// Error for input it cannot score. Safe to call from several threads at once.
+  [[nodiscard]] virtual double score(const face::FaceContext& in) const = 0;
 };
 
 /// What a measure is, as its virtual functions say, without scoring anything.
