@@ -154,10 +154,17 @@ model::ModelCard ModelOptions::card() const {
   return c;
 }
 
-quality::MeasureConfig ModelOptions::measure_config() {
-  quality::MeasureConfig config;
-  if (const char* dir = std::getenv("AMVA_BRISQUE_DIR"); dir && *dir) config.brisque_dir = dir;
-  return config;
+PluginConfigs ModelOptions::measure_config() {
+  PluginConfigs configs;
+  const auto& registry = quality::QualityRegistry::instance();
+  for (const auto& measure : registry.names()) {
+    for (const auto& spec : registry.settings(measure)) {
+      if (const char* value = spec.env.empty() ? nullptr : std::getenv(spec.env.c_str()); value && *value) {
+        configs[measure][spec.key] = value;
+      }
+    }
+  }
+  return configs;
 }
 
 face::DetectorConfig ModelOptions::detector_config() const {
@@ -184,6 +191,7 @@ void add_cam_options(CLI::App& app, CamCliOptions& o) {
   // Each method's own settings, as it declares them: a new setting needs no edit here.
   for (const auto& method : cam::CamMethod::names()) {
     for (const auto& spec : cam::CamRegistry::instance().settings(method)) {
+      if (spec.flag.empty()) continue;
       app.add_option_function<int>(
              spec.flag, [&o, method, key = spec.key](int value) { o.config[method][key] = value; },
              fmt::format("{}: {}", method, spec.help))

@@ -37,9 +37,10 @@ struct ModelOptions {
   /// The study's model, or with --model-card A,B,... its models (a study across models).
   void choose_models(pipeline::StudyOptions& study) const;
   [[nodiscard]] face::DetectorConfig detector_config() const;
-  /// The built-in FIQA measures' configuration: BRISQUE's model files from $AMVA_BRISQUE_DIR
-  /// when set (the CLI reads the environment, as for $AMVA_MODELS; the library never does).
-  [[nodiscard]] static quality::MeasureConfig measure_config();
+  /// The FIQA measures' settings that their environment variables give (brisque's model files
+  /// from $AMVA_BRISQUE_DIR): the CLI reads the environment, as for $AMVA_MODELS; the library
+  /// never does.
+  [[nodiscard]] static PluginConfigs measure_config();
 };
 
 /// CAM options shared by extract and cam.
@@ -47,7 +48,7 @@ struct CamCliOptions {
   std::vector<std::string> cams;
   std::string target;
   std::string layer;
-  std::map<std::string, cam::MethodConfig> config;  // each method's settings, from the flags it declares
+  PluginConfigs config;  // each method's settings, from the flags it declares
   std::filesystem::path cache;
   /// Copies the options into an extraction (and the layer into its model card).
   void apply(pipeline::ExtractOptions& options) const;

@@ -61,87 +61,20 @@ CamRegistry& CamRegistry::instance() {
   static CamRegistry registry = [] {
     CamRegistry r;
     r.add("scorecam", make_scorecam, scorecam_settings());
-    r.add("gradcam", [](const MethodConfig&) { return make_gradcam(); });
-    r.add("gradcam++", [](const MethodConfig&) { return make_gradcam_plus_plus(); });
-    r.add("xgradcam", [](const MethodConfig&) { return make_xgradcam(); });
-    r.add("layercam", [](const MethodConfig&) { return make_layercam(); });
-    r.add("contribution", [](const MethodConfig&) { return make_contribution(); });
-    r.add("eigencam", [](const MethodConfig&) { return make_eigencam(); });
+    r.add("gradcam", [](const PluginConfig&) { return make_gradcam(); });
+    r.add("gradcam++", [](const PluginConfig&) { return make_gradcam_plus_plus(); });
+    r.add("xgradcam", [](const PluginConfig&) { return make_xgradcam(); });
+    r.add("layercam", [](const PluginConfig&) { return make_layercam(); });
+    r.add("contribution", [](const PluginConfig&) { return make_contribution(); });
+    r.add("eigencam", [](const PluginConfig&) { return make_eigencam(); });
     r.add("occlusion", make_occlusion, occlusion_settings());
     return r;
   }();
   return registry;
 }
 
-void CamRegistry::add(const std::string& name, Factory factory, std::vector<SettingSpec> settings) {
-  for (auto& e : entries_) {
-    if (e.name == name) {
-      e = {name, std::move(factory), std::move(settings)};
-      return;
-    }
-  }
-  entries_.push_back({name, std::move(factory), std::move(settings)});
-}
-
-const CamRegistry::Entry& CamRegistry::entry(const std::string& name) const {
-  for (const auto& e : entries_) {
-    if (e.name == name) return e;
-  }
-  throw Error(ErrorCode::InvalidArgument,
-              fmt::format("unknown CAM method '{}' (one of: {})", name, fmt::join(names(), ", ")));
-}
-
-namespace {
-bool whole_in_range(const nlohmann::json& v, const SettingSpec& spec) {
-  if (!v.is_number_integer()) return false;
-  const auto n = v.get<std::int64_t>();
-  return n >= spec.lowest && n <= spec.highest;
-}
-}  // namespace
-
-std::unique_ptr<CamMethod> CamRegistry::create(const std::string& name, const MethodConfig& config) const {
-  const Entry& e = entry(name);
-  if (!config.is_null() && !config.is_object()) {
-    throw Error(ErrorCode::InvalidArgument, fmt::format("{}: settings must be an object of key: value", name));
-  }
-  const MethodConfig settings = config.is_object() ? config : MethodConfig::object();
-  std::vector<std::string> keys;
-  for (const auto& spec : e.settings) keys.push_back(spec.key);
-  for (const auto& [key, value] : settings.items()) {
-    const auto spec = std::find_if(e.settings.begin(), e.settings.end(), [&](const auto& s) { return s.key == key; });
-    if (spec == e.settings.end()) {
-      throw Error(ErrorCode::InvalidArgument,
-                  fmt::format("{} has no setting '{}' ({})", name, key,
-                              keys.empty() ? "it takes none" : fmt::format("its settings: {}", fmt::join(keys, ", "))));
-    }
-    const bool per_axis =
-        value.is_array() && !value.empty() &&
-        std::all_of(value.begin(), value.end(), [&](const auto& v) { return whole_in_range(v, *spec); });
-    if (!whole_in_range(value, *spec) && !per_axis) {
-      throw Error(ErrorCode::InvalidArgument,
-                  fmt::format("{}: setting '{}' must be a whole number from {} to {}, not {}", name, key, spec->lowest,
-                              spec->highest, value.dump()));
-    }
-  }
-  return e.factory(settings);
-}
-
-std::vector<std::string> CamRegistry::names() const {
-  std::vector<std::string> names;
-  for (const auto& e : entries_) names.push_back(e.name);
-  return names;
-}
-
-bool CamRegistry::contains(const std::string& name) const {
-  return std::any_of(entries_.begin(), entries_.end(), [&](const auto& e) { return e.name == name; });
-}
-
-const std::vector<SettingSpec>& CamRegistry::settings(const std::string& name) const {
-  return entry(name).settings;
-}
-
-MethodConfig recorded_config(const nlohmann::json& recorded) {
-  MethodConfig config = MethodConfig::object();
+PluginConfig recorded_config(const nlohmann::json& recorded) {
+  PluginConfig config = PluginConfig::object();
   if (!recorded.is_object()) return config;
   for (const auto& [key, value] : recorded.items()) {
     if (key != "target") config[key] = value;
@@ -172,7 +105,7 @@ std::vector<std::string> CamMethod::names() {
   return CamRegistry::instance().names();
 }
 
-std::unique_ptr<CamMethod> CamMethod::create(const std::string& name, const MethodConfig& config) {
+std::unique_ptr<CamMethod> CamMethod::create(const std::string& name, const PluginConfig& config) {
   return CamRegistry::instance().create(name, config);
 }
 

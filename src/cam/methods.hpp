@@ -7,7 +7,7 @@
 #include "amva/cam/cam_method.hpp"
 
 namespace amva::cam {
-std::unique_ptr<CamMethod> make_scorecam(const MethodConfig& config);
+std::unique_ptr<CamMethod> make_scorecam(const PluginConfig& config);
 std::vector<SettingSpec> scorecam_settings();
 std::unique_ptr<CamMethod> make_gradcam();
 std::unique_ptr<CamMethod> make_gradcam_plus_plus();
@@ -15,7 +15,7 @@ std::unique_ptr<CamMethod> make_xgradcam();
 std::unique_ptr<CamMethod> make_layercam();
 std::unique_ptr<CamMethod> make_contribution();
 std::unique_ptr<CamMethod> make_eigencam();
-std::unique_ptr<CamMethod> make_occlusion(const MethodConfig& config);
+std::unique_ptr<CamMethod> make_occlusion(const PluginConfig& config);
 std::vector<SettingSpec> occlusion_settings();
 
 /// Masked (scorecam) or occluded (occlusion) inputs per forward pass.

@@ -16,7 +16,7 @@ namespace {
 class OcclusionCam final : public CamMethod {
  public:
   /// `grid`: N for N x N patches, [rows, cols] as recorded, 0 (the default) for the layer's.
-  explicit OcclusionCam(const MethodConfig& config) {
+  explicit OcclusionCam(const PluginConfig& config) {
     const auto grid = config.value("grid", nlohmann::json(0));
     if (grid.is_array()) {
       if (grid.size() != 2)
@@ -86,13 +86,14 @@ class OcclusionCam final : public CamMethod {
 
 }  // namespace
 
-std::unique_ptr<CamMethod> make_occlusion(const MethodConfig& config) {
+std::unique_ptr<CamMethod> make_occlusion(const PluginConfig& config) {
   return std::make_unique<OcclusionCam>(config);
 }
 
 std::vector<SettingSpec> occlusion_settings() {
-  return {{"grid", "--occlusion-grid",
-           "patches per side, each 2 x 112 / (N + 1) px at half-patch strides (0: the target layer's grid)", 0, 56}};
+  return {SettingSpec::whole(
+      "grid", "patches per side, each 2 x 112 / (N + 1) px at half-patch strides (0: the target layer's grid)", 0, 56,
+      "--occlusion-grid")};
 }
 
 }  // namespace amva::cam

@@ -15,7 +15,7 @@ namespace {
 
 class ScoreCam final : public CamMethod {
  public:
-  explicit ScoreCam(const MethodConfig& config) : channels_(config.value("channels", 0)) {}
+  explicit ScoreCam(const PluginConfig& config) : channels_(config.value("channels", 0)) {}
   [[nodiscard]] nlohmann::json settings(const model::HeadShape&) const override { return {{"channels", channels_}}; }
   [[nodiscard]] std::string name() const override { return "scorecam"; }
   [[nodiscard]] std::string default_target() const override { return "self-cosine"; }
@@ -76,12 +76,13 @@ class ScoreCam final : public CamMethod {
 
 }  // namespace
 
-std::unique_ptr<CamMethod> make_scorecam(const MethodConfig& config) {
+std::unique_ptr<CamMethod> make_scorecam(const PluginConfig& config) {
   return std::make_unique<ScoreCam>(config);
 }
 
 std::vector<SettingSpec> scorecam_settings() {
-  return {{"channels", "--channels", "only the K channels of largest activation mass (0: all)", 0, 1000000}};
+  return {SettingSpec::whole("channels", "only the K channels of largest activation mass (0: all)", 0, 1000000,
+                             "--channels")};
 }
 
 }  // namespace amva::cam

@@ -338,14 +338,13 @@ CamPlan make_cam_plan(const ExtractOptions& opt, model::FaceRecognizer& recogniz
   CamPlan plan;
   bool needs_head = false;
   for (const auto& name : opt.quality) {
-    plan.measures.push_back(quality::QualityRegistry::instance().create(name, opt.measures));
+    plan.measures.push_back(quality::QualityRegistry::instance().create(name, config_for(opt.measures, name)));
     needs_head = needs_head || plan.measures.back()->needs_activations();
   }
   if (opt.cams.empty() && !needs_head) return plan;
   plan.layer = model::probe_target_layer(recognizer);
   for (const auto& name : opt.cams) {
-    const auto config = opt.cam_config.find(name);
-    auto m = cam::CamMethod::create(name, config == opt.cam_config.end() ? cam::MethodConfig() : config->second);
+    auto m = cam::CamMethod::create(name, config_for(opt.cam_config, name));
     const std::string target = opt.target.empty() || m->fixed_target() ? m->default_target() : opt.target;
     plan.targets.push_back(target == "none" ? nullptr : cam::Target::create(target));
     needs_head = needs_head || m->needs_head();

@@ -242,7 +242,7 @@ QualitySummary update_quality(const QualityOptions& opt, const ScoredFaces& scor
   });
   Measures measures;
   for (const auto& name : opt.methods)
-    measures.push_back(quality::QualityRegistry::instance().create(name, opt.measures));
+    measures.push_back(quality::QualityRegistry::instance().create(name, config_for(opt.measures, name)));
   const auto& records = store.table.records;
   ScoredFaces scored = scored_before;
   if (opt.part.whole()) add_part_scores(opt.store, measures, scored);

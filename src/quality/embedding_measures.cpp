@@ -123,10 +123,10 @@ class SerFiq final : public QualityMeasure {
 
 }  // namespace
 
-std::unique_ptr<QualityMeasure> make_magnitude(const MeasureConfig& /*config*/) {
+std::unique_ptr<QualityMeasure> make_magnitude(const PluginConfig& /*config*/) {
   return std::make_unique<Magnitude>();
 }
-std::unique_ptr<QualityMeasure> make_serfiq(const MeasureConfig& /*config*/) {
+std::unique_ptr<QualityMeasure> make_serfiq(const PluginConfig& /*config*/) {
   return std::make_unique<SerFiq>();
 }
 

@@ -16,6 +16,8 @@
 namespace amva::quality {
 namespace {
 
+constexpr const char* kDebianBrisqueDir = "/usr/share/opencv4/quality";
+
 cv::Mat gray_of(const face::FaceContext& in) {
   if (!in.aligned || in.aligned->empty()) throw Error(ErrorCode::InvalidArgument, "measure needs the aligned face");
   cv::Mat gray;
@@ -125,20 +127,28 @@ class Brisque final : public QualityMeasure {
 
 }  // namespace
 
-std::unique_ptr<QualityMeasure> make_sharpness(const MeasureConfig& /*config*/) {
+std::unique_ptr<QualityMeasure> make_sharpness(const PluginConfig& /*config*/) {
   return std::make_unique<Sharpness>();
 }
-std::unique_ptr<QualityMeasure> make_brightness(const MeasureConfig& /*config*/) {
+std::unique_ptr<QualityMeasure> make_brightness(const PluginConfig& /*config*/) {
   return std::make_unique<Brightness>();
 }
-std::unique_ptr<QualityMeasure> make_contrast(const MeasureConfig& /*config*/) {
+std::unique_ptr<QualityMeasure> make_contrast(const PluginConfig& /*config*/) {
   return std::make_unique<Contrast>();
 }
-std::unique_ptr<QualityMeasure> make_face_size(const MeasureConfig& /*config*/) {
+std::unique_ptr<QualityMeasure> make_face_size(const PluginConfig& /*config*/) {
   return std::make_unique<FaceSize>();
 }
-std::unique_ptr<QualityMeasure> make_brisque(const MeasureConfig& config) {
-  return std::make_unique<Brisque>(config.brisque_dir);
+std::unique_ptr<QualityMeasure> make_brisque(const PluginConfig& config) {
+  return std::make_unique<Brisque>(config.value("model_dir", std::string(kDebianBrisqueDir)));
+}
+
+std::vector<SettingSpec> brisque_settings() {
+  return {SettingSpec::path("model_dir",
+                            fmt::format("OpenCV's BRISQUE model files (brisque_model_live.yml, "
+                                        "brisque_range_live.yml); default {} (Debian's opencv-data)",
+                                        kDebianBrisqueDir),
+                            "AMVA_BRISQUE_DIR")};
 }
 
 }  // namespace amva::quality

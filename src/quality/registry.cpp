@@ -6,31 +6,19 @@
 namespace amva::quality {
 
 QualityRegistry& QualityRegistry::instance() {
+  // In the order of their names, as quality.csv lists its columns.
   static QualityRegistry registry = [] {
     QualityRegistry r;
-    r.add("sharpness", make_sharpness);
     r.add("brightness", make_brightness);
+    r.add("brisque", make_brisque, brisque_settings());
     r.add("contrast", make_contrast);
     r.add("face_size", make_face_size);
     r.add("magnitude", make_magnitude);
-    r.add("brisque", make_brisque);
     r.add("serfiq", make_serfiq);
+    r.add("sharpness", make_sharpness);
     return r;
   }();
   return registry;
-}
-
-void QualityRegistry::add(const std::string& name, Factory factory) {
-  factories_[name] = std::move(factory);
-}
-
-std::unique_ptr<QualityMeasure> QualityRegistry::create(const std::string& name, const MeasureConfig& config) const {
-  auto it = factories_.find(name);
-  if (it == factories_.end()) {
-    throw Error(ErrorCode::InvalidArgument,
-                fmt::format("unknown quality measure '{}' (known: {})", name, fmt::join(names(), ", ")));
-  }
-  return it->second(config);
 }
 
 MeasureTraits QualityRegistry::traits(const std::string& name) const {
@@ -39,12 +27,6 @@ MeasureTraits QualityRegistry::traits(const std::string& name) const {
   if (it != traits_.end()) return it->second;
   const auto measure = create(name);
   return traits_[name] = {measure->needs_activations(), measure->uses_model(), measure->negated()};
-}
-
-std::vector<std::string> QualityRegistry::names() const {
-  std::vector<std::string> out;
-  for (const auto& [name, f] : factories_) out.push_back(name);
-  return out;
 }
 
 }  // namespace amva::quality

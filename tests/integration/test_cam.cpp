@@ -206,15 +206,14 @@ TEST_F(CamTest, GradientMethodsRefuseAVanishingTarget) {
 }
 
 TEST_F(CamTest, MapsAreFiniteOnBlackWhiteConstantAndNoiseImages) {
-  const cam::MethodConfig scorecam = {
-      {"channels", 64}};  // keeps the test short; all channels run in ScoreCamMatchesNumpy
+  const PluginConfig scorecam = {{"channels", 64}};  // keeps the test short; all channels run in ScoreCamMatchesNumpy
   cv::Mat noise(112, 112, CV_8UC3);
   cv::randu(noise, 0, 256);
   for (const cv::Mat& image :
        {cv::Mat(112, 112, CV_8UC3, cv::Scalar::all(0)), cv::Mat(112, 112, CV_8UC3, cv::Scalar::all(255)),
         cv::Mat(112, 112, CV_8UC3, cv::Scalar(127, 127, 127)), noise}) {
     for (const auto& name : cam::CamMethod::names()) {
-      const auto method = cam::CamMethod::create(name, name == "scorecam" ? scorecam : cam::MethodConfig());
+      const auto method = cam::CamMethod::create(name, name == "scorecam" ? scorecam : PluginConfig());
       const auto target = method->default_target() == "none" ? nullptr : cam::Target::create(method->default_target());
       const auto o = one(image, target.get());
       const cv::Mat map = method->compute(o.in);
@@ -422,7 +421,7 @@ class MeanActivation final : public cam::CamMethod {
 
 TEST_F(CamTest, RegisteredMethodRunsThroughExtraction) {
   cam::CamRegistry::instance().add("mean-activation",
-                                   [](const cam::MethodConfig&) { return std::make_unique<MeanActivation>(); });
+                                   [](const PluginConfig&) { return std::make_unique<MeanActivation>(); });
   const auto names = cam::CamMethod::names();
   EXPECT_EQ(names.front(), "scorecam") << "built-ins first, in their order";
   EXPECT_EQ(names.back(), "mean-activation");

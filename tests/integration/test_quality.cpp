@@ -22,6 +22,9 @@
 using namespace amva;
 
 namespace {
+// Debian's opencv-data: where brisque finds its model files by default.
+constexpr const char* kDebianBrisqueDir = "/usr/share/opencv4/quality";
+
 struct Face {
   cv::Mat image;
   face::Face detection;
@@ -116,7 +119,7 @@ TEST(Quality, MeasuresFollowControlledDegradations) {
 // real 112x112 faces, clamped scores tie and let file order pick a group).
 TEST(Quality, BrisqueIsOpenCvsScoreUnclamped) {
   const Face f = grace();
-  const auto dir = quality::MeasureConfig{}.brisque_dir.string();
+  const auto dir = std::string(kDebianBrisqueDir);
   const auto opencv = [&](const cv::Mat& m) {
     return cv::quality::QualityBRISQUE::compute(m, dir + "/brisque_model_live.yml", dir + "/brisque_range_live.yml")[0];
   };
@@ -155,7 +158,7 @@ TEST(Quality, BrisqueIsOpenCvsScoreUnclamped) {
 // refused, naming it.
 TEST(Quality, BrisqueReadsItsModelFromItsConfiguration) {
   test::TempDir dir;
-  const auto debian = quality::MeasureConfig{}.brisque_dir;
+  const auto debian = std::filesystem::path(kDebianBrisqueDir);
   std::filesystem::create_directories(dir / "brisque");
   for (const char* f : {"brisque_model_live.yml", "brisque_range_live.yml"}) {
     std::filesystem::copy_file(debian / f, dir / "brisque" / f);
@@ -164,16 +167,34 @@ TEST(Quality, BrisqueReadsItsModelFromItsConfiguration) {
   face::FaceContext in;
   in.aligned = &f.aligned;
   const auto& registry = quality::QualityRegistry::instance();
-  EXPECT_EQ(registry.create("brisque", {.brisque_dir = dir / "brisque"})->score(in),
+  EXPECT_EQ(registry.create("brisque", {{"model_dir", (dir / "brisque").string()}})->score(in),
             registry.create("brisque")->score(in));
   std::filesystem::create_directories(dir / "empty");
   try {
-    (void)registry.create("brisque", {.brisque_dir = dir / "empty"});
+    (void)registry.create("brisque", {{"model_dir", (dir / "empty").string()}});
     ADD_FAILURE() << "a folder without BRISQUE's files was accepted";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::NotFound);
     EXPECT_NE(std::string(e.what()).find((dir / "empty").string()), std::string::npos) << e.what();
   }
+  // The setting is brisque's own, declared with it; the CLI fills it from $AMVA_BRISQUE_DIR.
+  ASSERT_EQ(registry.settings("brisque").size(), 1u);
+  EXPECT_EQ(registry.settings("brisque")[0].env, "AMVA_BRISQUE_DIR");
+  EXPECT_TRUE(registry.settings("sharpness").empty());
+  EXPECT_THROW((void)registry.create("brisque", {{"model_dir", 3}}), Error);
+  EXPECT_THROW((void)registry.create("sharpness", {{"model_dir", (dir / "brisque").string()}}), Error);
+  cv::imwrite((dir / "face.png").string(), f.aligned);
+  const auto extract = [&](const std::filesystem::path& brisque, const std::string& out) {
+    return test::run(fmt::format("AMVA_BRISQUE_DIR={} {}", brisque.string(),
+                                 test::amva_cmd(fmt::format("extract --images {} --aligned --quality brisque --out {} "
+                                                            "--quiet",
+                                                            (dir / "face.png").string(), (dir / out).string()))));
+  };
+  const auto [refused, message] = extract(dir / "empty", "refused");
+  EXPECT_NE(refused, 0);
+  EXPECT_NE(message.find((dir / "empty").string()), std::string::npos) << message;
+  EXPECT_EQ(extract(dir / "brisque", "scored").first, 0);
+  EXPECT_TRUE(std::filesystem::exists(dir / "scored" / "quality.csv"));
 }
 
 TEST(Quality, StoreGetsQualityCsvAndSerFiqPrefersCleanFaces) {

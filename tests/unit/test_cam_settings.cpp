@@ -11,7 +11,7 @@
 namespace {
 using namespace amva;
 
-std::string message_of(const std::string& method, const cam::MethodConfig& config) {
+std::string message_of(const std::string& method, const PluginConfig& config) {
   try {
     (void)cam::CamMethod::create(method, config);
   } catch (const Error& e) {
@@ -53,8 +53,7 @@ TEST(CamSettings, UnknownKeysAndValuesOutOfRangeAreRefusedByName) {
 TEST(CamSettings, WhatAMethodRecordsMakesItAgain) {
   const model::HeadShape square{512, 7, 7, 512}, wide{64, 6, 8, 128};
   for (const auto& name : cam::CamMethod::names()) {
-    for (const auto& config :
-         {cam::MethodConfig(), cam::MethodConfig{{"channels", 16}}, cam::MethodConfig{{"grid", 10}}}) {
+    for (const auto& config : {PluginConfig(), PluginConfig{{"channels", 16}}, PluginConfig{{"grid", 10}}}) {
       if (!config.empty() && cam::CamRegistry::instance().settings(name).empty()) continue;
       if (!config.empty() && cam::CamRegistry::instance().settings(name)[0].key != config.begin().key()) continue;
       for (const auto& layer : {square, wide}) {
@@ -94,8 +93,8 @@ class Constant final : public cam::CamMethod {
 TEST(CamSettings, AProgramsMethodTakesItsOwnSetting) {
   auto& registry = cam::CamRegistry::instance();
   registry.add("constant",
-               [](const cam::MethodConfig& config) { return std::make_unique<Constant>(config.value("level", 1)); },
-               {{"level", "--constant-level", "the map's value everywhere", 1, 3}});
+               [](const PluginConfig& config) { return std::make_unique<Constant>(config.value("level", 1)); },
+               {SettingSpec::whole("level", "the map's value everywhere", 1, 3, "--constant-level")});
   cam::CamInput in;
   in.shape = {1, 2, 2, 4};
   EXPECT_EQ(cam::CamMethod::create("constant")->compute(in).at<float>(0, 0), 1.f);

@@ -14,6 +14,7 @@
 #include "amva/cam/target.hpp"
 #include "amva/face/face_context.hpp"
 #include "amva/model/affine_head.hpp"
+#include "amva/registry.hpp"
 
 namespace amva::cam {
 
@@ -30,23 +31,6 @@ struct CamInput : face::FaceContext {
   /// The map before the method's final ReLU (amva faithfulness ranks pixels by it, so that
   /// the positions a ReLU ties at zero keep their order); false: the method's map as defined.
   bool before_relu = false;
-};
-
-/// A method's own settings by key, as it records them (meta.json's cam.methods.NAME, a
-/// reference's cam.options, without the target every method takes): {"channels": 16}. A key
-/// left out takes the method's default.
-using MethodConfig = nlohmann::json;
-
-/// One setting a CAM method declares beside its factory, so that the CLI, the Python module and
-/// a store's record reach it by name, and a new method's setting needs no edit elsewhere: its
-/// key in MethodConfig, the command-line flag that sets it and what it means. Values are whole
-/// numbers in [lowest, highest], or per axis an array of them (occlusion records [rows, cols]).
-struct SettingSpec {
-  std::string key;
-  std::string flag;  // e.g. "--channels"
-  std::string help;  // the flag's help, after the method's name
-  int lowest = 0;
-  int highest = 0;
 };
 
 class CamMethod {
@@ -79,7 +63,7 @@ class CamMethod {
   /// Creates a method by name through CamRegistry with its own settings (throws
   /// Error(InvalidArgument) naming the known methods for an unknown name, and the method's
   /// settings for a key it does not declare or a value out of its range).
-  static std::unique_ptr<CamMethod> create(const std::string& name, const MethodConfig& config = {});
+  static std::unique_ptr<CamMethod> create(const std::string& name, const PluginConfig& config = {});
   /// The registered methods, in registration order.
   static std::vector<std::string> names();
 
@@ -99,33 +83,17 @@ class CamMethod {
 
 /// CAM methods plugged in by name, as quality measures are (quality::QualityRegistry): the
 /// built-in ones (scorecam, gradcam, gradcam++, xgradcam, layercam, contribution, eigencam,
-/// occlusion) are registered on first use, and a program may add its own.
-class CamRegistry {
+/// occlusion) are registered on first use, each with its own settings (scorecam's channels,
+/// occlusion's grid), and a program may add its own.
+class CamRegistry : public Registry<CamMethod> {
  public:
-  /// Makes the method from its settings, already checked against its SettingSpecs.
-  using Factory = std::function<std::unique_ptr<CamMethod>(const MethodConfig&)>;
+  CamRegistry() : Registry<CamMethod>("CAM method") {}
   static CamRegistry& instance();
-  /// Adds or replaces a method with the settings it takes.
-  void add(const std::string& name, Factory factory, std::vector<SettingSpec> settings = {});
-  [[nodiscard]] std::unique_ptr<CamMethod> create(const std::string& name, const MethodConfig& config) const;
-  [[nodiscard]] std::vector<std::string> names() const;
-  [[nodiscard]] bool contains(const std::string& name) const;
-  /// The settings method `name` declares (Error(InvalidArgument) for an unknown method).
-  [[nodiscard]] const std::vector<SettingSpec>& settings(const std::string& name) const;
-
- private:
-  struct Entry {
-    std::string name;
-    Factory factory;
-    std::vector<SettingSpec> settings;
-  };
-  [[nodiscard]] const Entry& entry(const std::string& name) const;
-  std::vector<Entry> entries_;  // in registration order
 };
 
 /// What a store or a reference records of a method (meta.json's cam.methods.NAME, a
 /// reference's cam.options), less its target: the method's own settings.
-MethodConfig recorded_config(const nlohmann::json& recorded);
+PluginConfig recorded_config(const nlohmann::json& recorded);
 
 /// dt/dA of every face of a batch for each distinct target (by name): one matrix product
 /// J^T dt/de per target for the whole batch. `embeddings` is N x D CV_32F; each value holds N

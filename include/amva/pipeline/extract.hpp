@@ -29,13 +29,13 @@ struct ExtractOptions : ModelSetup {
   // file, which could not hold every file name (a newline, bytes that are not UTF-8) nor
   // resolve paths that are relative to the working directory.
   std::vector<io::ImageEntry> entries;
-  std::filesystem::path out;                            // the store
-  bool all_faces = false;                               // one record per detected face instead of the primary one only
-  face::FaceRule face_rule = face::FaceRule::Central;   // which face is the image's (face 0)
-  std::vector<std::string> cams;                        // CAM methods computed in the same pass (maps_<name>.npy)
-  std::vector<std::string> quality;                     // built-in FIQA measures scored in the same pass (quality.csv)
-  std::string target;                                   // target for every method; empty: each method's default
-  std::map<std::string, cam::MethodConfig> cam_config;  // a method's own settings (CamRegistry::settings), by name
+  std::filesystem::path out;                           // the store
+  bool all_faces = false;                              // one record per detected face instead of the primary one only
+  face::FaceRule face_rule = face::FaceRule::Central;  // which face is the image's (face 0)
+  std::vector<std::string> cams;                       // CAM methods computed in the same pass (maps_<name>.npy)
+  std::vector<std::string> quality;                    // built-in FIQA measures scored in the same pass (quality.csv)
+  std::string target;                                  // target for every method; empty: each method's default
+  PluginConfigs cam_config;                            // the CAM methods' settings, by method (CamRegistry::settings)
   bool maps_before_relu = false;  // maps before each method's final ReLU (faithfulness ranks pixels by them)
   std::size_t max_pixels = io::kDefaultMaxPixels;  // larger images are recorded as too_large
   int batch = 0;                                   // images per batch; 0: 32, or 2 when a method forwards masked inputs

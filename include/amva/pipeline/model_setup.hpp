@@ -18,7 +18,7 @@ struct ModelSetup {
   bool aligned = false;                                          // inputs are aligned crops: no detection
   std::filesystem::path cache_dir = model::default_cache_dir();  // Jacobian cache (empty: the default)
   int threads = 2;                                               // worker threads, each with its own networks
-  quality::MeasureConfig measures;                               // of the built-in FIQA measures
+  PluginConfigs measures;  // the FIQA measures' settings, by measure (QualityRegistry::settings)
   /// This setup with an empty cache_dir replaced by the default one.
   [[nodiscard]] ModelSetup resolved() const {
     ModelSetup s = *this;

@@ -22,9 +22,9 @@ struct QualityOptions {
   model::ModelCard card;             // the store's model (serfiq needs its head)
   std::filesystem::path cache_dir;   // Jacobian cache
   int threads = 2;
-  quality::MeasureConfig measures;  // of the built-in FIQA measures
-  io::ListPart part;  // a job array's share: every N-th record, into quality-part-i-of-N.csv
-  Progress progress;  // counts stage "quality": faces read so far
+  PluginConfigs measures;  // the FIQA measures' settings, by measure (QualityRegistry::settings)
+  io::ListPart part;       // a job array's share: every N-th record, into quality-part-i-of-N.csv
+  Progress progress;       // counts stage "quality": faces read so far
 };
 
 /// Scores already computed (by the extraction pass), by (path, face), then measure name.

@@ -13,16 +13,9 @@
 
 #include "amva/face/face_context.hpp"
 #include "amva/model/affine_head.hpp"
+#include "amva/registry.hpp"
 
 namespace amva::quality {
-
-/// What the measures are configured with; the registry hands it to every factory, so that a
-/// measure never reads the environment. A measure with a model of its own finds its files here.
-struct MeasureConfig {
-  /// OpenCV's BRISQUE model and range (brisque_model_live.yml, brisque_range_live.yml); by
-  /// default Debian's opencv-data folder.
-  std::filesystem::path brisque_dir = "/usr/share/opencv4/quality";
-};
 
 class QualityMeasure {
  public:
@@ -50,23 +43,20 @@ struct MeasureTraits {
   bool negated = false;
 };
 
-class QualityRegistry {
+/// The built-in measures (brightness, brisque, contrast, face_size, magnitude, serfiq,
+/// sharpness) by name, each with the settings it takes, so that a measure never reads the
+/// environment: brisque's `model_dir` (OpenCV's BRISQUE model and range, by default Debian's
+/// opencv-data folder; the CLI takes it from $AMVA_BRISQUE_DIR). A program may add its own.
+class QualityRegistry : public Registry<QualityMeasure> {
  public:
-  using Factory = std::function<std::unique_ptr<QualityMeasure>(const MeasureConfig&)>;
+  QualityRegistry() : Registry<QualityMeasure>("quality measure") {}
   /// The registry with every built-in measure.
   static QualityRegistry& instance();
-  void add(const std::string& name, Factory factory);
-  /// Throws Error(InvalidArgument) naming the known measures for an unknown name.
-  [[nodiscard]] std::unique_ptr<QualityMeasure> create(const std::string& name, const MeasureConfig& config = {}) const;
-  [[nodiscard]] std::vector<std::string> names() const;
-  /// Whether `name` is a built-in measure.
-  [[nodiscard]] bool contains(const std::string& name) const { return factories_.count(name) > 0; }
-  /// The traits of measure `name`, read once from a measure made with the default
-  /// configuration, so that asking them costs no model load per question. Thread-safe.
+  /// The traits of measure `name`, read once from a measure made with its default settings,
+  /// so that asking them costs no model load per question. Thread-safe.
   [[nodiscard]] MeasureTraits traits(const std::string& name) const;
 
  private:
-  std::map<std::string, Factory> factories_;
   mutable std::map<std::string, MeasureTraits> traits_;
   std::unique_ptr<std::mutex> traits_mutex_ = std::make_unique<std::mutex>();
 };
