@@ -29,7 +29,10 @@ void check_settings(const std::string& name, const std::vector<SettingSpec>& spe
   if (!config.is_object()) {
     throw Error(ErrorCode::InvalidArgument, fmt::format("{}: settings must be an object of key: value", name));
   }
-  for (const auto& [key, value] : config.items()) {
+  for (const auto& item : config.items()) {
+    // Not a structured binding: clang 14 does not let a lambda capture one.
+    const std::string& key = item.key();
+    const auto& value = item.value();
     const auto spec = std::find_if(specs.begin(), specs.end(), [&](const auto& s) { return s.key == key; });
     if (spec == specs.end()) {
       std::vector<std::string> keys;

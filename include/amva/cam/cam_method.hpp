@@ -23,7 +23,7 @@ namespace amva::cam {
 /// forward pass for those that forward masked inputs) and what is the method's to explain.
 struct CamInput : face::FaceContext {
   CamInput() = default;
-  explicit CamInput(const face::FaceContext& face) : face::FaceContext(face) {}
+  explicit CamInput(const face::FaceContext& context) : face::FaceContext(context) {}
   const Target* target = nullptr;
   /// dt/dA (C x h x w) for `target`, when the caller computed it already (extraction does,
   /// for a whole batch in one matrix product); null: computed here from the head.
