@@ -56,8 +56,7 @@ void add_faithfulness(CLI::App& app) {
     opt.progress = display.progress();
     const auto r = pipeline::measure_faithfulness(opt);
     display.finish();
-    const auto summary = pipeline::faithfulness_json(r);
-    for (const auto& line : report::faithfulness_lines(summary)) fmt::print("{}\n", line);
+    for (const auto& line : report::faithfulness_lines(r)) fmt::print("{}\n", line);
     fmt::print("{} faces{}, {} forward passes per face, {:.1f} s; written to {}\n", r.faces,
                r.identities ? fmt::format(" of {} people", r.identities) : "", r.forwards_per_face, r.seconds,
                opt.out.string());

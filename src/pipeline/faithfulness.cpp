@@ -25,6 +25,13 @@
 #include "amva/store/store.hpp"
 
 namespace amva::pipeline {
+
+using cam::FaceGames;
+using cam::Interval;
+using cam::kCentreOrder;
+using cam::kRandomOrder;
+using cam::OrderDifference;
+using cam::OrderScore;
 namespace fs = std::filesystem;
 namespace {
 
@@ -233,52 +240,12 @@ nlohmann::json interval_json(const Interval& i) {
 
 }  // namespace
 
-const OrderScore& FaithfulnessResult::score(const std::string& order, const std::string& fill) const {
-  for (const auto& s : scores) {
-    if (s.order == order && s.fill == fill) return s;
-  }
-  throw Error(ErrorCode::NotFound, fmt::format("no faithfulness score for {} under the {} fill", order, fill));
-}
-
-const OrderDifference& FaithfulnessResult::difference(const std::string& a, const std::string& b,
-                                                      const std::string& fill, const std::string& game) const {
-  for (const auto& d : differences) {
-    if (d.a == a && d.b == b && d.fill == fill && d.game == game) return d;
-  }
-  throw Error(ErrorCode::NotFound, fmt::format("no difference {} - {} ({}, {})", a, b, fill, game));
-}
-
-std::string FaithfulnessResult::versus(const std::string& cam, const std::string& other,
-                                       const std::string& fill) const {
-  int better = 0, worse = 0;
-  for (const std::string game : kGames) {
-    const bool forward = std::find(orders.begin(), orders.end(), cam) < std::find(orders.begin(), orders.end(), other);
-    const auto& d = forward ? difference(cam, other, fill, game) : difference(other, cam, fill, game);
-    if (forward ? d.a_better() : d.b_better()) ++better;
-    if (forward ? d.b_better() : d.a_better()) ++worse;
-  }
-  if (better == 2) return "better";
-  if (worse == 2) return "worse";
-  if (better + worse == 0) return "no difference";
-  return better > 0 && worse > 0 ? "mixed" : (better > 0 ? "partly better" : "partly worse");
-}
-
-std::vector<std::string> FaithfulnessResult::ranking(const std::string& fill) const {
-  std::vector<std::string> ranked = cams;
-  const auto net = [&](const std::string& cam) {
-    const auto& s = score(cam, fill);
-    return s.insertion.mean - s.deletion.mean;
-  };
-  std::stable_sort(ranked.begin(), ranked.end(), [&](const auto& a, const auto& b) { return net(a) > net(b); });
-  return ranked;
-}
-
 nlohmann::json faithfulness_json(const FaithfulnessResult& r) {
   nlohmann::json scores = nlohmann::json::array();
   for (const auto& s : r.scores) {
     scores.push_back({{"order", s.order},
                       {"fill", s.fill},
-                      {"control", std::find(r.cams.begin(), r.cams.end(), s.order) == r.cams.end()},
+                      {"control", r.is_control(s.order)},
                       {"deletion", interval_json(s.deletion)},
                       {"insertion", interval_json(s.insertion)},
                       {"deletion_curve", s.deletion_curve},
@@ -298,53 +265,34 @@ nlohmann::json faithfulness_json(const FaithfulnessResult& r) {
   }
   nlohmann::json ranking = nlohmann::json::object();
   for (const auto& fill : r.fills) ranking[fill] = r.ranking(fill);
-  // How alike the fills rank the methods: Kendall's tau and the pairs they order differently.
+  const auto agreement = r.ranking_agreement();
   nlohmann::json swapped = nlohmann::json::array();
-  double tau = 1;
-  if (r.fills.size() >= 2 && r.cams.size() >= 2) {
-    const auto first = r.ranking(r.fills.front()), last = r.ranking(r.fills.back());
-    const auto rank_in = [](const std::vector<std::string>& order, const std::string& cam) {
-      return std::find(order.begin(), order.end(), cam) - order.begin();
-    };
-    std::size_t pairs = 0;
-    for (std::size_t a = 0; a < r.cams.size(); ++a) {
-      for (std::size_t b = a + 1; b < r.cams.size(); ++b, ++pairs) {
-        const auto& x = r.cams[a];
-        const auto& y = r.cams[b];
-        if ((rank_in(first, x) < rank_in(first, y)) != (rank_in(last, x) < rank_in(last, y))) {
-          swapped.push_back({x, y});
-        }
-      }
-    }
-    tau = 1 - 2.0 * static_cast<double>(swapped.size()) / static_cast<double>(pairs);
-  }
-  return {
-      {"cams", r.cams},
-      {"orders", r.orders},
-      {"fills", r.fills},
-      {"faces", r.faces},
-      {"identities", r.identities},
-      {"bootstrap_unit", r.bootstrap_unit},
-      {"steps", r.steps},
-      {"confidence", r.confidence},
-      {"forwards_per_face", r.forwards_per_face},
-      {"forwards_per_face_and_order",
-       r.forwards_per_face / static_cast<int>(std::max<std::size_t>(1, r.orders.size()))},
-      {"seconds", r.seconds},
-      {"scores", scores},
-      {"differences", differences},
-      {"verdicts", verdicts},
-      {"ranking", ranking},
-      {"ranking_kendall_tau", tau},
-      {"ranking_swapped_pairs", swapped},
-      {"ranking_agrees_across_fills", r.fills.size() < 2 || r.ranking(r.fills.front()) == r.ranking(r.fills.back())},
-      {"definition",
-       "deletion and insertion games on the embedding: pixels ranked by each CAM method's map before its ReLU "
-       "(upsampled bilinearly, ties at random), removed (deletion) or inserted into the filled face (insertion) "
-       "in steps of 1/steps of the face; the score at each step is the cosine with the clean face's embedding, "
-       "areas by the trapezoid rule over [0, 1]. Fills: blur (Gaussian) and road (noisy linear imputation, Rong "
-       "et al. 2022). Controls: random (a random order) and centre (pixels nearest the face's centre first). "
-       "Intervals: percentile bootstrap of the mean over the units (identities when known)."}};
+  for (const auto& [x, y] : agreement.swapped) swapped.push_back({x, y});
+  return {{"cams", r.cams},
+          {"orders", r.orders},
+          {"fills", r.fills},
+          {"faces", r.faces},
+          {"identities", r.identities},
+          {"bootstrap_unit", r.bootstrap_unit},
+          {"steps", r.steps},
+          {"confidence", r.confidence},
+          {"forwards_per_face", r.forwards_per_face},
+          {"forwards_per_face_and_order", r.forwards_per_face_and_order()},
+          {"seconds", r.seconds},
+          {"scores", scores},
+          {"differences", differences},
+          {"verdicts", verdicts},
+          {"ranking", ranking},
+          {"ranking_kendall_tau", agreement.kendall_tau},
+          {"ranking_swapped_pairs", swapped},
+          {"ranking_agrees_across_fills", agreement.agrees},
+          {"definition",
+           "deletion and insertion games on the embedding: pixels ranked by each CAM method's map before its ReLU "
+           "(upsampled bilinearly, ties at random), removed (deletion) or inserted into the filled face (insertion) "
+           "in steps of 1/steps of the face; the score at each step is the cosine with the clean face's embedding, "
+           "areas by the trapezoid rule over [0, 1]. Fills: blur (Gaussian) and road (noisy linear imputation, Rong "
+           "et al. 2022). Controls: random (a random order) and centre (pixels nearest the face's centre first). "
+           "Intervals: percentile bootstrap of the mean over the units (identities when known)."}};
 }
 
 FaithfulnessResult measure_faithfulness(const FaithfulnessOptions& options) {
@@ -433,7 +381,7 @@ FaithfulnessResult measure_faithfulness(const FaithfulnessOptions& options) {
 
   const auto json = faithfulness_json(r);
   io::write_text_atomically(staged.dir() / "faithfulness.csv", csv_text(r));
-  io::write_text_atomically(staged.dir() / "faithfulness.svg", report::faithfulness_curves_svg(json));
+  io::write_text_atomically(staged.dir() / "faithfulness.svg", report::faithfulness_curves_svg(r));
   io::write_text_atomically(staged.dir() / "faithfulness.json", json.dump(2) + "\n");
   staged.publish("faithfulness.json");
   return r;

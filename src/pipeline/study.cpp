@@ -125,7 +125,7 @@ analysis::AnalysisResult analysis_stage(const Stages& s, const fs::path& store, 
 }
 
 // 3b. On request, how faithful the study's maps are: its CAM method's and its explanations'.
-std::optional<nlohmann::json> faithfulness_stage(const Stages& s, const fs::path& store) {
+std::optional<FaithfulnessResult> faithfulness_stage(const Stages& s, const fs::path& store) {
   const auto& opt = s.opt;
   if (!opt.faithfulness_faces) return std::nullopt;
   FaithfulnessOptions f;
@@ -148,9 +148,9 @@ std::optional<nlohmann::json> faithfulness_stage(const Stages& s, const fs::path
   };
   s.say(fmt::format("[3/6] faithfulness of the {} maps on {} faces into {}", fmt::join(f.cams, " and "), f.faces,
                     f.out.string()));
-  const auto summary = faithfulness_json(measure_faithfulness(f));
-  for (const auto& line : report::faithfulness_lines(summary)) s.say("faithfulness: " + line);
-  return summary;
+  auto result = measure_faithfulness(f);
+  for (const auto& line : report::faithfulness_lines(result)) s.say("faithfulness: " + line);
+  return result;
 }
 
 // 4. The EDC, when there are comparisons; otherwise, or when too few remain, the reason why not.

@@ -14,89 +14,81 @@ std::string area_text(double v) {
   return std::isfinite(v) ? fmt::format("{:.3f}", v) : "n/a";
 }
 
-std::string interval_text(const nlohmann::json& i) {
-  const auto lo = i.value("lo", std::nan("")), hi = i.value("hi", std::nan(""));
-  if (!std::isfinite(lo)) return area_text(i.value("mean", std::nan("")));
-  return fmt::format("{} [{}, {}]", area_text(i.value("mean", std::nan(""))), area_text(lo), area_text(hi));
+std::string interval_text(const cam::Interval& i) {
+  if (!std::isfinite(i.lo)) return area_text(i.mean);
+  return fmt::format("{} [{}, {}]", area_text(i.mean), area_text(i.lo), area_text(i.hi));
 }
 
-const nlohmann::json* score_of(const nlohmann::json& s, const std::string& order, const std::string& fill) {
-  for (const auto& score : s.at("scores")) {
-    if (score.at("order") == order && score.at("fill") == fill) return &score;
+// The score of one order under one fill, or null when there is none.
+const cam::OrderScore* score_of(const cam::FaithfulnessResult& s, const std::string& order, const std::string& fill) {
+  for (const auto& score : s.scores) {
+    if (score.order == order && score.fill == fill) return &score;
   }
   return nullptr;
 }
 
-std::vector<std::string> string_list(const nlohmann::json& array) {
-  return array.get<std::vector<std::string>>();
-}
-
 // A fixed palette for up to eight CAM methods; the controls are grey.
-std::string order_colour(const nlohmann::json& s, const std::string& order) {
+std::string order_colour(const cam::FaithfulnessResult& s, const std::string& order) {
   static const char* palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd",
                                   "#ff7f0e", "#8c564b", "#e377c2", "#17becf"};
-  const auto cams = string_list(s.at("cams"));
-  const auto it = std::find(cams.begin(), cams.end(), order);
-  if (it == cams.end()) return order == "random" ? "#999999" : "#444444";
-  return palette[static_cast<std::size_t>(it - cams.begin()) % 8];
+  const auto it = std::find(s.cams.begin(), s.cams.end(), order);
+  if (it == s.cams.end()) return order == cam::kRandomOrder ? "#999999" : "#444444";
+  return palette[static_cast<std::size_t>(it - s.cams.begin()) % 8];
 }
 
-std::string versus_words(const nlohmann::json& s, const std::string& cam, const std::string& versus) {
+// The method's verdicts against `control` under each fill.
+std::string versus_words(const cam::FaithfulnessResult& s, const std::string& cam, const std::string& control) {
   std::vector<std::string> words;
-  for (const auto& fill : string_list(s.at("fills"))) {
-    words.push_back(s.at("verdicts").at(cam).at(fill).at(versus).get<std::string>());
-  }
+  for (const auto& fill : s.fills) words.push_back(s.versus(cam, control, fill));
   return fmt::format("{}", fmt::join(words, " / "));
 }
 
 }  // namespace
 
-std::vector<std::string> faithfulness_lines(const nlohmann::json& s) {
+std::vector<std::string> faithfulness_lines(const cam::FaithfulnessResult& s) {
   std::vector<std::string> lines;
-  const auto fills = string_list(s.at("fills"));
-  for (const auto& cam : string_list(s.at("cams"))) {
+  const auto& fills = s.fills;
+  for (const auto& cam : s.cams) {
     std::vector<std::string> del, ins;
     for (const auto& fill : fills) {
       const auto* score = score_of(s, cam, fill);
-      del.push_back(interval_text(score->at("deletion")));
-      ins.push_back(interval_text(score->at("insertion")));
+      del.push_back(interval_text(score->deletion));
+      ins.push_back(interval_text(score->insertion));
     }
     lines.push_back(fmt::format("{}: deletion {}, insertion {} ({}); against the centre prior {}, against random {}",
                                 cam, fmt::join(del, " / "), fmt::join(ins, " / "), fmt::join(fills, " / "),
-                                versus_words(s, cam, "versus_centre"), versus_words(s, cam, "versus_random")));
+                                versus_words(s, cam, cam::kCentreOrder), versus_words(s, cam, cam::kRandomOrder)));
   }
   for (const std::string control : {"random", "centre"}) {
     std::vector<std::string> del, ins;
     for (const auto& fill : fills) {
       const auto* score = score_of(s, control, fill);
-      del.push_back(interval_text(score->at("deletion")));
-      ins.push_back(interval_text(score->at("insertion")));
+      del.push_back(interval_text(score->deletion));
+      ins.push_back(interval_text(score->insertion));
     }
     lines.push_back(
         fmt::format("{} (control): deletion {}, insertion {}", control, fmt::join(del, " / "), fmt::join(ins, " / ")));
   }
   std::vector<std::string> rankings;
   for (const auto& fill : fills) {
-    rankings.push_back(fmt::format("{}: {}", fill, fmt::join(string_list(s.at("ranking").at(fill)), " > ")));
+    rankings.push_back(fmt::format("{}: {}", fill, fmt::join(s.ranking(fill), " > ")));
   }
   std::string agreement = "the fills agree";
-  if (!s.value("ranking_agrees_across_fills", true)) {
+  if (const auto ranked = s.ranking_agreement(); !ranked.agrees) {
     std::vector<std::string> pairs;
-    for (const auto& p : s.value("ranking_swapped_pairs", nlohmann::json::array())) {
-      pairs.push_back(fmt::format("{} and {}", p.at(0).get<std::string>(), p.at(1).get<std::string>()));
-    }
+    for (const auto& [x, y] : ranked.swapped) pairs.push_back(fmt::format("{} and {}", x, y));
     agreement =
         fmt::format("the fills order all but {} of the pairs of methods alike (Kendall tau {:.2f}; swapped: {})",
-                    pairs.size(), s.value("ranking_kendall_tau", 1.0), fmt::join(pairs, ", "));
+                    pairs.size(), ranked.kendall_tau, fmt::join(pairs, ", "));
   }
   lines.push_back(fmt::format("ranking by insertion - deletion ({}); {}", fmt::join(rankings, "; "), agreement));
   return lines;
 }
 
-std::string faithfulness_curves_svg(const nlohmann::json& s) {
+std::string faithfulness_curves_svg(const cam::FaithfulnessResult& s) {
   constexpr double kPanelW = 300, kPanelH = 190, kLeft = 46, kTop = 46, kGap = 34, kLegend = 130;
-  const auto fills = string_list(s.at("fills"));
-  const auto orders = string_list(s.at("orders"));
+  const auto& fills = s.fills;
+  const auto& orders = s.orders;
   const std::vector<std::string> games = {"deletion", "insertion"};
   const double width = kLeft + 2 * (kPanelW + kGap) + kLegend;
   const double height = kTop + static_cast<double>(fills.size()) * (kPanelH + kGap + 14) + 10;
@@ -126,25 +118,25 @@ std::string faithfulness_curves_svg(const nlohmann::json& s) {
       for (const auto& order : orders) {
         const auto* score = score_of(s, order, fills[f]);
         if (!score) continue;
-        const auto curve = score->at(games[g] + "_curve").get<std::vector<double>>();
+        const auto& curve = g == 0 ? score->deletion_curve : score->insertion_curve;
         std::string points;
         for (std::size_t k = 0; k < curve.size(); ++k) {
           points += fmt::format("{:.1f},{:.1f} ", x_of(static_cast<double>(k) / static_cast<double>(curve.size() - 1)),
                                 y_of(curve[k]));
         }
-        const bool control = score->value("control", false);
+        const bool control = s.is_control(order);
         svg += fmt::format(
             "<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"1.6\"{}><title>{}: "
             "area {}</title></polyline>\n",
             points, order_colour(s, order), control ? " stroke-dasharray=\"5,3\"" : "", html_escape(order),
-            area_text(score->at(games[g]).value("mean", std::nan(""))));
+            area_text((g == 0 ? score->deletion : score->insertion).mean));
       }
     }
   }
   const double lx = kLeft + 2 * (kPanelW + kGap);
   for (std::size_t o = 0; o < orders.size(); ++o) {
     const double y = kTop + 10 + static_cast<double>(o) * 16;
-    const bool control = std::find(s.at("cams").begin(), s.at("cams").end(), orders[o]) == s.at("cams").end();
+    const bool control = s.is_control(orders[o]);
     svg += fmt::format(
         "<line x1=\"{:.1f}\" x2=\"{:.1f}\" y1=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\" "
         "stroke-width=\"2\"{}/><text x=\"{:.1f}\" y=\"{:.1f}\">{}</text>\n",
@@ -155,36 +147,35 @@ std::string faithfulness_curves_svg(const nlohmann::json& s) {
   return svg + "</svg>\n";
 }
 
-std::string faithfulness_finding(const nlohmann::json& s) {
+std::string faithfulness_finding(const cam::FaithfulnessResult& s) {
   std::vector<std::string> parts;
-  for (const auto& cam : string_list(s.at("cams"))) {
-    parts.push_back(fmt::format("{} {}", cam, versus_words(s, cam, "versus_centre")));
+  for (const auto& cam : s.cams) {
+    parts.push_back(fmt::format("{} {}", cam, versus_words(s, cam, cam::kCentreOrder)));
   }
-  return fmt::format("faithfulness on {} faces, against the centre prior ({} fill): {}", s.value("faces", 0),
-                     fmt::join(string_list(s.at("fills")), " / "), fmt::join(parts, "; "));
+  return fmt::format("faithfulness on {} faces, against the centre prior ({} fill): {}", s.faces,
+                     fmt::join(s.fills, " / "), fmt::join(parts, "; "));
 }
 
-std::string faithfulness_brief(const nlohmann::json& s, const std::string& cam) {
-  const auto cams = string_list(s.at("cams"));
-  if (std::find(cams.begin(), cams.end(), cam) == cams.end()) return {};
+std::string faithfulness_brief(const cam::FaithfulnessResult& s, const std::string& cam) {
+  if (s.is_control(cam)) return {};
   std::vector<std::string> del, ins;
-  for (const auto& fill : string_list(s.at("fills"))) {
+  for (const auto& fill : s.fills) {
     const auto* score = score_of(s, cam, fill);
-    del.push_back(area_text(score->at("deletion").value("mean", std::nan(""))));
-    ins.push_back(area_text(score->at("insertion").value("mean", std::nan(""))));
+    del.push_back(area_text(score->deletion.mean));
+    ins.push_back(area_text(score->insertion.mean));
   }
   return fmt::format("deletion {}, insertion {}; against the centre prior {}", fmt::join(del, " / "),
-                     fmt::join(ins, " / "), versus_words(s, cam, "versus_centre"));
+                     fmt::join(ins, " / "), versus_words(s, cam, cam::kCentreOrder));
 }
 
-std::string faithfulness_section(const std::optional<nlohmann::json>& summary) {
-  if (!summary) {
+std::string faithfulness_section(const std::optional<cam::FaithfulnessResult>& result) {
+  if (!result) {
     return "<p>Not measured in this study. <code>amva run --faithfulness</code> or <code>amva faithfulness --store "
            "STORE --out DIR</code> plays the deletion and insertion games for every CAM method on a sample of the "
            "faces (it costs forward passes: see docs).</p>\n";
   }
-  const auto& s = *summary;
-  const auto fills = string_list(s.at("fills"));
+  const auto& s = *result;
+  const auto& fills = s.fills;
   std::string html = fmt::format(
       "<p>Which maps reflect what the FR model uses: each CAM method's map (before its ReLU) ranks the pixels of "
       "{} faces{}; they are removed (deletion: a faithful map makes the cosine with the clean face's embedding "
@@ -192,10 +183,9 @@ std::string faithfulness_section(const std::optional<nlohmann::json>& summary) {
       "face, under two fills ({}). Two controls play the same games: a random order and a centre prior (pixels "
       "nearest the face's centre first). Intervals: {} % percentile bootstrap, {} as units. Cost: {} forward "
       "passes per face ({} per order and fill), {:.0f} s.</p>\n",
-      s.value("faces", 0), s.value("identities", 0) > 0 ? fmt::format(" of {} people", s.value("identities", 0)) : "",
-      s.value("steps", 0), fmt::join(fills, " and "), std::lround(100 * s.value("confidence", 0.95)),
-      s.value("bootstrap_unit", "image") == "identity" ? "people" : "images", s.value("forwards_per_face", 0),
-      s.value("forwards_per_face_and_order", 0) / std::max<std::size_t>(1, fills.size()), s.value("seconds", 0.0));
+      s.faces, s.identities > 0 ? fmt::format(" of {} people", s.identities) : "", s.steps, fmt::join(fills, " and "),
+      std::lround(100 * s.confidence), s.bootstrap_unit == "identity" ? "people" : "images", s.forwards_per_face,
+      s.forwards_per_face_and_order() / std::max<std::size_t>(1, fills.size()), s.seconds);
   html += "<ul class=\"lines\">\n";
   for (const auto& line : faithfulness_lines(s)) html += "<li>" + html_escape(line) + "</li>\n";
   html += "</ul>\n<figure>" + faithfulness_curves_svg(s) +
@@ -208,19 +198,17 @@ std::string faithfulness_section(const std::optional<nlohmann::json>& summary) {
         html_escape(fill));
   }
   html += "</tr></thead><tbody>\n";
-  for (const auto& order : string_list(s.at("orders"))) {
-    const bool control = !s.at("verdicts").contains(order);
+  for (const auto& order : s.orders) {
+    const bool control = s.is_control(order);
     html += "<tr><td class=l>" + html_escape(order) + (control ? " (control)" : "") + "</td>";
     for (const auto& fill : fills) {
       const auto* score = score_of(s, order, fill);
-      html +=
-          "<td>" + interval_text(score->at("deletion")) + "</td><td>" + interval_text(score->at("insertion")) + "</td>";
+      html += "<td>" + interval_text(score->deletion) + "</td><td>" + interval_text(score->insertion) + "</td>";
       if (control) {
         html += "<td></td><td></td>";
       } else {
-        const auto& v = s.at("verdicts").at(order).at(fill);
-        html += "<td>" + html_escape(v.at("versus_centre").get<std::string>()) + "</td><td>" +
-                html_escape(v.at("versus_random").get<std::string>()) + "</td>";
+        html += "<td>" + html_escape(s.versus(order, cam::kCentreOrder, fill)) + "</td><td>" +
+                html_escape(s.versus(order, cam::kRandomOrder, fill)) + "</td>";
       }
     }
     html += "</tr>\n";

@@ -154,7 +154,7 @@ std::string specification_curve_svg(const analysis::Robustness& r, const std::st
 
 // Per CAM method of the grid: how many specifications reproduce, beside how faithful its maps
 // are (issue 33), so that a verdict that holds only with unfaithful maps shows as such.
-std::string cam_table(const analysis::Robustness& r, const std::optional<nlohmann::json>& faithfulness) {
+std::string cam_table(const analysis::Robustness& r, const std::optional<cam::FaithfulnessResult>& faithfulness) {
   std::string html =
       "<table><tr><th class=l>CAM method</th><th>reproduced</th><th>specifications</th><th class=l>faithfulness of "
       "its maps (blur / road fill)</th></tr>\n";
@@ -176,7 +176,8 @@ std::string cam_table(const analysis::Robustness& r, const std::optional<nlohman
   return html + "</table>\n";
 }
 
-std::string robustness_section(const analysis::AnalysisResult& a, const std::optional<nlohmann::json>& faithfulness) {
+std::string robustness_section(const analysis::AnalysisResult& a,
+                               const std::optional<cam::FaithfulnessResult>& faithfulness) {
   if (!a.robustness) {
     return "<p>Not computed. With <code>--robustness</code>, <code>amva run</code> and <code>amva analyze</code> "
            "recompute every method's verdict over the analyst's choices (CAM method, normalisation, group size, "

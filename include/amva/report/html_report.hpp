@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "amva/analysis/analyze.hpp"
+#include "amva/cam/faithfulness_result.hpp"
 #include "amva/eval/edc_study.hpp"
 #include "amva/report/across_models.hpp"
 #include "amva/store/settings.hpp"
@@ -38,7 +39,7 @@ struct ReportInput {
   std::vector<std::string> sheet_captions;
   std::vector<std::string> findings;
   std::map<std::string, std::filesystem::path> thumbnails;  // method -> example faces of its groups
-  std::optional<nlohmann::json> faithfulness;               // faithfulness.json, when the study measured it
+  std::optional<cam::FaithfulnessResult> faithfulness;      // when the study measured it
   // The FIQA method deviation, when the study made it: deviation.json, and the sheets of its
   // lowest-scoring faces, each made against the fold reference that scored it.
   std::optional<nlohmann::json> deviation;
