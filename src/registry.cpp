@@ -18,8 +18,8 @@ bool whole_in_range(const nlohmann::json& v, const SettingSpec& spec) {
 bool fits(const nlohmann::json& value, const SettingSpec& spec) {
   if (spec.kind == SettingSpec::Kind::Path) return value.is_string() && !value.get<std::string>().empty();
   if (whole_in_range(value, spec)) return true;
-  return value.is_array() && !value.empty() &&
-         std::all_of(value.begin(), value.end(), [&](const auto& v) { return whole_in_range(v, spec); });
+  return spec.kind == SettingSpec::Kind::Grid && value.is_array() && value.size() == 2 &&
+         whole_in_range(value[0], spec) && whole_in_range(value[1], spec);
 }
 
 }  // namespace
@@ -42,11 +42,13 @@ void check_settings(const std::string& name, const std::vector<SettingSpec>& spe
                               keys.empty() ? "it takes none" : fmt::format("its settings: {}", fmt::join(keys, ", "))));
     }
     if (!fits(value, *spec)) {
+      const std::string expected =
+          spec->kind == SettingSpec::Kind::Path
+              ? "a path"
+              : fmt::format("a whole number from {} to {}{}", spec->lowest, spec->highest,
+                            spec->kind == SettingSpec::Kind::Grid ? ", or [rows, cols] of them" : "");
       throw Error(ErrorCode::InvalidArgument,
-                  spec->kind == SettingSpec::Kind::Path
-                      ? fmt::format("{}: setting '{}' must be a path, not {}", name, key, value.dump())
-                      : fmt::format("{}: setting '{}' must be a whole number from {} to {}, not {}", name, key,
-                                    spec->lowest, spec->highest, value.dump()));
+                  fmt::format("{}: setting '{}' must be {}, not {}", name, key, expected, value.dump()));
     }
   }
 }

@@ -29,7 +29,8 @@ inline const PluginConfig& config_for(const PluginConfigs& configs, const std::s
 /// One setting a plug-in takes.
 struct SettingSpec {
   enum class Kind {
-    Whole,  // a whole number in [lowest, highest], or per axis an array of them
+    Whole,  // a whole number in [lowest, highest]
+    Grid,   // a whole number for both axes, or [rows, cols], each in [lowest, highest]
     Path,   // a file or folder
   };
   std::string key;   // in the plug-in's PluginConfig
@@ -43,6 +44,10 @@ struct SettingSpec {
   /// A whole number in [lowest, highest] that `flag` sets.
   static SettingSpec whole(std::string key, std::string help, int lowest, int highest, std::string flag) {
     return {std::move(key), std::move(help), Kind::Whole, lowest, highest, std::move(flag), {}};
+  }
+  /// A grid's size that `flag` sets for both axes; recorded as [rows, cols].
+  static SettingSpec grid(std::string key, std::string help, int lowest, int highest, std::string flag) {
+    return {std::move(key), std::move(help), Kind::Grid, lowest, highest, std::move(flag), {}};
   }
   /// A file or folder that the environment variable `env` gives.
   static SettingSpec path(std::string key, std::string help, std::string env) {

@@ -7,9 +7,6 @@
 #include "amva/error.hpp"
 
 namespace amva::cam {
-namespace {
-constexpr const char* kGames[] = {"deletion", "insertion"};
-}  // namespace
 
 const OrderScore& FaithfulnessResult::score(const std::string& order, const std::string& fill) const {
   for (const auto& s : scores) {

@@ -17,14 +17,10 @@ class OcclusionCam final : public CamMethod {
  public:
   /// `grid`: N for N x N patches, [rows, cols] as recorded, 0 (the default) for the layer's.
   explicit OcclusionCam(const PluginConfig& config) {
+    // The registry checked its kind (SettingSpec::grid): N, or [rows, cols].
     const auto grid = config.value("grid", nlohmann::json(0));
-    if (grid.is_array()) {
-      if (grid.size() != 2)
-        throw Error(ErrorCode::InvalidArgument, "occlusion: setting 'grid' must be N or [rows, cols]");
-      grid_ = {grid[1].get<int>(), grid[0].get<int>()};
-    } else {
-      grid_ = {grid.get<int>(), grid.get<int>()};
-    }
+    grid_ =
+        grid.is_array() ? cv::Size(grid[1].get<int>(), grid[0].get<int>()) : cv::Size(grid.get<int>(), grid.get<int>());
     if ((grid_.width == 0) != (grid_.height == 0)) {
       throw Error(ErrorCode::InvalidArgument,
                   "occlusion: setting 'grid' is 0 (the layer's grid) on both axes or neither");
@@ -91,7 +87,7 @@ std::unique_ptr<CamMethod> make_occlusion(const PluginConfig& config) {
 }
 
 std::vector<SettingSpec> occlusion_settings() {
-  return {SettingSpec::whole(
+  return {SettingSpec::grid(
       "grid", "patches per side, each 2 x 112 / (N + 1) px at half-patch strides (0: the target layer's grid)", 0, 56,
       "--occlusion-grid")};
 }

@@ -29,13 +29,12 @@ namespace amva::pipeline {
 using cam::FaceGames;
 using cam::Interval;
 using cam::kCentreOrder;
+using cam::kGames;
 using cam::kRandomOrder;
 using cam::OrderDifference;
 using cam::OrderScore;
 namespace fs = std::filesystem;
 namespace {
-
-constexpr const char* kGames[] = {"deletion", "insertion"};
 
 void check_store(const FaithfulnessOptions& opt, const store::StoreSettings& settings) {
   if (settings.json.value("imported", false)) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 
 #include "amva/report/html_report.hpp"
 
@@ -17,14 +18,6 @@ std::string area_text(double v) {
 std::string interval_text(const cam::Interval& i) {
   if (!std::isfinite(i.lo)) return area_text(i.mean);
   return fmt::format("{} [{}, {}]", area_text(i.mean), area_text(i.lo), area_text(i.hi));
-}
-
-// The score of one order under one fill, or null when there is none.
-const cam::OrderScore* score_of(const cam::FaithfulnessResult& s, const std::string& order, const std::string& fill) {
-  for (const auto& score : s.scores) {
-    if (score.order == order && score.fill == fill) return &score;
-  }
-  return nullptr;
 }
 
 // A fixed palette for up to eight CAM methods; the controls are grey.
@@ -51,20 +44,20 @@ std::vector<std::string> faithfulness_lines(const cam::FaithfulnessResult& s) {
   for (const auto& cam : s.cams) {
     std::vector<std::string> del, ins;
     for (const auto& fill : fills) {
-      const auto* score = score_of(s, cam, fill);
-      del.push_back(interval_text(score->deletion));
-      ins.push_back(interval_text(score->insertion));
+      const auto& score = s.score(cam, fill);
+      del.push_back(interval_text(score.deletion));
+      ins.push_back(interval_text(score.insertion));
     }
     lines.push_back(fmt::format("{}: deletion {}, insertion {} ({}); against the centre prior {}, against random {}",
                                 cam, fmt::join(del, " / "), fmt::join(ins, " / "), fmt::join(fills, " / "),
                                 versus_words(s, cam, cam::kCentreOrder), versus_words(s, cam, cam::kRandomOrder)));
   }
-  for (const std::string control : {"random", "centre"}) {
+  for (const std::string control : {cam::kRandomOrder, cam::kCentreOrder}) {
     std::vector<std::string> del, ins;
     for (const auto& fill : fills) {
-      const auto* score = score_of(s, control, fill);
-      del.push_back(interval_text(score->deletion));
-      ins.push_back(interval_text(score->insertion));
+      const auto& score = s.score(control, fill);
+      del.push_back(interval_text(score.deletion));
+      ins.push_back(interval_text(score.insertion));
     }
     lines.push_back(
         fmt::format("{} (control): deletion {}, insertion {}", control, fmt::join(del, " / "), fmt::join(ins, " / ")));
@@ -89,7 +82,6 @@ std::string faithfulness_curves_svg(const cam::FaithfulnessResult& s) {
   constexpr double kPanelW = 300, kPanelH = 190, kLeft = 46, kTop = 46, kGap = 34, kLegend = 130;
   const auto& fills = s.fills;
   const auto& orders = s.orders;
-  const std::vector<std::string> games = {"deletion", "insertion"};
   const double width = kLeft + 2 * (kPanelW + kGap) + kLegend;
   const double height = kTop + static_cast<double>(fills.size()) * (kPanelH + kGap + 14) + 10;
   std::string svg = fmt::format(
@@ -97,13 +89,13 @@ std::string faithfulness_curves_svg(const cam::FaithfulnessResult& s) {
       "font-family=\"sans-serif\" font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
       width, height);
   for (std::size_t f = 0; f < fills.size(); ++f) {
-    for (std::size_t g = 0; g < games.size(); ++g) {
+    for (std::size_t g = 0; g < std::size(cam::kGames); ++g) {
       const double x0 = kLeft + static_cast<double>(g) * (kPanelW + kGap);
       const double y0 = kTop + static_cast<double>(f) * (kPanelH + kGap + 14);
       const auto x_of = [&](double t) { return x0 + t * kPanelW; };
       const auto y_of = [&](double v) { return y0 + (1 - std::clamp(v, -0.2, 1.0)) / 1.2 * kPanelH; };
       svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" font-weight=\"bold\">{} ({} fill)</text>\n", x0, y0 - 8,
-                         games[g], html_escape(fills[f]));
+                         cam::kGames[g], html_escape(fills[f]));
       svg += fmt::format(
           "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"none\" "
           "stroke=\"#888\"/>\n",
@@ -116,9 +108,8 @@ std::string faithfulness_curves_svg(const cam::FaithfulnessResult& s) {
       svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">share of pixels {}</text>\n",
                          x0 + kPanelW / 2, y0 + kPanelH + 14, g == 0 ? "removed" : "inserted");
       for (const auto& order : orders) {
-        const auto* score = score_of(s, order, fills[f]);
-        if (!score) continue;
-        const auto& curve = g == 0 ? score->deletion_curve : score->insertion_curve;
+        const auto& score = s.score(order, fills[f]);
+        const auto& curve = g == 0 ? score.deletion_curve : score.insertion_curve;
         std::string points;
         for (std::size_t k = 0; k < curve.size(); ++k) {
           points += fmt::format("{:.1f},{:.1f} ", x_of(static_cast<double>(k) / static_cast<double>(curve.size() - 1)),
@@ -129,7 +120,7 @@ std::string faithfulness_curves_svg(const cam::FaithfulnessResult& s) {
             "<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"1.6\"{}><title>{}: "
             "area {}</title></polyline>\n",
             points, order_colour(s, order), control ? " stroke-dasharray=\"5,3\"" : "", html_escape(order),
-            area_text((g == 0 ? score->deletion : score->insertion).mean));
+            area_text((g == 0 ? score.deletion : score.insertion).mean));
       }
     }
   }
@@ -160,9 +151,9 @@ std::string faithfulness_brief(const cam::FaithfulnessResult& s, const std::stri
   if (s.is_control(cam)) return {};
   std::vector<std::string> del, ins;
   for (const auto& fill : s.fills) {
-    const auto* score = score_of(s, cam, fill);
-    del.push_back(area_text(score->deletion.mean));
-    ins.push_back(area_text(score->insertion.mean));
+    const auto& score = s.score(cam, fill);
+    del.push_back(area_text(score.deletion.mean));
+    ins.push_back(area_text(score.insertion.mean));
   }
   return fmt::format("deletion {}, insertion {}; against the centre prior {}", fmt::join(del, " / "),
                      fmt::join(ins, " / "), versus_words(s, cam, cam::kCentreOrder));
@@ -202,8 +193,8 @@ std::string faithfulness_section(const std::optional<cam::FaithfulnessResult>& r
     const bool control = s.is_control(order);
     html += "<tr><td class=l>" + html_escape(order) + (control ? " (control)" : "") + "</td>";
     for (const auto& fill : fills) {
-      const auto* score = score_of(s, order, fill);
-      html += "<td>" + interval_text(score->deletion) + "</td><td>" + interval_text(score->insertion) + "</td>";
+      const auto& score = s.score(order, fill);
+      html += "<td>" + interval_text(score.deletion) + "</td><td>" + interval_text(score.insertion) + "</td>";
       if (control) {
         html += "<td></td><td></td>";
       } else {

@@ -44,6 +44,9 @@ TEST(CamSettings, UnknownKeysAndValuesOutOfRangeAreRefusedByName) {
             "scorecam: setting 'channels' must be a whole number from 0 to 1000000, not -1");
   EXPECT_NE(message_of("scorecam", {{"channels", 2.5}}).find("not 2.5"), std::string::npos);
   EXPECT_NE(message_of("scorecam", {{"channels", "16"}}).find("whole number"), std::string::npos);
+  // Only a grid's setting takes a value per axis.
+  EXPECT_EQ(message_of("scorecam", {{"channels", {16, 16}}}),
+            "scorecam: setting 'channels' must be a whole number from 0 to 1000000, not [16,16]");
   EXPECT_NE(message_of("occlusion", {{"grid", 57}}).find("from 0 to 56"), std::string::npos);
   EXPECT_NE(message_of("occlusion", {{"grid", {7, 7, 7}}}).find("[rows, cols]"), std::string::npos);
   EXPECT_NE(message_of("occlusion", {{"grid", {0, 7}}}).find("both axes or neither"), std::string::npos);

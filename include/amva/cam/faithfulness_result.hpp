@@ -16,6 +16,8 @@ namespace amva::cam {
 /// Names of the two controls, beside the CAM methods' names.
 inline constexpr const char* kRandomOrder = "random";
 inline constexpr const char* kCentreOrder = "centre";
+/// The two games every order plays, as OrderDifference::game names them.
+inline constexpr const char* kGames[] = {"deletion", "insertion"};
 
 struct Interval {
   double mean = 0, lo = 0, hi = 0;
