@@ -56,6 +56,18 @@ void check_embeddings(const std::vector<store::IndexEntry>& index, const io::Npy
 
 }  // namespace
 
+ComparisonsOfKind comparisons_of_kind(const ComparisonSet& set, bool mated) {
+  ComparisonsOfKind kind;
+  for (std::size_t i = 0; i < set.comparisons.size(); ++i) {
+    const auto& c = set.comparisons[i];
+    if (c.mated != mated) continue;
+    kind.index.push_back(i);
+    kind.similarity.push_back(c.score);
+    kind.faces.emplace_back(static_cast<std::size_t>(c.a), static_cast<std::size_t>(c.b));
+  }
+  return kind;
+}
+
 std::size_t ComparisonSet::mated() const {
   return static_cast<std::size_t>(
       std::count_if(comparisons.begin(), comparisons.end(), [](const auto& c) { return c.mated; }));

@@ -41,6 +41,58 @@ WeightedEdc::WeightedEdc(EdcError kind, const std::vector<double>& similarity, c
   }
 }
 
+WeightedEdc::WeightedEdc(EdcError kind, const std::vector<double>& similarity,
+                         const std::vector<std::pair<std::size_t, std::size_t>>& faces,
+                         const std::vector<double>& face_scores, double threshold) {
+  if (similarity.size() != faces.size()) {
+    throw Error(ErrorCode::InvalidArgument, "an EDC needs the two faces of every comparison");
+  }
+  const auto lower = [&](const std::pair<std::size_t, std::size_t>& f) {
+    return std::min(face_scores.at(f.first), face_scores.at(f.second));
+  };
+  if (std::any_of(face_scores.begin(), face_scores.end(), [](double q) { return std::isnan(q); })) {
+    std::vector<double> pair_quality;
+    pair_quality.reserve(faces.size());
+    for (const auto& f : faces) pair_quality.push_back(lower(f));
+    *this = WeightedEdc(kind, similarity, pair_quality, threshold);
+    return;
+  }
+  // Faces by ascending score, equal scores sharing a rank; a comparison's quality is its lower
+  // face's score, so its rank is the lower of its faces' ranks.
+  std::vector<std::size_t> by_score(face_scores.size());
+  std::iota(by_score.begin(), by_score.end(), std::size_t{0});
+  std::sort(by_score.begin(), by_score.end(), [&](auto i, auto j) { return face_scores[i] < face_scores[j]; });
+  std::vector<std::uint32_t> rank(face_scores.size());
+  std::uint32_t r = 0;
+  for (std::size_t k = 0; k < by_score.size(); ++k) {
+    if (k > 0 && face_scores[by_score[k]] != face_scores[by_score[k - 1]]) ++r;
+    rank[by_score[k]] = r;
+  }
+  const std::size_t ranks = by_score.empty() ? 0 : r + 1;
+  // Counting sort of the comparisons by rank; ranks no comparison reaches get no tie group.
+  std::vector<std::size_t> start(ranks + 1, 0);
+  std::vector<std::uint32_t> rank_of(faces.size());
+  for (std::size_t i = 0; i < faces.size(); ++i) {
+    rank_of[i] = std::min(rank.at(faces[i].first), rank.at(faces[i].second));
+    ++start[rank_of[i] + 1];
+  }
+  std::vector<std::uint32_t> group_of_rank(ranks, 0);
+  std::uint32_t group = 0;
+  for (std::size_t q = 0; q < ranks; ++q) {
+    group_of_rank[q] = group;
+    if (start[q + 1] > 0) ++group;
+    start[q + 1] += start[q];
+  }
+  order_.resize(faces.size());
+  for (std::size_t i = 0; i < faces.size(); ++i) order_[start[rank_of[i]]++] = i;
+  tie_group_.reserve(faces.size());
+  error_.reserve(faces.size());
+  for (const auto i : order_) {
+    tie_group_.push_back(group_of_rank[rank_of[i]]);
+    error_.push_back(kind == EdcError::Fnmr ? similarity[i] < threshold : similarity[i] >= threshold);
+  }
+}
+
 EdcCurve WeightedEdc::curve(const std::vector<double>& weights) const {
   if (weights.size() != order_.size())
     throw Error(ErrorCode::InvalidArgument, "an EDC needs one weight per comparison");

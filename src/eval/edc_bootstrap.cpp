@@ -35,12 +35,8 @@ EdcReplicates bootstrap_edc(const EdcBootstrapInput& in) {
   out.units = number.size();
 
   // Per method and kind, the comparisons sorted once.
-  std::vector<std::size_t> mated_index, nonmated_index;
-  std::vector<double> mated_sim, nonmated_sim;
-  for (std::size_t i = 0; i < n; ++i) {
-    (set.comparisons[i].mated ? mated_index : nonmated_index).push_back(i);
-    (set.comparisons[i].mated ? mated_sim : nonmated_sim).push_back(set.comparisons[i].score);
-  }
+  const auto mated = comparisons_of_kind(set, true);
+  const auto nonmated = comparisons_of_kind(set, false);
   std::vector<WeightedEdc> fnm, fm;
   // Per method and kind, the units of each comparison's two faces in the curve's sorted order,
   // so that a replicate's weights are made in the order its curve reads them.
@@ -53,18 +49,10 @@ EdcReplicates bootstrap_edc(const EdcBootstrapInput& in) {
     return units;
   };
   for (const auto* scores : in.method_scores) {
-    const auto quality = [&](const std::vector<std::size_t>& idx) {
-      std::vector<double> q;
-      for (const auto i : idx) {
-        const auto& c = set.comparisons[i];
-        q.push_back(std::min((*scores)[static_cast<std::size_t>(c.a)], (*scores)[static_cast<std::size_t>(c.b)]));
-      }
-      return q;
-    };
-    fnm.emplace_back(EdcError::Fnmr, mated_sim, quality(mated_index), in.threshold);
-    fm.emplace_back(EdcError::Fmr, nonmated_sim, quality(nonmated_index), in.threshold);
-    fnm_units.push_back(sorted_units(fnm.back(), mated_index));
-    fm_units.push_back(sorted_units(fm.back(), nonmated_index));
+    fnm.emplace_back(EdcError::Fnmr, mated.similarity, mated.faces, *scores, in.threshold);
+    fm.emplace_back(EdcError::Fmr, nonmated.similarity, nonmated.faces, *scores, in.threshold);
+    fnm_units.push_back(sorted_units(fnm.back(), mated.index));
+    fm_units.push_back(sorted_units(fm.back(), nonmated.index));
   }
 
   const std::size_t L = in.limits.size();

@@ -27,19 +27,11 @@ namespace {
 
 using stats::kNaN;
 
-struct Split {
-  std::vector<double> similarity, quality;
-};
-
-// Similarities and pairwise qualities (min of the two faces' scores) of one kind.
-Split split(const ComparisonSet& set, const std::vector<double>& scores, bool mated) {
-  Split s;
-  for (const auto& c : set.comparisons) {
-    if (c.mated != mated) continue;
-    s.similarity.push_back(c.score);
-    s.quality.push_back(std::min(scores[static_cast<std::size_t>(c.a)], scores[static_cast<std::size_t>(c.b)]));
-  }
-  return s;
+// The EDC of one kind of comparisons under one set of per-face scores.
+EdcCurve curve_of(EdcError kind, const ComparisonsOfKind& comparisons, const std::vector<double>& scores,
+                  double threshold) {
+  return WeightedEdc(kind, comparisons.similarity, comparisons.faces, scores, threshold)
+      .curve(std::vector<double>(comparisons.similarity.size(), 1.0));
 }
 
 std::vector<double> ideal_curve(double e0, const std::vector<double>& x) {
@@ -61,9 +53,9 @@ std::vector<double> random_mean_curve(EdcError kind, const ComparisonSet& set, b
   for (auto& order : scores)
     for (auto& s : order) s = uniform(rng);
   std::vector<std::vector<double>> at_grid(count), pauc(count);
+  const auto comparisons = comparisons_of_kind(set, mated);
   tbb::parallel_for(std::size_t{0}, count, [&](std::size_t r) {
-    const auto sp = split(set, scores[r], mated);
-    const auto c = edc_curve(kind, sp.similarity, sp.quality, threshold);
+    const auto c = curve_of(kind, comparisons, scores[r], threshold);
     for (const double x : grid) at_grid[r].push_back(c.at(x));
     for (const double limit : limits) pauc[r].push_back(edc_pauc(c, limit));
   });
@@ -185,10 +177,8 @@ void method_curves(EdcStudy& s, std::size_t mi, EdcMethod& typed) {
   const auto& col = s.columns[mi];
   const auto& reps = s.reps;
   auto& curves = s.curves[mi];
-  const auto m = split(s.set, col.values, true);
-  const auto nm = split(s.set, col.values, false);
-  curves.fnm = edc_curve(EdcError::Fnmr, m.similarity, m.quality, s.threshold);
-  curves.fm = edc_curve(EdcError::Fmr, nm.similarity, nm.quality, s.threshold);
+  curves.fnm = curve_of(EdcError::Fnmr, comparisons_of_kind(s.set, true), col.values, s.threshold);
+  curves.fm = curve_of(EdcError::Fmr, comparisons_of_kind(s.set, false), col.values, s.threshold);
   // Each limit's pAUC, raw and minus the ideal area, with their intervals (NaN without a
   // bootstrap). Each replicate has its own starting error, so its own ideal area.
   using Replicates = std::vector<std::vector<std::vector<double>>>;  // [method][limit][replicate]

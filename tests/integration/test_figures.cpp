@@ -122,13 +122,28 @@ TEST(Figures, SvgIsWrittenOnRequestBesideThePng) {
   viz::LinePanels lines;
   lines.file = dir / "one";
   lines.panels.push_back({"only", "x", "y", {{"line", {0.0, 1.0}, {1.0, 0.0}, {}, {}}}});
+  viz::HeatmapGrid grid;
+  grid.file = dir / "grid";
+  grid.title = "maps & <marks>";
+  grid.column_titles = {"left"};
+  grid.cells = {{write_halves(dir / "map.npy", 8, 8)}};
   viz::FigureBatch batch({true, true, viz::Colormap::Jet});
   batch.add(lines);
+  batch.add(grid);
   batch.render(dir / "work");
   EXPECT_TRUE(fs::exists(dir / "one.png"));
-  std::ifstream svg(dir / "one.svg");
-  const std::string text{std::istreambuf_iterator<char>(svg), {}};
-  EXPECT_NE(text.find("<svg"), std::string::npos);
+  EXPECT_TRUE(fs::exists(dir / "grid.png"));
+  const auto text_of = [](const fs::path& file) {
+    std::ifstream in(file);
+    return std::string{std::istreambuf_iterator<char>(in), {}};
+  };
+  EXPECT_NE(text_of(dir / "one.svg").find("<svg"), std::string::npos);
+  // The grid's words are text (escaped), its map an image.
+  const auto grid_svg = text_of(dir / "grid.svg");
+  EXPECT_NE(grid_svg.find("<svg"), std::string::npos);
+  EXPECT_NE(grid_svg.find(">maps &amp; &lt;marks&gt;</text>"), std::string::npos);
+  EXPECT_NE(grid_svg.find(">left</text>"), std::string::npos);
+  EXPECT_NE(grid_svg.find("<image "), std::string::npos);
 }
 
 // The figure specification is the JSON that FigureBatch writes and plots.py reads: every key

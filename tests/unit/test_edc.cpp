@@ -1,10 +1,10 @@
 #include <gtest/gtest.h>
-
 #include <tbb/global_control.h>
 
 #include <algorithm>
 #include <fstream>
 #include <random>
+#include <set>
 
 #include "amva/eval/comparisons.hpp"
 #include "amva/eval/edc.hpp"
@@ -65,6 +65,47 @@ TEST(Edc, WeightsCountComparisons) {
     EXPECT_NEAR(weighted.error[i], expanded.error[i], 1e-12) << i;
   }
   EXPECT_NEAR(eval::edc_pauc(weighted, 0.2), eval::edc_pauc(expanded, 0.2), 1e-12);
+}
+
+// Built from per-face scores (faces sorted, comparisons bucketed by their lower face), the EDC
+// is the one built from each comparison's min(q_a, q_b): the same tie groups, errors and curve,
+// with faces that share a score, faces in no comparison, a face compared with itself, and a
+// NaN score (which takes the sorting path).
+TEST(Edc, FaceScoresGiveTheCurveOfTheirPairwiseQualities) {
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<std::size_t> face(0, 39);
+  std::uniform_int_distribution<int> level(0, 9);  // ten score values among 40 faces: many ties
+  std::uniform_real_distribution<double> similarity(0.0, 1.0);
+  std::vector<double> scores(40);
+  for (auto& q : scores) q = level(rng) / 10.0;
+  std::vector<std::pair<std::size_t, std::size_t>> faces;
+  std::vector<double> score;
+  for (int i = 0; i < 300; ++i) {
+    faces.emplace_back(face(rng) % 30, face(rng) % 30);  // faces 30..39 are in no comparison
+    score.push_back(similarity(rng));
+  }
+  faces.emplace_back(3, 3);
+  score.push_back(0.2);
+  for (const bool with_nan : {false, true}) {
+    if (with_nan) scores[35] = std::nan("");
+    std::vector<double> quality;
+    for (const auto& [a, b] : faces) quality.push_back(std::min(scores[a], scores[b]));
+    for (const auto kind : {EdcError::Fnmr, EdcError::Fmr}) {
+      const eval::WeightedEdc sorted(kind, score, quality, 0.5);
+      const eval::WeightedEdc bucketed(kind, score, faces, scores, 0.5);
+      ASSERT_EQ(bucketed.size(), sorted.size());
+      EXPECT_EQ(bucketed.tie_groups(), sorted.tie_groups());
+      EXPECT_EQ(bucketed.groups(), std::set<double>(quality.begin(), quality.end()).size());
+      for (std::size_t k = 0; k < bucketed.size(); ++k) {
+        EXPECT_EQ(quality[bucketed.order()[k]], quality[sorted.order()[k]]) << k;
+        EXPECT_EQ(bucketed.errors()[k],
+                  kind == EdcError::Fnmr ? score[bucketed.order()[k]] < 0.5 : score[bucketed.order()[k]] >= 0.5);
+      }
+      const std::vector<double> ones(score.size(), 1.0);
+      EXPECT_EQ(bucketed.curve(ones).discard, sorted.curve(ones).discard);
+      EXPECT_EQ(bucketed.curve(ones).error, sorted.curve(ones).error);
+    }
+  }
 }
 
 // The bootstrap resamples comparisons once per replicate for all methods: two methods with

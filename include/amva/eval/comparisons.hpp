@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "amva/eval/identities.hpp"
@@ -28,6 +29,15 @@ struct ComparisonSet {
   [[nodiscard]] std::size_t mated() const;
   [[nodiscard]] std::size_t nonmated() const { return comparisons.size() - mated(); }
 };
+
+/// The mated or the non-mated comparisons of a set, in the set's order, as an EDC takes them:
+/// where each lies in the set, its similarity and its two faces (store rows).
+struct ComparisonsOfKind {
+  std::vector<std::size_t> index;
+  std::vector<double> similarity;
+  std::vector<std::pair<std::size_t, std::size_t>> faces;
+};
+ComparisonsOfKind comparisons_of_kind(const ComparisonSet& set, bool mated);
 
 /// `a b is_same` lines (separated by whitespace, comma or tab; is_same 1/0, true/false,
 /// same/different); '#' starts a comment. Throws Error(Parse) naming the file and line.

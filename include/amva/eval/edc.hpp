@@ -10,6 +10,7 @@
 // the FMR (score >= t). The curve is stepwise: y holds from one x to the next; a last point
 // (1, 0) closes it. pAUC integrates the steps from 0 to a discard limit.
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace amva::eval {
@@ -36,6 +37,14 @@ EdcCurve edc_curve(EdcError kind, const std::vector<double>& similarity, const s
 class WeightedEdc {
  public:
   WeightedEdc(EdcError kind, const std::vector<double>& similarity, const std::vector<double>& pair_quality,
+              double threshold);
+  /// The same, each comparison given by its two faces (indices into `face_scores`) and its
+  /// pairwise quality the lower of their scores: the faces are sorted, not the comparisons, and
+  /// the comparisons bucketed by their lower face (faces log faces, then linear), the cost that
+  /// matters when one set of comparisons meets many scorings (methods, random orders). Any NaN
+  /// score takes the sorting constructor's path.
+  WeightedEdc(EdcError kind, const std::vector<double>& similarity,
+              const std::vector<std::pair<std::size_t, std::size_t>>& faces, const std::vector<double>& face_scores,
               double threshold);
   /// The curve under `weights`, one per comparison in the order given to the constructor.
   [[nodiscard]] EdcCurve curve(const std::vector<double>& weights) const;

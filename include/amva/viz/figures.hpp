@@ -1,10 +1,11 @@
 #pragma once
-// Figures drawn with matplotlib (Debian's python3-matplotlib): amva describes each figure in
-// JSON (data inline or as .npy files) and one Python process draws them all as PNG (and SVG on
-// request), so that figures look like the ones researchers make, with real axes, legends and
-// colour bars. The structs below are the figure specification; FigureBatch writes them as
-// JSON and share/amva/plots.py reads exactly those keys (tests/integration/test_figures.cpp
-// fails when either side names a key the other does not, and checks each kind's pixels).
+// Figures drawn by one Python process (share/amva/plots.py): amva describes each figure in
+// JSON (data inline or as .npy files). Heat map grids are laid out in pixels and written with
+// Pillow (share/amva/canvas.py), line panels with matplotlib (Debian's python3-matplotlib), so
+// that they look like the ones researchers make, with real axes, legends and colour bars. The
+// structs below are the figure specification; FigureBatch writes them as JSON and plots.py
+// reads exactly those keys (tests/integration/test_figures.cpp fails when either side names a
+// key the other does not, and checks each kind's pixels).
 #include <array>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -16,9 +17,9 @@
 
 namespace amva::viz {
 
-/// Which figures a command draws. SVG is on request: Matplotlib's SVG writer took a quarter of
-/// the drawing time (2.4 of 11.2 s for the 26 figures of a five-method analysis), and the
-/// report embeds the PNG.
+/// Which figures a command draws. SVG is on request: matplotlib's SVG writer took a quarter of
+/// the drawing time of line panels, and the report embeds the PNG. A heat map grid's SVG has
+/// its text and frames as vectors and its maps as the PNG's pixels.
 struct FigureOptions {
   bool draw = true;
   bool svg = false;
