@@ -8,7 +8,6 @@
 #include <limits>
 #include <map>
 #include <random>
-#include <set>
 
 #include "amva/error.hpp"
 #include "amva/eval/comparisons.hpp"
@@ -217,14 +216,15 @@ void group_errors(const EdcStudy& s, const quality::ScoreColumn& col, MethodCurv
   const auto& high = groups.back();
   curves.low_group = low.name;
   curves.high_group = high.name;
-  const std::set<std::int64_t> low_rows(low.rows.begin(), low.rows.end());
-  const std::set<std::int64_t> high_rows(high.rows.begin(), high.rows.end());
+  std::vector<char> in_low(col.values.size(), 0), in_high(col.values.size(), 0);
+  for (const auto row : low.rows) in_low.at(static_cast<std::size_t>(row)) = 1;
+  for (const auto row : high.rows) in_high.at(static_cast<std::size_t>(row)) = 1;
   const auto x = similarity_grid();
   for (const auto* g : {&low, &high}) {
     std::vector<double> gm, gn;
     for (const auto& c : s.set.comparisons) {
-      const bool in =
-          g == &low ? (low_rows.count(c.a) || low_rows.count(c.b)) : (high_rows.count(c.a) && high_rows.count(c.b));
+      const bool in = g == &low ? (in_low[static_cast<std::size_t>(c.a)] || in_low[static_cast<std::size_t>(c.b)])
+                                : (in_high[static_cast<std::size_t>(c.a)] && in_high[static_cast<std::size_t>(c.b)]);
       if (in) (c.mated ? gm : gn).push_back(c.score);
     }
     const double fnmr = error_rate(EdcError::Fnmr, gm, s.threshold);
