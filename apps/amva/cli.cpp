@@ -373,8 +373,7 @@ void add_figure_options(CLI::App& app, viz::FigureOptions& figures, FigureChoice
     app.add_flag_callback(
         "--no-figures", [&figures] { figures.draw = false; }, "Skip the figures (no matplotlib needed)");
   }
-  app.add_flag("--svg", figures.svg,
-               "Also write every figure as SVG, for print (line plots take about a third longer)");
+  app.add_flag("--svg", figures.svg, "Also write every figure as SVG, for print (takes about a third longer)");
   add_colormap_option(app, figures.colormap);
 }
 

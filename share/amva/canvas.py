@@ -57,6 +57,12 @@ class Canvas:
         self.items.append(item)
         return item
 
+    def plot(self, x, y, plot):
+        """A Plot (below) with its top left corner at (x, y)."""
+        item = {"kind": "plot", "x": int(x), "y": int(y), "w": plot.w, "h": plot.h, "plot": plot}
+        self.items.append(item)
+        return item
+
     def rect(self, x, y, w, h, width=1, colour=BLACK):
         """An outline drawn just outside the w x h pixels at (x, y)."""
         self.items.append({"kind": "rect", "x": int(x) - width, "y": int(y) - width, "w": int(w) + 2 * width,
@@ -105,6 +111,8 @@ class Canvas:
             x, y = i["x"] - ox, i["y"] - oy
             if i["kind"] == "image":
                 picture.alpha_composite(Image.fromarray(i["rgba"], "RGBA"), (x, y))
+            elif i["kind"] == "plot":
+                picture.alpha_composite(Image.fromarray(i["plot"].rgba(), "RGBA"), (x, y))
             elif i["kind"] == "rect":
                 draw.rectangle([x, y, x + i["w"] - 1, y + i["h"] - 1], outline=i["colour"], width=i["width"])
             elif i["kind"] == "line":
@@ -129,9 +137,11 @@ class Canvas:
                f'<rect width="{width}" height="{height}" fill="white"/>']
         baseline = {"a": "text-before-edge", "m": "central", "s": "alphabetic", "d": "text-after-edge"}
         align = {"l": "start", "m": "middle", "r": "end"}
-        for i in self.items:
+        for n, i in enumerate(self.items):
             x, y = i["x"] - ox, i["y"] - oy
-            if i["kind"] == "image":
+            if i["kind"] == "plot":
+                out.extend(i["plot"].svg(x, y, f"plot{n}"))
+            elif i["kind"] == "image":
                 buffer = io.BytesIO()
                 Image.fromarray(i["rgba"], "RGBA").save(buffer, format="PNG")
                 data = base64.b64encode(buffer.getvalue()).decode("ascii")
@@ -182,7 +192,7 @@ def nice_ticks(lo, hi, most=6):
 def tick_label(value, step):
     if abs(value) < step * 1e-6:
         value = 0.0
-    if step < 1e-3 or max(abs(value), step) >= 1e5:
+    if step < 1e-5 or max(abs(value), step) >= 1e5:
         text = f"{value:.2e}"
     else:
         decimals = max(0, -math.floor(math.log10(step) + 1e-9))
@@ -249,3 +259,94 @@ def dashed_box(rgba, x0, y0, x1, y1, dash=6, gap=4):
             for x in (x0, x1):
                 if 0 <= x < w:
                     rgba[y, x] = WHITE
+
+
+# Plots: shapes in a plot area's own pixels (x right, y down), drawn anti-aliased by drawing at
+# SUPERSAMPLE times the size and averaging down, or written to SVG as vectors.
+SUPERSAMPLE = 4
+
+
+def dashes_of(points, pattern):
+    """Splits a polyline into its dashes: pattern (on, off) in pixels."""
+    if not pattern:
+        return [points]
+    on, off = pattern
+    out, current, drawing, left = [], [points[0]], True, on
+    for (x0, y0), (x1, y1) in zip(points, points[1:]):
+        length = math.hypot(x1 - x0, y1 - y0)
+        done = 0.0
+        while length - done > left:
+            done += left
+            t = done / length
+            p = (x0 + t * (x1 - x0), y0 + t * (y1 - y0))
+            if drawing:
+                current.append(p)
+                out.append(current)
+            current = [p]
+            drawing, left = not drawing, off if drawing else on
+        left -= length - done
+        if drawing:
+            current.append((x1, y1))
+    if drawing and len(current) > 1:
+        out.append(current)
+    return out
+
+
+class Plot:
+    """A w x h plot area on a white background; shapes are kept in order and clipped to it."""
+
+    def __init__(self, w, h):
+        self.w, self.h = w, h
+        self.shapes = []
+
+    def polyline(self, points, colour, width, dash=None):
+        if len(points) > 1:
+            self.shapes.append(("line", points, colour, width, dash))
+
+    def polygon(self, points, colour):
+        if len(points) > 2:
+            self.shapes.append(("fill", points, colour))
+
+    def dot(self, x, y, radius, colour):
+        self.shapes.append(("dot", (x, y), radius, colour))
+
+    def rgba(self):
+        s = SUPERSAMPLE
+        picture = Image.new("RGB", (self.w * s, self.h * s), WHITE[:3])
+        draw = ImageDraw.Draw(picture, "RGBA")
+        for shape in self.shapes:
+            if shape[0] == "line":
+                _, points, colour, width, dash = shape
+                for piece in dashes_of(points, dash):
+                    draw.line([(x * s, y * s) for x, y in piece], fill=colour, width=max(1, round(width * s)),
+                              joint="curve" if dash is None else None)
+            elif shape[0] == "fill":
+                draw.polygon([(x * s, y * s) for x, y in shape[1]], fill=shape[2])
+            else:
+                (x, y), r, colour = shape[1], shape[2], shape[3]
+                draw.ellipse([(x - r) * s, (y - r) * s, (x + r) * s, (y + r) * s], fill=colour)
+        small = picture.reduce(s).convert("RGBA")
+        return np.asarray(small).copy()
+
+    def svg(self, x0, y0, clip_id):
+        out = [f'<clipPath id="{clip_id}"><rect x="{x0}" y="{y0}" width="{self.w}" height="{self.h}"/></clipPath>',
+               f'<g clip-path="url(#{clip_id})">']
+        for shape in self.shapes:
+            if shape[0] == "line":
+                _, points, colour, width, dash = shape
+                path = " ".join(f"{x0 + x:.2f},{y0 + y:.2f}" for x, y in points)
+                dashes = f' stroke-dasharray="{dash[0]:.2f} {dash[1]:.2f}"' if dash else ""
+                out.append(f'<polyline points="{path}" fill="none" stroke="{svg_colour(colour)}"'
+                           f'{opacity("stroke", colour)} stroke-width="{width:.2f}" stroke-linejoin="round"{dashes}/>')
+            elif shape[0] == "fill":
+                path = " ".join(f"{x0 + x:.2f},{y0 + y:.2f}" for x, y in shape[1])
+                out.append(f'<polygon points="{path}" fill="{svg_colour(shape[2])}"{opacity("fill", shape[2])}/>')
+            else:
+                (x, y), r, colour = shape[1], shape[2], shape[3]
+                out.append(f'<circle cx="{x0 + x:.2f}" cy="{y0 + y:.2f}" r="{r:.2f}" fill="{svg_colour(colour)}"/>')
+        out.append("</g>")
+        return out
+
+
+def opacity(what, rgba):
+    return f' {what}-opacity="{rgba[3] / 255:.3f}"' if len(rgba) > 3 and rgba[3] < 255 else ""

@@ -1,11 +1,12 @@
 #pragma once
 // Figures drawn by one Python process (share/amva/plots.py): amva describes each figure in
-// JSON (data inline or as .npy files). Heat map grids are laid out in pixels and written with
-// Pillow (share/amva/canvas.py), line panels with matplotlib (Debian's python3-matplotlib), so
-// that they look like the ones researchers make, with real axes, legends and colour bars. The
-// structs below are the figure specification; FigureBatch writes them as JSON and plots.py
-// reads exactly those keys (tests/integration/test_figures.cpp fails when either side names a
-// key the other does not, and checks each kind's pixels).
+// JSON (data inline or as .npy files), and the script lays every figure out in pixels and
+// writes it with Pillow (share/amva/canvas.py), in matplotlib's look (Debian's
+// python3-matplotlib gives the colour maps and the font): real axes, ticks, legends and colour
+// bars, as researchers make them, without matplotlib's layout engines, which took most of the
+// drawing time. The structs below are the figure specification; FigureBatch writes them as JSON
+// and plots.py reads exactly those keys (tests/integration/test_figures.cpp fails when either
+// side names a key the other does not, and checks each kind's pixels).
 #include <array>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -17,9 +18,9 @@
 
 namespace amva::viz {
 
-/// Which figures a command draws. SVG is on request: matplotlib's SVG writer took a quarter of
-/// the drawing time of line panels, and the report embeds the PNG. A heat map grid's SVG has
-/// its text and frames as vectors and its maps as the PNG's pixels.
+/// Which figures a command draws. SVG is on request (about a third more drawing time), and the
+/// report embeds the PNG. The SVG has text, lines and frames as vectors and the maps as the
+/// PNG's pixels.
 struct FigureOptions {
   bool draw = true;
   bool svg = false;
@@ -53,7 +54,7 @@ struct Series {
   std::string label;
   std::vector<double> x, y;
   std::vector<double> lo, hi;  // optional error band or bars (same length as y)
-  std::string style = "-";     // matplotlib format string
+  std::string style = "-";     // as matplotlib's: a colour letter, "-", "--", "-." or ":", "o" or "|"
   bool step = false;           // stepwise: y holds from one x to the next
   bool band_only = false;      // draw only the band lo..hi, in the colour of the series before
 };
