@@ -163,7 +163,7 @@ class Canvas:
                            f'text-anchor="{align[i["anchor"][0]]}" dominant-baseline="{baseline[i["anchor"][1]]}"'
                            f'{turn}>{escape(i["text"])}</text>')
         out.append("</svg>")
-        with open(file + ".svg", "w") as f:
+        with open(file + ".svg", "w", encoding="utf-8") as f:
             f.write("\n".join(out) + "\n")
 
 
@@ -181,7 +181,7 @@ def nice_ticks(lo, hi, most=6):
     """Round values inside [lo, hi], at most `most` + 1 of them, a step of 1, 2, 2.5 or 5 times a
     power of ten, and their labels with as many decimals as the step needs."""
     if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
-        return [lo] if math.isfinite(lo) else [], [tick_label(lo, 1.0)] if math.isfinite(lo) else []
+        return ([lo], [display_text(f"{lo:.4g}")]) if math.isfinite(lo) else ([], [])
     magnitude = 10.0 ** math.floor(math.log10((hi - lo) / most))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if (hi - lo) / (m * magnitude) <= most)
     first, last = math.ceil(lo / step - 1e-9), math.floor(hi / step + 1e-9)
@@ -193,7 +193,7 @@ def tick_label(value, step):
     if abs(value) < step * 1e-6:
         value = 0.0
     if step < 1e-5 or max(abs(value), step) >= 1e5:
-        text = f"{value:.2e}"
+        text = f"{value:.3g}"
     else:
         decimals = max(0, -math.floor(math.log10(step) + 1e-9))
         if abs(step / 10.0 ** -decimals - round(step / 10.0 ** -decimals)) > 1e-6:

@@ -31,7 +31,7 @@ def write_cells(file, cells):
     width and height from the top left, so that a viewer can read a pixel's value."""
     folder = os.path.dirname(os.path.abspath(file))
     located = [{"npy": os.path.relpath(npy, folder), "title": title, "box": box} for box, npy, title in cells]
-    with open(file + ".axes.json", "w") as f:
+    with open(file + ".axes.json", "w", encoding="utf-8") as f:
         json.dump({"cells": located}, f)
 
 
@@ -170,7 +170,7 @@ def heatmap_grid(spec):
         lo, hi = scale_of(r, c)
         rgba = coloured(canvas.upsampled(data.astype(float), h, w, smooth=False), lo, hi, lut)
         mask = outlines[r][c] if r < len(outlines) and c < len(outlines[r]) else None
-        if mask is not None and np.nanmax(mask) > 0:
+        if mask is not None and np.isfinite(mask).any() and np.nanmax(mask) > 0:
             canvas.outline_and_hatch(rgba, mask)
         if spec.get("box"):
             # The box is given at pixel centres of the map, whose pixel i spans i - 0.5 .. i + 0.5.
@@ -476,7 +476,7 @@ def draw(spec):
 
 def main():
     global COLORMAP, SVG
-    with open(sys.argv[1]) as f:
+    with open(sys.argv[1], encoding="utf-8") as f:
         job = json.load(f)
     COLORMAP = job.get("colormap", "jet")
     SVG = job.get("svg", False)

@@ -146,6 +146,44 @@ TEST(Figures, SvgIsWrittenOnRequestBesideThePng) {
   EXPECT_NE(grid_svg.find("<image "), std::string::npos);
 }
 
+// What a real analysis can hand the script: a map of NaN (no face in a group), a constant map,
+// values of 1e-9 and 1e7, a panel without data or with only NaN, and names with spaces,
+// non-ASCII letters and markup. Each figure is drawn, and its SVG keeps the markup as text.
+TEST(Figures, OddValuesAndNamesAreDrawn) {
+  const TempDir dir;
+  const auto npy = [&](const std::string& name, std::vector<float> values) {
+    io::write_npy(dir / name, {2, 2}, values.data());
+    return dir / name;
+  };
+  const float nan = std::nanf("");
+  viz::HeatmapGrid grid;
+  grid.file = dir / "grid \u00fc <&>";
+  grid.title = "t\u00eftle <&> \"quoted\"";
+  grid.column_titles = {"", "constant", "tiny"};
+  grid.cells = {{npy("nan.npy", {nan, nan, nan, nan}), npy("constant.npy", {0.3F, 0.3F, 0.3F, 0.3F}),
+                 npy("tiny.npy", {1e-9F, 2e-9F, 3e-9F, 4e-9F})}};
+  grid.outlines = {{dir / "nan.npy", dir / "constant.npy", ""}};
+  grid.shared_scale = false;
+  viz::LinePanels lines;
+  lines.file = dir / "lines \u00fc";
+  lines.title = "<&>";
+  lines.panels.push_back({"empty", "x", "y", {}});
+  lines.panels.push_back({"nan", "x", "y", {{"a", {std::nan(""), std::nan("")}, {std::nan(""), 1.0}, {}, {}}}});
+  lines.panels.push_back({"large", "x", "y", {{"b <&>", {0.0, 1e6}, {1e7, 3e7}, {0.0, 1e7}, {2e7, 4e7}, "o"}}});
+  viz::FigureBatch batch({true, true, viz::Colormap::Turbo});
+  batch.add(grid);
+  batch.add(lines);
+  batch.render(dir / "work");
+  for (const char* name : {"grid \u00fc <&>", "lines \u00fc"}) {
+    const cv::Mat png = cv::imread((dir / (std::string(name) + ".png")).string(), cv::IMREAD_COLOR);
+    EXPECT_FALSE(png.empty()) << name;
+  }
+  std::ifstream svg(dir / "grid \u00fc <&>.svg");
+  const std::string text{std::istreambuf_iterator<char>(svg), {}};
+  EXPECT_NE(text.find("t\u00eftle &lt;&amp;&gt; \"quoted\""), std::string::npos);
+  EXPECT_EQ(read_json(dir / "grid \u00fc <&>.axes.json")["cells"].size(), 3U);
+}
+
 // The figure specification is the JSON that FigureBatch writes and plots.py reads: every key
 // the writer can write is read by the script, and every key the script reads is one the writer
 // writes, at each level (the job, a figure, a panel, a series).
