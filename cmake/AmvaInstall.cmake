@@ -7,7 +7,8 @@ install(TARGETS amva ${AMVA_AREA_TARGETS} EXPORT amvaTargets
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY include/amva DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY model_cards/ DESTINATION ${CMAKE_INSTALL_DATADIR}/amva/model_cards)
-install(FILES share/amva/plots.py share/amva/canvas.py share/amva/report_template.html DESTINATION ${CMAKE_INSTALL_DATADIR}/amva)
+file(GLOB AMVA_FIGURE_SCRIPT_FILES ${PROJECT_SOURCE_DIR}/share/amva/*.py)  # plots.py and the modules it imports
+install(FILES ${AMVA_FIGURE_SCRIPT_FILES} share/amva/report_template.html DESTINATION ${CMAKE_INSTALL_DATADIR}/amva)
 if(TARGET amva_cli)
   install(TARGETS amva_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 endif()

@@ -85,6 +85,14 @@ class Canvas:
         self.items.append(item)
         return item
 
+    def suptitle(self, text, size_pt=11, gap=18):
+        """The figure's title, centred above everything placed so far; lines split at newlines."""
+        x0, y0, x1, _ = self.bounds()
+        lines = text.split("\n")
+        step = round(1.2 * points(size_pt))
+        for i, line in enumerate(lines):
+            self.text((x0 + x1) / 2, y0 - gap - (len(lines) - 1 - i) * step, line, size_pt=size_pt, anchor="ms")
+
     def bounds(self):
         x0 = min(i["x"] for i in self.items)
         y0 = min(i["y"] for i in self.items)

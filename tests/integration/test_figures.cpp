@@ -184,9 +184,9 @@ TEST(Figures, OddValuesAndNamesAreDrawn) {
   EXPECT_EQ(read_json(dir / "grid \u00fc <&>.axes.json")["cells"].size(), 3U);
 }
 
-// The figure specification is the JSON that FigureBatch writes and plots.py reads: every key
-// the writer can write is read by the script, and every key the script reads is one the writer
-// writes, at each level (the job, a figure, a panel, a series).
+// The figure specification is the JSON that FigureBatch writes and plots.py (with the modules
+// it imports) reads: every key the writer can write is read by the script, and every key the
+// script reads is one the writer writes, at each level (the job, a figure, a panel, a series).
 TEST(Figures, ScriptAndWriterShareOneSpecification) {
   const TempDir dir;
   viz::HeatmapGrid grid;
@@ -227,9 +227,15 @@ TEST(Figures, ScriptAndWriterShareOneSpecification) {
       }
     }
   }
-  std::ifstream script(viz::plot_script());
-  ASSERT_TRUE(script) << viz::plot_script();
-  const std::string text{std::istreambuf_iterator<char>(script), {}};
+  // The script and the modules beside it (one per figure kind, the canvas).
+  std::string text;
+  for (const auto& entry : fs::directory_iterator(viz::plot_script().parent_path())) {
+    if (entry.path().extension() != ".py") continue;
+    std::ifstream script(entry.path());
+    ASSERT_TRUE(script) << entry.path();
+    text += std::string{std::istreambuf_iterator<char>(script), {}};
+  }
+  ASSERT_NE(text.find("def main"), std::string::npos) << viz::plot_script();
   std::map<std::string, std::set<std::string>> read;
   const std::regex access(R"re(\b(job|spec|panel|s)(?:\["(\w+)"\]|\.get\("(\w+)"|\.value\("(\w+)"))re");
   for (auto it = std::sregex_iterator(text.begin(), text.end(), access); it != std::sregex_iterator(); ++it) {
