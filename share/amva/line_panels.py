@@ -131,7 +131,7 @@ def draw(spec, svg=False):
         xs = [as_array(s["x"]) for s in series]
         if panel.get("xmax") is not None:
             # Scale y to what is visible, not to the tail beyond xmax.
-            right = panel["xmax"]
+            right = panel["xmax"] if panel["xmax"] > 0 else 1.0
             xlim = (0.0, right)
             visible = [v for s in series
                        for x, v in zip(as_array(s["x"]), as_array(s["hi"] if s.get("band_only") else s["y"]))
