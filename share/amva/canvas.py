@@ -35,11 +35,15 @@ def font_file():
 _FONTS = {}
 
 
-def font(size_pt):
-    px = round(points(size_pt))
+def font_px(px):
+    """DejaVu Sans at `px` pixels, loaded once per size."""
     if px not in _FONTS:
         _FONTS[px] = ImageFont.truetype(font_file(), px)
     return _FONTS[px]
+
+
+def font(size_pt):
+    return font_px(round(points(size_pt)))
 
 
 def display_text(text):
@@ -127,9 +131,10 @@ class Canvas:
                 x0, y0, x1, y1 = i["points"]
                 draw.line([(x0 - ox, y0 - oy), (x1 - ox, y1 - oy)], fill=i["colour"], width=i["width"])
             elif not i["vertical"]:
-                draw.text((i["at"][0] - ox, i["at"][1] - oy), i["text"], font=font_of(i), fill=BLACK, anchor=i["anchor"])
+                draw.text((i["at"][0] - ox, i["at"][1] - oy), i["text"], font=font_px(i["size"]), fill=BLACK,
+                          anchor=i["anchor"])
             else:
-                f = font_of(i)
+                f = font_px(i["size"])
                 left, top, right, bottom = f.getbbox(i["text"], anchor=i["anchor"])
                 flat = Image.new("RGBA", (int(math.ceil(right - left)) + 1, int(math.ceil(bottom - top)) + 1), (0, 0, 0, 0))
                 ImageDraw.Draw(flat).text((-left, -top), i["text"], font=f, fill=BLACK, anchor=i["anchor"])
@@ -173,12 +178,6 @@ class Canvas:
         out.append("</svg>")
         with open(file + ".svg", "w", encoding="utf-8") as f:
             f.write("\n".join(out) + "\n")
-
-
-def font_of(item):
-    if item["size"] not in _FONTS:
-        _FONTS[item["size"]] = ImageFont.truetype(font_file(), item["size"])
-    return _FONTS[item["size"]]
 
 
 def svg_colour(rgba):
