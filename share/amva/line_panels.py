@@ -48,8 +48,10 @@ def finite_runs(*columns):
     return runs
 
 
-def stepped(xs, ys):
-    """The vertices of a step drawn 'post': y holds from one x to the next."""
+def vertices_of(xs, ys, step):
+    """A line's vertices; with `step`, drawn 'post': y holds from one x to the next."""
+    if not step:
+        return list(zip(xs, ys))
     out = []
     for i, (x, y) in enumerate(zip(xs, ys)):
         if i > 0:
@@ -167,17 +169,20 @@ def draw(spec, svg=False):
             plot.polyline([(px(v), 0), (px(v), PLOT_H)], GRID, canvas.points(0.8))
         for v in yticks[0]:
             plot.polyline([(0, py(v)), (PLOT_W, py(v))], GRID, canvas.points(0.8))
+        def band(x, lo, hi, colour, step):
+            """The area between lo and hi, broken where a value is missing."""
+            for a, b in finite_runs(x, lo, hi):
+                upper = [(px(u), py(v)) for u, v in vertices_of(x[a:b], hi[a:b], step)]
+                lower = [(px(u), py(v)) for u, v in vertices_of(x[a:b], lo[a:b], step)]
+                plot.polygon(upper + lower[::-1], colour)
+
         entries, vertices, cycle, last = [], [], 0, rgb_of(CYCLE[0])
         for s in panel["series"]:
             x, y = as_array(s["x"]), as_array(s["y"])
             colour, drawn, dash, marker = parse_style(s.get("style", "-"))
             step = s.get("step", False)
             if s.get("band_only"):
-                lo, hi = as_array(s["lo"]), as_array(s["hi"])
-                for a, b in finite_runs(x, lo, hi):
-                    upper = [(px(u), py(v)) for u, v in (stepped(x[a:b], hi[a:b]) if step else zip(x[a:b], hi[a:b]))]
-                    lower = [(px(u), py(v)) for u, v in (stepped(x[a:b], lo[a:b]) if step else zip(x[a:b], lo[a:b]))]
-                    plot.polygon(upper + lower[::-1], last + (31,))  # alpha 0.12
+                band(x, as_array(s["lo"]), as_array(s["hi"]), last + (31,), step)  # alpha 0.12
                 continue
             if colour is None:
                 colour = rgb_of(CYCLE[cycle % len(CYCLE)])
@@ -193,12 +198,9 @@ def draw(spec, svg=False):
                                 plot.polyline([(px(u) - canvas.points(3), py(v)), (px(u) + canvas.points(3), py(v))],
                                               colour, LINE)
                 else:
-                    for a, b in finite_runs(x, lo, hi):
-                        upper = [(px(u), py(v)) for u, v in zip(x[a:b], hi[a:b])]
-                        lower = [(px(u), py(v)) for u, v in zip(x[a:b], lo[a:b])]
-                        plot.polygon(upper + lower[::-1], colour + (51,))  # alpha 0.2
+                    band(x, lo, hi, colour + (51,), False)  # alpha 0.2, straight as matplotlib's fill_between
             for a, b in finite_runs(x, y):
-                points = [(px(u), py(v)) for u, v in (stepped(x[a:b], y[a:b]) if step else zip(x[a:b], y[a:b]))]
+                points = [(px(u), py(v)) for u, v in vertices_of(x[a:b], y[a:b], step)]
                 vertices += points
                 if drawn:
                     plot.polyline(points, colour, LINE, dash)

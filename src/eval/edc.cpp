@@ -12,6 +12,12 @@
 #include "amva/stats/distributions.hpp"
 
 namespace amva::eval {
+namespace {
+// A comparison at the threshold errs as a non-match when mated (FNM) or as a match when not (FM).
+bool is_error(EdcError kind, double similarity, double threshold) {
+  return kind == EdcError::Fnmr ? similarity < threshold : similarity >= threshold;
+}
+}  // namespace
 
 double EdcCurve::at(double x) const {
   if (discard.empty()) return 0.0;
@@ -37,7 +43,7 @@ WeightedEdc::WeightedEdc(EdcError kind, const std::vector<double>& similarity, c
     if (k > 0 && quality != keyed[k - 1].first) ++group;
     order_.push_back(i);
     tie_group_.push_back(group);
-    error_.push_back(kind == EdcError::Fnmr ? similarity[i] < threshold : similarity[i] >= threshold);
+    error_.push_back(is_error(kind, similarity[i], threshold));
   }
 }
 
@@ -89,7 +95,7 @@ WeightedEdc::WeightedEdc(EdcError kind, const std::vector<double>& similarity,
   error_.reserve(faces.size());
   for (const auto i : order_) {
     tie_group_.push_back(group_of_rank[rank_of[i]]);
-    error_.push_back(kind == EdcError::Fnmr ? similarity[i] < threshold : similarity[i] >= threshold);
+    error_.push_back(is_error(kind, similarity[i], threshold));
   }
 }
 
@@ -174,8 +180,8 @@ double threshold_at_fnmr(const std::vector<double>& mated, double fnmr) {
 
 double error_rate(EdcError kind, const std::vector<double>& scores, double threshold) {
   if (scores.empty()) return std::numeric_limits<double>::quiet_NaN();
-  const auto errors = std::count_if(scores.begin(), scores.end(),
-                                    [&](double s) { return kind == EdcError::Fnmr ? s < threshold : s >= threshold; });
+  const auto errors =
+      std::count_if(scores.begin(), scores.end(), [&](double s) { return is_error(kind, s, threshold); });
   return static_cast<double>(errors) / static_cast<double>(scores.size());
 }
 
