@@ -1,6 +1,7 @@
 """Draws the figures amva describes in a JSON job file (see include/amva/viz/figures.hpp).
 
 Usage: python3 plots.py JOB.json
+Paths in the job are relative to the job's folder (absolute ones are read as they are).
 Each figure is written as FILE.png (150 dpi), and as FILE.svg when the job says "svg": true.
 Both kinds, heat map grids (heatmap_grid.py) and line panels (line_panels.py), are laid out
 in pixels on a canvas (canvas.py) with matplotlib's look (its colour maps, colour cycle, font
@@ -34,7 +35,10 @@ def draw(spec, colormap, svg):
 
 
 def main():
-    with open(sys.argv[1], encoding="utf-8") as f:
+    # The job names its files relative to its own folder (a folder above may have a name JSON
+    # cannot hold), so the script works there.
+    os.chdir(os.path.dirname(os.path.abspath(sys.argv[1])))
+    with open(os.path.basename(sys.argv[1]), encoding="utf-8") as f:
         job = json.load(f)
     draw_one = functools.partial(draw, colormap=job.get("colormap", "jet"), svg=job.get("svg", False))
     # Largest first, so that no worker is left drawing a big grid while the others are idle.

@@ -1,8 +1,14 @@
 #include "amva/viz/figures.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 
 #include "amva/error.hpp"
@@ -14,16 +20,61 @@ namespace amva::viz {
 namespace fs = std::filesystem;
 namespace {
 
-std::string shell_quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) {
-    if (c == '\'') {
-      q += "'\\''";
-    } else {
-      q += c;
+// A path as the job names it: relative to the job's folder, where the script works. Only the
+// names below the folder the two share are written, so a folder above them whose name is not
+// UTF-8 (which JSON text cannot hold) still draws; a name that is not UTF-8 below it is an
+// error naming it instead of a file drawn under a mangled name.
+std::string job_path(const std::string& path, const fs::path& job_dir) {
+  if (path.empty()) return path;
+  const auto relative = fs::absolute(path).lexically_normal().lexically_relative(job_dir);
+  const auto text = relative.empty() ? path : relative.string();
+  try {
+    (void)nlohmann::json(text).dump();
+  } catch (const nlohmann::json::type_error&) {
+    throw Error(ErrorCode::InvalidArgument,
+                fmt::format("{}: a figure's file name must be UTF-8 (the figure job is JSON)", path));
+  }
+  return text;
+}
+
+// The figure with its files named as job_path does.
+nlohmann::json with_job_paths(nlohmann::json figure, const fs::path& job_dir) {
+  figure["file"] = job_path(figure["file"].get<std::string>(), job_dir);
+  for (const char* key : {"cells", "outlines"}) {
+    if (!figure.contains(key)) continue;
+    for (auto& row : figure[key]) {
+      for (auto& cell : row) cell = job_path(cell.get<std::string>(), job_dir);
     }
   }
-  return q + "'";
+  return figure;
+}
+
+// Runs the script on the job, its output in `log`; the exit status, as waitpid gives it. A
+// spawned process, not std::system: std::system ignores SIGINT in the whole of amva while the
+// script runs, so Ctrl-C would not stop a study drawing figures beside its other stages.
+int run_script(const fs::path& script, const fs::path& job, const fs::path& log) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  const std::string python = python_interpreter();
+  std::vector<std::string> args = {python, script.string(), job.string()};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  const int spawned = posix_spawnp(&pid, python.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) {
+    throw Error(ErrorCode::NotFound, fmt::format("cannot run {} to draw the figures ({}); Debian's python3 and "
+                                                 "python3-matplotlib draw them (scripts/setup.sh installs both)",
+                                                 python, std::strerror(spawned)));
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) throw Error(ErrorCode::Io, fmt::format("waiting for {}: {}", python, std::strerror(errno)));
+  }
+  return status;
 }
 
 nlohmann::json series_json(const Series& s) {
@@ -98,17 +149,18 @@ void FigureBatch::render(const fs::path& work_dir) const {
   if (!fs::exists(script))
     throw Error(ErrorCode::NotFound, fmt::format("{}: figure script not found", script.string()));
   fs::create_directories(work_dir);
-  const fs::path job = work_dir / "figures.json";
-  const fs::path log = work_dir / "figures.log";
+  const fs::path job_dir = fs::absolute(work_dir).lexically_normal();
+  nlohmann::json figures = nlohmann::json::array();
+  for (const auto& figure : figures_) figures.push_back(with_job_paths(figure, job_dir));
+  const fs::path job = job_dir / "figures.json";
+  const fs::path log = job_dir / "figures.log";
   io::write_text_atomically(
       job,
       io::json_text(
-          nlohmann::json{{"figures", figures_}, {"colormap", to_string(options_.colormap)}, {"svg", options_.svg}}, 1) +
+          nlohmann::json{{"figures", figures}, {"colormap", to_string(options_.colormap)}, {"svg", options_.svg}}, 1) +
           "\n");
-  const auto command = fmt::format("{} {} {} > {} 2>&1", shell_quote(python_interpreter()),
-                                   shell_quote(script.string()), shell_quote(job.string()), shell_quote(log.string()));
-  const int status = std::system(command.c_str());
-  if (status == 0) return;
+  const int status = run_script(script, job, log);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
   std::ifstream in(log);
   std::string line, last;
   bool no_matplotlib = false;
@@ -121,6 +173,7 @@ void FigureBatch::render(const fs::path& work_dir) const {
                                                  "python3-matplotlib; scripts/setup.sh does): {}",
                                                  python_interpreter(), last));
   }
+  if (WIFSIGNALED(status) && last.empty()) last = fmt::format("stopped by signal {}", WTERMSIG(status));
   throw Error(ErrorCode::Io, fmt::format("drawing figures failed (see {}): {}", log.string(), last));
 }
 

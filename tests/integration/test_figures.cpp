@@ -3,11 +3,15 @@
 // reaches past the canvas (a legend under the panels) is kept.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <fstream>
 #include <opencv2/imgcodecs.hpp>
+#include <optional>
 #include <regex>
 #include <set>
 #include <vector>
 
+#include "amva/error.hpp"
 #include "amva/io/npy.hpp"
 #include "amva/viz/figures.hpp"
 #include "support.hpp"
@@ -182,6 +186,75 @@ TEST(Figures, OddValuesAndNamesAreDrawn) {
   const std::string text{std::istreambuf_iterator<char>(svg), {}};
   EXPECT_NE(text.find("t\u00eftle &lt;&amp;&gt; \"quoted\""), std::string::npos);
   EXPECT_EQ(read_json(dir / "grid \u00fc <&>.axes.json")["cells"].size(), 3U);
+}
+
+// The job names its files relative to its own folder: an output folder whose name is not UTF-8
+// (JSON text cannot hold it) still gets its figures, under their own names, while a file name
+// below it that is not UTF-8 is an error naming it, never a figure drawn under a mangled name.
+TEST(Figures, AFolderWhoseNameIsNotUtf8GetsItsFigures) {
+  const TempDir root;
+  const fs::path dir = root / "odd\xff folder";
+  fs::create_directories(dir);
+  viz::HeatmapGrid grid;
+  grid.file = dir / "grid";
+  grid.title = "odd folder";
+  grid.cells = {{write_halves(dir / "a.npy", 8, 8)}};
+  viz::FigureBatch batch;
+  batch.add(grid);
+  batch.render(dir / "work");
+  EXPECT_FALSE(cv::imread((dir / "grid.png").string()).empty());
+  const auto job = read_json(dir / "work" / "figures.json");
+  EXPECT_EQ(job["figures"][0]["file"], "../grid");
+  EXPECT_EQ(job["figures"][0]["cells"][0][0], "../a.npy");
+  EXPECT_EQ(read_json(dir / "grid.axes.json")["cells"][0]["npy"], "a.npy");
+
+  viz::HeatmapGrid odd = grid;
+  odd.file = dir / "grid \xfe";
+  viz::FigureBatch refused;
+  refused.add(odd);
+  try {
+    refused.render(dir / "work");
+    ADD_FAILURE() << "a file name that is not UTF-8 was drawn";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::InvalidArgument);
+    EXPECT_NE(std::string(e.what()).find("must be UTF-8"), std::string::npos) << e.what();
+  }
+}
+
+// Python missing, or the script failing: an error that says which and where its message is,
+// never a crash or figures silently absent.
+TEST(Figures, APythonThatIsMissingOrFailsIsAClearError) {
+  const TempDir dir;
+  viz::HeatmapGrid grid;
+  grid.file = dir / "grid";
+  grid.cells = {{write_halves(dir / "a.npy", 8, 8)}};
+  viz::FigureBatch batch;
+  batch.add(grid);
+  const auto error_of = [&](const std::string& python) -> std::pair<std::optional<ErrorCode>, std::string> {
+    setenv("AMVA_PYTHON", python.c_str(), 1);
+    try {
+      batch.render(dir / "work");
+    } catch (const Error& e) {
+      unsetenv("AMVA_PYTHON");
+      return {e.code(), e.what()};
+    }
+    unsetenv("AMVA_PYTHON");
+    return {std::nullopt, "no error"};
+  };
+  const auto [missing_code, missing] = error_of((dir / "no-such-python").string());
+  EXPECT_EQ(missing_code, ErrorCode::NotFound) << missing;
+  EXPECT_NE(missing.find("cannot run"), std::string::npos) << missing;
+  const fs::path failing = dir / "failing-python";
+  {
+    std::ofstream script(failing);
+    script << "#!/bin/sh\necho 'Traceback (most recent call last):'\necho 'ValueError: a broken map' >&2\nexit 3\n";
+  }
+  fs::permissions(failing, fs::perms::owner_all);
+  const auto [failed_code, failed] = error_of(failing.string());
+  EXPECT_EQ(failed_code, ErrorCode::Io) << failed;
+  EXPECT_NE(failed.find("drawing figures failed"), std::string::npos) << failed;
+  EXPECT_NE(failed.find("ValueError: a broken map"), std::string::npos) << failed;
+  EXPECT_FALSE(fs::exists(dir / "grid.png"));
 }
 
 // The figure specification is the JSON that FigureBatch writes and plots.py (with the modules

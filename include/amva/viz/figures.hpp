@@ -87,9 +87,11 @@ class FigureBatch {
   [[nodiscard]] const nlohmann::json& json() const { return figures_; }
   /// Each figure's `file`, in the order added: what render() draws.
   [[nodiscard]] const std::vector<std::filesystem::path>& files() const { return files_; }
-  /// Draws every figure. The job file and Python's messages go to `work_dir`. Throws
-  /// Error(NotFound) when Python or matplotlib is missing (naming the package to install),
-  /// Error(Io) with Python's last message when drawing fails.
+  /// Draws every figure. The job file and Python's messages go to `work_dir`; the job names
+  /// each file relative to it, so folders above whose names are not UTF-8 (which JSON cannot
+  /// hold) draw as any other. Throws Error(InvalidArgument) for a file name below them that is
+  /// not UTF-8, Error(NotFound) when Python cannot be started or matplotlib is missing (naming
+  /// the package to install), Error(Io) with Python's last message when drawing fails.
   void render(const std::filesystem::path& work_dir) const;
 
  private:
