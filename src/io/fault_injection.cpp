@@ -15,6 +15,7 @@ void fault_point(const char* variable, const std::string& what) {
   static std::map<std::string, long> steps;
   const char* value = std::getenv(variable);
   if (!value) return;
+  if (const char* where = std::getenv("AMVA_FAULT_WHERE"); where && what.find(where) == std::string::npos) return;
   const long fail_at = std::strtol(value, nullptr, 10);
   long step = 0;
   {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <future>
 #include <map>
 #include <optional>
 #include <set>
@@ -36,11 +37,19 @@ namespace amva::pipeline {
 namespace fs = std::filesystem;
 namespace {
 
-// The study's stages share its options and its stage messages.
+// The study's stages share its options and its stage messages. A stage run beside another
+// holds its messages (`held`) for the terminal to show once the other has spoken.
 struct Stages {
   const StudyOptions& opt;
-  std::string prefix;  // "[model] " in a study across models
-  void say(const std::string& message) const { opt.progress.stage(prefix + message); }
+  std::string prefix;                        // "[model] " in a study across models
+  std::vector<std::string>* held = nullptr;  // set: messages are kept here, not shown
+  void say(const std::string& message) const {
+    if (held) {
+      held->push_back(prefix + message);
+    } else {
+      opt.progress.stage(prefix + message);
+    }
+  }
 };
 
 // 1. Extraction, with the built-in FIQA measures scored in the same pass: a store with the same
@@ -535,6 +544,12 @@ std::unique_ptr<ModelStudy> study_extracted(const StudyOptions& options, const E
   drop_unrankable_methods(s, opt, e.out);
 
   const fs::path analysis_dir = opt.out / "analysis";
+  // The EDC reads only the store, so it runs beside the analysis: each fills the cores the
+  // other leaves idle (its serial parts, its figures' Python). Its lines follow the analysis's
+  // and the faithfulness's, as when it ran after them.
+  std::vector<std::string> edc_lines;
+  const Stages edc_stages{opt, prefix, &edc_lines};
+  auto edc = std::async(std::launch::async, [&] { return edc_stage(edc_stages, e.out); });
   study->analysis = analysis_stage(s, e.out, analysis_dir);
   const auto& analysis = study->analysis;
   const bool circular = deviation && opt.deviation.cam == opt.cam;
@@ -556,7 +571,8 @@ std::unique_ptr<ModelStudy> study_extracted(const StudyOptions& options, const E
   io::make_real_dir(thumbnails_dir);
   r.faithfulness = faithfulness_stage(s, e.out);
   r.thumbnails = write_group_thumbnails(e.out, analysis, thumbnails_dir);
-  study->edc = edc_stage(s, e.out);
+  study->edc = edc.get();
+  for (const auto& line : edc_lines) opt.progress.stage(line);
   const auto reference = explanation_reference(s, e, analysis);
   const auto explained = explain_stage(s, reference, e, r);
   if (deviation) deviation_explain_stage(s, *deviation, e, r);

@@ -14,6 +14,7 @@
 #include "amva/io/npy.hpp"
 #include "amva/io/staged_output.hpp"
 #include "amva/store/store.hpp"
+#include "folder_snapshot.hpp"
 #include "support.hpp"
 
 using namespace amva;
@@ -105,6 +106,72 @@ TEST_F(Demo, CompletesAfterAKillAndHasOneWriter) {
   EXPECT_EQ(rc, 2) << out;
   EXPECT_NE(out.find(fmt::format("in use by process {}", ::getpid())), std::string::npos) << out;
   EXPECT_FALSE(fs::exists(dir / "demo" / "data"));
+}
+
+// amva run computes its EDC beside its analysis (both read only the store). A full disk, a
+// read-only file system or a kill in either while the two run together is reported by the one
+// that met it, the other's outputs are kept, and the study run again equals an uninterrupted
+// one. On the demo's data set, into a folder with an odd name, the study's store made once:
+// each run resumes it and does only the stages after extraction.
+TEST_F(Demo, FaultsWhileTheAnalysisAndTheEdcRunTogetherAreReported) {
+  ASSERT_EQ(rc_, 0) << out_;
+  test::TempDir work;
+  const std::string folder = "study \xff";  // a space and a byte that is not UTF-8 (the figure job is JSON)
+  const fs::path study_dir = work / folder;
+  fs::create_directory_symlink(fs::absolute(demo() / "data" / "set"), work / "images");
+  const auto study = [&](const std::string& env) {
+    return test::run(fmt::format(
+        "cd '{}' && {} AMVA_CACHE={} {} run --images images --out '{}' --labels images/labels.txt --explain 0 "
+        "--no-robustness --null-controls 0 --permutations 19 --models {} --quiet",
+        work.path().string(), env, test::jacobian_cache().string(), test::cli().string(), folder,
+        test::models_dir().string()));
+  };
+  auto [rc, out] = study("");
+  ASSERT_EQ(rc, 0) << out;
+  ASSERT_TRUE(fs::exists(study_dir / "edc" / "edc.json")) << out;
+  fs::rename(study_dir / "store", work / "store");
+  const auto reset = [&] {
+    fs::remove_all(study_dir);
+    fs::create_directory(study_dir);
+    fs::copy(work / "store", study_dir / "store", fs::copy_options::recursive);
+  };
+  reset();
+  std::tie(rc, out) = study("");
+  ASSERT_EQ(rc, 0) << out;
+  const auto uninterrupted = test::contents(study_dir);
+  for (const char* figure : {"analysis/grid.png", "analysis/serfiq/intra.png", "edc/edc.png"}) {
+    EXPECT_TRUE(fs::exists(study_dir / figure)) << figure << " was not drawn in a folder whose name is not UTF-8";
+  }
+  // A step counted only on one stage's files (AMVA_FAULT_WHERE), so that each cell reaches the
+  // stage it names however the two interleave.
+  const std::vector<std::tuple<std::string, std::string, int, std::string>> faults = {
+      {"enospc", "AMVA_FAULT_WRITE_STEP", 2, "edc"},        {"erofs", "AMVA_FAULT_WRITE_STEP", 20, "analysis"},
+      {"enospc", "AMVA_FAULT_PUBLISH_STEP", 3, "analysis"}, {"enospc", "AMVA_FAULT_PUBLISH_STEP", 3, "edc"},
+      {"kill", "AMVA_FAULT_WRITE_STEP", 2, "edc"},
+  };
+  for (const auto& [kind, variable, step, stage] : faults) {
+    const std::string cell = fmt::format("{} at {}={} in {}", kind, variable, step, stage);
+    reset();
+    std::tie(rc, out) =
+        study(fmt::format("{}={} AMVA_FAULT_KIND={} AMVA_FAULT_WHERE=/{}/", variable, step, kind, stage));
+    if (kind == "kill") {
+      EXPECT_EQ(rc, 137) << cell << "\n" << out;
+    } else {
+      EXPECT_EQ(rc, 4) << cell << "\n" << out;
+      EXPECT_NE(out.find(kind == "erofs" ? "Read-only file system" : "No space left on device"), std::string::npos)
+          << cell << "\n"
+          << out;
+      EXPECT_NE(out.find("/" + stage + "/"), std::string::npos) << cell << "\n" << out;
+      EXPECT_EQ(out.find("internal error"), std::string::npos) << cell << "\n" << out;
+      // The stage beside the one that failed finished and published its folder.
+      const std::string other = stage == "edc" ? "analysis/summary.json" : "edc/edc.json";
+      EXPECT_TRUE(fs::exists(study_dir / other)) << cell << ": " << other << " was lost\n" << out;
+    }
+    std::tie(rc, out) = study("");
+    ASSERT_EQ(rc, 0) << cell << ", then run again\n" << out;
+    const auto after = test::contents(study_dir);
+    EXPECT_TRUE(after == uninterrupted) << cell << ", then run again:\n" << test::differences(after, uninterrupted);
+  }
 }
 
 TEST_F(Demo, RunsTheWholeStudyOnTheDefaultData) {
