@@ -47,14 +47,7 @@ class RegionEvaluator {
         }
       }
     }
-    term_start_.push_back(0);
-    for (const auto& terms : pixel_terms) {
-      for (const auto& [k, coef] : terms) {
-        term_pair_.push_back(static_cast<std::size_t>(k));
-        term_coef_.push_back(coef);
-      }
-      term_start_.push_back(term_pair_.size());
-    }
+    group_pixels(pixel_terms);
     if (n_in_ == 0 || n_out_ == 0) throw Error(ErrorCode::InvalidArgument, "the region mask must split the face");
     weights_in_ /= n_in_;
     weights_out_ /= n_out_;
@@ -84,53 +77,40 @@ class RegionEvaluator {
     for (std::size_t k = 0; k < pairs_.size(); ++k) {
       cov[k] = (sums[d + k] - n * mu[pairs_[k].first] * mu[pairs_[k].second]) / (n - 1);
     }
-    const std::size_t pixels = term_start_.size() - 1;
-    const auto variance = [&](std::size_t p) {
-      double var = 0;
-      for (std::size_t t = term_start_[p]; t < term_start_[p + 1]; ++t) var += term_coef_[t] * cov[term_pair_[t]];
-      return var;
-    };
-    const auto add = [&](std::size_t p, double var) {
-      const double amv = std::sqrt(std::max(var, 0.0));
-      if (pixel_amv) pixel_amv[p] = amv;
-      (inside_[p] ? v.inside_amv : v.outside_amv) += amv;
-    };
-    std::size_t p = 0;
-    // Four pixels with as many terms at a time: four independent sums keep the core busy where
-    // one waits on each addition. Each pixel's sum runs in its own order, so the result is the
-    // same to the last bit.
-    for (; p + 4 <= pixels; p += 4) {
-      const std::size_t* start = &term_start_[p];
-      const std::size_t terms = start[1] - start[0];
-      if (start[2] - start[1] != terms || start[3] - start[2] != terms || start[4] - start[3] != terms) {
-        for (std::size_t q = p; q < p + 4; ++q) add(q, variance(q));
-        continue;
+    // Every pixel's variance, group by group: a group's pixels interpolate the same low-resolution
+    // pixels, so each of its terms is one covariance times a row of coefficients, a loop the
+    // compiler vectorises without gathering. Each pixel's sum still adds its terms in their
+    // order from 0, so the result is the same to the last bit as one pixel at a time.
+    thread_local std::vector<double> variance, sum;
+    variance.resize(inside_.size());
+    for (const auto& g : groups_) {
+      const std::size_t m = g.pixels.size();
+      sum.assign(m, 0.0);
+      double* __restrict acc = sum.data();
+      const double* __restrict coef = g.coef.data();
+      for (std::size_t t = 0; t < g.pairs.size(); ++t, coef += m) {
+        const double c = cov[g.pairs[t]];
+        for (std::size_t j = 0; j < m; ++j) acc[j] += coef[j] * c;
       }
-      double v0 = 0, v1 = 0, v2 = 0, v3 = 0;
-      for (std::size_t t = 0; t < terms; ++t) {
-        v0 += term_coef_[start[0] + t] * cov[term_pair_[start[0] + t]];
-        v1 += term_coef_[start[1] + t] * cov[term_pair_[start[1] + t]];
-        v2 += term_coef_[start[2] + t] * cov[term_pair_[start[2] + t]];
-        v3 += term_coef_[start[3] + t] * cov[term_pair_[start[3] + t]];
-      }
-#if defined(__SSE2__)
-      // Two square roots per instruction; max(0, v) as std::max(v, 0.0) (NaN stays NaN).
-      alignas(16) double amv[4];
-      const __m128d zero = _mm_setzero_pd();
-      _mm_store_pd(amv, _mm_sqrt_pd(_mm_max_pd(zero, _mm_set_pd(v1, v0))));
-      _mm_store_pd(amv + 2, _mm_sqrt_pd(_mm_max_pd(zero, _mm_set_pd(v3, v2))));
-      for (std::size_t q = 0; q < 4; ++q) {
-        if (pixel_amv) pixel_amv[p + q] = amv[q];
-        (inside_[p + q] ? v.inside_amv : v.outside_amv) += amv[q];
-      }
-#else
-      add(p, v0);
-      add(p + 1, v1);
-      add(p + 2, v2);
-      add(p + 3, v3);
-#endif
+      for (std::size_t j = 0; j < m; ++j) variance[g.pixels[j]] = acc[j];
     }
-    for (; p < pixels; ++p) add(p, variance(p));
+    // Then the pixels' AM-V, two square roots per instruction (max(0, v) as std::max(v, 0.0):
+    // NaN stays NaN), and the region sums adding them in pixel order.
+    thread_local std::vector<double> own_amv;
+    double* amv = pixel_amv;
+    if (!amv) {
+      own_amv.resize(variance.size());
+      amv = own_amv.data();
+    }
+    std::size_t p = 0;
+#if defined(__SSE2__)
+    const __m128d zero = _mm_setzero_pd();
+    for (; p + 2 <= variance.size(); p += 2) {
+      _mm_storeu_pd(amv + p, _mm_sqrt_pd(_mm_max_pd(zero, _mm_loadu_pd(variance.data() + p))));
+    }
+#endif
+    for (; p < variance.size(); ++p) amv[p] = std::sqrt(std::max(variance[p], 0.0));
+    for (p = 0; p < variance.size(); ++p) (inside_[p] ? v.inside_amv : v.outside_amv) += amv[p];
     v.inside_amv /= n_in_;
     v.outside_amv /= n_out_;
     return v;
@@ -151,12 +131,38 @@ class RegionEvaluator {
   }
 
  private:
+  // Pixels whose variances sum the same pair covariances in the same order (those between the
+  // same low-resolution pixels): `coef` holds term t's coefficient of pixel pixels[j] at
+  // t * pixels.size() + j.
+  struct PixelGroup {
+    std::vector<std::size_t> pairs;
+    std::vector<std::size_t> pixels;
+    std::vector<double> coef;
+  };
+
+  // Each pixel's variance is a sum of coefficients times pair covariances (`pixel_terms`).
+  void group_pixels(const std::vector<std::vector<std::pair<int, double>>>& pixel_terms) {
+    std::map<std::vector<std::size_t>, std::size_t> group_of;
+    for (std::size_t p = 0; p < pixel_terms.size(); ++p) {
+      std::vector<std::size_t> pairs;
+      for (const auto& term : pixel_terms[p]) pairs.push_back(static_cast<std::size_t>(term.first));
+      const auto [it, added] = group_of.emplace(pairs, groups_.size());
+      if (added) groups_.push_back({std::move(pairs), {}, {}});
+      groups_[it->second].pixels.push_back(p);
+    }
+    for (auto& g : groups_) {
+      const std::size_t m = g.pixels.size();
+      g.coef.resize(g.pairs.size() * m);
+      for (std::size_t j = 0; j < m; ++j) {
+        const auto& terms = pixel_terms[g.pixels[j]];
+        for (std::size_t t = 0; t < terms.size(); ++t) g.coef[t * m + j] = terms[t].second;
+      }
+    }
+  }
+
   const Upsampler& up_;
   std::vector<std::pair<int, int>> pairs_;
-  // Each pixel's variance as a sum of coefficients times pair covariances, flattened: pixel p's
-  // terms are term_start_[p] .. term_start_[p + 1] (thousands of evaluations run through them).
-  std::vector<std::size_t> term_start_, term_pair_;
-  std::vector<double> term_coef_;
+  std::vector<PixelGroup> groups_;  // every pixel in one (thousands of evaluations run through them)
   std::vector<char> inside_;
   Eigen::VectorXd weights_in_, weights_out_;
   double n_in_ = 0, n_out_ = 0;

@@ -20,9 +20,8 @@ double midpoint_median(std::vector<double> v) {
   return n % 2 ? upper : 0.5 * (upper + *std::max_element(v.begin(), mid));
 }
 
-// |x - median| and its mean.
-std::vector<double> deviations(const std::vector<double>& x, double& mean) {
-  const double m = midpoint_median(x);
+// |x - m| (m the median) and its mean.
+std::vector<double> deviations(const std::vector<double>& x, double m, double& mean) {
   std::vector<double> z(x.size());
   for (std::size_t i = 0; i < x.size(); ++i) z[i] = std::abs(x[i] - m);
   mean = std::accumulate(z.begin(), z.end(), 0.0) / static_cast<double>(z.size());
@@ -35,9 +34,17 @@ double brown_forsythe_statistic(const std::vector<double>& a, const std::vector<
   if (a.size() < 2 || b.size() < 2) {
     throw Error(ErrorCode::InvalidArgument, "the Brown-Forsythe test needs at least two values in each sample");
   }
+  return brown_forsythe_statistic(a, b, midpoint_median(a), midpoint_median(b));
+}
+
+double brown_forsythe_statistic(const std::vector<double>& a, const std::vector<double>& b, double median_a,
+                                double median_b) {
+  if (a.size() < 2 || b.size() < 2) {
+    throw Error(ErrorCode::InvalidArgument, "the Brown-Forsythe test needs at least two values in each sample");
+  }
   double mean_a = 0, mean_b = 0;
-  const auto za = deviations(a, mean_a);
-  const auto zb = deviations(b, mean_b);
+  const auto za = deviations(a, median_a, mean_a);
+  const auto zb = deviations(b, median_b, mean_b);
   const auto na = static_cast<double>(za.size());
   const auto nb = static_cast<double>(zb.size());
   const double grand = (na * mean_a + nb * mean_b) / (na + nb);

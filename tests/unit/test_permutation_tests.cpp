@@ -63,7 +63,8 @@ TEST(PermutationTests, ObservedValuesEqualTheRegionStatisticsAndTheBrownForsythe
     std::vector<double> a, b;
     for (std::size_t i = 0; i < 60; ++i) a.push_back(low[i * 49 + k]);
     for (std::size_t i = 0; i < 50; ++i) b.push_back(high[i * 49 + k]);
-    EXPECT_NEAR(t.statistic.ptr<double>()[k], stats::brown_forsythe(a, b).statistic, 1e-9) << k;
+    // Exactly: the tests read the medians off each cell's sorted pool instead of selecting them.
+    EXPECT_EQ(t.statistic.ptr<double>()[k], stats::brown_forsythe(a, b).statistic) << k;
     EXPECT_GE(t.p_family.ptr<double>()[k], t.p.ptr<double>()[k]) << k;
   }
   // A real difference: no permutation comes near it, so p is the smallest possible, 1 / 200.
@@ -74,6 +75,30 @@ TEST(PermutationTests, ObservedValuesEqualTheRegionStatisticsAndTheBrownForsythe
   EXPECT_EQ(t.low_size_max, 60u);
   EXPECT_EQ(t.null_outside.size(), 199u);
   EXPECT_TRUE(std::is_sorted(t.null_outside.begin(), t.null_outside.end()));
+}
+
+// The medians read off a cell's sorted pool are the ones selection finds, for groups of odd and
+// even sizes, with ties (values on a coarse grid) and with a NaN in one cell (which has no order
+// and keeps the selection): every cell's F is the parametric one to the last bit.
+TEST(PermutationTests, SortedMediansGiveTheSelectionsF) {
+  const analysis::Upsampler up(7, 7);
+  for (const auto& [n_low, n_high] : {std::pair<std::size_t, std::size_t>{61, 49}, {60, 49}, {2, 3}}) {
+    auto low = maps_with_spread(n_low, 0.9f, 3);
+    auto high = maps_with_spread(n_high, 0.3f, 4);
+    for (auto* maps : {&low, &high}) {
+      for (auto& v : *maps) v = std::round(v * 10.0f) / 10.0f;
+    }
+    low[5] = std::nanf("");
+    const auto t = analysis::permutation_tests(PooledGroups{low, n_low, high, n_high, {}, {}}, up, {19, 5});
+    for (std::size_t k = 0; k < 49; ++k) {
+      std::vector<double> a, b;
+      for (std::size_t i = 0; i < n_low; ++i) a.push_back(low[i * 49 + k]);
+      for (std::size_t i = 0; i < n_high; ++i) b.push_back(high[i * 49 + k]);
+      const double f = stats::brown_forsythe(a, b).statistic;
+      const double ours = t.statistic.ptr<double>()[k];
+      EXPECT_TRUE(ours == f || (std::isnan(ours) && std::isnan(f))) << n_low << "+" << n_high << " cell " << k;
+    }
+  }
 }
 
 // Whole people move: as many blocks as people, and the low group's size stays within a
@@ -114,8 +139,8 @@ TEST(PermutationTests, OutsideTestsOfSeveralMasksEqualTheFullTests) {
   const PooledGroups pooled = people.pooled();
   const auto full = analysis::permutation_tests(pooled, up, {99, 11});
   const auto tests = analysis::outside_tests(
-      pooled, up, {analysis::central_face_mask(0), analysis::central_face_mask(), analysis::central_face_mask(0.5)},
-      99, 11);
+      pooled, up, {analysis::central_face_mask(0), analysis::central_face_mask(), analysis::central_face_mask(0.5)}, 99,
+      11);
   ASSERT_EQ(tests.size(), 3u);
   EXPECT_EQ(tests[1].difference, full.outside_difference);
   EXPECT_EQ(tests[1].p, full.p_outside);

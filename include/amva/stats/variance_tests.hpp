@@ -22,6 +22,10 @@ TestResult brown_forsythe(const std::vector<double>& a, const std::vector<double
 /// Its F alone (NaN when undefined), for permutation tests that recompute it thousands of
 /// times and need no F distribution.
 double brown_forsythe_statistic(const std::vector<double>& a, const std::vector<double>& b);
+/// The same with the samples' midpoint medians given, by a caller that reads them off a sorted
+/// pool instead of selecting them in every sample.
+double brown_forsythe_statistic(const std::vector<double>& a, const std::vector<double>& b, double median_a,
+                                double median_b);
 
 /// Benjamini-Hochberg adjusted p-values (q-values) of m tests: q_(i) = min over k >= i of
 /// m p_(k) / k, at most 1, in the input order. A NaN p (an undefined test) counts as p = 1:
