@@ -93,7 +93,8 @@ std::size_t deal_permutation(const std::vector<std::vector<std::size_t>>& blocks
 // keeps the selections.
 class SortedCells {
  public:
-  SortedCells(const std::vector<double>& by_cell, std::size_t n, std::size_t d) : n_(n), order_(d * n), sorted_(d) {
+  SortedCells(const std::vector<double>& by_cell, std::size_t n, std::size_t d)
+      : by_cell_(by_cell), n_(n), order_(d * n), sorted_(d) {
     for (std::size_t k = 0; k < d; ++k) {
       const double* v = by_cell.data() + k * n;
       sorted_[k] = std::none_of(v, v + n, [](double x) { return std::isnan(x); });
@@ -106,11 +107,10 @@ class SortedCells {
 
   /// Cell k's midpoint medians of the low and the high faces of a split with `n_low` low faces,
   /// as stats::brown_forsythe_statistic would select them; nullopt when the cell is not sorted.
-  [[nodiscard]] std::optional<std::pair<double, double>> medians(const std::vector<double>& by_cell, std::size_t k,
-                                                                 const std::vector<char>& is_low,
+  [[nodiscard]] std::optional<std::pair<double, double>> medians(std::size_t k, const std::vector<char>& is_low,
                                                                  std::size_t n_low) const {
     if (!sorted_[k]) return std::nullopt;
-    const double* v = by_cell.data() + k * n_;
+    const double* v = by_cell_.data() + k * n_;
     const std::uint32_t* order = order_.data() + k * n_;
     const std::size_t n_high = n_ - n_low;
     // The values at ranks (m - 1) / 2 and m / 2 of each group: one, or two to average.
@@ -132,6 +132,7 @@ class SortedCells {
   }
 
  private:
+  const std::vector<double>& by_cell_;  // cells x n values, cell-major
   std::size_t n_;
   std::vector<std::uint32_t> order_;  // cell-major: cell k's faces in value order
   std::vector<char> sorted_;
@@ -145,7 +146,7 @@ void cell_statistics(const std::vector<double>& by_cell, const SortedCells& sort
     b.clear();
     const double* v = by_cell.data() + k * n;
     for (std::size_t i = 0; i < n; ++i) (is_low[i] ? a : b).push_back(v[i]);
-    const auto m = a.size() >= 2 && b.size() >= 2 ? sorted.medians(by_cell, k, is_low, a.size()) : std::nullopt;
+    const auto m = a.size() >= 2 && b.size() >= 2 ? sorted.medians(k, is_low, a.size()) : std::nullopt;
     out[k] = m ? stats::brown_forsythe_statistic(a, b, m->first, m->second) : stats::brown_forsythe_statistic(a, b);
   }
 }

@@ -20,6 +20,13 @@ double midpoint_median(std::vector<double> v) {
   return n % 2 ? upper : 0.5 * (upper + *std::max_element(v.begin(), mid));
 }
 
+// Checked before a median is selected: an empty sample has none.
+void require_two_each(const std::vector<double>& a, const std::vector<double>& b) {
+  if (a.size() < 2 || b.size() < 2) {
+    throw Error(ErrorCode::InvalidArgument, "the Brown-Forsythe test needs at least two values in each sample");
+  }
+}
+
 // |x - m| (m the median) and its mean.
 std::vector<double> deviations(const std::vector<double>& x, double m, double& mean) {
   std::vector<double> z(x.size());
@@ -31,17 +38,13 @@ std::vector<double> deviations(const std::vector<double>& x, double m, double& m
 }  // namespace
 
 double brown_forsythe_statistic(const std::vector<double>& a, const std::vector<double>& b) {
-  if (a.size() < 2 || b.size() < 2) {
-    throw Error(ErrorCode::InvalidArgument, "the Brown-Forsythe test needs at least two values in each sample");
-  }
+  require_two_each(a, b);
   return brown_forsythe_statistic(a, b, midpoint_median(a), midpoint_median(b));
 }
 
 double brown_forsythe_statistic(const std::vector<double>& a, const std::vector<double>& b, double median_a,
                                 double median_b) {
-  if (a.size() < 2 || b.size() < 2) {
-    throw Error(ErrorCode::InvalidArgument, "the Brown-Forsythe test needs at least two values in each sample");
-  }
+  require_two_each(a, b);
   double mean_a = 0, mean_b = 0;
   const auto za = deviations(a, median_a, mean_a);
   const auto zb = deviations(b, median_b, mean_b);

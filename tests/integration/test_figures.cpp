@@ -231,15 +231,15 @@ TEST(Figures, APythonThatIsMissingOrFailsIsAClearError) {
   viz::FigureBatch batch;
   batch.add(grid);
   const auto error_of = [&](const std::string& python) -> std::pair<std::optional<ErrorCode>, std::string> {
+    std::pair<std::optional<ErrorCode>, std::string> error{std::nullopt, "no error"};
     setenv("AMVA_PYTHON", python.c_str(), 1);
     try {
       batch.render(dir / "work");
     } catch (const Error& e) {
-      unsetenv("AMVA_PYTHON");
-      return {e.code(), e.what()};
+      error = {e.code(), e.what()};
     }
     unsetenv("AMVA_PYTHON");
-    return {std::nullopt, "no error"};
+    return error;
   };
   const auto [missing_code, missing] = error_of((dir / "no-such-python").string());
   EXPECT_EQ(missing_code, ErrorCode::NotFound) << missing;

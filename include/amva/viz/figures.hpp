@@ -4,9 +4,10 @@
 // every figure out in pixels and writes it with Pillow (share/amva/canvas.py), in matplotlib's
 // look (Debian's python3-matplotlib gives the colour maps and the font): real axes, ticks,
 // legends and colour bars, as researchers make them, without matplotlib's layout engines,
-// which took most of the drawing time. The structs below are the figure specification; FigureBatch writes them as JSON
-// and the script reads exactly those keys (tests/integration/test_figures.cpp fails when either
-// side names a key the other does not, and checks each kind's pixels).
+// which took most of the drawing time. The structs below are the figure specification;
+// FigureBatch writes them as JSON and the script reads exactly those keys
+// (tests/integration/test_figures.cpp fails when either side names a key the other does not,
+// and checks each kind's pixels).
 #include <array>
 #include <filesystem>
 #include <nlohmann/json.hpp>
