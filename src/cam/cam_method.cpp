@@ -23,6 +23,11 @@ std::vector<float> CamMethod::activation_gradients(const CamInput& in) const {
   const int d = in.shape.embedding;
   std::vector<float> dt_de(static_cast<std::size_t>(d));
   in.target->gradient(in.embedding, in.embedding, d, dt_de.data());
+  if (gradient_form() == GradientForm::ChannelSums) {
+    std::vector<float> sums(static_cast<std::size_t>(in.shape.channels));
+    in.head->channel_sums_of_transpose_apply(dt_de.data(), 1, sums.data());
+    return sums;
+  }
   std::vector<float> grads(static_cast<std::size_t>(in.shape.inputs()));
   in.head->transpose_apply(dt_de.data(), grads.data());
   return grads;
@@ -73,32 +78,49 @@ CamRegistry& CamRegistry::instance() {
   return registry;
 }
 
+nlohmann::json method_record(const CamMethod& method, const model::HeadShape& layer, const std::string& target) {
+  nlohmann::json j = method.settings(layer);
+  j["target"] = target;
+  if (method.uses_gradients() && method.gradient_form() == GradientForm::ChannelSums)
+    j[kGradientFormKey] = "summed by channel";  // (before 2026-12-07 Grad-CAM multiplied by all of J)
+  return j;
+}
+
 PluginConfig recorded_config(const nlohmann::json& recorded) {
   PluginConfig config = PluginConfig::object();
   if (!recorded.is_object()) return config;
   for (const auto& [key, value] : recorded.items()) {
-    if (key != "target") config[key] = value;
+    if (key != "target" && key != kGradientFormKey) config[key] = value;
   }
   return config;
 }
 
-std::map<std::string, std::vector<float>> batch_gradients(const std::vector<const Target*>& targets,
-                                                          const cv::Mat& embeddings, const model::AffineHead& head) {
+BatchGradients::BatchGradients(const std::vector<std::pair<const Target*, GradientForm>>& wanted,
+                               const cv::Mat& embeddings, const model::AffineHead& head)
+    : per_position_(static_cast<std::size_t>(head.shape().inputs())),
+      channels_(static_cast<std::size_t>(head.shape().channels)) {
   const int n = embeddings.rows, dim = embeddings.cols;
-  const auto k = static_cast<std::size_t>(head.shape().inputs());
-  std::map<std::string, std::vector<float>> gradients;
-  for (const auto* target : targets) {
-    auto [it, fresh] = gradients.try_emplace(target->name());
+  for (const auto& [target, form] : wanted) {
+    auto [it, fresh] = gradients_.try_emplace({target->name(), form});
     if (!fresh) continue;
     std::vector<float> dt_de(static_cast<std::size_t>(n) * dim);
     for (int i = 0; i < n; ++i) {
       const float* e = embeddings.ptr<float>(i);
       target->gradient(e, e, dim, dt_de.data() + static_cast<std::size_t>(i) * dim);
     }
-    it->second.resize(static_cast<std::size_t>(n) * k);
-    head.transpose_apply_batch(dt_de.data(), n, it->second.data());
+    if (form == GradientForm::ChannelSums) {
+      it->second.resize(static_cast<std::size_t>(n) * channels_);
+      head.channel_sums_of_transpose_apply(dt_de.data(), n, it->second.data());
+    } else {
+      it->second.resize(static_cast<std::size_t>(n) * per_position_);
+      head.transpose_apply_batch(dt_de.data(), n, it->second.data());
+    }
   }
-  return gradients;
+}
+
+const float* BatchGradients::of(const Target& target, GradientForm form, int face) const {
+  const auto& all = gradients_.at({target.name(), form});
+  return all.data() + static_cast<std::size_t>(face) * (form == GradientForm::ChannelSums ? channels_ : per_position_);
 }
 
 std::vector<std::string> CamMethod::names() {

@@ -40,14 +40,15 @@ class GradientMethod : public CamMethod {
   [[nodiscard]] bool uses_gradients() const override { return true; }
 };
 
-// Grad-CAM: w_c = mean over positions of dt/dA_c.
+// Grad-CAM: w_c = mean over positions of dt/dA_c, from the channel sums the head gives.
 class GradCam final : public GradientMethod {
  public:
   [[nodiscard]] std::string name() const override { return "gradcam"; }
+  [[nodiscard]] GradientForm gradient_form() const override { return GradientForm::ChannelSums; }
 
  protected:
-  [[nodiscard]] std::vector<float> channel_weights(const CamInput& in, const float* g) const override {
-    auto w = per_channel(in, [&](std::size_t i, int) { return double(g[i]); });
+  [[nodiscard]] std::vector<float> channel_weights(const CamInput& in, const float* sums) const override {
+    std::vector<float> w(sums, sums + in.shape.channels);
     for (auto& v : w) v /= static_cast<float>(in.shape.positions());
     return w;
   }

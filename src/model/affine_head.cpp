@@ -137,6 +137,36 @@ void AffineHead::transpose_apply_batch(const float* v, int n, float* gradients) 
   Eigen::Map<RowMajor>(gradients, n, shape_.inputs()).noalias() = vm * j;
 }
 
+void AffineHead::channel_sums_of_transpose_apply(const float* v, int n, float* sums) const {
+  const int d_count = shape_.embedding, c_count = shape_.channels, p_count = shape_.positions();
+  const auto k = static_cast<std::size_t>(shape_.inputs());
+  std::call_once(summed_, [&] {
+    summed_jacobian_.assign(static_cast<std::size_t>(d_count) * c_count, 0.0);
+    for (int d = 0; d < d_count; ++d) {
+      for (int c = 0; c < c_count; ++c) {
+        const float* block = jacobian_.data() + static_cast<std::size_t>(d) * k + static_cast<std::size_t>(c) * p_count;
+        double s = 0;
+        for (int p = 0; p < p_count; ++p) s += block[p];
+        summed_jacobian_[static_cast<std::size_t>(d) * c_count + c] = s;
+      }
+    }
+  });
+  // Row by row of the summed Jacobian, so that the loop over channels vectorises while each
+  // channel's sum still adds its terms in the order of d.
+  std::vector<double> acc(static_cast<std::size_t>(c_count));
+  for (int i = 0; i < n; ++i) {
+    std::fill(acc.begin(), acc.end(), 0.0);
+    const float* vi = v + static_cast<std::size_t>(i) * d_count;
+    for (int d = 0; d < d_count; ++d) {
+      const double vd = vi[d];
+      const double* row = summed_jacobian_.data() + static_cast<std::size_t>(d) * c_count;
+      for (int c = 0; c < c_count; ++c) acc[c] += row[c] * vd;
+    }
+    float* out = sums + static_cast<std::size_t>(i) * c_count;
+    for (int c = 0; c < c_count; ++c) out[c] = static_cast<float>(acc[c]);
+  }
+}
+
 const ChannelFactors* AffineHead::channel_factors() const {
   std::call_once(factored_, [this] { factors_ = factor_by_channel(jacobian_, shape_); });
   return factors_ ? &*factors_ : nullptr;
@@ -158,16 +188,19 @@ std::shared_ptr<const AffineHead> AffineHead::extract(const ModelCard& card, con
 
   const fs::path cached = cache_dir / fmt::format("head-{}-{}.npy", model_sha256, sanitize(layer));
   if (!cache_dir.empty() && fs::exists(cached)) {
-    const io::NpyArray a = io::read_npy(cached);
+    io::NpyArray a = io::read_npy(cached);
     if (a.shape == std::vector<std::int64_t>{shape.embedding, shape.inputs() + 1}) {
+      // [J | b] becomes J where it lies: each row moves left by its row number, past the
+      // biases already read, so that a second 51 MB is never allocated at every start.
       const auto k = static_cast<std::size_t>(shape.inputs());
-      head->jacobian_.resize(static_cast<std::size_t>(shape.embedding) * k);
       head->bias_.resize(static_cast<std::size_t>(shape.embedding));
       for (std::size_t r = 0; r < head->bias_.size(); ++r) {
-        std::copy_n(a.data.begin() + static_cast<std::ptrdiff_t>(r * (k + 1)), k,
-                    head->jacobian_.begin() + static_cast<std::ptrdiff_t>(r * k));
         head->bias_[r] = a.data[r * (k + 1) + k];
+        const auto row = a.data.begin() + static_cast<std::ptrdiff_t>(r * (k + 1));
+        std::copy(row, row + static_cast<std::ptrdiff_t>(k), a.data.begin() + static_cast<std::ptrdiff_t>(r * k));
       }
+      a.data.resize(static_cast<std::size_t>(shape.embedding) * k);
+      head->jacobian_ = std::move(a.data);
     }
   }
   if (head->jacobian_.empty()) {

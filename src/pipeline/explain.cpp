@@ -5,6 +5,7 @@
 #include <set>
 
 #include "amva/analysis/reference.hpp"
+#include "amva/cam/cam_method.hpp"
 #include "amva/error.hpp"
 #include "amva/explain/explanation_folder.hpp"
 #include "amva/face/attributes.hpp"
@@ -52,7 +53,8 @@ void check_reference_model(const analysis::Reference& ref, const ExplainOptions&
 }
 
 // The settings that decide what a map means must be the reference's. How the 112x112 crop
-// was made (detected and aligned, or given aligned with --aligned) is not one of them.
+// was made (detected and aligned, or given aligned with --aligned) is not one of them, nor is
+// the form in which Grad-CAM read its gradients (its maps move only at float rounding).
 void check_same_maps(const nlohmann::json& ref_settings, const nlohmann::json& run_settings, const std::string& cam,
                      const std::string& ref_dir) {
   const auto pick = [&](const nlohmann::json& json) {
@@ -63,6 +65,7 @@ void check_same_maps(const nlohmann::json& ref_settings, const nlohmann::json& r
       p["cam_layer"] = s.cam->layer ? nlohmann::json(*s.cam->layer) : nlohmann::json();
       p["cam_map_shape"] = s.cam->map_shape;
       p["cam_" + cam] = s.cam->options(cam);
+      if (p["cam_" + cam].is_object()) p["cam_" + cam].erase(cam::kGradientFormKey);
     }
     return p;
   };

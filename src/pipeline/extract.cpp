@@ -166,12 +166,12 @@ BatchResult process_prepared(Prepared p, const CamPlan& plan, model::FaceRecogni
     const float* row = result.embeddings.ptr<float>(i);
     std::copy(row, row + dim, emb.data.begin() + static_cast<std::ptrdiff_t>(p.face_of[i] * dim));
   }
-  std::vector<const cam::Target*> targets;
+  std::vector<std::pair<const cam::Target*, cam::GradientForm>> wanted;
   for (std::size_t m = 0; m < plan.methods.size(); ++m) {
-    if (plan.methods[m]->uses_gradients()) targets.push_back(plan.targets[m].get());
+    if (plan.methods[m]->uses_gradients()) wanted.emplace_back(plan.targets[m].get(), plan.methods[m]->gradient_form());
   }
-  const auto gradients = targets.empty() ? std::map<std::string, std::vector<float>>()
-                                         : cam::batch_gradients(targets, result.embeddings, *plan.head);
+  const auto gradients = wanted.empty() ? std::optional<cam::BatchGradients>()
+                                        : cam::BatchGradients(wanted, result.embeddings, *plan.head);
 
   // Each face's context, built once from what this pass holds, for its scores and its maps.
   face::FaceContext context;
@@ -197,9 +197,8 @@ BatchResult process_prepared(Prepared p, const CamPlan& plan, model::FaceRecogni
     in.before_relu = before_relu;
     for (std::size_t m = 0; m < plan.methods.size(); ++m) {
       in.target = plan.targets[m].get();
-      in.gradients = plan.methods[m]->uses_gradients()
-                         ? gradients.at(in.target->name()).data() + static_cast<std::size_t>(i) * k
-                         : nullptr;
+      in.gradients =
+          plan.methods[m]->uses_gradients() ? gradients->of(*in.target, plan.methods[m]->gradient_form(), i) : nullptr;
       const cv::Mat map = plan.methods[m]->compute(in);
       auto& maps = t.arrays[store::maps_array(plan.methods[m]->name())];
       std::copy_n(map.ptr<float>(), map.total(),
@@ -360,9 +359,8 @@ nlohmann::json cam_settings(const CamPlan& plan) {
   if (plan.methods.empty()) return nullptr;  // (a layer read only for quality measures is no map setting)
   nlohmann::json methods = nlohmann::json::object();
   for (std::size_t m = 0; m < plan.methods.size(); ++m) {
-    nlohmann::json j = plan.methods[m]->settings(plan.layer.shape);
-    j["target"] = plan.targets[m] ? plan.targets[m]->name() : "none";
-    methods[plan.methods[m]->name()] = j;
+    methods[plan.methods[m]->name()] =
+        cam::method_record(*plan.methods[m], plan.layer.shape, plan.targets[m] ? plan.targets[m]->name() : "none");
   }
   return {{"layer", plan.layer.name},
           {"map_shape", {plan.layer.shape.height, plan.layer.shape.width}},

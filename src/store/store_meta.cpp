@@ -94,7 +94,9 @@ std::string settings_difference(const nlohmann::json& a, const nlohmann::json& b
   for (const auto& k : keys) {
     const auto va = a.value(k, nlohmann::json());
     const auto vb = b.value(k, nlohmann::json());
-    if (va != vb) return fmt::format("{}: {} vs {}", k, io::json_text(va, -1), io::json_text(vb, -1));
+    if (va == vb) continue;
+    if (va.is_object() && vb.is_object()) return k + "." + settings_difference(va, vb);
+    return fmt::format("{}: {} vs {}", k, io::json_text(va, -1), io::json_text(vb, -1));
   }
   return {};
 }

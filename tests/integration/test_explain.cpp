@@ -88,9 +88,9 @@ class Explain : public ::testing::Test {
       d.levels = 1;
       data::prepare_default_data(d);
       const auto faces = d.out / "faces";
-      auto [rc, out] = test::run(amva_cmd(
-          fmt::format("extract --images {} --out {} --cam gradcam", faces.string(), (dir / "store").string()),
-          test::jacobian_cache()));
+      auto [rc, out] = test::run(
+          amva_cmd(fmt::format("extract --images {} --out {} --cam gradcam", faces.string(), (dir / "store").string()),
+                   test::jacobian_cache()));
       if (rc != 0) throw std::runtime_error("extract: " + out);
       std::tie(rc, out) = test::run(amva_cmd(
           fmt::format("quality --store {} --methods sharpness", (dir / "store").string()), test::jacobian_cache()));
@@ -106,7 +106,7 @@ class Explain : public ::testing::Test {
   static void TearDownTestSuite() { delete dir_; }
   static fs::path reference() { return fixture_ / "analysis" / "reference_sharpness"; }
   static fs::path cache() { return test::jacobian_cache(); }
-  static inline fs::path fixture_;        // shared, read only
+  static inline fs::path fixture_;              // shared, read only
   static inline test::TempDir* dir_ = nullptr;  // this process's outputs
   static inline fs::path faces_;
 };
@@ -291,6 +291,18 @@ TEST_F(Explain, AReferenceOfOtherSettingsIsRefused) {
       cache()));
   EXPECT_EQ(rc, 8) << out;
   EXPECT_NE(out.find("gradcam++"), std::string::npos) << out;
+
+  // A reference of Grad-CAM maps made from all of J (amva before 2026-12-07) is no other
+  // setting: its maps differ from today's at float rounding only.
+  j = read_json(reference() / "reference.json");
+  ASSERT_EQ(j["store_settings"]["cam"]["methods"]["gradcam"]["gradients"], "summed by channel");
+  j["store_settings"]["cam"]["methods"]["gradcam"].erase("gradients");
+  j["cam"]["options"].erase("gradients");
+  std::ofstream(other / "reference.json") << j.dump();
+  std::tie(rc, out) = test::run(amva_cmd(
+      fmt::format("explain --reference {} --image {} --out {}", other.string(), image, ((*dir_) / "old_kind").string()),
+      cache()));
+  EXPECT_EQ(rc, 0) << out;
 }
 
 // fr_pose.onnx's yaw changes sign on a horizontally flipped face.

@@ -61,9 +61,8 @@ TEST(CamSettings, WhatAMethodRecordsMakesItAgain) {
       if (!config.empty() && cam::CamRegistry::instance().settings(name)[0].key != config.begin().key()) continue;
       for (const auto& layer : {square, wide}) {
         const auto method = cam::CamMethod::create(name, config);
-        // As extraction records it: the target beside the method's own settings.
-        nlohmann::json recorded = method->settings(layer);
-        recorded["target"] = method->default_target();
+        // As extraction records it: the target (and a gradient form) beside the method's own settings.
+        const nlohmann::json recorded = cam::method_record(*method, layer, method->default_target());
         const auto again = cam::CamMethod::create(name, cam::recorded_config(recorded));
         EXPECT_EQ(again->settings(layer), method->settings(layer)) << name << " " << config.dump();
         EXPECT_EQ(again->map_size(layer), method->map_size(layer)) << name << " " << config.dump();
@@ -75,6 +74,12 @@ TEST(CamSettings, WhatAMethodRecordsMakesItAgain) {
   EXPECT_EQ(cam::CamMethod::create("occlusion", {{"grid", {6, 8}}})->map_size({64, 7, 7, 128}), cv::Size(8, 6));
   EXPECT_EQ(cam::CamMethod::create("scorecam", {{"channels", 16}})->settings(square),
             nlohmann::json({{"channels", 16}}));
+  // Grad-CAM's maps from channel sums are recorded as such, so that a store made with all of
+  // J (amva before 2026-12-07) is not resumed or merged with them; the other methods as before.
+  EXPECT_EQ(cam::method_record(*cam::CamMethod::create("gradcam"), square, "projection"),
+            nlohmann::json({{"target", "projection"}, {"gradients", "summed by channel"}}));
+  EXPECT_EQ(cam::method_record(*cam::CamMethod::create("layercam"), square, "projection"),
+            nlohmann::json({{"target", "projection"}}));
 }
 
 // A method added by a program declares its own setting and receives it, checked.

@@ -161,4 +161,11 @@ TEST(Store, MetaRoundTripsThroughJson) {
   EXPECT_FALSE(m.settings.with("part", nullptr).json.contains("part"));
   EXPECT_TRUE(m.settings.with("part", nullptr).part.empty());
   EXPECT_EQ(store::settings_mismatch(m, store::StoreMeta::from_json(noted)).substr(0, 10), "alignment:");
+  // A difference inside a nested setting is named by its path, not by the whole object.
+  const nlohmann::json old_cam = {{"cam", {{"layer", "507"}, {"methods", {{"gradcam", {{"target", "projection"}}}}}}}};
+  nlohmann::json new_cam = old_cam;
+  new_cam["cam"]["methods"]["gradcam"]["gradients"] = "summed by channel";
+  EXPECT_EQ(store::settings_difference(old_cam, new_cam),
+            R"(cam.methods.gradcam.gradients: null vs "summed by channel")");
+  EXPECT_EQ(store::settings_difference(old_cam, old_cam), "");
 }

@@ -18,6 +18,12 @@
 
 namespace amva::cam {
 
+/// What a gradient method reads of dt/dA.
+enum class GradientForm {
+  PerPosition,  ///< all of it: C x h x w values
+  ChannelSums,  ///< its sum over each channel's h x w positions: C values (Grad-CAM)
+};
+
 /// Everything a method may need for one image: the face's context (its activations,
 /// embedding, the layer's shape, the head for methods that use gradients, the input and a
 /// forward pass for those that forward masked inputs) and what is the method's to explain.
@@ -25,8 +31,9 @@ struct CamInput : face::FaceContext {
   CamInput() = default;
   explicit CamInput(const face::FaceContext& context) : face::FaceContext(context) {}
   const Target* target = nullptr;
-  /// dt/dA (C x h x w) for `target`, when the caller computed it already (extraction does,
-  /// for a whole batch in one matrix product); null: computed here from the head.
+  /// dt/dA for `target` in the method's gradient_form(), when the caller computed it already
+  /// (extraction does, for a whole batch at once: BatchGradients); null: computed here from
+  /// the head.
   const float* gradients = nullptr;
   /// The map before the method's final ReLU (amva faithfulness ranks pixels by it, so that
   /// the positions a ReLU ties at zero keep their order); false: the method's map as defined.
@@ -42,6 +49,9 @@ class CamMethod {
   [[nodiscard]] virtual std::string default_target() const { return "projection"; }
   /// Whether the method explains the target through dt/dA.
   [[nodiscard]] virtual bool uses_gradients() const { return false; }
+  /// What the method reads of dt/dA: a method that needs only each channel's sum is given
+  /// those, found with 1/(h*w) of the work (AffineHead::channel_sums_of_transpose_apply).
+  [[nodiscard]] virtual GradientForm gradient_form() const { return GradientForm::PerPosition; }
   /// Whether the method needs the affine head (J): gradient methods and contribution.
   [[nodiscard]] virtual bool needs_head() const { return uses_gradients(); }
   /// Whether the method forwards masked inputs (it needs CamInput::input and ::embed).
@@ -71,11 +81,11 @@ class CamMethod {
   /// ReLU(map), or `map` as it is when the input asks for the map before the ReLU.
   [[nodiscard]] static cv::Mat final_relu(const CamInput& in, const cv::Mat& map);
   /// Hook: one weight per channel (C); the default combination is ReLU(sum_c w_c A_c).
-  /// `grads` is dt/dA (C x h x w) for methods that use gradients, else empty.
+  /// `grads` is dt/dA in gradient_form() for methods that use gradients, else empty.
   [[nodiscard]] virtual std::vector<float> channel_weights(const CamInput& in, const float* grads) const;
   /// Hook for methods that are not a channel-weighted sum.
   [[nodiscard]] virtual cv::Mat combine(const CamInput& in, const float* grads) const;
-  /// dt/dA = J^T dt/de (the head is affine, so this is exact).
+  /// dt/dA = J^T dt/de in gradient_form() (the head is affine, so this is exact).
   [[nodiscard]] std::vector<float> activation_gradients(const CamInput& in) const;
   /// Throws Error(InvalidArgument) when the target's gradient vanishes at the image.
   void check_target_gradient(const CamInput& in) const;
@@ -91,15 +101,31 @@ class CamRegistry : public Registry<CamMethod> {
   static CamRegistry& instance();
 };
 
+/// What a store records of a method beyond its own settings (meta.json's cam.methods.NAME):
+/// its target, and for a method that reads dt/dA other than per position, that form under
+/// kGradientFormKey, so that a store resumes or merges only with maps defined the same way.
+inline constexpr const char* kGradientFormKey = "gradients";
+nlohmann::json method_record(const CamMethod& method, const model::HeadShape& layer, const std::string& target);
+
 /// What a store or a reference records of a method (meta.json's cam.methods.NAME, a
-/// reference's cam.options), less its target: the method's own settings.
+/// reference's cam.options), less its target and gradient form: the method's own settings.
 PluginConfig recorded_config(const nlohmann::json& recorded);
 
-/// dt/dA of every face of a batch for each distinct target (by name): one matrix product
-/// J^T dt/de per target for the whole batch. `embeddings` is N x D CV_32F; each value holds N
-/// rows of C x h x w, what CamInput::gradients points into.
-std::map<std::string, std::vector<float>> batch_gradients(const std::vector<const Target*>& targets,
-                                                          const cv::Mat& embeddings, const model::AffineHead& head);
+/// dt/dA of every face of a batch, for each distinct target (by name) and form a batch's
+/// methods read: one product with J (or J summed by channel) per target and form for the
+/// whole batch, which streams J once where a product per face would read all of it each time.
+class BatchGradients {
+ public:
+  /// `embeddings` is N x D CV_32F.
+  BatchGradients(const std::vector<std::pair<const Target*, GradientForm>>& wanted, const cv::Mat& embeddings,
+                 const model::AffineHead& head);
+  /// Face i's dt/dA for `target` in `form`, what CamInput::gradients points to.
+  [[nodiscard]] const float* of(const Target& target, GradientForm form, int face) const;
+
+ private:
+  std::map<std::pair<std::string, GradientForm>, std::vector<float>> gradients_;
+  std::size_t per_position_ = 0, channels_ = 0;
+};
 
 /// Bilinear upsampling with aligned corners (torch.nn.UpsamplingBilinear2d), as Score-CAM in
 /// pytorch-grad-cam uses; `src` is h x w CV_32F.

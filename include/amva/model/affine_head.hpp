@@ -56,6 +56,12 @@ class AffineHead {
   /// product streams J once for the whole batch, where n separate products would each read
   /// all of it (J is 51 MB for a 512 x 7 x 7 layer).
   void transpose_apply_batch(const float* v, int n, float* gradients) const;
+  /// The sum over each channel's h*w positions of J^T v (C values per row), for n row vectors
+  /// V (n x D): all that Grad-CAM reads of the gradient. It multiplies by J summed over the
+  /// positions (D x C, in double, found on first use): 1/(h*w) of transpose_apply_batch's
+  /// work. Each sum adds its D terms in double in a fixed order, so a face's sums do not
+  /// depend on the batch it came in.
+  void channel_sums_of_transpose_apply(const float* v, int n, float* sums) const;
   /// J as U and per-channel spatial weights (channel_factors.hpp), found on first use, or null
   /// when J does not factor by channel (a fully connected layer over C*h*w, say).
   [[nodiscard]] const ChannelFactors* channel_factors() const;
@@ -78,6 +84,8 @@ class AffineHead {
   std::unique_ptr<Net> net_;
   mutable std::once_flag factored_;
   mutable std::optional<ChannelFactors> factors_;
+  mutable std::once_flag summed_;
+  mutable std::vector<double> summed_jacobian_;  // D x C: J summed over each channel's positions
 };
 
 /// Where the Jacobian cache lives: $AMVA_CACHE, else $XDG_CACHE_HOME/amva, else ~/.cache/amva.

@@ -39,7 +39,8 @@ struct StoreMeta {
   static StoreMeta from_json(const nlohmann::json& meta, const std::filesystem::path& file = "meta.json");
 };
 
-/// The first setting in which two settings objects differ, as "key: a vs b"; empty when they
+/// The first setting in which two settings objects differ, as "key: a vs b" with the key's
+/// path down to the values that differ ("cam.methods.gradcam.target: ..."); empty when they
 /// agree.
 std::string settings_difference(const nlohmann::json& a, const nlohmann::json& b);
 /// The same for two stores' settings: what resuming and merging compare.
