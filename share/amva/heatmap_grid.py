@@ -4,6 +4,7 @@ laid out in pixels on a canvas (canvas.py). Writes FILE.png, FILE.svg on request
 FILE.axes.json, where each map lies, for the report's read-out."""
 import json
 import os
+import re
 
 import numpy as np
 
@@ -17,6 +18,20 @@ BAR_GAP = 10  # from a cell to its colour bar
 TICK = 6
 TICK_PAD = 4
 TITLE_PAD = 12  # from a cell's top to its column title's baseline
+
+
+def wrapped(text, length, size_pt=9):
+    """`text` in lines of at most `length` pixels, broken greedily after spaces, underscores,
+    slashes and hyphens (a space at a break is dropped); a part without such a place stays whole."""
+    f = canvas.font(size_pt)
+    lines, line = [], ""
+    for part in re.findall(r"[^ _/-]+[ _/-]?|[ _/-]", text):
+        if line and f.getlength((line + part).rstrip()) > length:
+            lines.append(line.rstrip())
+            line = part
+        else:
+            line += part
+    return lines + [line.rstrip()]
 
 
 def colormap_lut(name):
@@ -163,7 +178,12 @@ def draw(spec, colormap="jet", svg=False):
         if r == 0 and c < len(spec.get("column_titles", [])):
             page.text(cx + w / 2, cy - TITLE_PAD, spec["column_titles"][c], anchor="ms")
         if c == 0 and r < len(spec.get("row_titles", [])):
-            page.text(cx - TITLE_PAD, cy + h / 2, spec["row_titles"][r], anchor="md", vertical=True)
+            # A title longer than its row is set in several lines, the first leftmost, so that
+            # it never reaches into the rows above and below.
+            lines = wrapped(spec["row_titles"][r], h)
+            step = round(1.2 * canvas.points(9))
+            for i, line in enumerate(lines):
+                page.text(cx - TITLE_PAD - (len(lines) - 1 - i) * step, cy + h / 2, line, anchor="md", vertical=True)
     if column_scale:
         labels = spec.get("scale_labels", [])
         for k, (lo, hi) in scales.items():

@@ -82,6 +82,53 @@ TEST(Figures, HeatmapGridPutsEachCellWhereItsAxesFileSays) {
   }
 }
 
+// A row title longer than its row is set in several lines: nothing of it reaches into the gap
+// between two rows, where the titles of short rows (wide maps) used to overlap.
+TEST(Figures, LongRowTitlesStayBesideTheirOwnRows) {
+  const TempDir dir;
+  viz::HeatmapGrid grid;
+  grid.file = dir / "grid";
+  grid.row_titles = {"iresnet_tiny_opset13 (card_iresnet_opset13)", "default MobileFaceNet fr_feature", "x"};
+  grid.column_titles = {"MAM high"};
+  const auto wide = write_halves(dir / "wide.npy", 20, 40);
+  grid.cells = {{wide}, {wide}, {wide}};
+  viz::FigureBatch batch;
+  batch.add(grid);
+  batch.render(dir / "work");
+
+  const cv::Mat png = cv::imread((dir / "grid.png").string(), cv::IMREAD_GRAYSCALE);
+  ASSERT_FALSE(png.empty());
+  const auto cells = read_json(dir / "grid.axes.json")["cells"];
+  ASSERT_EQ(cells.size(), 3U);
+  const auto px = [&](const nlohmann::json& box, int i, int size) {
+    return static_cast<int>(box[i].get<double>() * size);
+  };
+  const int left_of_maps = px(cells[0]["box"], 0, png.cols) - 2;
+  int inked_rows = 0;
+  for (std::size_t r = 0; r < cells.size(); ++r) {
+    const int top = px(cells[r]["box"], 1, png.rows), bottom = px(cells[r]["box"], 3, png.rows);
+    int ink_top = png.rows, ink_bottom = -1;
+    for (int y = 0; y < png.rows; ++y) {
+      for (int x = 0; x < left_of_maps; ++x) {
+        if (png.at<std::uint8_t>(y, x) >= 128) continue;
+        // Ink left of the maps between this row's top and the next row's top is this row's title.
+        const bool in_band = y >= (r == 0 ? 0 : px(cells[r - 1]["box"], 3, png.rows)) &&
+                             y < (r + 1 < cells.size() ? px(cells[r + 1]["box"], 1, png.rows) : png.rows);
+        if (!in_band) continue;
+        ink_top = std::min(ink_top, y);
+        ink_bottom = std::max(ink_bottom, y);
+      }
+    }
+    ASSERT_GE(ink_bottom, 0) << "row " << r << " has no title";
+    EXPECT_GE(ink_top, top) << "row " << r << "'s title reaches above its row";
+    EXPECT_LE(ink_bottom, bottom) << "row " << r << "'s title reaches below its row";
+    ++inked_rows;
+  }
+  EXPECT_EQ(inked_rows, 3);
+  // The read-out names each map with its whole row title.
+  EXPECT_EQ(cells[0]["title"], "iresnet_tiny_opset13 (card_iresnet_opset13) / MAM high");
+}
+
 TEST(Figures, LinePanelsKeepTheSharedLegendBelowTheCanvas) {
   const TempDir dir;
   viz::LinePanels lines;
