@@ -197,7 +197,8 @@ std::shared_ptr<const AffineHead> AffineHead::extract(const ModelCard& card, con
       for (std::size_t r = 0; r < head->bias_.size(); ++r) {
         head->bias_[r] = a.data[r * (k + 1) + k];
         const auto row = a.data.begin() + static_cast<std::ptrdiff_t>(r * (k + 1));
-        std::copy(row, row + static_cast<std::ptrdiff_t>(k), a.data.begin() + static_cast<std::ptrdiff_t>(r * k));
+        if (r > 0)
+          std::copy(row, row + static_cast<std::ptrdiff_t>(k), a.data.begin() + static_cast<std::ptrdiff_t>(r * k));
       }
       a.data.resize(static_cast<std::size_t>(shape.embedding) * k);
       head->jacobian_ = std::move(a.data);
