@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <string_view>
 
 namespace amva::io {
 namespace {
@@ -207,6 +208,18 @@ HeaderProbe probe_image_header(const std::vector<unsigned char>& b) {
 
 std::optional<cv::Size> header_dimensions(const std::vector<unsigned char>& bytes) {
   return probe_image_header(bytes).size;
+}
+
+bool may_hold_exif(const std::vector<unsigned char>& bytes) {
+  const auto contains = [&](std::string_view what) {
+    return std::search(bytes.begin(), bytes.end(), what.begin(), what.end()) != bytes.end();
+  };
+  const std::string format = probe_image_header(bytes).format;
+  // A JPEG's compressed data stuffs every 0xFF with 0x00 or a restart marker, so 0xFF 0xE1 is
+  // an APP1 marker wherever it appears (or a byte pair inside another segment: a harmless yes).
+  if (format == "JPEG") return contains("\xFF\xE1") || contains("Exif");
+  if (format == "PNG") return contains("eXIf");
+  return true;
 }
 
 }  // namespace amva::io

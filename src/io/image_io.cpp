@@ -158,9 +158,13 @@ cv::Mat decode_bgr(const std::vector<unsigned char>& bytes, const std::string& n
       return file ? cv::imread(file->path().string(), flags) : cv::imdecode(bytes, flags);
     };
     // IMREAD_UNCHANGED keeps alpha and 16-bit samples but skips EXIF orientation, so a
-    // second decode that honours orientation is used whenever there is no alpha.
+    // second decode that honours orientation is used whenever there is no alpha. An image of
+    // one or three channels in a file without EXIF decodes to the same pixels either way: it
+    // is decoded once (most face data sets: decoding was 6 % of extracting aligned PNGs).
     image = decode(cv::IMREAD_UNCHANGED);
-    if (!image.empty() && image.channels() != 4) image = decode(cv::IMREAD_ANYDEPTH | cv::IMREAD_ANYCOLOR);
+    const bool as_displayed = (image.channels() == 1 || image.channels() == 3) && !may_hold_exif(bytes);
+    if (!image.empty() && image.channels() != 4 && !as_displayed)
+      image = decode(cv::IMREAD_ANYDEPTH | cv::IMREAD_ANYCOLOR);
   } catch (const cv::Exception& e) {
     if (e.func.find("validateInputImageSize") != std::string::npos) {
       // The size check fails for an empty size too ("size.height > 0"), which a decoder can read

@@ -111,6 +111,39 @@ TEST(ImageIo, ExifOrientationIsApplied) {
   EXPECT_GT(cv::mean(shown(cv::Rect(0, 20, 20, 20)))[0], 225);
 }
 
+// JPEG and PNG files without EXIF are decoded once (IMREAD_UNCHANGED honours no orientation,
+// and they have none): what may_hold_exif finds, and the pixels as displayed all the same.
+TEST(ImageIo, FilesWithoutExifAreReadAsDisplayed) {
+  using amva::io::may_hold_exif;
+  const cv::Mat colour = gradient_image();
+  cv::Mat grey;
+  cv::cvtColor(colour, grey, cv::COLOR_BGR2GRAY);
+  TempDir dir;
+  for (const auto& [name, image] : {std::pair{"c.jpg", colour}, {"g.jpg", grey}, {"c.png", colour}, {"g.png", grey}}) {
+    std::vector<unsigned char> bytes;
+    ASSERT_TRUE(cv::imencode(std::filesystem::path(name).extension().string(), image, bytes));
+    EXPECT_FALSE(may_hold_exif(bytes)) << name;
+    write_bytes(dir / name, bytes);
+    EXPECT_EQ(cv::norm(load_bgr(dir / name), cv::imread((dir / name).string(), cv::IMREAD_COLOR), cv::NORM_INF), 0)
+        << name;
+  }
+  std::vector<unsigned char> jpeg;
+  cv::imencode(".jpg", colour, jpeg);
+  auto with_app1 = jpeg;  // an APP1 segment (EXIF or XMP) before the frame
+  const std::vector<unsigned char> app1 = {0xFF, 0xE1, 0x00, 0x08, 'E', 'x', 'i', 'f', 0, 0};
+  with_app1.insert(with_app1.begin() + 2, app1.begin(), app1.end());
+  EXPECT_TRUE(may_hold_exif(with_app1));
+  std::vector<unsigned char> png;
+  cv::imencode(".png", colour, png);
+  auto with_exif = png;  // an eXIf chunk after IHDR (8 + 25 bytes): length, type, no data, CRC
+  const std::vector<unsigned char> chunk = {0, 0, 0, 0, 'e', 'X', 'I', 'f', 0, 0, 0, 0};
+  with_exif.insert(with_exif.begin() + 33, chunk.begin(), chunk.end());
+  EXPECT_TRUE(may_hold_exif(with_exif));
+  std::vector<unsigned char> bmp;
+  cv::imencode(".bmp", colour, bmp);
+  EXPECT_TRUE(may_hold_exif(bmp)) << "other formats are decoded twice, as before";
+}
+
 TEST(ImageIo, BadFilesFailWithTheirReason) {
   TempDir dir;
   write_bytes(dir / "empty.jpg", {});

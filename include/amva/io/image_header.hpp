@@ -26,4 +26,9 @@ HeaderProbe probe_image_header(const std::vector<unsigned char>& bytes);
 /// not know, within OpenCV's own limit of 2^30 pixels).
 std::optional<cv::Size> header_dimensions(const std::vector<unsigned char>& bytes);
 
+/// Whether the file may hold EXIF metadata, whose orientation OpenCV applies when it decodes
+/// with any flags but IMREAD_UNCHANGED: false only for a JPEG with no APP1 marker and no
+/// "Exif" anywhere and for a PNG with no "eXIf" anywhere; true for every other format.
+bool may_hold_exif(const std::vector<unsigned char>& bytes);
+
 }  // namespace amva::io
