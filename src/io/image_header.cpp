@@ -210,11 +210,12 @@ std::optional<cv::Size> header_dimensions(const std::vector<unsigned char>& byte
   return probe_image_header(bytes).size;
 }
 
-bool may_hold_exif(const std::vector<unsigned char>& bytes) {
+bool may_hold_exif(const std::string& format, const std::vector<unsigned char>& bytes) {
+  // Compared as bytes: a char of 0xFF is negative where char is signed.
   const auto contains = [&](std::string_view what) {
-    return std::search(bytes.begin(), bytes.end(), what.begin(), what.end()) != bytes.end();
+    return std::search(bytes.begin(), bytes.end(), what.begin(), what.end(),
+                       [](unsigned char b, char c) { return b == static_cast<unsigned char>(c); }) != bytes.end();
   };
-  const std::string format = probe_image_header(bytes).format;
   // A JPEG's compressed data stuffs every 0xFF with 0x00 or a restart marker, so 0xFF 0xE1 is
   // an APP1 marker wherever it appears (or a byte pair inside another segment: a harmless yes).
   if (format == "JPEG") return contains("\xFF\xE1") || contains("Exif");

@@ -162,7 +162,7 @@ cv::Mat decode_bgr(const std::vector<unsigned char>& bytes, const std::string& n
     // one or three channels in a file without EXIF decodes to the same pixels either way: it
     // is decoded once (most face data sets: decoding was 6 % of extracting aligned PNGs).
     image = decode(cv::IMREAD_UNCHANGED);
-    const bool as_displayed = (image.channels() == 1 || image.channels() == 3) && !may_hold_exif(bytes);
+    const bool as_displayed = (image.channels() == 1 || image.channels() == 3) && !may_hold_exif(header.format, bytes);
     if (!image.empty() && image.channels() != 4 && !as_displayed)
       image = decode(cv::IMREAD_ANYDEPTH | cv::IMREAD_ANYCOLOR);
   } catch (const cv::Exception& e) {

@@ -100,21 +100,19 @@ TEST(Figures, LongRowTitlesStayBesideTheirOwnRows) {
   ASSERT_FALSE(png.empty());
   const auto cells = read_json(dir / "grid.axes.json")["cells"];
   ASSERT_EQ(cells.size(), 3U);
-  const auto px = [&](const nlohmann::json& box, int i, int size) {
+  const auto px = [](const nlohmann::json& box, int i, int size) {
     return static_cast<int>(box[i].get<double>() * size);
   };
   const int left_of_maps = px(cells[0]["box"], 0, png.cols) - 2;
-  int inked_rows = 0;
   for (std::size_t r = 0; r < cells.size(); ++r) {
     const int top = px(cells[r]["box"], 1, png.rows), bottom = px(cells[r]["box"], 3, png.rows);
+    // Ink left of the maps from the row above's bottom to the row below's top is this row's title.
+    const int band_top = r == 0 ? 0 : px(cells[r - 1]["box"], 3, png.rows);
+    const int band_bottom = r + 1 < cells.size() ? px(cells[r + 1]["box"], 1, png.rows) : png.rows;
     int ink_top = png.rows, ink_bottom = -1;
-    for (int y = 0; y < png.rows; ++y) {
+    for (int y = band_top; y < band_bottom; ++y) {
       for (int x = 0; x < left_of_maps; ++x) {
         if (png.at<std::uint8_t>(y, x) >= 128) continue;
-        // Ink left of the maps between this row's top and the next row's top is this row's title.
-        const bool in_band = y >= (r == 0 ? 0 : px(cells[r - 1]["box"], 3, png.rows)) &&
-                             y < (r + 1 < cells.size() ? px(cells[r + 1]["box"], 1, png.rows) : png.rows);
-        if (!in_band) continue;
         ink_top = std::min(ink_top, y);
         ink_bottom = std::max(ink_bottom, y);
       }
@@ -122,9 +120,7 @@ TEST(Figures, LongRowTitlesStayBesideTheirOwnRows) {
     ASSERT_GE(ink_bottom, 0) << "row " << r << " has no title";
     EXPECT_GE(ink_top, top) << "row " << r << "'s title reaches above its row";
     EXPECT_LE(ink_bottom, bottom) << "row " << r << "'s title reaches below its row";
-    ++inked_rows;
   }
-  EXPECT_EQ(inked_rows, 3);
   // The read-out names each map with its whole row title.
   EXPECT_EQ(cells[0]["title"], "iresnet_tiny_opset13 (card_iresnet_opset13) / MAM high");
 }

@@ -122,26 +122,31 @@ TEST(ImageIo, FilesWithoutExifAreReadAsDisplayed) {
   for (const auto& [name, image] : {std::pair{"c.jpg", colour}, {"g.jpg", grey}, {"c.png", colour}, {"g.png", grey}}) {
     std::vector<unsigned char> bytes;
     ASSERT_TRUE(cv::imencode(std::filesystem::path(name).extension().string(), image, bytes));
-    EXPECT_FALSE(may_hold_exif(bytes)) << name;
+    EXPECT_FALSE(may_hold_exif(amva::io::probe_image_header(bytes).format, bytes)) << name;
     write_bytes(dir / name, bytes);
     EXPECT_EQ(cv::norm(load_bgr(dir / name), cv::imread((dir / name).string(), cv::IMREAD_COLOR), cv::NORM_INF), 0)
         << name;
   }
   std::vector<unsigned char> jpeg;
   cv::imencode(".jpg", colour, jpeg);
-  auto with_app1 = jpeg;  // an APP1 segment (EXIF or XMP) before the frame
-  const std::vector<unsigned char> app1 = {0xFF, 0xE1, 0x00, 0x08, 'E', 'x', 'i', 'f', 0, 0};
-  with_app1.insert(with_app1.begin() + 2, app1.begin(), app1.end());
-  EXPECT_TRUE(may_hold_exif(with_app1));
+  auto with_exif_app1 = jpeg;  // an APP1 segment with EXIF before the frame
+  const std::vector<unsigned char> exif_app1 = {0xFF, 0xE1, 0x00, 0x08, 'E', 'x', 'i', 'f', 0, 0};
+  with_exif_app1.insert(with_exif_app1.begin() + 2, exif_app1.begin(), exif_app1.end());
+  EXPECT_TRUE(may_hold_exif("JPEG", with_exif_app1));
+  auto with_xmp_app1 = jpeg;  // an APP1 segment without "Exif" (XMP): the marker alone counts
+  const std::vector<unsigned char> xmp_app1 = {0xFF, 0xE1, 0x00, 0x06, 'h', 't', 't', 'p'};
+  with_xmp_app1.insert(with_xmp_app1.begin() + 2, xmp_app1.begin(), xmp_app1.end());
+  EXPECT_TRUE(may_hold_exif("JPEG", with_xmp_app1));
   std::vector<unsigned char> png;
   cv::imencode(".png", colour, png);
   auto with_exif = png;  // an eXIf chunk after IHDR (8 + 25 bytes): length, type, no data, CRC
   const std::vector<unsigned char> chunk = {0, 0, 0, 0, 'e', 'X', 'I', 'f', 0, 0, 0, 0};
   with_exif.insert(with_exif.begin() + 33, chunk.begin(), chunk.end());
-  EXPECT_TRUE(may_hold_exif(with_exif));
+  EXPECT_TRUE(may_hold_exif("PNG", with_exif));
   std::vector<unsigned char> bmp;
   cv::imencode(".bmp", colour, bmp);
-  EXPECT_TRUE(may_hold_exif(bmp)) << "other formats are decoded twice, as before";
+  EXPECT_TRUE(may_hold_exif(amva::io::probe_image_header(bmp).format, bmp))
+      << "other formats are decoded twice, as before";
 }
 
 TEST(ImageIo, BadFilesFailWithTheirReason) {

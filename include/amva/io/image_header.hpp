@@ -29,6 +29,7 @@ std::optional<cv::Size> header_dimensions(const std::vector<unsigned char>& byte
 /// Whether the file may hold EXIF metadata, whose orientation OpenCV applies when it decodes
 /// with any flags but IMREAD_UNCHANGED: false only for a JPEG with no APP1 marker and no
 /// "Exif" anywhere and for a PNG with no "eXIf" anywhere; true for every other format.
-bool may_hold_exif(const std::vector<unsigned char>& bytes);
+/// `format` is the file's as probe_image_header read it.
+bool may_hold_exif(const std::string& format, const std::vector<unsigned char>& bytes);
 
 }  // namespace amva::io
